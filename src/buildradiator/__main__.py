@@ -1,0 +1,3 @@
+from buildradiator.cli import main
+
+raise SystemExit(main())

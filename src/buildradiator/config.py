@@ -1,0 +1,497 @@
+"""The config file: TOML read by ``tomllib``, checked by pydantic models.
+
+Every model forbids unknown keys, so a typo is an error with a "did you mean" hint rather than a
+silently ignored setting. ``load_config`` collects *every* problem (TOML syntax, unknown keys,
+wrong types, secrets that cannot be read) into one ``ConfigError``, each with file, line, dotted
+key and hint, so ``check`` can list them all at once.
+
+Secrets never live in the file: a source names ``token_env``, ``token_file`` or
+``token_command``, and the value read from there is kept in a ``SecretStr`` that is excluded from
+every dump.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shlex
+import subprocess
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from buildradiator.errors import ConfigError, ConfigProblem
+
+TOKEN_COMMAND_TIMEOUT = 10.0
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RadiatorConfig(_Strict):
+    """The optional ``[radiator]`` table."""
+
+    title: str = "buildradiator"
+    """Shown in the header and on the wall."""
+    theme: str = "default"
+    """A theme from ``themes/`` or the user themes dir."""
+    mode: Literal["auto", "default", "wall", "pane"] = "auto"
+    """``auto`` picks the pane layout for small terminals and the default one otherwise."""
+    interval: float = Field(default=30.0, ge=1.0, le=86400.0)
+    """Default seconds between polls of a source."""
+    ascii: bool = False
+    """Use ASCII glyphs only (also chosen automatically on a non-UTF-8 locale)."""
+
+
+class SourceBase(_Strict):
+    """Keys every ``[[sources]]`` table may have."""
+
+    name: str = Field(min_length=1, max_length=80)
+    """Unique name of the source; shown in the status bar."""
+    interval: float | None = Field(default=None, ge=1.0, le=86400.0)
+    """Seconds between polls; defaults to ``radiator.interval``."""
+    timeout: float = Field(default=10.0, gt=0.0, le=300.0)
+    """Seconds one request may take, start to end."""
+    stale_after: float | None = Field(default=None, gt=0.0)
+    """Seconds after which the last good data is shown as stale; default: 3 intervals + 60 s."""
+    verify_tls: bool = True
+    """Turn off only for a server with a self-signed certificate; a warning says so."""
+    token_env: str | None = None
+    """Name of an environment variable holding the token."""
+    token_file: str | None = None
+    """Path of a file holding the token (first line)."""
+    token_command: list[str] | str | None = None
+    """A command (list, or a string split like a shell would, never run by one) printing the token."""
+    token: SecretStr | None = Field(default=None, exclude=True, repr=False)
+    """Filled in from token_env / token_file / token_command by ``load_config``; never in the file."""
+
+    @model_validator(mode="after")
+    def _one_secret_source(self) -> SourceBase:
+        given = [k for k in ("token_env", "token_file", "token_command") if getattr(self, k)]
+        if len(given) > 1:
+            raise ValueError(f"give only one of token_env, token_file, token_command (got {given})")
+        return self
+
+
+def _check_http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value.rstrip("/") if value.count("/") > 2 else value
+
+
+class GitHubSource(SourceBase):
+    """GitHub Actions: workflow runs on a branch of one or more repositories."""
+
+    type: Literal["github"]
+    api_url: str = "https://api.github.com"
+    """The API base; GitHub Enterprise Server: ``https://HOST/api/v3``."""
+    repo: str | None = None
+    """``owner/name``."""
+    repos: list[str] = Field(default_factory=list)
+    """Several repositories at once, each ``owner/name``."""
+    branch: str = "main"
+    workflow: str | None = None
+    """A workflow file name (``ci.yml``) or id; default: all workflows of the repository."""
+    per_page: int = Field(default=20, ge=1, le=100)
+    """How many recent runs to read per repository."""
+
+    _check_api = field_validator("api_url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+    @field_validator("repo")
+    @classmethod
+    def _repo_shape(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
+            raise ValueError("must look like owner/name")
+        return value
+
+    @field_validator("repos")
+    @classmethod
+    def _repos_shape(cls, value: list[str]) -> list[str]:
+        for repo in value:
+            if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
+                raise ValueError(f"{repo!r} must look like owner/name")
+        return value
+
+    @model_validator(mode="after")
+    def _some_repo(self) -> GitHubSource:
+        if not self.repo and not self.repos:
+            raise ValueError('name a repository with repo = "owner/name" (or repos = [...])')
+        return self
+
+    @property
+    def all_repos(self) -> list[str]:
+        return ([self.repo] if self.repo else []) + [r for r in self.repos if r != self.repo]
+
+
+class CCTraySource(SourceBase):
+    """A CCTray XML feed (Jenkins ccxml, GoCD, TeamCity, Buildkite's cc feed...)."""
+
+    type: Literal["cctray"]
+    url: str
+    """The feed's URL, e.g. ``https://gocd.example.com/go/cctray.xml``."""
+    username: str | None = None
+    """For Basic auth; the password comes from token_env / token_file / token_command."""
+    projects: list[str] = Field(default_factory=list)
+    """Only these projects (glob patterns such as ``monolith*``); default: all."""
+
+    _check_url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+
+class HealthSource(SourceBase):
+    """One plain HTTP health check."""
+
+    type: Literal["health"]
+    url: str
+    service: str | None = None
+    """The service it checks; default: the source's name."""
+    environment: str = "prod"
+    expected_status: list[int] = Field(default_factory=list)
+    """HTTP codes that mean alive; default any 2xx or 3xx."""
+    warn_latency_ms: float | None = Field(default=None, gt=0)
+    """Answers slower than this are ``warn``."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Extra request headers (the token, if any, goes in ``Authorization: Bearer``)."""
+
+    _check_url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+
+SourceConfig = Annotated[
+    GitHubSource | CCTraySource | HealthSource,
+    Field(discriminator="type"),
+]
+SOURCE_TYPES: dict[str, type[SourceBase]] = {
+    "github": GitHubSource,
+    "cctray": CCTraySource,
+    "health": HealthSource,
+}
+PLANNED_TYPES = {
+    "gitlab",
+    "jenkins",
+    "buildkite",
+    "circleci",
+    "buildbot",
+    "alertmanager",
+    "prometheus",
+    "argocd",
+    "github_deployments",
+}
+
+
+class Config(_Strict):
+    """The whole config file."""
+
+    radiator: RadiatorConfig = Field(default_factory=RadiatorConfig)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    path: str | None = Field(default=None, exclude=True)
+    """Where it was read from (not a key of the file)."""
+
+    def interval_of(self, source: SourceBase) -> float:
+        return source.interval or self.radiator.interval
+
+    def stale_after_of(self, source: SourceBase) -> float:
+        return source.stale_after or 3 * self.interval_of(source) + 60
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def load_config(path: Path, *, resolve_secrets: bool = True) -> Config:
+    """Read, check and (unless told not to) resolve secrets. Raises ``ConfigError``."""
+    shown = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError([ConfigProblem(shown, "", "file not found")]) from None
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(shown, "", f"cannot read: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError([ConfigProblem(shown, "", "not UTF-8 text")]) from None
+    return parse_config(text, shown, resolve_secrets=resolve_secrets)
+
+
+def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = True) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or _lineno_from_message(str(exc))
+        message = str(exc).split(" (at line")[0]
+        raise ConfigError([ConfigProblem(shown, "", f"not valid TOML: {message}", line)]) from None
+
+    problems: list[ConfigProblem] = []
+    sources = data.pop("sources", [])
+    try:
+        config = Config.model_validate({**data, "path": shown})
+    except ValidationError as exc:
+        problems.extend(_problems_from(exc, text, shown))
+        config = Config(path=shown)
+    if not isinstance(sources, list):
+        sources = []
+        problems.append(
+            ConfigProblem(
+                shown,
+                "sources",
+                "must be a list of [[sources]] tables",
+                _find_line(text, ("sources",)),
+            )
+        )
+    checked: list[SourceBase] = []
+    seen: dict[str, int] = {}
+    for index, source in enumerate(sources):
+        # Each source is checked on its own so that every problem keeps its real index.
+        if isinstance(source, dict) and source.get("type") not in (None, *SOURCE_TYPES):
+            problems.append(_unknown_type(shown, text, index, source))
+            continue
+        if isinstance(source, dict) and "token" in source:
+            source = {k: v for k, v in source.items() if k != "token"}
+            problems.append(
+                ConfigProblem(
+                    shown,
+                    f"sources[{index}].token",
+                    "a token must not be written in the config file",
+                    _find_line(text, ("sources", index, "token")),
+                    "use token_env, token_file or token_command",
+                )
+            )
+        try:
+            valid = SOURCE_ADAPTER.validate_python(source)
+        except ValidationError as exc:
+            problems.extend(_problems_from(exc, text, shown, prefix=("sources", index)))
+            continue
+        if valid.name in seen:
+            problems.append(
+                ConfigProblem(
+                    shown,
+                    f"sources[{index}].name",
+                    f"name {valid.name!r} is already used by sources[{seen[valid.name]}]",
+                    _find_line(text, ("sources", index, "name")),
+                    "every source needs a unique name",
+                )
+            )
+        seen.setdefault(valid.name, index)
+        checked.append(valid)
+    config = config.model_copy(update={"sources": checked})
+    if problems:
+        raise ConfigError(problems)
+    if resolve_secrets:
+        config = _resolve_secrets(config, text, shown)
+    return config
+
+
+def _unknown_type(shown: str, text: str, index: int, source: dict[str, Any]) -> ConfigProblem:
+    kind = str(source["type"])
+    key = f"sources[{index}].type"
+    if kind in PLANNED_TYPES:
+        message = f"source type {kind!r} is not supported by this version yet"
+        hint = "supported: " + ", ".join(sorted(SOURCE_TYPES))
+    else:
+        message = f"unknown source type {kind!r}"
+        close = difflib.get_close_matches(kind, list(SOURCE_TYPES) + sorted(PLANNED_TYPES), 1)
+        hint = f"did you mean {close[0]!r}?" if close else "one of " + ", ".join(SOURCE_TYPES)
+    return ConfigProblem(shown, key, message, _find_line(text, ("sources", index, "type")), hint)
+
+
+def _problems_from(
+    exc: ValidationError, text: str, shown: str, prefix: tuple[Any, ...] = ()
+) -> list[ConfigProblem]:
+    problems = []
+    for error in exc.errors():
+        loc = [*prefix, *error["loc"]]
+        # A discriminated union puts the tag in the location: sources.0.github.repo -> drop it.
+        if len(loc) >= 3 and loc[0] == "sources" and loc[2] in SOURCE_TYPES:
+            model = SOURCE_TYPES[str(loc[2])]
+            loc = loc[:2] + loc[3:]
+        elif loc[:1] == ["radiator"]:
+            model = RadiatorConfig
+        elif loc[:1] == ["sources"] and len(loc) == 2:
+            model = None
+        else:
+            model = Config
+        key = _dotted(loc)
+        hint = None
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            message = "unknown key"
+            if model is not None:
+                close = difflib.get_close_matches(str(loc[-1]), _public_fields(model), 1, 0.6)
+                hint = f"did you mean {close[0]!r}?" if close else None
+        elif kind == "union_tag_not_found":
+            message = "needs a type"
+            hint = "type = one of " + ", ".join(repr(t) for t in SOURCE_TYPES)
+        elif kind == "missing":
+            message = "is required"
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            if (
+                "input" in error
+                and kind not in ("value_error",)
+                and not isinstance(error["input"], dict | list)
+            ):
+                message += f" (got {error['input']!r})"
+        problems.append(ConfigProblem(shown, key, message, _find_line(text, tuple(loc)), hint))
+    return problems
+
+
+def _public_fields(model: type[BaseModel]) -> list[str]:
+    return [
+        name for name, field in model.model_fields.items() if not field.exclude and name != "path"
+    ]
+
+
+def _dotted(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _lineno_from_message(message: str) -> int | None:
+    match = re.search(r"at line (\d+)", message)
+    return int(match.group(1)) if match else None
+
+
+def _find_line(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best effort: the line of a dotted key (``sources[2].token_env``) in the TOML text."""
+    lines = text.splitlines()
+    start, end = 0, len(lines)
+    if loc and loc[0] == "sources":
+        headers = [i for i, line in enumerate(lines) if re.match(r"\s*\[\[\s*sources\s*\]\]", line)]
+        if len(loc) >= 2 and isinstance(loc[1], int) and loc[1] < len(headers):
+            start = headers[loc[1]]
+            following = [
+                i for i, line in enumerate(lines) if i > start and re.match(r"\s*\[", line)
+            ]
+            end = following[0] if following else len(lines)
+            if len(loc) == 2:
+                return start + 1
+        loc = loc[2:]
+    elif loc and loc[0] == "radiator":
+        for i, line in enumerate(lines):
+            if re.match(r"\s*\[\s*radiator\s*\]", line):
+                start = i
+                following = [
+                    j for j, line in enumerate(lines) if j > i and re.match(r"\s*\[", line)
+                ]
+                end = following[0] if following else len(lines)
+                break
+        loc = loc[1:]
+        if not loc:
+            return start + 1
+    key = next((str(part) for part in loc if isinstance(part, str)), None)
+    if key is None:
+        return start + 1 if start else None
+    pattern = re.compile(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for i in range(start, end):
+        if pattern.match(lines[i]):
+            return i + 1
+    return start + 1 if start else None
+
+
+# -- secrets ---------------------------------------------------------------------------------
+
+
+def _resolve_secrets(config: Config, text: str, shown: str) -> Config:
+    problems: list[ConfigProblem] = []
+    sources = []
+    for index, source in enumerate(config.sources):
+        try:
+            token = read_secret(source)
+        except _SecretProblem as exc:
+            problems.append(
+                ConfigProblem(
+                    shown,
+                    f"sources[{index}].{exc.key}",
+                    exc.message,
+                    _find_line(text, ("sources", index, exc.key)),
+                    exc.hint,
+                )
+            )
+            sources.append(source)
+            continue
+        sources.append(source.model_copy(update={"token": token}) if token else source)
+    if problems:
+        raise ConfigError(problems)
+    return config.model_copy(update={"sources": sources})
+
+
+class _SecretProblem(Exception):
+    def __init__(self, key: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.key, self.message, self.hint = key, message, hint
+
+
+def read_secret(source: SourceBase) -> SecretStr | None:
+    """The token a source names, read now. Messages never contain the token itself."""
+    if source.token_env:
+        value = os.environ.get(source.token_env)
+        if not value:
+            raise _SecretProblem(
+                "token_env",
+                f"environment variable {source.token_env} is not set",
+                f"export {source.token_env}=... before starting buildradiator",
+            )
+        return SecretStr(value.strip())
+    if source.token_file:
+        path = Path(source.token_file).expanduser()
+        try:
+            value = path.read_text(encoding="utf-8").strip().splitlines()
+        except FileNotFoundError:
+            raise _SecretProblem("token_file", f"token file {path} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise _SecretProblem("token_file", f"cannot read token file {path}: {reason}") from None
+        if not value or not value[0].strip():
+            raise _SecretProblem("token_file", f"token file {path} is empty")
+        return SecretStr(value[0].strip())
+    if source.token_command:
+        argv = (
+            shlex.split(source.token_command)
+            if isinstance(source.token_command, str)
+            else list(source.token_command)
+        )
+        if not argv:
+            raise _SecretProblem("token_command", "token_command is empty")
+        try:
+            done = subprocess.run(
+                argv,
+                capture_output=True,
+                timeout=TOKEN_COMMAND_TIMEOUT,
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise _SecretProblem("token_command", f"command not found: {argv[0]}") from None
+        except subprocess.TimeoutExpired:
+            raise _SecretProblem(
+                "token_command", f"{argv[0]} did not finish within {TOKEN_COMMAND_TIMEOUT:g}s"
+            ) from None
+        except OSError as exc:
+            raise _SecretProblem("token_command", f"cannot run {argv[0]}: {exc.strerror}") from None
+        if done.returncode != 0:
+            # stderr may echo the secret in some tools; say only that it failed.
+            raise _SecretProblem(
+                "token_command", f"{argv[0]} failed with exit code {done.returncode}"
+            )
+        value = done.stdout.decode("utf-8", errors="replace").strip()
+        if not value:
+            raise _SecretProblem("token_command", f"{argv[0]} printed no token")
+        return SecretStr(value.splitlines()[0].strip())
+    return None
+
+
+SOURCE_ADAPTER: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)

@@ -1,0 +1,388 @@
+"""The one way sources talk HTTP.
+
+``HttpClient.get`` wraps one shared ``httpx.AsyncClient`` and adds what every source needs and
+none should write again:
+
+- conditional requests: the last ``ETag``/``Last-Modified`` per URL is sent back, and a 304 is
+  answered from our copy of the last body (GitHub does not count a 304 against the quota);
+- one rate budget per API host: the quota headers are read on every answer, and once a host says
+  "no more until T" every request to it fails fast with ``RateLimited`` until T, without touching
+  the network;
+- a hard deadline for the whole exchange (a server that drips one byte a second still ends) and a
+  cap on the body size;
+- every failure turned into a ``SourceError`` in plain words, with tokens redacted from URLs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+
+from buildradiator.clock import Clock
+from buildradiator.errors import (
+    AuthFailed,
+    BadPayload,
+    NotFound,
+    RateLimited,
+    ServerError,
+    SourceError,
+    Timeout,
+    Unreachable,
+)
+from buildradiator.model import RateInfo
+
+MAX_BODY = 10 * 1024 * 1024
+USER_AGENT = "buildradiator (+https://github.com/buildradiator/buildradiator)"
+
+_SECRET_PARAMS = {
+    "access_token",
+    "token",
+    "private_token",
+    "api_key",
+    "apikey",
+    "key",
+    "secret",
+    "password",
+    "sig",
+    "signature",
+    "circle-token",
+    "auth",
+}
+
+
+def redact(url: str) -> str:
+    """The URL with any password and any token-like query value replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable url>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(
+            [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe="*/:,"
+        )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+@dataclass(frozen=True)
+class RateHeaders:
+    """How an API names its quota headers, and what its reset header counts."""
+
+    prefix: str
+    reset_is_epoch: bool = True
+    """GitHub and GitLab send a unix time; Buildkite sends seconds left."""
+
+    def parse(self, headers: httpx.Headers, now: datetime) -> RateInfo | None:
+        def num(name: str) -> int | None:
+            raw = headers.get(self.prefix + name)
+            try:
+                return int(float(raw)) if raw is not None else None
+            except ValueError:
+                return None
+
+        limit, remaining, reset = num("limit"), num("remaining"), num("reset")
+        if limit is None and remaining is None:
+            return None
+        reset_at = None
+        if reset is not None:
+            if self.reset_is_epoch:
+                try:
+                    reset_at = datetime.fromtimestamp(reset, tz=now.tzinfo)
+                except (OverflowError, OSError, ValueError):
+                    reset_at = None
+            else:
+                reset_at = now + timedelta(seconds=reset)
+        return RateInfo(limit=limit, remaining=remaining, reset_at=reset_at)
+
+
+GITHUB_RATE = RateHeaders("x-ratelimit-")
+GITLAB_RATE = RateHeaders("ratelimit-")
+BUILDKITE_RATE = RateHeaders("ratelimit-", reset_is_epoch=False)
+
+
+@dataclass(frozen=True)
+class Response:
+    """A complete answer (or our copy of it, after a 304)."""
+
+    url: str
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    not_modified: bool = False
+    """True when the server said 304 and ``content`` is our copy of the last body."""
+    elapsed_ms: float = 0.0
+    rate: RateInfo | None = None
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body as JSON, or ``BadPayload`` saying in words what came instead."""
+        if looks_like_html(self.content):
+            raise BadPayload(
+                f"answered with an HTML page where JSON was expected ({redact(self.url)})"
+            )
+        try:
+            return json.loads(self.content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            if not self.content.strip():
+                raise BadPayload(f"answered with an empty body ({redact(self.url)})") from None
+            raise BadPayload(
+                f"answered with invalid JSON ({type(exc).__name__}: truncated or not JSON)"
+            ) from None
+
+
+def looks_like_html(content: bytes) -> bool:
+    head = content[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
+@dataclass
+class _Cached:
+    etag: str | None
+    last_modified: str | None
+    content: bytes
+    headers: httpx.Headers
+
+
+@dataclass
+class HostBudget:
+    """The quota of one API host, as its last answer described it."""
+
+    rate: RateInfo | None = None
+    blocked_until: datetime | None = None
+    requests: int = 0
+    not_modified: int = 0
+    lock: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+
+
+class HttpClient:
+    """Shared by all sources of one engine. See the module docstring."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None = None,
+        *,
+        clock: Clock | None = None,
+        max_body: int = MAX_BODY,
+        cache_entries: int = 4096,
+    ) -> None:
+        self.client = client or make_client()
+        self.clock = clock or Clock()
+        self.max_body = max_body
+        self.budgets: dict[str, HostBudget] = {}
+        self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self._cache_entries = cache_entries
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def budget(self, url: str) -> HostBudget:
+        host = urlsplit(url).netloc.rsplit("@", 1)[-1].lower()
+        budget = self.budgets.get(host)
+        if budget is None:
+            budget = self.budgets[host] = HostBudget()
+        return budget
+
+    async def get(
+        self,
+        url: str,
+        *,
+        params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float = 10.0,
+        rate_headers: RateHeaders | None = None,
+        conditional: bool = False,
+        verify_ok: tuple[int, ...] = (200,),
+    ) -> Response:
+        """GET ``url`` and return a complete answer whose status is in ``verify_ok``.
+
+        Any other outcome raises a ``SourceError``. With ``conditional=True`` the validators of the
+        last answer are sent along and a 304 returns our copy of that answer.
+        """
+        request = self.client.build_request(
+            "GET", url, params=params, headers=headers or {}, timeout=timeout
+        )
+        shown = redact(str(request.url))
+        budget = self.budget(str(request.url))
+        now = self.clock.now()
+        if budget.blocked_until and now < budget.blocked_until:
+            raise RateLimited(
+                f"rate limited by {request.url.host} until {budget.blocked_until:%H:%M:%S} UTC",
+                retry_at=budget.blocked_until,
+            )
+        cache_key = str(request.url) + "|" + (auth[0] if auth else "")
+        cached = self._cache.get(cache_key) if conditional else None
+        if cached:
+            if cached.etag:
+                request.headers["If-None-Match"] = cached.etag
+            if cached.last_modified:
+                request.headers["If-Modified-Since"] = cached.last_modified
+        if auth:
+            request.headers["Authorization"] = httpx.BasicAuth(*auth)._auth_header
+
+        started = self.clock.monotonic()
+        async with budget.lock:
+            budget.requests += 1
+            status, resp_headers, content = await self._exchange(request, shown, timeout)
+        elapsed_ms = (self.clock.monotonic() - started) * 1000
+        now = self.clock.now()
+        rate = rate_headers.parse(resp_headers, now) if rate_headers else None
+        if rate:
+            budget.rate = rate
+
+        if status == 304 and cached:
+            budget.not_modified += 1
+            self._cache.move_to_end(cache_key)
+            return Response(shown, 200, cached.headers, cached.content, True, elapsed_ms, rate)
+        if status in verify_ok:
+            if conditional and (resp_headers.get("etag") or resp_headers.get("last-modified")):
+                self._remember(cache_key, resp_headers, content)
+            return Response(shown, status, resp_headers, content, False, elapsed_ms, rate)
+        raise self._error(status, resp_headers, content, shown, request.url.host, rate, budget)
+
+    async def _exchange(
+        self, request: httpx.Request, shown: str, timeout: float
+    ) -> tuple[int, httpx.Headers, bytes]:
+        host = request.url.host
+        try:
+            async with asyncio.timeout(timeout):
+                response = await self.client.send(request, stream=True)
+                try:
+                    chunks: list[bytes] = []
+                    size = 0
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > self.max_body:
+                        raise BadPayload(
+                            f"answer from {host} is too large ({int(declared) // 1024} KiB)"
+                        )
+                    async for chunk in response.aiter_bytes():
+                        size += len(chunk)
+                        if size > self.max_body:
+                            raise BadPayload(
+                                f"answer from {host} is larger than {self.max_body // 1024} KiB"
+                            )
+                        chunks.append(chunk)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise Timeout(f"no complete answer from {host} within {timeout:g}s") from None
+        except httpx.TimeoutException:
+            raise Timeout(f"no answer from {host} within {timeout:g}s") from None
+        except httpx.ConnectError as exc:
+            raise Unreachable(_connect_words(host, exc)) from None
+        except httpx.RemoteProtocolError:
+            raise Unreachable(f"{host} closed the connection without a complete answer") from None
+        except httpx.DecodingError:
+            raise BadPayload(f"answer from {host} could not be decoded") from None
+        except httpx.TransportError as exc:
+            raise Unreachable(f"cannot reach {host}: {type(exc).__name__}") from None
+        except httpx.InvalidURL:
+            raise Unreachable(f"invalid URL {shown}") from None
+        return response.status_code, response.headers, b"".join(chunks)
+
+    def _remember(self, key: str, headers: httpx.Headers, content: bytes) -> None:
+        self._cache[key] = _Cached(
+            headers.get("etag"), headers.get("last-modified"), content, headers
+        )
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._cache_entries:
+            self._cache.popitem(last=False)
+
+    def _error(
+        self,
+        status: int,
+        headers: httpx.Headers,
+        content: bytes,
+        shown: str,
+        host: str,
+        rate: RateInfo | None,
+        budget: HostBudget,
+    ) -> SourceError:
+        now = self.clock.now()
+        retry_at = _retry_after(headers, now)
+        quota_spent = rate is not None and rate.remaining == 0
+        body = content[:2000].decode("utf-8", errors="replace").lower()
+        if status == 429 or (
+            status == 403 and (quota_spent or retry_at is not None or "rate limit" in body)
+        ):
+            if retry_at is None and quota_spent and rate and rate.reset_at:
+                retry_at = rate.reset_at
+            if retry_at is not None:
+                budget.blocked_until = retry_at
+                until = f" until {retry_at:%H:%M:%S} UTC"
+            else:
+                until = ""
+            return RateLimited(f"rate limited by {host} (HTTP {status}){until}", retry_at=retry_at)
+        if status == 401:
+            return AuthFailed(f"{host} refused the credentials (HTTP 401): token missing or wrong")
+        if status == 403:
+            return AuthFailed(f"{host} denied access (HTTP 403): the token lacks permission")
+        if status == 404:
+            return NotFound(f"not found (HTTP 404): {shown}")
+        what = " (an HTML error page)" if looks_like_html(content) else ""
+        if status >= 500:
+            return ServerError(f"server error from {host} (HTTP {status}){what}")
+        return SourceError(f"unexpected answer from {host} (HTTP {status}){what}")
+
+
+def _retry_after(headers: httpx.Headers, now: datetime) -> datetime | None:
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    raw = raw.strip()
+    if raw.isdigit():
+        return now + timedelta(seconds=int(raw))
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=now.tzinfo)
+
+
+def _connect_words(host: str, exc: Exception) -> str:
+    text = str(exc).lower()
+    if (
+        "name or service not known" in text
+        or "nodename nor servname" in text
+        or "getaddrinfo" in text
+        or "name resolution" in text
+        or "no address associated" in text
+    ):
+        return f"cannot resolve host {host} (DNS)"
+    if "refused" in text:
+        return f"cannot reach {host}: connection refused"
+    if "ssl" in text or "certificate" in text or "tls" in text:
+        return f"TLS failure talking to {host}: {_short(exc)}"
+    return f"cannot reach {host}: {_short(exc) or type(exc).__name__}"
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return text[:120]
+
+
+def make_client(*, verify: bool = True) -> httpx.AsyncClient:
+    """The engine's shared client: HTTP/1.1 keep-alive, no redirects to other hosts silently lost."""
+    return httpx.AsyncClient(
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=True,
+        verify=verify,
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+    )

@@ -1,0 +1,244 @@
+"""The domain objects: what sources produce and what the views show.
+
+Everything here is immutable. A ``Snapshot`` is the whole state at one moment; the engine builds a
+new one whenever anything changes and the views only ever read it.
+
+Text that comes from CI (commit messages, names, branches) is typed ``Untrusted``: on the way in
+it loses every control character (so no ANSI/OSC escape sequence survives), bidirectional
+overrides and overlong tails. It is still *text*: the views must show it with ``rich.text.Text``
+and never as markup.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+
+MAX_TEXT = 500
+
+# C0 and C1 controls (ESC starts every ANSI/OSC sequence), DEL, and the Unicode bidi controls
+# that can reorder what a reader sees (U+202A-202E, U+2066-2069, U+200E/200F, U+061C).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NEWLINES = re.compile(r"[\t\n]+")
+
+
+def clean_text(value: str, limit: int = MAX_TEXT) -> str:
+    """Make untrusted text safe to show: drop control characters, fold newlines and tabs."""
+    value = _UNSAFE.sub("", value)
+    value = _NEWLINES.sub(" ", value).strip()
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return value
+
+
+def first_line(message: str | None) -> str | None:
+    """The subject line of a commit message."""
+    if message is None:
+        return None
+    return message.strip().splitlines()[0] if message.strip() else ""
+
+
+Untrusted = Annotated[str, AfterValidator(clean_text)]
+
+
+class Status(StrEnum):
+    """The one vocabulary for pipelines and builds, whatever the provider."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    RUNNING = "running"
+    QUEUED = "queued"
+    CANCELED = "canceled"
+    UNKNOWN = "unknown"
+
+    @property
+    def in_flight(self) -> bool:
+        return self in (Status.RUNNING, Status.QUEUED)
+
+
+class Health(StrEnum):
+    """The one vocabulary for production checks."""
+
+    UP = "up"
+    WARN = "warn"
+    DOWN = "down"
+    UNKNOWN = "unknown"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Build(_Frozen):
+    """One build (a workflow run, a pipeline, a Jenkins build...), finished or in flight."""
+
+    source: str
+    """The config name of the source that reported it."""
+    pipeline: str
+    """The key of the pipeline it belongs to (``Pipeline.key``)."""
+    id: str
+    """The provider's id for it, unique within the pipeline."""
+    number: int | None = None
+    attempt: int = 1
+    """1 for the first attempt; GitHub's ``run_attempt``, a Jenkins rebuild, a GitLab retry."""
+    branch: Untrusted | None = None
+    status: Status
+    provider_status: Untrusted | None = None
+    """The provider's own finer word, e.g. ``timed_out`` or Jenkins ``UNSTABLE``."""
+    created_at: AwareDatetime | None = None
+    started_at: AwareDatetime | None = None
+    finished_at: AwareDatetime | None = None
+    commit: Untrusted | None = None
+    author: Untrusted | None = None
+    message: Untrusted | None = None
+    """The first line of the commit message."""
+    url: str | None = None
+    stage: Untrusted | None = None
+    """For builds in flight: the job or stage running now (or waited for)."""
+    estimated_seconds: float | None = None
+    """The provider's own estimate of the duration, where it gives one (Jenkins)."""
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return max(0.0, (self.finished_at - self.started_at).total_seconds())
+        return None
+
+
+class Pipeline(_Frozen):
+    """One watched branch of one pipeline: the thing a row of "Main branches" shows."""
+
+    source: str
+    key: str
+    """Unique within the source, stable across polls, e.g. ``acme/monolith`` or ``acme/x:ci.yml``."""
+    name: Untrusted
+    """What the screen calls it."""
+    branch: Untrusted | None = None
+    url: str | None = None
+    recent: tuple[Build, ...] = ()
+    """Completed builds, newest first (as many as the source fetched)."""
+    in_flight: tuple[Build, ...] = ()
+    """Running and queued builds, newest first."""
+
+    @property
+    def last(self) -> Build | None:
+        return self.recent[0] if self.recent else None
+
+    @property
+    def status(self) -> Status:
+        """The status of the last completed build; ``unknown`` when there is none."""
+        return self.recent[0].status if self.recent else Status.UNKNOWN
+
+
+class ServiceCheck(_Frozen):
+    """One production check: a health URL, an alert, a query."""
+
+    source: str
+    name: Untrusted
+    environment: Untrusted | None = None
+    health: Health
+    http_status: int | None = None
+    latency_ms: float | None = None
+    version: Untrusted | None = None
+    """The version or release id the body names, if any."""
+    detail: Untrusted | None = None
+    """Why, in words: ``body status DOWN``, ``HTTP 503``, ``812 ms (> 500 ms)``."""
+    url: str | None = None
+    checked_at: AwareDatetime | None = None
+
+
+class RateInfo(_Frozen):
+    """What the API said about our quota on its last answer."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: AwareDatetime | None = None
+
+
+class SourceResult(_Frozen):
+    """What one poll of one source produced."""
+
+    pipelines: tuple[Pipeline, ...] = ()
+    services: tuple[ServiceCheck, ...] = ()
+    summary: str = ""
+    """One line for ``check``: what was found, e.g. ``3 pipelines, 1 running``."""
+
+
+class SourceState(_Frozen):
+    """How one source is doing, as the status bar shows it."""
+
+    name: str
+    type: str
+    last_success: AwareDatetime | None = None
+    last_attempt: AwareDatetime | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    stale: bool = False
+    """The last good data is older than the source's limit: shown greyed, never counts green."""
+    next_poll: AwareDatetime | None = None
+    rate: RateInfo | None = None
+
+
+class FlakySummary(_Frozen):
+    """Per pipeline: recent green builds that needed a retry (GitHub ``run_attempt > 1``)."""
+
+    source: str
+    pipeline: str
+    name: Untrusted
+    retried_to_green: int
+    green: int
+
+
+class BrokenWindow(_Frozen):
+    """Something that must be impossible to miss: a red main or a production check down."""
+
+    kind: str
+    """``pipeline`` or ``service``."""
+    source: str
+    key: str
+    name: Untrusted
+    since: AwareDatetime | None = None
+    """When it broke: the finish of the first failing build of the streak, or the first failed check."""
+    commit: Untrusted | None = None
+    author: Untrusted | None = None
+    message: Untrusted | None = None
+    streak: int = 1
+    """How many builds in a row have failed."""
+    url: str | None = None
+    stale: bool = False
+
+
+class Snapshot(_Frozen):
+    """The whole state at one moment. Immutable; the engine publishes a new one on every change."""
+
+    taken_at: AwareDatetime
+    title: str = "buildradiator"
+    pipelines: tuple[Pipeline, ...] = ()
+    services: tuple[ServiceCheck, ...] = ()
+    sources: tuple[SourceState, ...] = ()
+    broken: tuple[BrokenWindow, ...] = ()
+    flaky: tuple[FlakySummary, ...] = ()
+    green_since: AwareDatetime | None = None
+    """When nothing is broken: since when (best known)."""
+    stale_sources: frozenset[str] = frozenset()
+
+    def source_state(self, name: str) -> SourceState | None:
+        for state in self.sources:
+            if state.name == name:
+                return state
+        return None
+
+    @property
+    def in_flight(self) -> tuple[Build, ...]:
+        return tuple(b for p in self.pipelines for b in p.in_flight)
+
+
+def utc(dt: datetime) -> datetime:
+    """Helper for tests and parsers: assume UTC for a naive datetime."""
+    from datetime import UTC
+
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

@@ -1,0 +1,100 @@
+"""What every source is.
+
+A source turns one API into domain objects (``model.py``). It knows its endpoints, headers,
+payload shapes and rate-limit headers; it does no scheduling, no UI and no storage. ``poll``
+either returns a ``SourceResult`` or raises a ``SourceError`` -- never anything else: payload
+models are validated with pydantic and a ``ValidationError`` becomes ``BadPayload``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from buildradiator.config import SourceBase
+from buildradiator.errors import BadPayload, SourceError
+from buildradiator.http import HttpClient
+from buildradiator.model import SourceResult
+
+ConfigT = TypeVar("ConfigT", bound=SourceBase)
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class Source(ABC, Generic[ConfigT]):
+    """Base of every provider's source."""
+
+    type: ClassVar[str]
+
+    def __init__(self, config: ConfigT, http: HttpClient) -> None:
+        self.config = config
+        self.http = http
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def token(self) -> str | None:
+        return self.config.token.get_secret_value() if self.config.token else None
+
+    @abstractmethod
+    async def poll(self) -> SourceResult:
+        """Read the API once. Raises only ``SourceError``."""
+
+    async def guarded_poll(self) -> SourceResult:
+        """``poll``, with any unexpected exception turned into a ``SourceError``.
+
+        A parser bug must never take down the engine; it shows as this source's error instead.
+        """
+        return await guard(self.poll)
+
+
+async def guard(call: Callable[[], Awaitable[SourceResult]]) -> SourceResult:
+    try:
+        return await call()
+    except SourceError:
+        raise
+    except ValidationError as exc:
+        raise BadPayload(describe_validation(exc)) from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise BadPayload(f"unexpected payload ({type(exc).__name__})") from None
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """One line naming the first field that did not match the documented shape."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "top level"
+    return f"unexpected payload: {where}: {first['msg']} ({exc.error_count()} problem(s))"
+
+
+def parse_model(model: type[ModelT], data: Any) -> ModelT:
+    """Validate a payload into a pydantic model; mismatches become ``BadPayload``."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BadPayload(describe_validation(exc)) from None
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    """ISO-8601 with any offset and any number of fractional digits; ``None`` if unparseable."""
+    if not value or not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # Python before 3.11 disliked fractions that are not 3 or 6 digits; normalise to 6 anyway.
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = ""
+        while rest and rest[0].isdigit():
+            digits, rest = digits + rest[0], rest[1:]
+        text = f"{head}.{(digits + '000000')[:6]}{rest}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
