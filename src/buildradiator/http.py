@@ -147,6 +147,11 @@ class Response:
             ) from None
 
 
+def host_of(url: str) -> str:
+    """The host (and port) a URL talks to, without credentials: the key of a rate budget."""
+    return urlsplit(url).netloc.rsplit("@", 1)[-1].lower()
+
+
 def looks_like_html(content: bytes) -> bool:
     head = content[:512].lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
@@ -193,7 +198,7 @@ class HttpClient:
         await self.client.aclose()
 
     def budget(self, url: str) -> HostBudget:
-        host = urlsplit(url).netloc.rsplit("@", 1)[-1].lower()
+        host = host_of(url)
         budget = self.budgets.get(host)
         if budget is None:
             budget = self.budgets[host] = HostBudget()
@@ -270,7 +275,7 @@ class HttpClient:
                     declared = response.headers.get("content-length", "")
                     if declared.isdigit() and int(declared) > self.max_body:
                         raise BadPayload(
-                            f"answer from {host} is too large ({int(declared) // 1024} KiB)"
+                            f"answer from {host} is larger than {self.max_body // 1024} KiB ({int(declared) // 1024} KiB)"
                         )
                     async for chunk in response.aiter_bytes():
                         size += len(chunk)

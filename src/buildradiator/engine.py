@@ -1,0 +1,312 @@
+"""The engine: schedules every source, keeps the last good data, publishes snapshots.
+
+Textual-free asyncio. One ``HttpClient`` (one ``httpx.AsyncClient``) serves every source. Each
+source is polled on its own interval with jitter, faster while it has builds in flight, later
+when its API host's quota runs low, and after an error with backoff: ``Retry-After`` first, then
+the API's reset header (both arrive as ``RateLimited.retry_at``), then exponential. A failing
+source keeps its last good data (marked stale) and never delays the others.
+
+The same engine serves the TUI (``run`` + ``poll_now``, the app's ``SnapshotFeed``), the one-shot
+commands (``poll_all``) and the exports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from buildradiator import insights
+from buildradiator.clock import Clock
+from buildradiator.config import Config, SourceBase
+from buildradiator.errors import RateLimited, SourceError
+from buildradiator.http import HttpClient, host_of, make_client
+from buildradiator.model import (
+    Health,
+    Pipeline,
+    RateInfo,
+    ServiceCheck,
+    Snapshot,
+    SourceResult,
+    SourceState,
+)
+from buildradiator.sources import make_source
+from buildradiator.sources.base import Source
+
+log = logging.getLogger("buildradiator.engine")
+
+JITTER = 0.1
+"""Each delay is stretched or shrunk by up to 10% so that sources drift apart."""
+IN_FLIGHT_FACTOR = 3.0
+"""While builds run, poll this many times more often (never under MIN_INTERVAL)."""
+MIN_INTERVAL = 2.0
+MAX_BACKOFF = 600.0
+RATE_LIMIT_BACKOFF = 60.0
+"""Without Retry-After or a reset time, a rate-limited source waits 60 s, doubling (api-facts)."""
+LOW_QUOTA = 0.2
+"""Below this share of its quota left, a host's sources are spread out until the reset."""
+
+
+@dataclass
+class Slot:
+    """What the engine knows about one source."""
+
+    config: SourceBase
+    source: Source[SourceBase]
+    interval: float
+    stale_after: float
+    result: SourceResult | None = None
+    last_success: datetime | None = None
+    last_attempt: datetime | None = None
+    error: SourceError | None = None
+    failures: int = 0
+    next_due: float = 0.0
+    next_poll: datetime | None = None
+    host: str = ""
+    rate: RateInfo | None = field(default=None)
+
+    @property
+    def in_flight(self) -> bool:
+        return bool(self.result and any(p.in_flight for p in self.result.pipelines))
+
+
+class Engine:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        http: HttpClient | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock or (http.clock if http else Clock())
+        verify = all(s.verify_tls for s in config.sources)
+        self.http = http or HttpClient(make_client(verify=verify), clock=self.clock)
+        for source in config.sources:
+            if not source.verify_tls:
+                log.warning("TLS verification is off for source %s", source.name)
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self.slots: dict[str, Slot] = {}
+        for source_config in config.sources:
+            source = make_source(source_config, self.http)
+            self.slots[source_config.name] = Slot(
+                config=source_config,
+                source=source,
+                interval=config.interval_of(source_config),
+                stale_after=config.stale_after_of(source_config),
+                host=host_of(_url_of(source_config)),
+            )
+        self._down_since: dict[tuple[str, str], datetime] = {}
+        self._recovered_at: datetime | None = None
+        self._was_broken = False
+        self._wake = asyncio.Event()
+        self._last: Snapshot | None = None
+
+    # -- polling ---------------------------------------------------------------------------
+
+    async def poll_source(self, name: str) -> None:
+        """Poll one source now and schedule its next poll. Never raises a SourceError."""
+        slot = self.slots[name]
+        now = self.clock.now()
+        slot.last_attempt = now
+        try:
+            result = await slot.source.guarded_poll()
+        except SourceError as exc:
+            slot.error = exc
+            slot.failures += 1
+            log.info("source %s failed: %s", name, exc)
+            delay = self._error_delay(slot, exc)
+        except Exception as exc:  # a bug in our code must not stop the radiator either
+            log.exception("source %s crashed", name)
+            slot.error = SourceError(f"internal error ({type(exc).__name__}); see the log")
+            slot.failures += 1
+            delay = self._backoff(slot)
+        else:
+            slot.result = result
+            slot.error = None
+            slot.failures = 0
+            slot.last_success = self.clock.now()
+            delay = self._success_delay(slot)
+        slot.rate = self.http.budget(_url_of(slot.config)).rate
+        self._observe()
+        slot.next_due = self.clock.monotonic() + delay
+        slot.next_poll = self.clock.now() + timedelta(seconds=delay)
+
+    async def poll_all(self) -> Snapshot:
+        """Poll every source once, concurrently, and return the snapshot (one-shot commands)."""
+        await asyncio.gather(*(self.poll_source(name) for name in self.slots))
+        return self.snapshot()
+
+    def poll_now(self) -> None:
+        """Make every source due now (the ``r`` key)."""
+        now = self.clock.monotonic()
+        for slot in self.slots.values():
+            if not isinstance(slot.error, RateLimited):
+                slot.next_due = min(slot.next_due, now)
+        self._wake.set()
+
+    async def run(self, publish: Callable[[Snapshot], None]) -> None:
+        """Poll forever, calling ``publish`` with each snapshot that differs from the last."""
+        if self._last is None:
+            self._publish_if_changed(publish, force=True)
+        while True:
+            now = self.clock.monotonic()
+            due = [name for name, slot in self.slots.items() if slot.next_due <= now]
+            if due:
+                await asyncio.gather(*(self.poll_source(name) for name in due))
+            self._publish_if_changed(publish)
+            await self._sleep_until_next()
+
+    async def _sleep_until_next(self) -> None:
+        now = self.clock.monotonic()
+        next_due = min((s.next_due for s in self.slots.values()), default=now + 60)
+        # Wake at least every 5 s so that staleness turns on even when nothing is polled.
+        delay = max(0.0, min(next_due - now, 5.0))
+        self._wake.clear()
+        sleeper = asyncio.ensure_future(self.clock.sleep(delay))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, waker):
+                task.cancel()
+            await asyncio.gather(sleeper, waker, return_exceptions=True)
+
+    def _publish_if_changed(self, publish: Callable[[Snapshot], None], force: bool = False) -> None:
+        snapshot = self.snapshot()
+        if force or self._last is None or _content(snapshot) != _content(self._last):
+            self._last = snapshot
+            publish(snapshot)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # -- scheduling ------------------------------------------------------------------------
+
+    def _jitter(self, delay: float) -> float:
+        return delay * (1 + self.rng.uniform(-JITTER, JITTER))
+
+    def _success_delay(self, slot: Slot) -> float:
+        delay = slot.interval
+        if slot.in_flight:
+            delay = max(MIN_INTERVAL, min(delay, slot.interval / IN_FLIGHT_FACTOR))
+        delay = max(delay, self._quota_delay(slot))
+        return self._jitter(delay)
+
+    def _quota_delay(self, slot: Slot) -> float:
+        """Spread the polls of every source on a host so its remaining quota lasts to the reset."""
+        rate = self.http.budget(_url_of(slot.config)).rate
+        if not rate or rate.remaining is None or not rate.limit or not rate.reset_at:
+            return 0.0
+        if rate.remaining > rate.limit * LOW_QUOTA:
+            return 0.0
+        until_reset = (rate.reset_at - self.clock.now()).total_seconds()
+        sharing = sum(1 for s in self.slots.values() if s.host == slot.host)
+        return max(0.0, until_reset) * sharing / max(1, rate.remaining)
+
+    def _error_delay(self, slot: Slot, exc: SourceError) -> float:
+        if isinstance(exc, RateLimited):
+            if exc.retry_at is not None:
+                wait = (exc.retry_at - self.clock.now()).total_seconds()
+                return max(MIN_INTERVAL, wait) + self.rng.uniform(0, 5)
+            return self._jitter(min(RATE_LIMIT_BACKOFF * 2 ** (slot.failures - 1), 3600.0))
+        return self._backoff(slot)
+
+    def _backoff(self, slot: Slot) -> float:
+        base = max(MIN_INTERVAL, min(slot.interval, 30.0))
+        return self._jitter(min(base * 2 ** (slot.failures - 1), max(MAX_BACKOFF, slot.interval)))
+
+    # -- snapshot --------------------------------------------------------------------------
+
+    def is_stale(self, slot: Slot) -> bool:
+        """Data is stale once the last poll failed or it is older than the source's limit."""
+        if slot.last_success is None:
+            return False
+        if slot.error is not None:
+            return True
+        age = (self.clock.now() - slot.last_success).total_seconds()
+        return age > slot.stale_after
+
+    def snapshot(self) -> Snapshot:
+        now = self.clock.now()
+        pipelines: list[Pipeline] = []
+        services: list[ServiceCheck] = []
+        states: list[SourceState] = []
+        stale: set[str] = set()
+        for name, slot in self.slots.items():
+            is_stale = self.is_stale(slot)
+            if is_stale:
+                stale.add(name)
+            if slot.result is not None:
+                pipelines.extend(insights.with_estimates(p) for p in slot.result.pipelines)
+                services.extend(slot.result.services)
+            states.append(
+                SourceState(
+                    name=name,
+                    type=slot.config.type,  # type: ignore[attr-defined]
+                    last_success=slot.last_success,
+                    last_attempt=slot.last_attempt,
+                    error=str(slot.error) if slot.error else None,
+                    error_kind=slot.error.kind if slot.error else None,
+                    stale=is_stale,
+                    next_poll=slot.next_poll,
+                    rate=slot.rate,
+                )
+            )
+        stale_sources = frozenset(stale)
+        broken = insights.broken_windows(pipelines, services, stale_sources, self._down_since)
+        return Snapshot(
+            taken_at=now,
+            title=self.config.radiator.title,
+            pipelines=insights.sort_pipelines(pipelines),
+            services=tuple(services),
+            sources=tuple(states),
+            broken=broken,
+            flaky=insights.flaky_summaries(pipelines),
+            green_since=None if broken else insights.green_since(pipelines, self._recovered_at),
+            stale_sources=stale_sources,
+        )
+
+    def _observe(self) -> None:
+        """After each poll: remember what no API says, i.e. when each service was first seen
+        down and when the last broken window closed."""
+        now = self.clock.now()
+        results = [s.result for s in self.slots.values() if s.result is not None]
+        services = [c for r in results for c in r.services]
+        down = set()
+        for check in services:
+            key = insights.service_key(check)
+            if check.health is Health.DOWN:
+                down.add(key)
+                self._down_since.setdefault(key, check.checked_at or now)
+        for key in list(self._down_since):
+            if key not in down:
+                del self._down_since[key]
+        pipelines = [p for r in results for p in r.pipelines]
+        broken = bool(down) or any(insights.red_streak(p) for p in pipelines)
+        if self._was_broken and not broken:
+            self._recovered_at = now
+        self._was_broken = broken
+
+
+def _url_of(config: SourceBase) -> str:
+    return str(getattr(config, "api_url", None) or getattr(config, "url", ""))
+
+
+def _content(snapshot: Snapshot) -> Snapshot:
+    """The snapshot without the fields that change on every poll even when nothing happened."""
+    return snapshot.model_copy(
+        update={
+            "taken_at": snapshot.taken_at.replace(year=2000),
+            "sources": tuple(
+                s.model_copy(update={"last_attempt": None, "next_poll": None, "rate": None})
+                for s in snapshot.sources
+            ),
+        }
+    )

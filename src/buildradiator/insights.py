@@ -1,0 +1,185 @@
+"""Pure functions from the latest results to the facts the views show.
+
+No I/O, no clock of their own: everything they need is passed in, so each fact is tested on a
+known input. The engine calls ``derive`` once per published snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from statistics import median
+
+from buildradiator.model import (
+    BrokenWindow,
+    Build,
+    FlakySummary,
+    Health,
+    Pipeline,
+    ServiceCheck,
+    Status,
+)
+
+
+def red_streak(pipeline: Pipeline) -> tuple[Build, ...]:
+    """The failed builds of the current red streak, newest first (empty when main is not red).
+
+    Canceled builds neither start nor end a streak: a cancel on top of a red main leaves it red.
+    """
+    streak: list[Build] = []
+    for build in pipeline.recent:
+        if build.status is Status.FAILED:
+            streak.append(build)
+        elif build.status is Status.CANCELED:
+            continue
+        else:
+            break
+    if pipeline.recent and pipeline.recent[0].status is not Status.FAILED:
+        return ()
+    return tuple(streak)
+
+
+def pipeline_window(pipeline: Pipeline, stale: bool) -> BrokenWindow | None:
+    """A red main as a broken window: since the first failing build of the streak, and by whom."""
+    streak = red_streak(pipeline)
+    if not streak:
+        return None
+    first = streak[-1]
+    return BrokenWindow(
+        kind="pipeline",
+        source=pipeline.source,
+        key=pipeline.key,
+        name=pipeline.name,
+        since=first.finished_at or first.started_at or first.created_at,
+        commit=first.commit,
+        author=first.author,
+        message=first.message,
+        streak=len(streak),
+        url=first.url,
+        stale=stale,
+    )
+
+
+def service_window(
+    check: ServiceCheck, down_since: datetime | None, stale: bool
+) -> BrokenWindow | None:
+    if check.health is not Health.DOWN:
+        return None
+    return BrokenWindow(
+        kind="service",
+        source=check.source,
+        key=f"{check.name}@{check.environment or ''}",
+        name=check.name,
+        since=down_since or check.checked_at,
+        message=check.detail,
+        url=check.url,
+        stale=stale,
+    )
+
+
+def service_key(check: ServiceCheck) -> tuple[str, str]:
+    return (check.source, f"{check.name}@{check.environment or ''}")
+
+
+def broken_windows(
+    pipelines: Iterable[Pipeline],
+    services: Iterable[ServiceCheck],
+    stale_sources: frozenset[str],
+    down_since: Mapping[tuple[str, str], datetime],
+) -> tuple[BrokenWindow, ...]:
+    """Every broken window, oldest first (the one that has waited longest leads the banner)."""
+    windows = [
+        w
+        for p in pipelines
+        if (w := pipeline_window(p, p.source in stale_sources)) is not None
+    ]
+    windows += [
+        w
+        for c in services
+        if (w := service_window(c, down_since.get(service_key(c)), c.source in stale_sources))
+        is not None
+    ]
+    return tuple(sorted(windows, key=lambda w: w.since.timestamp() if w.since else float("inf")))
+
+
+def green_streak_start(pipeline: Pipeline) -> datetime | None:
+    """When this pipeline's current run of green builds began (its oldest green build we know)."""
+    start = None
+    for build in pipeline.recent:
+        if build.status is Status.FAILED:
+            break
+        if build.status is Status.PASSED:
+            start = build.finished_at or start
+    return start
+
+
+def green_since(pipelines: Iterable[Pipeline], recovered_at: datetime | None) -> datetime | None:
+    """Since when everything has been green: the latest start of any pipeline's green streak,
+    or the moment the engine saw the last broken window close, whichever is later."""
+    starts = [s for p in pipelines if (s := green_streak_start(p)) is not None]
+    if recovered_at is not None:
+        starts.append(recovered_at)
+    return max(starts) if starts else None
+
+
+def flaky_summaries(pipelines: Iterable[Pipeline]) -> tuple[FlakySummary, ...]:
+    """Per pipeline: recent green builds that went green only on a retry (attempt > 1)."""
+    out = []
+    for p in pipelines:
+        green = [b for b in p.recent if b.status is Status.PASSED]
+        retried = sum(1 for b in green if b.attempt > 1)
+        if green:
+            out.append(
+                FlakySummary(
+                    source=p.source,
+                    pipeline=p.key,
+                    name=p.name,
+                    retried_to_green=retried,
+                    green=len(green),
+                )
+            )
+    return tuple(sorted(out, key=lambda f: (-f.retried_to_green, f.name)))
+
+
+def typical_duration(pipeline: Pipeline) -> float | None:
+    """Median duration of the recent successful builds, the basis of an ETA."""
+    durations = [
+        d for b in pipeline.recent if b.status is Status.PASSED and (d := b.duration_seconds)
+    ]
+    return median(durations) if durations else None
+
+
+def with_estimates(pipeline: Pipeline) -> Pipeline:
+    """The pipeline with every in-flight build given an estimate where the provider gave none."""
+    if not pipeline.in_flight or all(b.estimated_seconds for b in pipeline.in_flight):
+        return pipeline
+    typical = typical_duration(pipeline)
+    if typical is None:
+        return pipeline
+    builds = tuple(
+        b if b.estimated_seconds else b.model_copy(update={"estimated_seconds": typical})
+        for b in pipeline.in_flight
+    )
+    return pipeline.model_copy(update={"in_flight": builds})
+
+
+_ORDER = {
+    Status.FAILED: 0,
+    Status.RUNNING: 1,
+    Status.QUEUED: 2,
+    Status.UNKNOWN: 3,
+    Status.CANCELED: 4,
+    Status.PASSED: 5,
+}
+
+
+def sort_pipelines(pipelines: Iterable[Pipeline]) -> tuple[Pipeline, ...]:
+    """Red first, then running, then the rest; by name within each."""
+
+    def key(p: Pipeline) -> tuple[int, str]:
+        status = p.status
+        if status is not Status.FAILED and p.in_flight:
+            status = Status.RUNNING
+        return (_ORDER[status], p.name.lower())
+
+    return tuple(sorted(pipelines, key=key))

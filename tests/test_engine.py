@@ -1,0 +1,283 @@
+"""The engine with a fake clock: scheduling, backoff, Retry-After, staleness, publishing."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from buildradiator import engine as engine_mod
+from buildradiator.clock import FakeClock
+from buildradiator.config import parse_config
+from buildradiator.engine import Engine
+from buildradiator.errors import RateLimited, SourceError, Unreachable
+from buildradiator.http import HttpClient
+from buildradiator.model import Build, Pipeline, Snapshot, SourceResult, Status
+from buildradiator.sources.base import Source
+
+CONFIG = """
+[radiator]
+interval = 30
+
+[[sources]]
+name = "one"
+type = "health"
+url = "http://one.example/health"
+
+[[sources]]
+name = "two"
+type = "health"
+url = "http://two.example/health"
+"""
+
+
+def pipeline(source: str, *statuses: Status, running: bool = False) -> Pipeline:
+    builds = tuple(
+        Build(source=source, pipeline="p", id=str(i), status=s) for i, s in enumerate(statuses)
+    )
+    flight = (Build(source=source, pipeline="p", id="r", status=Status.RUNNING),) if running else ()
+    return Pipeline(source=source, key="p", name=f"{source}-p", recent=builds, in_flight=flight)
+
+
+class Scripted(Source):  # type: ignore[type-arg]
+    """A source whose outcomes are a script: results or SourceErrors, the last one repeating."""
+
+    type = "scripted"
+
+    def __init__(self, config, http) -> None:
+        super().__init__(config, http)
+        self.script: list[SourceResult | Exception] = [SourceResult()]
+        self.calls = 0
+
+    async def poll(self) -> SourceResult:
+        self.calls += 1
+        outcome = self.script[min(self.calls - 1, len(self.script) - 1)]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+@pytest.fixture
+def make_engine(monkeypatch: pytest.MonkeyPatch, clock: FakeClock):
+    monkeypatch.setattr(engine_mod, "make_source", lambda config, http: Scripted(config, http))
+
+    def make(text: str = CONFIG) -> Engine:
+        http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(
+            lambda r: httpx.Response(500))), clock=clock)
+        return Engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
+
+    return make
+
+
+def source(eng: Engine, name: str) -> Scripted:
+    return eng.slots[name].source  # type: ignore[return-value]
+
+
+async def test_success_schedules_interval_with_jitter(make_engine, clock) -> None:
+    eng = make_engine()
+    await eng.poll_source("one")
+    delay = eng.slots["one"].next_due - clock.monotonic()
+    assert 27 <= delay <= 33
+    await eng.aclose()
+
+
+async def test_polls_faster_while_builds_are_in_flight(make_engine, clock) -> None:
+    eng = make_engine()
+    source(eng, "one").script = [SourceResult(pipelines=(pipeline("one", Status.PASSED,
+                                                                  running=True),))]
+    await eng.poll_source("one")
+    delay = eng.slots["one"].next_due - clock.monotonic()
+    assert 9 <= delay <= 11
+    await eng.aclose()
+
+
+async def test_errors_back_off_exponentially_and_reset_on_success(make_engine, clock) -> None:
+    eng = make_engine()
+    src = source(eng, "one")
+    src.script = [Unreachable("down")] * 4 + [SourceResult()]
+    delays = []
+    for _ in range(4):
+        await eng.poll_source("one")
+        delays.append(eng.slots["one"].next_due - clock.monotonic())
+    assert delays[1] > delays[0] * 1.5 and delays[2] > delays[1] * 1.5 and delays[3] > delays[2] * 1.5
+    await eng.poll_source("one")
+    assert eng.slots["one"].failures == 0
+    assert 27 <= eng.slots["one"].next_due - clock.monotonic() <= 33
+    await eng.aclose()
+
+
+async def test_retry_after_is_honoured(make_engine, clock) -> None:
+    eng = make_engine()
+    source(eng, "one").script = [RateLimited("slow down", retry_at=clock.now() + timedelta(
+        seconds=300))]
+    await eng.poll_source("one")
+    delay = eng.slots["one"].next_due - clock.monotonic()
+    assert 300 <= delay <= 306
+    # 'r' does not override a rate limit.
+    eng.poll_now()
+    assert eng.slots["one"].next_due - clock.monotonic() >= 300
+    await eng.aclose()
+
+
+async def test_rate_limit_without_retry_time_waits_a_minute_then_doubles(make_engine, clock):
+    eng = make_engine()
+    source(eng, "one").script = [RateLimited("slow down")]
+    await eng.poll_source("one")
+    first = eng.slots["one"].next_due - clock.monotonic()
+    await eng.poll_source("one")
+    second = eng.slots["one"].next_due - clock.monotonic()
+    assert 54 <= first <= 66 and 108 <= second <= 132
+    await eng.aclose()
+
+
+async def test_failure_keeps_last_good_data_marked_stale(make_engine, clock) -> None:
+    eng = make_engine()
+    good = SourceResult(pipelines=(pipeline("one", Status.PASSED),))
+    source(eng, "one").script = [good, Unreachable("cannot reach one.example: connection refused")]
+    await eng.poll_source("one")
+    snap = eng.snapshot()
+    assert not snap.stale_sources
+    clock.advance(30)
+    await eng.poll_source("one")
+    snap = eng.snapshot()
+    assert [p.name for p in snap.pipelines] == ["one-p"]
+    assert snap.stale_sources == {"one"}
+    state = snap.source_state("one")
+    assert state is not None and state.stale and "connection refused" in (state.error or "")
+    assert state.last_success == clock.now() - timedelta(seconds=30)
+    await eng.aclose()
+
+
+async def test_old_data_goes_stale_without_any_error(make_engine, clock) -> None:
+    eng = make_engine()
+    await eng.poll_source("one")
+    clock.advance(3 * 30 + 59)
+    assert not eng.snapshot().source_state("one").stale  # type: ignore[union-attr]
+    clock.advance(2)
+    assert eng.snapshot().source_state("one").stale  # type: ignore[union-attr]
+    await eng.aclose()
+
+
+async def test_one_failing_source_does_not_touch_the_other(make_engine, clock) -> None:
+    eng = make_engine()
+    source(eng, "one").script = [SourceError("boom")]
+    source(eng, "two").script = [SourceResult(pipelines=(pipeline("two", Status.FAILED),))]
+    snap = await eng.poll_all()
+    assert snap.source_state("one").error == "boom"  # type: ignore[union-attr]
+    assert snap.source_state("two").error is None  # type: ignore[union-attr]
+    assert [w.name for w in snap.broken] == ["two-p"]
+    await eng.aclose()
+
+
+async def test_a_crashing_source_becomes_its_error(make_engine, clock) -> None:
+    eng = make_engine()
+    source(eng, "one").script = [RuntimeError("bug")]
+    snap = await eng.poll_all()
+    assert "internal error" in (snap.source_state("one").error or "")  # type: ignore[union-attr]
+    await eng.aclose()
+
+
+async def test_run_polls_on_schedule_and_publishes_changes(make_engine, clock) -> None:
+    eng = make_engine()
+    published: list[Snapshot] = []
+    start = clock.now()
+    task = asyncio.create_task(eng.run(published.append))
+    while clock.now() - start < timedelta(seconds=300):
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # A 30 s interval with +-10% jitter over 300 fake seconds: about ten polls per source.
+    assert 9 <= source(eng, "one").calls <= 12
+    assert 9 <= source(eng, "two").calls <= 12
+    # Every publish carries something new (here: freshness), none is a duplicate.
+    contents = [engine_mod._content(s) for s in published]
+    assert all(a != b for a, b in zip(contents, contents[1:]))
+    await eng.aclose()
+
+
+async def test_run_publishes_nothing_when_nothing_changes(make_engine, clock) -> None:
+    eng = make_engine()
+    eng.slots.pop("two")
+    published: list[Snapshot] = []
+    await eng.poll_source("one")
+    eng._publish_if_changed(published.append)
+    eng._publish_if_changed(published.append)
+    assert len(published) == 1
+    source(eng, "one").script = [SourceResult(pipelines=(pipeline("one", Status.FAILED),))]
+    await eng.poll_source("one")
+    eng._publish_if_changed(published.append)
+    assert len(published) == 2 and published[-1].broken
+    await eng.aclose()
+
+
+async def test_poll_now_wakes_the_loop(make_engine, clock, monkeypatch) -> None:
+    eng = make_engine()
+    waits: list[float] = []
+    real_sleep = clock.sleep
+
+    async def slow_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await asyncio.sleep(3600)  # never wakes by itself
+
+    monkeypatch.setattr(clock, "sleep", slow_sleep)
+    task = asyncio.create_task(eng.run(lambda s: None))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    calls = source(eng, "one").calls
+    eng.poll_now()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert source(eng, "one").calls == calls + 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    monkeypatch.setattr(clock, "sleep", real_sleep)
+    await eng.aclose()
+
+
+async def test_low_quota_stretches_the_interval(make_engine, clock) -> None:
+    eng = make_engine()
+    budget = eng.http.budget("http://one.example/health")
+    from buildradiator.model import RateInfo
+
+    budget.rate = RateInfo(limit=5000, remaining=10, reset_at=clock.now() + timedelta(hours=1))
+    await eng.poll_source("one")
+    delay = eng.slots["one"].next_due - clock.monotonic()
+    assert delay >= 3600 / 10 * 0.9
+    await eng.aclose()
+
+
+async def test_service_down_since_is_remembered(make_engine, clock) -> None:
+    from buildradiator.model import Health, ServiceCheck
+
+    eng = make_engine()
+    down = ServiceCheck(source="one", name="payments", health=Health.DOWN, http_status=500,
+                        checked_at=clock.now())
+    source(eng, "one").script = [SourceResult(services=(down,))]
+    await eng.poll_source("one")
+    started = clock.now()
+    clock.advance(60)
+    source(eng, "one").script = [SourceResult(services=(down.model_copy(update={
+        "checked_at": clock.now()}),))]
+    source(eng, "one").calls = 0
+    await eng.poll_source("one")
+    snap = eng.snapshot()
+    assert snap.broken[0].kind == "service" and snap.broken[0].since == started
+    await eng.aclose()
+
+
+async def test_green_since_follows_recovery(make_engine, clock) -> None:
+    eng = make_engine()
+    source(eng, "one").script = [SourceResult(pipelines=(pipeline("one", Status.FAILED),)),
+                                 SourceResult(pipelines=(pipeline("one", Status.PASSED),))]
+    await eng.poll_source("one")
+    assert eng.snapshot().broken
+    clock.advance(30)
+    await eng.poll_source("one")
+    snap = eng.snapshot()
+    assert not snap.broken and snap.green_since == clock.now()
+    await eng.aclose()
