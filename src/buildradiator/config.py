@@ -254,6 +254,19 @@ def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = 
     seen: dict[str, int] = {}
     for index, source in enumerate(sources):
         # Each source is checked on its own so that every problem keeps its real index.
+        name = source.get("name") if isinstance(source, dict) else None
+        if isinstance(name, str) and name in seen:
+            problems.append(
+                ConfigProblem(
+                    shown,
+                    f"sources[{index}].name",
+                    f"name {name!r} is already used by sources[{seen[name]}]",
+                    _find_line(text, ("sources", index, "name")),
+                    "every source needs a unique name",
+                )
+            )
+        elif isinstance(name, str):
+            seen[name] = index
         if isinstance(source, dict) and source.get("type") not in (None, *SOURCE_TYPES):
             problems.append(_unknown_type(shown, text, index, source))
             continue
@@ -273,17 +286,6 @@ def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = 
         except ValidationError as exc:
             problems.extend(_problems_from(exc, text, shown, prefix=("sources", index)))
             continue
-        if valid.name in seen:
-            problems.append(
-                ConfigProblem(
-                    shown,
-                    f"sources[{index}].name",
-                    f"name {valid.name!r} is already used by sources[{seen[valid.name]}]",
-                    _find_line(text, ("sources", index, "name")),
-                    "every source needs a unique name",
-                )
-            )
-        seen.setdefault(valid.name, index)
         checked.append(valid)
     config = config.model_copy(update={"sources": checked})
     if problems:

@@ -155,13 +155,17 @@ class Engine:
         """Poll forever, calling ``publish`` with each snapshot that differs from the last."""
         if self._last is None:
             self._publish_if_changed(publish, force=True)
-        while True:
-            now = self.clock.monotonic()
-            due = [name for name, slot in self.slots.items() if slot.next_due <= now]
-            if due:
-                await asyncio.gather(*(self.poll_source(name) for name in due))
-            self._publish_if_changed(publish)
-            await self._sleep_until_next()
+        try:
+            while True:
+                now = self.clock.monotonic()
+                due = [name for name, slot in self.slots.items() if slot.next_due <= now]
+                if due:
+                    await asyncio.gather(*(self.poll_source(name) for name in due))
+                self._publish_if_changed(publish)
+                await self._sleep_until_next()
+        finally:
+            # The client's connections belong to this loop: close them here, not later.
+            await self.aclose()
 
     async def _sleep_until_next(self) -> None:
         now = self.clock.monotonic()

@@ -1,0 +1,326 @@
+"""The command line: ``buildradiator [run|demo|simulate|check|status|locate|init]``.
+
+Exit codes: 0 fine/green, 1 a source failed (``check``) or something is red (``status``),
+2 a usage or config problem, 3 a source could not be read (``status``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import locale
+import logging
+import logging.handlers
+import os
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from buildradiator import __version__
+from buildradiator.config import Config, load_config, parse_config
+from buildradiator.errors import (
+    AuthFailed,
+    ConfigError,
+    NotFound,
+    RateLimited,
+    SourceError,
+    Unreachable,
+)
+from buildradiator.errors import Timeout as SourceTimeout
+from buildradiator.paths import config_candidates, get_paths
+
+if TYPE_CHECKING:
+    from buildradiator.engine import Slot
+
+EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    command = args.command or "run"
+    try:
+        if command == "run":
+            return cmd_run(args)
+        if command == "demo":
+            return cmd_demo(args)
+        if command == "simulate":
+            return cmd_simulate(args)
+        if command == "check":
+            return cmd_check(args)
+        if command == "status":
+            return cmd_status(args)
+        if command == "locate":
+            return cmd_locate(args)
+        if command == "init":
+            return cmd_init(args)
+    except ConfigError as exc:
+        _print_config_error(exc)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    parser.error(f"unknown command {command}")
+    return EXIT_CONFIG
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="buildradiator",
+        description="A terminal build radiator. Without a command: run the radiator.",
+    )
+    parser.add_argument("--version", action="version", version=f"buildradiator {__version__}")
+    display = argparse.ArgumentParser(add_help=False)
+    display.add_argument(
+        "--config",
+        "-c",
+        help="config file (default: $BUILDRADIATOR_CONFIG, "
+        "else config.toml in the user config dir)",
+    )
+    display.add_argument("--theme", help="theme name (default from the config)")
+    display.add_argument("--mode", choices=["auto", "default", "pane", "wall"])
+    display.add_argument("--ascii", action="store_true", help="ASCII glyphs only")
+    # The same options work before the command (``buildradiator --config x``) and after it.
+    for action in display._actions:
+        parser._add_action(action)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", parents=[display], help="run the radiator (the default)")
+    demo = sub.add_parser("demo", parents=[display], help="run on the built-in simulated CI")
+    demo.add_argument("--interval", type=float, default=3.0, help="poll interval (s)")
+    sim = sub.add_parser("simulate", help="run only the simulated CI server")
+    sim.add_argument("--port", type=int, default=8765)
+    sim.add_argument("--host", default="127.0.0.1")
+    check = sub.add_parser("check", help="validate the config and try every source once")
+    check.add_argument("--config", "-c", dest="config", default=argparse.SUPPRESS)
+    status = sub.add_parser("status", help="poll once and print the state")
+    status.add_argument("--config", "-c", dest="config", default=argparse.SUPPRESS)
+    status.add_argument("--json", action="store_true", help="the whole snapshot as JSON")
+    sub.add_parser("locate", help="print where config, data, cache and logs live")
+    init = sub.add_parser("init", help="write a commented starting config")
+    init.add_argument("--config", "-c", dest="config", default=argparse.SUPPRESS)
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    return parser
+
+
+# -- config discovery --------------------------------------------------------------------
+
+
+def find_config(explicit: str | None) -> Path | None:
+    for _why, path in config_candidates(explicit):
+        if path.is_file():
+            return path
+    return None
+
+
+def require_config(explicit: str | None) -> Config:
+    path = find_config(explicit)
+    if path is None:
+        looked = "\n".join(f"  {path}  ({why})" for why, path in config_candidates(explicit))
+        target = config_candidates(explicit)[0][1]
+        print(
+            "buildradiator: no config file found. Looked at:\n"
+            f"{looked}\n\n"
+            f"  buildradiator init   writes a commented starting config to {target}\n"
+            "  buildradiator demo   shows the radiator working on a built-in simulated CI",
+            file=sys.stderr,
+        )
+        raise SystemExit(EXIT_CONFIG)
+    return load_config(path)
+
+
+def _print_config_error(exc: ConfigError) -> None:
+    count = len(exc.problems)
+    print(
+        f"buildradiator: the config has {count} problem{'s' if count != 1 else ''}:",
+        file=sys.stderr,
+    )
+    for problem in exc.problems:
+        print("  " + problem.render(), file=sys.stderr)
+    print("Fix them and run `buildradiator check` again.", file=sys.stderr)
+
+
+# -- the radiator ------------------------------------------------------------------------
+
+
+def _wants_ascii(flag: bool, config: Config) -> bool:
+    if flag or config.radiator.ascii:
+        return True
+    encoding = (sys.stdout.encoding or locale.getpreferredencoding(False) or "").lower()
+    return "utf" not in encoding
+
+
+def _setup_logging() -> None:
+    """Log to a file: the screen belongs to the radiator. Never logs tokens (none reach here)."""
+    log_file = get_paths().log_file
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
+        )
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("buildradiator")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    root.propagate = False
+
+
+def run_radiator(config: Config, args: argparse.Namespace) -> int:
+    from buildradiator.app import BuildRadiatorApp
+    from buildradiator.engine import Engine
+
+    _setup_logging()
+    engine = Engine(config)
+    app = BuildRadiatorApp(
+        engine,
+        title=config.radiator.title,
+        theme=getattr(args, "theme", None) or config.radiator.theme,
+        mode=getattr(args, "mode", None) or config.radiator.mode,
+        ascii=_wants_ascii(getattr(args, "ascii", False), config),
+    )
+    result = app.run()
+    return int(result or 0)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return run_radiator(require_config(args.config), args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from buildradiator.simulator import Simulator, demo_config_text
+
+    simulator = Simulator()
+    simulator.start()
+    try:
+        config = parse_config(
+            demo_config_text(simulator.base_url, interval=args.interval), "<demo>"
+        )
+        return run_radiator(config, args)
+    finally:
+        simulator.stop()
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from buildradiator.simulator import demo_config_text, serve_forever
+
+    base = f"http://{args.host}:{args.port}"
+    print(f"Simulated CI on {base} (Ctrl+C stops it). A config that watches it:\n")
+    print(demo_config_text(base))
+    sys.stdout.flush()
+    serve_forever(args.port, args.host)
+    return EXIT_OK
+
+
+# -- one-shot commands -------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from buildradiator.engine import Engine
+
+    config = require_config(getattr(args, "config", None))
+    print(f"config: {config.path} is valid ({len(config.sources)} sources)")
+    if not config.sources:
+        print("no sources configured: add [[sources]] tables (see `buildradiator init`)")
+        return EXIT_OK
+    for source in config.sources:
+        if not source.verify_tls:
+            print(f"warning: TLS verification is off for source {source.name}")
+
+    async def probe() -> list[tuple[str, ...]]:
+        engine = Engine(config)
+        try:
+            await engine.poll_all()
+        finally:
+            await engine.aclose()
+        return [_check_row(name, slot) for name, slot in engine.slots.items()]
+
+    rows = asyncio.run(probe())
+    header = ("source", "type", "reachable", "auth", "rate left", "found")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    for row in [header, *rows]:
+        print("  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]))
+    return EXIT_FAIL if any(row[-1].startswith(_FAILED_PREFIXES) for row in rows) else EXIT_OK
+
+
+_FAILED_PREFIXES = ("FAILED", "rate limited", "not found")
+
+
+def _check_row(name: str, slot: Slot) -> tuple[str, ...]:
+    error = slot.error
+    unreachable = isinstance(error, Unreachable | SourceTimeout)
+    if error is None:
+        auth = "yes"
+    elif isinstance(error, AuthFailed):
+        auth = "REFUSED"
+    else:
+        auth = "-" if unreachable else "?"
+    if error is None:
+        found = slot.result.summary if slot.result and slot.result.summary else "ok"
+    else:
+        found = _error_words(error)
+    rate = slot.rate
+    left = f"{rate.remaining}/{rate.limit}" if rate and rate.remaining is not None else "-"
+    return (name, slot.config.type, "no" if unreachable else "yes", auth, left, found)  # type: ignore[attr-defined]
+
+
+def _error_words(error: SourceError) -> str:
+    if isinstance(error, RateLimited):
+        return f"rate limited: {error}"
+    if isinstance(error, NotFound):
+        return f"not found: {error}"
+    return f"FAILED: {error}"
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from buildradiator.engine import Engine
+    from buildradiator.export import exit_code, to_json
+
+    config = require_config(getattr(args, "config", None))
+
+    async def once():  # type: ignore[no-untyped-def]
+        engine = Engine(config)
+        try:
+            return await engine.poll_all()
+        finally:
+            await engine.aclose()
+
+    snapshot = asyncio.run(once())
+    if args.json:
+        print(to_json(snapshot))
+    else:
+        from buildradiator.export import overall
+
+        print(f"{snapshot.title}: {overall(snapshot)}")
+        for window in snapshot.broken:
+            print(f"  broken: {window.name} ({window.kind})")
+        for state in snapshot.sources:
+            if state.error:
+                print(f"  source {state.name}: {state.error}")
+    return exit_code(snapshot)
+
+
+def cmd_locate(args: argparse.Namespace) -> int:
+    paths = get_paths()
+    config = find_config(None)
+    print(f"config:  {config or paths.default_config}" + ("" if config else "  (not created yet)"))
+    if os.environ.get("BUILDRADIATOR_CONFIG"):
+        print("         (from $BUILDRADIATOR_CONFIG)")
+    print(f"data:    {paths.data_dir}")
+    print(f"themes:  {paths.user_themes}")
+    print(f"cache:   {paths.cache_dir}")
+    print(f"logs:    {paths.log_dir}")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    target = config_candidates(getattr(args, "config", None))[0][1]
+    if target.exists() and not args.force:
+        print(f"buildradiator: {target} already exists (use --force to overwrite)", file=sys.stderr)
+        return EXIT_CONFIG
+    text = resources.files("buildradiator").joinpath("starter.toml").read_text(encoding="utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target}\nedit it, then run `buildradiator check`")
+    return EXIT_OK

@@ -1,0 +1,140 @@
+"""Snapshots as documents for scripts: the JSON of ``status --json`` and its exit code.
+
+The JSON is a contract (documented in the README): keys are only ever added. It never carries a
+token: nothing in a ``Snapshot`` holds one, and URLs pass through ``redact``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from buildradiator.http import redact
+from buildradiator.model import Build, Health, Pipeline, ServiceCheck, Snapshot
+
+SCHEMA_VERSION = 1
+
+EXIT_GREEN = 0
+EXIT_RED = 1
+EXIT_SOURCE_FAILED = 3
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _url(value: str | None) -> str | None:
+    return redact(value) if value else None
+
+
+def build_doc(build: Build) -> dict[str, Any]:
+    return {
+        "source": build.source,
+        "pipeline": build.pipeline,
+        "id": build.id,
+        "number": build.number,
+        "attempt": build.attempt,
+        "branch": build.branch,
+        "status": build.status.value,
+        "provider_status": build.provider_status,
+        "stage": build.stage,
+        "created_at": _time(build.created_at),
+        "started_at": _time(build.started_at),
+        "finished_at": _time(build.finished_at),
+        "estimated_seconds": build.estimated_seconds,
+        "commit": build.commit,
+        "author": build.author,
+        "message": build.message,
+        "url": _url(build.url),
+    }
+
+
+def pipeline_doc(pipeline: Pipeline, stale: bool) -> dict[str, Any]:
+    last = pipeline.last
+    return {
+        "source": pipeline.source,
+        "key": pipeline.key,
+        "name": pipeline.name,
+        "branch": pipeline.branch,
+        "status": pipeline.status.value,
+        "provider_status": last.provider_status if last else None,
+        "stale": stale,
+        "running": bool(pipeline.in_flight),
+        "started_at": _time(last.started_at) if last else None,
+        "finished_at": _time(last.finished_at) if last else None,
+        "commit": last.commit if last else None,
+        "author": last.author if last else None,
+        "message": last.message if last else None,
+        "url": _url(last.url if last and last.url else pipeline.url),
+    }
+
+
+def service_doc(check: ServiceCheck, stale: bool) -> dict[str, Any]:
+    return {
+        "source": check.source,
+        "name": check.name,
+        "environment": check.environment,
+        "health": check.health.value,
+        "stale": stale,
+        "http_status": check.http_status,
+        "latency_ms": check.latency_ms,
+        "version": check.version,
+        "detail": check.detail,
+        "checked_at": _time(check.checked_at),
+        "url": _url(check.url),
+    }
+
+
+def snapshot_doc(snapshot: Snapshot) -> dict[str, Any]:
+    stale = snapshot.stale_sources
+    return {
+        "schema": SCHEMA_VERSION,
+        "taken_at": _time(snapshot.taken_at),
+        "title": snapshot.title,
+        "overall": overall(snapshot),
+        "green_since": _time(snapshot.green_since),
+        "pipelines": [pipeline_doc(p, p.source in stale) for p in snapshot.pipelines],
+        "in_flight": [build_doc(b) for b in snapshot.in_flight],
+        "flaky": [f.model_dump(mode="json") for f in snapshot.flaky],
+        "services": [service_doc(s, s.source in stale) for s in snapshot.services],
+        "broken": [{**w.model_dump(mode="json"), "url": _url(w.url)} for w in snapshot.broken],
+        "sources": [
+            {
+                "name": s.name,
+                "type": s.type,
+                "ok": s.error is None,
+                "stale": s.stale,
+                "last_success": _time(s.last_success),
+                "error": s.error,
+                "error_kind": s.error_kind,
+                "rate": s.rate.model_dump(mode="json") if s.rate else None,
+            }
+            for s in snapshot.sources
+        ],
+    }
+
+
+def to_json(snapshot: Snapshot) -> str:
+    return json.dumps(snapshot_doc(snapshot), indent=2, ensure_ascii=False)
+
+
+def overall(snapshot: Snapshot) -> str:
+    """``failed`` when anything is broken, ``unknown`` when a source could not be read (or
+    nothing is known), else ``passed``."""
+    if snapshot.broken:
+        return "failed"
+    if any(s.error for s in snapshot.sources) or not (snapshot.pipelines or snapshot.services):
+        return "unknown"
+    if any(s.health is Health.UNKNOWN for s in snapshot.services):
+        return "unknown"
+    return "passed"
+
+
+def exit_code(snapshot: Snapshot) -> int:
+    """0 all green, 1 anything red (a known red outranks an unknown), 3 a source unreadable."""
+    if snapshot.broken:
+        return EXIT_RED
+    if any(s.error for s in snapshot.sources):
+        return EXIT_SOURCE_FAILED
+    return EXIT_GREEN
