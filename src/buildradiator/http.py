@@ -257,7 +257,9 @@ class HttpClient:
             self._cache.move_to_end(cache_key)
             return Response(shown, 200, cached.headers, cached.content, True, elapsed_ms, rate)
         if status in verify_ok:
-            if conditional and (resp_headers.get("etag") or resp_headers.get("last-modified")):
+            # Only successful answers are worth re-using after a 304.
+            validators = resp_headers.get("etag") or resp_headers.get("last-modified")
+            if conditional and 200 <= status < 300 and validators:
                 self._remember(cache_key, resp_headers, content)
             return Response(shown, status, resp_headers, content, False, elapsed_ms, rate)
         raise self._error(status, resp_headers, content, shown, request.url.host, rate, budget)

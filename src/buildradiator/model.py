@@ -20,6 +20,14 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
 MAX_TEXT = 500
 
+# Whole terminal escape sequences first: dropping only their ESC byte would leave the visible
+# rest of a sequence (``[31m``, ``]8;;http://...``) in the text.
+_ESCAPES = re.compile(
+    r"(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC: titles, links, clipboard
+    r"|(?:\x1b[P^_X]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)?"  # DCS, SOS, PM, APC
+    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
+    r"|\x1b[ -/]*[0-~]"  # any other escape
+)
 # C0 and C1 controls (ESC starts every ANSI/OSC sequence), DEL, and the Unicode bidi controls
 # that can reorder what a reader sees (U+202A-202E, U+2066-2069, U+200E/200F, U+061C).
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -27,8 +35,9 @@ _NEWLINES = re.compile(r"[\t\n]+")
 
 
 def clean_text(value: str, limit: int = MAX_TEXT) -> str:
-    """Make untrusted text safe to show: drop control characters, fold newlines and tabs."""
-    value = _UNSAFE.sub("", value)
+    """Make untrusted text safe to show: drop escape sequences and control characters, fold
+    newlines and tabs, cut overlong text."""
+    value = _UNSAFE.sub("", _ESCAPES.sub("", value))
     value = _NEWLINES.sub(" ", value).strip()
     if len(value) > limit:
         value = value[: limit - 1] + "…"

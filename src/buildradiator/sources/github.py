@@ -1,0 +1,419 @@
+"""GitHub Actions: the workflow runs on one branch of one or more repositories.
+
+One ``Pipeline`` per (repository, workflow) seen among the newest runs of the branch. A run in
+progress costs one more request, for its jobs, so the radiator can say which job and step is
+running now.
+
+Errors: the HTTP layer's ``SourceError``s pass through, except 401, 403 (when not a rate limit)
+and 404, which are re-worded to name the repository and where the token came from -- never the
+token itself. With several repositories, one failing repository fails the whole poll and the
+engine shows this source's error: a partial result would make a missing repository look like a
+repository with nothing to report.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from buildradiator.config import GitHubSource
+from buildradiator.errors import AuthFailed, NotFound, SourceError
+from buildradiator.http import GITHUB_RATE, Response
+from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
+from buildradiator.sources.base import Source, parse_iso, parse_model
+
+API_VERSION = "2022-11-28"
+
+MAX_STAGE_LOOKUPS = 10
+"""Jobs requests per poll at most. Each one that is not answered 304 costs one request of the
+hourly quota (5,000 with a token, 60 without); a busy monorepo with dozens of runs in flight
+should not spend the quota on stage names."""
+
+# --- status vocabulary (api-facts §1) ---------------------------------------------------------
+
+_CONCLUSIONS = {
+    "success": Status.PASSED,
+    "neutral": Status.PASSED,
+    "failure": Status.FAILED,
+    "timed_out": Status.FAILED,
+    "startup_failure": Status.FAILED,
+    "action_required": Status.FAILED,
+    "cancelled": Status.CANCELED,
+}
+# A skipped run (an ``if:`` that did not hold) or a stale one (superseded, never ran) says
+# nothing about the health of the branch, so it is left out rather than shown as unknown.
+_NO_SIGNAL = {"skipped", "stale"}
+_ACTIVE = {
+    "in_progress": Status.RUNNING,
+    "queued": Status.QUEUED,
+    "waiting": Status.QUEUED,
+    "requested": Status.QUEUED,
+    "pending": Status.QUEUED,
+}
+
+
+def run_status(status: str | None, conclusion: str | None) -> tuple[Status, str | None] | None:
+    """Our status and the provider's word for a run (or job); ``None`` for runs to leave out."""
+    state = (status or "").lower()
+    verdict = (conclusion or "").lower()
+    # A conclusion without a status is taken as finished: the conclusion is the stronger fact.
+    if state == "completed" or (not state and verdict):
+        if verdict in _NO_SIGNAL:
+            return None
+        if not verdict:
+            return Status.UNKNOWN, status
+        return _CONCLUSIONS.get(verdict, Status.UNKNOWN), conclusion
+    # Statuses GitHub adds later are still "not finished": waiting is the safe reading.
+    return _ACTIVE.get(state, Status.QUEUED), status
+
+
+# --- payload shapes: only the fields we read; everything a server may null is optional ---------
+
+
+def _str_or_none(value: Any) -> Any:
+    # A timestamp of the wrong type is as useless as a garbage one: None, not a failed poll.
+    return value if isinstance(value, str) else None
+
+
+Stamp = Annotated[str | None, BeforeValidator(_str_or_none)]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Actor(_Payload):
+    login: str | None = None
+
+
+class CommitAuthor(_Payload):
+    name: str | None = None
+    email: str | None = None
+
+
+class HeadCommit(_Payload):
+    id: str | None = None
+    message: str | None = None
+    timestamp: Stamp = None
+    author: CommitAuthor | None = None
+
+
+class RunPayload(_Payload):
+    id: int
+    name: str | None = None
+    path: str | None = None
+    workflow_id: int | None = None
+    head_branch: str | None = None
+    head_sha: str | None = None
+    run_number: int | None = None
+    run_attempt: int | None = None
+    display_title: str | None = None
+    event: str | None = None
+    status: str | None = None
+    conclusion: str | None = None
+    html_url: str | None = None
+    created_at: Stamp = None
+    updated_at: Stamp = None
+    run_started_at: Stamp = None
+    actor: Actor | None = None
+    head_commit: HeadCommit | None = None
+
+
+class RunsPage(_Payload):
+    total_count: int | None = None
+    workflow_runs: list[RunPayload]
+
+
+class StepPayload(_Payload):
+    name: str | None = None
+    status: str | None = None
+    conclusion: str | None = None
+    number: int | None = None
+
+
+class JobPayload(_Payload):
+    id: int | None = None
+    name: str | None = None
+    status: str | None = None
+    conclusion: str | None = None
+    steps: list[StepPayload] | None = None
+
+
+class JobsPage(_Payload):
+    total_count: int | None = None
+    jobs: list[JobPayload]
+
+
+# --- untrusted text and URLs ------------------------------------------------------------------
+
+_SAFE_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) URL without whitespace or control characters, else ``None`` (it is clickable)."""
+    return url if url and _SAFE_URL.fullmatch(url) else None
+
+
+def web_base(api_url: str) -> str | None:
+    """The web UI's root for an API root: github.com, or a GHES host without ``/api/v3``."""
+    parts = urlsplit(api_url)
+    if parts.netloc.lower() == "api.github.com":
+        return "https://github.com"
+    path = parts.path.rstrip("/")
+    if path.endswith("/api/v3"):
+        return urlunsplit((parts.scheme, parts.netloc, path[: -len("/api/v3")], "", ""))
+    return None
+
+
+def stage_of(jobs: list[JobPayload]) -> str | None:
+    """The running job and its current step (``test › Run pytest``), else the first queued job."""
+    for job in jobs:
+        if (job.status or "").lower() == "in_progress":
+            name = job.name or "job"
+            step = next(
+                (s for s in job.steps or () if (s.status or "").lower() == "in_progress"), None
+            )
+            return f"{name} › {step.name}" if step and step.name else name
+    for job in jobs:
+        if _ACTIVE.get((job.status or "").lower()) is Status.QUEUED:
+            return job.name
+    return None
+
+
+# --- the source -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Workflow:
+    """The runs of one workflow in one repository, as one poll saw them."""
+
+    name: str
+    recent: list[Build] = field(default_factory=list)
+    in_flight: list[Build] = field(default_factory=list)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class GitHubActions(Source[GitHubSource]):
+    """Workflow runs on ``branch`` of each configured repository."""
+
+    type = "github"
+    _stage_lookups = MAX_STAGE_LOOKUPS
+
+    async def poll(self) -> SourceResult:
+        pipelines: list[Pipeline] = []
+        quiet: list[str] = []
+        self._stage_lookups = MAX_STAGE_LOOKUPS  # per poll, across all repositories
+        for repo in self.config.all_repos:
+            found = await self._poll_repo(repo)
+            if not found:
+                quiet.append(repo)
+            pipelines.extend(found)
+        return SourceResult(pipelines=tuple(pipelines), summary=self._summary(pipelines, quiet))
+
+    # -- one repository ------------------------------------------------------------------------
+
+    async def _poll_repo(self, repo: str) -> list[Pipeline]:
+        page = parse_model(RunsPage, (await self._get_runs(repo)).json())
+        seen: set[int] = set()
+        runs = []
+        for run in page.workflow_runs:
+            # Build ids must be unique within a pipeline; a duplicate would count twice in history.
+            if run.id not in seen:
+                seen.add(run.id)
+                runs.append(run)
+        # The API sorts newest first already; sorting again costs nothing and protects the
+        # "newest first" promise. Created time is the commit order, which is what "is the branch
+        # green" asks about, even when an old run was re-run later.
+        runs.sort(key=lambda r: (parse_iso(r.created_at) or _EPOCH, r.id), reverse=True)
+
+        workflows: dict[str, _Workflow] = {}
+        page_url: str | None = None
+        for run in runs:
+            verdict = run_status(run.status, run.conclusion)
+            if verdict is None:
+                continue
+            status, word = verdict
+            key = f"{repo}:{run.workflow_id if run.workflow_id is not None else run.name}"
+            flow = workflows.get(key)
+            if flow is None:
+                flow = workflows[key] = _Workflow(_workflow_name(run))
+            stage = None
+            if status is Status.RUNNING and self._stage_lookups > 0:
+                self._stage_lookups -= 1
+                stage = await self._stage(repo, run.id)
+            build = self._build(key, run, status, word, stage)
+            (flow.in_flight if status.in_flight else flow.recent).append(build)
+            page_url = page_url or _actions_page(run.html_url)
+
+        page_url = page_url or self._fallback_page(repo)
+        return [
+            Pipeline(
+                source=self.name,
+                key=key,
+                name=repo if len(workflows) == 1 else f"{repo} · {flow.name}",
+                branch=self.config.branch,
+                url=page_url,
+                recent=tuple(flow.recent),
+                in_flight=tuple(flow.in_flight),
+            )
+            for key, flow in sorted(workflows.items(), key=lambda kv: kv[1].name.casefold())
+        ]
+
+    async def _get_runs(self, repo: str) -> Response:
+        base = self.config.api_url.rstrip("/")
+        if self.config.workflow:
+            url = (
+                f"{base}/repos/{repo}/actions/workflows/{quote(self.config.workflow, safe='')}/runs"
+            )
+            what = f"workflow {self.config.workflow} of repository {repo}"
+        else:
+            url = f"{base}/repos/{repo}/actions/runs"
+            what = f"repository {repo}"
+        params = {
+            "branch": self.config.branch,
+            "per_page": self.config.per_page,
+            "exclude_pull_requests": "true",
+        }
+        try:
+            # 401 and 404 come back as answers (they are never rate limits) so that the
+            # message can say which repository and which token; a 403 may be a rate limit,
+            # which only the HTTP layer can tell, so it stays an error from there.
+            response = await self._get(url, params, verify_ok=(200, 401, 404))
+        except AuthFailed:
+            if self.token is None:
+                raise AuthFailed(
+                    f"{self._host} denied access to {repo} (HTTP 403) without a token: "
+                    "set token_env, token_file or token_command"
+                ) from None
+            raise AuthFailed(
+                f"{self._host} denied access to {repo} (HTTP 403): the token from "
+                f"{self._token_origin} lacks permission (it needs read access to Actions)"
+            ) from None
+        if response.status_code == 404:
+            raise NotFound(f"{what} not found on {self._host} (or the token cannot see it)")
+        if response.status_code == 401:
+            if self.token is None:
+                raise AuthFailed(
+                    f"{self._host} asked for a token (HTTP 401): "
+                    "set token_env, token_file or token_command"
+                )
+            raise AuthFailed(
+                f"{self._host} refused the token from {self._token_origin} (HTTP 401): "
+                "wrong, expired or revoked"
+            )
+        return response
+
+    async def _stage(self, repo: str, run_id: int) -> str | None:
+        url = f"{self.config.api_url.rstrip('/')}/repos/{repo}/actions/runs/{run_id}/jobs"
+        try:
+            response = await self._get(url, {"filter": "latest", "per_page": 100})
+            return stage_of(parse_model(JobsPage, response.json()).jobs)
+        except SourceError:
+            # The run itself is known; without its jobs we only lose the stage name.
+            return None
+
+    async def _get(
+        self, url: str, params: dict[str, Any], verify_ok: tuple[int, ...] = (200,)
+    ) -> Response:
+        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return await self.http.get(
+            url,
+            params=params,
+            headers=headers,
+            timeout=self.config.timeout,
+            rate_headers=GITHUB_RATE,
+            conditional=True,
+            verify_ok=verify_ok,
+        )
+
+    # -- turning runs into builds --------------------------------------------------------------
+
+    def _build(
+        self, key: str, run: RunPayload, status: Status, word: str | None, stage: str | None
+    ) -> Build:
+        commit = run.head_commit
+        author = (commit.author.name if commit and commit.author else None) or (
+            run.actor.login if run.actor else None
+        )
+        message = first_line(commit.message if commit else None) or first_line(
+            run.display_title
+        )
+        created = parse_iso(run.created_at)
+        return Build(
+            source=self.name,
+            pipeline=key,
+            id=str(run.id),
+            number=run.run_number,
+            attempt=run.run_attempt or 1,
+            branch=run.head_branch,
+            status=status,
+            provider_status=word,
+            created_at=created,
+            # run_started_at resets on a re-run, so the duration is the last attempt's.
+            started_at=parse_iso(run.run_started_at) or created,
+            # No finish field exists; updated_at stops moving once the run completed.
+            finished_at=None if status.in_flight else parse_iso(run.updated_at),
+            commit=run.head_sha,
+            author=author,
+            message=message,
+            url=safe_url(run.html_url),
+            stage=stage,
+        )
+
+    # -- words ---------------------------------------------------------------------------------
+
+    @property
+    def _host(self) -> str:
+        return urlsplit(self.config.api_url).netloc.rsplit("@", 1)[-1]
+
+    @property
+    def _token_origin(self) -> str:
+        config = self.config
+        if config.token_env:
+            return f"${config.token_env}"
+        if config.token_file:
+            return f"token file {config.token_file}"
+        if config.token_command:
+            return "token_command"
+        return "the config"
+
+    def _fallback_page(self, repo: str) -> str | None:
+        root = web_base(self.config.api_url)
+        return f"{root}/{repo}/actions" if root else None
+
+    def _summary(self, pipelines: list[Pipeline], quiet: list[str]) -> str:
+        repos = len(self.config.all_repos)
+        running = sum(len(p.in_flight) for p in pipelines)
+        text = f"{_count(repos, 'repo')}, {_count(len(pipelines), 'workflow')}, {running} in flight"
+        if quiet:
+            text += f"; no runs on {self.config.branch} in {', '.join(quiet)}"
+        return text
+
+
+def _workflow_name(run: RunPayload) -> str:
+    if run.name:
+        return run.name
+    if run.path:
+        return run.path.rsplit("/", 1)[-1]
+    return f"workflow {run.workflow_id}"
+
+
+def _actions_page(html_url: str | None) -> str | None:
+    """``https://github.com/o/r/actions/runs/1`` -> ``https://github.com/o/r/actions``."""
+    url = safe_url(html_url)
+    if url and "/actions/runs/" in url:
+        return url.split("/actions/runs/", 1)[0] + "/actions"
+    return None
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
