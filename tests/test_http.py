@@ -211,3 +211,27 @@ async def test_basic_auth_header() -> None:
     await http.get("https://h/x", auth=("bob", "tok"))
     assert seen["auth"] == "Basic Ym9iOnRvaw=="
     await http.aclose()
+
+
+async def test_deeply_nested_json_is_bad_payload_not_a_crash() -> None:
+    http = client(lambda r: httpx.Response(200, content=b"[" * 200_000))
+    response = await http.get("https://h/x")
+    with pytest.raises(BadPayload):
+        response.json()
+    await http.aclose()
+
+
+async def test_conditional_copies_are_per_credential() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        who = request.headers.get("authorization")
+        if request.headers.get("if-none-match") == f'"{who}"':
+            return httpx.Response(304)
+        return httpx.Response(200, json={"who": who}, headers={"etag": f'"{who}"'})
+
+    http = client(handler)
+    a = await http.get("https://h/x", headers={"Authorization": "Bearer A"}, conditional=True)
+    b = await http.get("https://h/x", headers={"Authorization": "Bearer B"}, conditional=True)
+    a2 = await http.get("https://h/x", headers={"Authorization": "Bearer A"}, conditional=True)
+    assert a.json() == a2.json() == {"who": "Bearer A"} and a2.not_modified
+    assert b.json() == {"who": "Bearer B"} and not b.not_modified
+    await http.aclose()

@@ -16,6 +16,7 @@ none should write again:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -139,7 +140,7 @@ class Response:
             )
         try:
             return json.loads(self.content)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             if not self.content.strip():
                 raise BadPayload(f"answered with an empty body ({redact(self.url)})") from None
             raise BadPayload(
@@ -232,15 +233,18 @@ class HttpClient:
                 f"rate limited by {request.url.host} until {budget.blocked_until:%H:%M:%S} UTC",
                 retry_at=budget.blocked_until,
             )
-        cache_key = str(request.url) + "|" + (auth[0] if auth else "")
+        if auth:
+            request.headers["Authorization"] = httpx.BasicAuth(*auth)._auth_header
+        # Two sources may poll one URL with different credentials: key the copy on both (hashed,
+        # so no token sits in the key).
+        credential = request.headers.get("Authorization", "")
+        cache_key = str(request.url) + "|" + hashlib.sha256(credential.encode()).hexdigest()[:16]
         cached = self._cache.get(cache_key) if conditional else None
         if cached:
             if cached.etag:
                 request.headers["If-None-Match"] = cached.etag
             if cached.last_modified:
                 request.headers["If-Modified-Since"] = cached.last_modified
-        if auth:
-            request.headers["Authorization"] = httpx.BasicAuth(*auth)._auth_header
 
         started = self.clock.monotonic()
         async with budget.lock:

@@ -60,7 +60,7 @@ async def guard(call: Callable[[], Awaitable[SourceResult]]) -> SourceResult:
         raise
     except ValidationError as exc:
         raise BadPayload(describe_validation(exc)) from None
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
         raise BadPayload(f"unexpected payload ({type(exc).__name__})") from None
 
 
