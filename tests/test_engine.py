@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from datetime import timedelta
 
@@ -195,7 +196,7 @@ async def test_run_polls_on_schedule_and_publishes_changes(make_engine, clock) -
     assert 9 <= source(eng, "two").calls <= 12
     # Every publish carries something new (here: freshness), none is a duplicate.
     contents = [engine_mod._content(s) for s in published]
-    assert all(a != b for a, b in zip(contents, contents[1:]))
+    assert all(a != b for a, b in itertools.pairwise(contents))
     await eng.aclose()
 
 
