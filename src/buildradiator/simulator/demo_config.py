@@ -1,0 +1,53 @@
+"""The radiator config that points every source at a running simulator."""
+
+from __future__ import annotations
+
+import json
+
+from buildradiator.simulator.health import SERVICES
+from buildradiator.simulator.scenario import REPOS
+
+# Answers above this count as slow: /health/search takes ~700 ms for a minute of every loop.
+WARN_LATENCY_MS = 400
+
+
+def _q(value: str) -> str:
+    # A JSON string is a valid TOML basic string (same quotes and escapes).
+    return json.dumps(value)
+
+
+def demo_config_text(base_url: str, interval: float = 3.0) -> str:
+    """A TOML config for ``buildradiator.config.parse_config`` watching the simulator at ``base_url``."""
+    base = base_url.rstrip("/")
+    repos = ", ".join(_q(name) for name in REPOS)
+    parts = [
+        f"# buildradiator demo: every source below is the built-in simulator at {base}",
+        "",
+        "[radiator]",
+        'title = "buildradiator demo"',
+        f"interval = {float(interval)!r}",
+        "",
+        "[[sources]]",
+        'name = "github"',
+        'type = "github"',
+        f"api_url = {_q(base + '/github')}",
+        f"repos = [{repos}]",
+        'branch = "main"',
+        "",
+        "[[sources]]",
+        'name = "jenkins"',
+        'type = "cctray"',
+        f"url = {_q(base + '/cctray/cc.xml')}",
+    ]
+    for service in SERVICES:
+        parts += [
+            "",
+            "[[sources]]",
+            f"name = {_q('health-' + service)}",
+            'type = "health"',
+            f"url = {_q(f'{base}/health/{service}')}",
+            f"service = {_q(service)}",
+            'environment = "prod"',
+            f"warn_latency_ms = {WARN_LATENCY_MS}",
+        ]
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,473 @@
+"""The demo's script: what every simulated CI, feed and service says at each moment.
+
+Pure and deterministic: everything is a function of the loop number and of the time into the
+loop, so a test pins a moment and knows exactly what the server answers, and a long-running demo
+tells the same story every ``loop_seconds`` with new builds. Run ids and run numbers keep growing
+with the loop number, so a new loop looks like new builds, never like time going backwards.
+
+The script is written in *script seconds* (a 300 s loop, ``SCRIPT_SECONDS``); a shorter or longer
+loop stretches it evenly. Every state worth showing stays visible for at least ~30 script seconds:
+
+- ``acme/monolith``: green; Mallory's ``c0ffee0`` "Fix login flow" turns main red at ~38 (job
+  ``integration``), a second commit is red too at ~104 (two in a row), Dana's revert is green at
+  ~196. A run on a feature branch shows that the ``branch`` filter matters.
+- ``acme/billing``: a run fails on attempt 1 (~93) and passes on attempt 2 (~148): green only
+  after a retry. Then a green merge whose message is hostile text (Rich markup and an ANSI escape).
+- ``acme/ledger``: every 100 s a build queues for 30 s, then runs build -> test -> deploy for 60 s.
+- CCTray: ``mobile-app`` fails from ~60 to ~200 (with ``<messages>``), ``platform/core-master``
+  builds from ~120 to ~180, and the whole feed drops connections from 230 to 270.
+- Health: ``payments`` warns from 60, answers 500 from 100 to 160; ``search`` is slow 170-230.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from buildradiator.simulator.runs import (
+    AttemptPlan,
+    Commit,
+    Person,
+    Repo,
+    RunPlan,
+    RunState,
+    attempt_plan,
+    run_state,
+)
+
+SCRIPT_SECONDS = 300.0
+RUN_ID_BASE = 11_000_000_000
+HISTORY_RUNS = 20
+RUNS_PER_LOOP = 10
+"""Room per repository and loop in the run-number space (the script uses at most 4)."""
+
+UNTRUSTED_MESSAGE = 'Merge "[bold red]x[/]" \x1b[31m'
+"""A commit message that looks like Rich markup and carries an ANSI escape: shown literally."""
+MALLORY_SHA_PREFIX = "c0ffee0"
+
+PaymentsState = Literal["pass", "warn", "fail"]
+
+
+ALICE = Person("Alice Nguyen", "alice")
+BOB = Person("Bob Okafor", "bob")
+CHEN = Person("Chen Wei", "chen")
+DANA = Person("Dana Smith", "dana")
+ERIN = Person("Erin Walsh", "erin")
+FARID = Person("Farid Haddad", "farid")
+GRACE = Person("Grace Kim", "grace")
+MALLORY = Person("Mallory", "mallory")
+PEOPLE = (ALICE, BOB, CHEN, DANA, ERIN, FARID, GRACE)
+
+MESSAGES = (
+    "Add retry to payment webhook",
+    "Refactor session store",
+    "Bump dependencies",
+    "Fix flaky clock test",
+    "Improve error messages on checkout",
+    "Add metrics for queue depth",
+    "Update CI cache key",
+    "Remove dead feature flag",
+    "Speed up fixture setup",
+    "Fix N+1 query in orders\n\nLoad line items in one query instead of one per order.",
+    "Handle empty cart",
+    "Tune connection pool size",
+    "Document the release process",
+    "Migrate invoices table to bigint ids",
+)
+
+
+MONOLITH = Repo(
+    "acme/monolith", 0, 61_001, "CI", "ci.yml", ("build", "integration", "lint"), (240, 600), 4100
+)
+BILLING = Repo(
+    "acme/billing", 1, 62_001, "CI", "ci.yml", ("build", "test", "package"), (240, 600), 700
+)
+# The ledger's past builds last about as long as its live ones (~90 s), so its ETA is right.
+LEDGER = Repo(
+    "acme/ledger",
+    2,
+    63_001,
+    "Build and deploy",
+    "deploy.yml",
+    ("build", "test", "deploy"),
+    (75, 110),
+    2300,
+)
+REPOS = {repo.full_name: repo for repo in (MONOLITH, BILLING, LEDGER)}
+
+
+def _unit(*key: object) -> float:
+    """A deterministic number in [0, 1) for a key: the script's only source of variety."""
+    digest = hashlib.sha256(repr(key).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def _person(*key: object) -> Person:
+    return PEOPLE[int(_unit(*key) * len(PEOPLE))]
+
+
+def _message(*key: object) -> str:
+    return MESSAGES[int(_unit(*key) * len(MESSAGES))]
+
+
+def _sha(*key: object) -> str:
+    return hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()
+
+
+# -- CCTray and health -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CCProject:
+    name: str
+    activity: str
+    last_build_status: str
+    last_build_label: str
+    last_build_time: datetime
+    next_build_time: datetime | None = None
+    messages: tuple[tuple[str, str], ...] = ()
+    """``(kind, text)`` pairs, e.g. ``("Breakers", "mallory")``."""
+    utc_offset_hours: int = 0
+    """Feeds in the wild write local times with an offset; one project does so."""
+    extra: tuple[tuple[str, str], ...] = ()
+    """Attributes beyond the spec, which clients must tolerate."""
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One point of the demo: which loop, how far into it, and the wall-clock time it stands for."""
+
+    loop: int
+    t: float
+    script_t: float
+    now: datetime
+
+
+class Scenario:
+    """The script, anchored at ``start`` (the beginning of loop 0)."""
+
+    def __init__(self, start: datetime, loop_seconds: float = SCRIPT_SECONDS) -> None:
+        if loop_seconds <= 0:
+            raise ValueError("loop_seconds must be positive")
+        self.start = start if start.tzinfo else start.replace(tzinfo=UTC)
+        self.loop_seconds = loop_seconds
+        self.scale = loop_seconds / SCRIPT_SECONDS
+        self._loops: dict[int, dict[str, tuple[RunPlan, ...]]] = {}
+        self._settled: dict[tuple[str, int], tuple[RunState, ...]] = {}
+
+    # -- time
+
+    def moment(self, now: datetime, pinned: float | None = None) -> Moment:
+        """Where ``now`` falls in the loop; ``pinned`` overrides the time into the current loop."""
+        elapsed = max(0.0, (now - self.start).total_seconds())
+        loop = int(elapsed // self.loop_seconds)
+        t = elapsed - loop * self.loop_seconds if pinned is None else pinned % self.loop_seconds
+        at = self.start + timedelta(seconds=loop * self.loop_seconds + t)
+        return Moment(loop, t, t / self.scale, at)
+
+    def at(self, loop: int, script_seconds: float) -> datetime:
+        offset = loop * self.loop_seconds + script_seconds * self.scale
+        return self.start + timedelta(seconds=offset)
+
+    # -- GitHub
+
+    def runs(self, repo: str, moment: Moment) -> list[RunState]:
+        """Every run of ``repo`` that exists at ``moment``, newest first (all branches)."""
+        info = REPOS[repo]
+        states: list[RunState] = []
+        for loop in range(-1, moment.loop + 1):
+            if loop < moment.loop:
+                states.extend(self._settled_states(info, loop))
+                continue
+            for plan in self.plans(loop)[repo]:
+                state = run_state(plan, moment.now)
+                if state is not None:
+                    states.append(state)
+        states.sort(key=lambda s: (s.created_at, s.plan.id), reverse=True)
+        return states
+
+    def run(
+        self, repo: str, run_id: int, moment: Moment, attempt: int | None = None
+    ) -> RunState | None:
+        offset = run_id - RUN_ID_BASE
+        loop = offset // 1000 - 1
+        if offset < 0 or loop > moment.loop or repo not in REPOS:
+            return None
+        for plan in self.plans(loop)[repo]:
+            if plan.id == run_id:
+                return run_state(plan, moment.now, attempt)
+        return None
+
+    def _settled_states(self, repo: Repo, loop: int) -> tuple[RunState, ...]:
+        # A past loop's runs are all over, so their states never change again: compute once.
+        key = (repo.full_name, loop)
+        cached = self._settled.get(key)
+        if cached is None:
+            plans = self.plans(loop)[repo.full_name]
+            end = self.at(loop + 1, 0)
+            cached = tuple(s for p in plans if (s := run_state(p, end)) is not None)
+            self._settled[key] = cached
+        return cached
+
+    def plans(self, loop: int) -> dict[str, tuple[RunPlan, ...]]:
+        """Every run planned in ``loop`` per repository (loop -1 is the history before start)."""
+        cached = self._loops.get(loop)
+        if cached is None:
+            if loop < 0:
+                cached = {name: self._history(repo) for name, repo in REPOS.items()}
+            else:
+                cached = {
+                    MONOLITH.full_name: self._monolith(loop),
+                    BILLING.full_name: self._billing(loop),
+                    LEDGER.full_name: self._ledger(loop),
+                }
+            self._loops[loop] = cached
+        return cached
+
+    def _plan(
+        self,
+        repo: Repo,
+        loop: int,
+        k: int,
+        commit: Commit,
+        attempts: list[AttemptPlan],
+        branch: str = "main",
+    ) -> RunPlan:
+        run_id = RUN_ID_BASE + (loop + 1) * 1000 + repo.index * 100 + k
+        if loop < 0:
+            number = repo.number_base + k + 1
+        else:
+            number = repo.number_base + HISTORY_RUNS + loop * RUNS_PER_LOOP + k + 1
+        return RunPlan(run_id, repo, number, branch, "push", commit, commit.author, tuple(attempts))
+
+    def _commit(
+        self, repo: Repo, loop: int, k: int, message: str, author: Person, pushed: datetime
+    ) -> Commit:
+        sha = _sha(repo.full_name, loop, k)
+        written = pushed - timedelta(seconds=60 + 540 * _unit("commit", repo.index, loop, k))
+        return Commit(sha, message, author, written.replace(microsecond=0))
+
+    def _jobs(
+        self, repo: Repo, seconds: tuple[float, ...], failing: str | None = None
+    ) -> list[tuple[str, float, bool]]:
+        return [
+            (name, secs * self.scale, name != failing)
+            for name, secs in zip(repo.jobs, seconds, strict=True)
+        ]
+
+    def _monolith(self, loop: int) -> tuple[RunPlan, ...]:
+        repo, at = MONOLITH, self.at
+        mallory = self._commit(repo, loop, 0, "Fix login flow", MALLORY, at(loop, 8))
+        mallory = replace(mallory, sha=MALLORY_SHA_PREFIX + mallory.sha[7:])
+        feature = self._commit(repo, loop, 1, "WIP: SSO login button", MALLORY, at(loop, 18))
+        second = self._commit(repo, loop, 2, "Bump session timeout to 30 min", CHEN, at(loop, 70))
+        revert = self._commit(
+            repo,
+            loop,
+            3,
+            'Revert login flow change\n\nThis reverts commit c0ffee0 ("Fix login flow").',
+            DANA,
+            at(loop, 160),
+        )
+        d = self.scale
+        return (
+            self._plan(
+                repo,
+                loop,
+                0,
+                mallory,
+                [
+                    attempt_plan(
+                        1, at(loop, 8), 4 * d, self._jobs(repo, (10, 16, 6), "integration"), MALLORY
+                    )
+                ],
+            ),
+            self._plan(
+                repo,
+                loop,
+                1,
+                feature,
+                [attempt_plan(1, at(loop, 18), 4 * d, self._jobs(repo, (10, 20, 6)), MALLORY)],
+                branch="feature/login-sso",
+            ),
+            self._plan(
+                repo,
+                loop,
+                2,
+                second,
+                [
+                    attempt_plan(
+                        1, at(loop, 70), 4 * d, self._jobs(repo, (12, 18, 6), "integration"), CHEN
+                    )
+                ],
+            ),
+            self._plan(
+                repo,
+                loop,
+                3,
+                revert,
+                [attempt_plan(1, at(loop, 160), 4 * d, self._jobs(repo, (12, 14, 6)), DANA)],
+            ),
+        )
+
+    def _billing(self, loop: int) -> tuple[RunPlan, ...]:
+        repo, at, d = BILLING, self.at, self.scale
+        rounding = self._commit(repo, loop, 0, "Add invoice rounding", ERIN, at(loop, 50))
+        merge = self._commit(repo, loop, 1, UNTRUSTED_MESSAGE, FARID, at(loop, 240))
+        return (
+            self._plan(
+                repo,
+                loop,
+                0,
+                rounding,
+                [
+                    attempt_plan(
+                        1, at(loop, 50), 3 * d, self._jobs(repo, (10, 30, 8), "test"), ERIN
+                    ),
+                    attempt_plan(2, at(loop, 103), 3 * d, self._jobs(repo, (10, 24, 8)), ERIN),
+                ],
+            ),
+            self._plan(
+                repo,
+                loop,
+                1,
+                merge,
+                [attempt_plan(1, at(loop, 240), 3 * d, self._jobs(repo, (10, 22, 8)), FARID)],
+            ),
+        )
+
+    def _ledger(self, loop: int) -> tuple[RunPlan, ...]:
+        repo, at, d = LEDGER, self.at, self.scale
+        plans = []
+        for k in range(3):
+            queued = at(loop, 5 + 100 * k)
+            author = _person("ledger", loop, k)
+            message = _message("ledger", loop, k)
+            commit = self._commit(repo, loop, k, message, author, queued)
+            attempt = attempt_plan(1, queued, 30 * d, self._jobs(repo, (15, 30, 15)), author)
+            plans.append(self._plan(repo, loop, k, commit, [attempt]))
+        return tuple(plans)
+
+    def _history(self, repo: Repo) -> tuple[RunPlan, ...]:
+        """``HISTORY_RUNS`` finished runs before loop 0, newest last, ending before ``start``."""
+        failures = {"acme/monolith": {5, 6, 13}, "acme/billing": {7}, "acme/ledger": {12}}
+        retries = {"acme/monolith": {10}, "acme/billing": {3, 9, 15}, "acme/ledger": {16}}
+        low, high = repo.history_seconds
+        plans: list[RunPlan] = []
+        queued = self.start
+        for i in reversed(range(HISTORY_RUNS)):
+            key = ("history", repo.full_name, i)
+            total = low + (high - low) * _unit(*key, "duration")
+            gap = timedelta(minutes=30 + 50 * _unit(*key, "gap"))
+            queued = (queued - gap).replace(microsecond=0)
+            seconds = (0.2 * total, 0.6 * total, 0.2 * total)
+            if i == HISTORY_RUNS - 1:
+                # The newest past run tells the story the loop starts from (a green main).
+                last = self.plans(0)[repo.full_name][-1].commit
+                author, message = last.author, last.message
+            else:
+                author, message = _person(*key, "author"), _message(*key, "message")
+            commit = self._commit(repo, -1, i, message, author, queued)
+            failing = (
+                repo.jobs[1] if i in failures[repo.full_name] | retries[repo.full_name] else None
+            )
+            first = attempt_plan(1, queued, 20, _scaled(repo, seconds, failing), author)
+            attempts = [first]
+            if i in retries[repo.full_name]:
+                again = first.ended_at + timedelta(minutes=2 + 3 * _unit(*key, "retry"))
+                attempts.append(attempt_plan(2, again, 15, _scaled(repo, seconds, None), author))
+            plans.append(self._plan(repo, -1, i, commit, attempts))
+        return tuple(reversed(plans))
+
+    # -- CCTray
+
+    def cctray(self, moment: Moment) -> list[CCProject] | None:
+        """The feed's projects, or None while the feed drops every connection."""
+        loop, s = moment.loop, moment.script_t
+        if 230 <= s < 270:
+            return None
+        at = self.at
+        if s < 120:
+            core = CCProject(
+                "platform/core-master",
+                "Sleeping",
+                "Success",
+                f"build.{1000 + loop}",
+                at(loop - 1, 180),
+            )
+        elif s < 180:
+            core = CCProject(
+                "platform/core-master",
+                "Building",
+                "Success",
+                f"build.{1000 + loop}",
+                at(loop - 1, 180),
+            )
+        else:
+            core = CCProject(
+                "platform/core-master", "Sleeping", "Success", f"build.{1001 + loop}", at(loop, 180)
+            )
+        breakers = (("Breakers", "mallory"), ("FailingTasks", "ui-tests: 3 failed"))
+        if s < 30:
+            mobile = CCProject(
+                "mobile-app", "Sleeping", "Success", str(300 + 2 * loop), at(loop - 1, 200)
+            )
+        elif s < 60:
+            mobile = CCProject(
+                "mobile-app", "Building", "Success", str(300 + 2 * loop), at(loop - 1, 200)
+            )
+        elif s < 170:
+            mobile = CCProject(
+                "mobile-app",
+                "Sleeping",
+                "Failure",
+                str(301 + 2 * loop),
+                at(loop, 60),
+                messages=breakers,
+            )
+        elif s < 200:
+            mobile = CCProject(
+                "mobile-app",
+                "Building",
+                "Failure",
+                str(301 + 2 * loop),
+                at(loop, 60),
+                messages=breakers,
+            )
+        else:
+            mobile = CCProject(
+                "mobile-app", "Sleeping", "Success", str(302 + 2 * loop), at(loop, 200)
+            )
+        built = self.start.replace(microsecond=123000) - timedelta(hours=3)
+        docs = CCProject(
+            "docs-site",
+            "Sleeping",
+            "Success",
+            "2026.11.3",
+            built,
+            next_build_time=built + timedelta(days=1),
+            utc_offset_hours=2,
+            extra=(("category", "docs"),),
+        )
+        return [core, mobile, docs]
+
+    # -- health
+
+    def payments(self, moment: Moment) -> PaymentsState:
+        s = moment.script_t
+        if 100 <= s < 160:
+            return "fail"
+        if 60 <= s < 100:
+            return "warn"
+        return "pass"
+
+    def search_is_slow(self, moment: Moment) -> bool:
+        return 170 <= moment.script_t < 230
+
+
+def _scaled(
+    repo: Repo, seconds: tuple[float, ...], failing: str | None
+) -> list[tuple[str, float, bool]]:
+    return [(name, secs, name != failing) for name, secs in zip(repo.jobs, seconds, strict=True)]

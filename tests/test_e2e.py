@@ -1,0 +1,146 @@
+"""End to end: the real sources and engine against the simulator over loopback HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from buildradiator.cli import main
+from buildradiator.config import parse_config
+from buildradiator.engine import Engine
+from buildradiator.model import Health, Snapshot, Status
+from buildradiator.simulator import Simulator, demo_config_text
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    simulator = Simulator()
+    simulator.start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
+
+
+def pipeline(snapshot: Snapshot, name: str):  # type: ignore[no-untyped-def]
+    matches = [p for p in snapshot.pipelines if p.name == name]
+    assert matches, [p.name for p in snapshot.pipelines]
+    return matches[0]
+
+
+async def test_the_scenario_reaches_the_snapshot(sim: Simulator) -> None:
+    engine = Engine(parse_config(demo_config_text(sim.base_url)))
+    try:
+        sim.set_time(20)
+        snap = await engine.poll_all()
+        assert all(s.error is None for s in snap.sources), [s.error for s in snap.sources]
+        assert pipeline(snap, "acme/monolith").status is Status.PASSED
+        assert {c.name for c in snap.services} == {"checkout", "payments", "search"}
+
+        # Main goes red after Mallory's commit: a broken window naming commit and author.
+        sim.set_time(60)
+        snap = await engine.poll_all()
+        monolith = [w for w in snap.broken if w.name == "acme/monolith"]
+        assert monolith and monolith[0].author == "Mallory"
+        assert monolith[0].commit and monolith[0].commit.startswith("c0ffee0")
+        assert monolith[0].message == "Fix login flow"
+
+        # A second red build: the streak grows; payments answers 500 and is a broken window.
+        sim.set_time(120)
+        snap = await engine.poll_all()
+        [window] = [w for w in snap.broken if w.name == "acme/monolith"]
+        assert window.streak == 2 and window.author == "Mallory"
+        payments = [c for c in snap.services if c.name == "payments"][0]
+        assert payments.health is Health.DOWN and payments.http_status == 500
+        assert any(w.kind == "service" and w.name == "payments" for w in snap.broken)
+
+        # Builds in flight carry a stage and an estimate from the recent durations.
+        running = [b for b in snap.in_flight if b.status is Status.RUNNING and b.stage]
+        assert running, snap.in_flight
+        assert all(b.estimated_seconds for b in snap.in_flight if b.pipeline.startswith("acme/"))
+
+        # Billing went green only on its second attempt.
+        sim.set_time(200)
+        snap = await engine.poll_all()
+        billing = [f for f in snap.flaky if f.name == "acme/billing"]
+        assert billing and billing[0].retried_to_green >= 1
+        assert pipeline(snap, "acme/monolith").status is Status.PASSED
+        assert not [w for w in snap.broken if w.name == "acme/monolith"]
+
+        # The CCTray feed drops connections: its error shows, its last data stays, stale.
+        sim.set_time(250)
+        snap = await engine.poll_all()
+        state = snap.source_state("jenkins")
+        assert state is not None and state.error and state.stale
+        assert "closed the connection" in state.error
+        assert "jenkins" in snap.stale_sources
+        assert any(p.source == "jenkins" for p in snap.pipelines)
+        assert snap.source_state("github").error is None  # type: ignore[union-attr]
+
+        # It comes back.
+        sim.set_time(280)
+        snap = await engine.poll_all()
+        assert snap.source_state("jenkins").error is None  # type: ignore[union-attr]
+        assert "jenkins" not in snap.stale_sources
+    finally:
+        await engine.aclose()
+
+
+async def test_unchanged_github_answers_cost_no_quota(sim: Simulator) -> None:
+    engine = Engine(parse_config(demo_config_text(sim.base_url)))
+    try:
+        sim.set_time(20)
+        await engine.poll_all()
+        first = engine.slots["github"].rate
+        await engine.poll_all()
+        second = engine.slots["github"].rate
+        assert first is not None and second is not None
+        assert second.remaining == first.remaining
+        assert engine.http.budget(sim.base_url).not_modified >= 3
+    finally:
+        await engine.aclose()
+
+
+def test_status_json_against_the_simulator(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(demo_config_text(sim.base_url))
+    monkeypatch.setenv("BUILDRADIATOR_CONFIG", str(config))
+    sim.set_time(60)
+    code = main(["status", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1 and doc["overall"] == "failed"
+    names = {p["name"]: p for p in doc["pipelines"]}
+    assert names["acme/monolith"]["status"] == "failed"
+    assert names["acme/monolith"]["author"] == "Mallory"
+    assert {s["name"] for s in doc["sources"]} >= {"github", "jenkins"}
+
+    sim.set_time(20)
+    assert main(["status", "--json"]) == 0
+    capsys.readouterr()
+    sim.set_time(250)
+    # Nothing red but the feed unreadable: exit 3.
+    code = main(["status", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["overall"] in ("unknown", "failed")
+    assert code == (1 if doc["broken"] else 3)
+
+
+def test_check_against_the_simulator(
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(demo_config_text(sim.base_url))
+    sim.set_time(20)
+    assert main(["check", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "is valid" in out and "github" in out and "3 repos" in out
+    sim.set_time(250)
+    assert main(["check", "--config", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "closed the connection" in out
