@@ -1,0 +1,204 @@
+"""Glyphs and text formatting shared by the Textual views and the plain-text exports.
+
+No ``textual`` (nor ``rich``) import here: the status line and other exports use the same words
+and glyphs without pulling in the UI. Every function returns plain ``str``; the views wrap the
+results in ``rich.text.Text`` themselves (never in markup), since some inputs are untrusted.
+
+Every status is a glyph *and* a word, so nothing depends on colour alone; ``ascii=True`` picks the
+ASCII twin of every glyph for terminals and fonts without them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from buildradiator.model import Health, SourceState, Status
+
+STATUS_GLYPHS: dict[Status, str] = {
+    Status.PASSED: "✔",
+    Status.FAILED: "✖",
+    Status.RUNNING: "▶",
+    Status.QUEUED: "◌",
+    Status.CANCELED: "⊘",
+    Status.UNKNOWN: "?",
+}
+STATUS_GLYPHS_ASCII: dict[Status, str] = {
+    Status.PASSED: "+",
+    Status.FAILED: "x",
+    Status.RUNNING: ">",
+    Status.QUEUED: ".",
+    Status.CANCELED: "-",
+    Status.UNKNOWN: "?",
+}
+HEALTH_GLYPHS: dict[Health, str] = {
+    Health.UP: "✔",
+    Health.WARN: "⚠",
+    Health.DOWN: "✖",
+    Health.UNKNOWN: "?",
+}
+HEALTH_GLYPHS_ASCII: dict[Health, str] = {
+    Health.UP: "+",
+    Health.WARN: "!",
+    Health.DOWN: "x",
+    Health.UNKNOWN: "?",
+}
+STALE_GLYPH = "?"
+"""Stale data is neither good nor bad: it gets the unknown glyph, never the green one."""
+
+SEPARATOR = {False: " · ", True: " | "}
+ELLIPSIS = {False: "…", True: "..."}
+# Progress bar cells: done / to do. The unicode pair reads as a filled gauge on a dark screen.
+BAR_CELLS = {False: ("▇", "▁"), True: ("#", "-")}
+
+
+def status_glyph(status: Status, ascii: bool = False) -> str:
+    return (STATUS_GLYPHS_ASCII if ascii else STATUS_GLYPHS)[status]
+
+
+def status_label(status: Status, ascii: bool = False) -> str:
+    """``✔ passed``: the glyph and the word, the way every status is shown."""
+    return f"{status_glyph(status, ascii)} {status.value}"
+
+
+def health_glyph(health: Health, ascii: bool = False) -> str:
+    return (HEALTH_GLYPHS_ASCII if ascii else HEALTH_GLYPHS)[health]
+
+
+def health_label(health: Health, ascii: bool = False) -> str:
+    return f"{health_glyph(health, ascii)} {health.value}"
+
+
+def seconds_between(start: datetime | None, end: datetime) -> float | None:
+    """Seconds from ``start`` to ``end``, never negative (clocks of CI servers drift)."""
+    if start is None:
+        return None
+    return max(0.0, (end - start).total_seconds())
+
+
+def format_age(seconds: float | None) -> str:
+    """A compact age for tables: ``4s``, ``14m``, ``3h 12m``, ``2d 5h``; ``-`` when unknown.
+
+    Precision drops as the age grows: nobody needs the seconds of a result from yesterday, and a
+    coarse age changes rarely, so the tables showing it need re-rendering rarely too.
+    """
+    if seconds is None:
+        return "-"
+    s = int(max(0.0, seconds))
+    if s < 60:
+        return f"{s}s"
+    minutes = s // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h" if hours else f"{days}d"
+
+
+def format_duration(seconds: float | None) -> str:
+    """A duration with seconds kept while they matter: ``45s``, ``6m12s``, ``1h02m``."""
+    if seconds is None:
+        return "-"
+    s = int(max(0.0, seconds))
+    if s < 60:
+        return f"{s}s"
+    minutes, s = divmod(s, 60)
+    if minutes < 60:
+        return f"{minutes}m{s:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def format_clock_age(seconds: float | None) -> str:
+    """``h:mm:ss``: the banner's ticking age of a broken window (hours grow past 24)."""
+    s = int(max(0.0, seconds or 0.0))
+    hours, rest = divmod(s, 3600)
+    minutes, s = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{s:02d}"
+
+
+def clock_time(when: datetime, tz: tzinfo | None = None) -> str:
+    """``14:02`` in ``tz`` (the local zone when ``None``)."""
+    return when.astimezone(tz).strftime("%H:%M")
+
+
+def short_sha(commit: str | None) -> str:
+    """The first 7 characters of a commit id (other revision words are kept whole)."""
+    if not commit:
+        return ""
+    is_hex = all(c in "0123456789abcdefABCDEF" for c in commit)
+    return commit[:7] if is_hex and len(commit) > 7 else commit
+
+
+def truncate(text: str, width: int, ascii: bool = False) -> str:
+    """Cut ``text`` to ``width`` characters, marking the cut."""
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text
+    mark = ELLIPSIS[ascii]
+    if width <= len(mark):
+        return text[:width]
+    return text[: width - len(mark)] + mark
+
+
+def progress_fraction(elapsed: float | None, estimate: float | None) -> float | None:
+    """Elapsed over estimate, or ``None`` when there is no usable estimate. May exceed 1."""
+    if elapsed is None or estimate is None or estimate <= 0:
+        return None
+    return max(0.0, elapsed / estimate)
+
+
+def progress_bar(fraction: float, width: int = 10, ascii: bool = False) -> str:
+    """A text gauge, ``▇▇▇▇▁▁▁▁▁▁`` (``####------``); overdue builds show a full bar."""
+    done_cell, todo_cell = BAR_CELLS[ascii]
+    done = round(min(1.0, max(0.0, fraction)) * width)
+    return done_cell * done + todo_cell * (width - done)
+
+
+def percent(fraction: float) -> str:
+    """``62%``; shown past 100% on purpose, an overrun is worth seeing."""
+    return f"{int(max(0.0, fraction) * 100)}%"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def streak_text(streak: int) -> str:
+    """``3 builds in a row`` (nothing for a single failure: it says nothing more)."""
+    return f"{streak} builds in a row" if streak > 1 else ""
+
+
+def flaky_text(retried_to_green: int, green: int) -> str:
+    """``2 of 14 green builds needed a retry``."""
+    return f"{retried_to_green} of {plural(green, 'green build')} needed a retry"
+
+
+def source_freshness(state: SourceState, now: datetime, ascii: bool = False) -> str:
+    """How one source is doing: ``gh ✔ 4s`` or ``cctray ✖ connection refused 31s ago (stale)``.
+
+    The age is that of the last good answer when all is well, and that of the failed attempt
+    when the source is failing (how long ago we last heard the error).
+    """
+    if state.error:
+        glyph = status_glyph(Status.FAILED, ascii)
+        when = state.last_attempt or state.last_success
+        age = seconds_between(when, now)
+        text = f"{state.name} {glyph} {state.error}"
+        if age is not None:
+            text += f" {format_age(age)} ago"
+    elif state.last_success is not None:
+        glyph = status_glyph(Status.UNKNOWN if state.stale else Status.PASSED, ascii)
+        text = f"{state.name} {glyph} {format_age(seconds_between(state.last_success, now))}"
+    else:
+        text = f"{state.name} {status_glyph(Status.QUEUED, ascii)} waiting"
+    if state.stale:
+        text += " (stale)"
+    return text
+
+
+def source_rank(state: SourceState) -> int:
+    """How bad a source's state is, worst highest: the short status bar names the worst one."""
+    return (2 if state.error else 0) + (1 if state.stale else 0)

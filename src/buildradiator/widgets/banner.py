@@ -1,0 +1,110 @@
+"""The broken-window banner: what is red, for how long, and who broke it; or a calm green line."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from rich.text import Text
+from textual.widget import Widget
+
+from buildradiator import fmt
+from buildradiator.model import BrokenWindow, Snapshot, Status
+from buildradiator.widgets.palette import palette
+
+HEADLINE = {"pipeline": "MAIN RED", "service": "PROD DOWN"}
+
+
+def _headline(window: BrokenWindow) -> str:
+    return HEADLINE.get(window.kind, "BROKEN")
+
+
+def banner_lines(
+    snapshot: Snapshot | None, now: datetime, ascii: bool = False, tz: tzinfo | None = None
+) -> list[list[tuple[str, str]]]:
+    """The banner as lines of (text, style) runs; pure, so ticking can compare and skip."""
+    sep = fmt.SEPARATOR[ascii]
+    if snapshot is None:
+        return [[(f"waiting for first data{fmt.ELLIPSIS[ascii]}", "dim")]]
+    if not snapshot.broken:
+        line = [(f"{fmt.status_glyph(Status.PASSED, ascii)} all green", "banner-green-fg")]
+        if snapshot.green_since is not None:
+            age = fmt.format_age(fmt.seconds_between(snapshot.green_since, now))
+            line.append((f" since {fmt.clock_time(snapshot.green_since, tz)} ({age})", ""))
+        if snapshot.stale_sources:
+            stale = fmt.plural(len(snapshot.stale_sources), "source")
+            line.append((f"{sep}{fmt.STALE_GLYPH} {stale} stale, not counted", "stale"))
+        return [line]
+    first, others = snapshot.broken[0], snapshot.broken[1:]
+    age = fmt.format_clock_age(fmt.seconds_between(first.since, now)) if first.since else "?"
+    top = [
+        (f"{fmt.status_glyph(Status.FAILED, ascii)} {_headline(first)} {age}", "bold"),
+        ("  ", ""),
+        (first.name, "bold"),
+    ]
+    if first.streak > 1:
+        top.append((sep + fmt.streak_text(first.streak), ""))
+    if first.stale:
+        top.append((" (stale)", ""))
+    detail: list[tuple[str, str]] = [("  ", "")]
+    if first.commit:
+        detail.append((fmt.short_sha(first.commit), "bold"))
+    if first.message:
+        detail.append((f' "{first.message}"', ""))
+    if first.author:
+        detail.append((" by ", ""))
+        detail.append((first.author, "bold"))
+    if others:
+        names = ", ".join(f"{w.name} ({_headline(w).split()[-1].lower()})" for w in others)
+        detail.append((f"{sep}+{len(others)} more: ", "bold"))
+        detail.append((names, ""))
+    return [top, detail]
+
+
+class Banner(Widget):
+    """Loud while something is broken (class ``-red``), calm otherwise (``-green``)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._snapshot: Snapshot | None = None
+        self._ascii = False
+        self._tz: tzinfo | None = None
+        self._lines: list[list[tuple[str, str]]] = []
+
+    def show(
+        self, snapshot: Snapshot | None, now: datetime, ascii: bool, tz: tzinfo | None
+    ) -> bool:
+        self._snapshot, self._ascii, self._tz = snapshot, ascii, tz
+        red = bool(snapshot and snapshot.broken)
+        self.set_class(red, "-red")
+        self.set_class(not red and snapshot is not None, "-green")
+        return self.tick(now)
+
+    def tick(self, now: datetime) -> bool:
+        """Recompute the ticking age; redraw only when the words changed."""
+        lines = banner_lines(self._snapshot, now, self._ascii, self._tz)
+        if lines == self._lines:
+            return False
+        # Only a change in the number of lines moves the layout; the 1 Hz age does not.
+        relayout = len(lines) != len(self._lines)
+        self._lines = lines
+        self.refresh(layout=relayout)
+        return True
+
+    def restyle(self) -> None:
+        self.refresh()
+
+    @property
+    def plain(self) -> str:
+        return "\n".join("".join(chunk for chunk, _ in line) for line in self._lines)
+
+    def render(self) -> Text:
+        styles = palette(self.app)
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        for index, line in enumerate(self._lines):
+            if index:
+                text.append("\n")
+            for chunk, style in line:
+                # Colours inside a red banner would fight its background: keep only weight there.
+                use = style if style in ("bold", "dim", "") or not self.has_class("-red") else ""
+                text.append(chunk, styles.get(use, styles[""]))
+        return text

@@ -1,0 +1,31 @@
+"""Theme variables as Rich styles, for the coloured spans inside rendered text.
+
+Widgets build ``rich.text.Text`` with ``Text.append`` (untrusted text is never parsed as markup),
+so they need plain Rich styles; these come from the running theme's variables. A widget caches
+nothing here: on a theme switch the app asks every widget to restyle, and the next render reads
+the new palette.
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+from textual.app import App
+
+from buildradiator.model import Health, Status
+from buildradiator.themes import VARIABLES, rich_colour
+
+STATUS_STYLE: dict[Status, str] = {s: f"status-{s.value}" for s in Status}
+HEALTH_STYLE: dict[Health, str] = {h: f"health-{h.value}" for h in Health}
+
+Segment = tuple[str, str]
+"""A run of text and the name of its style (a theme variable, ``bold``, ``dim`` or ``""``)."""
+
+
+def palette(app: App[object]) -> dict[str, Style]:
+    """Style name -> Rich style, from the app's current theme variables."""
+    variables = app.theme_variables or VARIABLES
+    styles = {name: Style(color=rich_colour(variables, name)) for name in VARIABLES}
+    styles["bold"] = Style(bold=True)
+    styles["dim"] = Style(dim=True)
+    styles[""] = Style()
+    return styles

@@ -1,0 +1,311 @@
+"""Example Snapshots for the UI tests: a red estate and an all-green one.
+
+Times are fixed relative to ``FakeClock()``'s start (2026-11-26 12:00 UTC) so rendered ages and
+ETAs are stable in snapshot SVGs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from buildradiator.model import (
+    BrokenWindow,
+    Build,
+    FlakySummary,
+    Health,
+    Pipeline,
+    RateInfo,
+    ServiceCheck,
+    Snapshot,
+    SourceState,
+    Status,
+)
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+MARKUP_MESSAGE = "[bold red]boom[/] [link=http://x]y[/link]"
+
+
+def ago(seconds: float) -> datetime:
+    return NOW - timedelta(seconds=seconds)
+
+
+def build(
+    pipeline: str,
+    number: int,
+    status: Status,
+    *,
+    source: str = "gh",
+    finished: float | None = None,
+    started: float | None = None,
+    author: str = "Frank",
+    message: str = "Bump deps",
+    commit: str = "a1b2c3d4e5f60718",
+    stage: str | None = None,
+    estimate: float | None = None,
+    branch: str = "main",
+) -> Build:
+    start = ago(started) if started is not None else (ago(finished + 300) if finished else None)
+    return Build(
+        source=source,
+        pipeline=pipeline,
+        id=str(number),
+        number=number,
+        branch=branch,
+        status=status,
+        created_at=start,
+        started_at=start if status is not Status.QUEUED else None,
+        finished_at=ago(finished) if finished is not None else None,
+        commit=commit,
+        author=author,
+        message=message,
+        url=f"https://ci.example/{pipeline}/{number}",
+        stage=stage,
+        estimated_seconds=estimate,
+    )
+
+
+def pipeline(
+    key: str,
+    recent: tuple[Build, ...],
+    in_flight: tuple[Build, ...] = (),
+    *,
+    source: str = "gh",
+    branch: str = "main",
+) -> Pipeline:
+    return Pipeline(
+        source=source,
+        key=key,
+        name=key,
+        branch=branch,
+        url=f"https://ci.example/{key}",
+        recent=recent,
+        in_flight=in_flight,
+    )
+
+
+def red_estate(message: str = "Fix login flow") -> Snapshot:
+    """A red main with a 3-build streak, a service down, builds in flight and a stale source."""
+    monolith = pipeline(
+        "acme/monolith",
+        (
+            build(
+                "acme/monolith",
+                9103,
+                Status.FAILED,
+                finished=14 * 60,
+                author="Mallory",
+                message=message,
+                commit="c0ffee0123456789",
+            ),
+            build("acme/monolith", 9102, Status.FAILED, finished=40 * 60, author="Mallory"),
+            build("acme/monolith", 9101, Status.FAILED, finished=60 * 60),
+        ),
+        (
+            build(
+                "acme/monolith",
+                9104,
+                Status.RUNNING,
+                started=372,
+                stage="integration",
+                estimate=600,
+                author="Dana",
+            ),
+        ),
+    )
+    billing = pipeline("acme/billing", (build("acme/billing", 311, Status.PASSED, finished=180),))
+    ledger = pipeline(
+        "acme/ledger",
+        (build("acme/ledger", 77, Status.PASSED, finished=3600, author="Gita"),),
+        (
+            build(
+                "acme/ledger",
+                78,
+                Status.QUEUED,
+                started=120,
+                stage="waiting for agent",
+                author="Gita",
+            ),
+        ),
+    )
+    docs = pipeline(
+        "docs-site", (build("docs-site", 40, Status.PASSED, finished=3 * 3600, author="Ivan"),)
+    )
+    core = pipeline(
+        "platform/core",
+        (
+            build(
+                "platform/core",
+                212,
+                Status.CANCELED,
+                finished=2 * 3600,
+                source="jenkins",
+                author="Olga",
+            ),
+        ),
+        (
+            build(
+                "platform/core",
+                213,
+                Status.RUNNING,
+                started=200,
+                stage="unit",
+                source="jenkins",
+                author="Olga",
+            ),
+        ),
+        source="jenkins",
+        branch="master",
+    )
+    reports = pipeline(
+        "acme/reports",
+        (
+            build(
+                "acme/reports", 12, Status.PASSED, finished=1200, source="buildkite", author="Hana"
+            ),
+        ),
+        source="buildkite",
+    )
+    services = (
+        ServiceCheck(
+            source="health",
+            name="checkout",
+            environment="prod",
+            health=Health.UP,
+            http_status=200,
+            latency_ms=41.2,
+            version="v2026.11.3",
+            url="https://checkout.example/health",
+        ),
+        ServiceCheck(
+            source="health",
+            name="payments",
+            environment="prod",
+            health=Health.DOWN,
+            http_status=503,
+            latency_ms=120,
+            detail="body status DOWN",
+            url="https://payments.example/health",
+        ),
+        ServiceCheck(
+            source="health",
+            name="search",
+            environment="prod",
+            health=Health.WARN,
+            http_status=200,
+            latency_ms=812,
+            detail="812 ms (> 500 ms)",
+        ),
+    )
+    sources = (
+        SourceState(
+            name="gh",
+            type="github",
+            last_success=ago(4),
+            last_attempt=ago(4),
+            rate=RateInfo(limit=5000, remaining=4812),
+        ),
+        SourceState(name="jenkins", type="jenkins", last_success=ago(12), last_attempt=ago(12)),
+        SourceState(name="health", type="health", last_success=ago(9), last_attempt=ago(9)),
+        SourceState(
+            name="buildkite",
+            type="buildkite",
+            last_success=ago(300),
+            last_attempt=ago(31),
+            error="connection refused",
+            error_kind="unreachable",
+            stale=True,
+        ),
+    )
+    broken = (
+        BrokenWindow(
+            kind="pipeline",
+            source="gh",
+            key="acme/monolith",
+            name="acme/monolith",
+            since=ago(14 * 60 + 32),
+            commit="c0ffee0123456789",
+            author="Mallory",
+            message=message,
+            streak=3,
+            url="https://ci.example/acme/monolith/9103",
+        ),
+        BrokenWindow(
+            kind="service",
+            source="health",
+            key="payments",
+            name="payments",
+            since=ago(7 * 60),
+            message="body status DOWN",
+        ),
+    )
+    flaky = (
+        FlakySummary(
+            source="gh", pipeline="acme/billing", name="acme/billing", retried_to_green=2, green=14
+        ),
+        FlakySummary(
+            source="gh", pipeline="acme/ledger", name="acme/ledger", retried_to_green=1, green=9
+        ),
+        FlakySummary(
+            source="gh", pipeline="docs-site", name="docs-site", retried_to_green=0, green=20
+        ),
+    )
+    return Snapshot(
+        taken_at=NOW,
+        pipelines=(monolith, billing, ledger, docs, core, reports),
+        services=services,
+        sources=sources,
+        broken=broken,
+        flaky=flaky,
+        stale_sources=frozenset({"buildkite"}),
+    )
+
+
+def green_estate() -> Snapshot:
+    """Everything passing and fresh; green for 3h 12m."""
+    pipelines = (
+        pipeline(
+            "acme/monolith",
+            (build("acme/monolith", 9110, Status.PASSED, finished=600, author="Dana"),),
+        ),
+        pipeline("acme/billing", (build("acme/billing", 311, Status.PASSED, finished=180),)),
+        pipeline(
+            "docs-site", (build("docs-site", 40, Status.PASSED, finished=3 * 3600, author="Ivan"),)
+        ),
+    )
+    services = (
+        ServiceCheck(
+            source="health",
+            name="checkout",
+            environment="prod",
+            health=Health.UP,
+            http_status=200,
+            latency_ms=41,
+            version="v2026.11.3",
+        ),
+        ServiceCheck(
+            source="health",
+            name="payments",
+            environment="prod",
+            health=Health.UP,
+            http_status=200,
+            latency_ms=88,
+            version="v2026.11.2",
+        ),
+    )
+    sources = (
+        SourceState(name="gh", type="github", last_success=ago(4), last_attempt=ago(4)),
+        SourceState(name="health", type="health", last_success=ago(9), last_attempt=ago(9)),
+    )
+    flaky = (
+        FlakySummary(
+            source="gh", pipeline="acme/billing", name="acme/billing", retried_to_green=0, green=14
+        ),
+    )
+    return Snapshot(
+        taken_at=NOW,
+        pipelines=pipelines,
+        services=services,
+        sources=sources,
+        flaky=flaky,
+        green_since=ago(3 * 3600 + 12 * 60),
+    )

@@ -1,0 +1,315 @@
+"""The Textual app with Pilot: panels, banner, ticking ages, keys, ascii, themes, layout."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC
+
+from rich.text import Text
+from textual.theme import BUILTIN_THEMES
+from textual.widgets._toast import Toast
+
+from buildradiator.app import BuildRadiatorApp, SnapshotUpdated
+from buildradiator.clock import FakeClock
+from buildradiator.model import Snapshot
+from buildradiator.paths import get_paths
+from buildradiator.widgets import (
+    Banner,
+    CompactSummary,
+    Flaky,
+    HelpScreen,
+    InFlight,
+    MainBranches,
+    Production,
+    RowsTable,
+    StatusBar,
+)
+from snapshot_fixtures import MARKUP_MESSAGE, green_estate, red_estate
+
+
+class FakeFeed:
+    """Publishes prepared snapshots, then waits to be cancelled, like the engine."""
+
+    def __init__(self, *snapshots: Snapshot) -> None:
+        self.snapshots = snapshots
+        self.polls = 0
+        self._publish: Callable[[Snapshot], None] | None = None
+
+    async def run(self, publish: Callable[[Snapshot], None]) -> None:
+        self._publish = publish
+        for snapshot in self.snapshots:
+            publish(snapshot)
+        await asyncio.Event().wait()
+
+    def publish(self, snapshot: Snapshot) -> None:
+        assert self._publish is not None, "feed not started"
+        self._publish(snapshot)
+
+    def poll_now(self) -> None:
+        self.polls += 1
+
+
+def make_app(
+    *snapshots: Snapshot, clock: FakeClock | None = None, **kwargs: object
+) -> BuildRadiatorApp:
+    app = BuildRadiatorApp(FakeFeed(*snapshots), clock=clock or FakeClock(), **kwargs)  # type: ignore[arg-type]
+    app.display_tz = UTC
+    return app
+
+
+def rows(table: RowsTable) -> list[str]:
+    """What the table shows, one string per row (cells joined by two spaces)."""
+    return ["  ".join(c.plain for c in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+def status_column(table: RowsTable) -> list[Text]:
+    return [table.get_row_at(i)[0] for i in range(table.row_count)]
+
+
+async def test_panels_show_the_right_rows() -> None:
+    app = make_app(red_estate())
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        main = rows(app.query_one(MainBranches))
+        assert len(main) == 6
+        # Red first, then running/queued, then the rest.
+        assert main[0].startswith("▶ running, last: ✖ failed  acme/monolith  main  14m  Mallory")
+        assert [r.split("  ")[1] for r in main[1:3]] == ["acme/ledger", "platform/core"]
+        assert main[3].startswith("✔ passed  acme/billing  main  3m  Frank")
+        flight = rows(app.query_one(InFlight))
+        assert flight[0].startswith("▶ running  acme/monolith #9104")
+        assert "▇▇▇▇▇▇▁▁▁▁ 62%" in flight[0] and "6m12s, ETA 12:03" in flight[0]
+        assert "no estimate" in flight[1]
+        assert "◌ queued" in flight[2] and "waiting 2m" in flight[2]
+        prod = rows(app.query_one(Production))
+        assert prod[0].startswith("✖ down  payments  prod  503  120ms  body status DOWN")
+        assert prod[1].startswith("⚠ warn  search")
+        assert prod[2].startswith("✔ up  checkout  prod  200  41ms  v2026.11.3")
+        flaky = app.query_one(Flaky).plain
+        assert "2 of 14 green builds needed a retry" in flaky
+        assert "docs-site" not in flaky  # zeros hidden
+        bar = app.query_one(StatusBar).plain
+        assert "gh ✔ 4s" in bar and "buildkite ✖ connection refused 31s ago (stale)" in bar
+        assert "quota 4,812/5,000" in bar and bar.rstrip().endswith("q r o ? ^P")
+
+
+async def test_red_banner_names_commit_author_streak_and_more() -> None:
+    app = make_app(red_estate())
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        banner = app.query_one(Banner)
+        assert banner.has_class("-red")
+        text = banner.plain
+        assert "✖ MAIN RED 0:14:32" in text
+        assert "acme/monolith" in text and "3 builds in a row" in text
+        assert 'c0ffee0 "Fix login flow" by Mallory' in text
+        assert "+1 more: payments (down)" in text
+
+
+async def test_banner_age_ticks_with_the_clock() -> None:
+    clock = FakeClock()
+    app = make_app(red_estate(), clock=clock)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        assert "0:14:32" in app.query_one(Banner).plain
+        clock.advance(5)
+        await pilot.pause(1.2)  # the real 1 Hz timer reads the (fake) clock
+        assert "0:14:37" in app.query_one(Banner).plain
+        assert "gh ✔ 9s" in app.query_one(StatusBar).plain
+
+
+async def test_markup_in_commit_message_is_shown_literally() -> None:
+    app = make_app(red_estate(message=MARKUP_MESSAGE))
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        rendered = app.query_one(Banner).render()
+        assert MARKUP_MESSAGE in rendered.plain
+        assert not any(span.style and "link" in str(span.style) for span in rendered.spans)
+        # And what reaches the screen has the brackets.
+        screen_text = "\n".join(
+            "".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips()
+        )
+        assert "[bold red]boom[/] [link=http://x]y[/link]" in screen_text
+
+
+async def test_r_polls_now_question_mark_opens_help_q_exits() -> None:
+    app = make_app(green_estate())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        assert app._feed.polls == 1  # type: ignore[attr-defined]
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        help_text = str(app.screen.query_one("#help-text").render())
+        assert "refresh now" in help_text and "quit" in help_text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("q")
+    assert app.return_value == 0
+
+
+async def test_o_opens_the_selected_rows_url(monkeypatch: object) -> None:
+    app = make_app(red_estate())
+    opened: list[str] = []
+    app.open_url = lambda url, *, new_tab=True: opened.append(url)  # type: ignore[method-assign]
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        await pilot.press("o")
+        assert opened == ["https://ci.example/acme/monolith"]
+        app.query_one(InFlight).focus()
+        await pilot.press("down", "o")
+        assert opened[-1] == "https://ci.example/platform/core/213"
+
+
+async def test_stale_rows_are_marked_and_never_green() -> None:
+    app = make_app(red_estate())
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        table = app.query_one(MainBranches)
+        row = next(r for r in rows(table) if "acme/reports" in r)
+        assert row.startswith("? stale 5m")
+        assert "✔" not in row and "passed" not in row
+        stale_row = next(r for r in table.rows_shown if "acme/reports" in r.key)
+        assert stale_row.stale
+        # Greyed: every cell is drawn in the theme's stale colour.
+        stale_colour = app.theme_variables["stale"].lower()
+        index = table.rows_shown.index(stale_row)
+        for cell in table.get_row_at(index):
+            assert all(
+                str(span.style.color.triplet.hex).lower() == stale_colour
+                for span in cell.spans
+                if span.style.color
+            )  # type: ignore[union-attr]
+
+
+async def test_new_snapshot_updates_the_screen() -> None:
+    app = make_app(red_estate())
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        assert app.query_one(Banner).has_class("-red")
+        app._feed.publish(green_estate())  # type: ignore[attr-defined]
+        await pilot.pause()
+        banner = app.query_one(Banner)
+        assert not banner.has_class("-red")
+        assert banner.plain == "✔ all green since 08:48 (3h 12m)"
+        assert len(rows(app.query_one(MainBranches))) == 3
+        assert app.query_one(Flaky).plain == "no retried builds"
+
+
+async def test_waiting_line_before_any_snapshot() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.query_one(Banner).plain == "waiting for first data…"
+
+
+async def test_bursts_coalesce_and_unchanged_slices_are_skipped() -> None:
+    a, b = red_estate(), green_estate()
+    assert SnapshotUpdated(b).can_replace(SnapshotUpdated(a))
+    app = make_app(a)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        now = app._clock.now()
+        main, flight = app.query_one(MainBranches), app.query_one(InFlight)
+        assert main.show(a, now, False) is False  # same slice: nothing redrawn
+        assert flight.show(a, now, False, UTC) is False
+        # 30 s later the minute-resolution ages are the same: still no redraw of main branches.
+        app._clock.advance(30)  # type: ignore[attr-defined]
+        assert main.show(a, app._clock.now(), False) is False
+        assert main.show(b, now, False) is True
+
+
+async def test_ascii_mode_has_no_non_ascii_glyphs_in_status_columns() -> None:
+    app = make_app(red_estate(), ascii=True)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        for table in (
+            app.query_one(MainBranches),
+            app.query_one(InFlight),
+            app.query_one(Production),
+        ):
+            statuses = [t.plain for t in status_column(table)]
+            assert statuses and all(s.isascii() for s in statuses), statuses
+        assert rows(app.query_one(MainBranches))[0].startswith("> running, last: x failed")
+        assert "######----" in rows(app.query_one(InFlight))[0]
+        assert app.query_one(Banner).plain.isascii()
+        assert app.query_one(StatusBar).plain.isascii()
+        assert app.query_one(CompactSummary).plain.isascii()
+
+
+async def test_broken_theme_falls_back_to_default_with_a_toast() -> None:
+    themes = get_paths().user_themes
+    themes.mkdir(parents=True)
+    (themes / "neon.toml").write_text('primary = "#ff00ff"\nbackground = "glow"\n')
+    app = make_app(green_estate(), theme="neon")
+    async with app.run_test(size=(120, 35), notifications=True) as pilot:
+        await pilot.pause()
+        assert app.theme == "default"
+        toasts = " ".join(str(t.render()) for t in app.screen.query(Toast))
+        assert "neon.toml" in toasts and "background = 'glow' is not a colour" in toasts
+        assert "using the default theme" in toasts
+
+
+async def test_unknown_theme_name_falls_back_with_a_toast_and_wall_mode_uses_wall() -> None:
+    app = make_app(green_estate(), theme="nope")
+    async with app.run_test(size=(120, 35), notifications=True) as pilot:
+        await pilot.pause()
+        assert app.theme == "default"
+        assert "no theme named 'nope'" in " ".join(str(t.render()) for t in app.screen.query(Toast))
+    wall = make_app(green_estate(), mode="wall")
+    async with wall.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        assert wall.theme == "wall"
+        assert "wall" not in BUILTIN_THEMES  # registered on the app, not globally
+
+
+async def test_layout_stacks_when_narrow_and_splits_when_wide() -> None:
+    app = make_app(red_estate())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.has_class("-narrow")
+        assert not app.query_one("#right").display
+        compact = app.query_one(CompactSummary).plain.splitlines()
+        assert compact[0].startswith("In flight: ▶ 2 running · ◌ 1 queued")
+        assert compact[1] == "Flaky: 3 of 43 green builds needed a retry (2 pipelines)"
+        bar = app.query_one(StatusBar).plain
+        assert bar.startswith(" 4 sources: 3 ✔ 1 ✖ · buildkite ✖ connection refused")
+        await pilot.resize_terminal(200, 60)
+        await pilot.pause()
+        assert app.has_class("-wide")
+        assert app.query_one("#right").region.width > 0
+        assert app.query_one(CompactSummary).region.height == 0
+    pane = make_app(red_estate(), mode="pane")
+    async with pane.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        assert pane.has_class("-narrow")
+
+
+async def test_palette_commands_refresh_and_switch_theme() -> None:
+    app = make_app(red_estate())
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert {"Refresh now", "Theme: default", "Theme: wall"} <= set(commands)
+        commands["Refresh now"].callback()
+        assert app._feed.polls == 1  # type: ignore[attr-defined]
+        commands["Theme: wall"].callback()
+        await pilot.pause()
+        assert app.theme == "wall"
+        # Cells were redrawn in the wall colours.
+        failed = app.query_one(MainBranches).get_row_at(0)[0]
+        colours = {str(s.style.color.triplet.hex).lower() for s in failed.spans if s.style.color}  # type: ignore[union-attr]
+        assert app.theme_variables["status-failed"].lower() in colours
+
+
+async def test_feed_crash_is_a_toast_not_a_crash() -> None:
+    class Broken(FakeFeed):
+        async def run(self, publish: Callable[[Snapshot], None]) -> None:
+            raise RuntimeError("engine exploded")
+
+    app = BuildRadiatorApp(Broken(), clock=FakeClock())
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert "engine exploded" in " ".join(str(t.render()) for t in app.screen.query(Toast))
