@@ -22,6 +22,7 @@ from buildradiator import __version__
 from buildradiator.config import Config, load_config, parse_config
 from buildradiator.errors import (
     AuthFailed,
+    BuildRadiatorError,
     ConfigError,
     NotFound,
     RateLimited,
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
     from buildradiator.engine import Slot
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
+
+
+class NoConfigFound(BuildRadiatorError):
+    """No config file where we looked; the message says where and what to do."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_init(args)
     except ConfigError as exc:
         _print_config_error(exc)
+        return EXIT_CONFIG
+    except NoConfigFound as exc:
+        print(exc, file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
@@ -118,14 +126,12 @@ def require_config(explicit: str | None) -> Config:
     if path is None:
         looked = "\n".join(f"  {path}  ({why})" for why, path in config_candidates(explicit))
         target = config_candidates(explicit)[0][1]
-        print(
+        raise NoConfigFound(
             "buildradiator: no config file found. Looked at:\n"
             f"{looked}\n\n"
             f"  buildradiator init   writes a commented starting config to {target}\n"
-            "  buildradiator demo   shows the radiator working on a built-in simulated CI",
-            file=sys.stderr,
+            "  buildradiator demo   shows the radiator working on a built-in simulated CI"
         )
-        raise SystemExit(EXIT_CONFIG)
     return load_config(path)
 
 

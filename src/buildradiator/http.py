@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -77,6 +78,27 @@ def redact(url: str) -> str:
             [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe="*/:,"
         )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+class _RedactingFilter(logging.Filter):
+    """httpx logs every request URL at INFO; a URL may carry a token in its query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact(str(arg)) if isinstance(arg, httpx.URL | str) and "://" in str(arg) else arg
+                for arg in record.args
+            )
+        return True
+
+
+_REDACTING = _RedactingFilter()
+
+
+def _guard_httpx_logs() -> None:
+    logger = logging.getLogger("httpx")
+    if _REDACTING not in logger.filters:
+        logger.addFilter(_REDACTING)
 
 
 @dataclass(frozen=True)
@@ -189,6 +211,7 @@ class HttpClient:
         cache_entries: int = 4096,
     ) -> None:
         self.client = client or make_client()
+        _guard_httpx_logs()
         self.clock = clock or Clock()
         self.max_body = max_body
         self.budgets: dict[str, HostBudget] = {}

@@ -47,13 +47,21 @@ def progress(build: Build, now: datetime, ascii: bool, tz: tzinfo | None) -> tup
 
 
 def inflight_rows(
-    snapshot: Snapshot, now: datetime, ascii: bool = False, tz: tzinfo | None = None
+    snapshot: Snapshot,
+    now: datetime,
+    ascii: bool = False,
+    tz: tzinfo | None = None,
+    width: int = 0,
 ) -> list[Row]:
-    """Two lines per build: what and where, then how far along and when it should end."""
+    """Two lines per build: what and where, then how far along and when it should end.
+
+    The name and stage column takes what the status and gauge columns leave of ``width``.
+    """
+    text_width = max(NAME_WIDTH, width - 40)
     rows = []
     for pipeline, build in in_flight_builds(snapshot):
         stale = pipeline.source in snapshot.stale_sources
-        title = fmt.truncate(build_title(pipeline, build), NAME_WIDTH, ascii)
+        title = fmt.truncate(build_title(pipeline, build), text_width, ascii)
         if build.status is Status.RUNNING:
             elapsed = fmt.seconds_between(build.started_at or build.created_at, now)
             gauge, eta = progress(build, now, ascii, tz)
@@ -75,7 +83,7 @@ def inflight_rows(
                 key=f"{pipeline.source}\x1f{pipeline.key}\x1f{build.id}",
                 cells=(
                     status,
-                    ((title, "bold"), ("\n" + fmt.truncate(stage, STAGE_WIDTH, ascii), "dim")),
+                    ((title, "bold"), ("\n" + fmt.truncate(stage, max(STAGE_WIDTH, text_width), ascii), "dim")),
                     (*gauge, *when),
                 ),
                 url=build.url or pipeline.url,
@@ -92,6 +100,6 @@ class InFlight(RowsTable):
     TITLE = "In flight"
 
     def show(self, snapshot: Snapshot, now: datetime, ascii: bool, tz: tzinfo | None) -> bool:
-        rows = inflight_rows(snapshot, now, ascii, tz)
-        self.border_subtitle = "nothing running" if not rows else str(len(rows))
-        return self.show_with(lambda _width: rows)
+        count = len(snapshot.in_flight)
+        self.border_subtitle = "nothing running" if not count else str(count)
+        return self.show_with(lambda width: inflight_rows(snapshot, now, ascii, tz, width))
