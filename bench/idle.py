@@ -30,15 +30,28 @@ def estate(pipelines: int, now: datetime):  # type: ignore[no-untyped-def]
     for i in range(pipelines):
         builds = tuple(
             Build(
-                source="gh", pipeline=f"team{i % 10}/service-{i}", id=str(n), number=n,
-                status=Status.PASSED, started_at=now - timedelta(minutes=10 + 30 * n),
-                finished_at=now - timedelta(minutes=3 + 30 * n), commit=f"{i:07x}{n}",
-                author=f"Dev {i % 17}", message=f"Change {n}",
+                source="gh",
+                pipeline=f"team{i % 10}/service-{i}",
+                id=str(n),
+                number=n,
+                status=Status.PASSED,
+                started_at=now - timedelta(minutes=10 + 30 * n),
+                finished_at=now - timedelta(minutes=3 + 30 * n),
+                commit=f"{i:07x}{n}",
+                author=f"Dev {i % 17}",
+                message=f"Change {n}",
             )
             for n in range(5)
         )
-        items.append(Pipeline(source="gh", key=f"team{i % 10}/service-{i}",
-                              name=f"team{i % 10}/service-{i}", branch="main", recent=builds))
+        items.append(
+            Pipeline(
+                source="gh",
+                key=f"team{i % 10}/service-{i}",
+                name=f"team{i % 10}/service-{i}",
+                branch="main",
+                recent=builds,
+            )
+        )
     state = SourceState(name="gh", type="github", last_success=now)
     return Snapshot(taken_at=now, pipelines=tuple(items), sources=(state,), green_since=now)
 
@@ -103,9 +116,21 @@ def child(kind: str, seconds: float, pipelines: int, every: float) -> None:
 
 def run_child(kind: str, args: argparse.Namespace) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--seconds", str(args.seconds),
-         "--pipelines", str(args.pipelines), "--publish", str(args.publish)],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            kind,
+            "--seconds",
+            str(args.seconds),
+            "--pipelines",
+            str(args.pipelines),
+            "--publish",
+            str(args.publish),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -114,8 +139,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--pipelines", type=int, default=200)
-    parser.add_argument("--publish", type=float, default=10.0,
-                        help="seconds between republished (unchanged) snapshots")
+    parser.add_argument(
+        "--publish",
+        type=float,
+        default=10.0,
+        help="seconds between republished (unchanged) snapshots",
+    )
     parser.add_argument("--child", choices=["bare", "radiator"])
     args = parser.parse_args()
     if args.child:
@@ -124,8 +153,10 @@ def main() -> None:
     print(f"idle CPU over {args.seconds:g} s (after {WARMUP:g} s warm-up), headless 200x60")
     bare = run_child("bare", args)
     radiator = run_child("radiator", args)
-    for name, r in (("bare textual clock", bare),
-                    (f"radiator, {args.pipelines} pipelines", radiator)):
+    for name, r in (
+        ("bare textual clock", bare),
+        (f"radiator, {args.pipelines} pipelines", radiator),
+    ):
         share = 100 * r["cpu"] / r["wall"]
         print(f"  {name:32s} {1000 * r['cpu']:8.0f} ms CPU  {share:5.2f}% of a core")
     ratio = radiator["cpu"] / bare["cpu"] if bare["cpu"] else float("inf")

@@ -59,7 +59,9 @@ def test_broken_config_exits_2_with_every_problem_and_no_traceback(tmp_path: Pat
     config.write_text('[radiator]\ntitel = "x"\n\n[[sources]]\nname = "a"\ntype = "gitlub"\n')
     done = subprocess.run(
         [sys.executable, "-m", "buildradiator", "check", "--config", str(config)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
@@ -69,15 +71,21 @@ def test_broken_config_exits_2_with_every_problem_and_no_traceback(tmp_path: Pat
 
 
 def test_tokens_never_reach_output_or_logs(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     token = "ghp_SECRET_TOKEN_VALUE_123"
     monkeypatch.setenv("DEMO_TOKEN", token)
     with Simulator() as sim:
-        text = demo_config_text(sim.base_url).replace(
-            'type = "github"', 'type = "github"\ntoken_env = "DEMO_TOKEN"'
-        ).replace('type = "cctray"', 'type = "cctray"\nusername = "bot"\ntoken_env = "DEMO_TOKEN"')
+        text = (
+            demo_config_text(sim.base_url)
+            .replace('type = "github"', 'type = "github"\ntoken_env = "DEMO_TOKEN"')
+            .replace(
+                'type = "cctray"', 'type = "cctray"\nusername = "bot"\ntoken_env = "DEMO_TOKEN"'
+            )
+        )
         text += (
             '\n[[sources]]\nname = "leaky"\ntype = "cctray"\n'
             f'url = "{sim.base_url}/nothing-here.xml?access_token={token}"\n'
@@ -94,4 +102,4 @@ def test_tokens_never_reach_output_or_logs(
     assert "leaky" in out.out and "access_token=***" in everything
     assert token not in everything
     doc_start = out.out.index("{")
-    assert json.loads(out.out[doc_start: out.out.index("\n}\n") + 2])["sources"]
+    assert json.loads(out.out[doc_start : out.out.index("\n}\n") + 2])["sources"]

@@ -62,7 +62,9 @@ repo = "acme/y"
     assert "c.toml:2: radiator.titel: unknown key (did you mean 'title'?)" in found
     assert any(p.startswith("c.toml:3: radiator.interval:") and "'fast'" in p for p in found)
     assert "c.toml:9: sources[0].brnch: unknown key (did you mean 'branch'?)" in found
-    assert "c.toml:13: sources[1].type: unknown source type 'gitlub' (did you mean 'gitlab'?)" in found
+    assert (
+        "c.toml:13: sources[1].type: unknown source type 'gitlub' (did you mean 'gitlab'?)" in found
+    )
     assert any(p.startswith("c.toml:19: sources[2].token:") for p in found)
     assert any(p.startswith("c.toml:18: sources[2].url:") for p in found)
     assert any(p.startswith("c.toml:22: sources[3].name:") and "already used" in p for p in found)
@@ -103,20 +105,26 @@ def test_token_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_token_env_missing_is_a_problem(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NOPE_TOKEN", raising=False)
-    found = problems('[[sources]]\nname = "x"\ntype = "github"\nrepo = "a/b"\n'
-                     'token_env = "NOPE_TOKEN"\n')
-    assert found == ["c.toml:5: sources[0].token_env: environment variable NOPE_TOKEN is not set "
-                     "(export NOPE_TOKEN=... before starting buildradiator)"]
+    found = problems(
+        '[[sources]]\nname = "x"\ntype = "github"\nrepo = "a/b"\ntoken_env = "NOPE_TOKEN"\n'
+    )
+    assert found == [
+        "c.toml:5: sources[0].token_env: environment variable NOPE_TOKEN is not set "
+        "(export NOPE_TOKEN=... before starting buildradiator)"
+    ]
 
 
 def test_token_file(tmp_path: Path) -> None:
     token = tmp_path / "tok"
     token.write_text("file-secret\n")
-    config = parse_config(f'[[sources]]\nname = "x"\ntype = "github"\nrepo = "a/b"\n'
-                          f'token_file = "{token}"\n')
+    config = parse_config(
+        f'[[sources]]\nname = "x"\ntype = "github"\nrepo = "a/b"\ntoken_file = "{token}"\n'
+    )
     assert config.sources[0].token.get_secret_value() == "file-secret"  # type: ignore[union-attr]
-    found = problems(f'[[sources]]\nname = "x"\ntype = "github"\nrepo = "a/b"\n'
-                     f'token_file = "{tmp_path / "missing"}"\n')
+    found = problems(
+        f'[[sources]]\nname = "x"\ntype = "github"\nrepo = "a/b"\n'
+        f'token_file = "{tmp_path / "missing"}"\n'
+    )
     assert "does not exist" in found[0]
 
 
@@ -135,8 +143,10 @@ def test_token_command_success_failure_and_hang(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_only_one_secret_source() -> None:
-    found = problems('[[sources]]\nname = "x"\ntype = "github"\nrepo = "a/b"\n'
-                     'token_env = "A"\ntoken_file = "/x"\n')
+    found = problems(
+        '[[sources]]\nname = "x"\ntype = "github"\nrepo = "a/b"\n'
+        'token_env = "A"\ntoken_file = "/x"\n'
+    )
     assert "only one of" in found[0]
 
 

@@ -53,7 +53,7 @@ async def test_the_scenario_reaches_the_snapshot(sim: Simulator) -> None:
         snap = await engine.poll_all()
         [window] = [w for w in snap.broken if w.name == "acme/monolith"]
         assert window.streak == 2 and window.author == "Mallory"
-        payments = [c for c in snap.services if c.name == "payments"][0]
+        payments = next(c for c in snap.services if c.name == "payments")
         assert payments.health is Health.DOWN and payments.http_status == 500
         assert any(w.kind == "service" and w.name == "payments" for w in snap.broken)
 
@@ -105,7 +105,9 @@ async def test_unchanged_github_answers_cost_no_quota(sim: Simulator) -> None:
 
 
 def test_status_json_against_the_simulator(
-    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    sim: Simulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     config = tmp_path / "config.toml"

@@ -66,8 +66,10 @@ def make_engine(monkeypatch: pytest.MonkeyPatch, clock: FakeClock):
     monkeypatch.setattr(engine_mod, "make_source", lambda config, http: Scripted(config, http))
 
     def make(text: str = CONFIG) -> Engine:
-        http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(
-            lambda r: httpx.Response(500))), clock=clock)
+        http = HttpClient(
+            httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(500))),
+            clock=clock,
+        )
         return Engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
 
     return make
@@ -87,8 +89,9 @@ async def test_success_schedules_interval_with_jitter(make_engine, clock) -> Non
 
 async def test_polls_faster_while_builds_are_in_flight(make_engine, clock) -> None:
     eng = make_engine()
-    source(eng, "one").script = [SourceResult(pipelines=(pipeline("one", Status.PASSED,
-                                                                  running=True),))]
+    source(eng, "one").script = [
+        SourceResult(pipelines=(pipeline("one", Status.PASSED, running=True),))
+    ]
     await eng.poll_source("one")
     delay = eng.slots["one"].next_due - clock.monotonic()
     assert 9 <= delay <= 11
@@ -103,7 +106,9 @@ async def test_errors_back_off_exponentially_and_reset_on_success(make_engine, c
     for _ in range(4):
         await eng.poll_source("one")
         delays.append(eng.slots["one"].next_due - clock.monotonic())
-    assert delays[1] > delays[0] * 1.5 and delays[2] > delays[1] * 1.5 and delays[3] > delays[2] * 1.5
+    assert (
+        delays[1] > delays[0] * 1.5 and delays[2] > delays[1] * 1.5 and delays[3] > delays[2] * 1.5
+    )
     await eng.poll_source("one")
     assert eng.slots["one"].failures == 0
     assert 27 <= eng.slots["one"].next_due - clock.monotonic() <= 33
@@ -112,8 +117,9 @@ async def test_errors_back_off_exponentially_and_reset_on_success(make_engine, c
 
 async def test_retry_after_is_honoured(make_engine, clock) -> None:
     eng = make_engine()
-    source(eng, "one").script = [RateLimited("slow down", retry_at=clock.now() + timedelta(
-        seconds=300))]
+    source(eng, "one").script = [
+        RateLimited("slow down", retry_at=clock.now() + timedelta(seconds=300))
+    ]
     await eng.poll_source("one")
     delay = eng.slots["one"].next_due - clock.monotonic()
     assert 300 <= delay <= 306
@@ -256,14 +262,16 @@ async def test_service_down_since_is_remembered(make_engine, clock) -> None:
     from buildradiator.model import Health, ServiceCheck
 
     eng = make_engine()
-    down = ServiceCheck(source="one", name="payments", health=Health.DOWN, http_status=500,
-                        checked_at=clock.now())
+    down = ServiceCheck(
+        source="one", name="payments", health=Health.DOWN, http_status=500, checked_at=clock.now()
+    )
     source(eng, "one").script = [SourceResult(services=(down,))]
     await eng.poll_source("one")
     started = clock.now()
     clock.advance(60)
-    source(eng, "one").script = [SourceResult(services=(down.model_copy(update={
-        "checked_at": clock.now()}),))]
+    source(eng, "one").script = [
+        SourceResult(services=(down.model_copy(update={"checked_at": clock.now()}),))
+    ]
     source(eng, "one").calls = 0
     await eng.poll_source("one")
     snap = eng.snapshot()
@@ -273,8 +281,10 @@ async def test_service_down_since_is_remembered(make_engine, clock) -> None:
 
 async def test_green_since_follows_recovery(make_engine, clock) -> None:
     eng = make_engine()
-    source(eng, "one").script = [SourceResult(pipelines=(pipeline("one", Status.FAILED),)),
-                                 SourceResult(pipelines=(pipeline("one", Status.PASSED),))]
+    source(eng, "one").script = [
+        SourceResult(pipelines=(pipeline("one", Status.FAILED),)),
+        SourceResult(pipelines=(pipeline("one", Status.PASSED),)),
+    ]
     await eng.poll_source("one")
     assert eng.snapshot().broken
     clock.advance(30)

@@ -68,8 +68,11 @@ async def test_github_quota_spent_blocks_host_until_reset() -> None:
         return httpx.Response(
             403,
             json={"message": "API rate limit exceeded"},
-            headers={"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0",
-                     "x-ratelimit-reset": str(reset)},
+            headers={
+                "x-ratelimit-limit": "5000",
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": str(reset),
+            },
         )
 
     http = client(handler, clock)
@@ -113,8 +116,11 @@ async def test_forbidden_without_rate_signal_is_auth() -> None:
 def test_buildkite_reset_counts_seconds() -> None:
     clock = FakeClock()
     rate = BUILDKITE_RATE.parse(
-        httpx.Headers({"ratelimit-remaining": "10", "ratelimit-limit": "200",
-                       "ratelimit-reset": "42"}), clock.now())
+        httpx.Headers(
+            {"ratelimit-remaining": "10", "ratelimit-limit": "200", "ratelimit-reset": "42"}
+        ),
+        clock.now(),
+    )
     assert rate is not None and rate.remaining == 10
     assert rate.reset_at is not None
     assert (rate.reset_at - clock.now()).total_seconds() == 42
@@ -126,8 +132,11 @@ def test_buildkite_reset_counts_seconds() -> None:
         (httpx.Response(401), AuthFailed, "HTTP 401"),
         (httpx.Response(404), NotFound, "not found"),
         (httpx.Response(500), ServerError, "HTTP 500"),
-        (httpx.Response(502, text="<html><body>Bad gateway</body></html>"), ServerError,
-         "HTML error page"),
+        (
+            httpx.Response(502, text="<html><body>Bad gateway</body></html>"),
+            ServerError,
+            "HTML error page",
+        ),
     ],
 )
 async def test_status_codes_become_errors(response, error, words) -> None:
@@ -160,8 +169,11 @@ async def test_json_problems_are_bad_payload(body: bytes, words: str) -> None:
     [
         (httpx.ConnectError("[Errno 111] Connection refused"), Unreachable, "connection refused"),
         (httpx.ConnectError("[Errno -2] Name or service not known"), Unreachable, "DNS"),
-        (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
-         Unreachable, "TLS"),
+        (
+            httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+            Unreachable,
+            "TLS",
+        ),
         (httpx.ReadTimeout("timed out"), Timeout, "within 5s"),
         (httpx.RemoteProtocolError("Server disconnected"), Unreachable, "closed the connection"),
     ],

@@ -14,9 +14,16 @@ def b(i: int, status: Status, *, attempt: int = 1, minutes: float = 5, author: s
     """Build i finished i hours before T0 (so index 0 is the newest)."""
     finished = T0 - timedelta(hours=i)
     return Build(
-        source="s", pipeline="p", id=str(i), status=status, attempt=attempt,
-        started_at=finished - timedelta(minutes=minutes), finished_at=finished,
-        commit=f"sha{i}", author=author, message=f"msg {i}",
+        source="s",
+        pipeline="p",
+        id=str(i),
+        status=status,
+        attempt=attempt,
+        started_at=finished - timedelta(minutes=minutes),
+        finished_at=finished,
+        commit=f"sha{i}",
+        author=author,
+        message=f"msg {i}",
     )
 
 
@@ -25,8 +32,12 @@ def pipe(*builds: Build, in_flight: tuple[Build, ...] = (), name: str = "p") -> 
 
 
 def test_red_streak_starts_at_the_first_failure_after_green() -> None:
-    p = pipe(b(0, Status.FAILED), b(1, Status.CANCELED), b(2, Status.FAILED, author="Mallory"),
-             b(3, Status.PASSED))
+    p = pipe(
+        b(0, Status.FAILED),
+        b(1, Status.CANCELED),
+        b(2, Status.FAILED, author="Mallory"),
+        b(3, Status.PASSED),
+    )
     window = insights.pipeline_window(p, stale=False)
     assert window is not None
     assert window.streak == 2
@@ -60,8 +71,12 @@ def test_green_since_is_the_latest_green_streak_start() -> None:
 
 
 def test_retried_to_green_counts_attempts_over_one() -> None:
-    p = pipe(b(0, Status.PASSED, attempt=2), b(1, Status.PASSED), b(2, Status.FAILED),
-             b(3, Status.PASSED, attempt=3))
+    p = pipe(
+        b(0, Status.PASSED, attempt=2),
+        b(1, Status.PASSED),
+        b(2, Status.FAILED),
+        b(3, Status.PASSED, attempt=3),
+    )
     [summary] = insights.flaky_summaries([p])
     assert (summary.retried_to_green, summary.green) == (2, 3)
 
@@ -69,19 +84,31 @@ def test_retried_to_green_counts_attempts_over_one() -> None:
 def test_estimate_is_the_median_of_green_durations() -> None:
     running = Build(source="s", pipeline="p", id="r", status=Status.RUNNING)
     given = Build(source="s", pipeline="p", id="g", status=Status.RUNNING, estimated_seconds=99)
-    p = pipe(b(0, Status.PASSED, minutes=4), b(1, Status.FAILED, minutes=1),
-             b(2, Status.PASSED, minutes=6), b(3, Status.PASSED, minutes=10),
-             in_flight=(running, given))
+    p = pipe(
+        b(0, Status.PASSED, minutes=4),
+        b(1, Status.FAILED, minutes=1),
+        b(2, Status.PASSED, minutes=6),
+        b(3, Status.PASSED, minutes=10),
+        in_flight=(running, given),
+    )
     estimated = insights.with_estimates(p)
     assert estimated.in_flight[0].estimated_seconds == 360
     assert estimated.in_flight[1].estimated_seconds == 99
-    assert insights.with_estimates(pipe(in_flight=(running,))).in_flight[0].estimated_seconds is None
+    assert (
+        insights.with_estimates(pipe(in_flight=(running,))).in_flight[0].estimated_seconds is None
+    )
 
 
 def test_sort_red_then_running_then_rest() -> None:
     red = pipe(b(0, Status.FAILED), name="zeta")
-    running = pipe(b(0, Status.PASSED), name="beta",
-                   in_flight=(Build(source="s", pipeline="p", id="r", status=Status.RUNNING),))
+    running = pipe(
+        b(0, Status.PASSED),
+        name="beta",
+        in_flight=(Build(source="s", pipeline="p", id="r", status=Status.RUNNING),),
+    )
     green = pipe(b(0, Status.PASSED), name="alpha")
     assert [p.name for p in insights.sort_pipelines([green, running, red])] == [
-        "zeta", "beta", "alpha"]
+        "zeta",
+        "beta",
+        "alpha",
+    ]

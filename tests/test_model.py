@@ -33,18 +33,33 @@ def test_long_text_is_cut() -> None:
 
 
 def test_untrusted_fields_are_cleaned() -> None:
-    build = Build(source="s", pipeline="p", id="1", status=Status.PASSED,
-                  message="\x1b[2J\x1b[Hcleared", author="eve\x1b]0;title\x07")
+    build = Build(
+        source="s",
+        pipeline="p",
+        id="1",
+        status=Status.PASSED,
+        message="\x1b[2J\x1b[Hcleared",
+        author="eve\x1b]0;title\x07",
+    )
     assert build.message == "cleared" and build.author == "eve"
 
 
 def test_core_never_imports_textual() -> None:
     core = [
-        "buildradiator.config", "buildradiator.model", "buildradiator.errors",
-        "buildradiator.http", "buildradiator.engine", "buildradiator.insights",
-        "buildradiator.paths", "buildradiator.export", "buildradiator.sources.github",
-        "buildradiator.sources.cctray", "buildradiator.sources.health",
-        "buildradiator.simulator", "buildradiator.fmt", "buildradiator.cli",
+        "buildradiator.config",
+        "buildradiator.model",
+        "buildradiator.errors",
+        "buildradiator.http",
+        "buildradiator.engine",
+        "buildradiator.insights",
+        "buildradiator.paths",
+        "buildradiator.export",
+        "buildradiator.sources.github",
+        "buildradiator.sources.cctray",
+        "buildradiator.sources.health",
+        "buildradiator.simulator",
+        "buildradiator.fmt",
+        "buildradiator.cli",
     ]
     code = (
         "import sys\n"

@@ -89,9 +89,7 @@ def broken_windows(
 ) -> tuple[BrokenWindow, ...]:
     """Every broken window, oldest first (the one that has waited longest leads the banner)."""
     windows = [
-        w
-        for p in pipelines
-        if (w := pipeline_window(p, p.source in stale_sources)) is not None
+        w for p in pipelines if (w := pipeline_window(p, p.source in stale_sources)) is not None
     ]
     windows += [
         w

@@ -344,9 +344,7 @@ class GitHubActions(Source[GitHubSource]):
         author = (commit.author.name if commit and commit.author else None) or (
             run.actor.login if run.actor else None
         )
-        message = first_line(commit.message if commit else None) or first_line(
-            run.display_title
-        )
+        message = first_line(commit.message if commit else None) or first_line(run.display_title)
         created = parse_iso(run.created_at)
         return Build(
             source=self.name,

@@ -83,7 +83,10 @@ def inflight_rows(
                 key=f"{pipeline.source}\x1f{pipeline.key}\x1f{build.id}",
                 cells=(
                     status,
-                    ((title, "bold"), ("\n" + fmt.truncate(stage, max(STAGE_WIDTH, text_width), ascii), "dim")),
+                    (
+                        (title, "bold"),
+                        ("\n" + fmt.truncate(stage, max(STAGE_WIDTH, text_width), ascii), "dim"),
+                    ),
                     (*gauge, *when),
                 ),
                 url=build.url or pipeline.url,
