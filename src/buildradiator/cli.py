@@ -34,6 +34,7 @@ from buildradiator.paths import config_candidates, get_paths
 
 if TYPE_CHECKING:
     from buildradiator.engine import Slot
+    from buildradiator.model import Snapshot
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
 
@@ -285,7 +286,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     config = require_config(getattr(args, "config", None))
 
-    async def once():  # type: ignore[no-untyped-def]
+    async def once() -> Snapshot:
         engine = Engine(config)
         try:
             return await engine.poll_all()

@@ -314,6 +314,7 @@ def _problems_from(
     problems = []
     for error in exc.errors():
         loc = [*prefix, *error["loc"]]
+        model: type[BaseModel] | None
         # A discriminated union puts the tag in the location: sources.0.github.repo -> drop it.
         if len(loc) >= 3 and loc[0] == "sources" and loc[2] in SOURCE_TYPES:
             model = SOURCE_TYPES[str(loc[2])]
@@ -451,15 +452,15 @@ def read_secret(source: SourceBase) -> SecretStr | None:
     if source.token_file:
         path = Path(source.token_file).expanduser()
         try:
-            value = path.read_text(encoding="utf-8").strip().splitlines()
+            lines = path.read_text(encoding="utf-8").strip().splitlines()
         except FileNotFoundError:
             raise _SecretProblem("token_file", f"token file {path} does not exist") from None
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
             raise _SecretProblem("token_file", f"cannot read token file {path}: {reason}") from None
-        if not value or not value[0].strip():
+        if not lines or not lines[0].strip():
             raise _SecretProblem("token_file", f"token file {path} is empty")
-        return SecretStr(value[0].strip())
+        return SecretStr(lines[0].strip())
     if source.token_command:
         argv = (
             shlex.split(source.token_command)

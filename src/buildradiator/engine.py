@@ -88,9 +88,8 @@ class Engine:
         self.clock = clock or (http.clock if http else Clock())
         verify = all(s.verify_tls for s in config.sources)
         self.http = http or HttpClient(make_client(verify=verify), clock=self.clock)
-        for source in config.sources:
-            if not source.verify_tls:
-                log.warning("TLS verification is off for source %s", source.name)
+        for unverified in (s for s in config.sources if not s.verify_tls):
+            log.warning("TLS verification is off for source %s", unverified.name)
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self.slots: dict[str, Slot] = {}
         for source_config in config.sources:

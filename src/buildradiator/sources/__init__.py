@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from buildradiator.config import SourceBase
 from buildradiator.http import HttpClient
 from buildradiator.sources.base import Source
 
 
-def make_source(config: SourceBase, http: HttpClient) -> Source:
+def make_source(config: SourceBase, http: HttpClient) -> Source[Any]:
     """The source object for one ``[[sources]]`` entry (imports its module lazily)."""
     kind = getattr(config, "type", None)
     if kind == "github":
