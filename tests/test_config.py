@@ -84,7 +84,7 @@ def test_missing_type_and_required_keys() -> None:
 
 
 def test_planned_type_says_not_yet() -> None:
-    found = problems('[[sources]]\nname = "x"\ntype = "jenkins"\nurl = "http://j"\n')
+    found = problems('[[sources]]\nname = "x"\ntype = "argocd"\nurl = "http://j"\n')
     assert "not supported by this version yet" in found[0]
 
 

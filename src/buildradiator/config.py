@@ -20,29 +20,57 @@ import subprocess
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     TypeAdapter,
     ValidationError,
-    field_validator,
-    model_validator,
 )
 
 from buildradiator.errors import ConfigError, ConfigProblem
+from buildradiator.sourceconfig import (
+    PLANNED_TYPES,
+    SOURCE_TYPES,
+    BuildbotSource,
+    BuildkiteSource,
+    CCTraySource,
+    CircleCISource,
+    GitHubSource,
+    GitLabSource,
+    HealthSource,
+    JenkinsSource,
+    SourceBase,
+    SourceConfig,
+    Strict,
+)
+
+__all__ = [
+    "PLANNED_TYPES",
+    "SOURCE_TYPES",
+    "BuildbotSource",
+    "BuildkiteSource",
+    "CCTraySource",
+    "CircleCISource",
+    "Config",
+    "GitHubSource",
+    "GitLabSource",
+    "HealthSource",
+    "JenkinsSource",
+    "RadiatorConfig",
+    "SourceBase",
+    "SourceConfig",
+    "load_config",
+    "parse_config",
+    "read_secret",
+]
 
 TOKEN_COMMAND_TIMEOUT = 10.0
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RadiatorConfig(_Strict):
+class RadiatorConfig(Strict):
     """The optional ``[radiator]`` table."""
 
     title: str = "buildradiator"
@@ -57,141 +85,7 @@ class RadiatorConfig(_Strict):
     """Use ASCII glyphs only (also chosen automatically on a non-UTF-8 locale)."""
 
 
-class SourceBase(_Strict):
-    """Keys every ``[[sources]]`` table may have."""
-
-    name: str = Field(min_length=1, max_length=80)
-    """Unique name of the source; shown in the status bar."""
-    interval: float | None = Field(default=None, ge=1.0, le=86400.0)
-    """Seconds between polls; defaults to ``radiator.interval``."""
-    timeout: float = Field(default=10.0, gt=0.0, le=300.0)
-    """Seconds one request may take, start to end."""
-    stale_after: float | None = Field(default=None, gt=0.0)
-    """Seconds after which the last good data is shown as stale; default: 3 intervals + 60 s."""
-    verify_tls: bool = True
-    """Turn off only for a server with a self-signed certificate; a warning says so."""
-    token_env: str | None = None
-    """Name of an environment variable holding the token."""
-    token_file: str | None = None
-    """Path of a file holding the token (first line)."""
-    token_command: list[str] | str | None = None
-    """A command (list, or a string split like a shell would, never run by one) printing the token."""
-    token: SecretStr | None = Field(default=None, exclude=True, repr=False)
-    """Filled in from token_env / token_file / token_command by ``load_config``; never in the file."""
-
-    @model_validator(mode="after")
-    def _one_secret_source(self) -> SourceBase:
-        given = [k for k in ("token_env", "token_file", "token_command") if getattr(self, k)]
-        if len(given) > 1:
-            raise ValueError(f"give only one of token_env, token_file, token_command (got {given})")
-        return self
-
-
-def _check_http_url(value: str) -> str:
-    if not re.match(r"^https?://[^/\s]+", value):
-        raise ValueError("must be an http:// or https:// URL")
-    return value.rstrip("/") if value.count("/") > 2 else value
-
-
-class GitHubSource(SourceBase):
-    """GitHub Actions: workflow runs on a branch of one or more repositories."""
-
-    type: Literal["github"]
-    api_url: str = "https://api.github.com"
-    """The API base; GitHub Enterprise Server: ``https://HOST/api/v3``."""
-    repo: str | None = None
-    """``owner/name``."""
-    repos: list[str] = Field(default_factory=list)
-    """Several repositories at once, each ``owner/name``."""
-    branch: str = "main"
-    workflow: str | None = None
-    """A workflow file name (``ci.yml``) or id; default: all workflows of the repository."""
-    per_page: int = Field(default=20, ge=1, le=100)
-    """How many recent runs to read per repository."""
-
-    _check_api = field_validator("api_url")(classmethod(lambda cls, v: _check_http_url(v)))
-
-    @field_validator("repo")
-    @classmethod
-    def _repo_shape(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
-            raise ValueError("must look like owner/name")
-        return value
-
-    @field_validator("repos")
-    @classmethod
-    def _repos_shape(cls, value: list[str]) -> list[str]:
-        for repo in value:
-            if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
-                raise ValueError(f"{repo!r} must look like owner/name")
-        return value
-
-    @model_validator(mode="after")
-    def _some_repo(self) -> GitHubSource:
-        if not self.repo and not self.repos:
-            raise ValueError('name a repository with repo = "owner/name" (or repos = [...])')
-        return self
-
-    @property
-    def all_repos(self) -> list[str]:
-        return ([self.repo] if self.repo else []) + [r for r in self.repos if r != self.repo]
-
-
-class CCTraySource(SourceBase):
-    """A CCTray XML feed (Jenkins ccxml, GoCD, TeamCity, Buildkite's cc feed...)."""
-
-    type: Literal["cctray"]
-    url: str
-    """The feed's URL, e.g. ``https://gocd.example.com/go/cctray.xml``."""
-    username: str | None = None
-    """For Basic auth; the password comes from token_env / token_file / token_command."""
-    projects: list[str] = Field(default_factory=list)
-    """Only these projects (glob patterns such as ``monolith*``); default: all."""
-
-    _check_url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
-
-
-class HealthSource(SourceBase):
-    """One plain HTTP health check."""
-
-    type: Literal["health"]
-    url: str
-    service: str | None = None
-    """The service it checks; default: the source's name."""
-    environment: str = "prod"
-    expected_status: list[int] = Field(default_factory=list)
-    """HTTP codes that mean alive; default any 2xx or 3xx."""
-    warn_latency_ms: float | None = Field(default=None, gt=0)
-    """Answers slower than this are ``warn``."""
-    headers: dict[str, str] = Field(default_factory=dict)
-    """Extra request headers (the token, if any, goes in ``Authorization: Bearer``)."""
-
-    _check_url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
-
-
-SourceConfig = Annotated[
-    GitHubSource | CCTraySource | HealthSource,
-    Field(discriminator="type"),
-]
-SOURCE_TYPES: dict[str, type[SourceBase]] = {
-    "github": GitHubSource,
-    "cctray": CCTraySource,
-    "health": HealthSource,
-}
-PLANNED_TYPES = {
-    "gitlab",
-    "jenkins",
-    "buildkite",
-    "circleci",
-    "buildbot",
-    "alertmanager",
-    "prometheus",
-    "argocd",
-    "github_deployments",
-}
-
-
-class Config(_Strict):
+class Config(Strict):
     """The whole config file."""
 
     radiator: RadiatorConfig = Field(default_factory=RadiatorConfig)

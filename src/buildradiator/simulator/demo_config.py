@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from buildradiator.simulator.health import SERVICES
-from buildradiator.simulator.scenario import REPOS
+from buildradiator.simulator.providers import load_providers
+from buildradiator.simulator.scenario import REPOS, Scenario
 
 # Answers above this count as slow: /health/search takes ~700 ms for a minute of every loop.
 WARN_LATENCY_MS = 400
@@ -50,4 +52,7 @@ def demo_config_text(base_url: str, interval: float = 3.0) -> str:
             'environment = "prod"',
             f"warn_latency_ms = {WARN_LATENCY_MS}",
         ]
-    return "\n".join(parts) + "\n"
+    text = "\n".join(parts) + "\n"
+    for provider in load_providers(Scenario(datetime.now(UTC))):
+        text += "\n" + provider.demo_sources(base).strip() + "\n"
+    return text

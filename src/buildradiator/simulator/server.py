@@ -27,6 +27,7 @@ from buildradiator.simulator.answer import Answer, json_answer, text_answer
 from buildradiator.simulator.cctray import cctray_answer
 from buildradiator.simulator.github import GitHubApi, Links
 from buildradiator.simulator.health import health_answer
+from buildradiator.simulator.providers import load_providers
 from buildradiator.simulator.scenario import Moment, Scenario
 
 SLOW_SECONDS = 0.7
@@ -63,6 +64,8 @@ class Simulator:
         self._host, self._port = host, port
         self._pinned: float | None = None
         self._lock = threading.Lock()
+        self.providers = {p.prefix: p for p in load_providers(self.scenario)}
+        """Further providers (GitLab, Jenkins...), each answering under ``/{prefix}/``."""
         self.github = GitHubApi(self.scenario)
         """The GitHub API's state (its ``budget`` is the rate limit tests can drain)."""
         self._server: _Server | None = None
@@ -153,6 +156,11 @@ class Simulator:
         if path.startswith("/health/"):
             return health_answer(
                 path.removeprefix("/health/"), self.scenario, moment, self.slow_seconds
+            )
+        prefix = path.split("/", 2)[1] if path.count("/") >= 2 else ""
+        if prefix in self.providers:
+            return self.providers[prefix].answer(
+                path.removeprefix("/" + prefix), query, headers, moment, links.web
             )
         if path.startswith("/web/"):
             # html_url / webUrl targets, so that "open in browser" lands somewhere real.

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from buildradiator.config import SourceBase
 from buildradiator.http import HttpClient
 from buildradiator.sources.base import Source
 
+# type -> (module, class). Modules are imported only when a config uses them.
+REGISTRY: dict[str, tuple[str, str]] = {
+    "github": ("buildradiator.sources.github", "GitHubActions"),
+    "cctray": ("buildradiator.sources.cctray", "CCTray"),
+    "health": ("buildradiator.sources.health", "HealthCheck"),
+    "gitlab": ("buildradiator.sources.gitlab", "GitLabCI"),
+    "jenkins": ("buildradiator.sources.jenkins", "Jenkins"),
+    "buildkite": ("buildradiator.sources.buildkite", "Buildkite"),
+    "circleci": ("buildradiator.sources.circleci", "CircleCI"),
+    "buildbot": ("buildradiator.sources.buildbot", "Buildbot"),
+}
+
 
 def make_source(config: SourceBase, http: HttpClient) -> Source[Any]:
     """The source object for one ``[[sources]]`` entry (imports its module lazily)."""
     kind = getattr(config, "type", None)
-    if kind == "github":
-        from buildradiator.sources.github import GitHubActions
-
-        return GitHubActions(config, http)  # type: ignore[arg-type]
-    if kind == "cctray":
-        from buildradiator.sources.cctray import CCTray
-
-        return CCTray(config, http)  # type: ignore[arg-type]
-    if kind == "health":
-        from buildradiator.sources.health import HealthCheck
-
-        return HealthCheck(config, http)  # type: ignore[arg-type]
-    raise ValueError(f"no source for type {kind!r}")
+    if kind not in REGISTRY:
+        raise ValueError(f"no source for type {kind!r}")
+    module, name = REGISTRY[kind]
+    cls = getattr(importlib.import_module(module), name)
+    return cls(config, http)  # type: ignore[no-any-return]

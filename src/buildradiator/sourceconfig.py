@@ -1,0 +1,255 @@
+"""The ``[[sources]]`` tables: one pydantic model per provider, all forbidding unknown keys.
+
+Keys mean the same everywhere: ``url`` (a server or feed), ``api_url`` (an API base),
+``repo``/``branch``, and ``token_env`` / ``token_file`` / ``token_command`` for the secret.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceBase(Strict):
+    """Keys every ``[[sources]]`` table may have."""
+
+    name: str = Field(min_length=1, max_length=80)
+    """Unique name of the source; shown in the status bar."""
+    interval: float | None = Field(default=None, ge=1.0, le=86400.0)
+    """Seconds between polls; defaults to ``radiator.interval``."""
+    timeout: float = Field(default=10.0, gt=0.0, le=300.0)
+    """Seconds one request may take, start to end."""
+    stale_after: float | None = Field(default=None, gt=0.0)
+    """Seconds after which the last good data is shown as stale; default: 3 intervals + 60 s."""
+    verify_tls: bool = True
+    """Turn off only for a server with a self-signed certificate; a warning says so."""
+    token_env: str | None = None
+    """Name of an environment variable holding the token."""
+    token_file: str | None = None
+    """Path of a file holding the token (first line)."""
+    token_command: list[str] | str | None = None
+    """A command (list, or a string split like a shell would, never run by one) printing the token."""
+    names: dict[str, str] = Field(default_factory=dict)
+    """Display names: ``{ "acme/monolith" = "Monolith" }``, keyed by a pipeline's name or key."""
+    token: SecretStr | None = Field(default=None, exclude=True, repr=False)
+    """Filled in from token_env / token_file / token_command by ``load_config``; never in the file."""
+
+    @model_validator(mode="after")
+    def _one_secret_source(self) -> SourceBase:
+        given = [k for k in ("token_env", "token_file", "token_command") if getattr(self, k)]
+        if len(given) > 1:
+            raise ValueError(f"give only one of token_env, token_file, token_command (got {given})")
+        return self
+
+
+def _check_http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value.rstrip("/") if value.count("/") > 2 else value
+
+
+class GitHubSource(SourceBase):
+    """GitHub Actions: workflow runs on a branch of one or more repositories."""
+
+    type: Literal["github"]
+    api_url: str = "https://api.github.com"
+    """The API base; GitHub Enterprise Server: ``https://HOST/api/v3``."""
+    repo: str | None = None
+    """``owner/name``."""
+    repos: list[str] = Field(default_factory=list)
+    """Several repositories at once, each ``owner/name``."""
+    branch: str = "main"
+    branches: list[str] = Field(default_factory=list)
+    """More branches to watch besides ``branch``, as glob patterns (``release/*``)."""
+    workflow: str | None = None
+    """A workflow file name (``ci.yml``) or id; default: all workflows of the repository."""
+    workflows: list[str] = Field(default_factory=list)
+    """Several workflows (file names or ids); default: all. ``workflow`` adds one more."""
+    per_page: int = Field(default=20, ge=1, le=100)
+    """How many recent runs to read per repository."""
+
+    _check_api = field_validator("api_url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+    @field_validator("repo")
+    @classmethod
+    def _repo_shape(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
+            raise ValueError("must look like owner/name")
+        return value
+
+    @field_validator("repos")
+    @classmethod
+    def _repos_shape(cls, value: list[str]) -> list[str]:
+        for repo in value:
+            if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
+                raise ValueError(f"{repo!r} must look like owner/name")
+        return value
+
+    @model_validator(mode="after")
+    def _some_repo(self) -> GitHubSource:
+        if not self.repo and not self.repos:
+            raise ValueError('name a repository with repo = "owner/name" (or repos = [...])')
+        return self
+
+    @property
+    def all_repos(self) -> list[str]:
+        return ([self.repo] if self.repo else []) + [r for r in self.repos if r != self.repo]
+
+
+class CCTraySource(SourceBase):
+    """A CCTray XML feed (Jenkins ccxml, GoCD, TeamCity, Buildkite's cc feed...)."""
+
+    type: Literal["cctray"]
+    url: str
+    """The feed's URL, e.g. ``https://gocd.example.com/go/cctray.xml``."""
+    username: str | None = None
+    """For Basic auth; the password comes from token_env / token_file / token_command."""
+    projects: list[str] = Field(default_factory=list)
+    """Only these projects (glob patterns such as ``monolith*``); default: all."""
+
+    _check_url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+
+class HealthSource(SourceBase):
+    """One plain HTTP health check."""
+
+    type: Literal["health"]
+    url: str
+    service: str | None = None
+    """The service it checks; default: the source's name."""
+    environment: str = "prod"
+    expected_status: list[int] = Field(default_factory=list)
+    """HTTP codes that mean alive; default any 2xx or 3xx."""
+    warn_latency_ms: float | None = Field(default=None, gt=0)
+    """Answers slower than this are ``warn``."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Extra request headers (the token, if any, goes in ``Authorization: Bearer``)."""
+
+    _check_url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+
+class GitLabSource(SourceBase):
+    """GitLab CI pipelines on a ref, gitlab.com or self-managed."""
+
+    type: Literal["gitlab"]
+    api_url: str = "https://gitlab.com/api/v4"
+    """The API base of a self-managed server: ``https://gitlab.example.com/api/v4``."""
+    project: str | None = None
+    """A project id (``1234``) or path (``group/subgroup/project``)."""
+    projects: list[str] = Field(default_factory=list)
+    branch: str = "main"
+    """The ref whose pipelines are watched."""
+    per_page: int = Field(default=20, ge=1, le=100)
+
+    _check_api = field_validator("api_url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+    @model_validator(mode="after")
+    def _some_project(self) -> GitLabSource:
+        if not self.project and not self.projects:
+            raise ValueError('name a project with project = "group/name" (or projects = [...])')
+        return self
+
+    @property
+    def all_projects(self) -> list[str]:
+        head = [self.project] if self.project else []
+        return head + [p for p in self.projects if p != self.project]
+
+
+class JenkinsSource(SourceBase):
+    """Jenkins jobs by name, in folders, and branches of multibranch jobs."""
+
+    type: Literal["jenkins"]
+    url: str
+    """The Jenkins root, e.g. ``https://jenkins.example.com`` (or ``.../jenkins``)."""
+    jobs: list[str] = Field(min_length=1)
+    """Job paths: ``monolith``, ``team/folder/job``; a multibranch job's branch:
+    ``shop/main`` (the branch is the last part; ``feature%2Fx`` for a slash in it)."""
+    username: str | None = None
+    """Basic auth user; the API token comes from token_env / token_file / token_command."""
+    builds: int = Field(default=10, ge=1, le=100)
+    """How many recent builds to read per job (one request per job using ``tree=``)."""
+
+    _check_url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+
+class BuildkiteSource(SourceBase):
+    """Buildkite pipelines of an organisation (REST v2)."""
+
+    type: Literal["buildkite"]
+    api_url: str = "https://api.buildkite.com"
+    organization: str = Field(min_length=1)
+    """The organisation slug."""
+    pipelines: list[str] = Field(default_factory=list)
+    """Pipeline slugs or glob patterns (``payments-*``); default: all of the organisation."""
+    branch: str = "main"
+    per_page: int = Field(default=20, ge=1, le=100)
+
+    _check_api = field_validator("api_url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+
+class CircleCISource(SourceBase):
+    """CircleCI (API v2) projects: pipelines on a branch, their workflows and jobs."""
+
+    type: Literal["circleci"]
+    api_url: str = "https://circleci.com"
+    """The server root (``/api/v2`` is appended); a CircleCI server install's URL."""
+    projects: list[str] = Field(min_length=1)
+    """Project slugs: ``gh/org/repo``, ``bb/org/repo`` or ``circleci/ORG-ID/PROJECT-ID``."""
+    branch: str = "main"
+
+    _check_api = field_validator("api_url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+    @field_validator("projects")
+    @classmethod
+    def _slugs(cls, value: list[str]) -> list[str]:
+        for slug in value:
+            if not re.fullmatch(r"[\w.-]+/[\w.-]+/[\w.-]+", slug):
+                raise ValueError(f"{slug!r} must look like vcs/org/repo, e.g. gh/acme/api")
+        return value
+
+
+class BuildbotSource(SourceBase):
+    """Buildbot (REST API v2) builders and their builds."""
+
+    type: Literal["buildbot"]
+    url: str
+    """The Buildbot root, e.g. ``https://buildbot.example.com`` (``/api/v2`` is appended)."""
+    builders: list[str] = Field(default_factory=list)
+    """Builder names or glob patterns; default: all builders (or those with ``tags``)."""
+    tags: list[str] = Field(default_factory=list)
+    """Only builders carrying one of these tags."""
+    branch: str | None = None
+    """Only builds whose ``branch`` property is this; default: any branch."""
+    builds: int = Field(default=10, ge=1, le=100)
+
+    _check_url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+
+
+SourceConfig = Annotated[
+    GitHubSource
+    | CCTraySource
+    | HealthSource
+    | GitLabSource
+    | JenkinsSource
+    | BuildkiteSource
+    | CircleCISource
+    | BuildbotSource,
+    Field(discriminator="type"),
+]
+SOURCE_TYPES: dict[str, type[SourceBase]] = {
+    "github": GitHubSource,
+    "cctray": CCTraySource,
+    "health": HealthSource,
+    "gitlab": GitLabSource,
+    "jenkins": JenkinsSource,
+    "buildkite": BuildkiteSource,
+    "circleci": CircleCISource,
+    "buildbot": BuildbotSource,
+}
+PLANNED_TYPES = {"alertmanager", "prometheus", "argocd", "github_deployments"}
