@@ -313,3 +313,30 @@ async def test_feed_crash_is_a_toast_not_a_crash() -> None:
         await pilot.pause()
         await pilot.pause()
         assert "engine exploded" in " ".join(str(t.render()) for t in app.screen.query(Toast))
+
+
+async def test_groups_show_as_one_row_that_opens_into_members() -> None:
+    estate = red_estate()
+    grouped = tuple(
+        p.model_copy(update={"group": "Core team"})
+        if p.name in ("acme/monolith", "acme/billing")
+        else p
+        for p in estate.pipelines
+    )
+    app = make_app(estate.model_copy(update={"pipelines": grouped}))
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        table = app.query_one(MainBranches)
+        shown = rows(table)
+        assert shown[0].startswith("✖ failed 1 of 2  ▸ Core team (2)")
+        assert not any("acme/billing" in r for r in shown)
+        table.focus()
+        table.move_cursor(row=0)
+        await pilot.press("enter")
+        await pilot.pause()
+        shown = rows(table)
+        assert shown[0].startswith("✖ failed 1 of 2  ▾ Core team (2)")
+        assert "  acme/monolith" in shown[1] and "  acme/billing" in shown[2]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert len(rows(table)) == len(shown) - 2

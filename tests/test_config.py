@@ -163,3 +163,13 @@ def test_defaults() -> None:
     config = parse_config('[[sources]]\nname = "x"\ntype = "health"\nurl = "http://h/x"\n')
     assert config.interval_of(config.sources[0]) == 30
     assert config.stale_after_of(config.sources[0]) == 150
+
+
+def test_groups_are_checked_and_located() -> None:
+    config = parse_config(
+        '[[groups]]\nname = "Payments"\npipelines = ["acme/billing*", "jenkins:*pay*"]\n'
+    )
+    assert config.groups[0].pipelines == ["acme/billing*", "jenkins:*pay*"]
+    found = problems('[[sources]]\nname = "h"\ntype = "health"\nurl = "http://h/x"\n\n'
+                     '[[groups]]\nname = "A"\npipelnes = ["x"]\n')
+    assert "c.toml:8: groups[0].pipelnes: unknown key (did you mean 'pipelines'?)" in found

@@ -112,3 +112,16 @@ def test_sort_red_then_running_then_rest() -> None:
         "beta",
         "alpha",
     ]
+
+
+def test_label_applies_display_names_and_first_matching_group() -> None:
+    p = Pipeline(source="jenkins", key="job/pay-api", name="pay-api")
+    groups = [("Web", ("web-*",)), ("Payments", ("jenkins:pay*", "billing")), ("All", ("*",))]
+    named = insights.label(p, {"job/pay-api": "Payments API"}, groups)
+    assert named.name == "Payments API" and named.group == "Payments"
+    assert insights.label(p, {"pay-api": "P"}, []).name == "P"
+    other = Pipeline(source="gh", key="x", name="billing")
+    assert insights.label(other, {}, groups).group == "Payments"
+    assert insights.label(Pipeline(source="gh", key="y", name="docs"), {}, groups).group == "All"
+    plain = Pipeline(source="gh", key="z", name="z")
+    assert insights.label(plain, {}, []) is plain

@@ -55,6 +55,7 @@ __all__ = [
     "CCTraySource",
     "CircleCISource",
     "Config",
+    "GroupConfig",
     "GitHubSource",
     "GitLabSource",
     "HealthSource",
@@ -85,11 +86,22 @@ class RadiatorConfig(Strict):
     """Use ASCII glyphs only (also chosen automatically on a non-UTF-8 locale)."""
 
 
+class GroupConfig(Strict):
+    """A ``[[groups]]`` table: pipelines shown together as one row that opens into its members."""
+
+    name: str = Field(min_length=1, max_length=80)
+    """What the group row says, e.g. a team or a product."""
+    pipelines: list[str] = Field(min_length=1)
+    """Glob patterns over pipeline names (``acme/billing*``), optionally prefixed by a source
+    name and a colon (``jenkins:*payments*``). A pipeline joins the first group it matches."""
+
+
 class Config(Strict):
     """The whole config file."""
 
     radiator: RadiatorConfig = Field(default_factory=RadiatorConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
+    groups: list[GroupConfig] = Field(default_factory=list)
     path: str | None = Field(default=None, exclude=True)
     """Where it was read from (not a key of the file)."""
 
@@ -215,6 +227,8 @@ def _problems_from(
             loc = loc[:2] + loc[3:]
         elif loc[:1] == ["radiator"]:
             model = RadiatorConfig
+        elif loc[:1] == ["groups"]:
+            model = GroupConfig
         elif loc[:1] == ["sources"] and len(loc) == 2:
             model = None
         else:
@@ -266,8 +280,9 @@ def _find_line(text: str, loc: tuple[Any, ...]) -> int | None:
     """Best effort: the line of a dotted key (``sources[2].token_env``) in the TOML text."""
     lines = text.splitlines()
     start, end = 0, len(lines)
-    if loc and loc[0] == "sources":
-        headers = [i for i, line in enumerate(lines) if re.match(r"\s*\[\[\s*sources\s*\]\]", line)]
+    if loc and loc[0] in ("sources", "groups"):
+        table = re.compile(rf"\s*\[\[\s*{loc[0]}\s*\]\]")
+        headers = [i for i, line in enumerate(lines) if table.match(line)]
         if len(loc) >= 2 and isinstance(loc[1], int) and loc[1] < len(headers):
             start = headers[loc[1]]
             following = [

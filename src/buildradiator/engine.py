@@ -101,6 +101,7 @@ class Engine:
                 stale_after=config.stale_after_of(source_config),
                 host=host_of(_url_of(source_config)),
             )
+        self._groups = [(g.name, tuple(g.pipelines)) for g in config.groups]
         self._down_since: dict[tuple[str, str], datetime] = {}
         self._recovered_at: datetime | None = None
         self._was_broken = False
@@ -247,7 +248,11 @@ class Engine:
             if is_stale:
                 stale.add(name)
             if slot.result is not None:
-                pipelines.extend(insights.with_estimates(p) for p in slot.result.pipelines)
+                names = slot.config.names
+                pipelines.extend(
+                    insights.label(insights.with_estimates(p), names, self._groups)
+                    for p in slot.result.pipelines
+                )
                 services.extend(slot.result.services)
             states.append(
                 SourceState(

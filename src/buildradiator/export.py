@@ -57,6 +57,7 @@ def pipeline_doc(pipeline: Pipeline, stale: bool) -> dict[str, Any]:
         "key": pipeline.key,
         "name": pipeline.name,
         "branch": pipeline.branch,
+        "group": pipeline.group,
         "status": pipeline.status.value,
         "provider_status": last.provider_status if last else None,
         "stale": stale,

@@ -6,7 +6,8 @@ known input. The engine calls ``derive`` once per published snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from fnmatch import fnmatchcase
 from datetime import datetime
 from statistics import median
 
@@ -181,3 +182,29 @@ def sort_pipelines(pipelines: Iterable[Pipeline]) -> tuple[Pipeline, ...]:
         return (_ORDER[status], p.name.lower())
 
     return tuple(sorted(pipelines, key=key))
+
+
+def label(
+    pipeline: Pipeline,
+    names: Mapping[str, str],
+    groups: Sequence[tuple[str, Sequence[str]]],
+) -> Pipeline:
+    """The pipeline with its configured display name and group.
+
+    ``names`` is the source's ``names`` table, keyed by pipeline key or name. A group pattern
+    matches the display name, the provider's name, or ``source:name``.
+    """
+    display = names.get(pipeline.key) or names.get(pipeline.name) or pipeline.name
+    candidates = (display, pipeline.name, f"{pipeline.source}:{display}",
+                  f"{pipeline.source}:{pipeline.name}")
+    group = next(
+        (
+            name
+            for name, patterns in groups
+            if any(fnmatchcase(c, pattern) for pattern in patterns for c in candidates)
+        ),
+        None,
+    )
+    if display == pipeline.name and group == pipeline.group:
+        return pipeline
+    return pipeline.model_copy(update={"name": display, "group": group})

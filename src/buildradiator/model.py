@@ -128,6 +128,8 @@ class Pipeline(_Frozen):
     """What the screen calls it."""
     branch: Untrusted | None = None
     url: str | None = None
+    group: str | None = None
+    """The ``[[groups]]`` entry it belongs to, if any (from the config, so trusted)."""
     recent: tuple[Build, ...] = ()
     """Completed builds, newest first (as many as the source fetched)."""
     in_flight: tuple[Build, ...] = ()

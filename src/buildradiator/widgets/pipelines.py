@@ -46,33 +46,113 @@ def status_cell(
     return (last_seg,)
 
 
-def pipeline_rows(
-    snapshot: Snapshot, now: datetime, ascii: bool = False, compact: bool = False
-) -> list[Row]:
-    """One row per pipeline; ``compact`` drops the word "last:" for narrow panels."""
-    ordered = sorted(snapshot.pipelines, key=lambda p: (_rank(p), p.name.lower(), p.key))
-    rows = []
-    for p in ordered:
-        stale = p.source in snapshot.stale_sources
-        last = p.last
-        when = (last.finished_at or last.started_at or last.created_at) if last else None
-        url = p.url or (last.url if last else None)
-        rows.append(
-            Row(
-                key=f"{p.source}\x1f{p.key}",
-                cells=(
-                    status_cell(
-                        p, stale_age(snapshot, p.source, now) if stale else None, ascii, compact
-                    ),
-                    cell(fmt.truncate(p.name, NAME_WIDTH, ascii), "bold"),
-                    cell(p.branch or "", "dim"),
-                    cell(fmt.format_age(fmt.seconds_between(when, now)) if when else "-"),
-                    cell(fmt.truncate(last.author or "", AUTHOR_WIDTH, ascii) if last else ""),
-                ),
-                url=url,
-                stale=stale,
-            )
+GROUP_KEY = "group\x1f"
+
+
+def _pipeline_row(
+    p: Pipeline, snapshot: Snapshot, now: datetime, ascii: bool, compact: bool, indent: str = ""
+) -> Row:
+    stale = p.source in snapshot.stale_sources
+    last = p.last
+    when = (last.finished_at or last.started_at or last.created_at) if last else None
+    url = p.url or (last.url if last else None)
+    return Row(
+        key=f"{p.source}\x1f{p.key}",
+        cells=(
+            status_cell(p, stale_age(snapshot, p.source, now) if stale else None, ascii, compact),
+            cell(indent + fmt.truncate(p.name, NAME_WIDTH, ascii), "bold"),
+            cell(p.branch or "", "dim"),
+            cell(fmt.format_age(fmt.seconds_between(when, now)) if when else "-"),
+            cell(fmt.truncate(last.author or "", AUTHOR_WIDTH, ascii) if last else ""),
+        ),
+        url=url,
+        stale=stale,
+    )
+
+
+def _group_row(
+    name: str,
+    members: list[Pipeline],
+    snapshot: Snapshot,
+    now: datetime,
+    ascii: bool,
+    open_: bool,
+) -> Row:
+    """One row for a whole group: red when any member is, with how many of how many."""
+    red = [m for m in members if m.status is Status.FAILED]
+    running = [m for m in members if m.in_flight]
+    stale = [m for m in members if m.source in snapshot.stale_sources]
+    count = f" {{}} of {len(members)}"
+    head: tuple[Segment, ...]
+    if red:
+        head = (
+            (
+                fmt.status_label(Status.FAILED, ascii) + count.format(len(red)),
+                STATUS_STYLE[Status.FAILED],
+            ),
         )
+    elif stale:
+        head = ((f"{fmt.STALE_GLYPH} stale" + count.format(len(stale)), "stale"),)
+    elif running:
+        head = (
+            (
+                fmt.status_label(Status.RUNNING, ascii) + count.format(len(running)),
+                STATUS_STYLE[Status.RUNNING],
+            ),
+        )
+    elif all(m.status is Status.PASSED for m in members):
+        head = ((fmt.status_label(Status.PASSED, ascii), STATUS_STYLE[Status.PASSED]),)
+    else:
+        head = ((fmt.status_label(Status.UNKNOWN, ascii), STATUS_STYLE[Status.UNKNOWN]),)
+    times = [w for m in members if m.last and (w := m.last.finished_at or m.last.started_at)]
+    newest = max(times) if times else None
+    marker = ("-" if open_ else "+") if ascii else ("▾" if open_ else "▸")
+    return Row(
+        key=GROUP_KEY + name,
+        cells=(
+            head,
+            cell(f"{marker} {fmt.truncate(name, NAME_WIDTH - 2, ascii)} ({len(members)})", "bold"),
+            cell(""),
+            cell(fmt.format_age(fmt.seconds_between(newest, now)) if newest else "-"),
+            cell(""),
+        ),
+        url=(red or members)[0].url,
+    )
+
+
+def pipeline_rows(
+    snapshot: Snapshot,
+    now: datetime,
+    ascii: bool = False,
+    compact: bool = False,
+    expanded: frozenset[str] = frozenset(),
+) -> list[Row]:
+    """One row per pipeline, and one per group (its members follow it when it is open);
+    red first, then running, then the rest. ``compact`` drops "last:" for narrow panels."""
+    ordered = sorted(snapshot.pipelines, key=lambda p: (_rank(p), p.name.lower(), p.key))
+    groups: dict[str, list[Pipeline]] = {}
+    # A unit is a lone pipeline or a whole group (ranked by its most urgent member, the first).
+    units: list[tuple[int, str, Pipeline | str]] = []
+    for p in ordered:
+        if p.group is None:
+            units.append((_rank(p), p.name.lower(), p))
+        elif p.group not in groups:
+            groups[p.group] = [p]
+            units.append((_rank(p), p.group.lower(), p.group))
+        else:
+            groups[p.group].append(p)
+    rows: list[Row] = []
+    for unit in sorted(units, key=lambda u: (u[0], u[1])):
+        item = unit[2]
+        if isinstance(item, Pipeline):
+            rows.append(_pipeline_row(item, snapshot, now, ascii, compact))
+            continue
+        is_open = item in expanded
+        rows.append(_group_row(item, groups[item], snapshot, now, ascii, is_open))
+        if is_open:
+            rows.extend(
+                _pipeline_row(m, snapshot, now, ascii, compact, indent="  ") for m in groups[item]
+            )
     return rows
 
 
@@ -83,9 +163,19 @@ class MainBranches(RowsTable):
 
     TITLE = "Main branches"
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.expanded: set[str] = set()
+        self._last_args: tuple[Snapshot, datetime, bool] | None = None
+
     def show(self, snapshot: Snapshot, now: datetime, ascii: bool) -> bool:
+        self._last_args = (snapshot, now, ascii)
+        expanded = frozenset(self.expanded)
+
         def make(width: int) -> list[Row]:
-            return pipeline_rows(snapshot, now, ascii, compact=width < self.COMPACT_BELOW)
+            return pipeline_rows(
+                snapshot, now, ascii, compact=width < self.COMPACT_BELOW, expanded=expanded
+            )
 
         if not snapshot.pipelines:
             self.border_subtitle = "no pipelines yet"
@@ -94,3 +184,13 @@ class MainBranches(RowsTable):
             total = len(snapshot.pipelines)
             self.border_subtitle = f"{red} red of {total}" if red else f"{total}"
         return self.show_with(make)
+
+    def on_data_table_row_selected(self, event: RowsTable.RowSelected) -> None:
+        """Enter on a group row opens or closes it."""
+        row = self.rows_shown[event.cursor_row] if event.cursor_row < len(self.rows_shown) else None
+        if row is None or not row.key.startswith(GROUP_KEY) or self._last_args is None:
+            return
+        event.stop()
+        name = row.key.removeprefix(GROUP_KEY)
+        self.expanded.symmetric_difference_update({name})
+        self.show(*self._last_args)
