@@ -28,6 +28,7 @@ from pydantic import (
     SecretStr,
     TypeAdapter,
     ValidationError,
+    field_validator,
 )
 
 from buildradiator.errors import ConfigError, ConfigProblem
@@ -50,15 +51,18 @@ from buildradiator.sourceconfig import (
 __all__ = [
     "PLANNED_TYPES",
     "SOURCE_TYPES",
+    "AlertsConfig",
     "BuildbotSource",
     "BuildkiteSource",
     "CCTraySource",
     "CircleCISource",
+    "ClaimsConfig",
     "Config",
-    "GroupConfig",
     "GitHubSource",
     "GitLabSource",
+    "GroupConfig",
     "HealthSource",
+    "HookConfig",
     "JenkinsSource",
     "RadiatorConfig",
     "SourceBase",
@@ -84,6 +88,66 @@ class RadiatorConfig(Strict):
     """Default seconds between polls of a source."""
     ascii: bool = False
     """Use ASCII glyphs only (also chosen automatically on a non-UTF-8 locale)."""
+    privacy: bool = False
+    """Hide author names everywhere (screen, exports), for teams that prefer it."""
+    page_seconds: float = Field(default=15.0, ge=3.0, le=600.0)
+    """Wall mode: seconds per page when even collapsed tiles do not fit."""
+
+
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class AlertsConfig(Strict):
+    """The optional ``[alerts]`` table: how loud a broken window gets, and when it keeps quiet."""
+
+    bell: bool = True
+    """Ring the terminal bell when something breaks (and when it recovers)."""
+    desktop: bool = True
+    """Send a desktop notification through the terminal (OSC 9 and OSC 777; works over ssh)."""
+    flash_seconds: float = Field(default=5.0, ge=0.0, le=60.0)
+    """How long the banner flashes when something breaks."""
+    escalate_after: float = Field(default=900.0, ge=0.0)
+    """Seconds still broken before the banner grows and the bell repeats."""
+    repeat_every: float = Field(default=600.0, ge=10.0)
+    """Seconds between repeated bells once escalated."""
+    quiet_hours: str | None = None
+    """``"19:00-08:00"``: no bell or notification then (the screen still shows everything)."""
+    quiet_weekends: bool = False
+    """Keep quiet all Saturday and Sunday too."""
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = [p.strip() for p in value.split("-")]
+        if len(parts) != 2 or not all(_CLOCK.match(p) for p in parts):
+            raise ValueError('must look like "19:00-08:00" (24-hour clock, start-end)')
+        return f"{parts[0]}-{parts[1]}"
+
+
+HookEvent = Literal["red", "green", "down", "up", "stale", "fresh"]
+DEFAULT_HOOK_EVENTS: tuple[HookEvent, ...] = ("red", "green", "down", "up")
+
+
+class HookConfig(Strict):
+    """A ``[[hooks]]`` table: a command run on each change of state (never through a shell)."""
+
+    command: list[str] = Field(min_length=1)
+    """The argument list, e.g. ``["notify-send", "buildradiator"]``; facts arrive in
+    ``BUILDRADIATOR_*`` environment variables."""
+    on: list[HookEvent] = Field(default_factory=lambda: list(DEFAULT_HOOK_EVENTS))
+    """Which changes run it: a pipeline turning red/green, a service down/up, a source
+    stale/fresh."""
+    timeout: float = Field(default=10.0, gt=0.0, le=300.0)
+    """Seconds before a hanging hook is killed (and reported)."""
+
+
+class ClaimsConfig(Strict):
+    """The optional ``[claims]`` table."""
+
+    expire_hours: float = Field(default=24.0, gt=0.0, le=24.0 * 30)
+    """A claim ("looking into it") expires after this long, or when the pipeline turns green."""
 
 
 class GroupConfig(Strict):
@@ -102,6 +166,9 @@ class Config(Strict):
     radiator: RadiatorConfig = Field(default_factory=RadiatorConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
     groups: list[GroupConfig] = Field(default_factory=list)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    hooks: list[HookConfig] = Field(default_factory=list)
+    claims: ClaimsConfig = Field(default_factory=ClaimsConfig)
     path: str | None = Field(default=None, exclude=True)
     """Where it was read from (not a key of the file)."""
 
@@ -229,6 +296,12 @@ def _problems_from(
             model = RadiatorConfig
         elif loc[:1] == ["groups"]:
             model = GroupConfig
+        elif loc[:1] == ["alerts"]:
+            model = AlertsConfig
+        elif loc[:1] == ["hooks"]:
+            model = HookConfig
+        elif loc[:1] == ["claims"]:
+            model = ClaimsConfig
         elif loc[:1] == ["sources"] and len(loc) == 2:
             model = None
         else:
@@ -280,7 +353,7 @@ def _find_line(text: str, loc: tuple[Any, ...]) -> int | None:
     """Best effort: the line of a dotted key (``sources[2].token_env``) in the TOML text."""
     lines = text.splitlines()
     start, end = 0, len(lines)
-    if loc and loc[0] in ("sources", "groups"):
+    if loc and loc[0] in ("sources", "groups", "hooks"):
         table = re.compile(rf"\s*\[\[\s*{loc[0]}\s*\]\]")
         headers = [i for i, line in enumerate(lines) if table.match(line)]
         if len(loc) >= 2 and isinstance(loc[1], int) and loc[1] < len(headers):
@@ -292,9 +365,9 @@ def _find_line(text: str, loc: tuple[Any, ...]) -> int | None:
             if len(loc) == 2:
                 return start + 1
         loc = loc[2:]
-    elif loc and loc[0] == "radiator":
+    elif loc and loc[0] in ("radiator", "alerts", "claims"):
         for i, line in enumerate(lines):
-            if re.match(r"\s*\[\s*radiator\s*\]", line):
+            if re.match(rf"\s*\[\s*{loc[0]}\s*\]", line):
                 start = i
                 following = [
                     j for j, line in enumerate(lines) if j > i and re.match(r"\s*\[", line)

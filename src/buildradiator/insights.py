@@ -7,8 +7,8 @@ known input. The engine calls ``derive`` once per published snapshot.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from fnmatch import fnmatchcase
 from datetime import datetime
+from fnmatch import fnmatchcase
 from statistics import median
 
 from buildradiator.model import (
