@@ -11,6 +11,7 @@ import pytest
 from buildradiator.cli import main
 from buildradiator.config import parse_config
 from buildradiator.engine import Engine
+from buildradiator.http import GITHUB_RATE
 from buildradiator.model import Health, Snapshot, Status
 from buildradiator.simulator import Simulator, demo_config_text
 
@@ -99,7 +100,7 @@ async def test_unchanged_github_answers_cost_no_quota(sim: Simulator) -> None:
         second = engine.slots["github"].rate
         assert first is not None and second is not None
         assert second.remaining == first.remaining
-        assert engine.http.budget(sim.base_url).not_modified >= 3
+        assert engine.http.budget(sim.base_url, GITHUB_RATE).not_modified >= 3
     finally:
         await engine.aclose()
 

@@ -292,3 +292,11 @@ async def test_green_since_follows_recovery(make_engine, clock) -> None:
     snap = eng.snapshot()
     assert not snap.broken and snap.green_since == clock.now()
     await eng.aclose()
+
+
+async def test_tls_verification_is_off_only_where_asked(make_engine) -> None:
+    eng = make_engine(CONFIG.replace('url = "http://two.example/health"',
+                                     'url = "http://two.example/health"\nverify_tls = false'))
+    one, two = source(eng, "one"), source(eng, "two")
+    assert one.http is eng.http and two.http is eng.http.unverified()
+    await eng.aclose()

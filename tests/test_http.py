@@ -247,3 +247,13 @@ async def test_conditional_copies_are_per_credential() -> None:
     assert a.json() == a2.json() == {"who": "Bearer A"} and a2.not_modified
     assert b.json() == {"who": "Bearer B"} and not b.not_modified
     await http.aclose()
+
+
+async def test_unverified_sibling_shares_budgets_but_not_the_client() -> None:
+    http = client(lambda r: httpx.Response(200))
+    sibling = http.unverified()
+    assert sibling is http.unverified()
+    assert sibling.client is not http.client
+    assert sibling.budget("https://h/x") is http.budget("https://h/y")
+    await http.aclose()
+    assert sibling.client.is_closed

@@ -18,12 +18,14 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from buildradiator import insights
 from buildradiator.clock import Clock
 from buildradiator.config import Config, SourceBase
 from buildradiator.errors import RateLimited, SourceError
-from buildradiator.http import HttpClient, host_of, make_client
+from buildradiator.export import write_cache
+from buildradiator.http import HostBudget, HttpClient, host_of, make_client
 from buildradiator.model import (
     Health,
     Pipeline,
@@ -83,17 +85,21 @@ class Engine:
         http: HttpClient | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        cache_path: Path | None = None,
     ) -> None:
         self.config = config
+        self.cache_path = cache_path
+        """Where each published snapshot is written, for ``status --format`` and a quick start."""
         self.clock = clock or (http.clock if http else Clock())
-        verify = all(s.verify_tls for s in config.sources)
-        self.http = http or HttpClient(make_client(verify=verify), clock=self.clock)
+        self.http = http or HttpClient(make_client(), clock=self.clock)
         for unverified in (s for s in config.sources if not s.verify_tls):
             log.warning("TLS verification is off for source %s", unverified.name)
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self.slots: dict[str, Slot] = {}
         for source_config in config.sources:
-            source = make_source(source_config, self.http)
+            # TLS verification is off only for the sources that say so, never for the rest.
+            client = self.http if source_config.verify_tls else self.http.unverified()
+            source = make_source(source_config, client)
             self.slots[source_config.name] = Slot(
                 config=source_config,
                 source=source,
@@ -133,7 +139,7 @@ class Engine:
             slot.failures = 0
             slot.last_success = self.clock.now()
             delay = self._success_delay(slot)
-        slot.rate = self.http.budget(_url_of(slot.config)).rate
+        slot.rate = self._budget(slot).rate
         self._observe()
         slot.next_due = self.clock.monotonic() + delay
         slot.next_poll = self.clock.now() + timedelta(seconds=delay)
@@ -151,16 +157,35 @@ class Engine:
                 slot.next_due = min(slot.next_due, now)
         self._wake.set()
 
+    def seed(self, snapshot: Snapshot) -> None:
+        """Start from a cached snapshot: its data shows (stale by its age) until fresh data
+        replaces it, source by source. Sources no longer in the config are dropped."""
+        for state in snapshot.sources:
+            slot = self.slots.get(state.name)
+            if slot is None or slot.result is not None or state.last_success is None:
+                continue
+            slot.result = SourceResult(
+                pipelines=tuple(p for p in snapshot.pipelines if p.source == state.name),
+                services=tuple(s for s in snapshot.services if s.source == state.name),
+            )
+            slot.last_success = state.last_success
+        self._observe()
+
     async def run(self, publish: Callable[[Snapshot], None]) -> None:
-        """Poll forever, calling ``publish`` with each snapshot that differs from the last."""
+        """Poll forever, calling ``publish`` with each snapshot that differs from the last.
+
+        Each source's answer is published as soon as it arrives: a slow source never holds
+        back what the others already know.
+        """
         if self._last is None:
             self._publish_if_changed(publish, force=True)
         try:
             while True:
                 now = self.clock.monotonic()
                 due = [name for name, slot in self.slots.items() if slot.next_due <= now]
-                if due:
-                    await asyncio.gather(*(self.poll_source(name) for name in due))
+                for done in asyncio.as_completed([self.poll_source(name) for name in due]):
+                    await done
+                    self._publish_if_changed(publish)
                 self._publish_if_changed(publish)
                 await self._sleep_until_next()
         finally:
@@ -187,11 +212,16 @@ class Engine:
         if force or self._last is None or _content(snapshot) != _content(self._last):
             self._last = snapshot
             publish(snapshot)
+            if self.cache_path is not None and (snapshot.pipelines or snapshot.services):
+                write_cache(self.cache_path, snapshot)
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
     # -- scheduling ------------------------------------------------------------------------
+
+    def _budget(self, slot: Slot) -> HostBudget:
+        return self.http.budget(_url_of(slot.config), slot.source.rate_headers)
 
     def _jitter(self, delay: float) -> float:
         return delay * (1 + self.rng.uniform(-JITTER, JITTER))
@@ -205,7 +235,7 @@ class Engine:
 
     def _quota_delay(self, slot: Slot) -> float:
         """Spread the polls of every source on a host so its remaining quota lasts to the reset."""
-        rate = self.http.budget(_url_of(slot.config)).rate
+        rate = self._budget(slot).rate
         if not rate or rate.remaining is None or not rate.limit or not rate.reset_at:
             return 0.0
         if rate.remaining > rate.limit * LOW_QUOTA:
@@ -268,6 +298,8 @@ class Engine:
                 )
             )
         stale_sources = frozenset(stale)
+        if self.config.radiator.privacy:
+            pipelines = [insights.anonymous(p) for p in pipelines]
         broken = insights.broken_windows(pipelines, services, stale_sources, self._down_since)
         return Snapshot(
             taken_at=now,

@@ -1,4 +1,5 @@
-"""Snapshots as documents for scripts: the JSON of ``status --json`` and its exit code.
+"""Snapshots as documents for scripts: the JSON of ``status --json`` and its exit code, the
+one-line summaries for shell prompts and tmux, and the snapshot cache they read.
 
 The JSON is a contract (documented in the README): keys are only ever added. It never carries a
 token: nothing in a ``Snapshot`` holds one, and URLs pass through ``redact``.
@@ -6,12 +7,18 @@ token: nothing in a ``Snapshot`` holds one, and URLs pass through ``redact``.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import os
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from buildradiator.http import redact
-from buildradiator.model import Build, Health, Pipeline, ServiceCheck, Snapshot
+from buildradiator.model import Build, Health, Pipeline, ServiceCheck, Snapshot, Status
+
+log = logging.getLogger("buildradiator.export")
 
 SCHEMA_VERSION = 1
 
@@ -139,3 +146,97 @@ def exit_code(snapshot: Snapshot) -> int:
     if any(s.error for s in snapshot.sources):
         return EXIT_SOURCE_FAILED
     return EXIT_GREEN
+
+
+# -- one-line summaries: shell prompts and tmux's status bar --------------------------------
+
+_TMUX_STYLE = {
+    "red": "#[fg=white,bg=red,bold]",
+    "green": "#[fg=green]",
+    "running": "#[fg=yellow]",
+    "stale": "#[fg=colour244]",
+    "reset": "#[default]",
+}
+
+
+def _tmux_safe(text: str) -> str:
+    """tmux expands ``#[...]`` styles and ``#(...)`` commands in what it shows: a ``#`` from CI
+    text is doubled so that it is only ever a literal ``#``."""
+    return text.replace("#", "##")
+
+
+def summary_segments(snapshot: Snapshot, now: datetime, ascii: bool) -> list[tuple[str, str]]:
+    """The facts of a one-line summary as (text, kind) pairs, most urgent first."""
+    from buildradiator import fmt
+
+    segments: list[tuple[str, str]] = []
+    if snapshot.broken:
+        first = snapshot.broken[0]
+        word = "RED" if first.kind == "pipeline" else "DOWN"
+        age = fmt.format_age(fmt.seconds_between(first.since, now)) if first.since else "?"
+        who = f" ({first.author})" if first.author else ""
+        more = f" +{len(snapshot.broken) - 1}" if len(snapshot.broken) > 1 else ""
+        glyph = fmt.status_glyph(Status.FAILED, ascii)
+        segments.append((f"{glyph} {word} {first.name} {age}{who}{more}", "red"))
+    elif overall(snapshot) == "passed":
+        since = snapshot.green_since
+        age = f" {fmt.format_age(fmt.seconds_between(since, now))}" if since else ""
+        segments.append((f"{fmt.status_glyph(Status.PASSED, ascii)} all green{age}", "green"))
+    running = sum(1 for b in snapshot.in_flight if b.status is Status.RUNNING)
+    if running:
+        segments.append((f"{fmt.status_glyph(Status.RUNNING, ascii)} {running}", "running"))
+    green = sum(1 for p in snapshot.pipelines if p.status is Status.PASSED)
+    if snapshot.broken and green:
+        segments.append((f"{fmt.status_glyph(Status.PASSED, ascii)} {green}", "green"))
+    failing = [s.name for s in snapshot.sources if s.error or s.stale]
+    if failing:
+        segments.append((f"{fmt.STALE_GLYPH} {', '.join(failing)} stale", "stale"))
+    if not segments:
+        segments.append((f"{fmt.status_glyph(Status.UNKNOWN, ascii)} no data", "stale"))
+    return segments
+
+
+def status_line(snapshot: Snapshot, now: datetime, ascii: bool = False) -> str:
+    """``✖ RED acme/monolith 14m (Mallory) +1 · ▶ 2 · ✔ 10``: for shell prompts."""
+    from buildradiator.fmt import SEPARATOR
+
+    return SEPARATOR[ascii].join(text for text, _ in summary_segments(snapshot, now, ascii))
+
+
+def tmux_line(snapshot: Snapshot, now: datetime, ascii: bool = False) -> str:
+    """The same line with tmux colour codes, for ``status-right``."""
+    from buildradiator.fmt import SEPARATOR
+
+    parts = [
+        f"{_TMUX_STYLE[kind]}{_tmux_safe(text)}{_TMUX_STYLE['reset']}"
+        for text, kind in summary_segments(snapshot, now, ascii)
+    ]
+    return SEPARATOR[ascii].join(parts)
+
+
+# -- the last snapshot, cached for fast one-shot readers and a quick start --------------------
+
+
+def cache_file(cache_dir: Path, config_path: str | None) -> Path:
+    """One cache per config file, so two radiators with different configs never mix."""
+    digest = hashlib.sha256((config_path or "<none>").encode()).hexdigest()[:12]
+    return cache_dir / f"snapshot-{digest}.json"
+
+
+def write_cache(path: Path, snapshot: Snapshot) -> None:
+    """Atomically (temp file + rename); a failure to write is logged, never raised."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(snapshot.model_dump_json(), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        log.warning("cannot write the snapshot cache %s: %s", path, exc.strerror)
+
+
+def read_cache(path: Path) -> Snapshot | None:
+    """The cached snapshot, or None when there is none or it cannot be read (never raises)."""
+    try:
+        return Snapshot.model_validate_json(path.read_bytes())
+    except (OSError, ValueError):
+        return None

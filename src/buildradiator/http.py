@@ -105,6 +105,8 @@ def _guard_httpx_logs() -> None:
 class RateHeaders:
     """How an API names its quota headers, and what its reset header counts."""
 
+    name: str
+    """The API family (``github``...), part of the rate budget's key."""
     prefix: str
     reset_is_epoch: bool = True
     """GitHub and GitLab send a unix time; Buildkite sends seconds left."""
@@ -132,9 +134,9 @@ class RateHeaders:
         return RateInfo(limit=limit, remaining=remaining, reset_at=reset_at)
 
 
-GITHUB_RATE = RateHeaders("x-ratelimit-")
-GITLAB_RATE = RateHeaders("ratelimit-")
-BUILDKITE_RATE = RateHeaders("ratelimit-", reset_is_epoch=False)
+GITHUB_RATE = RateHeaders("github", "x-ratelimit-")
+GITLAB_RATE = RateHeaders("gitlab", "ratelimit-")
+BUILDKITE_RATE = RateHeaders("buildkite", "ratelimit-", reset_is_epoch=False)
 
 
 @dataclass(frozen=True)
@@ -217,15 +219,30 @@ class HttpClient:
         self.budgets: dict[str, HostBudget] = {}
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
         self._cache_entries = cache_entries
+        self._unverified: HttpClient | None = None
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        if self._unverified is not None:
+            await self._unverified.client.aclose()
 
-    def budget(self, url: str) -> HostBudget:
-        host = host_of(url)
-        budget = self.budgets.get(host)
+    def unverified(self) -> HttpClient:
+        """A sibling that skips TLS verification, for the sources that ask for it (and only
+        them). It shares the rate budgets and the conditional-request cache with this one."""
+        if self._unverified is None:
+            sibling = HttpClient(make_client(verify=False), clock=self.clock, max_body=self.max_body)
+            sibling.budgets, sibling._cache = self.budgets, self._cache
+            sibling._cache_entries = self._cache_entries
+            self._unverified = sibling
+        return self._unverified
+
+    def budget(self, url: str, api: RateHeaders | None = None) -> HostBudget:
+        """The quota of one API on one host. Keyed by host *and* API family, since one host
+        may serve several APIs (a proxy, the simulator) whose quotas have nothing in common."""
+        key = host_of(url) + "|" + (api.name if api else "")
+        budget = self.budgets.get(key)
         if budget is None:
-            budget = self.budgets[host] = HostBudget()
+            budget = self.budgets[key] = HostBudget()
         return budget
 
     async def get(
@@ -249,7 +266,7 @@ class HttpClient:
             "GET", url, params=params, headers=headers or {}, timeout=timeout
         )
         shown = redact(str(request.url))
-        budget = self.budget(str(request.url))
+        budget = self.budget(str(request.url), rate_headers)
         now = self.clock.now()
         if budget.blocked_until and now < budget.blocked_until:
             raise RateLimited(

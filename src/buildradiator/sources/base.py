@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from buildradiator.config import SourceBase
 from buildradiator.errors import BadPayload, SourceError
-from buildradiator.http import HttpClient
+from buildradiator.http import HttpClient, RateHeaders
 from buildradiator.model import SourceResult
 
 ConfigT = TypeVar("ConfigT", bound=SourceBase)
@@ -28,6 +28,8 @@ class Source(ABC, Generic[ConfigT]):
     """Base of every provider's source."""
 
     type: ClassVar[str]
+    rate_headers: ClassVar[RateHeaders | None] = None
+    """How this API reports its quota (the engine reads the matching budget)."""
 
     def __init__(self, config: ConfigT, http: HttpClient) -> None:
         self.config = config
