@@ -103,3 +103,23 @@ def test_tokens_never_reach_output_or_logs(
     assert token not in everything
     doc_start = out.out.index("{")
     assert json.loads(out.out[doc_start : out.out.index("\n}\n") + 2])["sources"]
+
+
+def test_status_line_answers_from_a_fresh_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "c.toml"
+    with Simulator() as sim:
+        config.write_text(demo_config_text(sim.base_url, interval=30))
+        sim.set_time(60)
+        assert main(["status", "--format", "line", "--config", str(config)]) == 1
+        first = capsys.readouterr().out
+    assert first.startswith("✖ RED ")
+    # The simulator is gone: the line still answers, from the cache the first call left.
+    assert main(["status", "--format", "tmux", "--config", str(config)]) == 1
+    assert "#[fg=white,bg=red,bold]✖ RED " in capsys.readouterr().out
+    # --fresh polls again and finds nothing reachable: the health checks say down (a refused
+    # connection is a service down), the CI sources say they could not be read.
+    assert main(["status", "--format", "line", "--fresh", "--config", str(config)]) == 1
+    line = capsys.readouterr().out
+    assert "✖ DOWN " in line and "github" in line and "stale" in line

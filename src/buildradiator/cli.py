@@ -14,6 +14,7 @@ import logging.handlers
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,6 +106,15 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="poll once and print the state")
     status.add_argument("--config", "-c", dest="config", default=argparse.SUPPRESS)
     status.add_argument("--json", action="store_true", help="the whole snapshot as JSON")
+    status.add_argument(
+        "--format",
+        choices=["text", "json", "line", "tmux"],
+        help="json: the snapshot; line: one line for shell prompts; tmux: with tmux colours",
+    )
+    status.add_argument("--ascii", action="store_true", help="ASCII glyphs only")
+    status.add_argument(
+        "--fresh", action="store_true", help="always poll, never answer from the cache"
+    )
     sub.add_parser("locate", help="print where config, data, cache and logs live")
     init = sub.add_parser("init", help="write a commented starting config")
     init.add_argument("--config", "-c", dest="config", default=argparse.SUPPRESS)
@@ -174,12 +184,20 @@ def _setup_logging() -> None:
     root.propagate = False
 
 
-def run_radiator(config: Config, args: argparse.Namespace) -> int:
+def run_radiator(config: Config, args: argparse.Namespace, *, use_cache: bool = True) -> int:
     from buildradiator.app import BuildRadiatorApp
     from buildradiator.engine import Engine
 
     _setup_logging()
-    engine = Engine(config)
+    from buildradiator.export import read_cache
+
+    # The demo's simulator starts afresh every time: no cache to show or keep for it.
+    cache = _cache_path(config) if use_cache else None
+    engine = Engine(config, cache_path=cache)
+    cached = read_cache(cache) if cache else None
+    if cached is not None:
+        # The last known state shows at once (marked stale by its age) until fresh data arrives.
+        engine.seed(cached)
     app = BuildRadiatorApp(
         engine,
         title=config.radiator.title,
@@ -204,7 +222,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         config = parse_config(
             demo_config_text(simulator.base_url, interval=args.interval), "<demo>"
         )
-        return run_radiator(config, args)
+        return run_radiator(config, args, use_cache=False)
     finally:
         simulator.stop()
 
@@ -281,24 +299,22 @@ def _error_words(error: SourceError) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from buildradiator.engine import Engine
-    from buildradiator.export import exit_code, to_json
+    from buildradiator.export import exit_code, overall, status_line, tmux_line, to_json
 
     config = require_config(getattr(args, "config", None))
-
-    async def once() -> Snapshot:
-        engine = Engine(config)
-        try:
-            return await engine.poll_all()
-        finally:
-            await engine.aclose()
-
-    snapshot = asyncio.run(once())
-    if args.json:
+    fmt_ = args.format or ("json" if args.json else "text")
+    snapshot = _cached_if_fresh(config) if fmt_ in ("line", "tmux") and not args.fresh else None
+    if snapshot is None:
+        snapshot = asyncio.run(_poll_once(config))
+    ascii = _wants_ascii(args.ascii, config)
+    now = datetime.now(UTC)
+    if fmt_ == "json":
         print(to_json(snapshot))
+    elif fmt_ == "line":
+        print(status_line(snapshot, now, ascii))
+    elif fmt_ == "tmux":
+        print(tmux_line(snapshot, now, ascii))
     else:
-        from buildradiator.export import overall
-
         print(f"{snapshot.title}: {overall(snapshot)}")
         for window in snapshot.broken:
             print(f"  broken: {window.name} ({window.kind})")
@@ -306,6 +322,38 @@ def cmd_status(args: argparse.Namespace) -> int:
             if state.error:
                 print(f"  source {state.name}: {state.error}")
     return exit_code(snapshot)
+
+
+def _cache_path(config: Config) -> Path:
+    from buildradiator.export import cache_file
+
+    return cache_file(get_paths().cache_dir, config.path)
+
+
+def _cached_if_fresh(config: Config) -> Snapshot | None:
+    """A running radiator's last snapshot, when it is younger than one poll interval: tmux
+    calls ``status --format tmux`` every few seconds and must not poll the CI APIs each time."""
+    from buildradiator.export import read_cache
+
+    snapshot = read_cache(_cache_path(config))
+    if snapshot is None:
+        return None
+    age = (datetime.now(UTC) - snapshot.taken_at).total_seconds()
+    return snapshot if 0 <= age <= config.radiator.interval else None
+
+
+async def _poll_once(config: Config) -> Snapshot:
+    from buildradiator.engine import Engine
+
+    engine = Engine(config, cache_path=_cache_path(config))
+    try:
+        snapshot = await engine.poll_all()
+    finally:
+        await engine.aclose()
+    from buildradiator.export import write_cache
+
+    write_cache(_cache_path(config), snapshot)
+    return snapshot
 
 
 def cmd_locate(args: argparse.Namespace) -> int:
