@@ -19,8 +19,8 @@ from buildradiator.model import (
     BrokenWindow,
     Build,
     Pipeline,
-    SourceState,
     Snapshot,
+    SourceState,
     Status,
 )
 
