@@ -295,8 +295,37 @@ async def test_green_since_follows_recovery(make_engine, clock) -> None:
 
 
 async def test_tls_verification_is_off_only_where_asked(make_engine) -> None:
-    eng = make_engine(CONFIG.replace('url = "http://two.example/health"',
-                                     'url = "http://two.example/health"\nverify_tls = false'))
+    eng = make_engine(
+        CONFIG.replace(
+            'url = "http://two.example/health"',
+            'url = "http://two.example/health"\nverify_tls = false',
+        )
+    )
     one, two = source(eng, "one"), source(eng, "two")
     assert one.http is eng.http and two.http is eng.http.unverified()
+    await eng.aclose()
+
+
+async def test_display_names_and_groups_are_applied(make_engine) -> None:
+    text = CONFIG.replace(
+        'url = "http://one.example/health"',
+        'url = "http://one.example/health"\nnames = { p = "Pretty" }',
+    )
+    text += '\n[[groups]]\nname = "Team"\npipelines = ["one:*"]\n'
+    eng = make_engine(text)
+    source(eng, "one").script = [SourceResult(pipelines=(pipeline("one", Status.PASSED),))]
+    [p] = (await eng.poll_all()).pipelines
+    assert p.name == "Pretty" and p.key == "p" and p.group == "Team"
+    await eng.aclose()
+
+
+async def test_privacy_drops_authors(make_engine) -> None:
+    eng = make_engine(CONFIG.replace("interval = 30", "interval = 30\nprivacy = true"))
+    build = Build(source="one", pipeline="p", id="1", status=Status.FAILED, author="Mallory")
+    source(eng, "one").script = [
+        SourceResult(pipelines=(Pipeline(source="one", key="p", name="p", recent=(build,)),))
+    ]
+    snap = await eng.poll_all()
+    assert snap.pipelines[0].recent[0].author is None
+    assert snap.broken[0].author is None
     await eng.aclose()

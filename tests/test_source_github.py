@@ -26,7 +26,7 @@ from buildradiator.errors import (
     RateLimited,
     ServerError,
 )
-from buildradiator.http import HttpClient
+from buildradiator.http import GITHUB_RATE, HttpClient
 from buildradiator.model import Pipeline, Status
 from buildradiator.sources.github import GitHubActions
 
@@ -400,7 +400,7 @@ async def test_second_poll_is_conditional_and_304_gives_the_same_pipelines(
     ]
     assert second == first
     assert second.pipelines[0].in_flight[0].stage == "test (3.11) › Run pytest"
-    assert http.budget("https://api.github.com/").not_modified == 2
+    assert http.budget("https://api.github.com/", GITHUB_RATE).not_modified == 2
 
 
 async def test_several_repos_and_summary(fake: FakeGitHub, http: HttpClient) -> None:
@@ -639,3 +639,158 @@ async def test_actions_page_comes_from_the_run_links(fake: FakeGitHub, http: Htt
     assert {
         p.url for p in (await make(http, api_url="http://127.0.0.1:8765").poll()).pipelines
     } == {None}
+
+
+# --- branch patterns and several workflows ----------------------------------------------------
+
+
+def branch_runs() -> dict[str, Any]:
+    """The repository's newest runs on every branch, as the unfiltered runs list answers."""
+    runs = [
+        one_run(id=501, run_number=70, head_branch="release/2.1", conclusion="failure"),
+        one_run(
+            id=502, run_number=69, head_branch="release/2.1", created_at="2026-11-20T10:00:00Z"
+        ),
+        one_run(
+            id=503, run_number=68, head_branch="release/2.0", status="in_progress", conclusion=None
+        ),
+        one_run(id=504, run_number=67, head_branch="feature/login"),
+        one_run(
+            id=505,
+            run_number=66,
+            head_branch="release/2.1",
+            workflow_id=161336,
+            name="Nightly",
+            path=".github/workflows/nightly.yml",
+        ),
+        # Runs of the default branch come with the filtered request: never twice.
+        one_run(id=30433601, head_branch="main"),
+        one_run(id=506, head_branch=None),
+    ]
+    return {"total_count": 912, "workflow_runs": runs}
+
+
+def route_by_branch(fake: FakeGitHub, path: str, filtered: Any, every: Any) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return gh_json(filtered if "branch" in request.url.params else every)
+
+    fake.routes[path] = answer
+
+
+async def test_branch_patterns_add_one_pipeline_per_matching_branch(
+    fake: FakeGitHub, http: HttpClient
+) -> None:
+    route_by_branch(fake, RUNS_PATH, load("runs.json"), branch_runs())
+    result = await make(http, branches=["release/*"]).poll()
+
+    pipes = by_key(result.pipelines)
+    assert list(pipes) == [
+        "acme/widget:161335",
+        "acme/widget:161335@release/2.0",
+        "acme/widget:161335@release/2.1",
+        "acme/widget:161336",
+        "acme/widget:161336@release/2.1",
+    ]
+    release = pipes["acme/widget:161335@release/2.1"]
+    assert release.name == "acme/widget · CI (release/2.1)"
+    assert release.branch == "release/2.1"
+    assert [b.id for b in release.recent] == ["501", "502"]
+    assert release.status is Status.FAILED
+    assert all(b.pipeline == release.key for b in release.recent)
+    assert pipes["acme/widget:161335@release/2.0"].in_flight[0].id == "503"
+    # The default branch's pipelines keep their keys, names and builds.
+    main = pipes["acme/widget:161335"]
+    assert (main.name, main.branch) == ("acme/widget · CI", "main")
+    assert [b.number for b in main.recent] == [561, 560]
+
+    scan = fake.requests[1]
+    assert scan.url.path == RUNS_PATH
+    assert dict(scan.url.params) == {"per_page": "100", "exclude_pull_requests": "true"}
+    runs_requests = [r for r in fake.requests if r.url.path == RUNS_PATH]
+    assert len(runs_requests) == 2  # one filtered, one scan: bounded whatever the branch count
+    assert result.summary == "1 repo, 2 workflows, 3 pipelines on release/*, 3 in flight"
+
+
+async def test_branch_pattern_names_show_the_branch_with_one_workflow(
+    fake: FakeGitHub, http: HttpClient
+) -> None:
+    main_only = {"total_count": 1, "workflow_runs": [one_run()]}
+    every = {"total_count": 2, "workflow_runs": [one_run(id=9, head_branch="release/2.1")]}
+    route_by_branch(fake, RUNS_PATH, main_only, every)
+    result = await make(http, branches=["release/*", "hotfix-*"]).poll()
+    assert [(p.key, p.name) for p in result.pipelines] == [
+        ("acme/widget:161335", "acme/widget"),
+        ("acme/widget:161335@release/2.1", "acme/widget (release/2.1)"),
+    ]
+
+
+async def test_no_branches_means_no_scan(fake: FakeGitHub, http: HttpClient) -> None:
+    route_by_branch(fake, RUNS_PATH, load("runs.json"), branch_runs())
+    result = await make(http).poll()
+    assert all("branch" in r.url.params for r in fake.requests if r.url.path == RUNS_PATH)
+    assert all("@" not in p.key for p in result.pipelines)
+
+
+async def test_several_workflows_one_request_each(fake: FakeGitHub, http: HttpClient) -> None:
+    runs = load("runs.json")["workflow_runs"]
+    ci = {"total_count": 3, "workflow_runs": [r for r in runs if r["workflow_id"] == 161335]}
+    nightly = {"total_count": 3, "workflow_runs": [r for r in runs if r["workflow_id"] == 161336]}
+    fake.route("/repos/acme/widget/actions/workflows/ci.yml/runs", ci)
+    fake.route("/repos/acme/widget/actions/workflows/161336/runs", nightly)
+    result = await make(http, workflow="ci.yml", workflows=["161336", "ci.yml"]).poll()
+    assert [p for p in fake.paths() if p.endswith("/runs")] == [
+        "/repos/acme/widget/actions/workflows/ci.yml/runs",
+        "/repos/acme/widget/actions/workflows/161336/runs",
+    ]
+    assert [p.key for p in result.pipelines] == ["acme/widget:161335", "acme/widget:161336"]
+    assert [p.name for p in result.pipelines] == ["acme/widget · CI", "acme/widget · Nightly"]
+    assert all(
+        r.url.params.get("branch") == "main" for r in fake.requests if "/workflows/" in r.url.path
+    )
+
+
+async def test_one_missing_workflow_of_several_is_named(fake: FakeGitHub, http: HttpClient) -> None:
+    fake.route("/repos/acme/widget/actions/workflows/ci.yml/runs", load("runs.json"))
+    with pytest.raises(NotFound, match=r"workflow gone\.yml of repository acme/widget"):
+        await make(http, workflows=["ci.yml", "gone.yml"]).poll()
+
+
+async def test_workflows_and_branches_scan_keeps_only_those_workflows(
+    fake: FakeGitHub, http: HttpClient
+) -> None:
+    runs = load("runs.json")["workflow_runs"]
+    ci = {"total_count": 3, "workflow_runs": [r for r in runs if r["workflow_id"] == 161335]}
+    fake.route("/repos/acme/widget/actions/workflows/ci.yml/runs", ci)
+    route_by_branch(fake, RUNS_PATH, {"total_count": 0, "workflow_runs": []}, branch_runs())
+    result = await make(http, workflows=["ci.yml"], branches=["release/2.1"]).poll()
+    assert fake.paths()[:2] == ["/repos/acme/widget/actions/workflows/ci.yml/runs", RUNS_PATH]
+    # Nightly's release run (505) is not one of the configured workflows.
+    assert [p.key for p in result.pipelines] == [
+        "acme/widget:161335",
+        "acme/widget:161335@release/2.1",
+    ]
+
+
+async def test_branch_patterns_against_the_simulator() -> None:
+    from buildradiator.simulator import Simulator
+
+    with Simulator() as sim:
+        sim.set_time(40)
+        client = HttpClient(httpx.AsyncClient())
+        try:
+            source = make(
+                client,
+                token=None,
+                api_url=sim.base_url + "/github",
+                repo="acme/monolith",
+                branches=["feature/*"],
+            )
+            result = await source.poll()
+        finally:
+            await client.aclose()
+    pipes = by_key(result.pipelines)
+    feature = pipes["acme/monolith:61001@feature/login-sso"]
+    assert feature.name == "acme/monolith (feature/login-sso)"
+    assert feature.branch == "feature/login-sso"
+    assert all(b.branch == "feature/login-sso" for b in feature.recent + feature.in_flight)
+    assert all(b.branch == "main" for b in pipes["acme/monolith:61001"].recent)

@@ -8,12 +8,13 @@ models are validated with pydantic and a ``ValidationError`` becomes ``BadPayloa
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from buildradiator.config import SourceBase
 from buildradiator.errors import BadPayload, SourceError
@@ -100,3 +101,23 @@ def parse_iso(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _str_or_none(value: Any) -> Any:
+    # A timestamp of the wrong type is as useless as a garbage one: None, not a failed poll.
+    return value if isinstance(value, str) else None
+
+
+Stamp = Annotated[str | None, BeforeValidator(_str_or_none)]
+"""A timestamp field of a payload model: a string, or None for anything else."""
+
+_SAFE_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) URL without whitespace or control characters, else ``None``: a URL from an
+    API ends up clickable on screen, so it must never smuggle a ``javascript:`` or an escape."""
+    if not url:
+        return None
+    url = url.strip()
+    return url if _SAFE_URL.fullmatch(url) else None

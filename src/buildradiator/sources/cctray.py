@@ -23,7 +23,7 @@ from xml.etree.ElementTree import Element
 from buildradiator.config import CCTraySource
 from buildradiator.errors import BadPayload
 from buildradiator.model import Build, Pipeline, SourceResult, Status, clean_text
-from buildradiator.sources.base import Source, parse_iso
+from buildradiator.sources.base import Source, parse_iso, safe_url
 from buildradiator.xmlsafe import local_name, parse_xml
 
 _LAST_STATUS = {
@@ -35,7 +35,6 @@ _ACTIVITY = {
     "building": Status.RUNNING,
     "pending": Status.QUEUED,
 }
-_SAFE_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f]+", re.IGNORECASE)
 _ASCII_INT = re.compile(r"\d{1,18}", re.ASCII)
 
 
@@ -157,7 +156,4 @@ def parse_cctray_time(value: str | None) -> datetime | None:
 
 def _web_url(value: str | None) -> str | None:
     """The project's page, if it is a plain http(s) URL (it may end up as a terminal link)."""
-    if not value:
-        return None
-    value = value.strip()
-    return value if _SAFE_URL.fullmatch(value) else None
+    return safe_url(value)

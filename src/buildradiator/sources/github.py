@@ -1,8 +1,18 @@
-"""GitHub Actions: the workflow runs on one branch of one or more repositories.
+"""GitHub Actions: the workflow runs on one branch (and branch patterns) of one or more repositories.
 
-One ``Pipeline`` per (repository, workflow) seen among the newest runs of the branch. A run in
-progress costs one more request, for its jobs, so the radiator can say which job and step is
-running now.
+One ``Pipeline`` per (repository, workflow, branch) seen among the newest runs. A run in progress
+costs one more request, for its jobs, so the radiator can say which job and step is running now.
+
+Requests per poll, per repository: one runs request for ``branch`` (or one per workflow named in
+``workflow``/``workflows``, via ``/actions/workflows/{wf}/runs``); with ``branches`` one more,
+unfiltered by branch (the newest ``BRANCH_SCAN`` runs of the repository), whose runs are matched
+client-side against the patterns with ``fnmatch`` on ``head_branch``; and jobs lookups for running
+runs, ``MAX_STAGE_LOOKUPS`` at most across the whole poll. So a repository costs at most
+``len(workflows) + 1`` requests plus its share of the jobs lookups.
+
+Keys: ``{repo}:{workflow_id}`` on ``branch`` (unchanged from before branch patterns existed), and
+``{repo}:{workflow_id}@{branch}`` on any other branch; names then say the branch:
+``acme/monolith (release/2.1)``.
 
 Errors: the HTTP layer's ``SourceError``s pass through, except 401, 403 (when not a rate limit)
 and 404, which are re-worded to name the repository and where the token came from -- never the
@@ -13,21 +23,25 @@ repository with nothing to report.
 
 from __future__ import annotations
 
-import re
+import fnmatch
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from buildradiator.config import GitHubSource
 from buildradiator.errors import AuthFailed, NotFound, SourceError
 from buildradiator.http import GITHUB_RATE, Response
 from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
-from buildradiator.sources.base import Source, parse_iso, parse_model
+from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
 
 API_VERSION = "2022-11-28"
+
+BRANCH_SCAN = 100
+"""Runs read (one page, GitHub's maximum) to find the branches matching ``branches``: a branch
+whose last run is older than the repository's newest 100 runs does not show."""
 
 MAX_STAGE_LOOKUPS = 10
 """Jobs requests per poll at most. Each one that is not answered 304 costs one request of the
@@ -73,14 +87,6 @@ def run_status(status: str | None, conclusion: str | None) -> tuple[Status, str 
 
 
 # --- payload shapes: only the fields we read; everything a server may null is optional ---------
-
-
-def _str_or_none(value: Any) -> Any:
-    # A timestamp of the wrong type is as useless as a garbage one: None, not a failed poll.
-    return value if isinstance(value, str) else None
-
-
-Stamp = Annotated[str | None, BeforeValidator(_str_or_none)]
 
 
 class _Payload(BaseModel):
@@ -151,13 +157,6 @@ class JobsPage(_Payload):
 
 # --- untrusted text and URLs ------------------------------------------------------------------
 
-_SAFE_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
-
-
-def safe_url(url: str | None) -> str | None:
-    """An http(s) URL without whitespace or control characters, else ``None`` (it is clickable)."""
-    return url if url and _SAFE_URL.fullmatch(url) else None
-
 
 def web_base(api_url: str) -> str | None:
     """The web UI's root for an API root: github.com, or a GHES host without ``/api/v3``."""
@@ -193,6 +192,7 @@ class _Workflow:
     """The runs of one workflow in one repository, as one poll saw them."""
 
     name: str
+    branch: str
     recent: list[Build] = field(default_factory=list)
     in_flight: list[Build] = field(default_factory=list)
 
@@ -204,6 +204,7 @@ class GitHubActions(Source[GitHubSource]):
     """Workflow runs on ``branch`` of each configured repository."""
 
     type = "github"
+    rate_headers = GITHUB_RATE
     _stage_lookups = MAX_STAGE_LOOKUPS
 
     async def poll(self) -> SourceResult:
@@ -220,30 +221,21 @@ class GitHubActions(Source[GitHubSource]):
     # -- one repository ------------------------------------------------------------------------
 
     async def _poll_repo(self, repo: str) -> list[Pipeline]:
-        page = parse_model(RunsPage, (await self._get_runs(repo)).json())
-        seen: set[int] = set()
-        runs = []
-        for run in page.workflow_runs:
-            # Build ids must be unique within a pipeline; a duplicate would count twice in history.
-            if run.id not in seen:
-                seen.add(run.id)
-                runs.append(run)
-        # The API sorts newest first already; sorting again costs nothing and protects the
-        # "newest first" promise. Created time is the commit order, which is what "is the branch
-        # green" asks about, even when an old run was re-run later.
-        runs.sort(key=lambda r: (parse_iso(r.created_at) or _EPOCH, r.id), reverse=True)
-
+        runs = await self._runs_of(repo)
         workflows: dict[str, _Workflow] = {}
         page_url: str | None = None
-        for run in runs:
+        default = self.config.branch
+        for run, branch in runs:
             verdict = run_status(run.status, run.conclusion)
             if verdict is None:
                 continue
             status, word = verdict
-            key = f"{repo}:{run.workflow_id if run.workflow_id is not None else run.name}"
+            flow_id = run.workflow_id if run.workflow_id is not None else run.name
+            # The default branch keeps the key it always had, so nothing moves for existing users.
+            key = f"{repo}:{flow_id}" if branch == default else f"{repo}:{flow_id}@{branch}"
             flow = workflows.get(key)
             if flow is None:
-                flow = workflows[key] = _Workflow(_workflow_name(run))
+                flow = workflows[key] = _Workflow(_workflow_name(run), branch)
             stage = None
             if status is Status.RUNNING and self._stage_lookups > 0:
                 self._stage_lookups -= 1
@@ -253,34 +245,89 @@ class GitHubActions(Source[GitHubSource]):
             page_url = page_url or _actions_page(run.html_url)
 
         page_url = page_url or self._fallback_page(repo)
+        several = len({flow.name for flow in workflows.values()}) > 1
         return [
             Pipeline(
                 source=self.name,
                 key=key,
-                name=repo if len(workflows) == 1 else f"{repo} · {flow.name}",
-                branch=self.config.branch,
+                name=_pipeline_name(repo, flow, several, default),
+                branch=flow.branch,
                 url=page_url,
                 recent=tuple(flow.recent),
                 in_flight=tuple(flow.in_flight),
             )
-            for key, flow in sorted(workflows.items(), key=lambda kv: kv[1].name.casefold())
+            for key, flow in sorted(
+                workflows.items(),
+                key=lambda kv: (kv[1].name.casefold(), kv[1].branch != default, kv[1].branch),
+            )
         ]
 
-    async def _get_runs(self, repo: str) -> Response:
-        base = self.config.api_url.rstrip("/")
-        if self.config.workflow:
-            url = (
-                f"{base}/repos/{repo}/actions/workflows/{quote(self.config.workflow, safe='')}/runs"
+    async def _runs_of(self, repo: str) -> list[tuple[RunPayload, str]]:
+        """The runs to show for one repository with the branch each is shown under,
+        deduplicated, newest first."""
+        wanted = self._workflows
+        # The filtered requests' runs belong to ``branch`` whatever their head_branch says: the
+        # server chose them for it (and a pipeline's builds must never jump between rows).
+        found: list[tuple[RunPayload, str]] = []
+        chosen_ids: set[int] = set()
+        targets: list[str | None] = [*wanted] if wanted else [None]
+        for workflow in targets:
+            page = parse_model(RunsPage, (await self._get_runs(repo, workflow)).json())
+            found.extend((run, self.config.branch) for run in page.workflow_runs)
+            chosen_ids.update(
+                r.workflow_id for r in page.workflow_runs if r.workflow_id is not None
             )
-            what = f"workflow {self.config.workflow} of repository {repo}"
+        if self.config.branches:
+            page = parse_model(
+                RunsPage, (await self._get_runs(repo, None, every_branch=True)).json()
+            )
+            for run in page.workflow_runs:
+                branch = run.head_branch
+                # Runs of the default branch came with the filtered request(s) already.
+                if not branch or branch == self.config.branch:
+                    continue
+                if not any(fnmatch.fnmatchcase(branch, p) for p in self.config.branches):
+                    continue
+                if wanted and not _is_wanted(run, wanted, chosen_ids):
+                    continue
+                found.append((run, branch))
+        seen: set[int] = set()
+        runs = []
+        for run, branch in found:
+            # Build ids must be unique within a pipeline; a duplicate would count twice in history.
+            if run.id not in seen:
+                seen.add(run.id)
+                runs.append((run, branch))
+        # The API sorts newest first already; sorting again costs nothing and protects the
+        # "newest first" promise. Created time is the commit order, which is what "is the branch
+        # green" asks about, even when an old run was re-run later.
+        runs.sort(key=lambda rb: (parse_iso(rb[0].created_at) or _EPOCH, rb[0].id), reverse=True)
+        return runs
+
+    @property
+    def _workflows(self) -> list[str]:
+        """``workflow`` and ``workflows`` together, in order, each once; empty: all workflows."""
+        named = ([self.config.workflow] if self.config.workflow else []) + self.config.workflows
+        return list(dict.fromkeys(named))
+
+    async def _get_runs(
+        self, repo: str, workflow: str | None, *, every_branch: bool = False
+    ) -> Response:
+        base = self.config.api_url.rstrip("/")
+        if workflow:
+            url = f"{base}/repos/{repo}/actions/workflows/{quote(workflow, safe='')}/runs"
+            what = f"workflow {workflow} of repository {repo}"
         else:
             url = f"{base}/repos/{repo}/actions/runs"
             what = f"repository {repo}"
-        params = {
+        params: dict[str, Any] = {
             "branch": self.config.branch,
             "per_page": self.config.per_page,
             "exclude_pull_requests": "true",
         }
+        if every_branch:
+            del params["branch"]
+            params["per_page"] = BRANCH_SCAN
         try:
             # 401 and 404 come back as answers (they are never rate limits) so that the
             # message can say which repository and which token; a 403 may be a rate limit,
@@ -391,10 +438,29 @@ class GitHubActions(Source[GitHubSource]):
     def _summary(self, pipelines: list[Pipeline], quiet: list[str]) -> str:
         repos = len(self.config.all_repos)
         running = sum(len(p.in_flight) for p in pipelines)
-        text = f"{_count(repos, 'repo')}, {_count(len(pipelines), 'workflow')}, {running} in flight"
+        default = [p for p in pipelines if p.branch == self.config.branch]
+        text = f"{_count(repos, 'repo')}, {_count(len(default), 'workflow')}"
+        if self.config.branches:
+            others = len(pipelines) - len(default)
+            text += f", {_count(others, 'pipeline')} on {', '.join(self.config.branches)}"
+        text += f", {running} in flight"
         if quiet:
             text += f"; no runs on {self.config.branch} in {', '.join(quiet)}"
         return text
+
+
+def _pipeline_name(repo: str, flow: _Workflow, several: bool, default: str) -> str:
+    name = f"{repo} · {flow.name}" if several else repo
+    return name if flow.branch == default else f"{name} ({flow.branch})"
+
+
+def _is_wanted(run: RunPayload, wanted: list[str], chosen_ids: set[int]) -> bool:
+    """Whether a run from the unfiltered list belongs to one of the configured workflows, named
+    by id or by file name (the run's ``path`` ends with it)."""
+    if run.workflow_id is not None and run.workflow_id in chosen_ids:
+        return True
+    file_name = (run.path or "").rsplit("/", 1)[-1]
+    return any(w in (str(run.workflow_id), file_name, run.path) for w in wanted)
 
 
 def _workflow_name(run: RunPayload) -> str:

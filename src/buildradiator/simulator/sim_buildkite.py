@@ -1,0 +1,624 @@
+"""The Buildkite REST API v2 (api-facts section 4), as the simulator speaks it, under ``/buildkite``.
+
+``api_url = http://127.0.0.1:PORT/buildkite`` works like ``https://api.buildkite.com``. Served:
+``GET /v2/organizations/acme/pipelines`` (``page``/``per_page`` and a ``Link`` header) and
+``GET /v2/organizations/acme/pipelines/{slug}/builds`` (``branch``, ``state[]``, ``page``,
+``per_page``; jobs inline, retried ones only with ``include_retried_jobs=true``). Every answer
+carries both rate-limit header sets (a 60 s window, Reset in seconds left) and a strong ETag
+(``If-None-Match`` -> 304). Tokens are not checked (any or none works), except that an
+``Authorization`` header that is not ``Bearer <token>`` gets Buildkite's 401.
+
+The story, in script seconds of each 300 s loop (build numbers grow with the loop):
+
+- **Payments API**: Priya's "Upgrade Stripe SDK" (10-70) runs lint, unit and integration; the
+  integration job fails at 42 and is retried automatically, green at 70: green only after a retry.
+  Tomás's "Add payout batching" (110) passes its tests by 145 and then waits at the block step
+  "Deploy to production" (blocked, 145-225); unblocked, its deploy job runs until 255.
+- **Web Frontend**: Kenji's "Switch bundler to Vite" (40) has a failing unit job at 75 while e2e
+  still runs (state ``failing``), and fails at 95: main is red, by Kenji. Priya's "Fix Vite asset
+  paths" (200) fixes it at 238, with the soft-failed "Visual diff" job noted. A build on the
+  branch ``kenji/vite`` (20-50, red) shows that only ``main`` is watched.
+- **Docs Site**: green, and not matched by the demo's patterns (``payments-*``, ``web-*``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import Message
+from typing import Any
+from urllib.parse import urlencode
+
+from buildradiator.simulator.answer import (
+    Answer,
+    etag_matches,
+    json_answer,
+    strong_etag,
+)
+from buildradiator.simulator.scenario import Moment, Scenario
+
+ORG = "acme"
+ORG_LIMIT = 200
+USER_LIMIT = 600
+WINDOW = 60
+HISTORY = 8
+PER_LOOP = 10
+"""Room per pipeline and loop in the build-number space (the script uses at most 3)."""
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+
+
+PRIYA = Person("Priya Raman", "priya@acme.example")
+TOMAS = Person("Tomás Ortega", "tomas@acme.example")
+KENJI = Person("Kenji Sato", "kenji@acme.example")
+PEOPLE = (PRIYA, TOMAS, KENJI)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job of a build, in script seconds of its loop. A later spec with the same ``key`` is
+    the automatic retry of an earlier one (which is then ``retried``)."""
+
+    key: str
+    name: str
+    start: float
+    end: float
+    passes: bool = True
+    soft: bool = False
+    kind: str = "script"
+    """``script``, ``manual`` (a block step: blocked from start to end) or ``waiter``."""
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    pipeline: str
+    loop: int
+    k: int
+    number: int
+    created: float
+    branch: str
+    message: str
+    person: Person
+    jobs: tuple[JobSpec, ...]
+
+
+@dataclass(frozen=True)
+class PipelineInfo:
+    slug: str
+    name: str
+    index: int
+    number_base: int
+    repository: str
+
+
+PAYMENTS = PipelineInfo(
+    "payments-api", "Payments API", 0, 2000, "git@github.com:acme/payments-api.git"
+)
+WEB = PipelineInfo("web-frontend", "Web Frontend", 1, 5000, "git@github.com:acme/web-frontend.git")
+DOCS = PipelineInfo("docs-site", "Docs Site", 2, 300, "git@github.com:acme/docs.git")
+PIPELINES = {p.slug: p for p in (PAYMENTS, WEB, DOCS)}
+
+
+def _number(info: PipelineInfo, loop: int, k: int) -> int:
+    if loop < 0:
+        return info.number_base + k + 1
+    return info.number_base + HISTORY + loop * PER_LOOP + k + 1
+
+
+def _uuid(a: int, b: int, c: int = 0) -> str:
+    """A stable UUID-shaped id; jobs pass their index + 1 so no job shares its build's id."""
+    return f"0190{a:04x}-{b:04x}-7{c % 4096:03x}-8000-{(a * 7919 + b * 104729 + c):012x}"
+
+
+def _sha(info: PipelineInfo, loop: int, k: int) -> str:
+    return hashlib.sha1(repr((info.slug, loop, k)).encode(), usedforsecurity=False).hexdigest()
+
+
+def _tests(start: float, seconds: tuple[float, float, float]) -> tuple[JobSpec, ...]:
+    lint, unit, integ = seconds
+    return (
+        JobSpec("lint", ":eslint: Lint", start, start + lint),
+        JobSpec("unit", ":rspec: Unit", start + lint, start + lint + unit),
+        JobSpec("integration", "Integration", start + lint, start + lint + integ),
+    )
+
+
+def plans(loop: int) -> list[BuildSpec]:
+    """Every build the script starts in ``loop`` (loop -1: the history before the demo began)."""
+    if loop < 0:
+        out = []
+        for info in PIPELINES.values():
+            for i in range(HISTORY):
+                at = 5 + 36 * i
+                out.append(
+                    BuildSpec(
+                        info.slug,
+                        loop,
+                        i,
+                        _number(info, loop, i),
+                        at,
+                        "main",
+                        ("Bump dependencies", "Tidy logging", "Speed up CI cache")[i % 3],
+                        PEOPLE[i % 3],
+                        _tests(at, (8.0, 22.0 + 4 * (i % 3), 25.0 + 3 * (i % 2))),
+                    )
+                )
+        return out
+    pay, web, docs = PAYMENTS, WEB, DOCS
+    stripe = (
+        JobSpec("lint", ":eslint: Lint", 10, 20),
+        JobSpec("unit", ":rspec: Unit", 20, 45),
+        JobSpec("integration", "Integration", 20, 42, passes=False),
+        JobSpec("integration", "Integration", 42, 70),
+    )
+    payouts = (
+        JobSpec("lint", ":eslint: Lint", 110, 118),
+        JobSpec("unit", ":rspec: Unit", 118, 140),
+        JobSpec("integration", "Integration", 118, 145),
+        JobSpec("wait", "", 145, 145, kind="waiter"),
+        JobSpec("release", "Deploy to production", 145, 225, kind="manual"),
+        JobSpec("deploy", "Deploy", 225, 255),
+    )
+    vite = (
+        JobSpec("build", ":webpack: Build", 40, 55),
+        JobSpec("unit", "Unit tests", 55, 75, passes=False),
+        JobSpec("e2e", "E2E (Playwright)", 55, 95),
+        JobSpec("visual", "Visual diff", 55, 70, passes=False, soft=True),
+    )
+    branch = (
+        JobSpec("build", ":webpack: Build", 20, 32),
+        JobSpec("unit", "Unit tests", 32, 50, passes=False),
+    )
+    fix = (
+        JobSpec("build", ":webpack: Build", 200, 212),
+        JobSpec("unit", "Unit tests", 212, 230),
+        JobSpec("e2e", "E2E (Playwright)", 212, 238),
+        JobSpec("visual", "Visual diff", 212, 225, passes=False, soft=True),
+    )
+    return [
+        BuildSpec(
+            pay.slug,
+            loop,
+            0,
+            _number(pay, loop, 0),
+            10,
+            "main",
+            "Upgrade Stripe SDK\n\nv12 -> v13.",
+            PRIYA,
+            stripe,
+        ),
+        BuildSpec(
+            pay.slug,
+            loop,
+            1,
+            _number(pay, loop, 1),
+            110,
+            "main",
+            "Add payout batching",
+            TOMAS,
+            payouts,
+        ),
+        BuildSpec(
+            web.slug, loop, 0, _number(web, loop, 0), 20, "kenji/vite", "WIP vite", KENJI, branch
+        ),
+        BuildSpec(
+            web.slug,
+            loop,
+            1,
+            _number(web, loop, 1),
+            40,
+            "main",
+            "Switch bundler to Vite",
+            KENJI,
+            vite,
+        ),
+        BuildSpec(
+            web.slug,
+            loop,
+            2,
+            _number(web, loop, 2),
+            200,
+            "main",
+            "Fix Vite asset paths",
+            PRIYA,
+            fix,
+        ),
+        BuildSpec(
+            docs.slug,
+            loop,
+            0,
+            _number(docs, loop, 0),
+            150,
+            "main",
+            "Document refunds",
+            TOMAS,
+            _tests(150, (5, 10, 12)),
+        ),
+    ]
+
+
+# -- what a build looks like at a moment -------------------------------------------------------
+
+
+def _job_state(job: JobSpec, s: float) -> str:
+    if job.kind == "manual":
+        if s < job.start:
+            return "waiting"
+        return "blocked" if s < job.end else "unblocked"
+    if job.kind == "waiter":
+        return "waiting" if s < job.start else "passed"
+    if s < job.start:
+        return "scheduled"
+    if s < job.end:
+        return "running"
+    return "passed" if job.passes else "failed"
+
+
+def build_json(
+    spec: BuildSpec,
+    s: float,
+    at: Callable[[float], datetime],
+    api: str,
+    web: str,
+    retried_jobs: bool,
+) -> dict[str, Any]:
+    info = PIPELINES[spec.pipeline]
+    build_api = f"{api}/v2/organizations/{ORG}/pipelines/{info.slug}/builds/{spec.number}"
+    build_web = f"{web}/buildkite/{ORG}/{info.slug}/builds/{spec.number}"
+    jobs: list[dict[str, Any]] = []
+    visible = [j for j in spec.jobs if not _is_retry(spec, j) or s >= j.start]
+    hard_failed = False
+    running = False
+    blocked = None
+    for index, job in enumerate(spec.jobs):
+        if job not in visible:
+            continue
+        retry = _retry_of(spec, job)
+        retried = retry is not None and s >= retry.start
+        state = _job_state(job, s)
+        if job.kind == "manual" and state == "blocked":
+            blocked = job
+        if job.kind == "script" and not retried:
+            if state == "failed" and not job.soft:
+                hard_failed = True
+            if state in ("scheduled", "running"):
+                running = True
+        if retried and not retried_jobs:
+            continue
+        jid = _uuid(info.index, spec.number, index + 1)
+        previous = sum(1 for j in spec.jobs[:index] if j.key == job.key)
+        jobs.append(
+            _job_json(
+                spec, job, index, jid, state, s, at, retried, retry, previous, build_api, build_web
+            )
+        )
+    started = min(j.start for j in spec.jobs)
+    if blocked is not None:
+        # Buildkite: a blocked build keeps its state, sets ``blocked``, and counts as finished.
+        state, finished = ("failed" if hard_failed else "passed"), at(blocked.start)
+    elif running:
+        state = "failing" if hard_failed else ("running" if s >= started else "scheduled")
+        finished = None
+    else:
+        end = max(j.end for j in spec.jobs)
+        state, finished = ("failed" if hard_failed else "passed"), at(end)
+    return {
+        "id": _uuid(info.index, spec.number),
+        "graphql_id": f"QnVpbGQtLS0{info.index}{spec.number}",
+        "url": build_api,
+        "web_url": build_web,
+        "number": spec.number,
+        "state": state,
+        "blocked": blocked is not None,
+        "cancel_reason": None,
+        "message": spec.message,
+        "commit": _sha(info, spec.loop, spec.k),
+        "branch": spec.branch,
+        "tag": None,
+        "env": {},
+        "source": "webhook",
+        "author": {
+            "username": spec.person.email.split("@")[0],
+            "name": spec.person.name,
+            "email": spec.person.email,
+        },
+        "creator": {
+            "id": _uuid(99, PEOPLE.index(spec.person)),
+            "graphql_id": "VXNlci0tLQ",
+            "name": spec.person.name,
+            "email": spec.person.email,
+            "avatar_url": "https://www.gravatar.com/avatar/0",
+            "created_at": "2023-05-01T09:00:00.000Z",
+        },
+        "jobs": jobs,
+        "created_at": _iso(at(spec.created)),
+        "scheduled_at": _iso(at(spec.created)),
+        "started_at": _iso(at(started)) if s >= started else None,
+        "finished_at": _iso(finished) if finished else None,
+        "meta_data": {},
+        "pull_request": None,
+        "rebuilt_from": None,
+        "pipeline": _pipeline_json(info, api, web),
+    }
+
+
+def _is_retry(spec: BuildSpec, job: JobSpec) -> bool:
+    return any(j.key == job.key for j in spec.jobs[: spec.jobs.index(job)])
+
+
+def _retry_of(spec: BuildSpec, job: JobSpec) -> JobSpec | None:
+    after = spec.jobs[spec.jobs.index(job) + 1 :]
+    return next((j for j in after if j.key == job.key), None)
+
+
+def _job_json(
+    spec: BuildSpec,
+    job: JobSpec,
+    index: int,
+    jid: str,
+    state: str,
+    s: float,
+    at: Callable[[float], datetime],
+    retried: bool,
+    retry: JobSpec | None,
+    previous: int,
+    build_api: str,
+    build_web: str,
+) -> dict[str, Any]:
+    if job.kind == "waiter":
+        return {
+            "id": jid,
+            "graphql_id": "Sm9iLS0t",
+            "type": "waiter",
+            "name": None,
+            "step_key": None,
+            "state": state,
+            "web_url": None,
+        }
+    if job.kind == "manual":
+        return {
+            "id": jid,
+            "graphql_id": "Sm9iLS0t",
+            "type": "manual",
+            "label": job.name,
+            "step_key": job.key,
+            "state": state,
+            "web_url": None,
+            "unblocked_by": {"name": TOMAS.name, "email": TOMAS.email}
+            if state == "unblocked"
+            else None,
+            "unblocked_at": _iso(at(job.end)) if state == "unblocked" else None,
+            "unblockable": state == "blocked",
+            "unblock_url": f"{build_api}/jobs/{jid}/unblock",
+        }
+    info = PIPELINES[spec.pipeline]
+    done = state in ("passed", "failed")
+    return {
+        "id": jid,
+        "graphql_id": "Sm9iLS0t",
+        "type": "script",
+        "name": job.name,
+        "step_key": job.key,
+        "priority": {"number": 0},
+        "agent_query_rules": ["queue=default"],
+        "state": state,
+        "build_url": build_api,
+        "web_url": f"{build_web}#{jid}",
+        "log_url": f"{build_api}/jobs/{jid}/log",
+        "raw_log_url": f"{build_api}/jobs/{jid}/log.txt",
+        "artifacts_url": f"{build_api}/jobs/{jid}/artifacts",
+        "command": f"make {job.key}",
+        "soft_failed": job.soft and state == "failed",
+        "exit_status": (0 if job.passes else 1) if done else None,
+        "artifact_paths": "",
+        "agent": None
+        if state == "scheduled"
+        else {"name": f"agent-{info.index}-{index}", "hostname": "ci-runner"},
+        "created_at": _iso(at(spec.created)),
+        "scheduled_at": _iso(at(job.start if previous else spec.created)),
+        "runnable_at": _iso(at(job.start)),
+        "started_at": _iso(at(job.start)) if s >= job.start else None,
+        "finished_at": _iso(at(job.end)) if done else None,
+        "retried": retried,
+        "retried_in_job_id": _uuid(info.index, spec.number, spec.jobs.index(retry) + 1)
+        if retried and retry
+        else None,
+        "retries_count": previous or None,
+        "retry_type": "automatic" if previous else None,
+        "parallel_group_index": None,
+        "parallel_group_total": None,
+    }
+
+
+def _pipeline_json(info: PipelineInfo, api: str, web: str) -> dict[str, Any]:
+    url = f"{api}/v2/organizations/{ORG}/pipelines/{info.slug}"
+    return {
+        "id": _uuid(50, info.index),
+        "graphql_id": "UGlwZWxpbmUtLS0",
+        "url": url,
+        "web_url": f"{web}/buildkite/{ORG}/{info.slug}",
+        "name": info.name,
+        "description": None,
+        "slug": info.slug,
+        "repository": info.repository,
+        "default_branch": "main",
+        "provider": {"id": "github", "settings": {"trigger_mode": "code"}},
+        "skip_queued_branch_builds": False,
+        "cancel_running_branch_builds": False,
+        "builds_url": f"{url}/builds",
+        "badge_url": f"https://badge.buildkite.com/{info.slug}.svg",
+        "created_at": "2024-02-01T10:00:00.000Z",
+        "archived_at": None,
+        "visibility": "private",
+    }
+
+
+def _iso(moment: datetime) -> str:
+    # Buildkite writes milliseconds and a Z.
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+# -- the API -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Window:
+    start: int = -1
+    org_used: int = 0
+    user_used: int = 0
+
+
+class BuildkiteSim:
+    """Answers ``/buildkite/...``. Not thread-safe: the server calls it under one lock."""
+
+    prefix = "buildkite"
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self._plans: dict[int, list[BuildSpec]] = {}
+        self._window = _Window()
+
+    def demo_sources(self, base_url: str) -> str:
+        api = json.dumps(base_url.rstrip("/") + "/buildkite")
+        return "\n".join(
+            [
+                "[[sources]]",
+                'name = "buildkite"',
+                'type = "buildkite"',
+                f"api_url = {api}",
+                f'organization = "{ORG}"',
+                'pipelines = ["payments-*", "web-*"]',
+                'branch = "main"',
+            ]
+        )
+
+    def answer(
+        self, path: str, query: dict[str, list[str]], headers: Message, moment: Moment, web: str
+    ) -> Answer:
+        host = headers.get("Host") or "127.0.0.1"
+        api = f"http://{host}/buildkite"
+        auth = headers.get("Authorization")
+        if auth is not None and not (auth.startswith("Bearer ") and auth[7:].strip()):
+            answer = json_answer(
+                401,
+                {
+                    "message": "Authentication required. Please supply a valid API Access Token: https://buildkite.com/docs/apis/rest-api#authentication"
+                },
+            )
+        else:
+            answer = self._route(path, query, moment, api, web)
+        if answer.status == 200:
+            etag = strong_etag(answer.body)
+            answer.headers.append(("ETag", etag))
+            if etag_matches(headers.get("If-None-Match"), etag):
+                kept = [(k, v) for k, v in answer.headers if k.lower() != "content-type"]
+                answer = Answer(304, b"", kept)
+        answer.headers += self._rate_headers(moment.now)
+        return answer
+
+    def _rate_headers(self, now: datetime) -> list[tuple[str, str]]:
+        stamp = now.timestamp()
+        window = int(stamp // WINDOW)
+        if window != self._window.start:
+            self._window = _Window(window)
+        self._window.org_used += 1
+        self._window.user_used += 1
+        reset = str(max(1, math.ceil((window + 1) * WINDOW - stamp)))
+        return [
+            ("RateLimit-Remaining", str(max(0, ORG_LIMIT - self._window.org_used))),
+            ("RateLimit-Limit", str(ORG_LIMIT)),
+            ("RateLimit-Reset", reset),
+            ("RateLimit-User-Remaining", str(max(0, USER_LIMIT - self._window.user_used))),
+            ("RateLimit-User-Limit", str(USER_LIMIT)),
+            ("RateLimit-User-Reset", reset),
+        ]
+
+    def _route(
+        self, path: str, query: dict[str, list[str]], moment: Moment, api: str, web: str
+    ) -> Answer:
+        parts = [p for p in path.split("/") if p]
+        if parts[:2] != ["v2", "organizations"] or len(parts) < 4:
+            return json_answer(404, {"message": "Not Found"})
+        if parts[2] != ORG:
+            return json_answer(404, {"message": "No organization found"})
+        if parts[3] != "pipelines":
+            return json_answer(404, {"message": "Not Found"})
+        if len(parts) == 4:
+            items = [_pipeline_json(p, api, web) for p in PIPELINES.values()]
+            return _paged(items, query, f"{api}/v2/organizations/{ORG}/pipelines")
+        info = PIPELINES.get(parts[4])
+        if info is None:
+            return json_answer(404, {"message": "No pipeline found"})
+        if parts[5:] == ["builds"]:
+            return self._builds(info, query, moment, api, web)
+        return json_answer(404, {"message": "Not Found"})
+
+    def _builds(
+        self, info: PipelineInfo, query: dict[str, list[str]], moment: Moment, api: str, web: str
+    ) -> Answer:
+        retried = (query.get("include_retried_jobs") or ["false"])[-1] == "true"
+        branch = (query.get("branch") or [""])[-1]
+        states = set(query.get("state[]", [])) | set(query.get("state", []))
+        builds = []
+        for loop in range(-1, moment.loop + 1):
+            s = moment.script_t if loop == moment.loop else math.inf
+            for spec in self._plans_of(loop):
+                if spec.pipeline != info.slug or spec.created > s:
+                    continue
+                if branch and spec.branch != branch:
+                    continue
+
+                def at(x: float, loop: int = loop) -> datetime:
+                    return self.scenario.at(loop, x)
+
+                payload = build_json(spec, s, at, api, web, retried)
+                if states and payload["state"] not in states:
+                    continue
+                builds.append(payload)
+        builds.sort(key=lambda b: b["number"], reverse=True)
+        base = f"{api}/v2/organizations/{ORG}/pipelines/{info.slug}/builds"
+        return _paged(builds, query, base)
+
+    def _plans_of(self, loop: int) -> list[BuildSpec]:
+        cached = self._plans.get(loop)
+        if cached is None:
+            cached = self._plans[loop] = plans(loop)
+        return cached
+
+
+def _paged(items: list[dict[str, Any]], query: dict[str, list[str]], base: str) -> Answer:
+    per_page = _int(query, "per_page", 30, 1, 100)
+    page = _int(query, "page", 1, 1, 10**6)
+    shown = items[(page - 1) * per_page : page * per_page]
+    answer = json_answer(200, shown)
+    last = max(1, -(-len(items) // per_page))
+    params = [(k, v) for k, vs in query.items() if k != "page" for v in vs]
+
+    def url(n: int) -> str:
+        return f"{base}?{urlencode([*params, ('page', str(n))])}"
+
+    rels = []
+    if page < last:
+        rels += [f'<{url(page + 1)}>; rel="next"', f'<{url(last)}>; rel="last"']
+    if page > 1:
+        rels += [f'<{url(1)}>; rel="first"', f'<{url(page - 1)}>; rel="prev"']
+    if rels:
+        answer.headers.append(("Link", ", ".join(rels)))
+    return answer
+
+
+def _int(query: dict[str, list[str]], name: str, default: int, low: int, high: int) -> int:
+    raw = (query.get(name) or [""])[-1].strip()
+    return max(low, min(high, int(raw))) if raw.isdigit() else default
+
+
+def make(scenario: Scenario) -> BuildkiteSim:
+    return BuildkiteSim(scenario)

@@ -1,0 +1,594 @@
+"""GitLab CI's REST v4 API (api-facts section 2), as the simulator speaks it, under ``/gitlab``.
+
+``api_url = http://127.0.0.1:PORT/gitlab/api/v4`` works like ``https://gitlab.com/api/v4``; the
+links (``web_url``) point at ``/gitlab/<path>/-/pipelines/<id>`` like a self-managed server
+installed under a sub-path, and those pages answer with HTML.
+
+The story, in script seconds of every loop (ids and iids keep growing across loops):
+
+- ``acme/storefront``: Alice's pipeline runs build -> test -> deploy from 10 to 88 and passes,
+  but its ``lint`` job (``allow_failure: true``) failed: "passed with warnings". Grace's "Switch
+  checkout to the new tax API" fails ``rspec`` at 150: the ref is red, and Grace is the one who
+  broke it. Bob's fix fails ``rspec`` too at 234 (two in a row), someone retries ``rspec`` at 244
+  and the pipeline goes green at 284 on the retried job: green only after a retry.
+- ``platform/terraform`` (watched by its numeric id 4242): Dana's plan runs 32-80, then the
+  pipeline waits on the manual ``apply`` job (status ``manual``) until it is played at 200; applied
+  and green at 240.
+
+Faithful where clients can tell: list entries carry only the list's fields, the detail adds
+``user``, ``started_at``, ``finished_at``, ``duration``, ``detailed_status``; jobs carry ``commit``
+and ``allow_failure``, and ``include_retried=true`` adds the retried jobs; ``x-page``/``x-next-page``
+/``x-total`` pagination, ``RateLimit-*`` headers (Reset as unix time) and weak ETags with 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+from typing import Any
+
+from buildradiator.simulator.answer import Answer, etag_matches, json_answer, text_answer
+from buildradiator.simulator.runs import Person
+from buildradiator.simulator.scenario import ALICE, BOB, CHEN, DANA, ERIN, GRACE, Moment, Scenario
+
+PREFIX = "gitlab"
+RATE_LIMIT = 2000
+"""gitlab.com's authenticated API limit per minute."""
+ID_BASE = 880_000_000
+HISTORY = 6
+
+
+@dataclass(frozen=True)
+class Project:
+    id: int
+    path: str
+    index: int
+
+
+STOREFRONT = Project(4101, "acme/storefront", 0)
+TERRAFORM = Project(4242, "platform/terraform", 1)
+PROJECTS = (STOREFRONT, TERRAFORM)
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    name: str
+    stage: str
+    start: datetime
+    end: datetime
+    ok: bool = True
+    allow_failure: bool = False
+    appears: datetime | None = None
+    """When the job was created (a retry appears when someone clicks retry); default: with the
+    pipeline."""
+    played: datetime | None = None
+    """For a manual job: when someone played it (it shows ``manual`` before)."""
+
+
+@dataclass(frozen=True)
+class PipelinePlan:
+    id: int
+    iid: int
+    project: Project
+    created: datetime
+    sha: str
+    message: str
+    author: Person
+    jobs: tuple[JobPlan, ...]
+
+
+@dataclass(frozen=True)
+class JobState:
+    id: int
+    plan: JobPlan
+    status: str
+
+
+def _sha(*key: object) -> str:
+    return hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()
+
+
+def _iso(moment: datetime) -> str:
+    """GitLab's style: milliseconds and ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
+        f"{moment.microsecond // 1000:03d}Z"
+    )
+
+
+# -- the script ------------------------------------------------------------------------------------
+
+
+class GitLabStory:
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self._loops: dict[int, tuple[PipelinePlan, ...]] = {}
+
+    def plans(self, loop: int) -> tuple[PipelinePlan, ...]:
+        cached = self._loops.get(loop)
+        if cached is None:
+            cached = self._history() if loop < 0 else self._loop(loop)
+            self._loops[loop] = cached
+        return cached
+
+    def _pipeline(
+        self,
+        project: Project,
+        loop: int,
+        k: int,
+        created: datetime,
+        message: str,
+        author: Person,
+        jobs: list[JobPlan],
+    ) -> PipelinePlan:
+        pid = ID_BASE + (loop + 1) * 100 + project.index * 10 + k
+        iid = 300 + (loop + 1) * 10 + k
+        sha = _sha("gitlab", project.path, loop, k)
+        return PipelinePlan(pid, iid, project, created, sha, message, author, tuple(jobs))
+
+    def _loop(self, loop: int) -> tuple[PipelinePlan, ...]:
+        def at(s: float) -> datetime:
+            return self.scenario.at(loop, s)
+
+        sf, tf = STOREFRONT, TERRAFORM
+        alice = [
+            JobPlan("compile", "build", at(12), at(30)),
+            JobPlan("rspec", "test", at(30), at(70)),
+            JobPlan("lint", "test", at(30), at(44), ok=False, allow_failure=True),
+            JobPlan("review-app", "deploy", at(70), at(88)),
+        ]
+        grace = [
+            JobPlan("compile", "build", at(102), at(118)),
+            JobPlan("rspec", "test", at(118), at(150), ok=False),
+            JobPlan("lint", "test", at(118), at(130), allow_failure=True),
+            JobPlan("review-app", "deploy", at(150), at(150)),
+        ]
+        bob = [
+            JobPlan("compile", "build", at(192), at(206)),
+            JobPlan("rspec", "test", at(206), at(234), ok=False),
+            JobPlan("lint", "test", at(206), at(216), allow_failure=True),
+            JobPlan("rspec", "test", at(246), at(270), appears=at(244)),
+            JobPlan("review-app", "deploy", at(270), at(284)),
+        ]
+        dana = [
+            JobPlan("validate", "plan", at(32), at(50)),
+            JobPlan("plan", "plan", at(50), at(80)),
+            JobPlan("apply", "apply", at(205), at(240), played=at(200)),
+        ]
+        return (
+            self._pipeline(sf, loop, 0, at(10), "Add gift card balance to checkout", ALICE, alice),
+            self._pipeline(
+                sf,
+                loop,
+                1,
+                at(100),
+                "Switch checkout to the new tax API\n\nThe old endpoint is retired in March.",
+                GRACE,
+                grace,
+            ),
+            self._pipeline(sf, loop, 2, at(190), "Round tax per line item", BOB, bob),
+            self._pipeline(tf, loop, 0, at(30), "Bump AWS provider to 5.80", DANA, dana),
+        )
+
+    def _history(self) -> tuple[PipelinePlan, ...]:
+        """Green pipelines before loop 0 (one went green on a retried job), 40 minutes apart."""
+        plans = []
+        people = (CHEN, ERIN, ALICE, BOB, DANA, GRACE)
+        for i in range(HISTORY):
+            created = (self.scenario.start - timedelta(minutes=40 * (HISTORY - i))).replace(
+                microsecond=0
+            )
+
+            def t(s: float, created: datetime = created) -> datetime:
+                return created + timedelta(seconds=s)
+
+            jobs = [
+                JobPlan("compile", "build", t(5), t(25)),
+                JobPlan("rspec", "test", t(25), t(65), ok=i != 2),
+                JobPlan("lint", "test", t(25), t(37), allow_failure=True),
+            ]
+            if i == 2:
+                jobs.append(JobPlan("rspec", "test", t(130), t(170), appears=t(120)))
+            end = jobs[-1].end if i == 2 else t(65)
+            jobs.append(JobPlan("review-app", "deploy", end, end + timedelta(seconds=18)))
+            person = people[i % len(people)]
+            plans.append(
+                self._pipeline(
+                    STOREFRONT, -1, i, created, f"Tidy checkout step {i + 1}", person, jobs
+                )
+            )
+            if i % 2 == 0:
+                tf_jobs = [
+                    JobPlan("validate", "plan", t(7), t(20)),
+                    JobPlan("plan", "plan", t(20), t(50)),
+                    JobPlan("apply", "apply", t(300), t(330), played=t(290)),
+                ]
+                plans.append(
+                    self._pipeline(
+                        TERRAFORM, -1, i, t(2), f"Resize worker pool ({i})", person, tf_jobs
+                    )
+                )
+        return tuple(plans)
+
+
+# -- states at a moment ------------------------------------------------------------------------------
+
+
+def job_states(plan: PipelinePlan, now: datetime) -> list[JobState]:
+    """Every job that exists at ``now`` (retried ones included), in creation order."""
+    states: list[JobState] = []
+    for i, job in enumerate(plan.jobs):
+        if (job.appears or plan.created) > now:
+            continue
+        if job.played is not None and now < job.played:
+            word = "manual"
+        elif job.start == job.end:
+            word = "created"  # planned never to run: skipped once the stage before it failed
+        elif now >= job.end:
+            word = "success" if job.ok else "failed"
+        elif now >= job.start:
+            word = "running"
+        elif job.played is not None:
+            word = "pending"
+        else:
+            word = "created"
+        states.append(JobState(plan.id * 100 + i, job, word))
+    if _blocking_failure(states):
+        # Jobs after a failed stage are skipped at once; a retry brings them back to created.
+        states = [JobState(s.id, s.plan, "skipped") if s.status == "created" else s for s in states]
+    return states
+
+
+def _latest(states: list[JobState]) -> list[JobState]:
+    newest: dict[str, JobState] = {}
+    for state in states:
+        newest[state.plan.name] = state
+    return list(newest.values())
+
+
+def _blocking_failure(states: list[JobState]) -> bool:
+    return any(s.status == "failed" and not s.plan.allow_failure for s in _latest(states))
+
+
+def pipeline_status(states: list[JobState]) -> str:
+    latest = _latest(states)
+    words = {s.status for s in latest}
+    if "running" in words:
+        return "running"
+    if _blocking_failure(states):
+        return "failed"
+    if "manual" in words:
+        return "manual"
+    if words & {"created", "pending"}:
+        started = any(s.status not in ("created", "pending") for s in latest)
+        return "running" if started else "pending"
+    return "success"
+
+
+@dataclass(frozen=True)
+class PipelineState:
+    plan: PipelinePlan
+    status: str
+    jobs: list[JobState]
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+
+
+def pipeline_state(plan: PipelinePlan, now: datetime) -> PipelineState | None:
+    if now < plan.created:
+        return None
+    jobs = job_states(plan, now)
+    status = pipeline_status(jobs)
+    begun = [j.plan.start for j in jobs if j.status in ("running", "success", "failed")]
+    started = min(begun) if begun else None
+    finished = None
+    if status in ("success", "failed"):
+        ends = [j.plan.end for j in jobs if j.status in ("success", "failed") and j.plan.end <= now]
+        finished = max(ends) if ends else plan.created
+    events = [plan.created] + [
+        t
+        for j in plan.jobs
+        for t in (j.appears, j.played, j.start, j.end)
+        if t is not None and t <= now
+    ]
+    return PipelineState(plan, status, jobs, started, finished, max(events))
+
+
+# -- the API -----------------------------------------------------------------------------------------
+
+
+class GitLabSim:
+    prefix = PREFIX
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.story = GitLabStory(scenario)
+        self._window = 0
+        self._used = 0
+
+    def demo_sources(self, base_url: str) -> str:
+        api = f"{base_url.rstrip('/')}/{PREFIX}/api/v4"
+        return f"""
+[[sources]]
+name = "gitlab"
+type = "gitlab"
+api_url = "{api}"
+projects = ["{STOREFRONT.path}", "{TERRAFORM.id}"]
+branch = "main"
+names = {{ "{TERRAFORM.id}" = "{TERRAFORM.path}" }}
+"""
+
+    def answer(
+        self, path: str, query: dict[str, list[str]], headers: Message, moment: Moment, web: str
+    ) -> Answer:
+        site = web.removesuffix("/web") + "/" + PREFIX
+        if not path.startswith("/api/v4/"):
+            # The web pages the links point at.
+            return text_answer(
+                200, "<!doctype html><title>GitLab</title><h1>Simulated GitLab</h1>\n", "text/html"
+            )
+        answer = self._route(path.removeprefix("/api/v4"), query, moment, site)
+        answer.headers += self._rate_headers(moment)
+        answer.headers.append(("cache-control", "max-age=0, private, must-revalidate"))
+        answer.headers.append(("x-request-id", _sha(path, moment.now)[:26].upper()))
+        if answer.status == 200:
+            etag = 'W/"' + hashlib.md5(answer.body, usedforsecurity=False).hexdigest() + '"'
+            answer.headers.append(("ETag", etag))
+            if etag_matches(headers.get("If-None-Match"), etag):
+                kept = [(k, v) for k, v in answer.headers if k.lower() != "content-type"]
+                return Answer(304, b"", kept)
+        return answer
+
+    def _rate_headers(self, moment: Moment) -> list[tuple[str, str]]:
+        minute = int(moment.now.timestamp()) // 60
+        if minute != self._window:
+            self._window, self._used = minute, 0
+        self._used += 1
+        return [
+            ("RateLimit-Name", "throttle_authenticated_api"),
+            ("RateLimit-Limit", str(RATE_LIMIT)),
+            ("RateLimit-Observed", str(self._used)),
+            ("RateLimit-Remaining", str(max(0, RATE_LIMIT - self._used))),
+            ("RateLimit-Reset", str((minute + 1) * 60)),
+        ]
+
+    def _route(self, path: str, query: dict[str, list[str]], moment: Moment, site: str) -> Answer:
+        rest = path.removeprefix("/projects/")
+        if rest == path:
+            return _not_found("404 Not Found")
+        project = None
+        for candidate in PROJECTS:
+            # The server hands us the path decoded: group%2Fproject arrives as group/project.
+            for name in (candidate.path, str(candidate.id)):
+                if rest.startswith(name + "/"):
+                    project, rest = candidate, rest[len(name) + 1 :]
+        if project is None:
+            return _not_found("404 Project Not Found")
+        parts = rest.split("/")
+        if parts == ["pipelines"]:
+            return self._list(project, query, moment, site)
+        if len(parts) in (2, 3) and parts[0] == "pipelines" and parts[1].isdigit():
+            state = self._find(project, int(parts[1]), moment)
+            if state is None:
+                return _not_found("404 Not found")
+            if len(parts) == 2:
+                return json_answer(200, detail_json(state, site))
+            if parts[2] == "jobs":
+                return self._jobs(state, query, site)
+        return _not_found("404 Not Found")
+
+    def _states(self, project: Project, moment: Moment, wanted: int) -> list[PipelineState]:
+        states: list[PipelineState] = []
+        for loop in range(moment.loop, -2, -1):
+            for plan in self.story.plans(loop):
+                if plan.project == project and (s := pipeline_state(plan, moment.now)):
+                    states.append(s)
+            if len(states) > wanted:
+                break
+        states.sort(key=lambda s: s.plan.id, reverse=True)
+        return states
+
+    def _find(self, project: Project, pid: int, moment: Moment) -> PipelineState | None:
+        loop = (pid - ID_BASE) // 100 - 1
+        if loop > moment.loop or loop < -1:
+            return None
+        for plan in self.story.plans(loop):
+            if plan.id == pid and plan.project == project:
+                return pipeline_state(plan, moment.now)
+        return None
+
+    def _list(
+        self, project: Project, query: dict[str, list[str]], moment: Moment, site: str
+    ) -> Answer:
+        per_page = _int(query, "per_page", 20, 1, 100)
+        page = _int(query, "page", 1, 1, 10_000)
+        states = self._states(project, moment, page * per_page)
+        ref = _param(query, "ref")
+        if ref is not None and ref != "main":
+            states = []
+        if (status := _param(query, "status")) is not None:
+            states = [s for s in states if s.status == status]
+        if _param(query, "sort") == "asc":
+            states.reverse()
+        shown = states[(page - 1) * per_page : page * per_page]
+        answer = json_answer(200, [list_json(s, site) for s in shown])
+        more = len(states) > page * per_page
+        answer.headers += [
+            ("x-page", str(page)),
+            ("x-per-page", str(per_page)),
+            ("x-next-page", str(page + 1) if more else ""),
+            ("x-prev-page", str(page - 1) if page > 1 else ""),
+        ]
+        return answer
+
+    def _jobs(self, state: PipelineState, query: dict[str, list[str]], site: str) -> Answer:
+        jobs = state.jobs
+        if _param(query, "include_retried") != "true":
+            jobs = [j for j in jobs if j in _latest(jobs)]
+        # GitLab lists a pipeline's jobs newest first.
+        jobs = sorted(jobs, key=lambda j: j.id, reverse=True)
+        per_page = _int(query, "per_page", 20, 1, 100)
+        page = _int(query, "page", 1, 1, 10_000)
+        shown = jobs[(page - 1) * per_page : page * per_page]
+        answer = json_answer(200, [job_json(state, j, site) for j in shown])
+        pages = max(1, -(-len(jobs) // per_page))
+        answer.headers += [
+            ("x-page", str(page)),
+            ("x-per-page", str(per_page)),
+            ("x-next-page", str(page + 1) if page < pages else ""),
+            ("x-total", str(len(jobs))),
+            ("x-total-pages", str(pages)),
+        ]
+        return answer
+
+
+# -- payloads ----------------------------------------------------------------------------------------
+
+
+def _user(person: Person, site: str) -> dict[str, Any]:
+    uid = 10_000 + sum(ord(c) for c in person.login)
+    return {
+        "id": uid,
+        "username": person.login,
+        "name": person.name,
+        "state": "active",
+        "locked": False,
+        "avatar_url": None,
+        "web_url": f"{site}/{person.login}",
+    }
+
+
+def list_json(state: PipelineState, site: str) -> dict[str, Any]:
+    plan = state.plan
+    return {
+        "id": plan.id,
+        "iid": plan.iid,
+        "project_id": plan.project.id,
+        "sha": plan.sha,
+        "ref": "main",
+        "status": state.status,
+        "source": "push",
+        "created_at": _iso(plan.created),
+        "updated_at": _iso(state.updated_at),
+        "web_url": f"{site}/{plan.project.path}/-/pipelines/{plan.id}",
+        "name": None,
+    }
+
+
+_DETAILED = {
+    "success": ("passed", "success"),
+    "failed": ("failed", "failed"),
+    "running": ("running", "running"),
+    "pending": ("pending", "pending"),
+    "manual": ("blocked", "manual"),
+}
+
+
+def detail_json(state: PipelineState, site: str) -> dict[str, Any]:
+    plan = state.plan
+    text, group = _DETAILED.get(state.status, (state.status, state.status))
+    warned = state.status == "success" and any(
+        j.status == "failed" and j.plan.allow_failure for j in _latest(state.jobs)
+    )
+    if warned:
+        text, group = "warning", "success-with-warnings"
+    duration = None
+    if state.started_at and state.finished_at:
+        duration = int((state.finished_at - state.started_at).total_seconds())
+    return {
+        **list_json(state, site),
+        "before_sha": _sha("before", plan.sha),
+        "tag": False,
+        "yaml_errors": None,
+        "user": _user(plan.author, site),
+        "started_at": _iso(state.started_at) if state.started_at else None,
+        "finished_at": _iso(state.finished_at) if state.finished_at else None,
+        "committed_at": None,
+        "duration": duration,
+        "queued_duration": 2,
+        "coverage": None,
+        "detailed_status": {
+            "icon": f"status_{group}",
+            "text": text,
+            "label": "passed with warnings" if warned else text,
+            "group": group,
+            "tooltip": text,
+            "has_details": True,
+            "details_path": f"/{plan.project.path}/-/pipelines/{plan.id}",
+        },
+    }
+
+
+def job_json(state: PipelineState, job: JobState, site: str) -> dict[str, Any]:
+    plan, jp = state.plan, job.plan
+    begun = job.status in ("running", "success", "failed")
+    done = job.status in ("success", "failed")
+    created = jp.appears or plan.created
+    title = plan.message.splitlines()[0]
+    return {
+        "id": job.id,
+        "status": job.status,
+        "stage": jp.stage,
+        "name": jp.name,
+        "ref": "main",
+        "tag": False,
+        "coverage": None,
+        "allow_failure": jp.allow_failure,
+        "created_at": _iso(created),
+        "started_at": _iso(jp.start) if begun else None,
+        "finished_at": _iso(jp.end) if done else None,
+        "erased_at": None,
+        "duration": (jp.end - jp.start).total_seconds() if done else None,
+        "queued_duration": 1.5 if begun else None,
+        "user": _user(plan.author, site),
+        "commit": {
+            "id": plan.sha,
+            "short_id": plan.sha[:8],
+            "created_at": _iso(plan.created - timedelta(minutes=3)),
+            "parent_ids": [_sha("before", plan.sha)],
+            "title": title,
+            "message": plan.message,
+            "author_name": plan.author.name,
+            "author_email": plan.author.email,
+            "authored_date": _iso(plan.created - timedelta(minutes=3)),
+            "committer_name": plan.author.name,
+            "committer_email": plan.author.email,
+            "committed_date": _iso(plan.created - timedelta(minutes=3)),
+            "web_url": f"{site}/{plan.project.path}/-/commit/{plan.sha}",
+        },
+        "pipeline": {
+            "id": plan.id,
+            "project_id": plan.project.id,
+            "ref": "main",
+            "sha": plan.sha,
+            "status": state.status,
+        },
+        "failure_reason": "script_failure" if job.status == "failed" else None,
+        "web_url": f"{site}/{plan.project.path}/-/jobs/{job.id}",
+        "artifacts": [],
+        "runner": None,
+        "tag_list": ["docker"],
+        "archived": False,
+    }
+
+
+def _not_found(message: str) -> Answer:
+    return json_answer(404, {"message": message})
+
+
+def _param(query: dict[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[-1] if values else None
+
+
+def _int(query: dict[str, list[str]], name: str, default: int, low: int, high: int) -> int:
+    raw = _param(query, name)
+    if raw is None or not raw.strip().isdigit():
+        return default
+    return max(low, min(high, int(raw)))
+
+
+def make(scenario: Scenario) -> GitLabSim:
+    return GitLabSim(scenario)

@@ -1,0 +1,396 @@
+"""A Jenkins, as the simulator speaks it (api-facts §3), under ``/jenkins``.
+
+Three jobs, one of each kind the source must reach:
+
+- ``monolith`` (a Pipeline job, ``changeSets``): green at ~40; Farid's "Parallelise integration
+  tests" is UNSTABLE at ~90 (main red, yellow in Jenkins); Farid rebuilds it ("Rebuilds build #N")
+  and the rebuild passes at ~145 (green only after a retry); Grace's "Drop Java 11 support" FAILS
+  at ~210; her fix waits in the queue from ~215 to ~235 ("Waiting for next available executor")
+  and passes at ~280. Its builds carry ``estimatedDuration`` for the progress bar.
+- ``platform/payments-api`` (a freestyle job in a folder, ``changeSet``): green, except a build
+  ABORTED by a user at ~125.
+- ``shop/feature%2Fcheckout`` (a multibranch branch whose name holds a slash): green, except a
+  NOT_BUILT build at ~131.
+
+Faithful where a client can tell: job paths ``/job/a/job/b``, branch names encoded once more in
+the URL, the ``builds[...]{0,N}`` range of ``tree=``, epoch-millisecond timestamps, ``duration``
+0 while building, ``result: null`` while building, ``_class`` and empty ``{}`` actions, the
+``X-Jenkins`` header, and an HTML 404 page for a job that does not exist. No ETag and no
+rate-limit headers, as on a real Jenkins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import Message
+from typing import Any
+from urllib.parse import quote
+
+from buildradiator.simulator.answer import Answer, json_answer, text_answer
+from buildradiator.simulator.scenario import Moment, Scenario
+
+VERSION = "2.462.3"
+LOOPS_SHOWN = 3
+"""Loops of history served besides the current one (5 builds a loop: 15 or more builds)."""
+EXECUTOR_WAIT = "Waiting for next available executor on ‘linux’"
+
+
+@dataclass(frozen=True)
+class Dev:
+    name: str
+    login: str
+
+
+ALICE = Dev("Alice Nguyen", "alice")
+ERIN = Dev("Erin Walsh", "erin")
+FARID = Dev("Farid Haddad", "farid")
+GRACE = Dev("Grace Kim", "grace")
+BOB = Dev("Bob Okafor", "bob")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One build of one loop, in script seconds."""
+
+    k: int
+    start: float
+    seconds: float
+    result: str
+    author: Dev
+    message: str
+    queued: float | None = None
+    """When it entered the queue, if it waited there before ``start``."""
+    rebuild_of: int | None = None
+    """The ``k`` of the build this one rebuilds (same commit, no change set)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    path: str
+    """Item names joined by ``/`` (a multibranch branch's own slash is ``%2F``)."""
+    kind: str
+    branch: str
+    number_base: int
+    estimate_ms: int
+    plans: tuple[Plan, ...]
+
+    @property
+    def pipeline(self) -> bool:
+        return self.kind == "org.jenkinsci.plugins.workflow.job.WorkflowJob"
+
+
+_PIPELINE = "org.jenkinsci.plugins.workflow.job.WorkflowJob"
+_FREESTYLE = "hudson.model.FreeStyleProject"
+
+JOBS = {
+    job.path: job
+    for job in (
+        Job(
+            "monolith",
+            _PIPELINE,
+            "main",
+            1200,
+            45_000,
+            (
+                Plan(0, 0, 40, "SUCCESS", ALICE, "Cache Gradle dependencies"),
+                Plan(
+                    1,
+                    45,
+                    45,
+                    "UNSTABLE",
+                    FARID,
+                    "Parallelise integration tests\n\nSplit the suite over four forks.",
+                ),
+                Plan(2, 100, 45, "SUCCESS", FARID, "", rebuild_of=1),
+                Plan(3, 160, 50, "FAILURE", GRACE, "Drop Java 11 support"),
+                Plan(4, 235, 45, "SUCCESS", GRACE, "Restore Java 11 toolchain", queued=215),
+            ),
+        ),
+        Job(
+            "platform/payments-api",
+            _FREESTYLE,
+            "main",
+            300,
+            30_000,
+            (
+                Plan(0, 10, 30, "SUCCESS", ERIN, "Validate IBAN checksums"),
+                Plan(1, 110, 15, "ABORTED", BOB, "Retry card authorisations"),
+                Plan(2, 210, 30, "SUCCESS", BOB, "Retry card authorisations, with backoff"),
+            ),
+        ),
+        Job(
+            "shop/feature%2Fcheckout",
+            _PIPELINE,
+            "feature/checkout",
+            40,
+            25_000,
+            (
+                Plan(0, 20, 25, "SUCCESS", ALICE, "One-page checkout behind a flag"),
+                Plan(1, 130, 1, "NOT_BUILT", ALICE, "Skip CI for docs-only change"),
+                Plan(2, 200, 25, "SUCCESS", ALICE, "Checkout: remember the shipping address"),
+            ),
+        ),
+    )
+}
+
+
+def _sha(*key: object) -> str:
+    return hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class JenkinsSim:
+    """Answers ``/jenkins/...``. Pure: every answer is computed from the moment."""
+
+    prefix = "jenkins"
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+
+    # -- the SimProvider protocol
+
+    def answer(
+        self, path: str, query: dict[str, list[str]], headers: Message, moment: Moment, web: str
+    ) -> Answer:
+        parts = [p for p in path.split("/") if p]
+        if len(parts) >= 4 and parts[-2:] == ["api", "json"] and parts[0] == "job":
+            names = parts[:-2]
+            if len(names) % 2 == 0 and all(n == "job" for n in names[::2]):
+                # The server decoded the path once: a branch's ``%252F`` is its name's ``%2F`` now.
+                job = JOBS.get("/".join(names[1::2]))
+                if job is not None:
+                    shown = _builds_range(query.get("tree", [""])[-1])
+                    return _jenkins(json_answer(200, self._job(job, moment, web, shown)))
+        page = (
+            "<!DOCTYPE html><html><head><title>Not Found [Jenkins]</title></head>"
+            "<body><h1>Not Found</h1><p>The requested resource was not found.</p></body></html>"
+        )
+        return _jenkins(text_answer(404, page, "text/html"))
+
+    def demo_sources(self, base_url: str) -> str:
+        jobs = ", ".join(f'"{path}"' for path in JOBS)
+        return (
+            "[[sources]]\n"
+            'name = "jenkins-ci"\n'
+            'type = "jenkins"\n'
+            f'url = "{base_url.rstrip("/")}/jenkins"\n'
+            f"jobs = [{jobs}]\n"
+            "builds = 10\n"
+            "\n"
+            "[sources.names]\n"
+            '"monolith" = "Monolith (Jenkins)"\n'
+        )
+
+    # -- payloads
+
+    def _job(self, job: Job, moment: Moment, web: str, shown: slice) -> dict[str, Any]:
+        builds: list[dict[str, Any]] = []
+        queue_item: dict[str, Any] | None = None
+        numbers: dict[tuple[int, int], int] = {}
+        next_number = job.number_base
+        for loop in range(max(-LOOPS_SHOWN, moment.loop - LOOPS_SHOWN), moment.loop + 1):
+            for plan in job.plans:
+                number = job.number_base + (loop + LOOPS_SHOWN + 1) * len(job.plans) + plan.k
+                numbers[(loop, plan.k)] = number
+                start = self.scenario.at(loop, plan.start)
+                if start <= moment.now:
+                    builds.append(self._build(job, loop, plan, number, numbers, moment, web))
+                    next_number = number + 1
+                elif plan.queued is not None and self.scenario.at(loop, plan.queued) <= moment.now:
+                    queue_item = self._queue_item(job, loop, plan, web)
+        builds.sort(key=lambda b: b["number"], reverse=True)
+        newest = builds[0] if builds else None
+        name = job.path.rsplit("/", 1)[-1]
+        url = f"{web}/jenkins/" + "".join(f"job/{quote(p, safe='')}/" for p in job.path.split("/"))
+        return {
+            "_class": job.kind,
+            "name": name,
+            "fullName": job.path,
+            "displayName": name.replace("%2F", "/"),
+            "url": url,
+            "buildable": True,
+            "color": _color(builds) + ("_anime" if newest and newest["building"] else ""),
+            "inQueue": queue_item is not None,
+            "queueItem": queue_item,
+            "nextBuildNumber": next_number,
+            "builds": builds[shown],
+            "healthReport": [
+                {"description": "Build stability: 1 out of the last 5 builds failed."}
+            ],
+        }
+
+    def _build(
+        self,
+        job: Job,
+        loop: int,
+        plan: Plan,
+        number: int,
+        numbers: dict[tuple[int, int], int],
+        moment: Moment,
+        web: str,
+    ) -> dict[str, Any]:
+        start = self.scenario.at(loop, plan.start)
+        end = self.scenario.at(loop, plan.start + plan.seconds)
+        done = end <= moment.now
+        origin = plan if plan.rebuild_of is None else job.plans[plan.rebuild_of]
+        sha = _sha(job.path, loop, origin.k)
+        causes: list[dict[str, Any]] = []
+        if plan.rebuild_of is not None:
+            causes.append(
+                {
+                    "_class": "com.sonyericsson.rebuild.RebuildCause",
+                    "shortDescription": f"Rebuilds build #{numbers[(loop, plan.rebuild_of)]}",
+                    "upstreamBuild": numbers[(loop, plan.rebuild_of)],
+                    "upstreamProject": job.path,
+                    "upstreamUrl": f"job/{job.path}/",
+                }
+            )
+            causes.append(
+                {
+                    "_class": "hudson.model.Cause$UserIdCause",
+                    "shortDescription": f"Started by user {plan.author.name}",
+                    "userId": plan.author.login,
+                    "userName": plan.author.name,
+                }
+            )
+        else:
+            causes.append(
+                {
+                    "_class": "hudson.triggers.SCMTrigger$SCMTriggerCause",
+                    "shortDescription": "Started by an SCM change",
+                }
+            )
+        items = [] if plan.rebuild_of is not None else [_change_item(plan, sha, start, web)]
+        change_set = {
+            "_class": "hudson.plugins.git.GitChangeSetList",
+            "kind": "git",
+            "items": items,
+        }
+        red = origin.result in ("UNSTABLE", "FAILURE")
+        culprits = [_user(origin.author, web)] if red or plan.rebuild_of is not None else []
+        build: dict[str, Any] = {
+            "_class": "org.jenkinsci.plugins.workflow.job.WorkflowRun"
+            if job.pipeline
+            else "hudson.model.FreeStyleBuild",
+            "actions": [
+                {"_class": "hudson.model.CauseAction", "causes": causes},
+                {},
+                {
+                    "_class": "hudson.plugins.git.util.BuildData",
+                    "lastBuiltRevision": {
+                        "SHA1": sha,
+                        "branch": [
+                            {
+                                "SHA1": sha,
+                                "name": job.branch
+                                if "%2F" in job.path
+                                else f"refs/remotes/origin/{job.branch}",
+                            }
+                        ],
+                    },
+                    "remoteUrls": ["https://git.acme.example/acme/monolith.git"],
+                },
+                {},
+            ],
+            "building": not done,
+            "description": None,
+            "displayName": f"#{number}",
+            "duration": int((end - start).total_seconds() * 1000) if done else 0,
+            "estimatedDuration": job.estimate_ms,
+            "fullDisplayName": f"{job.path.replace('/', ' » ')} #{number}",
+            "id": str(number),
+            "number": number,
+            "queueId": 5000 + number,
+            "result": plan.result if done else None,
+            "timestamp": _ms(start),
+            "url": f"{web}/jenkins/"
+            + "".join(f"job/{quote(p, safe='')}/" for p in job.path.split("/"))
+            + f"{number}/",
+            "culprits": culprits,
+            "inProgress": not done,
+        }
+        if job.pipeline:
+            build["changeSets"] = [change_set] if items else []
+        else:
+            build["changeSet"] = change_set
+        return build
+
+    def _queue_item(self, job: Job, loop: int, plan: Plan, web: str) -> dict[str, Any]:
+        assert plan.queued is not None
+        since = self.scenario.at(loop, plan.queued)
+        item_id = 70_000 + (loop + 10) * 100 + plan.k
+        return {
+            "_class": "hudson.model.Queue$BuildableItem",
+            "blocked": False,
+            "buildable": True,
+            "id": item_id,
+            "inQueueSince": _ms(since),
+            "params": "",
+            "stuck": False,
+            "task": {"_class": job.kind, "name": job.path.rsplit("/", 1)[-1]},
+            "url": f"queue/item/{item_id}/",
+            "why": EXECUTOR_WAIT,
+            "buildableStartMilliseconds": _ms(since) + 5000,
+            "pending": False,
+        }
+
+
+def _change_item(plan: Plan, sha: str, start: datetime, web: str) -> dict[str, Any]:
+    written = _ms(start) - 240_000
+    return {
+        "_class": "hudson.plugins.git.GitChangeSet",
+        "affectedPaths": ["build.gradle"],
+        "commitId": sha,
+        "timestamp": written,
+        "author": _user(plan.author, web),
+        "authorEmail": f"{plan.author.login}@acme.example",
+        "comment": plan.message + "\n",
+        "date": datetime.fromtimestamp(written / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S +0000"),
+        "id": sha,
+        "msg": plan.message.splitlines()[0] if plan.message else "",
+        "paths": [{"editType": "edit", "file": "build.gradle"}],
+    }
+
+
+def _user(dev: Dev, web: str) -> dict[str, Any]:
+    return {"absoluteUrl": f"{web}/jenkins/user/{dev.login}", "fullName": dev.name}
+
+
+_COLORS = {"SUCCESS": "blue", "UNSTABLE": "yellow", "FAILURE": "red", "ABORTED": "aborted"}
+
+
+def _color(builds: list[dict[str, Any]]) -> str:
+    done = [b for b in builds if not b["building"]]
+    return _COLORS.get(done[0]["result"], "notbuilt") if done else "notbuilt"
+
+
+_RANGE = re.compile(r"builds\[.*\]\{(\d*),(\d*)\}")
+
+
+def _builds_range(tree: str) -> slice:
+    """The ``{M,N}`` of ``builds[...]{M,N}``; Jenkins sends at most 100 builds without one."""
+    match = _RANGE.search(tree)
+    if match:
+        low = int(match.group(1)) if match.group(1) else 0
+        high = int(match.group(2)) if match.group(2) else None
+        return slice(low, high)
+    return slice(0, 100)
+
+
+def _jenkins(answer: Answer) -> Answer:
+    answer.headers += [
+        ("X-Jenkins", VERSION),
+        ("X-Jenkins-Session", "5f3c9a1e"),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
+    return answer
+
+
+def make(scenario: Scenario) -> JenkinsSim:
+    return JenkinsSim(scenario)

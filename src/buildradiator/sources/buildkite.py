@@ -1,0 +1,597 @@
+"""Buildkite (REST v2): the builds on one branch of the pipelines of an organisation.
+
+Which pipelines: ``pipelines`` names slugs or glob patterns. Plain slugs are read directly (one
+builds request each, scope ``read_builds`` only). Patterns, or no ``pipelines`` at all, first list
+the organisation's pipelines (scope ``read_pipelines``), following ``Link: rel="next"`` for at most
+``MAX_LIST_PAGES`` pages, and match each pattern against the slug and the name.
+
+Requests per poll: the listing (0, or 1 to ``MAX_LIST_PAGES``) plus one builds request per watched
+pipeline, at most ``MAX_PIPELINES``. Buildkite allows 200 requests a minute per organisation; the
+jobs come inside each build (``include_retried_jobs=true``), so a build in flight costs nothing
+more.
+
+One ``Pipeline`` per watched pipeline that has builds on the branch. A build's verdict comes from
+its ``state``; a build waiting at a block step keeps its state and sets ``blocked: true`` (older
+answers say ``state: blocked``), shown as ``provider_status`` "blocked (waiting for unblock)".
+Retried jobs (``retried``, ``retries_count``) and rebuilds (``rebuilt_from``) raise ``attempt`` so
+that a green build that needed them counts as "green only after a retry".
+
+Rate limits: Buildkite sends an organisation set (``RateLimit-*``) and a per-user set
+(``RateLimit-User-*``), both with Reset in seconds left; the tighter one is kept. A 429 carries
+JSON ``{message, reset}``: its ``reset`` is read when neither ``Retry-After`` nor a spent quota
+header says when to come back.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel
+
+from buildradiator.config import BuildkiteSource
+from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited
+from buildradiator.http import RateHeaders, Response
+from buildradiator.model import Build, Pipeline, RateInfo, SourceResult, Status, first_line
+from buildradiator.sources.base import Source, parse_iso, parse_model, safe_url
+
+MAX_PIPELINES = 30
+"""Builds requests per poll at most (one per pipeline). At the default interval this stays well
+inside the organisation's 200 requests a minute, which every other API client shares."""
+MAX_LIST_PAGES = 5
+"""Pages of 100 pipelines read when listing: an organisation larger than that should name its
+pipelines (or patterns) instead of watching all of them."""
+LIST_PAGE_SIZE = 100
+MAX_STAGE_JOBS = 3
+"""Running jobs named in a stage; more become "+N more" so the row stays readable."""
+BLOCKED = "blocked (waiting for unblock)"
+
+# --- status vocabulary (api-facts §4) ---------------------------------------------------------
+
+_FINISHED = {
+    "passed": Status.PASSED,
+    "failed": Status.FAILED,
+    "canceled": Status.CANCELED,
+    # A build that waited on another one which failed: it ends there, red.
+    "waiting_failed": Status.FAILED,
+}
+# Skipped (superseded by a newer build, "skip intermediate builds") and not_run (never started)
+# say nothing about the health of the branch: left out, as GitHub's skipped runs are.
+_NO_SIGNAL = {"skipped", "not_run"}
+_ACTIVE = {
+    "creating": Status.QUEUED,
+    "scheduled": Status.QUEUED,
+    "waiting": Status.QUEUED,
+    "running": Status.RUNNING,
+    # Running but already red: a job failed while others still run.
+    "failing": Status.RUNNING,
+    # Still winding down; it ends as canceled.
+    "canceling": Status.RUNNING,
+}
+_JOB_RUNNING = {"running", "canceling", "timing_out"}
+_JOB_WAITING = {"scheduled", "assigned", "accepted", "pending", "waiting", "limited", "limiting"}
+
+
+def build_status(
+    state: str | None,
+    blocked: bool | None,
+    blocked_state: str | None,
+    finished: bool,
+) -> tuple[Status, str | None] | None:
+    """Our status and the provider's word for a build; ``None`` for builds to leave out.
+
+    ``finished`` (a ``finished_at`` is present) decides what an unknown state means: a finished
+    build we cannot read is unknown, an unfinished one is in flight.
+    """
+    word = (state or "").lower()
+    if blocked or word == "blocked":
+        # The build keeps its state; where it says only "blocked", the block step's
+        # blocked_state (default "passed") says what the build shows meanwhile.
+        verdict = word if word not in ("", "blocked") else (blocked_state or "passed").lower()
+        if verdict in _FINISHED:
+            status = _FINISHED[verdict]
+        elif verdict in _ACTIVE:
+            status = _ACTIVE[verdict]
+        else:
+            status = Status.UNKNOWN if finished else Status.QUEUED
+        return status, BLOCKED if verdict == "passed" else f"{verdict}, {BLOCKED}"
+    if word in _NO_SIGNAL:
+        return None
+    if word in _FINISHED:
+        return _FINISHED[word], state
+    if word in _ACTIVE:
+        return _ACTIVE[word], state
+    # A state Buildkite adds later: shown as unknown when over, else as waiting.
+    return (Status.UNKNOWN if finished else Status.QUEUED), state or None
+
+
+# --- payload shapes: only the fields we read; everything a server may null is optional ---------
+
+
+def _str_or_none(value: Any) -> Any:
+    return value if isinstance(value, str) else None
+
+
+def _int_or_none(value: Any) -> Any:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _bool_or_none(value: Any) -> Any:
+    return value if isinstance(value, bool) else None
+
+
+Stamp = Annotated[str | None, BeforeValidator(_str_or_none)]
+Text = Annotated[str | None, BeforeValidator(_str_or_none)]
+Count = Annotated[int | None, BeforeValidator(_int_or_none)]
+Flag = Annotated[bool | None, BeforeValidator(_bool_or_none)]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Person(_Payload):
+    name: Text = None
+    username: Text = None
+    email: Text = None
+
+
+class Rebuilt(_Payload):
+    id: Text = None
+    number: Count = None
+
+
+class JobPayload(_Payload):
+    id: Text = None
+    type: Text = None
+    name: Text = None
+    label: Text = None
+    step_key: Text = None
+    state: Text = None
+    soft_failed: Flag = None
+    retried: Flag = None
+    retried_in_job_id: Text = None
+    retries_count: Count = None
+
+    @property
+    def title(self) -> str:
+        return self.name or self.label or self.step_key or "job"
+
+
+class PipelineRef(_Payload):
+    slug: Text = None
+    name: Text = None
+    web_url: Text = None
+
+
+class BuildPayload(_Payload):
+    id: str
+    number: Count = None
+    state: Text = None
+    blocked: Flag = None
+    blocked_state: Text = None
+    web_url: Text = None
+    message: Text = None
+    commit: Text = None
+    branch: Text = None
+    creator: Person | None = None
+    author: Person | None = None
+    created_at: Stamp = None
+    scheduled_at: Stamp = None
+    started_at: Stamp = None
+    finished_at: Stamp = None
+    rebuilt_from: Rebuilt | None = None
+    pipeline: PipelineRef | None = None
+    jobs: list[JobPayload] | None = None
+
+
+class BuildList(RootModel[list[BuildPayload]]):
+    pass
+
+
+class PipelineList(RootModel[list[PipelineRef]]):
+    pass
+
+
+class TooMany(_Payload):
+    message: Text = None
+    reset: Annotated[float | None, BeforeValidator(lambda v: v if _is_number(v) else None)] = None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# --- rate limits -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BothRateHeaders(RateHeaders):
+    """The organisation's ``RateLimit-*`` and the user's ``RateLimit-User-*``: the tighter wins.
+
+    The HTTP layer keeps one budget per host and reads it through ``parse``; whichever quota is
+    nearer to empty is the one that will stop us, so that is the one the engine should see.
+    """
+
+    user_prefix: str = "ratelimit-user-"
+
+    def parse(self, headers: httpx.Headers, now: datetime) -> RateInfo | None:
+        org = super().parse(headers, now)
+        user = RateHeaders(self.name, self.user_prefix, reset_is_epoch=False).parse(headers, now)
+        found = [r for r in (org, user) if r is not None]
+        if not found:
+            return None
+
+        def tightness(rate: RateInfo) -> tuple[float, float]:
+            remaining = math.inf if rate.remaining is None else rate.remaining
+            # On a tie, the later reset keeps us waiting longer: prefer it.
+            return remaining, -(rate.reset_at.timestamp() if rate.reset_at else 0.0)
+
+        return min(found, key=tightness)
+
+
+BUILDKITE_BOTH_RATE = BothRateHeaders("buildkite", "ratelimit-", reset_is_epoch=False)
+
+
+# --- the source -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Watched:
+    slug: str
+    name: str | None = None
+    web_url: str | None = None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Buildkite(Source[BuildkiteSource]):
+    """Builds on ``branch`` of the organisation's pipelines (all, or by slug or pattern)."""
+
+    type = "buildkite"
+    rate_headers = BUILDKITE_BOTH_RATE
+
+    async def poll(self) -> SourceResult:
+        watched, unmatched, total = await self._watched()
+        pipelines: list[Pipeline] = []
+        quiet: list[str] = []
+        for ref in watched[:MAX_PIPELINES]:
+            pipeline = await self._poll_pipeline(ref)
+            if pipeline is None:
+                quiet.append(ref.slug)
+            else:
+                pipelines.append(pipeline)
+        return SourceResult(
+            pipelines=tuple(pipelines),
+            summary=self._summary(pipelines, quiet, unmatched, len(watched), total),
+        )
+
+    # -- which pipelines -----------------------------------------------------------------------
+
+    async def _watched(self) -> tuple[list[_Watched], list[str], int | None]:
+        """The pipelines to read, the patterns that matched none, and the listing's size."""
+        wanted = self.config.pipelines
+        if wanted and not any(_is_pattern(p) for p in wanted):
+            # Plain slugs need no listing (and no read_pipelines scope).
+            return [_Watched(slug) for slug in dict.fromkeys(wanted)], [], None
+        listed = await self._list_pipelines()
+        if not wanted:
+            return listed, [], len(listed)
+        chosen: dict[str, _Watched] = {}
+        unmatched: list[str] = []
+        for pattern in wanted:
+            hits = [p for p in listed if _matches(pattern, p)]
+            if not hits:
+                unmatched.append(pattern)
+            for hit in hits:
+                chosen.setdefault(hit.slug, hit)
+        return list(chosen.values()), unmatched, len(listed)
+
+    async def _list_pipelines(self) -> list[_Watched]:
+        url: str | None = f"{self._org_url}/pipelines"
+        params: dict[str, Any] | None = {"per_page": LIST_PAGE_SIZE}
+        found: dict[str, _Watched] = {}
+        seen_urls: set[str] = set()
+        for _ in range(MAX_LIST_PAGES):
+            if url is None or url in seen_urls:
+                break
+            seen_urls.add(url)
+            response = await self._get(
+                url, params, what=f"organization {self.config.organization}", scope="read_pipelines"
+            )
+            page = parse_model(PipelineList, response.json()).root
+            for item in page:
+                if item.slug and item.slug not in found:
+                    found[item.slug] = _Watched(item.slug, item.name, safe_url(item.web_url))
+            if not page:
+                break  # a "next" link to an empty page: the listing ended early
+            url, params = self._next_link(response), None
+        return list(found.values())
+
+    def _next_link(self, response: Response) -> str | None:
+        link = httpx.Response(200, headers=response.headers).links.get("next")
+        target = link.get("url") if link else None
+        # The token goes wherever the link points: only ever to the API host we were given.
+        if not target or urlsplit(target).netloc.lower() != urlsplit(self._api).netloc.lower():
+            return None
+        return target
+
+    # -- one pipeline --------------------------------------------------------------------------
+
+    async def _poll_pipeline(self, ref: _Watched) -> Pipeline | None:
+        url = f"{self._org_url}/pipelines/{quote(ref.slug, safe='')}/builds"
+        params = {
+            "branch": self.config.branch,
+            "per_page": self.config.per_page,
+            "include_retried_jobs": "true",
+        }
+        what = f"pipeline {ref.slug} of organization {self.config.organization}"
+        response = await self._get(url, params, what=what, scope="read_builds")
+        payloads = parse_model(BuildList, response.json()).root
+        seen: set[str] = set()
+        builds: list[BuildPayload] = []
+        for payload in payloads:
+            # Build ids must be unique within a pipeline; a duplicate would count twice.
+            if payload.id not in seen:
+                seen.add(payload.id)
+                builds.append(payload)
+        builds.sort(key=lambda b: (parse_iso(b.created_at) or _EPOCH, b.number or 0), reverse=True)
+        key = f"{self.config.organization}/{ref.slug}"
+        recent: list[Build] = []
+        in_flight: list[Build] = []
+        name, page = ref.name, ref.web_url
+        for payload in builds:
+            if payload.pipeline:
+                name = name or payload.pipeline.name
+                page = page or safe_url(payload.pipeline.web_url)
+            build = self._build(key, payload)
+            if build is not None:
+                (in_flight if build.status.in_flight else recent).append(build)
+        if not recent and not in_flight:
+            return None
+        return Pipeline(
+            source=self.name,
+            key=key,
+            name=name or ref.slug,
+            branch=self.config.branch,
+            url=page or self._fallback_page(ref.slug),
+            recent=tuple(recent),
+            in_flight=tuple(in_flight),
+        )
+
+    def _build(self, key: str, payload: BuildPayload) -> Build | None:
+        verdict = build_status(
+            payload.state, payload.blocked, payload.blocked_state, payload.finished_at is not None
+        )
+        if verdict is None:
+            return None
+        status, word = verdict
+        jobs = payload.jobs or []
+        current = [j for j in jobs if not j.retried]
+        soft = [j.title for j in current if j.soft_failed]
+        if soft and status is Status.PASSED and word == payload.state:
+            word = f"passed with soft failures: {', '.join(dict.fromkeys(soft))}"
+        person = (payload.creator.name if payload.creator else None) or (
+            payload.author.name if payload.author else None
+        )
+        created = parse_iso(payload.created_at)
+        return Build(
+            source=self.name,
+            pipeline=key,
+            id=payload.id,
+            number=payload.number,
+            attempt=attempt_of(jobs, payload.rebuilt_from is not None),
+            branch=payload.branch,
+            status=status,
+            provider_status=word,
+            created_at=created,
+            started_at=parse_iso(payload.started_at) or parse_iso(payload.scheduled_at),
+            finished_at=None if status.in_flight else parse_iso(payload.finished_at),
+            commit=payload.commit,
+            author=person,
+            message=first_line(payload.message),
+            url=safe_url(payload.web_url),
+            stage=stage_of(current, payload) if status.in_flight else None,
+        )
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    async def _get(
+        self, url: str, params: dict[str, Any] | None, *, what: str, scope: str
+    ) -> Response:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            # 401, 404 and 429 come back as answers so the message can name what was tried and,
+            # for 429, read Buildkite's JSON ``reset``. A 403 may be a rate limit, which the
+            # HTTP layer tells apart, so it stays an error from there.
+            response = await self.http.get(
+                url,
+                params=params,
+                headers=headers,
+                timeout=self.config.timeout,
+                rate_headers=BUILDKITE_BOTH_RATE,
+                conditional=True,
+                verify_ok=(200, 401, 404, 429),
+            )
+        except AuthFailed:
+            if self.token is None:
+                raise AuthFailed(
+                    f"{self._host} denied access to {what} (HTTP 403) without a token: "
+                    "set token_env, token_file or token_command"
+                ) from None
+            raise AuthFailed(
+                f"{self._host} denied access to {what} (HTTP 403): the token from "
+                f"{self._token_origin} lacks the {scope} scope or access to the organization"
+            ) from None
+        if response.status_code == 404:
+            raise NotFound(f"{what} not found on {self._host} (or the token cannot see it)")
+        if response.status_code == 401:
+            if self.token is None:
+                raise AuthFailed(
+                    f"{self._host} asked for a token (HTTP 401): "
+                    "set token_env, token_file or token_command"
+                )
+            raise AuthFailed(
+                f"{self._host} refused the token from {self._token_origin} (HTTP 401): "
+                "wrong, expired or revoked"
+            )
+        if response.status_code == 429:
+            raise self._rate_limited(response)
+        return response
+
+    def _rate_limited(self, response: Response) -> RateLimited:
+        now = self.http.clock.now()
+        retry_at = _retry_after(response.headers.get("retry-after"), now)
+        if retry_at is None and response.rate and response.rate.remaining == 0:
+            retry_at = response.rate.reset_at
+        if retry_at is None:
+            try:
+                body = parse_model(TooMany, response.json())
+            except BadPayload:
+                body = TooMany()
+            if body.reset is not None and body.reset >= 0:
+                # Seconds left, as the headers count; a value that can only be a unix time is one.
+                retry_at = (
+                    datetime.fromtimestamp(body.reset, tz=UTC)
+                    if body.reset > 1_000_000_000
+                    else now + timedelta(seconds=body.reset)
+                )
+        until = ""
+        if retry_at is not None:
+            # Every source on this host then waits without touching the network, as the HTTP
+            # layer does for the 429s it handles itself.
+            self.http.budget(response.url, BUILDKITE_BOTH_RATE).blocked_until = retry_at
+            until = f" until {retry_at.astimezone(UTC):%H:%M:%S} UTC"
+        return RateLimited(f"rate limited by {self._host} (HTTP 429){until}", retry_at=retry_at)
+
+    # -- words ---------------------------------------------------------------------------------
+
+    @property
+    def _api(self) -> str:
+        return self.config.api_url.rstrip("/")
+
+    @property
+    def _org_url(self) -> str:
+        return f"{self._api}/v2/organizations/{quote(self.config.organization, safe='')}"
+
+    @property
+    def _host(self) -> str:
+        return urlsplit(self.config.api_url).netloc.rsplit("@", 1)[-1]
+
+    @property
+    def _token_origin(self) -> str:
+        config = self.config
+        if config.token_env:
+            return f"${config.token_env}"
+        if config.token_file:
+            return f"token file {config.token_file}"
+        if config.token_command:
+            return "token_command"
+        return "the config"
+
+    def _fallback_page(self, slug: str) -> str | None:
+        if urlsplit(self.config.api_url).netloc.lower() == "api.buildkite.com":
+            return f"https://buildkite.com/{quote(self.config.organization)}/{quote(slug)}"
+        return None
+
+    def _summary(
+        self,
+        pipelines: list[Pipeline],
+        quiet: list[str],
+        unmatched: list[str],
+        watched: int,
+        listed: int | None,
+    ) -> str:
+        running = sum(len(p.in_flight) for p in pipelines)
+        text = f"{_count(len(pipelines), 'pipeline')}, {running} in flight"
+        if watched > MAX_PIPELINES:
+            text += (
+                f"; watching the first {MAX_PIPELINES} of {watched} pipelines"
+                " (name fewer in pipelines = [...])"
+            )
+        if listed == 0:
+            text += f"; organization {self.config.organization} lists no pipelines"
+        if unmatched:
+            text += f"; no pipeline matches {', '.join(unmatched)}"
+        if quiet:
+            shown = ", ".join(quiet[:5]) + (f" and {len(quiet) - 5} more" if len(quiet) > 5 else "")
+            text += f"; no builds on {self.config.branch} in {shown}"
+        return text
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def attempt_of(jobs: list[JobPayload], rebuilt: bool) -> int:
+    """1 + the most retries any step needed; a rebuild of an earlier build is at least 2."""
+    retries = max((j.retries_count or 0 for j in jobs), default=0)
+    # Some answers carry the retried jobs but no counts: count them per step instead.
+    per_step: dict[str, int] = {}
+    for job in jobs:
+        if job.retried:
+            step = job.step_key or job.name or job.label or job.id or "?"
+            per_step[step] = per_step.get(step, 0) + 1
+    retries = max(retries, *per_step.values()) if per_step else retries
+    attempt = 1 + retries
+    return max(attempt, 2) if rebuilt else attempt
+
+
+def stage_of(jobs: list[JobPayload], build: BuildPayload) -> str | None:
+    """The running script jobs (``unit, lint +2 more``), else the block or the first waiting job."""
+    running = [
+        j.title
+        for j in jobs
+        if (j.type or "script") == "script" and (j.state or "").lower() in _JOB_RUNNING
+    ]
+    if running:
+        names = list(dict.fromkeys(running))
+        shown = ", ".join(names[:MAX_STAGE_JOBS])
+        return shown + (
+            f" +{len(names) - MAX_STAGE_JOBS} more" if len(names) > MAX_STAGE_JOBS else ""
+        )
+    if build.blocked or (build.state or "").lower() == "blocked":
+        block = next(
+            (j for j in jobs if (j.type or "") == "manual" and (j.state or "") == "blocked"), None
+        )
+        return f"waiting for unblock: {block.title}" if block else "waiting for unblock"
+    for job in jobs:
+        if (job.type or "script") == "script" and (job.state or "").lower() in _JOB_WAITING:
+            return job.title
+    return None
+
+
+def _is_pattern(text: str) -> bool:
+    return any(c in text for c in "*?[")
+
+
+def _matches(pattern: str, pipeline: _Watched) -> bool:
+    if fnmatch.fnmatchcase(pipeline.slug, pattern):
+        return True
+    name = pipeline.name
+    return name is not None and fnmatch.fnmatchcase(name.casefold(), pattern.casefold())
+
+
+def _retry_after(raw: str | None, now: datetime) -> datetime | None:
+    if not raw:
+        return None
+    raw = raw.strip()
+    if raw.isdigit():
+        return now + timedelta(seconds=int(raw))
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

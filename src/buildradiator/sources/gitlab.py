@@ -1,0 +1,617 @@
+"""GitLab CI: the pipelines on one ref of one or more projects, gitlab.com or self-managed.
+
+One ``Pipeline`` per configured project (the watched ref). Per poll and project:
+
+- one request lists the newest pipelines of the ref (``order_by=id&sort=desc``); that list alone
+  has each pipeline's status, sha, times and link, so every row is right even if nothing else is
+  read;
+- a *lookup* (the pipeline's detail plus its jobs with ``include_retried=true``: two requests, more
+  only past 100 jobs) fills in who and what: the user and the start/finish times, the commit's
+  author and title, the running stage, retried jobs (-> ``attempt``) and ``allow_failure`` jobs
+  that failed. Lookups are made for the pipelines the screen shows -- those in flight, the last
+  finished one and the one that turned the ref red -- at most ``MAX_LOOKUPS`` per poll, plus
+  ``MAX_BACKFILL`` older finished ones so that retries in the history show up over a few polls.
+  A finished pipeline never changes (a retry makes it run again, which changes its status and
+  ``updated_at``), so its lookup is remembered and never repeated: once warm, a poll costs one
+  request per project plus two per pipeline in flight.
+
+Errors: 401, 403 (when not a rate limit) and 404 of the list are reworded to name the project and
+where the token came from; a failed lookup only loses the details it would have added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel
+
+from buildradiator.config import GitLabSource
+from buildradiator.errors import AuthFailed, NotFound, SourceError
+from buildradiator.http import GITLAB_RATE, HttpClient, Response
+from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
+from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
+
+MAX_LOOKUPS = 10
+"""Pipelines looked up per poll for what the screen shows (in flight, last, first red)."""
+MAX_BACKFILL = 2
+"""Older finished pipelines looked up per poll, to learn their retries; each is looked up once."""
+MAX_LIST_PAGES = 3
+"""Pages of the pipeline list read when a server hands out fewer than ``per_page`` per page."""
+MAX_JOB_PAGES = 5
+"""Pages of 100 jobs read per pipeline (a 500-job pipeline is already unusual)."""
+
+# --- status vocabulary (api-facts §2) ---------------------------------------------------------
+
+_FINISHED = {"success": Status.PASSED, "failed": Status.FAILED, "canceled": Status.CANCELED}
+# A skipped pipeline (every job ruled out) says nothing about the health of the ref.
+_NO_SIGNAL = {"skipped"}
+_ACTIVE = {
+    "created": Status.QUEUED,
+    "waiting_for_resource": Status.QUEUED,
+    "preparing": Status.QUEUED,
+    "pending": Status.QUEUED,
+    "scheduled": Status.QUEUED,
+    # Blocked until someone plays a manual job: it waits, it has not failed.
+    "manual": Status.QUEUED,
+    "running": Status.RUNNING,
+    "canceling": Status.RUNNING,
+    "waiting_for_callback": Status.RUNNING,
+}
+_JOB_RUNNING = {"running", "canceling", "waiting_for_callback"}
+_JOB_WAITING = ("pending", "preparing", "waiting_for_resource", "created", "scheduled", "manual")
+
+
+def pipeline_status(status: str | None, finished: bool = False) -> tuple[Status, str] | None:
+    """Our status and GitLab's word; ``None`` for a pipeline to leave out.
+
+    An unknown word is taken as in flight (api-facts: newer servers add waiting states), unless
+    the pipeline's detail says it has finished, then it is ``unknown``.
+    """
+    word = status or "unknown"
+    key = word.lower()
+    if key in _NO_SIGNAL:
+        return None
+    if key in _FINISHED:
+        return _FINISHED[key], word
+    if key in _ACTIVE:
+        return _ACTIVE[key], word
+    return (Status.UNKNOWN if finished else Status.QUEUED), word
+
+
+# --- payload shapes -----------------------------------------------------------------------------
+
+
+def _number_or_none(value: Any) -> Any:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+Number = Annotated[float | None, BeforeValidator(_number_or_none)]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class PipelineItem(_Payload):
+    """One entry of ``GET /projects/:id/pipelines``."""
+
+    id: int
+    iid: int | None = None
+    project_id: int | None = None
+    status: str | None = None
+    source: str | None = None
+    ref: str | None = None
+    sha: str | None = None
+    name: str | None = None
+    web_url: str | None = None
+    created_at: Stamp = None
+    updated_at: Stamp = None
+
+
+class PipelineList(RootModel[list[PipelineItem]]):
+    pass
+
+
+class User(_Payload):
+    username: str | None = None
+    name: str | None = None
+
+
+class DetailedStatus(_Payload):
+    group: str | None = None
+    text: str | None = None
+
+
+class PipelineDetail(_Payload):
+    """``GET /projects/:id/pipelines/:pid``: the list entry plus who and when."""
+
+    id: int | None = None
+    status: str | None = None
+    user: User | None = None
+    started_at: Stamp = None
+    finished_at: Stamp = None
+    duration: Number = None
+    detailed_status: DetailedStatus | None = None
+
+
+class JobCommit(_Payload):
+    author_name: str | None = None
+    message: str | None = None
+    title: str | None = None
+    short_id: str | None = None
+
+
+class Job(_Payload):
+    id: int | None = None
+    name: str | None = None
+    stage: str | None = None
+    status: str | None = None
+    allow_failure: bool | None = None
+    started_at: Stamp = None
+    finished_at: Stamp = None
+    commit: JobCommit | None = None
+
+
+class JobList(RootModel[list[Job]]):
+    pass
+
+
+# --- what the jobs say ----------------------------------------------------------------------------
+
+
+def latest_jobs(jobs: list[Job]) -> list[Job]:
+    """The newest job of each name, in creation order. With ``include_retried=true`` the older
+    jobs of a name are the ones that were retried (there is no ``retried`` flag)."""
+    ordered = sorted(
+        enumerate(jobs), key=lambda ij: (ij[1].id if ij[1].id is not None else -1, ij[0])
+    )
+    newest: dict[str, Job] = {}
+    for _, job in ordered:
+        newest[job.name or f"job {job.id}"] = job
+    return sorted(newest.values(), key=lambda j: j.id if j.id is not None else -1)
+
+
+def attempts_of(jobs: list[Job]) -> int:
+    """1 + the most times any one job was retried."""
+    counts: dict[str, int] = {}
+    for job in jobs:
+        name = job.name or f"job {job.id}"
+        counts[name] = counts.get(name, 0) + 1
+    return max(counts.values(), default=1)
+
+
+def allowed_failures(jobs: list[Job]) -> list[str]:
+    """Names of the jobs that failed but were allowed to (their latest attempt)."""
+    return [
+        job.name or f"job {job.id}"
+        for job in latest_jobs(jobs)
+        if job.allow_failure and (job.status or "").lower() == "failed"
+    ]
+
+
+def stage_of(jobs: list[Job]) -> str | None:
+    """``test › rspec`` for the running job (``+2`` more in the stage), else what waits next."""
+    latest = latest_jobs(jobs)
+    running = [j for j in latest if (j.status or "").lower() in _JOB_RUNNING]
+    if running:
+        stage = running[0].stage
+        same = [j for j in running if j.stage == stage]
+        text = same[0].name or "job"
+        if len(same) > 1:
+            text += f" +{len(same) - 1}"
+        return f"{stage} › {text}" if stage else text
+    for job in latest:
+        word = (job.status or "").lower()
+        if word in _JOB_WAITING:
+            text = job.name or "job"
+            if word in ("manual", "scheduled"):
+                text += f" ({word})"
+            return f"{job.stage} › {text}" if job.stage else text
+    return None
+
+
+# --- the source -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Extra:
+    """What a lookup added to one pipeline of the list."""
+
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    finished: bool = False
+    user: str | None = None
+    author: str | None = None
+    message: str | None = None
+    attempt: int = 1
+    allowed: tuple[str, ...] = ()
+    warnings: bool = False
+    stage: str | None = None
+    complete: bool = True
+    """Both the detail and the jobs were read (only a complete lookup is remembered)."""
+
+
+@dataclass
+class _Poll:
+    lookups: int = MAX_LOOKUPS
+    backfill: int = MAX_BACKFILL
+    requests: int = 0
+
+
+@dataclass
+class _Project:
+    recent: list[Build] = field(default_factory=list)
+    in_flight: list[Build] = field(default_factory=list)
+
+
+class GitLabCI(Source[GitLabSource]):
+    """Pipelines on ``branch`` of each configured project."""
+
+    type = "gitlab"
+    rate_headers = GITLAB_RATE
+
+    def __init__(self, config: GitLabSource, http: HttpClient) -> None:
+        super().__init__(config, http)
+        self._memo: dict[tuple[str, int], tuple[tuple[str | None, str | None], _Extra]] = {}
+        self._poll = _Poll()
+
+    async def poll(self) -> SourceResult:
+        self._poll = _Poll()
+        pipelines: list[Pipeline] = []
+        quiet: list[str] = []
+        for project in self.config.all_projects:
+            pipeline = await self._poll_project(project)
+            if pipeline is None:
+                quiet.append(project)
+            else:
+                pipelines.append(pipeline)
+        return SourceResult(pipelines=tuple(pipelines), summary=self._summary(pipelines, quiet))
+
+    @property
+    def requests_last_poll(self) -> int:
+        """How many requests the last poll made (for tests and ``check``)."""
+        return self._poll.requests
+
+    # -- one project ---------------------------------------------------------------------------
+
+    async def _poll_project(self, project: str) -> Pipeline | None:
+        items = await self._list(project)
+        verdicts = [(item, pipeline_status(item.status)) for item in items]
+        shown = [(item, v) for item, v in verdicts if v is not None]
+        if not shown:
+            return None
+        extras = await self._look_up(project, shown)
+
+        row = _Project()
+        for item, (status, word) in shown:
+            extra = extras.get(item.id)
+            if (
+                extra
+                and status is Status.QUEUED
+                and extra.finished
+                and ((item.status or "").lower() not in _ACTIVE)
+            ):
+                status = Status.UNKNOWN  # a word we do not know, on a pipeline that has ended
+            build = self._build(project, item, status, word, extra)
+            (row.in_flight if status.in_flight else row.recent).append(build)
+
+        page = next((w for i in items if (w := _project_page(i.web_url))), None)
+        return Pipeline(
+            source=self.name,
+            key=project,
+            name=_project_name(project, items, self.config.api_url),
+            branch=self.config.branch,
+            url=_with_ref(page or self._fallback_page(project), self.config.branch),
+            recent=tuple(row.recent),
+            in_flight=tuple(row.in_flight),
+        )
+
+    async def _list(self, project: str) -> list[PipelineItem]:
+        url = f"{self._project_url(project)}/pipelines"
+        per_page = self.config.per_page
+        params: dict[str, Any] = {
+            "ref": self.config.branch,
+            "order_by": "id",
+            "sort": "desc",
+            "per_page": per_page,
+        }
+        response = await self._get_list(project, url, params)
+        items = parse_model(PipelineList, response.json()).root
+        pages = 1
+        next_page = (response.headers.get("x-next-page") or "").strip()
+        # A proxy or an old server may hand out fewer than asked per page: follow x-next-page
+        # until there are enough, a page comes back empty, or a few pages were read.
+        while len(items) < per_page and next_page.isdigit() and pages < MAX_LIST_PAGES:
+            pages += 1
+            try:
+                response = await self._get(url, {**params, "page": next_page})
+                more = parse_model(PipelineList, response.json()).root
+            except SourceError:
+                break  # pagination that ends early: keep what the first pages said
+            if not more:
+                break
+            items.extend(more)
+            next_page = (response.headers.get("x-next-page") or "").strip()
+        seen: set[int] = set()
+        unique = []
+        for item in items:
+            if item.id not in seen:
+                seen.add(item.id)
+                unique.append(item)
+        # Newest first by id (the order asked for): protects the "newest first" promise.
+        unique.sort(key=lambda i: i.id, reverse=True)
+        return unique[:per_page]
+
+    async def _get_list(self, project: str, url: str, params: dict[str, Any]) -> Response:
+        try:
+            # 401 and 404 come back as answers so that the message can name the project and the
+            # token's origin; a 403 may be a rate limit, which only the HTTP layer can tell.
+            response = await self._get(url, params, verify_ok=(200, 401, 404))
+        except AuthFailed:
+            if self.token is None:
+                raise AuthFailed(
+                    f"{self._host} denied access to project {project} (HTTP 403) without a "
+                    "token: set token_env, token_file or token_command"
+                ) from None
+            raise AuthFailed(
+                f"{self._host} denied access to project {project} (HTTP 403): the token from "
+                f"{self._token_origin} lacks permission (it needs the read_api scope)"
+            ) from None
+        if response.status_code == 404:
+            raise NotFound(
+                f"project {project} not found on {self._host} (or the token cannot see it)"
+            )
+        if response.status_code == 401:
+            if self.token is None:
+                raise AuthFailed(
+                    f"{self._host} asked for a token (HTTP 401): "
+                    "set token_env, token_file or token_command"
+                )
+            raise AuthFailed(
+                f"{self._host} refused the token from {self._token_origin} (HTTP 401): "
+                "wrong, expired or revoked"
+            )
+        return response
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    async def _look_up(
+        self, project: str, shown: list[tuple[PipelineItem, tuple[Status, str]]]
+    ) -> dict[int, _Extra]:
+        """Details for the pipelines worth them, within this poll's budget."""
+        extras: dict[int, _Extra] = {}
+        live_keys = {(project, item.id) for item, _ in shown}
+        for key in [k for k in self._memo if k[0] == project and k not in live_keys]:
+            del self._memo[key]  # fell off the list: forget it, memory stays bounded
+
+        for item, _ in shown:
+            remembered = self._memo.get((project, item.id))
+            if remembered and remembered[0] == (item.status, item.updated_at):
+                extras[item.id] = remembered[1]
+
+        flying = [item for item, (status, _) in shown if status.in_flight]
+        finished = [item for item, (status, _) in shown if not status.in_flight]
+        wanted = flying + finished[:1] + _first_red(shown)
+        for item in _unique(wanted):
+            if item.id in extras and not _in_flight(item):
+                continue
+            if self._poll.lookups <= 0:
+                break
+            self._poll.lookups -= 1
+            extras[item.id] = await self._extra(project, item)
+        for item in finished:
+            if self._poll.backfill <= 0:
+                break
+            if item.id not in extras:
+                self._poll.backfill -= 1
+                extras[item.id] = await self._extra(project, item)
+        return extras
+
+    async def _extra(self, project: str, item: PipelineItem) -> _Extra:
+        base = f"{self._project_url(project)}/pipelines/{item.id}"
+        detail: PipelineDetail | None = None
+        jobs: list[Job] | None = None
+        try:
+            detail = parse_model(PipelineDetail, (await self._get(base, {})).json())
+        except SourceError:
+            pass  # the list entry still stands; we only lose who and when
+        try:
+            jobs = await self._jobs(f"{base}/jobs")
+        except SourceError:
+            pass
+        commit = next((j.commit for j in jobs or () if j.commit), None)
+        user = detail.user if detail else None
+        extra = _Extra(
+            started_at=parse_iso(detail.started_at) if detail else None,
+            finished_at=parse_iso(detail.finished_at) if detail else None,
+            finished=bool(detail and detail.finished_at),
+            user=(user.name or user.username) if user else None,
+            author=commit.author_name if commit else None,
+            message=first_line(commit.title or commit.message) if commit else None,
+            attempt=attempts_of(jobs) if jobs else 1,
+            allowed=tuple(allowed_failures(jobs)) if jobs else (),
+            warnings=bool(
+                detail
+                and detail.detailed_status
+                and (detail.detailed_status.group or "").lower() == "success-with-warnings"
+            ),
+            stage=stage_of(jobs) if jobs and _in_flight(item) else None,
+            complete=detail is not None and jobs is not None,
+        )
+        if extra.complete and not _in_flight(item):
+            self._memo[(project, item.id)] = ((item.status, item.updated_at), extra)
+        return extra
+
+    async def _jobs(self, url: str) -> list[Job]:
+        params: dict[str, Any] = {"include_retried": "true", "per_page": 100}
+        jobs: list[Job] = []
+        page: str | None = None
+        for _ in range(MAX_JOB_PAGES):
+            response = await self._get(url, {**params, "page": page} if page else params)
+            more = parse_model(JobList, response.json()).root
+            jobs.extend(more)
+            page = (response.headers.get("x-next-page") or "").strip()
+            if not more or not page.isdigit():
+                break
+        return jobs
+
+    async def _get(
+        self, url: str, params: dict[str, Any], verify_ok: tuple[int, ...] = (200,)
+    ) -> Response:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["PRIVATE-TOKEN"] = self.token
+        self._poll.requests += 1
+        return await self.http.get(
+            url,
+            params=params,
+            headers=headers,
+            timeout=self.config.timeout,
+            rate_headers=GITLAB_RATE,
+            # GitLab's REST API may ignore validators [UNCONFIRMED]; sending them is harmless.
+            conditional=True,
+            verify_ok=verify_ok,
+        )
+
+    # -- turning pipelines into builds ---------------------------------------------------------
+
+    def _build(
+        self,
+        project: str,
+        item: PipelineItem,
+        status: Status,
+        word: str,
+        extra: _Extra | None,
+    ) -> Build:
+        extra = extra or _Extra(complete=False)
+        created = parse_iso(item.created_at)
+        if status is Status.PASSED and extra.allowed:
+            word = "passed with allowed failures: " + ", ".join(extra.allowed)
+        elif status is Status.PASSED and extra.warnings:
+            word = "passed with warnings"
+        finished = None
+        if not status.in_flight:
+            # The list has no finish time; updated_at stops moving once the pipeline ended.
+            finished = extra.finished_at or parse_iso(item.updated_at)
+        return Build(
+            source=self.name,
+            pipeline=project,
+            id=str(item.id),
+            number=item.iid if item.iid is not None else item.id,
+            attempt=extra.attempt,
+            branch=item.ref,
+            status=status,
+            provider_status=word,
+            created_at=created,
+            started_at=extra.started_at or created,
+            finished_at=finished,
+            commit=item.sha,
+            author=extra.author or extra.user,
+            message=extra.message,
+            url=safe_url(item.web_url),
+            stage=extra.stage if status.in_flight else None,
+        )
+
+    # -- words and URLs ------------------------------------------------------------------------
+
+    def _project_url(self, project: str) -> str:
+        # A path must be one URL-encoded segment (group%2Fsub%2Fproject); an id is used as is.
+        return f"{self.config.api_url.rstrip('/')}/projects/{quote(project, safe='')}"
+
+    @property
+    def _host(self) -> str:
+        return urlsplit(self.config.api_url).netloc.rsplit("@", 1)[-1]
+
+    @property
+    def _token_origin(self) -> str:
+        config = self.config
+        if config.token_env:
+            return f"${config.token_env}"
+        if config.token_file:
+            return f"token file {config.token_file}"
+        if config.token_command:
+            return "token_command"
+        return "the config"
+
+    def _fallback_page(self, project: str) -> str | None:
+        if project.isdigit():
+            return None
+        parts = urlsplit(self.config.api_url)
+        path = parts.path.rstrip("/")
+        if not path.endswith("/api/v4"):
+            return None
+        root = urlunsplit((parts.scheme, parts.netloc, path[: -len("/api/v4")], "", ""))
+        return f"{root}/{project}/-/pipelines"
+
+    def _summary(self, pipelines: list[Pipeline], quiet: list[str]) -> str:
+        running = sum(len(p.in_flight) for p in pipelines)
+        text = f"{_count(len(self.config.all_projects), 'project')}, {running} in flight"
+        text += f", {_count(self._poll.requests, 'request')}"
+        if quiet:
+            text += f"; no pipelines on {self.config.branch} in {', '.join(quiet)}"
+        return text
+
+
+def _in_flight(item: PipelineItem) -> bool:
+    verdict = pipeline_status(item.status)
+    return verdict is not None and verdict[0].in_flight
+
+
+def _first_red(shown: list[tuple[PipelineItem, tuple[Status, str]]]) -> list[PipelineItem]:
+    """The oldest failed pipeline of the current red streak: who turned the ref red."""
+    first: PipelineItem | None = None
+    for item, (status, _) in shown:
+        if status.in_flight or status is Status.CANCELED:
+            continue
+        if status is not Status.FAILED:
+            break
+        first = item
+    return [first] if first else []
+
+
+def _unique(items: list[PipelineItem]) -> list[PipelineItem]:
+    seen: set[int] = set()
+    out = []
+    for item in items:
+        if item.id not in seen:
+            seen.add(item.id)
+            out.append(item)
+    return out
+
+
+def _project_page(web_url: str | None) -> str | None:
+    """``https://gitlab.com/g/p/-/pipelines/7`` -> ``https://gitlab.com/g/p/-/pipelines``."""
+    url = safe_url(web_url)
+    if url and "/-/pipelines/" in url:
+        return url.split("/-/pipelines/", 1)[0] + "/-/pipelines"
+    return None
+
+
+def _with_ref(page: str | None, ref: str) -> str | None:
+    return f"{page}?ref={quote(ref, safe='')}" if page else None
+
+
+def _project_name(project: str, items: list[PipelineItem], api_url: str) -> str:
+    """The configured path; for a numeric id, the path its pipelines' links show (without the
+    prefix of a server installed under a sub-path, ``https://host/gitlab/api/v4``)."""
+    if not project.isdigit():
+        return project
+    api = urlsplit(api_url)
+    root = api.path.rstrip("/").removesuffix("/api/v4")
+    for item in items:
+        page = _project_page(item.web_url)
+        if page:
+            parts = urlsplit(page)
+            path = parts.path.removesuffix("/-/pipelines")
+            if root and parts.netloc == api.netloc and path.startswith(root + "/"):
+                path = path[len(root) :]
+            if path.strip("/"):
+                return path.strip("/")
+    return f"project {project}"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -1,0 +1,74 @@
+"""End to end: the CircleCI source and the engine against the simulator's CircleCI over loopback."""
+
+from __future__ import annotations
+
+from buildradiator.config import Config, parse_config
+from buildradiator.engine import Engine
+from buildradiator.model import Pipeline, Snapshot, Status
+from buildradiator.simulator import Simulator, demo_config_text
+
+
+def only(config: Config, kind: str) -> Config:
+    # Only this provider's sources: another provider's trouble must not fail this test.
+    return config.model_copy(update={"sources": [s for s in config.sources if s.type == kind]})
+
+
+def row(snapshot: Snapshot, workflow: str) -> Pipeline:
+    key = f"gh/acme/mobile-api:{workflow}"
+    matches = [p for p in snapshot.pipelines if p.source == "circleci" and p.key == key]
+    assert matches, [p.key for p in snapshot.pipelines]
+    return matches[0]
+
+
+async def test_the_circleci_story_reaches_the_snapshot() -> None:
+    with Simulator() as sim:
+        engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "circleci"))
+        try:
+            # Erin's build-test runs; her deploy waits for approval.
+            sim.set_time(60)
+            snap = await engine.poll_all()
+            assert snap.source_state("circleci").error is None  # type: ignore[union-attr]
+            build_test, deploy = row(snap, "build-test"), row(snap, "deploy")
+            assert build_test.name == "acme/mobile-api · build-test"
+            (running,) = build_test.in_flight
+            assert running.status is Status.RUNNING and running.stage == "integration"
+            assert running.author == "erin"
+            (held,) = deploy.in_flight
+            assert held.status is Status.QUEUED
+            assert held.provider_status == "on hold (approval)"
+            assert held.stage == "hold-for-release (approval)"
+
+            # Farid's unit tests fail while integration still runs: failing, red but running.
+            sim.set_time(130)
+            snap = await engine.poll_all()
+            (failing,) = row(snap, "build-test").in_flight
+            assert failing.status is Status.RUNNING
+            assert failing.provider_status == "failing: unit"
+
+            # Failed: a broken window naming Farid and his commit.
+            sim.set_time(170)
+            snap = await engine.poll_all()
+            [window] = [w for w in snap.broken if w.source == "circleci"]
+            assert window.author == "farid" and window.message == "Upgrade Kotlin to 2.1"
+            assert window.commit and len(window.commit) == 40
+
+            # The re-run is in flight: main stays red until it has passed.
+            sim.set_time(215)
+            snap = await engine.poll_all()
+            build_test = row(snap, "build-test")
+            assert build_test.status is Status.FAILED
+            assert build_test.in_flight[0].attempt == 2
+
+            # The re-run passed: green only after a re-run.
+            sim.set_time(250)
+            snap = await engine.poll_all()
+            build_test = row(snap, "build-test")
+            assert build_test.status is Status.PASSED and build_test.last is not None
+            assert build_test.last.attempt == 2
+            assert not [w for w in snap.broken if w.source == "circleci"]
+            [flaky] = [f for f in snap.flaky if f.pipeline == "gh/acme/mobile-api:build-test"]
+            assert flaky.retried_to_green >= 1
+            assert row(snap, "deploy").status is Status.PASSED
+            assert not sim.errors
+        finally:
+            await engine.aclose()
