@@ -20,10 +20,14 @@ def problems(text: str, **env: str) -> list[str]:
 
 
 def test_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("GITHUB_TOKEN", "JENKINS_TOKEN"):
+    for var in ("GITHUB_TOKEN", "JENKINS_TOKEN", "GITLAB_TOKEN", "BUILDKITE_TOKEN", "GOCD_TOKEN",
+                "CIRCLE_TOKEN"):
         monkeypatch.setenv(var, "x")
     config = load_config(ROOT / "config.example.toml")
-    assert {s.type for s in config.sources} >= {"github", "cctray", "health"}
+    from buildradiator.config import SOURCE_TYPES
+
+    assert {s.type for s in config.sources} == set(SOURCE_TYPES)
+    assert config.groups and config.hooks and config.alerts.quiet_hours == "19:00-08:00"
 
 
 def test_starter_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
