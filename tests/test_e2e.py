@@ -147,3 +147,37 @@ def test_check_against_the_simulator(
     assert main(["check", "--config", str(config)]) == 1
     out = capsys.readouterr().out
     assert "FAILED" in out and "closed the connection" in out
+
+
+async def test_a_mixed_estate_polls_every_provider_and_one_failure_stays_local(
+    sim: Simulator,
+) -> None:
+    text = demo_config_text(sim.base_url)
+    config = parse_config(text)
+    kinds = {s.type for s in config.sources}
+    assert len(config.sources) >= 10 and len(kinds - {"health", "cctray"}) >= 6
+    engine = Engine(config)
+    try:
+        sim.set_time(20)
+        snap = await engine.poll_all()
+        assert all(s.error is None for s in snap.sources), [
+            (s.name, s.error) for s in snap.sources if s.error
+        ]
+        with_pipelines = {p.source for p in snap.pipelines}
+        assert with_pipelines >= {s.name for s in config.sources if s.type != "health"}
+    finally:
+        await engine.aclose()
+
+    # The same estate with one provider's server gone: only that source says so.
+    broken = next(s for s in config.sources if s.type == "buildkite")
+    dead = text.replace(f'{sim.base_url}/buildkite', "http://127.0.0.1:9/buildkite")
+    assert dead != text
+    engine = Engine(parse_config(dead))
+    try:
+        snap = await engine.poll_all()
+        failed = {s.name for s in snap.sources if s.error}
+        assert failed == {broken.name}
+        assert "connection refused" in (snap.source_state(broken.name).error or "")  # type: ignore[union-attr]
+        assert {p.source for p in snap.pipelines} >= with_pipelines - {broken.name}
+    finally:
+        await engine.aclose()

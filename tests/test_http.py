@@ -257,3 +257,13 @@ async def test_unverified_sibling_shares_budgets_but_not_the_client() -> None:
     assert sibling.budget("https://h/x") is http.budget("https://h/y")
     await http.aclose()
     assert sibling.client.is_closed
+
+
+async def test_real_refused_and_dns_failures_in_words() -> None:
+    # Against real sockets, httpx says "All connection attempts failed"; the words must not.
+    http = HttpClient(clock=FakeClock())
+    with pytest.raises(Unreachable, match="connection refused"):
+        await http.get("http://127.0.0.1:9/x", timeout=5)
+    with pytest.raises(Unreachable, match="DNS"):
+        await http.get("http://no-such-host.invalid/x", timeout=5)
+    await http.aclose()

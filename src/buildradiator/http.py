@@ -16,9 +16,11 @@ none should write again:
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import json
 import logging
+import socket
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -408,19 +410,27 @@ def _retry_after(headers: httpx.Headers, now: datetime) -> datetime | None:
 
 
 def _connect_words(host: str, exc: Exception) -> str:
-    text = str(exc).lower()
-    if (
-        "name or service not known" in text
-        or "nodename nor servname" in text
-        or "getaddrinfo" in text
-        or "name resolution" in text
-        or "no address associated" in text
+    """Plain words for a failed connection. httpx often says only "All connection attempts
+    failed": the real reason (refused, DNS, unreachable) is further down the exception chain."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 10:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    text = " ".join(str(e) for e in chain).lower()
+    if any(isinstance(e, socket.gaierror) for e in chain) or any(
+        words in text
+        for words in ("name or service not known", "nodename nor servname", "getaddrinfo",
+                      "name resolution", "no address associated")
     ):
         return f"cannot resolve host {host} (DNS)"
-    if "refused" in text:
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
         return f"cannot reach {host}: connection refused"
     if "ssl" in text or "certificate" in text or "tls" in text:
         return f"TLS failure talking to {host}: {_short(exc)}"
+    codes = {getattr(e, "errno", None) for e in chain}
+    if codes & {errno.EHOSTUNREACH, errno.ENETUNREACH}:
+        return f"cannot reach {host}: no route to host"
     return f"cannot reach {host}: {_short(exc) or type(exc).__name__}"
 
 
