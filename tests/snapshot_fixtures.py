@@ -309,3 +309,76 @@ def green_estate() -> Snapshot:
         flaky=flaky,
         green_since=ago(3 * 3600 + 12 * 60),
     )
+
+
+TEAMS = ("acme", "platform", "mobile", "data", "web", "infra", "payments", "search")
+AUTHORS = ("Mallory", "Dana", "Frank", "Gita", "Ivan", "Olga", "Hana", "Tariq")
+
+
+def big_estate(count: int, red: bool = True) -> Snapshot:
+    """``count`` pipelines, deterministic. Red: every fourth one failing (a bad day: a shared
+    library broke), every ninth running, one group with a red member, one service down.
+    Green: all passing, a few running, green for 3d 4h."""
+    pipelines: list[Pipeline] = []
+    for i in range(count):
+        key = f"{TEAMS[i % len(TEAMS)]}/svc-{i:03d}"
+        author = AUTHORS[i % len(AUTHORS)]
+        failing = red and i % 4 == 1
+        status = Status.FAILED if failing else Status.PASSED
+        recent = (build(key, 100 + i, status, finished=60 * (i % 50 + 1), author=author),)
+        flight: tuple[Build, ...] = ()
+        if i % 9 == 4 and (red or i % 36 == 4):
+            flight = (
+                build(key, 200 + i, Status.RUNNING, started=60 + i, estimate=600, author=author),
+            )
+        p = pipeline(key, recent, flight)
+        if i < 3 and count > 3:
+            p = p.model_copy(update={"group": "Core team"})
+        pipelines.append(p)
+    health = Health.DOWN if red else Health.UP
+    services = (
+        ServiceCheck(
+            source="health", name="payments", environment="prod", health=health, http_status=503
+        )
+        if red
+        else ServiceCheck(
+            source="health", name="payments", environment="prod", health=health, http_status=200
+        ),
+        ServiceCheck(
+            source="health", name="checkout", environment="prod", health=Health.UP, http_status=200
+        ),
+    )
+    first_red = next((p for p in pipelines if p.status is Status.FAILED), None)
+    broken: tuple[BrokenWindow, ...] = ()
+    if red and first_red is not None:
+        last = first_red.recent[0]
+        broken = (
+            BrokenWindow(
+                kind="pipeline",
+                source="gh",
+                key=first_red.key,
+                name=first_red.name,
+                since=ago(2 * 3600 + 5 * 60 + 9),
+                commit=last.commit,
+                author=last.author,
+                message="Upgrade the shared HTTP client",
+                streak=4,
+            ),
+            BrokenWindow(kind="service", source="health", key="payments", name="payments"),
+        )
+    sources = (
+        SourceState(name="gh", type="github", last_success=ago(4), last_attempt=ago(4)),
+        SourceState(name="health", type="health", last_success=ago(9), last_attempt=ago(9)),
+    )
+    return Snapshot(
+        taken_at=NOW,
+        pipelines=tuple(pipelines),
+        services=services,
+        sources=sources,
+        broken=broken,
+        green_since=None if red else ago(3 * 86400 + 4 * 3600 + 20 * 60),
+    )
+
+
+def big_green_estate(count: int) -> Snapshot:
+    return big_estate(count, red=False)

@@ -91,7 +91,7 @@ async def test_panels_show_the_right_rows() -> None:
         assert "docs-site" not in flaky  # zeros hidden
         bar = app.query_one(StatusBar).plain
         assert "gh ✔ 4s" in bar and "buildkite ✖ connection refused 31s ago (stale)" in bar
-        assert "quota 4,812/5,000" in bar and bar.rstrip().endswith("q r o ? ^P")
+        assert "quota 4,812/5,000" in bar and bar.rstrip().endswith("q r o / h ? ^P")
 
 
 async def test_red_banner_names_commit_author_streak_and_more() -> None:
@@ -283,7 +283,7 @@ async def test_layout_stacks_when_narrow_and_splits_when_wide() -> None:
     pane = make_app(red_estate(), mode="pane")
     async with pane.run_test(size=(200, 60)) as pilot:
         await pilot.pause()
-        assert pane.has_class("-narrow")
+        assert pane.has_class("-pane")
 
 
 async def test_palette_commands_refresh_and_switch_theme() -> None:

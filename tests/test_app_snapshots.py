@@ -1,4 +1,5 @@
-"""SVG snapshots of the radiator at 80x24 (ssh) and 200x60 (wall size), red and all green.
+"""SVG snapshots: the radiator at 80x24 and 200x60, the wall (200x60, 120x35; 3, 40 and 200
+pipelines; red and all green), the pane (60x15, 40x10) and ssh (80x24: NO_COLOR, --ascii).
 
 The clock is frozen and clock times are shown in UTC, so the SVGs are byte-stable.
 Update with ``pytest tests/test_app_snapshots.py --snapshot-update`` and look at the result.
@@ -15,7 +16,7 @@ import pytest
 from buildradiator.app import BuildRadiatorApp
 from buildradiator.clock import FakeClock
 from buildradiator.model import Snapshot
-from snapshot_fixtures import green_estate, red_estate
+from snapshot_fixtures import big_estate, big_green_estate, green_estate, red_estate
 
 
 class IdleFeed:
@@ -40,3 +41,46 @@ def test_radiator_snapshot(
     snap_compare: Callable[..., bool], estate: Callable[[], Snapshot], size: tuple[int, int]
 ) -> None:
     assert snap_compare(radiator(estate()), terminal_size=size)
+
+
+def wall(snapshot: Snapshot, **kwargs: object) -> BuildRadiatorApp:
+    app = BuildRadiatorApp(IdleFeed(), clock=FakeClock(), initial=snapshot, mode="wall", **kwargs)  # type: ignore[arg-type]
+    app.display_tz = UTC
+    return app
+
+
+@pytest.mark.parametrize("count", [3, 40, 200])
+@pytest.mark.parametrize("size", [(200, 60), (120, 35)], ids=["200x60", "120x35"])
+def test_wall_red_snapshot(
+    snap_compare: Callable[..., bool], size: tuple[int, int], count: int
+) -> None:
+    assert snap_compare(wall(big_estate(count)), terminal_size=size)
+
+
+@pytest.mark.parametrize(
+    ("size", "count"),
+    [((200, 60), 3), ((200, 60), 200), ((120, 35), 40)],
+    ids=["200x60-3", "200x60-200", "120x35-40"],
+)
+def test_wall_green_snapshot(
+    snap_compare: Callable[..., bool], size: tuple[int, int], count: int
+) -> None:
+    assert snap_compare(wall(big_green_estate(count)), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [(60, 15), (40, 10)], ids=["60x15", "40x10"])
+def test_pane_snapshot(snap_compare: Callable[..., bool], size: tuple[int, int]) -> None:
+    assert snap_compare(radiator(red_estate()), terminal_size=size)
+
+
+def test_ssh_no_color_snapshot(
+    snap_compare: Callable[..., bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(radiator(red_estate()), terminal_size=(80, 24))
+
+
+def test_ssh_ascii_snapshot(snap_compare: Callable[..., bool]) -> None:
+    app = BuildRadiatorApp(IdleFeed(), clock=FakeClock(), initial=red_estate(), ascii=True)
+    app.display_tz = UTC
+    assert snap_compare(app, terminal_size=(80, 24))

@@ -23,9 +23,9 @@ REPO_THEMES = Path(__file__).resolve().parents[1] / "themes"
 
 def test_shipped_themes_load_and_define_every_variable() -> None:
     catalog = load_themes()
-    assert {"default", "wall"} <= set(catalog.themes)
+    assert {"default", "wall", "light", "colorblind", "mono"} <= set(catalog.themes)
     assert catalog.problems == {}
-    for name in ("default", "wall"):
+    for name in ("default", "wall", "light", "colorblind", "mono"):
         raw = tomllib.loads((REPO_THEMES / f"{name}.toml").read_text())
         # Every status colour spelled out in the file itself, not silently inherited.
         assert set(raw["variables"]) == set(VARIABLES), name

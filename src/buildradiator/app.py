@@ -12,9 +12,11 @@ from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, Vertical
+from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from buildradiator.clock import Clock
@@ -31,8 +33,15 @@ from buildradiator.widgets import (
     RowsTable,
     StatusBar,
 )
+from buildradiator.widgets.filterbar import FilterBar
+from buildradiator.widgets.pipelines import Finder
+from buildradiator.widgets.wall import WallView
 
 WIDE_COLUMNS = 120
+PANE_BELOW_COLUMNS = 70
+PANE_BELOW_ROWS = 20
+"""Below either, ``auto`` picks the pane: one-line banner, the rows that matter, one-line counts."""
+LAYOUTS = ("-wide", "-narrow", "-pane")
 TABLE_TICKS = 5
 """Tables recompute their ages every 5 s (they show minutes); only changed cells are redrawn."""
 
@@ -58,6 +67,9 @@ class BuildRadiatorApp(App[int]):
         Binding("q", "quit_app", "Quit"),
         Binding("r", "refresh_now", "Refresh"),
         Binding("o", "open_selected", "Open"),
+        Binding("slash", "find", "Filter"),
+        Binding("h", "toggle_passing", "Hide passing"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("question_mark", "help", "Help"),
     ]
 
@@ -71,12 +83,19 @@ class BuildRadiatorApp(App[int]):
         ascii: bool = False,
         clock: Clock | None = None,
         initial: Snapshot | None = None,
+        page_seconds: float = 15.0,
     ) -> None:
         super().__init__()
         self.title = title
         self._feed = feed
         self._mode = mode
+        self._wall = mode == "wall"
+        self._page_seconds = page_seconds
         self._ascii = ascii
+        self.layout_name = "-wall" if self._wall else ""
+        """The layout in use: ``-wall``, or (re-picked on every resize) ``-wide``, ``-narrow``
+        or ``-pane``; also a CSS class on the app."""
+        self._finder = Finder()
         self._clock = clock or Clock()
         self.snapshot: Snapshot | None = initial
         self.display_tz: tzinfo | None = None
@@ -98,6 +117,11 @@ class BuildRadiatorApp(App[int]):
         return dict(VARIABLES)
 
     def compose(self) -> ComposeResult:
+        if self._wall:
+            # The wall composes only what it shows: no table to focus, no cursor, no key hints.
+            yield WallView(ascii=self._ascii, page_seconds=self._page_seconds, id="wall")
+            yield StatusBar(id="status-bar")
+            return
         yield Banner(id="banner")
         with Container(id="columns"):
             with Vertical(id="left"):
@@ -107,12 +131,16 @@ class BuildRadiatorApp(App[int]):
                 yield InFlight(id="in-flight")
                 yield Flaky(id="flaky")
         yield CompactSummary(id="compact")
+        yield FilterBar(id="filter")
         yield StatusBar(id="status-bar")
 
     def on_mount(self) -> None:
         for problem in self._problems:
             self.notify(problem, title="Theme", severity="error", timeout=15, markup=False)
-        self._apply_layout(self.size.width)
+        if self._wall:
+            self.query_one(StatusBar).keys = ""
+        self.set_class(self._ascii, "-ascii")
+        self._apply_layout(self.size)
         self.theme_changed_signal.subscribe(self, self._on_theme_changed)
         self._show_all()
         self.set_interval(1.0, self._tick)
@@ -126,8 +154,13 @@ class BuildRadiatorApp(App[int]):
 
     def on_snapshot_updated(self, message: SnapshotUpdated) -> None:
         if message.snapshot != self.snapshot:
-            self.snapshot = message.snapshot
-            self._show_all()
+            previous, self.snapshot = self.snapshot, message.snapshot
+            self.snapshot_changed(previous, message.snapshot)
+
+    def snapshot_changed(self, previous: Snapshot | None, snapshot: Snapshot) -> None:
+        """THE place a new snapshot lands (once per change). Views redraw here; whatever reacts
+        to a change of state (alerts, hooks, claims) belongs here too, after the views."""
+        self._show_all()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "feed" and event.state is WorkerState.ERROR:
@@ -135,17 +168,40 @@ class BuildRadiatorApp(App[int]):
             self.notify(f"the engine stopped: {error}", severity="error", timeout=30, markup=False)
 
     def on_resize(self, event: events.Resize) -> None:
-        self._apply_layout(event.size.width)
+        self._apply_layout(event.size)
 
-    def _apply_layout(self, width: int) -> None:
-        wide = {"default": True, "wall": True, "pane": False}.get(self._mode, width >= WIDE_COLUMNS)
-        self.set_class(wide, "-wide")
-        self.set_class(not wide, "-narrow")
+    def pick_layout(self, size: Size) -> str:
+        """``-wall``, ``-wide`` (panels side by side), ``-narrow`` (stacked: ssh at 80x24) or
+        ``-pane`` (a strip beside an editor, down to 40x10)."""
+        if self._wall:
+            return "-wall"
+        fixed = {"default": "-wide", "pane": "-pane"}.get(self._mode)
+        if fixed:
+            return fixed
+        if size.width < PANE_BELOW_COLUMNS or size.height < PANE_BELOW_ROWS:
+            return "-pane"
+        return "-wide" if size.width >= WIDE_COLUMNS else "-narrow"
+
+    def _apply_layout(self, size: Size) -> None:
+        layout = self.pick_layout(size)
+        changed = layout != self.layout_name
+        self.layout_name = layout
+        for name in (*LAYOUTS, "-wall"):
+            self.set_class(name == layout, name)
+        if self._wall or not changed:
+            return
+        pane = layout == "-pane"
+        self.query_one(Banner).one_line = pane
+        self.query_one(CompactSummary).one_line = pane
+        self._show_all()
 
     def _show_all(self, tables: bool = True) -> None:
         now, snap, ascii, tz = self._clock.now(), self.snapshot, self._ascii, self.display_tz
-        self.query_one(Banner).show(snap, now, ascii, tz)
         self.query_one(StatusBar).show(snap, now, ascii)
+        if self._wall:
+            self.query_one(WallView).show(snap, now, tz)
+            return
+        self.query_one(Banner).show(snap, now, ascii, tz)
         self.query_one(CompactSummary).show(snap, now, ascii, tz)
         if snap is None or not tables:
             return
@@ -155,8 +211,17 @@ class BuildRadiatorApp(App[int]):
         self.query_one(Flaky).show(snap, ascii)
 
     def _tick(self) -> None:
+        """THE 1 Hz tick: ticking ages, wall pages; time-driven behaviour (an alarm that grows
+        louder, a repeating bell) belongs here too."""
         self._ticks += 1
         now = self._clock.now()
+        if self._wall:
+            wall = self.query_one(WallView)
+            if self._ticks % TABLE_TICKS == 0:
+                self._show_all()
+            wall.tick(now, self._clock.monotonic())
+            self.query_one(StatusBar).tick(now)
+            return
         if self._ticks % TABLE_TICKS == 0:
             self._show_all()
             return
@@ -165,8 +230,47 @@ class BuildRadiatorApp(App[int]):
         self.query_one(StatusBar).tick(now)
 
     def _on_theme_changed(self, _theme: Theme) -> None:
-        for widget in self.query("RowsTable, Banner, StatusBar, LinesView"):
+        for widget in self.query("RowsTable, Banner, StatusBar, LinesView, TileGrid"):
             widget.restyle()  # type: ignore[attr-defined]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The wall has nothing to select, filter or open: its keys do nothing (and show nothing).
+        if self._wall and action in ("open_selected", "find", "toggle_passing", "clear_filter"):
+            return False
+        if action == "clear_filter":
+            return self._finder.query != "" or isinstance(self.focused, FilterBar)
+        return True
+
+    # --- finding things -------------------------------------------------------------------
+
+    def _find(self, finder: Finder) -> None:
+        self._finder = finder
+        self.query_one(MainBranches).find(finder)
+
+    def action_find(self) -> None:
+        self.query_one(FilterBar).reveal()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if isinstance(event.input, FilterBar):
+            self._find(Finder(event.value, self._finder.hide_passing))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if isinstance(event.input, FilterBar):
+            if not event.value.strip():
+                self.query_one(FilterBar).conceal()
+            self.query_one(MainBranches).focus()
+
+    def action_clear_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.value = ""  # posts Input.Changed, but clear at once: the rows must not lag a frame
+        bar.conceal()
+        self._find(Finder("", self._finder.hide_passing))
+        self.query_one(MainBranches).focus()
+
+    def action_toggle_passing(self) -> None:
+        hide = not self._finder.hide_passing
+        self._find(Finder(self._finder.query, hide))
+        self.notify("passing pipelines hidden" if hide else "passing pipelines shown", timeout=2)
 
     def action_quit_app(self) -> None:
         self.exit(0)
@@ -180,6 +284,8 @@ class BuildRadiatorApp(App[int]):
             self.push_screen(HelpScreen())
 
     def action_open_selected(self) -> None:
+        if self._wall:
+            return
         focused = self.focused
         table = focused if isinstance(focused, RowsTable) else self.query_one(MainBranches)
         url = table.selected_url()

@@ -204,6 +204,7 @@ def run_radiator(config: Config, args: argparse.Namespace, *, use_cache: bool = 
         theme=getattr(args, "theme", None) or config.radiator.theme,
         mode=getattr(args, "mode", None) or config.radiator.mode,
         ascii=_wants_ascii(getattr(args, "ascii", False), config),
+        page_seconds=config.radiator.page_seconds,
     )
     result = app.run()
     return int(result or 0)

@@ -9,7 +9,7 @@ from textual.widget import Widget
 
 from buildradiator import fmt
 from buildradiator.model import BrokenWindow, Snapshot, Status
-from buildradiator.widgets.palette import palette
+from buildradiator.widgets.palette import fit_line, palette
 
 HEADLINE = {"pipeline": "MAIN RED", "service": "PROD DOWN"}
 
@@ -19,9 +19,16 @@ def _headline(window: BrokenWindow) -> str:
 
 
 def banner_lines(
-    snapshot: Snapshot | None, now: datetime, ascii: bool = False, tz: tzinfo | None = None
+    snapshot: Snapshot | None,
+    now: datetime,
+    ascii: bool = False,
+    tz: tzinfo | None = None,
+    one_line: bool = False,
 ) -> list[list[tuple[str, str]]]:
-    """The banner as lines of (text, style) runs; pure, so ticking can compare and skip."""
+    """The banner as lines of (text, style) runs; pure, so ticking can compare and skip.
+
+    ``one_line`` (the pane layout) keeps the headline and how many more things are broken, which
+    matter most, ahead of the streak; commit and author wait for a bigger terminal."""
     sep = fmt.SEPARATOR[ascii]
     if snapshot is None:
         return [[(f"waiting for first data{fmt.ELLIPSIS[ascii]}", "dim")]]
@@ -41,6 +48,14 @@ def banner_lines(
         ("  ", ""),
         (first.name, "bold"),
     ]
+    if one_line:
+        if others:
+            top.append((f" +{len(others)} more", "bold"))
+        if first.stale:
+            top.append((" (stale)", ""))
+        if first.streak > 1:
+            top.append((sep + fmt.streak_text(first.streak), ""))
+        return [top]
     if first.streak > 1:
         top.append((sep + fmt.streak_text(first.streak), ""))
     if first.stale:
@@ -69,6 +84,8 @@ class Banner(Widget):
         self._ascii = False
         self._tz: tzinfo | None = None
         self._lines: list[list[tuple[str, str]]] = []
+        self.one_line = False
+        """Set by the app for the pane layout."""
 
     def show(
         self, snapshot: Snapshot | None, now: datetime, ascii: bool, tz: tzinfo | None
@@ -81,7 +98,7 @@ class Banner(Widget):
 
     def tick(self, now: datetime) -> bool:
         """Recompute the ticking age; redraw only when the words changed."""
-        lines = banner_lines(self._snapshot, now, self._ascii, self._tz)
+        lines = banner_lines(self._snapshot, now, self._ascii, self._tz, self.one_line)
         if lines == self._lines:
             return False
         # Only a change in the number of lines moves the layout; the 1 Hz age does not.
@@ -100,11 +117,14 @@ class Banner(Widget):
     def render(self) -> Text:
         styles = palette(self.app)
         text = Text(no_wrap=True, overflow="ellipsis", end="")
+        width = self.content_region.width
         for index, line in enumerate(self._lines):
             if index:
                 text.append("\n")
+            row = Text(no_wrap=True, end="")
             for chunk, style in line:
                 # Colours inside a red banner would fight its background: keep only weight there.
                 use = style if style in ("bold", "dim", "") or not self.has_class("-red") else ""
-                text.append(chunk, styles.get(use, styles[""]))
+                row.append(chunk, styles.get(use, styles[""]))
+            text.append_text(fit_line(row, width, self._ascii))
         return text

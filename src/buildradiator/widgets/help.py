@@ -13,6 +13,10 @@ KEY_HELP = (
     ("q", "quit"),
     ("r", "refresh now: poll every source"),
     ("o", "open the selected pipeline, build or check in the browser"),
+    ("enter", "open or close the selected group"),
+    ("/", "filter pipelines by name, group, author or status (e.g. failed, mallory)"),
+    ("esc", "clear the filter (in the filter: clear it and go back)"),
+    ("h", "hide or show passing pipelines"),
     ("?", "this help"),
     ("^P", "command palette: refresh now, switch theme"),
     ("tab", "move between panels; arrows move the selection"),
@@ -29,7 +33,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         text = Text()
         for key, what in KEY_HELP:
-            text.append(f"{key:>4}  ", "bold")
+            text.append(f"{key:>5}  ", "bold")
             text.append(f"{what}\n")
         text.append("\nany of q, ? or escape closes this", "dim")
         with Vertical(id="help-box"):

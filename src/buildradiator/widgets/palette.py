@@ -9,8 +9,10 @@ the new palette.
 from __future__ import annotations
 
 from rich.style import Style
+from rich.text import Text
 from textual.app import App
 
+from buildradiator import fmt
 from buildradiator.model import Health, Status
 from buildradiator.themes import VARIABLES, rich_colour
 
@@ -29,3 +31,14 @@ def palette(app: App[object]) -> dict[str, Style]:
     styles["dim"] = Style(dim=True)
     styles[""] = Style()
     return styles
+
+
+def fit_line(line: Text, width: int, ascii: bool) -> Text:
+    """Cut one line to ``width`` cells with the ellipsis of the mode: Rich's own overflow would
+    put "…" on an ASCII-only screen."""
+    if width <= 0 or line.cell_len <= width:
+        return line
+    mark = fmt.ELLIPSIS[ascii]
+    line.truncate(max(0, width - len(mark)), overflow="crop")
+    line.append(mark)
+    return line

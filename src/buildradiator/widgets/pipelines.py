@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from buildradiator import fmt
@@ -29,11 +31,23 @@ def stale_age(snapshot: Snapshot, source: str, now: datetime) -> str:
 
 
 def status_cell(
-    pipeline: Pipeline, stale: str | None, ascii: bool, compact: bool = False
+    pipeline: Pipeline, stale: str | None, ascii: bool, compact: bool = False, tiny: bool = False
 ) -> tuple[Segment, ...]:
-    """Glyph and word; a build running on top shows both; stale data never shows green."""
+    """Glyph and word; a build running on top shows both; stale data never shows green.
+
+    ``tiny`` (a 40-column pane) keeps the last result's glyph and word and only the glyph of a
+    build running on top, so the pipeline's name keeps its room."""
     last = pipeline.status
     last_seg = (fmt.status_label(last, ascii), STATUS_STYLE[last])
+    if tiny:
+        if stale is not None:
+            red = f" {fmt.status_glyph(last, ascii)}" if last is Status.FAILED else ""
+            return ((f"{fmt.STALE_GLYPH} stale{red}", "stale"),)
+        if pipeline.in_flight:
+            now_status = pipeline.in_flight[0].status
+            running = (" " + fmt.status_glyph(now_status, ascii), STATUS_STYLE[now_status])
+            return (last_seg, running) if pipeline.recent else (running,)
+        return (last_seg,)
     joint = (", " if compact else ", last: ", "")
     if stale is not None:
         head: Segment = (f"{fmt.STALE_GLYPH} stale {stale}", "stale")
@@ -49,8 +63,61 @@ def status_cell(
 GROUP_KEY = "group\x1f"
 
 
+@dataclass(frozen=True)
+class Finder:
+    """What ``/`` and ``h`` ask for: words every shown unit must match, and whether to hide
+    passing ones. A unit is a lone pipeline or a whole group (kept or dropped as one, so a
+    group's "1 of 3 failed" never lies about members that were filtered away)."""
+
+    query: str = ""
+    hide_passing: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(self.query.strip()) or self.hide_passing
+
+    def words(self, p: Pipeline, stale: bool) -> str:
+        """Everything a search may name: name, group, branch, authors, status words."""
+        parts = [p.name, p.key, p.group or "", p.branch or "", p.status.value]
+        parts += [b.author or "" for b in (*p.recent[:1], *p.in_flight)]
+        parts += [b.status.value for b in p.in_flight]
+        if stale:
+            parts.append("stale")
+        if p.status is Status.FAILED:
+            parts.append("red")
+        elif p.status is Status.PASSED:
+            parts.append("green")
+        return " ".join(parts).lower()
+
+    def keeps(self, members: Sequence[Pipeline], stale_sources: frozenset[str]) -> bool:
+        if self.hide_passing and all(
+            m.status is Status.PASSED and not m.in_flight and m.source not in stale_sources
+            for m in members
+        ):
+            return False
+        terms = self.query.lower().split()
+        if not terms:
+            return True
+        text = " ".join(self.words(m, m.source in stale_sources) for m in members)
+        return all(term in text for term in terms)
+
+    def describe(self) -> str:
+        notes = []
+        if self.hide_passing:
+            notes.append("passing hidden")
+        if self.query.strip():
+            notes.append(f"filter: {self.query.strip()}")
+        return " · ".join(notes)
+
+
 def _pipeline_row(
-    p: Pipeline, snapshot: Snapshot, now: datetime, ascii: bool, compact: bool, indent: str = ""
+    p: Pipeline,
+    snapshot: Snapshot,
+    now: datetime,
+    ascii: bool,
+    compact: bool,
+    indent: str = "",
+    tiny: bool = False,
 ) -> Row:
     stale = p.source in snapshot.stale_sources
     last = p.last
@@ -59,11 +126,13 @@ def _pipeline_row(
     return Row(
         key=f"{p.source}\x1f{p.key}",
         cells=(
-            status_cell(p, stale_age(snapshot, p.source, now) if stale else None, ascii, compact),
+            status_cell(
+                p, stale_age(snapshot, p.source, now) if stale else None, ascii, compact, tiny
+            ),
             cell(indent + fmt.truncate(p.name, NAME_WIDTH, ascii), "bold"),
-            cell(p.branch or "", "dim"),
+            cell("" if tiny else p.branch or "", "dim"),
             cell(fmt.format_age(fmt.seconds_between(when, now)) if when else "-"),
-            cell(fmt.truncate(last.author or "", AUTHOR_WIDTH, ascii) if last else ""),
+            cell(fmt.truncate(last.author or "", AUTHOR_WIDTH, ascii) if last and not tiny else ""),
         ),
         url=url,
         stale=stale,
@@ -126,6 +195,8 @@ def pipeline_rows(
     ascii: bool = False,
     compact: bool = False,
     expanded: frozenset[str] = frozenset(),
+    keep: Callable[[Sequence[Pipeline]], bool] | None = None,
+    tiny: bool = False,
 ) -> list[Row]:
     """One row per pipeline, and one per group (its members follow it when it is open);
     red first, then running, then the rest. ``compact`` drops "last:" for narrow panels."""
@@ -144,14 +215,17 @@ def pipeline_rows(
     rows: list[Row] = []
     for unit in sorted(units, key=lambda u: (u[0], u[1])):
         item = unit[2]
+        if keep is not None and not keep([item] if isinstance(item, Pipeline) else groups[item]):
+            continue
         if isinstance(item, Pipeline):
-            rows.append(_pipeline_row(item, snapshot, now, ascii, compact))
+            rows.append(_pipeline_row(item, snapshot, now, ascii, compact, tiny=tiny))
             continue
         is_open = item in expanded
         rows.append(_group_row(item, groups[item], snapshot, now, ascii, is_open))
         if is_open:
             rows.extend(
-                _pipeline_row(m, snapshot, now, ascii, compact, indent="  ") for m in groups[item]
+                _pipeline_row(m, snapshot, now, ascii, compact, indent="  ", tiny=tiny)
+                for m in groups[item]
             )
     return rows
 
@@ -160,30 +234,55 @@ class MainBranches(RowsTable):
     COLUMNS = ("status", "name", "branch", "age", "author")
     FLEX = (4, 2, 1)  # cut the author first, the pipeline's name last
     COMPACT_BELOW = 72
+    TINY_BELOW = 52
 
     TITLE = "Main branches"
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.expanded: set[str] = set()
+        self.finder = Finder()
         self._last_args: tuple[Snapshot, datetime, bool] | None = None
 
     def show(self, snapshot: Snapshot, now: datetime, ascii: bool) -> bool:
         self._last_args = (snapshot, now, ascii)
         expanded = frozenset(self.expanded)
+        finder = self.finder
+        stale = snapshot.stale_sources
+
+        def keep(members: Sequence[Pipeline]) -> bool:
+            return finder.keeps(members, stale)
 
         def make(width: int) -> list[Row]:
             return pipeline_rows(
-                snapshot, now, ascii, compact=width < self.COMPACT_BELOW, expanded=expanded
+                snapshot,
+                now,
+                ascii,
+                compact=width < self.COMPACT_BELOW,
+                expanded=expanded,
+                keep=keep if finder.active else None,
+                tiny=width < self.TINY_BELOW,
             )
 
         if not snapshot.pipelines:
-            self.border_subtitle = "no pipelines yet"
+            subtitle = "no pipelines yet"
         else:
             red = sum(1 for p in snapshot.pipelines if p.status is Status.FAILED)
             total = len(snapshot.pipelines)
-            self.border_subtitle = f"{red} red of {total}" if red else f"{total}"
-        return self.show_with(make)
+            subtitle = f"{red} red of {total}" if red else f"{total}"
+        changed = self.show_with(make)
+        if finder.active:
+            shown = len(self.rows_shown)
+            found = f"{shown} shown" if shown else "nothing matches"
+            subtitle = f"{finder.describe()} · {found} · {subtitle}"
+        self.border_subtitle = subtitle
+        return changed
+
+    def find(self, finder: Finder) -> None:
+        """Apply a new filter / hide-passing choice to the rows shown now."""
+        self.finder = finder
+        if self._last_args is not None:
+            self.show(*self._last_args)
 
     def on_data_table_row_selected(self, event: RowsTable.RowSelected) -> None:
         """Enter on a group row opens or closes it."""

@@ -121,7 +121,9 @@ class RowsTable(DataTable[Text]):
         # Textual calls every on_mount along the MRO: subclasses set TITLE, not their own handler.
         self.border_title = self.TITLE
         for name in self.COLUMNS:
-            self.add_column(name, key=name)
+            # No label: headers are hidden, and a label's width would still widen its column
+            # past what ``fit`` measured (an empty author column would keep 6 cells).
+            self.add_column("", key=name)
 
     def on_resize(self, _event: events.Resize) -> None:
         if self._room() != self._fitted_width:

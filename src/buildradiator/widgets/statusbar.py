@@ -11,7 +11,9 @@ from buildradiator import fmt
 from buildradiator.model import Snapshot, SourceState, Status
 from buildradiator.widgets.palette import palette
 
-KEYS = "q r o ? ^P"
+KEYS = "q r o / h ? ^P"
+SHORT_KEYS = "? ^P"
+"""When space is short: ``?`` lists every key anyway."""
 
 
 def _style(state: SourceState) -> str:
@@ -65,6 +67,8 @@ class StatusBar(Widget):
         self._ascii = False
         self._now: datetime | None = None
         self._last: tuple[str, int] = ("", 0)
+        self.keys = KEYS
+        """The key hints at the right; the wall shows none (nobody touches it)."""
 
     def show(self, snapshot: Snapshot | None, now: datetime, ascii: bool) -> bool:
         self._snapshot, self._ascii = snapshot, ascii
@@ -84,23 +88,38 @@ class StatusBar(Widget):
 
     def _build(self, width: int) -> Text:
         snapshot, now = self._snapshot, self._now
+        keys = self.keys
         if snapshot is None or now is None:
             runs = [(f"starting{fmt.ELLIPSIS[self._ascii]}", "dim")]
         elif not snapshot.sources:
             runs = [("no sources", "dim")]
         else:
+            # The sources' full freshness first; then fewer key hints; then the short form.
             runs = full_runs(snapshot, now, self._ascii)
-            if sum(len(chunk) for chunk, _ in runs) + len(KEYS) + 3 > width:
-                runs = short_runs(snapshot, now, self._ascii)
+            length = sum(len(chunk) for chunk, _ in runs)
+            if keys and length + len(keys) + 3 > width:
+                keys = SHORT_KEYS
+            if length + len(keys) + 3 > width:
+                runs, keys = short_runs(snapshot, now, self._ascii), self.keys
+                length = sum(len(chunk) for chunk, _ in runs)
+                if keys and length + len(keys) + 3 > width:
+                    keys = SHORT_KEYS
         styles = palette(self.app)
         left = Text(no_wrap=True, overflow="ellipsis", end="")
         left.append(" ")
         for chunk, style in runs:
             left.append(chunk, styles.get(style, styles[""]))
-        room = max(0, width - len(KEYS) - 2)
-        left.truncate(room, overflow="ellipsis", pad=True)
+        room = max(0, width - len(keys) - 2) if keys else width
+        if left.cell_len > room:
+            # Cut by hand: Rich's ellipsis is "…" even in ASCII mode.
+            mark = fmt.ELLIPSIS[self._ascii]
+            left.truncate(max(0, room - len(mark)), overflow="crop")
+            left.append(mark)
+        if not keys:
+            return left
+        left.truncate(room, overflow="crop", pad=True)
         left.append("  ")
-        left.append(KEYS, styles["dim"])
+        left.append(keys, styles["dim"])
         return left
 
     @property

@@ -8,9 +8,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from buildradiator import fmt
-from buildradiator.model import Snapshot, Status
+from buildradiator.model import Health, Snapshot, Status
 from buildradiator.widgets.inflight import build_title, in_flight_builds, progress
-from buildradiator.widgets.palette import Segment, palette
+from buildradiator.widgets.palette import Segment, fit_line, palette
 
 Line = tuple[Segment, ...]
 
@@ -74,12 +74,62 @@ def compact_lines(
     return [tuple(flight), tuple(flaky)]
 
 
+def pane_line(snapshot: Snapshot | None, ascii: bool = False) -> Line:
+    """The pane layout's one line of counts. Production's bad news comes first (a 40-column
+    pane cuts the tail), then in flight, flaky, and the services that are up."""
+    if snapshot is None:
+        return (("-", "dim"),)
+    sep = fmt.SEPARATOR[ascii]
+    parts: list[list[Segment]] = []
+
+    def health_count(health: Health) -> Segment | None:
+        count = sum(1 for s in snapshot.services if s.health is health)
+        if not count:
+            return None
+        label = f"{fmt.health_glyph(health, ascii)} {count} {health.value}"
+        return (label, f"health-{health.value}")
+
+    bad = [c for h in (Health.DOWN, Health.WARN, Health.UNKNOWN) if (c := health_count(h))]
+    if bad:
+        parts.append([("prod ", "bold"), *(seg for c in bad for seg in ((c[0] + " ", c[1]),))])
+    builds = snapshot.in_flight
+    running = sum(1 for b in builds if b.status is Status.RUNNING)
+    queued = len(builds) - running
+    flight: list[Segment] = []
+    if running:
+        glyph = fmt.status_glyph(Status.RUNNING, ascii)
+        flight.append((f"{glyph} {running} running ", "status-running"))
+    if queued:
+        flight.append(
+            (f"{fmt.status_glyph(Status.QUEUED, ascii)} {queued} queued ", "status-queued")
+        )
+    parts.append(flight or [("nothing running ", "dim")])
+    retried = sum(f.retried_to_green for f in snapshot.flaky)
+    if retried:
+        parts.append([(f"flaky {retried} ", "")])
+    up = health_count(Health.UP)
+    if up:
+        parts.append([("prod " if not bad else "", "bold"), (up[0] + " ", up[1])])
+    out: list[Segment] = []
+    for index, part in enumerate(parts):
+        if index:
+            out.append((sep.strip() + " ", "dim"))
+        out.extend(part)
+    return tuple(
+        (text.rstrip() if i == len(out) - 1 else text, style) for i, (text, style) in enumerate(out)
+    )
+
+
 class LinesView(Static):
     """A Static fed lines of styled runs; it redraws only when the lines changed."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._lines: list[Line] = []
+        self.ascii = False
+
+    def on_resize(self) -> None:
+        self.restyle()
 
     def show_lines(self, lines: list[Line]) -> bool:
         if lines == self._lines:
@@ -91,11 +141,15 @@ class LinesView(Static):
     def restyle(self) -> None:
         styles = palette(self.app)
         text = Text(no_wrap=True, overflow="ellipsis", end="")
+        # Content width: the Flaky panel has a border and padding around its lines.
+        width = self.content_region.width if self.is_mounted else 0
         for index, line in enumerate(self._lines):
             if index:
                 text.append("\n")
+            row = Text(no_wrap=True, end="")
             for chunk, style in line:
-                text.append(chunk, styles.get(style, styles[""]))
+                row.append(chunk, styles.get(style, styles[""]))
+            text.append_text(fit_line(row, width, self.ascii))
         self.update(text)
 
     @property
@@ -108,11 +162,20 @@ class Flaky(LinesView):
         self.border_title = "Flaky"
 
     def show(self, snapshot: Snapshot, ascii: bool) -> bool:
+        self.ascii = ascii
         return self.show_lines(flaky_lines(snapshot, ascii))
 
 
 class CompactSummary(LinesView):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.one_line = False
+        """Set by the app for the pane layout: all counts on one line."""
+
     def show(
         self, snapshot: Snapshot | None, now: datetime, ascii: bool, tz: tzinfo | None
     ) -> bool:
+        self.ascii = ascii
+        if self.one_line:
+            return self.show_lines([pane_line(snapshot, ascii)])
         return self.show_lines(compact_lines(snapshot, now, ascii, tz))

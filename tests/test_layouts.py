@@ -1,0 +1,179 @@
+"""Pane and ssh layouts, re-picking on resize, finding things (/ and h), themes, NO_COLOR."""
+
+from __future__ import annotations
+
+import pytest
+from rich.color import Color, ColorSystem
+
+from buildradiator.themes import load_themes
+from buildradiator.widgets import Banner, CompactSummary, HelpScreen, MainBranches, StatusBar
+from buildradiator.widgets.filterbar import FilterBar
+from snapshot_fixtures import green_estate, red_estate
+from test_app import make_app, rows
+
+
+def screen_text(app: object) -> str:
+    strips = app.screen._compositor.render_strips()  # type: ignore[attr-defined]
+    return "\n".join("".join(seg.text for seg in strip) for strip in strips)
+
+
+async def test_pane_at_40x10_keeps_what_matters() -> None:
+    app = make_app(red_estate())
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        assert app.layout_name == "-pane"
+        banner = app.query_one(Banner)
+        assert banner.region.height == 1
+        assert banner.plain.startswith("✖ MAIN RED 0:14:32  acme/monolith +1 more")
+        main = rows(app.query_one(MainBranches))
+        assert main[0].split()[:5] == ["✖", "failed", "▶", "acme/monolith", "14m"]  # name whole
+        line = app.query_one(CompactSummary).plain
+        assert line.startswith("prod ✖ 1 down ⚠ 1 warn · ▶ 2 running")
+        text = screen_text(app)
+        assert "acme/monolith" in text and "prod ✖ 1 down" in text and "? ^P" in text
+        assert not app.query_one("#production").display
+
+
+async def test_layout_is_re_picked_on_resize() -> None:
+    app = make_app(red_estate())
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        assert app.layout_name == "-wide"
+        for size, layout in (((80, 24), "-narrow"), ((60, 15), "-pane"), ((150, 12), "-pane")):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert app.layout_name == layout and app.has_class(layout), size
+        assert len(app.query_one(Banner).plain.splitlines()) == 1
+        await pilot.resize_terminal(120, 35)
+        await pilot.pause()
+        assert app.layout_name == "-wide" and not app.has_class("-pane")
+        assert len(app.query_one(Banner).plain.splitlines()) == 2  # the detail line is back
+
+
+async def test_slash_filters_by_name_author_group_and_status_escape_clears() -> None:
+    estate = red_estate()
+    grouped = tuple(
+        p.model_copy(update={"group": "Payments team"}) if p.name == "acme/billing" else p
+        for p in estate.pipelines
+    )
+    app = make_app(estate.model_copy(update={"pipelines": grouped}))
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        table = app.query_one(MainBranches)
+        await pilot.press("slash")
+        assert isinstance(app.focused, FilterBar)
+        await pilot.press(*"mallory")
+        await pilot.pause()
+        assert [r.split("  ")[1] for r in rows(table)] == ["acme/monolith"]
+        assert "filter: mallory" in str(table.border_subtitle)
+        for query, names in (
+            ("failed", ["acme/monolith"]),
+            ("payments", ["▸ Payments team (1)"]),
+            ("queued", ["acme/ledger"]),
+            ("stale", ["acme/reports"]),
+            ("core running", ["platform/core"]),
+            ("zzz", []),
+        ):
+            app.query_one(FilterBar).value = query
+            await pilot.pause()
+            assert [r.split("  ")[1] for r in rows(table)] == names, query
+        assert "nothing matches" in str(table.border_subtitle)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(rows(table)) == 6
+        assert not app.query_one(FilterBar).display and app.focused is table
+
+
+async def test_typing_q_in_the_filter_does_not_quit() -> None:
+    app = make_app(red_estate())
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", "q", "h")
+        assert app.query_one(FilterBar).value == "qh"
+        assert app.is_running
+        await pilot.press("enter")  # keeps the filter, back to the table
+        assert app.focused is app.query_one(MainBranches)
+        assert app.query_one(FilterBar).display
+
+
+async def test_h_hides_passing_pipelines_and_says_so() -> None:
+    app = make_app(red_estate())
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        table = app.query_one(MainBranches)
+        await pilot.press("h")
+        await pilot.pause()
+        names = [r.split("  ")[1] for r in rows(table)]
+        # Passing-and-idle ones go; red, running, queued and stale (not known green) stay.
+        assert names == ["acme/monolith", "acme/ledger", "platform/core", "acme/reports"]
+        assert "passing hidden" in str(table.border_subtitle)
+        await pilot.press("h")
+        await pilot.pause()
+        assert len(rows(table)) == 6 and "hidden" not in str(table.border_subtitle)
+
+
+async def test_help_lists_every_key() -> None:
+    app = make_app(green_estate())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text").render())
+        for binding in app.BINDINGS:
+            key = {"question_mark": "?", "slash": "/", "escape": "esc"}.get(
+                binding.key, binding.key
+            )  # type: ignore[union-attr]
+            assert f"{key}  " in text, key
+
+
+async def test_palette_switches_between_every_shipped_theme() -> None:
+    app = make_app(red_estate())
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        for name in ("light", "colorblind", "mono", "wall", "default"):
+            commands[f"Theme: {name}"].callback()
+            await pilot.pause()
+            assert app.theme == name
+            failed = app.query_one(MainBranches).get_row_at(0)[0]
+            colours = {s.style.color.triplet.hex.lower() for s in failed.spans if s.style.color}  # type: ignore[union-attr]
+            assert app.theme_variables["status-failed"].lower() in colours, name
+
+
+@pytest.mark.parametrize("name", ["default", "light", "colorblind", "wall"])
+def test_status_colours_stay_apart_in_16_colours(name: str) -> None:
+    variables = load_themes().themes[name].variables
+    keys = ("status-passed", "status-failed", "status-running", "health-warn", "stale")
+    standard = {k: Color.parse(variables[k]).downgrade(ColorSystem.STANDARD).number for k in keys}
+    assert len(set(standard.values())) == len(keys), standard
+
+
+def test_mono_has_no_hue() -> None:
+    from textual.color import Color as TColor
+
+    for key, value in load_themes().themes["mono"].variables.items():
+        r, g, b = TColor.parse(value).rgb
+        assert r == g == b, key
+
+
+async def test_no_color_keeps_meaning_in_glyphs_and_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(red_estate())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.no_color
+        text = screen_text(app)
+        for words in ("✖ MAIN RED", "✖ failed", "✖ down", "⚠ warn", "? stale 5m", "✔ passed"):
+            assert words in text, words
+
+
+async def test_ascii_at_80x24_shows_no_unicode_anywhere() -> None:
+    app = make_app(red_estate(), ascii=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        bar = app.query_one(StatusBar).plain
+        assert bar.isascii()
+        body = screen_text(app).splitlines()
+        # Panel borders are Textual's; every glyph inside them comes from us and must be ASCII.
+        inner = [line.strip("╭╮╰╯─│ ") for line in body]
+        assert all(line.isascii() for line in inner), [x for x in inner if not x.isascii()]
