@@ -14,6 +14,7 @@ from buildradiator import engine as engine_mod
 from buildradiator.clock import FakeClock
 from buildradiator.config import parse_config
 from buildradiator.engine import Engine
+from buildradiator.facts import HistoryFacts
 from buildradiator.errors import RateLimited, SourceError, Unreachable
 from buildradiator.http import HttpClient
 from buildradiator.model import Build, Pipeline, Snapshot, SourceResult, Status
@@ -328,4 +329,77 @@ async def test_privacy_drops_authors(make_engine) -> None:
     snap = await eng.poll_all()
     assert snap.pipelines[0].recent[0].author is None
     assert snap.broken[0].author is None
+    await eng.aclose()
+
+
+def timed(i: int, status: Status, clock: FakeClock, *, author: str = "a", attempt: int = 1,
+          commit: str | None = None, minutes: float = 5) -> Build:
+    """Build number i, finished i hours ago."""
+    end = clock.now() - timedelta(hours=i)
+    return Build(source="one", pipeline="p", id=str(100 - i), number=100 - i, attempt=attempt,
+                 status=status, started_at=end - timedelta(minutes=minutes), finished_at=end,
+                 commit=commit or f"sha{i}", author=author, message=f"change {i}")
+
+
+async def test_history_keeps_red_since_across_restarts(make_engine, clock, tmp_path) -> None:
+    from buildradiator.history import History
+
+    path = tmp_path / "history.sqlite3"
+    full = (timed(1, Status.FAILED, clock), timed(2, Status.FAILED, clock),
+            timed(3, Status.FAILED, clock, author="Mallory"), timed(4, Status.PASSED, clock))
+    eng = make_engine()
+    eng.facts = HistoryFacts(History.open(path, clock=clock))
+    source(eng, "one").script = [SourceResult(pipelines=(Pipeline(source="one", key="p",
+                                                                  name="p", recent=full),))]
+    await eng.poll_source("one")
+    await eng.aclose()
+    eng.facts.history.close()
+
+    # After a restart the API shows only the newest failure: history still knows the rest.
+    clock.advance(600)
+    eng = make_engine()
+    eng.facts = HistoryFacts(History.open(path, clock=clock))
+    running = Build(source="one", pipeline="p", id="101", status=Status.RUNNING)
+    source(eng, "one").script = [SourceResult(pipelines=(Pipeline(
+        source="one", key="p", name="p", recent=full[:1], in_flight=(running,)),))]
+    await eng.poll_source("one")
+    snap = eng.snapshot()
+    [window] = snap.broken
+    assert window.author == "Mallory" and window.streak == 3
+    assert window.since == full[2].finished_at
+    assert window.last_green_commit == "sha4" and window.newest_commit == "sha1"
+    facts = snap.facts_of("one", "p")
+    assert facts is not None and facts.strip[:4] == (Status.FAILED,) * 3 + (Status.PASSED,)
+    # The running build's estimate is the median of the successful builds history holds.
+    assert snap.pipelines[0].in_flight[0].estimated_seconds == 300
+    await eng.aclose()
+    eng.facts.history.close()
+
+
+async def test_history_facts_are_cached_until_the_store_changes(make_engine, clock) -> None:
+    from buildradiator.history import History
+
+    eng = make_engine()
+    eng.facts = HistoryFacts(History.memory(clock=clock))
+    retried = (timed(1, Status.PASSED, clock, attempt=2, commit="x"),
+               timed(2, Status.FAILED, clock, commit="x"), timed(3, Status.PASSED, clock))
+    source(eng, "one").script = [SourceResult(pipelines=(Pipeline(source="one", key="p",
+                                                                  name="p", recent=retried),))]
+    await eng.poll_source("one")
+    first = eng.snapshot()
+    facts = first.facts_of("one", "p")
+    assert facts is not None and facts.retried_7d == 1 and facts.green_7d == 2
+    calls = 0
+    real = eng.facts._compute
+
+    def counting(keys):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        return real(keys)
+
+    eng.facts._compute = counting  # type: ignore[method-assign]
+    eng.snapshot()
+    await eng.poll_source("one")  # the same builds again: nothing new recorded
+    eng.snapshot()
+    assert calls == 0
     await eng.aclose()

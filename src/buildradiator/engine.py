@@ -25,8 +25,11 @@ from buildradiator.clock import Clock
 from buildradiator.config import Config, SourceBase
 from buildradiator.errors import RateLimited, SourceError
 from buildradiator.export import write_cache
+from buildradiator.facts import Facts, HistoryFacts, with_eta, with_history
+from buildradiator.history import History
 from buildradiator.http import HostBudget, HttpClient, host_of, make_client
 from buildradiator.model import (
+    BrokenWindow,
     Health,
     Pipeline,
     RateInfo,
@@ -86,9 +89,12 @@ class Engine:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         cache_path: Path | None = None,
+        history: History | None = None,
     ) -> None:
         self.config = config
         self.cache_path = cache_path
+        self.facts = HistoryFacts(history) if history is not None else None
+        """History: every finished build is recorded; red since, ETAs, trends come from it."""
         """Where each published snapshot is written, for ``status --format`` and a quick start."""
         self.clock = clock or (http.clock if http else Clock())
         self.http = http or HttpClient(make_client(), clock=self.clock)
@@ -139,6 +145,7 @@ class Engine:
             slot.failures = 0
             slot.last_success = self.clock.now()
             delay = self._success_delay(slot)
+            await self._record(name, result)
         slot.rate = self._budget(slot).rate
         self._observe()
         slot.next_due = self.clock.monotonic() + delay
@@ -148,6 +155,16 @@ class Engine:
         """Poll every source once, concurrently, and return the snapshot (one-shot commands)."""
         await asyncio.gather(*(self.poll_source(name) for name in self.slots))
         return self.snapshot()
+
+    async def _record(self, name: str, result: SourceResult) -> None:
+        """Write the poll's finished builds to history, off the event loop (SQLite blocks).
+        A failing store costs the history facts, never the radiator."""
+        if self.facts is None:
+            return
+        try:
+            await asyncio.to_thread(self.facts.record, name, result)
+        except Exception:
+            log.exception("recording the builds of %s in history failed", name)
 
     def poll_now(self) -> None:
         """Make every source due now (the ``r`` key)."""
@@ -298,9 +315,14 @@ class Engine:
                 )
             )
         stale_sources = frozenset(stale)
+        facts = self._facts(pipelines)
+        if facts.per_pipeline:
+            pipelines = [with_eta(p, facts.per_pipeline.get((p.source, p.key))) for p in pipelines]
         if self.config.radiator.privacy:
             pipelines = [insights.anonymous(p) for p in pipelines]
         broken = insights.broken_windows(pipelines, services, stale_sources, self._down_since)
+        if facts.per_pipeline:
+            broken = self._with_history(broken, facts)
         return Snapshot(
             taken_at=now,
             title=self.config.radiator.title,
@@ -311,7 +333,26 @@ class Engine:
             flaky=insights.flaky_summaries(pipelines),
             green_since=None if broken else insights.green_since(pipelines, self._recovered_at),
             stale_sources=stale_sources,
+            facts=tuple(facts.per_pipeline.values()),
+            flaky_tests=facts.flaky_tests,
         )
+
+    def _facts(self, pipelines: list[Pipeline]) -> Facts:
+        if self.facts is None:
+            return Facts()
+        try:
+            return self.facts.facts(pipelines)
+        except Exception:
+            log.exception("reading facts from history failed")
+            return Facts()
+
+    def _with_history(
+        self, broken: tuple[BrokenWindow, ...], facts: Facts
+    ) -> tuple[BrokenWindow, ...]:
+        windows = [with_history(w, facts.per_pipeline.get((w.source, w.key))) for w in broken]
+        if self.config.radiator.privacy:
+            windows = [w.model_copy(update={"author": None}) for w in windows]
+        return tuple(sorted(windows, key=lambda w: w.since.timestamp() if w.since else 1e18))
 
     def _observe(self) -> None:
         """After each poll: remember what no API says, i.e. when each service was first seen

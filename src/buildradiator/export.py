@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from buildradiator.http import redact
-from buildradiator.model import Build, Health, Pipeline, ServiceCheck, Snapshot, Status
+from buildradiator.model import (
+    Build,
+    Health,
+    Pipeline,
+    PipelineFacts,
+    ServiceCheck,
+    Snapshot,
+    Status,
+)
 
 log = logging.getLogger("buildradiator.export")
 
@@ -94,6 +102,23 @@ def service_doc(check: ServiceCheck, stale: bool) -> dict[str, Any]:
     }
 
 
+def _facts_doc(facts: PipelineFacts) -> dict[str, Any]:
+    """What history knows per pipeline; the daily series stay out (they are for the screen)."""
+    return {
+        "source": facts.source,
+        "key": facts.key,
+        "red_since": _time(facts.red_since),
+        "red_streak": facts.red_streak,
+        "duration_p50_seconds": facts.p50_seconds,
+        "duration_p90_seconds": facts.p90_seconds,
+        "retry_share_7d": facts.retry_share_7d,
+        "retry_minutes_7d": round(facts.retry_minutes_7d, 1),
+        "retry_share_30d": facts.retry_share_30d,
+        "retry_minutes_30d": round(facts.retry_minutes_30d, 1),
+        "recent": [s.value for s in facts.strip],
+    }
+
+
 def snapshot_doc(snapshot: Snapshot) -> dict[str, Any]:
     stale = snapshot.stale_sources
     return {
@@ -105,6 +130,8 @@ def snapshot_doc(snapshot: Snapshot) -> dict[str, Any]:
         "pipelines": [pipeline_doc(p, p.source in stale) for p in snapshot.pipelines],
         "in_flight": [build_doc(b) for b in snapshot.in_flight],
         "flaky": [f.model_dump(mode="json") for f in snapshot.flaky],
+        "flaky_tests": [t.model_dump(mode="json") for t in snapshot.flaky_tests],
+        "history": [_facts_doc(f) for f in snapshot.facts],
         "services": [service_doc(s, s.source in stale) for s in snapshot.services],
         "broken": [{**w.model_dump(mode="json"), "url": _url(w.url)} for w in snapshot.broken],
         "sources": [

@@ -221,6 +221,59 @@ class BrokenWindow(_Frozen):
     """How many builds in a row have failed."""
     url: str | None = None
     stale: bool = False
+    last_green_commit: Untrusted | None = None
+    """With ``newest_commit``: the commit range where the culprit is (from history)."""
+    newest_commit: Untrusted | None = None
+
+
+class PipelineFacts(_Frozen):
+    """What history knows of one pipeline that no CI API says (see ``facts.py``)."""
+
+    source: str
+    key: str
+    strip: tuple[Status, ...] = ()
+    """Statuses of the recent recorded builds, newest first."""
+    p50_seconds: float | None = None
+    p90_seconds: float | None = None
+    retried_7d: int = 0
+    green_7d: int = 0
+    retry_share_7d: float | None = None
+    """Share of the green builds of the last 7 days that needed a retry."""
+    retry_minutes_7d: float = 0.0
+    """Build minutes spent on retries in the last 7 days."""
+    retried_30d: int = 0
+    green_30d: int = 0
+    retry_share_30d: float | None = None
+    retry_minutes_30d: float = 0.0
+    green_share: tuple[float | None, ...] = ()
+    """Daily, oldest first (30 days): share of the time main was green."""
+    mttr_seconds: tuple[float | None, ...] = ()
+    p50_trend: tuple[float | None, ...] = ()
+    p90_trend: tuple[float | None, ...] = ()
+    flakes: tuple[int, ...] = ()
+    red_since: AwareDatetime | None = None
+    red_streak: int = 0
+    broke_commit: Untrusted | None = None
+    broke_author: Untrusted | None = None
+    broke_message: Untrusted | None = None
+    broke_url: str | None = None
+    last_green_commit: Untrusted | None = None
+    newest_red_commit: Untrusted | None = None
+
+
+class FlakyTestInfo(_Frozen):
+    """One flaky test (failed and passed on the same commit), ranked by impact."""
+
+    classname: Untrusted
+    name: Untrusted
+    times_flaked: int
+    retried_builds: int
+    """Builds that failed because of it and had to be re-run."""
+    lost_seconds: float
+    first_seen: AwareDatetime
+    last_seen: AwareDatetime
+    pipelines: tuple[str, ...] = ()
+    """``source:pipeline`` where it flaked."""
 
 
 class Snapshot(_Frozen):
@@ -236,6 +289,15 @@ class Snapshot(_Frozen):
     green_since: AwareDatetime | None = None
     """When nothing is broken: since when (best known)."""
     stale_sources: frozenset[str] = frozenset()
+    facts: tuple[PipelineFacts, ...] = ()
+    """History's facts per pipeline (empty without a history store)."""
+    flaky_tests: tuple[FlakyTestInfo, ...] = ()
+
+    def facts_of(self, source: str, key: str) -> PipelineFacts | None:
+        for facts in self.facts:
+            if facts.source == source and facts.key == key:
+                return facts
+        return None
 
     def source_state(self, name: str) -> SourceState | None:
         for state in self.sources:

@@ -1,0 +1,160 @@
+"""What history adds to a snapshot: red since / broke it across restarts, ETAs from the median
+of successful builds, retry shares, trends and the flaky-test ranking.
+
+The engine owns one ``HistoryFacts``. ``record`` writes the finished builds a poll brought that
+were not written before (called in a worker thread: SQLite is synchronous). ``facts`` answers for
+the screen; it queries the store only when the store changed (``History.generation``) or the
+set of pipelines did, so a snapshot rebuilt every few seconds costs a dictionary lookup, not a
+year of SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from buildradiator.history import History
+from buildradiator.model import (
+    BrokenWindow,
+    Build,
+    FlakyTestInfo,
+    Pipeline,
+    PipelineFacts,
+    SourceResult,
+)
+
+log = logging.getLogger("buildradiator.facts")
+
+TREND_DAYS = 30
+FLAKY_WINDOW_DAYS = 7
+FLAKY_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Facts:
+    per_pipeline: dict[tuple[str, str], PipelineFacts] = field(default_factory=dict)
+    flaky_tests: tuple[FlakyTestInfo, ...] = ()
+
+
+class HistoryFacts:
+    """The engine's window on the history store. See the module docstring."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self._written: dict[str, set[tuple[str, str, int]]] = {}
+        self._cache_key: tuple[int, frozenset[tuple[str, str]]] | None = None
+        self._cache = Facts()
+        self._lock = threading.Lock()
+
+    def record(self, source: str, result: SourceResult) -> int:
+        """Write the finished builds of one poll that this run has not written yet."""
+        seen = {(p.key, b.id, b.attempt): b for p in result.pipelines for b in p.recent}
+        with self._lock:
+            new = [b for key, b in seen.items() if key not in self._written.get(source, set())]
+            # Only what the source still shows is remembered: the set stays as small as a poll.
+            self._written[source] = set(seen)
+        if not new:
+            return 0
+        written = self.history.record_builds(new)
+        self.history.prune()
+        return written
+
+    def facts(self, pipelines: Sequence[Pipeline]) -> Facts:
+        keys = frozenset((p.source, p.key) for p in pipelines)
+        cache_key = (self.history.generation, keys)
+        if cache_key != self._cache_key:
+            self._cache = self._compute(keys)
+            self._cache_key = cache_key
+        return self._cache
+
+    def _compute(self, keys: Iterable[tuple[str, str]]) -> Facts:
+        h = self.history
+        per: dict[tuple[str, str], PipelineFacts] = {}
+        for source, key in keys:
+            streak = h.red_streak(source, key)
+            durations = h.durations(source, key)
+            week, month = h.retry_share(source, key, 7), h.retry_share(source, key, 30)
+            trend = h.trends(source, key, TREND_DAYS)
+            per[(source, key)] = PipelineFacts(
+                source=source,
+                key=key,
+                strip=tuple(h.recent_strip(source, key)),
+                p50_seconds=durations.p50 if durations else None,
+                p90_seconds=durations.p90 if durations else None,
+                retried_7d=week.retried_to_green,
+                green_7d=week.green,
+                retry_share_7d=week.share,
+                retry_minutes_7d=week.retry_minutes,
+                retried_30d=month.retried_to_green,
+                green_30d=month.green,
+                retry_share_30d=month.share,
+                retry_minutes_30d=month.retry_minutes,
+                green_share=tuple(trend.green_share),
+                mttr_seconds=tuple(trend.mttr_seconds),
+                p50_trend=tuple(trend.p50_seconds),
+                p90_trend=tuple(trend.p90_seconds),
+                flakes=tuple(trend.flakes),
+                red_since=streak.since if streak else None,
+                red_streak=streak.count if streak else 0,
+                broke_commit=streak.commit if streak else None,
+                broke_author=streak.author if streak else None,
+                broke_message=streak.message if streak else None,
+                broke_url=streak.url if streak else None,
+                last_green_commit=streak.last_green_commit if streak else None,
+                newest_red_commit=streak.newest_commit if streak else None,
+            )
+        flaky = tuple(
+            FlakyTestInfo(
+                classname=t.classname,
+                name=t.name,
+                times_flaked=t.times_flaked,
+                retried_builds=t.retried_builds,
+                lost_seconds=t.lost_seconds,
+                first_seen=t.first_seen,
+                last_seen=t.last_seen,
+                pipelines=tuple(f"{s}:{p}" for s, p in t.pipelines),
+            )
+            for t in h.flaky_tests(FLAKY_WINDOW_DAYS, FLAKY_LIMIT, only=list(per))
+        )
+        return Facts(per, flaky)
+
+
+def with_history(window: BrokenWindow, facts: PipelineFacts | None) -> BrokenWindow:
+    """A red main as history knows it: the streak may reach back past what the API returned
+    (and past a restart), so history's first failing build and count win when they are older."""
+    if facts is None or facts.red_since is None or window.kind != "pipeline":
+        return window
+    if window.since is not None and window.since <= facts.red_since:
+        return window.model_copy(
+            update={
+                "last_green_commit": facts.last_green_commit,
+                "newest_commit": facts.newest_red_commit,
+            }
+        )
+    return window.model_copy(
+        update={
+            "since": facts.red_since,
+            "streak": max(window.streak, facts.red_streak),
+            "commit": facts.broke_commit,
+            "author": facts.broke_author,
+            "message": facts.broke_message,
+            "url": facts.broke_url or window.url,
+            "last_green_commit": facts.last_green_commit,
+            "newest_commit": facts.newest_red_commit,
+        }
+    )
+
+
+def with_eta(pipeline: Pipeline, facts: PipelineFacts | None) -> Pipeline:
+    """In-flight builds without a provider estimate get the median of successful builds."""
+    if facts is None or facts.p50_seconds is None or not pipeline.in_flight:
+        return pipeline
+    if all(b.estimated_seconds for b in pipeline.in_flight):
+        return pipeline
+    builds: tuple[Build, ...] = tuple(
+        b if b.estimated_seconds else b.model_copy(update={"estimated_seconds": facts.p50_seconds})
+        for b in pipeline.in_flight
+    )
+    return pipeline.model_copy(update={"in_flight": builds})
