@@ -163,8 +163,22 @@ class Engine:
             return
         try:
             await asyncio.to_thread(self.facts.record, name, result)
+            await self.refresh_facts()
         except Exception:
             log.exception("recording the builds of %s in history failed", name)
+
+    async def refresh_facts(self) -> None:
+        """Recompute history's facts in a worker thread when the store or the set of pipelines
+        changed; snapshots then carry them. Cheap when nothing changed."""
+        if self.facts is None:
+            return
+        keys = [
+            (p.source, p.key)
+            for slot in self.slots.values()
+            if slot.result is not None
+            for p in slot.result.pipelines
+        ]
+        await asyncio.to_thread(self.facts.refresh, keys)
 
     def poll_now(self) -> None:
         """Make every source due now (the ``r`` key)."""
@@ -197,6 +211,10 @@ class Engine:
         if self._last is None:
             self._publish_if_changed(publish, force=True)
         try:
+            if self.facts is not None:
+                # Seeded data (from the cache) gets its history facts before the first poll.
+                await self.refresh_facts()
+                self._publish_if_changed(publish)
             while True:
                 now = self.clock.monotonic()
                 due = [name for name, slot in self.slots.items() if slot.next_due <= now]
@@ -315,7 +333,7 @@ class Engine:
                 )
             )
         stale_sources = frozenset(stale)
-        facts = self._facts(pipelines)
+        facts = self._facts()
         if facts.per_pipeline:
             pipelines = [with_eta(p, facts.per_pipeline.get((p.source, p.key))) for p in pipelines]
         if self.config.radiator.privacy:
@@ -337,14 +355,8 @@ class Engine:
             flaky_tests=facts.flaky_tests,
         )
 
-    def _facts(self, pipelines: list[Pipeline]) -> Facts:
-        if self.facts is None:
-            return Facts()
-        try:
-            return self.facts.facts(pipelines)
-        except Exception:
-            log.exception("reading facts from history failed")
-            return Facts()
+    def _facts(self) -> Facts:
+        return self.facts.current() if self.facts is not None else Facts()
 
     def _with_history(
         self, broken: tuple[BrokenWindow, ...], facts: Facts

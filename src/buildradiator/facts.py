@@ -2,17 +2,17 @@
 of successful builds, retry shares, trends and the flaky-test ranking.
 
 The engine owns one ``HistoryFacts``. ``record`` writes the finished builds a poll brought that
-were not written before (called in a worker thread: SQLite is synchronous). ``facts`` answers for
-the screen; it queries the store only when the store changed (``History.generation``) or the
-set of pipelines did, so a snapshot rebuilt every few seconds costs a dictionary lookup, not a
-year of SQL.
+were not written before, and ``refresh`` recomputes the facts when the store changed
+(``History.generation``) or the set of pipelines did; the engine calls both in a worker thread,
+since SQLite blocks and the first computation over a year of history takes a few hundred ms.
+``current`` is what the screen gets: always the last computed facts, never a query.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from buildradiator.history import History
@@ -61,12 +61,18 @@ class HistoryFacts:
         self.history.prune()
         return written
 
-    def facts(self, pipelines: Sequence[Pipeline]) -> Facts:
-        keys = frozenset((p.source, p.key) for p in pipelines)
-        cache_key = (self.history.generation, keys)
-        if cache_key != self._cache_key:
-            self._cache = self._compute(keys)
-            self._cache_key = cache_key
+    def refresh(self, keys: Iterable[tuple[str, str]]) -> bool:
+        """Recompute the facts for these pipelines if anything changed; True if it did."""
+        wanted = frozenset(keys)
+        cache_key = (self.history.generation, wanted)
+        if cache_key == self._cache_key:
+            return False
+        self._cache = self._compute(wanted)
+        self._cache_key = cache_key
+        return True
+
+    def current(self) -> Facts:
+        """The last computed facts (never queries the store)."""
         return self._cache
 
     def _compute(self, keys: Iterable[tuple[str, str]]) -> Facts:
