@@ -33,8 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from buildradiator.clock import FakeClock
 from buildradiator.history import History
-from buildradiator.model import Build, Status
-from buildradiator.trends import TestResult, TestStatus
+from buildradiator.model import Build, Status, TestResult, TestStatus
 
 END = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 TESTS_PER_SUITE = 40

@@ -14,8 +14,8 @@ from buildradiator import engine as engine_mod
 from buildradiator.clock import FakeClock
 from buildradiator.config import parse_config
 from buildradiator.engine import Engine
-from buildradiator.facts import HistoryFacts
 from buildradiator.errors import RateLimited, SourceError, Unreachable
+from buildradiator.facts import HistoryFacts
 from buildradiator.http import HttpClient
 from buildradiator.model import Build, Pipeline, Snapshot, SourceResult, Status
 from buildradiator.sources.base import Source
@@ -402,4 +402,31 @@ async def test_history_facts_are_cached_until_the_store_changes(make_engine, clo
     await eng.poll_source("one")  # the same builds again: nothing new recorded
     eng.snapshot()
     assert calls == 0
+    await eng.aclose()
+
+
+async def test_test_runs_reach_the_flaky_ranking(make_engine, clock) -> None:
+    from buildradiator.history import History
+    from buildradiator.model import TestResult, TestRun, TestStatus
+
+    eng = make_engine()
+    eng.facts = HistoryFacts(History.memory(clock=clock))
+    first, retry = timed(2, Status.FAILED, clock, commit="c1"), timed(1, Status.PASSED, clock,
+                                                                      commit="c1", attempt=2)
+    retry = retry.model_copy(update={"id": first.id})
+
+    def run(build: Build, status: TestStatus) -> TestRun:
+        return TestRun(source="one", pipeline="p", build_id=build.id, attempt=build.attempt,
+                       commit="c1", finished_at=build.finished_at,
+                       results=(TestResult("testRedirect", "LoginTest", status),
+                                TestResult("testOk", "LoginTest", TestStatus.PASSED)))
+
+    source(eng, "one").script = [SourceResult(
+        pipelines=(Pipeline(source="one", key="p", name="p", recent=(retry, first)),),
+        test_runs=(run(first, TestStatus.FAILED), run(retry, TestStatus.PASSED)),
+    )]
+    await eng.poll_source("one")
+    [flaky] = eng.snapshot().flaky_tests
+    assert (flaky.classname, flaky.name) == ("LoginTest", "testRedirect")
+    assert flaky.times_flaked == 1 and flaky.pipelines == ("one:p",)
     await eng.aclose()

@@ -16,8 +16,7 @@ import pytest
 
 from buildradiator.clock import FakeClock
 from buildradiator.history import History
-from buildradiator.model import Build, Status
-from buildradiator.trends import TestResult, TestStatus
+from buildradiator.model import Build, Status, TestResult, TestStatus
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 P, F, C = Status.PASSED, Status.FAILED, Status.CANCELED

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from buildradiator import junit
 from buildradiator.errors import BadPayload
 from buildradiator.junit import collect_junit, parse_junit, parse_time
-from buildradiator.trends import TestResult, TestStatus
+from buildradiator.model import TestResult, TestStatus
 
 OK, FAIL, SKIP, FLAKY = TestStatus.PASSED, TestStatus.FAILED, TestStatus.SKIPPED, TestStatus.FLAKY
 

@@ -44,6 +44,7 @@ class HistoryFacts:
     def __init__(self, history: History) -> None:
         self.history = history
         self._written: dict[str, set[tuple[str, str, int]]] = {}
+        self._tests_written: dict[str, set[tuple[str, str, int]]] = {}
         self._cache_key: tuple[int, frozenset[tuple[str, str]]] | None = None
         self._cache = Facts()
         self._lock = threading.Lock()
@@ -55,11 +56,33 @@ class HistoryFacts:
             new = [b for key, b in seen.items() if key not in self._written.get(source, set())]
             # Only what the source still shows is remembered: the set stays as small as a poll.
             self._written[source] = set(seen)
-        if not new:
-            return 0
-        written = self.history.record_builds(new)
-        self.history.prune()
+        written = self.history.record_builds(new) if new else 0
+        written += self._record_tests(source, result)
+        if written:
+            self.history.prune()
         return written
+
+    def _record_tests(self, source: str, result: SourceResult) -> int:
+        runs = {(r.pipeline, r.build_id, r.attempt): r for r in result.test_runs}
+        with self._lock:
+            done = self._tests_written.setdefault(source, set())
+            new = [run for key, run in runs.items() if key not in done]
+            if len(done) > 10_000:
+                # A radiator runs for weeks: start the memory afresh. Recording a run again
+                # replaces its results, so the worst case is one rewrite, never a duplicate.
+                done.clear()
+            done.update(runs)
+        for run in new:
+            self.history.record_tests(
+                source,
+                run.pipeline,
+                run.build_id,
+                run.commit,
+                run.results,
+                build_attempt=run.attempt,
+                at=run.finished_at,
+            )
+        return len(new)
 
     def refresh(self, keys: Iterable[tuple[str, str]]) -> bool:
         """Recompute the facts for these pipelines if anything changed; True if it did."""

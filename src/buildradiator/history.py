@@ -67,13 +67,12 @@ from __future__ import annotations
 
 from buildradiator.history_builds import BuildFacts
 from buildradiator.history_tests import TestFacts
+from buildradiator.model import TestResult, TestStatus
 from buildradiator.trends import (
     Durations,
     FlakyTest,
     RetryShare,
     Streak,
-    TestResult,
-    TestStatus,
     Trend,
 )
 

@@ -15,13 +15,11 @@ from datetime import datetime
 
 from buildradiator.history_rollups import Rollups
 from buildradiator.history_store import guarded
-from buildradiator.model import clean_text
+from buildradiator.model import TestResult, TestStatus, clean_text
 from buildradiator.trends import (
     DAY,
     FlakyTest,
     ResultRow,
-    TestResult,
-    TestStatus,
     flake_events,
     rank_flaky,
     when,

@@ -25,8 +25,7 @@ from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from buildradiator.errors import BadPayload
-from buildradiator.model import clean_text
-from buildradiator.trends import TestResult, TestStatus
+from buildradiator.model import TestResult, TestStatus, clean_text
 from buildradiator.xmlsafe import local_name, parse_xml
 
 log = logging.getLogger(__name__)

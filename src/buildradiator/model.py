@@ -12,6 +12,7 @@ and never as markup.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -67,6 +68,33 @@ class Status(StrEnum):
     @property
     def in_flight(self) -> bool:
         return self in (Status.RUNNING, Status.QUEUED)
+
+
+class TestStatus(StrEnum):
+    """What became of one test in one run."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    FLAKY = "flaky"
+    """Passed, but only after failing within the same build (Surefire ``flakyFailure``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    """One test in one run, from JUnit XML or a provider's test API."""
+
+    __test__ = False
+
+    name: str
+    classname: str
+    status: TestStatus
+    duration: float | None = None
+    """Seconds, when reported."""
+    attempt: int = 1
+    """1, or 2, 3... when the same test appears again in the same run (a rerun)."""
 
 
 class Health(StrEnum):
@@ -170,11 +198,28 @@ class RateInfo(_Frozen):
     reset_at: AwareDatetime | None = None
 
 
+class TestRun(_Frozen):
+    """The test results of one finished build (a provider's test API, or JUnit XML)."""
+
+    __test__ = False
+
+    source: str
+    pipeline: str
+    build_id: str
+    attempt: int = 1
+    commit: Untrusted | None = None
+    finished_at: AwareDatetime | None = None
+    results: tuple[TestResult, ...] = ()
+
+
 class SourceResult(_Frozen):
     """What one poll of one source produced."""
 
     pipelines: tuple[Pipeline, ...] = ()
     services: tuple[ServiceCheck, ...] = ()
+    test_runs: tuple[TestRun, ...] = ()
+    """Test results of finished builds; a source sends each run once (or again: it is
+    recorded once)."""
     summary: str = ""
     """One line for ``check``: what was found, e.g. ``3 pipelines, 1 running``."""
 

@@ -32,39 +32,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Protocol, TypeVar
 
-from buildradiator.model import Status
+from buildradiator.model import Status, TestStatus
 
 DAY = 86400.0
-
-
-class TestStatus(StrEnum):
-    """What became of one test in one run."""
-
-    __test__ = False  # not a pytest test class, despite the name
-
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    FLAKY = "flaky"
-    """Passed, but only after failing within the same build (Surefire ``flakyFailure``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class TestResult:
-    """One test in one run, from JUnit XML or a provider's test API."""
-
-    __test__ = False
-
-    name: str
-    classname: str
-    status: TestStatus
-    duration: float | None = None
-    """Seconds, when reported."""
-    attempt: int = 1
-    """1, or 2, 3... when the same test appears again in the same run (a rerun)."""
 
 
 def when(ts: float | None) -> datetime | None:
