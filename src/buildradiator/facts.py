@@ -45,6 +45,9 @@ class HistoryFacts:
         self.history = history
         self._written: dict[str, set[tuple[str, str, int]]] = {}
         self._tests_written: dict[str, set[tuple[str, str, int]]] = {}
+        self._tested: set[tuple[str, str]] = set()
+        """(source, pipeline) pairs test runs were recorded for: their flakes are ranked even
+        when no source shows that pipeline (a ``junit`` source shows none)."""
         self._cache_key: tuple[int, frozenset[tuple[str, str]]] | None = None
         self._cache = Facts()
         self._lock = threading.Lock()
@@ -73,8 +76,11 @@ class HistoryFacts:
                 done.clear()
             done.update(runs)
         for run in new:
+            # The run names its pipeline's source: a junit source may report for a pipeline
+            # another source shows.
+            self._tested.add((run.source, run.pipeline))
             self.history.record_tests(
-                source,
+                run.source,
                 run.pipeline,
                 run.build_id,
                 run.commit,
@@ -86,7 +92,7 @@ class HistoryFacts:
 
     def refresh(self, keys: Iterable[tuple[str, str]]) -> bool:
         """Recompute the facts for these pipelines if anything changed; True if it did."""
-        wanted = frozenset(keys)
+        wanted = frozenset(keys) | self._tested
         cache_key = (self.history.generation, wanted)
         if cache_key == self._cache_key:
             return False
@@ -98,10 +104,10 @@ class HistoryFacts:
         """The last computed facts (never queries the store)."""
         return self._cache
 
-    def _compute(self, keys: Iterable[tuple[str, str]]) -> Facts:
+    def _compute(self, keys: frozenset[tuple[str, str]]) -> Facts:
         h = self.history
         per: dict[tuple[str, str], PipelineFacts] = {}
-        for source, key in keys:
+        for source, key in keys - self._tested:
             streak = h.red_streak(source, key)
             durations = h.durations(source, key)
             week, month = h.retry_share(source, key, 7), h.retry_share(source, key, 30)
@@ -145,7 +151,7 @@ class HistoryFacts:
                 last_seen=t.last_seen,
                 pipelines=tuple(f"{s}:{p}" for s, p in t.pipelines),
             )
-            for t in h.flaky_tests(FLAKY_WINDOW_DAYS, FLAKY_LIMIT, only=list(per))
+            for t in h.flaky_tests(FLAKY_WINDOW_DAYS, FLAKY_LIMIT, only=list(keys))
         )
         return Facts(per, flaky)
 

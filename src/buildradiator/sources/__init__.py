@@ -19,6 +19,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "buildkite": ("buildradiator.sources.buildkite", "Buildkite"),
     "circleci": ("buildradiator.sources.circleci", "CircleCI"),
     "buildbot": ("buildradiator.sources.buildbot", "Buildbot"),
+    "junit": ("buildradiator.sources.junit", "JUnitReports"),
 }
 
 
