@@ -84,3 +84,25 @@ def test_ssh_ascii_snapshot(snap_compare: Callable[..., bool]) -> None:
     app = BuildRadiatorApp(IdleFeed(), clock=FakeClock(), initial=red_estate(), ascii=True)
     app.display_tz = UTC
     assert snap_compare(app, terminal_size=(80, 24))
+
+
+def test_escalated_and_claimed_snapshot(snap_compare: Callable[..., bool]) -> None:
+    """80x24: main red for 20 minutes (level 1 of 3: a taller banner), claimed by dana."""
+    from buildradiator.claims import ClaimStore
+    from buildradiator.widgets import MainBranches
+    from test_app_alerts import FakeFeed, green, red
+
+    clock = FakeClock()
+    app = BuildRadiatorApp(FakeFeed(green(), red()), clock=clock, claims=ClaimStore(None, clock))
+    app.display_tz = UTC
+
+    async def escalate(pilot: object) -> None:
+        await pilot.pause()  # type: ignore[attr-defined]
+        app._claims.claim("gh", "acme/monolith", "dana", "reverting")
+        clock.advance(20 * 60)
+        app._tick()  # the escalation: level 1
+        app._show_all()  # the claim and the ages, as the 5-second redraw would
+        app.query_one(MainBranches).move_cursor(row=0)
+        await pilot.pause()  # type: ignore[attr-defined]
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=escalate)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from rich.color import Color, ColorSystem
 
+from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.themes import load_themes
 from buildradiator.widgets import Banner, CompactSummary, HelpScreen, MainBranches, StatusBar
 from buildradiator.widgets.filterbar import FilterBar
-from snapshot_fixtures import green_estate, red_estate
+from snapshot_fixtures import NOW, build, green_estate, pipeline, red_estate
 from test_app import make_app, rows
 
 
@@ -177,3 +178,75 @@ async def test_ascii_at_80x24_shows_no_unicode_anywhere() -> None:
         # Panel borders are Textual's; every glyph inside them comes from us and must be ASCII.
         inner = [line.strip("╭╮╰╯─│ ") for line in body]
         assert all(line.isascii() for line in inner), [x for x in inner if not x.isascii()]
+
+
+def _estate(*pipes: Pipeline) -> Snapshot:
+    return Snapshot(taken_at=NOW, pipelines=pipes)
+
+
+def _long_estate() -> Snapshot:
+    """Wide rows: a red pipeline with a build running on top, long names, long authors."""
+    red = pipeline(
+        "acme/an-extremely-long-pipeline-name-for-payments",
+        (build("x", 1, Status.FAILED, finished=60, author="Bartholomew Featherstonehaugh"),),
+        (build("x", 2, Status.RUNNING, started=30),),
+        branch="release/2026-11-very-long-branch",
+    )
+    others = tuple(
+        pipeline(
+            f"platform/another-rather-long-pipeline-name-{n}",
+            (build("y", n, Status.PASSED, finished=120, author="Maximiliana Oyelaran-Smith"),),
+        )
+        for n in range(3)
+    )
+    return _estate(red, *others)
+
+
+def _calm_estate() -> Snapshot:
+    """Other pipelines (so the table rebuilds), all passed: a short status column, which leaves
+    the names more room than the wide status column took before."""
+    return _estate(
+        *(
+            pipeline(
+                f"docs/the-documentation-site-and-its-many-pages-{n}",
+                (build("d", n, Status.PASSED, finished=60, author="Ivan Ivanovich Petrov"),),
+                branch="main-with-a-long-name",
+            )
+            for n in range(2)
+        )
+    )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=["80x24", "200x60"])
+async def test_tables_never_scroll_sideways_when_rows_get_narrower(
+    size: tuple[int, int],
+) -> None:
+    """DataTable column widths only grow (``clear`` keeps them): a wide status column, then
+    other rows (a rebuild) fitted for a narrow one, must leave no horizontal scrollbar."""
+    app = make_app(_long_estate())
+    feed = app._feed
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        table = app.query_one(MainBranches)
+        assert table.virtual_size.width <= table.size.width
+        assert "running" in rows(table)[0]
+        feed.publish(_calm_estate())  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert all(r.startswith("✔ passed  docs/the-") for r in rows(table)), rows(table)
+        assert table.virtual_size.width <= table.size.width
+        assert not table.show_horizontal_scrollbar
+        # Back to wide rows: still cut to fit, never wider than the panel.
+        feed.publish(_long_estate())  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert table.virtual_size.width <= table.size.width
+        assert not table.show_horizontal_scrollbar
+
+
+async def test_ascii_cuts_names_with_three_dots() -> None:
+    app = make_app(_long_estate(), ascii=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        main = rows(app.query_one(MainBranches))
+        assert any("..." in r for r in main), main
+        assert all(r.isascii() for r in main), main
+        assert "…" not in screen_text(app)

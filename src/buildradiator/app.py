@@ -1,11 +1,18 @@
 """The Textual app: thin. It runs the feed in a worker, receives snapshots as messages and hands
-them to widgets that only render. No I/O here beyond reading theme files at start-up."""
+them to widgets that only render. No I/O here beyond reading theme files at start-up, and what
+the alert, hook and claim objects it is handed do (writing to the terminal, running hooks in the
+background, saving claims)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import tzinfo
+import asyncio
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, tzinfo
 from functools import partial
+from pathlib import Path
 from typing import Protocol
 
 from textual import events
@@ -19,8 +26,12 @@ from textual.theme import Theme
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
+from buildradiator.alerts import Action, Bell, Escalation, Flash, Level, Notify, Toast
+from buildradiator.claims import ClaimStore
 from buildradiator.clock import Clock
-from buildradiator.model import Snapshot
+from buildradiator.hooks import HookResult, HookRunner, events_between
+from buildradiator.model import Pipeline, Snapshot, Status
+from buildradiator.notify import TextSink, Writable, send_notification
 from buildradiator.themes import DEFAULT_THEME, VARIABLES, load_themes
 from buildradiator.widgets import (
     Banner,
@@ -33,9 +44,11 @@ from buildradiator.widgets import (
     RowsTable,
     StatusBar,
 )
+from buildradiator.widgets.banner import LEVELS
+from buildradiator.widgets.claim import ClaimScreen
 from buildradiator.widgets.filterbar import FilterBar
 from buildradiator.widgets.pipelines import Finder
-from buildradiator.widgets.wall import WallView
+from buildradiator.widgets.wall import WallHead, WallView
 
 WIDE_COLUMNS = 120
 PANE_BELOW_COLUMNS = 70
@@ -69,6 +82,8 @@ class BuildRadiatorApp(App[int]):
         Binding("o", "open_selected", "Open"),
         Binding("slash", "find", "Filter"),
         Binding("h", "toggle_passing", "Hide passing"),
+        Binding("a", "claim", "Claim"),
+        Binding("A", "release_claim", "Release claim", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("question_mark", "help", "Help"),
     ]
@@ -84,7 +99,15 @@ class BuildRadiatorApp(App[int]):
         clock: Clock | None = None,
         initial: Snapshot | None = None,
         page_seconds: float = 15.0,
+        escalation: Escalation | None = None,
+        hooks: HookRunner | None = None,
+        claims: ClaimStore | None = None,
+        notify_writer: Writable | None = None,
     ) -> None:
+        """``escalation``, ``hooks`` and ``claims`` default to alerts with the default settings,
+        no hooks, and claims kept in a private temp dir (removed on exit), so tests and the
+        bench never touch the user's claims. ``notify_writer`` receives the desktop
+        notification bytes; by default they go to the terminal (never when headless)."""
         super().__init__()
         self.title = title
         self._feed = feed
@@ -101,6 +124,20 @@ class BuildRadiatorApp(App[int]):
         self.display_tz: tzinfo | None = None
         """Zone of the clock times shown (ETA, green since); ``None`` is the local zone."""
         self._ticks = 0
+        self._escalation = escalation or Escalation()
+        self._hooks = hooks or HookRunner(())
+        if self._hooks.on_result is None:
+            self._hooks.on_result = self._hook_finished
+        self._hook_starts: set[asyncio.Task[None]] = set()
+        self._own_claims_dir: Path | None = None
+        if claims is None:
+            # Not created until a claim is saved: most runs never make one.
+            self._own_claims_dir = Path(tempfile.gettempdir()) / f"buildradiator-{uuid.uuid4()}"
+            claims = ClaimStore(self._own_claims_dir / "claims.json", self._clock)
+        self._claims = claims
+        self._claim_warning: str | None = None
+        self._notify_writer = notify_writer
+        self._blink = False
         catalog = load_themes()
         self._theme_names = sorted(catalog.themes)
         for theme_obj in catalog.themes.values():
@@ -137,6 +174,7 @@ class BuildRadiatorApp(App[int]):
     def on_mount(self) -> None:
         for problem in self._problems:
             self.notify(problem, title="Theme", severity="error", timeout=15, markup=False)
+        self._toast_claim_warning()  # a claims file that could not be read at start-up
         if self._wall:
             self.query_one(StatusBar).keys = ""
         self.set_class(self._ascii, "-ascii")
@@ -158,9 +196,88 @@ class BuildRadiatorApp(App[int]):
             self.snapshot_changed(previous, message.snapshot)
 
     def snapshot_changed(self, previous: Snapshot | None, snapshot: Snapshot) -> None:
-        """THE place a new snapshot lands (once per change). Views redraw here; whatever reacts
-        to a change of state (alerts, hooks, claims) belongs here too, after the views."""
+        """THE place a new snapshot lands (once per change). Claims that the pipeline's recovery
+        ended go first (so no view shows them), then the views redraw, then what reacts to a
+        change of state: the alerts, then the hooks (in the background)."""
+        now = self._clock.now()
+        self._claims.prune(snapshot, now)
+        self._toast_claim_warning()
         self._show_all()
+        self._carry_out(self._escalation.observe(snapshot, now), now)
+        if self._hooks.hooks:
+            events = events_between(previous, snapshot, privacy=self._escalation.privacy)
+            if events:
+                # fire_all only starts the processes: the hooks run (and time out) on their own.
+                # The loop keeps only weak references to tasks: hold it until it is done.
+                task = asyncio.get_running_loop().create_task(self._hooks.fire_all(events))
+                self._hook_starts.add(task)
+                task.add_done_callback(self._hook_starts.discard)
+
+    # --- alerts, hooks and claims ---------------------------------------------------------
+
+    def _carry_out(self, actions: Sequence[Action], now: datetime) -> None:
+        """Do what the escalation asked for."""
+        for action in actions:
+            if isinstance(action, Bell):
+                self.bell()
+            elif isinstance(action, Toast):
+                timeout = 15 if action.severity == "error" else 8
+                self.notify(action.text, severity=action.severity, timeout=timeout, markup=False)
+            elif isinstance(action, Notify):
+                self._desktop_notification(action.title, action.body)
+            elif isinstance(action, Level):
+                for widget in self._alarm_widgets():
+                    for n, name in enumerate(LEVELS, start=1):
+                        widget.set_class(n == action.n, name)
+            elif isinstance(action, Flash):
+                self._blink = False  # a new flash starts loud
+        self._show_flash(now)
+
+    def _alarm_widgets(self) -> list[Banner | WallHead]:
+        """What flashes and grows: the banner, or the wall's headline."""
+        if self._wall:
+            return list(self.query(WallHead))
+        return list(self.query(Banner))
+
+    def _show_flash(self, now: datetime) -> None:
+        flashing = self._escalation.flashing(now)
+        if not flashing:
+            self._blink = False
+        for widget in self._alarm_widgets():
+            widget.set_class(flashing, "flash")
+            widget.set_class(self._blink, "-blink")
+
+    def _desktop_notification(self, title: str, body: str) -> None:
+        writer = self._notify_writer
+        if writer is None:
+            # No public raw-write API in Textual: the driver's write is the terminal. Headless
+            # (tests, the bench) has no terminal to notify.
+            driver = self._driver
+            if self.is_headless or driver is None:
+                return
+            writer = TextSink(driver.write)
+        send_notification(writer, title, body)  # never raises: a broken terminal is logged
+
+    def _hook_finished(self, result: HookResult) -> None:
+        # Cancelled runs are the app's own shutdown: nothing to tell anyone.
+        if result.ok or result.outcome == "cancelled" or not self.is_running:
+            return
+        self.notify(result.describe(), title="Hook", severity="warning", timeout=10, markup=False)
+
+    def _claim_notes(self, now: datetime) -> dict[tuple[str, str], tuple[str, str]]:
+        return {(c.source, c.key): (c.who, c.note) for c in self._claims.active(now)}
+
+    def _toast_claim_warning(self) -> None:
+        warning = self._claims.warning
+        if warning and warning != self._claim_warning:
+            self.notify(warning, title="Claims", severity="warning", timeout=10, markup=False)
+        self._claim_warning = warning
+
+    async def on_unmount(self) -> None:
+        await asyncio.gather(*self._hook_starts, return_exceptions=True)
+        await self._hooks.aclose()
+        if self._own_claims_dir is not None:
+            shutil.rmtree(self._own_claims_dir, ignore_errors=True)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "feed" and event.state is WorkerState.ERROR:
@@ -197,24 +314,28 @@ class BuildRadiatorApp(App[int]):
 
     def _show_all(self, tables: bool = True) -> None:
         now, snap, ascii, tz = self._clock.now(), self.snapshot, self._ascii, self.display_tz
+        notes = self._claim_notes(now)
         self.query_one(StatusBar).show(snap, now, ascii)
         if self._wall:
-            self.query_one(WallView).show(snap, now, tz)
+            self.query_one(WallView).show(snap, now, tz, notes)
             return
-        self.query_one(Banner).show(snap, now, ascii, tz)
+        self.query_one(Banner).show(snap, now, ascii, tz, notes)
         self.query_one(CompactSummary).show(snap, now, ascii, tz)
         if snap is None or not tables:
             return
-        self.query_one(MainBranches).show(snap, now, ascii)
+        claimed = {ident: who for ident, (who, _note) in notes.items()}
+        self.query_one(MainBranches).show(snap, now, ascii, claimed)
         self.query_one(InFlight).show(snap, now, ascii, tz)
         self.query_one(Production).show(snap, now, ascii)
         self.query_one(Flaky).show(snap, ascii)
 
     def _tick(self) -> None:
-        """THE 1 Hz tick: ticking ages, wall pages; time-driven behaviour (an alarm that grows
-        louder, a repeating bell) belongs here too."""
+        """THE 1 Hz tick: ticking ages, wall pages, the flash's blink, and the alarm that grows
+        louder (and the bell that repeats) the longer something stays broken."""
         self._ticks += 1
         now = self._clock.now()
+        self._blink = not self._blink
+        self._carry_out(self._escalation.tick(now), now)
         if self._wall:
             wall = self.query_one(WallView)
             if self._ticks % TABLE_TICKS == 0:
@@ -235,7 +356,14 @@ class BuildRadiatorApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The wall has nothing to select, filter or open: its keys do nothing (and show nothing).
-        if self._wall and action in ("open_selected", "find", "toggle_passing", "clear_filter"):
+        if self._wall and action in (
+            "open_selected",
+            "find",
+            "toggle_passing",
+            "clear_filter",
+            "claim",
+            "release_claim",
+        ):
             return False
         if action == "clear_filter":
             return self._finder.query != "" or isinstance(self.focused, FilterBar)
@@ -293,6 +421,64 @@ class BuildRadiatorApp(App[int]):
             self.open_url(url)
         else:
             self.notify("nothing selected to open", severity="warning", timeout=3)
+
+    # --- claims ---------------------------------------------------------------------------
+
+    def action_claim(self) -> None:
+        """``a``: claim a red pipeline (again on a claimed one: change the note)."""
+        if self._wall:
+            return
+        pipeline = self._claim_target()
+        if pipeline is None:
+            self.notify("select a red pipeline to claim it", severity="warning", timeout=3)
+            return
+        if pipeline.status is not Status.FAILED:
+            self.notify(f"{pipeline.name} is not red: nothing to claim", timeout=3, markup=False)
+            return
+        current = self._claims.get(pipeline.source, pipeline.key)
+        screen = ClaimScreen(
+            pipeline.name,
+            default=current.who if current else None,
+            note=current.note if current else "",
+        )
+        done = partial(self._claimed, pipeline.source, pipeline.key, pipeline.name)
+        self.push_screen(screen, done)
+
+    def _claim_target(self) -> Pipeline | None:
+        """The selected pipeline when it is red; otherwise the red one the banner leads with
+        (the selection follows its pipeline as rows move, so it is often elsewhere when a main
+        turns red). The dialog names the pipeline, so the choice is never silent."""
+        selected = self.query_one(MainBranches).selected_pipeline()
+        if (selected is not None and selected.status is Status.FAILED) or self.snapshot is None:
+            return selected
+        for window in self.snapshot.broken:
+            if window.kind == "pipeline":
+                for p in self.snapshot.pipelines:
+                    if (p.source, p.key) == (window.source, window.key):
+                        return p
+        return selected
+
+    def _claimed(self, source: str, key: str, name: str, result: tuple[str, str] | None) -> None:
+        if result is None:
+            return
+        who, note = result
+        claim = self._claims.claim(source, key, who, note)
+        self._toast_claim_warning()
+        self.notify(f"{name} claimed by {claim.who}", timeout=4, markup=False)
+        self._show_all()
+
+    def action_release_claim(self) -> None:
+        """``A``: release the claim on the selected pipeline."""
+        if self._wall:
+            return
+        pipeline = self._claim_target()
+        if pipeline is None or self._claims.get(pipeline.source, pipeline.key) is None:
+            self.notify("no claim on the selected row", severity="warning", timeout=3)
+            return
+        self._claims.release(pipeline.source, pipeline.key)
+        self._toast_claim_warning()
+        self.notify(f"claim on {pipeline.name} released", timeout=4, markup=False)
+        self._show_all()
 
     def _switch_theme(self, name: str) -> None:
         self.theme = name

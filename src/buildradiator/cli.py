@@ -185,8 +185,12 @@ def _setup_logging() -> None:
 
 
 def run_radiator(config: Config, args: argparse.Namespace, *, use_cache: bool = True) -> int:
+    from buildradiator.alerts import Escalation
     from buildradiator.app import BuildRadiatorApp
+    from buildradiator.claims import ClaimStore
+    from buildradiator.clock import Clock
     from buildradiator.engine import Engine
+    from buildradiator.hooks import HookRunner
 
     _setup_logging()
     from buildradiator.export import read_cache
@@ -198,13 +202,29 @@ def run_radiator(config: Config, args: argparse.Namespace, *, use_cache: bool = 
     if cached is not None:
         # The last known state shows at once (marked stale by its age) until fresh data arrives.
         engine.seed(cached)
+    clock = Clock()
+    escalation = Escalation(config.alerts, privacy=config.radiator.privacy)
+    # The app toasts hooks that fail or time out (it sets on_result itself).
+    hooks = HookRunner(
+        config.hooks, clock, secret_env=[s.token_env for s in config.sources if s.token_env]
+    )
+    # The demo's pipelines are make-believe: its claims stay in the app's private temp dir.
+    claims = (
+        ClaimStore(get_paths().data_dir / "claims.json", clock, config.claims.expire_hours)
+        if use_cache
+        else None
+    )
     app = BuildRadiatorApp(
         engine,
         title=config.radiator.title,
         theme=getattr(args, "theme", None) or config.radiator.theme,
         mode=getattr(args, "mode", None) or config.radiator.mode,
         ascii=_wants_ascii(getattr(args, "ascii", False), config),
+        clock=clock,
         page_seconds=config.radiator.page_seconds,
+        escalation=escalation,
+        hooks=hooks,
+        claims=claims,
     )
     result = app.run()
     return int(result or 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
 
 from rich.text import Text
@@ -9,9 +10,23 @@ from textual.widget import Widget
 
 from buildradiator import fmt
 from buildradiator.model import BrokenWindow, Snapshot, Status
-from buildradiator.widgets.palette import fit_line, palette
+from buildradiator.widgets.palette import CLAIM_GLYPH, claim_marker, fit_line, palette
 
 HEADLINE = {"pipeline": "MAIN RED", "service": "PROD DOWN"}
+LEVELS = tuple(f"level-{n}" for n in range(1, 4))
+"""CSS classes of the escalation levels (``alerts.Level``): the banner grows with each."""
+
+ClaimNotes = Mapping[tuple[str, str], tuple[str, str]]
+"""Claims to show: ``(source, key) -> (who, note)``."""
+
+
+def claim_runs(who: str, note: str, ascii: bool) -> list[tuple[str, str]]:
+    """``⚑ claimed by dana: reverting``."""
+    glyph = "" if ascii else CLAIM_GLYPH[False] + " "
+    runs = [(f"{glyph}claimed by ", ""), (who, "bold")]
+    if note:
+        runs.append((f": {note}", ""))
+    return runs
 
 
 def _headline(window: BrokenWindow) -> str:
@@ -24,11 +39,13 @@ def banner_lines(
     ascii: bool = False,
     tz: tzinfo | None = None,
     one_line: bool = False,
+    claims: ClaimNotes | None = None,
 ) -> list[list[tuple[str, str]]]:
     """The banner as lines of (text, style) runs; pure, so ticking can compare and skip.
 
     ``one_line`` (the pane layout) keeps the headline and how many more things are broken, which
-    matter most, ahead of the streak; commit and author wait for a bigger terminal."""
+    matter most, ahead of the streak; commit and author wait for a bigger terminal. A claim on
+    the first broken window (``claims``) follows its name: who is on it matters next."""
     sep = fmt.SEPARATOR[ascii]
     if snapshot is None:
         return [[(f"waiting for first data{fmt.ELLIPSIS[ascii]}", "dim")]]
@@ -48,7 +65,10 @@ def banner_lines(
         ("  ", ""),
         (first.name, "bold"),
     ]
+    claim = (claims or {}).get((first.source, first.key))
     if one_line:
+        if claim is not None:
+            top.append(("  " + claim_marker(claim[0], ascii), "bold"))
         if others:
             top.append((f" +{len(others)} more", "bold"))
         if first.stale:
@@ -60,6 +80,8 @@ def banner_lines(
         top.append((sep + fmt.streak_text(first.streak), ""))
     if first.stale:
         top.append((" (stale)", ""))
+    if claim is not None:
+        top += [(sep, ""), *claim_runs(*claim, ascii)]
     detail: list[tuple[str, str]] = [("  ", "")]
     if first.commit:
         detail.append((fmt.short_sha(first.commit), "bold"))
@@ -76,7 +98,9 @@ def banner_lines(
 
 
 class Banner(Widget):
-    """Loud while something is broken (class ``-red``), calm otherwise (``-green``)."""
+    """Loud while something is broken (class ``-red``), calm otherwise (``-green``). The app
+    adds ``flash`` (and ``-blink`` on alternate seconds) while a new breakage is announced, and
+    ``level-1`` to ``level-3`` as it stays red (see ``app.tcss``)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -84,13 +108,20 @@ class Banner(Widget):
         self._ascii = False
         self._tz: tzinfo | None = None
         self._lines: list[list[tuple[str, str]]] = []
+        self._claims: ClaimNotes = {}
         self.one_line = False
         """Set by the app for the pane layout."""
 
     def show(
-        self, snapshot: Snapshot | None, now: datetime, ascii: bool, tz: tzinfo | None
+        self,
+        snapshot: Snapshot | None,
+        now: datetime,
+        ascii: bool,
+        tz: tzinfo | None,
+        claims: ClaimNotes | None = None,
     ) -> bool:
         self._snapshot, self._ascii, self._tz = snapshot, ascii, tz
+        self._claims = dict(claims or {})
         red = bool(snapshot and snapshot.broken)
         self.set_class(red, "-red")
         self.set_class(not red and snapshot is not None, "-green")
@@ -98,7 +129,9 @@ class Banner(Widget):
 
     def tick(self, now: datetime) -> bool:
         """Recompute the ticking age; redraw only when the words changed."""
-        lines = banner_lines(self._snapshot, now, self._ascii, self._tz, self.one_line)
+        lines = banner_lines(
+            self._snapshot, now, self._ascii, self._tz, self.one_line, self._claims
+        )
         if lines == self._lines:
             return False
         # Only a change in the number of lines moves the layout; the 1 Hz age does not.

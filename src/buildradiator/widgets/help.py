@@ -17,6 +17,8 @@ KEY_HELP = (
     ("/", "filter pipelines by name, group, author or status (e.g. failed, mallory)"),
     ("esc", "clear the filter (in the filter: clear it and go back)"),
     ("h", "hide or show passing pipelines"),
+    ("a", "claim the selected red pipeline (or the banner's): your name and a note"),
+    ("A", "release that claim"),
     ("?", "this help"),
     ("^P", "command palette: refresh now, switch theme"),
     ("tab", "move between panels; arrows move the selection"),

@@ -42,3 +42,13 @@ def fit_line(line: Text, width: int, ascii: bool) -> Text:
     line.truncate(max(0, width - len(mark)), overflow="crop")
     line.append(mark)
     return line
+
+
+CLAIM_GLYPH = {False: "⚑", True: "@"}
+CLAIM_WHO_WIDTH = 12
+
+
+def claim_marker(who: str, ascii: bool) -> str:
+    """The short "someone is on it" mark of a claimed row: ``⚑ dana`` (``@dana`` in ASCII)."""
+    name = fmt.truncate(who, CLAIM_WHO_WIDTH, ascii)
+    return f"@{name}" if ascii else f"{CLAIM_GLYPH[False]} {name}"

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from buildradiator import fmt
 from buildradiator.model import Pipeline, Snapshot, Status
-from buildradiator.widgets.palette import STATUS_STYLE, Segment
+from buildradiator.widgets.palette import STATUS_STYLE, Segment, claim_marker
 from buildradiator.widgets.rows import Row, RowsTable, cell
 
 NAME_WIDTH = 40
 AUTHOR_WIDTH = 20
+
+Claimed = Mapping[tuple[str, str], str]
+"""Who claimed which pipeline: ``(source, key) -> name``."""
+
+
+def row_key(p: Pipeline) -> str:
+    return f"{p.source}\x1f{p.key}"
 
 
 def _rank(pipeline: Pipeline) -> int:
@@ -118,17 +125,22 @@ def _pipeline_row(
     compact: bool,
     indent: str = "",
     tiny: bool = False,
+    claimed_by: str | None = None,
 ) -> Row:
     stale = p.source in snapshot.stale_sources
     last = p.last
     when = (last.finished_at or last.started_at or last.created_at) if last else None
     url = p.url or (last.url if last else None)
+    status = status_cell(
+        p, stale_age(snapshot, p.source, now) if stale else None, ascii, compact, tiny
+    )
+    if claimed_by:
+        # Next to the status, which is never cut: "someone is on it" must not be cut away.
+        status = (*status, ("  " + claim_marker(claimed_by, ascii), "bold"))
     return Row(
-        key=f"{p.source}\x1f{p.key}",
+        key=row_key(p),
         cells=(
-            status_cell(
-                p, stale_age(snapshot, p.source, now) if stale else None, ascii, compact, tiny
-            ),
+            status,
             cell(indent + fmt.truncate(p.name, NAME_WIDTH, ascii), "bold"),
             cell("" if tiny else p.branch or "", "dim"),
             cell(fmt.format_age(fmt.seconds_between(when, now)) if when else "-"),
@@ -197,9 +209,12 @@ def pipeline_rows(
     expanded: frozenset[str] = frozenset(),
     keep: Callable[[Sequence[Pipeline]], bool] | None = None,
     tiny: bool = False,
+    claimed: Claimed | None = None,
 ) -> list[Row]:
     """One row per pipeline, and one per group (its members follow it when it is open);
-    red first, then running, then the rest. ``compact`` drops "last:" for narrow panels."""
+    red first, then running, then the rest. ``compact`` drops "last:" for narrow panels;
+    ``claimed`` marks the pipelines someone is looking into."""
+    claims = claimed or {}
     ordered = sorted(snapshot.pipelines, key=lambda p: (_rank(p), p.name.lower(), p.key))
     groups: dict[str, list[Pipeline]] = {}
     # A unit is a lone pipeline or a whole group (ranked by its most urgent member, the first).
@@ -218,13 +233,25 @@ def pipeline_rows(
         if keep is not None and not keep([item] if isinstance(item, Pipeline) else groups[item]):
             continue
         if isinstance(item, Pipeline):
-            rows.append(_pipeline_row(item, snapshot, now, ascii, compact, tiny=tiny))
+            who = claims.get((item.source, item.key))
+            rows.append(
+                _pipeline_row(item, snapshot, now, ascii, compact, tiny=tiny, claimed_by=who)
+            )
             continue
         is_open = item in expanded
         rows.append(_group_row(item, groups[item], snapshot, now, ascii, is_open))
         if is_open:
             rows.extend(
-                _pipeline_row(m, snapshot, now, ascii, compact, indent="  ", tiny=tiny)
+                _pipeline_row(
+                    m,
+                    snapshot,
+                    now,
+                    ascii,
+                    compact,
+                    indent="  ",
+                    tiny=tiny,
+                    claimed_by=claims.get((m.source, m.key)),
+                )
                 for m in groups[item]
             )
     return rows
@@ -242,10 +269,14 @@ class MainBranches(RowsTable):
         super().__init__(id=id)
         self.expanded: set[str] = set()
         self.finder = Finder()
-        self._last_args: tuple[Snapshot, datetime, bool] | None = None
+        self._last_args: tuple[Snapshot, datetime, bool, Claimed] | None = None
 
-    def show(self, snapshot: Snapshot, now: datetime, ascii: bool) -> bool:
-        self._last_args = (snapshot, now, ascii)
+    def show(
+        self, snapshot: Snapshot, now: datetime, ascii: bool, claimed: Claimed | None = None
+    ) -> bool:
+        claimed = dict(claimed or {})
+        self._last_args = (snapshot, now, ascii, claimed)
+        self.ascii = ascii
         expanded = frozenset(self.expanded)
         finder = self.finder
         stale = snapshot.stale_sources
@@ -262,6 +293,7 @@ class MainBranches(RowsTable):
                 expanded=expanded,
                 keep=keep if finder.active else None,
                 tiny=width < self.TINY_BELOW,
+                claimed=claimed,
             )
 
         if not snapshot.pipelines:
@@ -283,6 +315,13 @@ class MainBranches(RowsTable):
         self.finder = finder
         if self._last_args is not None:
             self.show(*self._last_args)
+
+    def selected_pipeline(self) -> Pipeline | None:
+        """The pipeline on the selected row (``None`` on a group row or an empty table)."""
+        if self._last_args is None or not 0 <= self.cursor_row < len(self.rows_shown):
+            return None
+        key = self.rows_shown[self.cursor_row].key
+        return next((p for p in self._last_args[0].pipelines if row_key(p) == key), None)
 
     def on_data_table_row_selected(self, event: RowsTable.RowSelected) -> None:
         """Enter on a group row opens or closes it."""

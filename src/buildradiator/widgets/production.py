@@ -60,6 +60,7 @@ class Production(RowsTable):
     TITLE = "Production"
 
     def show(self, snapshot: Snapshot, now: datetime, ascii: bool) -> bool:
+        self.ascii = ascii
         rows = service_rows(snapshot, now, ascii)
         down = sum(1 for s in snapshot.services if s.health is Health.DOWN)
         self.border_subtitle = f"{down} down" if down else ("no checks" if not rows else "")

@@ -6,7 +6,9 @@ the changed cells are updated; only a change of rows rebuilds the table. A radia
 weeks, and a periodic rebuild of every table would cost CPU (and flicker) for nothing.
 
 Rows never scroll sideways: when they are wider than the panel, the ``FLEX`` columns (names,
-details) are cut with an ellipsis, so the status column is always fully visible.
+details) are cut with an ellipsis (``...`` in ASCII mode), so the status column is always fully
+visible. A rebuild also rebuilds the columns: DataTable's column widths only ever grow (``clear``
+keeps them), so one wide status word seen an hour ago would otherwise keep a horizontal scrollbar.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rich.text import Text
 from textual import events
 from textual.widgets import DataTable
 
+from buildradiator import fmt
 from buildradiator.widgets.palette import Segment, palette
 
 Cell = tuple[Segment, ...]
@@ -45,8 +48,10 @@ def cell_width(cell_: Cell) -> int:
     return max(len(line) for line in "".join(chunk for chunk, _ in cell_).split("\n"))
 
 
-def cut(cell_: Cell, width: int) -> Cell:
-    """``cell_`` with every line cut to ``width`` characters, the last one kept an ellipsis."""
+def cut(cell_: Cell, width: int, ascii: bool = False) -> Cell:
+    """``cell_`` with every line cut to ``width`` characters, the last ones kept for an ellipsis
+    (``…``, or ``...`` on an ASCII-only screen)."""
+    mark = fmt.ELLIPSIS[ascii]
     out: list[Segment] = []
     used = 0
     for chunk, style in cell_:
@@ -56,14 +61,14 @@ def cut(cell_: Cell, width: int) -> Cell:
                 used = 0
             room = width - used
             if len(line) > room:
-                line = line[: max(0, room - 1)] + "…" if room > 0 else ""
+                line = line[: room - len(mark)] + mark if room >= len(mark) else line[:room]
             used += len(line)
             if line:
                 out.append((line, style))
     return tuple(out)
 
 
-def fit(rows: Sequence[Row], flex: Sequence[int], width: int) -> list[Row]:
+def fit(rows: Sequence[Row], flex: Sequence[int], width: int, ascii: bool = False) -> list[Row]:
     """Cut the ``flex`` columns (in that order) until the rows fit ``width`` columns."""
     if not rows:
         return list(rows)
@@ -81,7 +86,10 @@ def fit(rows: Sequence[Row], flex: Sequence[int], width: int) -> list[Row]:
         return list(rows)
     return [
         replace(
-            r, cells=tuple(cut(c, limits[i]) if limits[i] else c for i, c in enumerate(r.cells))
+            r,
+            cells=tuple(
+                cut(c, limits[i], ascii) if limits[i] else c for i, c in enumerate(r.cells)
+            ),
         )
         for r in rows
     ]
@@ -116,10 +124,15 @@ class RowsTable(DataTable[Text]):
         self._wanted: tuple[Row, ...] = ()
         self._rows: tuple[Row, ...] = ()
         self._fitted_width = 0
+        self.ascii = False
+        """Set by the views' ``show``: picks the ellipsis that cut names end with."""
 
     def on_mount(self) -> None:
         # Textual calls every on_mount along the MRO: subclasses set TITLE, not their own handler.
         self.border_title = self.TITLE
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         for name in self.COLUMNS:
             # No label: headers are hidden, and a label's width would still widen its column
             # past what ``fit`` measured (an empty author column would keep 6 cells).
@@ -153,7 +166,11 @@ class RowsTable(DataTable[Text]):
         if wanted == self._wanted and self._room() == self._fitted_width:
             return False
         self._wanted, self._fitted_width = wanted, self._room()
-        new = tuple(fit(wanted, self.FLEX, self._fitted_width)) if self._fitted_width else wanted
+        new = (
+            tuple(fit(wanted, self.FLEX, self._fitted_width, self.ascii))
+            if self._fitted_width
+            else wanted
+        )
         if new == self._rows:
             return False
         styles = palette(self.app)
@@ -168,7 +185,9 @@ class RowsTable(DataTable[Text]):
                         self.update_cell(row.key, col, text, update_width=True)
         else:
             selected = old[self.cursor_row].key if 0 <= self.cursor_row < len(old) else None
-            self.clear()
+            # Columns too: their widths only grow otherwise (see the module's docstring).
+            self.clear(columns=True)
+            self._add_columns()
             for row in new:
                 cells = (to_text(c, styles, row.stale) for c in row.cells)
                 self.add_row(*cells, key=row.key, height=row.height)

@@ -28,7 +28,7 @@ from textual.widgets import Digits, Static
 
 from buildradiator import fmt
 from buildradiator.model import Build, Health, Pipeline, ServiceCheck, Snapshot, Status
-from buildradiator.widgets.banner import HEADLINE
+from buildradiator.widgets.banner import HEADLINE, ClaimNotes, claim_runs
 from buildradiator.widgets.bigtext import big_lines, big_width
 from buildradiator.widgets.inflight import progress
 from buildradiator.widgets.palette import HEALTH_STYLE, STATUS_STYLE, palette
@@ -434,13 +434,16 @@ class Figure(Static):
 
 
 class WallHead(Vertical):
-    """Red: what broke, ticking big figures for how long and how many. Green: calm."""
+    """Red: what broke, ticking big figures for how long and how many. Green: calm.
+
+    Like the banner, the app adds ``flash``/``-blink`` and ``level-1`` to ``level-3`` to it."""
 
     def __init__(self, ascii: bool, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._ascii = ascii
         self._snapshot: Snapshot | None = None
         self._tz: tzinfo | None = None
+        self._claims: ClaimNotes = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="wall-red"):
@@ -467,8 +470,14 @@ class WallHead(Vertical):
         elif isinstance(widget, Figure):
             widget.set_value(value)
 
-    def show(self, snapshot: Snapshot | None, now: datetime, tz: tzinfo | None) -> None:
-        self._snapshot, self._tz = snapshot, tz
+    def show(
+        self,
+        snapshot: Snapshot | None,
+        now: datetime,
+        tz: tzinfo | None,
+        claims: ClaimNotes | None = None,
+    ) -> None:
+        self._snapshot, self._tz, self._claims = snapshot, tz, dict(claims or {})
         red = bool(snapshot and snapshot.broken)
         self.set_class(red, "-red")
         self.set_class(not red, "-calm")
@@ -505,6 +514,11 @@ class WallHead(Vertical):
             detail.append(first.author, "bold")
         if first.message:
             detail.append(f' "{first.message}"')
+        claim = self._claims.get((first.source, first.key))
+        if claim is not None:
+            detail.append("\n")
+            for chunk, style in claim_runs(*claim, ascii):
+                detail.append(chunk, style)
         if others:
             detail.append(f"\n+{len(others)} more: ", "bold")
             detail.append(", ".join(w.name for w in others))
@@ -564,8 +578,14 @@ class WallView(Vertical):
         yield WallHead(self._ascii, id="wall-head")
         yield TileGrid(self._page_seconds, id="wall-tiles")
 
-    def show(self, snapshot: Snapshot | None, now: datetime, tz: tzinfo | None) -> None:
-        self.query_one(WallHead).show(snapshot, now, tz)
+    def show(
+        self,
+        snapshot: Snapshot | None,
+        now: datetime,
+        tz: tzinfo | None,
+        claims: ClaimNotes | None = None,
+    ) -> None:
+        self.query_one(WallHead).show(snapshot, now, tz, claims)
         tiles = wall_tiles(snapshot, now, self._ascii, tz) if snapshot else []
         self.query_one(TileGrid).show(tiles, self._ascii)
 
