@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from buildradiator.config import Config, parse_config
 from buildradiator.engine import Engine
-from buildradiator.model import Pipeline, Snapshot, Status
+from buildradiator.model import Pipeline, Snapshot, Status, TestRun, TestStatus
 from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.simulator.sim_gitlab import BROKEN_CASE, FLAKY_CASE
 
 
 def only(config: Config, kind: str) -> Config:
     # Only this provider's sources: another provider's trouble must not fail this test.
     return config.model_copy(update={"sources": [s for s in config.sources if s.type == kind]})
+
+
+def runs_of(engine: Engine) -> tuple[TestRun, ...]:
+    """The test runs of the GitLab source's last poll."""
+    result = engine.slots["gitlab"].result
+    assert result is not None
+    return result.test_runs
+
+
+def status_of(run: TestRun, name: str) -> TestStatus:
+    [result] = [r for r in run.results if r.name == name]
+    return result.status
 
 
 def row(snapshot: Snapshot, key: str) -> Pipeline:
@@ -59,6 +72,12 @@ async def test_the_gitlab_story_reaches_the_snapshot() -> None:
             snap = await engine.poll_all()
             [window] = [w for w in snap.broken if w.source == "gitlab"]
             assert window.streak == 2 and window.author == "Grace Kim"
+            # Its test report, read once it had failed: the flaky test failed on attempt 1.
+            bob = row(snap, "acme/storefront").recent[0]
+            [first] = [r for r in runs_of(engine) if r.build_id == bob.id]
+            assert first.attempt == 1 and first.commit == bob.commit
+            assert status_of(first, FLAKY_CASE) is TestStatus.FAILED
+            assert status_of(first, BROKEN_CASE) is TestStatus.PASSED  # Bob fixed that one
 
             # rspec is retried and the pipeline goes green on attempt 2.
             sim.set_time(290)
@@ -69,6 +88,11 @@ async def test_the_gitlab_story_reaches_the_snapshot() -> None:
             assert not [w for w in snap.broken if w.source == "gitlab"]
             [flaky] = [f for f in snap.flaky if f.pipeline == "acme/storefront"]
             assert flaky.retried_to_green >= 1
+            # The retry re-ran the pipeline: its report is read again, and now the test passes.
+            [second] = [r for r in runs_of(engine) if r.build_id == store.last.id]
+            assert second.attempt == 2 and second.commit == first.commit
+            assert status_of(second, FLAKY_CASE) is TestStatus.PASSED
+            assert len(second.results) == 20
             assert not sim.errors
         finally:
             await engine.aclose()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from buildradiator.config import parse_config
 from buildradiator.engine import Engine
-from buildradiator.model import Pipeline, Snapshot, Status
+from buildradiator.model import Pipeline, Snapshot, Status, TestStatus
 from buildradiator.simulator import Simulator, demo_config_text
-from buildradiator.simulator.sim_jenkins import EXECUTOR_WAIT
+from buildradiator.simulator.sim_jenkins import EXECUTOR_WAIT, FLAKY_TEST
 
 
 def pipe(snapshot: Snapshot, name: str) -> Pipeline:
@@ -45,6 +45,12 @@ async def test_the_jenkins_story_reaches_the_snapshot() -> None:
             # Farid's build is UNSTABLE: main is red, by him, and the word stays on screen.
             sim.set_time(120)
             snap = await engine.poll_all()
+            result = engine.slots["jenkins-ci"].result
+            assert result is not None
+            unstable = pipe(snap, "Monolith (Jenkins)").recent[0]
+            [run] = [r for r in result.test_runs if r.build_id == unstable.id]
+            cls, method = FLAKY_TEST.rsplit(".", 1)
+            assert [r.status for r in run.results if r.name == method] == [TestStatus.FAILED]
             [window] = [w for w in snap.broken if w.source == "jenkins-ci"]
             assert window.name == "Monolith (Jenkins)" and window.author == "Farid Haddad"
             assert window.message == "Parallelise integration tests"
@@ -62,6 +68,17 @@ async def test_the_jenkins_story_reaches_the_snapshot() -> None:
                 f for f in snap.flaky if f.source == "jenkins-ci" and f.pipeline == "monolith"
             ]
             assert flaky.retried_to_green >= 1
+            # The rebuild's test report (read first: newest finished) passes the test that
+            # failed in Farid's build; both runs carry the same commit.
+            rebuild = monolith.recent[0]
+            result = engine.slots["jenkins-ci"].result
+            assert result is not None
+            [run] = [r for r in result.test_runs if r.build_id == rebuild.id]
+            assert (run.pipeline, run.attempt, run.commit) == ("monolith", 2, rebuild.commit)
+            cls, method = FLAKY_TEST.rsplit(".", 1)
+            [redirect] = [r for r in run.results if (r.classname, r.name) == (cls, method)]
+            assert redirect.status is TestStatus.PASSED  # Jenkins said FIXED
+            assert 10 <= len(run.results) <= 40
             payments = pipe(snap, "platform/payments-api").recent[0]
             assert (payments.status, payments.provider_status) == (Status.CANCELED, "ABORTED")
             shop = pipe(snap, "shop/feature/checkout").recent[0]

@@ -19,9 +19,18 @@ from pydantic import SecretStr
 from buildradiator.clock import FakeClock
 from buildradiator.config import GitLabSource
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited
+from buildradiator.history import History
 from buildradiator.http import GITLAB_RATE, HttpClient
-from buildradiator.model import Status
-from buildradiator.sources.gitlab import MAX_BACKFILL, MAX_LOOKUPS, GitLabCI
+from buildradiator.model import Status, TestResult, TestStatus
+from buildradiator.sources.gitlab import (
+    MAX_BACKFILL,
+    MAX_LOOKUPS,
+    MAX_REPORT_TRIES,
+    MAX_REPORTS,
+    Case,
+    GitLabCI,
+    fold_results,
+)
 
 TOKEN = "glpat-S3cr3tT0kenValue0123"
 API = "https://gitlab.com/api/v4"
@@ -98,6 +107,79 @@ def job(jid: int, name: str, stage: str, status: str, **fields: Any) -> dict[str
     return body
 
 
+def case(
+    name: str, classname: str | None, status: str, time: Any = 0.25, **fields: Any
+) -> dict[str, Any]:
+    """One ``test_cases`` entry as GitLab sends it (rspec_junit_formatter's shape)."""
+    body = {
+        "status": status,
+        "name": name,
+        "classname": classname,
+        "file": "./" + (classname or "x").replace(".", "/") + ".rb",
+        "execution_time": time,
+        "system_output": "Failure/Error: expect(cart.total).to eq(10)"
+        if status == "failed"
+        else None,
+        "stack_trace": None,
+        "recent_failures": None,
+    }
+    body.update(fields)
+    return body
+
+
+def suite(name: str, cases: list[dict[str, Any]]) -> dict[str, Any]:
+    def count(word: str) -> int:
+        return sum(1 for c in cases if c.get("status") == word)
+
+    return {
+        "name": name,
+        "total_time": 1.5,
+        "total_count": len(cases),
+        "success_count": count("success"),
+        "failed_count": count("failed"),
+        "skipped_count": count("skipped"),
+        "error_count": count("error"),
+        "suite_error": None,
+        "test_cases": cases,
+    }
+
+
+def report(*suites: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "total_time": 1.5 * len(suites),
+        "total_count": sum(s["total_count"] for s in suites),
+        "success_count": sum(s["success_count"] for s in suites),
+        "failed_count": sum(s["failed_count"] for s in suites),
+        "skipped_count": sum(s["skipped_count"] for s in suites),
+        "error_count": sum(s["error_count"] for s in suites),
+        "test_suites": list(suites),
+    }
+
+
+GREEN_REPORT = report(
+    suite(
+        "rspec",
+        [
+            case("Cart adds item", "spec.cart_spec", "success", 0.31),
+            case("Cart removes item", "spec.cart_spec", "success", 0.12),
+            case("Checkout charges tax", "spec.checkout_spec", "success", 1.2),
+            case("Checkout pending feature", "spec.checkout_spec", "skipped", 0.0),
+        ],
+    )
+)
+RED_REPORT = report(
+    suite(
+        "rspec",
+        [
+            case("Cart adds item", "spec.cart_spec", "success", 0.31),
+            case("Cart removes item", "spec.cart_spec", "failed", 0.4),
+            case("Checkout charges tax", "spec.checkout_spec", "error", None),
+            case("Checkout pending feature", "spec.checkout_spec", "skipped", 0.0),
+        ],
+    )
+)
+
+
 class FakeGitLab:
     """Routes by raw path (so URL-encoding is checked); unrouted paths are GitLab's 404."""
 
@@ -162,6 +244,8 @@ def realistic(fake: FakeGitLab) -> None:
     )
     fake.route(f"{RAW}/pipelines/1003", detail(1003, "failed"))
     fake.route(f"{RAW}/pipelines/1003/jobs", [job(1, "rspec", "test", "failed")])
+    fake.route(f"{RAW}/pipelines/1005/test_report", GREEN_REPORT)
+    fake.route(f"{RAW}/pipelines/1003/test_report", RED_REPORT)
 
 
 @pytest.fixture
@@ -222,8 +306,9 @@ async def test_realistic_pipelines(fake: FakeGitLab, http: HttpClient) -> None:
     assert canceled.status is Status.CANCELED and canceled.author is None
     assert canceled.finished_at == datetime(2026, 11, 26, 11, 10, tzinfo=UTC)
 
-    assert result.summary == "1 project, 1 in flight, 9 requests"
-    assert source.requests_last_poll == 9
+    # 1 list + 3 lookups of 2 (1006, 1005, 1003) + 1 backfill of 1002 (2) + 2 test reports.
+    assert result.summary == "1 project, 1 in flight, 11 requests"
+    assert source.requests_last_poll == 11
 
 
 async def test_requests_encode_the_path_and_carry_the_token(
@@ -507,3 +592,303 @@ async def test_bad_payloads(fake: FakeGitLab, http: HttpClient, body: bytes, wor
     with pytest.raises(BadPayload) as caught:
         await make(http).poll()
     assert words in str(caught.value)
+
+
+# --- test reports -------------------------------------------------------------------------------
+
+
+def by_test(results: tuple[TestResult, ...]) -> dict[tuple[str, str], list[tuple[TestStatus, Any]]]:
+    out: dict[tuple[str, str], list[tuple[TestStatus, Any]]] = {}
+    for r in sorted(results, key=lambda r: r.attempt):
+        out.setdefault((r.classname, r.name), []).append((r.status, r.duration))
+    return out
+
+
+def report_paths(fake: FakeGitLab) -> list[str]:
+    return [p for p in fake.paths() if p.endswith("/test_report")]
+
+
+async def test_test_reports_of_finished_pipelines(fake: FakeGitLab, http: HttpClient) -> None:
+    result = await make(http, per_page=5).poll()
+    (pipe,) = result.pipelines
+    # Finished pipelines with a complete lookup, newest finished first; never the running one.
+    assert report_paths(fake) == [
+        f"{RAW}/pipelines/1005/test_report",
+        f"{RAW}/pipelines/1003/test_report",
+    ]
+    reports = [r for r in fake.requests if r.url.path.endswith("/test_report")]
+    assert all(r.headers["private-token"] == TOKEN for r in reports)
+    assert all("if-none-match" not in r.headers for r in reports)
+
+    green, red = result.test_runs
+    builds = {b.id: b for b in pipe.recent}
+    for run in (green, red):
+        build = builds[run.build_id]
+        assert (run.source, run.pipeline) == ("gl", PROJECT)
+        assert (run.attempt, run.commit, run.finished_at) == (
+            build.attempt,
+            build.commit,
+            build.finished_at,
+        )
+    assert green.build_id == "1005" and green.attempt == 2
+    assert by_test(green.results) == {
+        ("spec.cart_spec", "Cart adds item"): [(TestStatus.PASSED, 0.31)],
+        ("spec.cart_spec", "Cart removes item"): [(TestStatus.PASSED, 0.12)],
+        ("spec.checkout_spec", "Checkout charges tax"): [(TestStatus.PASSED, 1.2)],
+        ("spec.checkout_spec", "Checkout pending feature"): [(TestStatus.SKIPPED, 0.0)],
+    }
+    assert red.build_id == "1003" and red.attempt == 1
+    assert by_test(red.results) == {
+        ("spec.cart_spec", "Cart adds item"): [(TestStatus.PASSED, 0.31)],
+        ("spec.cart_spec", "Cart removes item"): [(TestStatus.FAILED, 0.4)],
+        # ``error`` is a failure too; a null execution_time is unknown, not zero.
+        ("spec.checkout_spec", "Checkout charges tax"): [(TestStatus.FAILED, None)],
+        ("spec.checkout_spec", "Checkout pending feature"): [(TestStatus.SKIPPED, 0.0)],
+    }
+
+
+async def test_each_report_is_read_once_and_again_after_a_retry(
+    fake: FakeGitLab, http: HttpClient
+) -> None:
+    source = make(http, per_page=5)
+    first = await source.poll()
+    assert [r.build_id for r in first.test_runs] == ["1005", "1003"]
+    second = await source.poll()
+    assert second.test_runs == () and len(report_paths(fake)) == 2
+
+    # Someone retries rspec of 1003 and it passes: the pipeline runs again (new updated_at),
+    # attempt 2, and its report is read again: the same commit failed, then passed.
+    fake.route(
+        f"{RAW}/pipelines",
+        [
+            item(1006, "running", updated_at="2026-11-26T11:30:00Z"),
+            item(1005, "success"),
+            item(1004, "skipped"),
+            item(1003, "success", updated_at="2026-11-26T11:40:00Z"),
+            item(1002, "canceled"),
+        ],
+    )
+    fake.route(f"{RAW}/pipelines/1003", detail(1003, "success", finished_at="2026-11-26T11:40:00Z"))
+    fake.route(
+        f"{RAW}/pipelines/1003/jobs",
+        [job(2, "rspec", "test", "success"), job(1, "rspec", "test", "failed")],
+    )
+    fake.route(f"{RAW}/pipelines/1003/test_report", GREEN_REPORT)
+    third = await source.poll()
+    (retried,) = third.test_runs
+    assert (retried.build_id, retried.attempt) == ("1003", 2)
+    assert retried.commit == first.test_runs[1].commit
+
+    # The two runs of 1003, recorded as the engine does, make "Cart removes item" a flake.
+    history = History.memory()
+    try:
+        for run in (first.test_runs[1], retried):
+            history.record_tests(
+                "gl",
+                run.pipeline,
+                run.build_id,
+                run.commit,
+                run.results,
+                build_attempt=run.attempt,
+                at=run.finished_at,
+            )
+        flaky = history.flaky_tests(window_days=100_000)
+        assert [(f.classname, f.name, f.times_flaked) for f in flaky] == [
+            ("spec.cart_spec", "Cart removes item", 1),
+            ("spec.checkout_spec", "Checkout charges tax", 1),
+        ]
+    finally:
+        history.close()
+
+
+async def test_at_most_three_reports_per_poll_newest_finished_first(
+    fake: FakeGitLab, http: HttpClient
+) -> None:
+    ids = list(range(2010, 2000, -1))
+    fake.routes.clear()
+    fake.route(f"{RAW}/pipelines", [item(pid, "failed") for pid in ids])
+    for n, pid in enumerate(ids):
+        # Finish times are not in id order: the newest *finished* is read first.
+        minute = 50 - n if pid != 2008 else 59
+        fake.route(
+            f"{RAW}/pipelines/{pid}",
+            detail(pid, "failed", finished_at=f"2026-11-26T11:{minute:02d}:00Z"),
+        )
+        fake.route(f"{RAW}/pipelines/{pid}/jobs", [job(pid, "rspec", "test", "failed")])
+        fake.route(f"{RAW}/pipelines/{pid}/test_report", RED_REPORT)
+    source = make(http, per_page=10)
+    seen: list[str] = []
+    for _ in range(6):
+        before = len(fake.requests)
+        result = await source.poll()
+        fetched = [p for p in fake.paths()[before:] if p.endswith("/test_report")]
+        assert len(fetched) <= MAX_REPORTS == 3
+        assert [r.build_id for r in result.test_runs] == [p.split("/")[-2] for p in fetched]
+        seen += [r.build_id for r in result.test_runs]
+    assert sorted(seen) == sorted(str(i) for i in ids)  # every pipeline's report once
+    # Poll 1 looked up 2010 (last), 2001 (first red), 2009 and 2008 (backfill): of those, the
+    # three that finished last; then the backfill brings the older ones two by two.
+    assert seen == ["2008", "2010", "2009", "2007", "2006", "2001", "2005", "2004", "2003", "2002"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "retried"),
+    [
+        (lambda r: httpx.Response(500, text="<html>500</html>"), True),
+        (lambda r: httpx.Response(200, content=b'{"test_suites": [{"name": "rsp'), False),
+        (lambda r: httpx.Response(200, text="<!DOCTYPE html><html>Sign in</html>"), False),
+        (lambda r: gl_json({"message": "403 Forbidden"}, 403), False),
+        (lambda r: gl_json({"message": "404 Not found"}, 404), False),
+        (lambda r: gl_json(["not", "a", "report"]), False),
+    ],
+    ids=["500", "truncated", "html-login", "403", "404", "a-list"],
+)
+async def test_a_failing_report_never_fails_the_poll(
+    fake: FakeGitLab,
+    http: HttpClient,
+    answer: Callable[[httpx.Request], httpx.Response],
+    retried: bool,
+) -> None:
+    fake.routes[f"{RAW}/pipelines/1005/test_report"] = answer
+    source = make(http, per_page=5)
+    result = await source.poll()
+    assert [r.build_id for r in result.test_runs] == ["1003"]  # 1005's run is just missing
+    assert len(result.pipelines[0].recent) == 3
+    for _ in range(MAX_REPORT_TRIES + 1):
+        await source.poll()
+    tries = report_paths(fake).count(f"{RAW}/pipelines/1005/test_report")
+    # What may pass (a 5xx) is tried on a few polls; what will not is given up at once.
+    assert tries == (MAX_REPORT_TRIES if retried else 1)
+
+
+async def test_a_report_too_large_is_left_out(fake: FakeGitLab, clock: FakeClock) -> None:
+    huge = report(
+        suite("rspec", [case(f"case {i}", "spec.big_spec", "success") for i in range(400)])
+    )
+    fake.route(f"{RAW}/pipelines/1005/test_report", huge)
+    client = HttpClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(fake)), clock=clock, max_body=20_000
+    )
+    try:
+        result = await make(client, per_page=5).poll()
+    finally:
+        await client.aclose()
+    assert [r.build_id for r in result.test_runs] == ["1003"]
+    assert result.pipelines[0].recent[0].status is Status.PASSED
+
+
+async def test_a_rate_limited_report_stops_the_reports_of_this_poll(
+    fake: FakeGitLab, http: HttpClient
+) -> None:
+    fake.routes[f"{RAW}/pipelines/1005/test_report"] = lambda r: httpx.Response(
+        429, text="Retry later\n", headers={"content-type": "text/plain", **RATE}
+    )
+    result = await make(http, per_page=5).poll()
+    assert result.test_runs == ()
+    assert report_paths(fake) == [f"{RAW}/pipelines/1005/test_report"]  # 1003 waits
+
+
+async def test_odd_report_shapes(fake: FakeGitLab, http: HttpClient) -> None:
+    fake.route(
+        f"{RAW}/pipelines/1005/test_report",
+        {
+            "total_count": 9,
+            "test_suites": [
+                None,
+                {"name": "no cases"},
+                {"name": "null cases", "test_cases": None},
+                {
+                    "name": "jest",
+                    "extra": {"new": "field"},
+                    "test_cases": [
+                        None,
+                        case("renders \x1b[31mred\x1b[0m [b]cart[/b]", "Cart", "success", "0.5"),
+                        case("no classname", None, "failed", -1),
+                        case("quarantined", "Cart", "quarantined", 1.0),
+                        case("", "Cart", "failed", 1.0),
+                        {"status": "success"},
+                        {"status": 7, "name": "odd", "classname": "Cart"},
+                        case("upper case word", "Cart", "FAILED", 2.0),
+                    ],
+                },
+            ],
+        },
+    )
+    fake.route(f"{RAW}/pipelines/1003/test_report", {"total_count": 0})  # no test_suites at all
+    result = await make(http, per_page=5).poll()
+    (run,) = result.test_runs
+    assert by_test(run.results) == {
+        # Escapes stripped, markup kept as text; a string time is not a number.
+        ("Cart", "renders red [b]cart[/b]"): [(TestStatus.PASSED, None)],
+        # A missing classname is the suite's name; a negative time is unknown.
+        ("jest", "no classname"): [(TestStatus.FAILED, None)],
+        ("Cart", "upper case word"): [(TestStatus.FAILED, 2.0)],
+    }
+
+
+async def test_no_test_suites_is_no_run(fake: FakeGitLab, http: HttpClient) -> None:
+    empty = {
+        "total_time": 0,
+        "total_count": 0,
+        "success_count": 0,
+        "failed_count": 0,
+        "skipped_count": 0,
+        "error_count": 0,
+        "test_suites": [],
+    }
+    fake.route(f"{RAW}/pipelines/1005/test_report", empty)
+    fake.route(f"{RAW}/pipelines/1003/test_report", {"test_suites": None})
+    source = make(http, per_page=5)
+    assert (await source.poll()).test_runs == ()
+    await source.poll()
+    assert len(report_paths(fake)) == 2  # read once all the same
+
+
+async def test_the_same_test_twice_in_a_report(fake: FakeGitLab, http: HttpClient) -> None:
+    fake.route(
+        f"{RAW}/pipelines/1005/test_report",
+        report(
+            suite(
+                "rspec",
+                [
+                    case("Cart adds item", "spec.cart_spec", "failed", 0.5),
+                    case("Cart totals", "spec.cart_spec", "success", 0.1),
+                    case("Cart adds item", "spec.cart_spec", "success", 0.4),
+                ],
+            ),
+            suite("rspec-ee", [case("Cart totals", "spec.cart_spec", "failed", 0.2)]),
+        ),
+    )
+    result = await make(http, per_page=5).poll()
+    run = next(r for r in result.test_runs if r.build_id == "1005")
+    assert by_test(run.results) == {
+        # Failed, then passed on a rerun in the same job: a flake within the pipeline.
+        ("spec.cart_spec", "Cart adds item"): [(TestStatus.FAILED, 0.5), (TestStatus.PASSED, 0.4)],
+        # Passed in one job and failed in another: a failure, not a flake.
+        ("spec.cart_spec", "Cart totals"): [(TestStatus.FAILED, 0.2)],
+    }
+
+
+def test_fold_results_rules() -> None:
+    P, F, S = TestStatus.PASSED, TestStatus.FAILED, TestStatus.SKIPPED
+
+    def fold(*cases: tuple[str, TestStatus, float | None]) -> list[tuple[TestStatus, Any, int]]:
+        folded = fold_results(Case(suite, "C", "t", status, d) for suite, status, d in cases)
+        return [(r.status, r.duration, r.attempt) for r in folded]
+
+    assert fold(("a", P, 1.0)) == [(P, 1.0, 1)]
+    assert fold(("a", F, 1.0), ("a", F, 2.0), ("a", P, 0.5)) == [(F, 3.0, 1), (P, 0.5, 2)]
+    assert fold(("a", P, 1.0), ("a", F, 2.0)) == [(F, 2.0, 1)]  # ends in a failure: failed
+    assert fold(("a", S, 0.0), ("a", P, 0.5)) == [(P, 0.5, 1)]
+    assert fold(("a", S, 0.0), ("b", S, None)) == [(S, 0.0, 1)]
+    assert fold(("a", F, 1.0), ("a", P, 0.5), ("b", F, 0.7)) == [(F, 0.7, 1)]
+    assert fold(("a", F, 0.0), ("a", P, None)) == [(F, 0.0, 1), (P, None, 2)]
+
+
+async def test_report_memory_is_bounded_by_the_list(fake: FakeGitLab, http: HttpClient) -> None:
+    source = make(http, per_page=5)
+    await source.poll()
+    assert {k[1] for k in source._reported} == {"1005", "1003"}
+    fake.route(f"{RAW}/pipelines", [item(1006, "running")])
+    await source.poll()
+    assert source._reported == set()

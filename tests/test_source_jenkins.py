@@ -29,9 +29,17 @@ from buildradiator.errors import (
     SourceError,
     Unreachable,
 )
+from buildradiator.history import History
 from buildradiator.http import HttpClient
-from buildradiator.model import Pipeline, Status
-from buildradiator.sources.jenkins import Jenkins, build_status, from_epoch_ms, tree_for
+from buildradiator.model import Pipeline, Status, TestResult, TestStatus
+from buildradiator.sources.jenkins import (
+    MAX_REPORT_TRIES,
+    REPORT_TREE,
+    Jenkins,
+    build_status,
+    from_epoch_ms,
+    tree_for,
+)
 
 PAYLOADS = Path(__file__).parent / "payloads" / "jenkins"
 TOKEN = "11a4b5c6d7e8f90123456789abcdef0123"
@@ -82,6 +90,15 @@ class FakeJenkins:
         path = request.url.raw_path.split(b"?", 1)[0].decode()
         handler = self.routes.get(path)
         return handler(request) if handler else html(404, NOT_FOUND_PAGE)
+
+
+def job_requests(fake: FakeJenkins) -> list[httpx.Request]:
+    return [r for r in fake.requests if b"/testReport/" not in r.url.raw_path]
+
+
+def report_paths(fake: FakeJenkins) -> list[str]:
+    paths = [r.url.raw_path.split(b"?")[0].decode() for r in fake.requests]
+    return [p for p in paths if "/testReport/" in p]
 
 
 @pytest.fixture
@@ -207,7 +224,10 @@ async def test_realistic_job(http: HttpClient, fake: FakeJenkins) -> None:
     assert queued.created_at == at(11, 55)
 
     assert result.summary == "1 job, 1 running, 1 queued"
-    assert len(fake.requests) == 1  # one request per job per poll
+    assert len(job_requests(fake)) == 1  # one request per job per poll
+    # ... plus at most three test reports, newest finished first (none here: Jenkins' 404).
+    assert report_paths(fake) == [f"/job/monolith/{n}/testReport/api/json" for n in (56, 55, 54)]
+    assert result.test_runs == ()
 
 
 async def test_one_request_per_job_with_tree_auth_and_paths(
@@ -222,7 +242,7 @@ async def test_one_request_per_job_with_tree_auth_and_paths(
     source = make(http, jobs=["monolith", "team/payments/api", "shop/feature%2Fx"], builds=7)
     result = await source.poll()
 
-    raw = [r.url.raw_path.split(b"?")[0].decode() for r in fake.requests]
+    raw = [r.url.raw_path.split(b"?")[0].decode() for r in job_requests(fake)]
     assert raw == [
         "/job/monolith/api/json",
         "/job/team/job/payments/job/api/api/json",
@@ -242,9 +262,10 @@ async def test_one_request_per_job_with_tree_auth_and_paths(
 async def test_jobs_under_a_path_prefix(fake: FakeJenkins, http: HttpClient) -> None:
     fake.route("/jenkins/job/a/job/b/api/json", load())
     result = await make(http, url="https://ci.acme.example/jenkins", jobs=["a/b"]).poll()
-    assert [r.url.raw_path.split(b"?")[0] for r in fake.requests] == [
+    assert [r.url.raw_path.split(b"?")[0] for r in job_requests(fake)] == [
         b"/jenkins/job/a/job/b/api/json"
     ]
+    assert report_paths(fake)[0] == "/jenkins/job/a/job/b/56/testReport/api/json"
     assert result.pipelines[0].key == "a/b"
 
 
@@ -517,3 +538,245 @@ async def test_unreachable(clock: FakeClock) -> None:
             await make(client).poll()
     finally:
         await client.aclose()
+
+
+# --- test reports -------------------------------------------------------------------------------
+
+
+def jcase(cls: str | None, name: str, status: str, duration: Any = 0.25) -> dict[str, Any]:
+    """A ``CaseResult`` as ``tree=suites[name,cases[...]]`` returns it (with its ``_class``)."""
+    return {
+        "_class": "hudson.tasks.junit.CaseResult",
+        "className": cls,
+        "duration": duration,
+        "name": name,
+        "status": status,
+    }
+
+
+def jreport(*suites: tuple[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    return {
+        "_class": "hudson.tasks.junit.TestResult",
+        "suites": [
+            {"_class": "hudson.tasks.junit.SuiteResult", "name": name, "cases": cases}
+            for name, cases in suites
+        ],
+    }
+
+
+LOGIN = "com.acme.auth.LoginTest"
+TOOLCHAIN = "com.acme.build.ToolchainTest"
+
+
+def suite_of(redirect: str, java11: str) -> dict[str, Any]:
+    return jreport(
+        (
+            LOGIN,
+            [
+                jcase(LOGIN, "testRedirect", redirect, 1.5),
+                jcase(LOGIN, "testLogout", "PASSED", 0.2),
+                jcase(LOGIN, "testSso", "SKIPPED", 0.0),
+            ],
+        ),
+        (TOOLCHAIN, [jcase(TOOLCHAIN, "compilesWithJava11", java11, 3.0)]),
+    )
+
+
+def statuses(results: tuple[TestResult, ...]) -> dict[str, list[TestStatus]]:
+    out: dict[str, list[TestStatus]] = {}
+    for r in sorted(results, key=lambda r: r.attempt):
+        out.setdefault(f"{r.classname}.{r.name}", []).append(r.status)
+    return out
+
+
+def report_routes(fake: FakeJenkins) -> None:
+    fake.route("/job/monolith/56/testReport/api/json", suite_of("FIXED", "PASSED"))
+    fake.route("/job/monolith/55/testReport/api/json", suite_of("REGRESSION", "PASSED"))
+    fake.route("/job/monolith/54/testReport/api/json", suite_of("PASSED", "FAILED"))
+
+
+async def test_test_reports_of_finished_builds(fake: FakeJenkins, http: HttpClient) -> None:
+    report_routes(fake)
+    result = await make(http).poll()
+    (pipe,) = result.pipelines
+    reports = [r for r in fake.requests if b"/testReport/" in r.url.raw_path]
+    assert [r.url.params["tree"] for r in reports] == [REPORT_TREE] * 3
+    assert REPORT_TREE == "suites[name,cases[className,name,status,duration]]"
+    expected = base64.b64encode(f"radiator:{TOKEN}".encode()).decode()
+    assert all(r.headers["authorization"] == f"Basic {expected}" for r in reports)
+
+    rebuild, unstable, failure = result.test_runs
+    builds = {b.id: b for b in pipe.recent}
+    for run in result.test_runs:
+        build = builds[run.build_id]
+        assert (run.source, run.pipeline) == ("ci", "monolith")
+        assert (run.attempt, run.commit, run.finished_at) == (
+            build.attempt,
+            build.commit,
+            build.finished_at,
+        )
+    assert (rebuild.build_id, rebuild.attempt) == ("56", 2)
+    assert (unstable.build_id, unstable.attempt) == ("55", 1)
+    assert rebuild.commit == unstable.commit == "a" * 40
+    # FIXED is a pass and REGRESSION a failure: Jenkins' words for "changed since last build".
+    assert statuses(rebuild.results)[f"{LOGIN}.testRedirect"] == [TestStatus.PASSED]
+    assert statuses(unstable.results) == {
+        f"{LOGIN}.testRedirect": [TestStatus.FAILED],
+        f"{LOGIN}.testLogout": [TestStatus.PASSED],
+        f"{LOGIN}.testSso": [TestStatus.SKIPPED],
+        f"{TOOLCHAIN}.compilesWithJava11": [TestStatus.PASSED],
+    }
+    assert failure.build_id == "54"
+    assert statuses(failure.results)[f"{TOOLCHAIN}.compilesWithJava11"] == [TestStatus.FAILED]
+    durations = {r.name: r.duration for r in unstable.results}
+    assert durations["testRedirect"] == 1.5  # seconds, not the build's milliseconds
+
+    # Recorded as the engine does: the rebuild of the same commit makes testRedirect a flake;
+    # compilesWithJava11 failed on another commit and never passed on its own: not flaky.
+    history = History.memory()
+    try:
+        for run in result.test_runs:
+            history.record_tests(
+                "ci",
+                run.pipeline,
+                run.build_id,
+                run.commit,
+                run.results,
+                build_attempt=run.attempt,
+                at=run.finished_at,
+            )
+        flaky = history.flaky_tests(window_days=100_000)
+        assert [(f.classname, f.name, f.times_flaked) for f in flaky] == [
+            (LOGIN, "testRedirect", 1)
+        ]
+    finally:
+        history.close()
+
+
+async def test_each_build_once_at_most_three_per_poll(fake: FakeJenkins, http: HttpClient) -> None:
+    report_routes(fake)
+    source = make(http)
+    polls = []
+    for _ in range(3):
+        before = len(report_paths(fake))
+        await source.poll()
+        polls.append([p.split("/")[3] for p in report_paths(fake)[before:]])
+    # Newest finished first; NOT_BUILT (#52) never ran: never asked. A 404 is remembered too.
+    assert polls == [["56", "55", "54"], ["53", "51"], []]
+    assert source.report_requests == 0
+
+
+@pytest.mark.parametrize(
+    ("answer", "retried"),
+    [
+        (lambda r: html(503, "<html><body>Service Unavailable</body></html>"), True),
+        (lambda r: html(200, LOGIN_PAGE), False),
+        (lambda r: html(403, "<html><body>Access Denied</body></html>"), False),
+        (lambda r: httpx.Response(200, content=b'{"suites": [{"cases": [{"na'), False),
+        (lambda r: jenkins_json({"suites": "many"}), False),
+    ],
+    ids=["503", "login-page", "403", "truncated", "bad-shape"],
+)
+async def test_a_failing_report_never_fails_the_poll(
+    fake: FakeJenkins,
+    http: HttpClient,
+    answer: Callable[[httpx.Request], httpx.Response],
+    retried: bool,
+) -> None:
+    report_routes(fake)
+    fake.routes["/job/monolith/56/testReport/api/json"] = answer
+    source = make(http)
+    result = await source.poll()
+    assert [r.build_id for r in result.test_runs] == ["55", "54"]
+    assert len(result.pipelines[0].recent) == 6
+    for _ in range(MAX_REPORT_TRIES + 1):
+        await source.poll()
+    tries = report_paths(fake).count("/job/monolith/56/testReport/api/json")
+    assert tries == (MAX_REPORT_TRIES if retried else 1)
+
+
+async def test_a_report_too_large_is_left_out(fake: FakeJenkins, clock: FakeClock) -> None:
+    report_routes(fake)
+    big = [jcase("com.acme.Big", f"test{i}", "PASSED") for i in range(500)]
+    fake.route("/job/monolith/56/testReport/api/json", jreport(("com.acme.Big", big)))
+    client = HttpClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(fake)), clock=clock, max_body=20_000
+    )
+    try:
+        result = await make(client).poll()
+    finally:
+        await client.aclose()
+    assert [r.build_id for r in result.test_runs] == ["55", "54"]
+
+
+async def test_odd_report_shapes(fake: FakeJenkins, http: HttpClient) -> None:
+    fake.route(
+        "/job/monolith/56/testReport/api/json",
+        {
+            "_class": "hudson.tasks.junit.TestResult",
+            "failCount": 1,
+            "suites": [
+                None,
+                {"name": "empty"},
+                {"name": "null cases", "cases": None},
+                {
+                    "name": "com.acme.Odd",
+                    "cases": [
+                        None,
+                        jcase(
+                            "com.acme.Odd", "t\x1b]8;;http://e\x07link [b]x[/b]", "passed", "0.5"
+                        ),
+                        jcase(None, "noClass", "REGRESSION", None),
+                        jcase("com.acme.Odd", "quarantined", "QUARANTINED", 1.0),
+                        jcase("com.acme.Odd", "", "FAILED", 1.0),
+                        {"className": "com.acme.Odd", "status": "FAILED"},
+                        jcase("com.acme.Odd", "nan", "FAILED", "NaN"),
+                        jcase("com.acme.Odd", "negative", "FIXED", -3),
+                    ],
+                },
+            ],
+        },
+    )
+    fake.route("/job/monolith/55/testReport/api/json", {"_class": "hudson.tasks.junit.TestResult"})
+    fake.route("/job/monolith/54/testReport/api/json", {"suites": None, "empty": True})
+    result = await make(http).poll()
+    (run,) = result.test_runs
+    assert {(r.classname, r.name): (r.status, r.duration) for r in run.results} == {
+        ("com.acme.Odd", "tlink [b]x[/b]"): (TestStatus.PASSED, 0.5),
+        ("com.acme.Odd", "noClass"): (TestStatus.FAILED, None),  # the suite's name stands in
+        ("com.acme.Odd", "nan"): (TestStatus.FAILED, None),
+        ("com.acme.Odd", "negative"): (TestStatus.PASSED, None),
+    }
+
+
+async def test_a_rerun_inside_one_build(fake: FakeJenkins, http: HttpClient) -> None:
+    fake.route(
+        "/job/monolith/56/testReport/api/json",
+        jreport(
+            (
+                LOGIN,
+                [
+                    jcase(LOGIN, "testRedirect", "FAILED", 1.0),
+                    jcase(LOGIN, "testRedirect", "PASSED", 0.5),
+                ],
+            ),
+            ("linux", [jcase(TOOLCHAIN, "compilesWithJava11", "PASSED")]),
+            ("windows", [jcase(TOOLCHAIN, "compilesWithJava11", "FAILED")]),
+        ),
+    )
+    (run,) = (await make(http).poll()).test_runs
+    assert statuses(run.results) == {
+        f"{LOGIN}.testRedirect": [TestStatus.FAILED, TestStatus.PASSED],
+        f"{TOOLCHAIN}.compilesWithJava11": [TestStatus.FAILED],  # two platforms, not a rerun
+    }
+
+
+async def test_report_memory_is_bounded_by_the_builds_shown(
+    fake: FakeJenkins, http: HttpClient
+) -> None:
+    source = make(http)
+    await source.poll()
+    assert {n for _, n in source._reported} == {56, 55, 54}
+    fake.route(JOB_PATH, with_builds(a_build(number=60, result="SUCCESS")))
+    await source.poll()
+    assert source._reported == {("monolith", 60)}

@@ -11,6 +11,13 @@ The story, in script seconds of every loop (ids and iids keep growing across loo
   checkout to the new tax API" fails ``rspec`` at 150: the ref is red, and Grace is the one who
   broke it. Bob's fix fails ``rspec`` too at 234 (two in a row), someone retries ``rspec`` at 244
   and the pipeline goes green at 284 on the retried job: green only after a retry.
+- Tests (``/pipelines/:pid/test_report``): the ``rspec`` job reports an ``rspec`` suite of 20
+  cases. Grace's pipeline fails ``TaxCalculator rounds per line item`` (a real failure, red in
+  every loop); Bob's first ``rspec`` fails ``CheckoutSpec adds item``, which passes on the retry
+  of the same commit: the flaky test. As on GitLab, the report is built from the *latest* jobs
+  only (a retried job's report is left out), so the flake shows as the report read while the
+  pipeline had failed and the one read after the retry made it green. In the history before loop
+  0 the same test failed once more, and a new pipeline on that commit (``source: web``) passed.
 - ``platform/terraform`` (watched by its numeric id 4242): Dana's plan runs 32-80, then the
   pipeline waits on the manual ``apply`` job (status ``manual``) until it is played at 200; applied
   and green at 240.
@@ -65,6 +72,8 @@ class JobPlan:
     pipeline."""
     played: datetime | None = None
     """For a manual job: when someone played it (it shows ``manual`` before)."""
+    failing: tuple[str, ...] = ()
+    """Test cases (names in ``RSPEC``) that fail in this job; only ``rspec`` reports tests."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,8 @@ class PipelinePlan:
     message: str
     author: Person
     jobs: tuple[JobPlan, ...]
+    trigger: str = "push"
+    """The list's ``source``: ``push``, or ``web`` for a pipeline someone ran again by hand."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,41 @@ class JobState:
 
 def _sha(*key: object) -> str:
     return hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()
+
+
+def _unit(*key: object) -> float:
+    return int(_sha(*key)[:8], 16) / 16**8
+
+
+FLAKY_CASE = "CheckoutSpec adds item"
+"""Fails on a first attempt now and then, passes on the retry of the same commit."""
+BROKEN_CASE = "TaxCalculator rounds per line item"
+"""Fails for real on Grace's commit (fixed by Bob's): red, never flaky."""
+PENDING_CASE = "Orders API exports CSV"
+
+RSPEC: tuple[tuple[str, str], ...] = (
+    ("spec.features.checkout_spec", FLAKY_CASE),
+    ("spec.features.checkout_spec", "CheckoutSpec removes item"),
+    ("spec.features.checkout_spec", "CheckoutSpec applies gift card"),
+    ("spec.features.checkout_spec", "CheckoutSpec shows shipping options"),
+    ("spec.features.checkout_spec", "CheckoutSpec pays with card"),
+    ("spec.models.tax_calculator_spec", BROKEN_CASE),
+    ("spec.models.tax_calculator_spec", "TaxCalculator handles a zero rate"),
+    ("spec.models.tax_calculator_spec", "TaxCalculator uses the new tax API"),
+    ("spec.models.tax_calculator_spec", "TaxCalculator caches rates"),
+    ("spec.models.cart_spec", "Cart totals line items"),
+    ("spec.models.cart_spec", "Cart merges a guest cart"),
+    ("spec.models.cart_spec", "Cart expires after a day"),
+    ("spec.models.cart_spec", "Cart rejects a negative quantity"),
+    ("spec.models.gift_card_spec", "GiftCard checks the balance"),
+    ("spec.models.gift_card_spec", "GiftCard rejects an expired card"),
+    ("spec.models.gift_card_spec", "GiftCard splits a payment"),
+    ("spec.requests.orders_spec", "Orders API lists orders"),
+    ("spec.requests.orders_spec", "Orders API creates an order"),
+    ("spec.requests.orders_spec", "Orders API paginates"),
+    ("spec.requests.orders_spec", PENDING_CASE),
+)
+"""The ``rspec`` suite: (classname, name) as rspec_junit_formatter writes them."""
 
 
 def _iso(moment: datetime) -> str:
@@ -121,11 +167,16 @@ class GitLabStory:
         message: str,
         author: Person,
         jobs: list[JobPlan],
+        *,
+        same_commit_as: int | None = None,
     ) -> PipelinePlan:
+        """Pipeline ``k`` of ``loop``; ``same_commit_as=j`` runs the commit of pipeline ``j``
+        again (someone pressed "Run pipeline")."""
         pid = ID_BASE + (loop + 1) * 100 + project.index * 10 + k
         iid = 300 + (loop + 1) * 10 + k
-        sha = _sha("gitlab", project.path, loop, k)
-        return PipelinePlan(pid, iid, project, created, sha, message, author, tuple(jobs))
+        sha = _sha("gitlab", project.path, loop, k if same_commit_as is None else same_commit_as)
+        trigger = "push" if same_commit_as is None else "web"
+        return PipelinePlan(pid, iid, project, created, sha, message, author, tuple(jobs), trigger)
 
     def _loop(self, loop: int) -> tuple[PipelinePlan, ...]:
         def at(s: float) -> datetime:
@@ -140,13 +191,13 @@ class GitLabStory:
         ]
         grace = [
             JobPlan("compile", "build", at(102), at(118)),
-            JobPlan("rspec", "test", at(118), at(150), ok=False),
+            JobPlan("rspec", "test", at(118), at(150), ok=False, failing=(BROKEN_CASE,)),
             JobPlan("lint", "test", at(118), at(130), allow_failure=True),
             JobPlan("review-app", "deploy", at(150), at(150)),
         ]
         bob = [
             JobPlan("compile", "build", at(192), at(206)),
-            JobPlan("rspec", "test", at(206), at(234), ok=False),
+            JobPlan("rspec", "test", at(206), at(234), ok=False, failing=(FLAKY_CASE,)),
             JobPlan("lint", "test", at(206), at(216), allow_failure=True),
             JobPlan("rspec", "test", at(246), at(270), appears=at(244)),
             JobPlan("review-app", "deploy", at(270), at(284)),
@@ -172,7 +223,9 @@ class GitLabStory:
         )
 
     def _history(self) -> tuple[PipelinePlan, ...]:
-        """Green pipelines before loop 0 (one went green on a retried job), 40 minutes apart."""
+        """Pipelines before loop 0, 40 minutes apart: green, except one that went green on a
+        retried job (2) and one that failed on the flaky test (3), whose commit passed when it
+        was run again by hand (4)."""
         plans = []
         people = (CHEN, ERIN, ALICE, BOB, DANA, GRACE)
         for i in range(HISTORY):
@@ -183,19 +236,30 @@ class GitLabStory:
             def t(s: float, created: datetime = created) -> datetime:
                 return created + timedelta(seconds=s)
 
+            flaky = i in (2, 3)
             jobs = [
                 JobPlan("compile", "build", t(5), t(25)),
-                JobPlan("rspec", "test", t(25), t(65), ok=i != 2),
+                JobPlan("rspec", "test", t(25), t(65), ok=not flaky, failing=(FLAKY_CASE,) * flaky),
                 JobPlan("lint", "test", t(25), t(37), allow_failure=True),
             ]
             if i == 2:
                 jobs.append(JobPlan("rspec", "test", t(130), t(170), appears=t(120)))
             end = jobs[-1].end if i == 2 else t(65)
-            jobs.append(JobPlan("review-app", "deploy", end, end + timedelta(seconds=18)))
-            person = people[i % len(people)]
+            # The stage after a failed one never runs (start == end: skipped).
+            last = end if i == 3 else end + timedelta(seconds=18)
+            jobs.append(JobPlan("review-app", "deploy", end, last))
+            again = i == 4  # pipeline 3's commit, run again by hand
+            person = people[(i - again) % len(people)]
             plans.append(
                 self._pipeline(
-                    STOREFRONT, -1, i, created, f"Tidy checkout step {i + 1}", person, jobs
+                    STOREFRONT,
+                    -1,
+                    i,
+                    created,
+                    f"Tidy checkout step {i + 1 - again}",
+                    person,
+                    jobs,
+                    same_commit_as=3 if again else None,
                 )
             )
             if i % 2 == 0:
@@ -377,6 +441,8 @@ names = {{ "{TERRAFORM.id}" = "{TERRAFORM.path}" }}
                 return json_answer(200, detail_json(state, site))
             if parts[2] == "jobs":
                 return self._jobs(state, query, site)
+            if parts[2] == "test_report":
+                return json_answer(200, test_report_json(state))
         return _not_found("404 Not Found")
 
     def _states(self, project: Project, moment: Moment, wanted: int) -> list[PipelineState]:
@@ -469,7 +535,7 @@ def list_json(state: PipelineState, site: str) -> dict[str, Any]:
         "sha": plan.sha,
         "ref": "main",
         "status": state.status,
-        "source": "push",
+        "source": plan.trigger,
         "created_at": _iso(plan.created),
         "updated_at": _iso(state.updated_at),
         "web_url": f"{site}/{plan.project.path}/-/pipelines/{plan.id}",
@@ -571,6 +637,60 @@ def job_json(state: PipelineState, job: JobState, site: str) -> dict[str, Any]:
         "runner": None,
         "tag_list": ["docker"],
         "archived": False,
+    }
+
+
+def test_report_json(state: PipelineState) -> dict[str, Any]:
+    """The pipeline's test report: one suite per finished *latest* job that writes JUnit (the
+    ``rspec`` job); a retried job's report is not in it, as on GitLab. No such job: no suites."""
+    suites = []
+    for job in _latest(state.jobs):
+        if job.plan.name != "rspec" or job.status not in ("success", "failed"):
+            continue
+        cases = []
+        for classname, name in RSPEC:
+            if name == PENDING_CASE:
+                status = "skipped"
+            else:
+                status = "failed" if name in job.plan.failing else "success"
+            took = round(0.05 + 2.5 * _unit(state.plan.id, job.id, name) ** 3, 4)
+            cases.append(
+                {
+                    "status": status,
+                    "name": name,
+                    "classname": classname,
+                    "file": "./" + classname.replace(".", "/") + ".rb",
+                    "execution_time": 0.0 if status == "skipped" else took,
+                    "system_output": (
+                        f"Failure/Error: expected {name!r} to pass\n  ./spec/support/"
+                        "capybara.rb:12:in `block (2 levels)'"
+                    )
+                    if status == "failed"
+                    else None,
+                    "stack_trace": None,
+                    "recent_failures": None,
+                }
+            )
+        suites.append(_suite("rspec", cases))
+    total = _suite("", [c for suite in suites for c in suite["test_cases"]])
+    del total["name"], total["suite_error"], total["test_cases"]
+    return {**total, "test_suites": suites}
+
+
+def _suite(name: str, cases: list[dict[str, Any]]) -> dict[str, Any]:
+    def count(word: str) -> int:
+        return sum(1 for c in cases if c["status"] == word)
+
+    return {
+        "name": name,
+        "total_time": round(sum(c["execution_time"] for c in cases), 3),
+        "total_count": len(cases),
+        "success_count": count("success"),
+        "failed_count": count("failed"),
+        "skipped_count": count("skipped"),
+        "error_count": count("error"),
+        "suite_error": None,
+        "test_cases": cases,
     }
 
 

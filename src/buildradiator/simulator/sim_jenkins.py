@@ -12,6 +12,15 @@ Three jobs, one of each kind the source must reach:
 - ``shop/feature%2Fcheckout`` (a multibranch branch whose name holds a slash): green, except a
   NOT_BUILT build at ~131.
 
+Tests (``/job/.../{n}/testReport/api/json``): every build that ran publishes a JUnit report (one
+suite per test class, 10-20 cases a job). Farid's UNSTABLE build fails
+``com.acme.auth.LoginTest.testRedirect`` and his rebuild of the same commit passes it: the flaky
+test, in every loop (so the earlier loops' builds carry it too). Grace's FAILURE fails
+``com.acme.build.ToolchainTest.compilesWithJava11`` for real; her fix (a new commit) passes it.
+Case words are Jenkins': ``REGRESSION``/``FIXED`` against the build before, else
+``FAILED``/``PASSED``, and ``SKIPPED``. ABORTED and NOT_BUILT builds have no report: Jenkins'
+HTML 404, as for a build still running.
+
 Faithful where a client can tell: job paths ``/job/a/job/b``, branch names encoded once more in
 the URL, the ``builds[...]{0,N}`` range of ``tree=``, epoch-millisecond timestamps, ``duration``
 0 while building, ``result: null`` while building, ``_class`` and empty ``{}`` actions, the
@@ -65,6 +74,8 @@ class Plan:
     """When it entered the queue, if it waited there before ``start``."""
     rebuild_of: int | None = None
     """The ``k`` of the build this one rebuilds (same commit, no change set)."""
+    failing: tuple[str, ...] = ()
+    """Tests (``Class.method``) that fail in this build."""
 
 
 @dataclass(frozen=True)
@@ -76,11 +87,68 @@ class Job:
     number_base: int
     estimate_ms: int
     plans: tuple[Plan, ...]
+    tests: tuple[str, ...] = ()
+    """Every test of the job's report, ``package.Class.method``; ``SKIPPED_TESTS`` are skipped."""
 
     @property
     def pipeline(self) -> bool:
         return self.kind == "org.jenkinsci.plugins.workflow.job.WorkflowJob"
 
+
+FLAKY_TEST = "com.acme.auth.LoginTest.testRedirect"
+"""Fails on Farid's build and passes on the rebuild of the same commit."""
+BROKEN_TEST = "com.acme.build.ToolchainTest.compilesWithJava11"
+"""Fails for real on Grace's "Drop Java 11 support"; her next commit fixes it."""
+SKIPPED_TESTS = frozenset({"com.acme.search.SearchIndexTest.reindexesNightly"})
+
+
+def _tests(cls: str, *methods: str) -> tuple[str, ...]:
+    return tuple(f"{cls}.{m}" for m in methods)
+
+
+MONOLITH_TESTS = (
+    _tests(
+        "com.acme.auth.LoginTest",
+        "testRedirect",
+        "testLogout",
+        "testBadPassword",
+        "testRememberMe",
+        "testLockout",
+    )
+    + _tests(
+        "com.acme.build.ToolchainTest", "compilesWithJava11", "compilesWithJava17", "usesRelease"
+    )
+    + _tests(
+        "com.acme.orders.OrderServiceTest",
+        "placesOrder",
+        "cancelsOrder",
+        "refundsPartially",
+        "rejectsEmptyCart",
+        "appliesDiscount",
+    )
+    + _tests("com.acme.orders.InvoiceTest", "rendersPdf", "numbersSequentially", "roundsTax")
+    + _tests(
+        "com.acme.search.SearchIndexTest",
+        "indexesProduct",
+        "ranksByRelevance",
+        "handlesUnicode",
+        "reindexesNightly",
+    )
+)
+PAYMENTS_TESTS = (
+    _tests("com.acme.payments.IbanTest", "validChecksum", "invalidChecksum", "countryLength")
+    + _tests("com.acme.payments.CardAuthTest", "authorises", "declines", "retriesWithBackoff")
+    + _tests("com.acme.payments.WebhookTest", "signsPayload", "rejectsReplay", "acceptsLate")
+    + _tests("com.acme.payments.LedgerTest", "balances", "roundsHalfEven")
+)
+SHOP_TESTS = _tests(
+    "com.acme.shop.CheckoutFlowTest",
+    "onePageCheckout",
+    "remembersShippingAddress",
+    "flagOffShowsOldFlow",
+    "validatesPostcode",
+    "showsTotals",
+) + _tests("com.acme.shop.AddressBookTest", "addsAddress", "editsAddress", "deletesAddress")
 
 _PIPELINE = "org.jenkinsci.plugins.workflow.job.WorkflowJob"
 _FREESTYLE = "hudson.model.FreeStyleProject"
@@ -103,11 +171,13 @@ JOBS = {
                     "UNSTABLE",
                     FARID,
                     "Parallelise integration tests\n\nSplit the suite over four forks.",
+                    failing=(FLAKY_TEST,),
                 ),
                 Plan(2, 100, 45, "SUCCESS", FARID, "", rebuild_of=1),
-                Plan(3, 160, 50, "FAILURE", GRACE, "Drop Java 11 support"),
+                Plan(3, 160, 50, "FAILURE", GRACE, "Drop Java 11 support", failing=(BROKEN_TEST,)),
                 Plan(4, 235, 45, "SUCCESS", GRACE, "Restore Java 11 toolchain", queued=215),
             ),
+            MONOLITH_TESTS,
         ),
         Job(
             "platform/payments-api",
@@ -120,6 +190,7 @@ JOBS = {
                 Plan(1, 110, 15, "ABORTED", BOB, "Retry card authorisations"),
                 Plan(2, 210, 30, "SUCCESS", BOB, "Retry card authorisations, with backoff"),
             ),
+            PAYMENTS_TESTS,
         ),
         Job(
             "shop/feature%2Fcheckout",
@@ -132,6 +203,7 @@ JOBS = {
                 Plan(1, 130, 1, "NOT_BUILT", ALICE, "Skip CI for docs-only change"),
                 Plan(2, 200, 25, "SUCCESS", ALICE, "Checkout: remember the shipping address"),
             ),
+            SHOP_TESTS,
         ),
     )
 }
@@ -159,7 +231,14 @@ class JenkinsSim:
         self, path: str, query: dict[str, list[str]], headers: Message, moment: Moment, web: str
     ) -> Answer:
         parts = [p for p in path.split("/") if p]
-        if len(parts) >= 4 and parts[-2:] == ["api", "json"] and parts[0] == "job":
+        if len(parts) >= 6 and parts[-3:] == ["testReport", "api", "json"] and parts[-4].isdigit():
+            names = parts[:-4]
+            if len(names) % 2 == 0 and all(n == "job" for n in names[::2]):
+                job = JOBS.get("/".join(names[1::2]))
+                report = self._report(job, int(parts[-4]), moment) if job else None
+                if report is not None:
+                    return _jenkins(json_answer(200, report))
+        elif len(parts) >= 4 and parts[-2:] == ["api", "json"] and parts[0] == "job":
             names = parts[:-2]
             if len(names) % 2 == 0 and all(n == "job" for n in names[::2]):
                 # The server decoded the path once: a branch's ``%252F`` is its name's ``%2F`` now.
@@ -321,6 +400,50 @@ class JenkinsSim:
             build["changeSet"] = change_set
         return build
 
+    def _report(self, job: Job, number: int, moment: Moment) -> dict[str, Any] | None:
+        """Build ``number``'s test report (``tree=suites[name,cases[...]]``), or ``None`` for
+        Jenkins' 404: no such build, still running, or a build that ran no tests."""
+        size = len(job.plans)
+        offset = number - job.number_base
+        loop, k = offset // size - LOOPS_SHOWN - 1, offset % size
+        if offset < 0 or loop < -LOOPS_SHOWN or loop > moment.loop:
+            return None
+        plan = job.plans[k]
+        end = self.scenario.at(loop, plan.start + plan.seconds)
+        if end > moment.now or not _has_report(plan) or not job.tests:
+            return None
+        before = _previous_failing(job, loop, k)
+        suites: dict[str, list[dict[str, Any]]] = {}
+        for test in job.tests:
+            cls, method = test.rsplit(".", 1)
+            if test in SKIPPED_TESTS:
+                word = "SKIPPED"
+            elif test in plan.failing:
+                word = "FAILED" if before is not None and test in before else "REGRESSION"
+            else:
+                word = "FIXED" if before is not None and test in before else "PASSED"
+            took = (
+                0.0
+                if word == "SKIPPED"
+                else round(0.01 + 3 * _unit(job.path, number, test) ** 3, 3)
+            )
+            suites.setdefault(cls, []).append(
+                {
+                    "_class": "hudson.tasks.junit.CaseResult",
+                    "className": cls,
+                    "duration": took,
+                    "name": method,
+                    "status": word,
+                }
+            )
+        return {
+            "_class": "hudson.tasks.junit.TestResult",
+            "suites": [
+                {"_class": "hudson.tasks.junit.SuiteResult", "cases": cases, "name": cls}
+                for cls, cases in suites.items()
+            ],
+        }
+
     def _queue_item(self, job: Job, loop: int, plan: Plan, web: str) -> dict[str, Any]:
         assert plan.queued is not None
         since = self.scenario.at(loop, plan.queued)
@@ -339,6 +462,28 @@ class JenkinsSim:
             "buildableStartMilliseconds": _ms(since) + 5000,
             "pending": False,
         }
+
+
+def _has_report(plan: Plan) -> bool:
+    # An aborted or never-built build published no JUnit results.
+    return plan.result in ("SUCCESS", "UNSTABLE", "FAILURE")
+
+
+def _previous_failing(job: Job, loop: int, k: int) -> frozenset[str] | None:
+    """What failed in the build before that had a report (Jenkins' REGRESSION/FIXED)."""
+    for _ in range(len(job.plans) * 2):
+        k -= 1
+        if k < 0:
+            loop, k = loop - 1, len(job.plans) - 1
+        if loop < -LOOPS_SHOWN:
+            return None
+        if _has_report(job.plans[k]):
+            return frozenset(job.plans[k].failing)
+    return None
+
+
+def _unit(*key: object) -> float:
+    return int(_sha(*key)[:8], 16) / 16**8
 
 
 def _change_item(plan: Plan, sha: str, start: datetime, web: str) -> dict[str, Any]:

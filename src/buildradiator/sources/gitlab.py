@@ -15,23 +15,47 @@ One ``Pipeline`` per configured project (the watched ref). Per poll and project:
   ``updated_at``), so its lookup is remembered and never repeated: once warm, a poll costs one
   request per project plus two per pipeline in flight.
 
+Test results: ``GET /projects/:id/pipelines/:pid/test_report`` for finished pipelines whose lookup
+is complete (so that the run's ``attempt`` is the build's), newest finished first, at most
+``MAX_REPORTS`` per poll over all projects, each (pipeline, attempt) once per process. GitLab builds
+that report from the *latest* jobs only (``builds.latest``: a retried job's JUnit report is left
+out), so a job that failed and passed on its retry does not show twice in one report. The flake
+shows instead as two runs of one pipeline: the report read while it had failed (attempt 1) and the
+one read after the retry turned it green (attempt 2), on the same commit -- or as a new pipeline on
+the same commit. A test that does show twice in one report (two JUnit files of one job, a rerun
+tool) is folded by ``fold_results``. A failing report request never fails the poll: that run is
+just missing (tried again on a later poll when the failure may pass, at most ``MAX_REPORT_TRIES``).
+
 Errors: 401, 403 (when not a rate limit) and 404 of the list are reworded to name the project and
 where the token came from; a failed lookup only loses the details it would have added.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel
 
 from buildradiator.config import GitLabSource
-from buildradiator.errors import AuthFailed, NotFound, SourceError
+from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, SourceError
 from buildradiator.http import GITLAB_RATE, HttpClient, Response
-from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
+from buildradiator.model import (
+    Build,
+    Pipeline,
+    SourceResult,
+    Status,
+    TestResult,
+    TestRun,
+    TestStatus,
+    clean_text,
+    first_line,
+)
 from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
 
 MAX_LOOKUPS = 10
@@ -42,6 +66,16 @@ MAX_LIST_PAGES = 3
 """Pages of the pipeline list read when a server hands out fewer than ``per_page`` per page."""
 MAX_JOB_PAGES = 5
 """Pages of 100 jobs read per pipeline (a 500-job pipeline is already unusual)."""
+MAX_REPORTS = 3
+"""Test reports read per poll (over all projects), the newest finished pipelines first."""
+MAX_REPORT_TRIES = 3
+"""Polls that may try a report whose request failed in a way that may pass (5xx, timeout)."""
+MAX_CASES = 50_000
+"""Test cases taken from one report; a bigger one is left out whole (a cut one could hide a
+failure and make the run look clean)."""
+TEST_NAME_LIMIT = 300
+
+log = logging.getLogger(__name__)
 
 # --- status vocabulary (api-facts §2) ---------------------------------------------------------
 
@@ -159,6 +193,137 @@ class JobList(RootModel[list[Job]]):
     pass
 
 
+def _text_or_none(value: Any) -> Any:
+    return value if isinstance(value, str) else None
+
+
+Text = Annotated[str | None, BeforeValidator(_text_or_none)]
+
+
+class TestCase(_Payload):
+    """One entry of a suite's ``test_cases`` (``system_output``/``stack_trace`` are not read)."""
+
+    __test__ = False
+
+    status: Text = None
+    name: Text = None
+    classname: Text = None
+    execution_time: Number = None
+
+
+class TestSuite(_Payload):
+    __test__ = False
+
+    name: Text = None
+    test_cases: list[TestCase | None] | None = None
+
+
+class TestReport(_Payload):
+    """``GET /projects/:id/pipelines/:pid/test_report``: one suite per job name."""
+
+    __test__ = False
+
+    test_suites: list[TestSuite | None] | None = None
+
+
+# --- test results -------------------------------------------------------------------------------
+
+CASE_STATUS = {
+    "success": TestStatus.PASSED,
+    "failed": TestStatus.FAILED,
+    "error": TestStatus.FAILED,
+    "skipped": TestStatus.SKIPPED,
+}
+"""GitLab's case words (api-facts §2). An unknown word says neither pass nor fail: left out."""
+
+
+class Case(NamedTuple):
+    """One test case of a provider's report, before ``fold_results``."""
+
+    suite: str
+    classname: str
+    name: str
+    status: TestStatus
+    duration: float | None
+
+
+def seconds(value: float | None) -> float | None:
+    """A duration that is a finite, non-negative number, else unknown."""
+    return value if value is not None and math.isfinite(value) and value >= 0 else None
+
+
+def fold_results(cases: Iterable[Case]) -> tuple[TestResult, ...]:
+    """The results of one run, one test at a time.
+
+    A test may show more than once in one report. Within one suite (one job, one test class) it
+    was run again: if its entries end in a pass after a failure it was rerun until it passed --
+    a flake, kept as a failed attempt 1 and a passed attempt 2 -- and if they end in a failure
+    it failed. In *different* suites (matrix jobs, parallel stages) the runs are different
+    environments, not reruns: a failure in any of them is a failure, never "rescued" by a pass
+    elsewhere, so that a test broken on one platform does not rank as flaky.
+    """
+    by_test: dict[tuple[str, str], dict[str, list[Case]]] = {}
+    for case in cases:
+        by_test.setdefault((case.classname, case.name), {}).setdefault(case.suite, []).append(case)
+    results: list[TestResult] = []
+    for (classname, name), suites in by_test.items():
+        outcomes = [_outcome(runs) for runs in suites.values()]
+        for wanted in (TestStatus.FAILED, TestStatus.FLAKY, TestStatus.PASSED, TestStatus.SKIPPED):
+            chosen = next((o for o in outcomes if o[0] is wanted), None)
+            if chosen is not None:
+                break
+        assert chosen is not None  # every outcome is one of the four
+        status, failed_time, passed_time = chosen
+        if status is TestStatus.FLAKY:
+            results.append(TestResult(name, classname, TestStatus.FAILED, failed_time, 1))
+            results.append(TestResult(name, classname, TestStatus.PASSED, passed_time, 2))
+        else:
+            duration = failed_time if status is TestStatus.FAILED else passed_time
+            results.append(TestResult(name, classname, status, duration))
+    return tuple(results)
+
+
+def _outcome(runs: list[Case]) -> tuple[TestStatus, float | None, float | None]:
+    """(status, time of the failed runs, time of the last run) of one test in one suite;
+    ``FLAKY`` stands for "failed, then passed on a rerun"."""
+    ran = [r for r in runs if r.status is not TestStatus.SKIPPED]
+    if not ran:
+        return TestStatus.SKIPPED, None, runs[0].duration
+    last = ran[-1]
+    failures = [r for r in ran if r.status is TestStatus.FAILED]
+    failed_time = (
+        sum(r.duration for r in failures if r.duration is not None)
+        if any(r.duration is not None for r in failures)
+        else None
+    )
+    if last.status is TestStatus.PASSED and failures:
+        return TestStatus.FLAKY, failed_time, last.duration
+    if last.status is TestStatus.FAILED:
+        return TestStatus.FAILED, last.duration, None
+    return TestStatus.PASSED, None, last.duration
+
+
+def report_cases(report: TestReport) -> list[Case]:
+    """The cases of a GitLab test report; nameless cases and unknown words are left out."""
+    cases: list[Case] = []
+    for suite in report.test_suites or ():
+        if suite is None:
+            continue
+        suite_name = clean_text(suite.name or "", TEST_NAME_LIMIT)
+        for case in suite.test_cases or ():
+            if case is None:
+                continue
+            status = CASE_STATUS.get((case.status or "").strip().lower())
+            name = clean_text(case.name or "", TEST_NAME_LIMIT)
+            if status is None or not name:
+                continue
+            classname = clean_text(case.classname or "", TEST_NAME_LIMIT) or suite_name
+            cases.append(Case(suite_name, classname, name, status, seconds(case.execution_time)))
+            if len(cases) > MAX_CASES:
+                raise BadPayload(f"test report has more than {MAX_CASES} cases")
+    return cases
+
+
 # --- what the jobs say ----------------------------------------------------------------------------
 
 
@@ -239,6 +404,8 @@ class _Poll:
     lookups: int = MAX_LOOKUPS
     backfill: int = MAX_BACKFILL
     requests: int = 0
+    finished: list[Build] = field(default_factory=list)
+    """Finished builds whose lookup is complete: the ones whose test report may be read."""
 
 
 @dataclass
@@ -257,6 +424,9 @@ class GitLabCI(Source[GitLabSource]):
         super().__init__(config, http)
         self._memo: dict[tuple[str, int], tuple[tuple[str | None, str | None], _Extra]] = {}
         self._poll = _Poll()
+        self._reported: set[tuple[str, str, int]] = set()
+        """(project, pipeline id, attempt) whose test report was read (or never will be)."""
+        self._report_tries: dict[tuple[str, str, int], int] = {}
 
     async def poll(self) -> SourceResult:
         self._poll = _Poll()
@@ -268,7 +438,12 @@ class GitLabCI(Source[GitLabSource]):
                 quiet.append(project)
             else:
                 pipelines.append(pipeline)
-        return SourceResult(pipelines=tuple(pipelines), summary=self._summary(pipelines, quiet))
+        runs = await self._test_runs()
+        return SourceResult(
+            pipelines=tuple(pipelines),
+            test_runs=tuple(runs),
+            summary=self._summary(pipelines, quiet),
+        )
 
     @property
     def requests_last_poll(self) -> int:
@@ -297,6 +472,9 @@ class GitLabCI(Source[GitLabSource]):
                 status = Status.UNKNOWN  # a word we do not know, on a pipeline that has ended
             build = self._build(project, item, status, word, extra)
             (row.in_flight if status.in_flight else row.recent).append(build)
+            if not status.in_flight and extra is not None and extra.complete:
+                self._poll.finished.append(build)
+        self._forget_reports(project, {str(item.id) for item in items})
 
         page = next((w for i in items if (w := _project_page(i.web_url))), None)
         return Pipeline(
@@ -459,7 +637,11 @@ class GitLabCI(Source[GitLabSource]):
         return jobs
 
     async def _get(
-        self, url: str, params: dict[str, Any], verify_ok: tuple[int, ...] = (200,)
+        self,
+        url: str,
+        params: dict[str, Any],
+        verify_ok: tuple[int, ...] = (200,),
+        conditional: bool = True,
     ) -> Response:
         headers = {"Accept": "application/json"}
         if self.token:
@@ -472,9 +654,64 @@ class GitLabCI(Source[GitLabSource]):
             timeout=self.config.timeout,
             rate_headers=GITLAB_RATE,
             # GitLab's REST API may ignore validators [UNCONFIRMED]; sending them is harmless.
-            conditional=True,
+            conditional=conditional,
             verify_ok=verify_ok,
         )
+
+    # -- test reports ----------------------------------------------------------------------------
+
+    async def _test_runs(self) -> list[TestRun]:
+        """The test reports of up to ``MAX_REPORTS`` finished pipelines not read before."""
+        waiting = [b for b in self._poll.finished if _report_key(b) not in self._reported]
+        waiting.sort(key=lambda b: (b.finished_at or _EPOCH, _numeric(b.id)), reverse=True)
+        runs: list[TestRun] = []
+        for build in waiting[:MAX_REPORTS]:
+            key = _report_key(build)
+            try:
+                results = await self._report(build)
+            except RateLimited:
+                break  # no quota left: the rest waits for a later poll
+            except SourceError as exc:
+                tries = self._report_tries.get(key, 0) + 1
+                # A payload we cannot read or a report we may not see stays so: give up at once.
+                if tries >= MAX_REPORT_TRIES or isinstance(exc, BadPayload | NotFound | AuthFailed):
+                    self._report_tries.pop(key, None)
+                    self._reported.add(key)
+                else:
+                    self._report_tries[key] = tries
+                log.info("test report of %s pipeline %s not read: %s", self.name, build.id, exc)
+                continue
+            self._report_tries.pop(key, None)
+            self._reported.add(key)
+            if results:
+                runs.append(
+                    TestRun(
+                        source=self.name,
+                        pipeline=build.pipeline,
+                        build_id=build.id,
+                        attempt=build.attempt,
+                        commit=build.commit,
+                        finished_at=build.finished_at,
+                        results=results,
+                    )
+                )
+        return runs
+
+    async def _report(self, build: Build) -> tuple[TestResult, ...]:
+        url = f"{self._project_url(build.pipeline)}/pipelines/{build.id}/test_report"
+        # Not conditional: it is read once, and a copy of a big report is not worth keeping.
+        response = await self._get(url, {}, verify_ok=(200, 404), conditional=False)
+        if response.status_code == 404:
+            return ()  # no such pipeline any more, or a server without test reports
+        report = parse_model(TestReport, response.json())
+        return fold_results(report_cases(report))
+
+    def _forget_reports(self, project: str, listed: set[str]) -> None:
+        """Pipelines that fell off the list are never polled again: memory stays bounded."""
+        for key in [k for k in self._reported if k[0] == project and k[1] not in listed]:
+            self._reported.discard(key)
+        for key in [k for k in self._report_tries if k[0] == project and k[1] not in listed]:
+            del self._report_tries[key]
 
     # -- turning pipelines into builds ---------------------------------------------------------
 
@@ -553,6 +790,17 @@ class GitLabCI(Source[GitLabSource]):
         if quiet:
             text += f"; no pipelines on {self.config.branch} in {', '.join(quiet)}"
         return text
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _report_key(build: Build) -> tuple[str, str, int]:
+    return (build.pipeline, build.id, build.attempt)
+
+
+def _numeric(value: str) -> int:
+    return int(value) if value.isdigit() else -1
 
 
 def _in_flight(item: PipelineItem) -> bool:

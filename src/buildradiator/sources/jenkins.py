@@ -1,6 +1,6 @@
 """Jenkins: jobs by name, jobs in folders, and the branches of multibranch jobs.
 
-Exactly one request per job per poll: ``/job/a/job/b/api/json?tree=...`` asks for the newest
+One request per job per poll: ``/job/a/job/b/api/json?tree=...`` asks for the newest
 ``builds`` with everything the radiator shows (result, times, estimate, culprits, change sets,
 causes, the built revision) plus the job's queue item. Jenkins has no stage in that answer (a
 Pipeline's stages need ``wfapi``, one more request per running build), so a running build shows
@@ -23,6 +23,14 @@ Rebuilds: a build whose cause is the Rebuild plugin's (``Rebuilds build #N``), a
 attempt 2 (or one more than the build it repeats, when that one is among the fetched builds), and
 inherits the commit, author and message it lacks from that build.
 
+Test results: ``/job/.../{n}/testReport/api/json?tree=suites[name,cases[...]]`` for finished
+builds (not ``NOT_BUILT``: it never ran), newest finished first over all jobs, at most
+``MAX_REPORTS`` per poll, each build once per process. 404 is the normal answer of a build without
+a JUnit report: no run, not an error. ``FIXED`` is a pass and ``REGRESSION`` a failure (Jenkins'
+words for a change since the build before). A rebuild of the same commit (attempt 2) whose report
+passes a test that failed in attempt 1 is how a flake shows up; the history store makes that
+call. A failing report request never fails the poll: the run is just missing.
+
 Who broke it: the author of the change-set item that was built (else the first item), else the
 first culprit, else the user of the build's cause.
 
@@ -36,6 +44,7 @@ a missing job look like a job with nothing to report.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from dataclasses import dataclass, field
@@ -46,10 +55,31 @@ from urllib.parse import quote, unquote, urlsplit
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from buildradiator.config import JenkinsSource
-from buildradiator.errors import AuthFailed, BadPayload, NotFound
-from buildradiator.http import Response, looks_like_html
-from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
+from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, SourceError
+from buildradiator.http import HttpClient, Response, looks_like_html
+from buildradiator.model import (
+    Build,
+    Pipeline,
+    SourceResult,
+    Status,
+    TestResult,
+    TestRun,
+    TestStatus,
+    clean_text,
+    first_line,
+)
 from buildradiator.sources.base import Source, parse_model, safe_url
+
+# One rule for a test seen twice in one report, shared with GitLab's test_report.
+from buildradiator.sources.gitlab import MAX_CASES, TEST_NAME_LIMIT, Case, fold_results, seconds
+
+log = logging.getLogger(__name__)
+
+MAX_REPORTS = 3
+"""Test reports read per poll (over all jobs), the newest finished builds first."""
+MAX_REPORT_TRIES = 3
+"""Polls that may try a report whose request failed in a way that may pass (5xx, timeout)."""
+REPORT_TREE = "suites[name,cases[className,name,status,duration]]"
 
 # --- status vocabulary (api-facts §3) ---------------------------------------------------------
 
@@ -161,6 +191,56 @@ class QueueItem(_Payload):
 
 class ChildJob(_Payload):
     name: Text = None
+
+
+class CasePayload(_Payload):
+    className: Text = None
+    name: Text = None
+    status: Text = None
+    duration: Number = None
+    """Seconds (a float), unlike the build's milliseconds."""
+
+
+class SuitePayload(_Payload):
+    name: Text = None
+    cases: list[CasePayload | None] | None = None
+
+
+class ReportPayload(_Payload):
+    """``/job/.../{n}/testReport/api/json``: a ``hudson.tasks.junit.TestResult``."""
+
+    suites: list[SuitePayload | None] | None = None
+
+
+CASE_STATUS = {
+    "PASSED": TestStatus.PASSED,
+    "FIXED": TestStatus.PASSED,  # passed; failed in the build before
+    "FAILED": TestStatus.FAILED,
+    "REGRESSION": TestStatus.FAILED,  # failed; passed in the build before
+    "SKIPPED": TestStatus.SKIPPED,
+}
+"""Jenkins' case words (api-facts §3). An unknown word says neither pass nor fail: left out."""
+
+
+def report_results(report: ReportPayload) -> tuple[TestResult, ...]:
+    """The results of one Jenkins test report; nameless cases and unknown words are left out."""
+    cases: list[Case] = []
+    for suite in report.suites or ():
+        if suite is None:
+            continue
+        suite_name = clean_text(suite.name or "", TEST_NAME_LIMIT)
+        for case in suite.cases or ():
+            if case is None:
+                continue
+            status = CASE_STATUS.get((case.status or "").strip().upper())
+            name = clean_text(case.name or "", TEST_NAME_LIMIT)
+            if status is None or not name:
+                continue
+            classname = clean_text(case.className or "", TEST_NAME_LIMIT) or suite_name
+            cases.append(Case(suite_name, classname, name, status, seconds(case.duration)))
+            if len(cases) > MAX_CASES:
+                raise BadPayload(f"test report has more than {MAX_CASES} cases")
+    return fold_results(cases)
 
 
 class JobPayload(_Payload):
@@ -340,10 +420,23 @@ class Jenkins(Source[JenkinsSource]):
 
     type: ClassVar[str] = "jenkins"
 
+    def __init__(self, config: JenkinsSource, http: HttpClient) -> None:
+        super().__init__(config, http)
+        self._reported: set[tuple[str, int]] = set()
+        """(job path, build number) whose test report was read (or never will be)."""
+        self._report_tries: dict[tuple[str, int], int] = {}
+        self._finished: list[Build] = []
+        self.report_requests = 0
+        """Test report requests of the last poll (for tests and ``check``)."""
+
     async def poll(self) -> SourceResult:
         self._check_credentials()
+        self._finished = []
         pipelines = [await self._poll_job(path) for path in self.config.jobs]
-        return SourceResult(pipelines=tuple(pipelines), summary=self._summary(pipelines))
+        runs = await self._test_runs()
+        return SourceResult(
+            pipelines=tuple(pipelines), test_runs=tuple(runs), summary=self._summary(pipelines)
+        )
 
     # -- one job -------------------------------------------------------------------------------
 
@@ -368,6 +461,10 @@ class Jenkins(Source[JenkinsSource]):
         for fact in facts:
             made = self._build(path, fact)
             (in_flight if made.status.in_flight else recent).append(made)
+            # NOT_BUILT never ran its steps: it has no tests to ask for.
+            if not made.status.in_flight and (made.provider_status or "").upper() != "NOT_BUILT":
+                self._finished.append(made)
+        self._forget_reports(path, {f.number for f in facts})
         queued = self._queued(path, job)
         if queued is not None:
             in_flight.insert(0, queued)
@@ -432,6 +529,72 @@ class Jenkins(Source[JenkinsSource]):
             created_at=queued_at,
             stage=item.why if item is not None else None,
         )
+
+    # -- test reports ----------------------------------------------------------------------------
+
+    async def _test_runs(self) -> list[TestRun]:
+        """The test reports of up to ``MAX_REPORTS`` finished builds not read before."""
+        self.report_requests = 0
+        waiting = [b for b in self._finished if _report_key(b) not in self._reported]
+        waiting.sort(key=lambda b: (b.finished_at or _EPOCH, b.number or 0), reverse=True)
+        runs: list[TestRun] = []
+        for build in waiting[:MAX_REPORTS]:
+            key = _report_key(build)
+            try:
+                results = await self._report(build)
+            except RateLimited:
+                break  # a proxy's limit: the rest waits for a later poll
+            except SourceError as exc:
+                tries = self._report_tries.get(key, 0) + 1
+                # A page we cannot read or may not see stays so: give up on it at once.
+                if tries >= MAX_REPORT_TRIES or isinstance(exc, BadPayload | NotFound | AuthFailed):
+                    self._report_tries.pop(key, None)
+                    self._reported.add(key)
+                else:
+                    self._report_tries[key] = tries
+                log.info("test report of %s #%s not read: %s", build.pipeline, build.number, exc)
+                continue
+            self._report_tries.pop(key, None)
+            self._reported.add(key)
+            if results:
+                runs.append(
+                    TestRun(
+                        source=self.name,
+                        pipeline=build.pipeline,
+                        build_id=build.id,
+                        attempt=build.attempt,
+                        commit=build.commit,
+                        finished_at=build.finished_at,
+                        results=results,
+                    )
+                )
+        return runs
+
+    async def _report(self, build: Build) -> tuple[TestResult, ...]:
+        url = f"{job_url(self.config.url, build.pipeline)}/{build.number}/testReport/api/json"
+        auth = (self.config.username, self.token) if self.config.username and self.token else None
+        self.report_requests += 1
+        response = await self.http.get(
+            url,
+            params={"tree": REPORT_TREE},
+            headers={"Accept": "application/json"},
+            auth=auth,
+            timeout=self.config.timeout,
+            # Read once; a copy of a big report is not worth keeping for a 304.
+            conditional=False,
+            verify_ok=(200, 404),
+        )
+        if response.status_code == 404:
+            return ()  # the build published no JUnit results: normal, not an error
+        # HTML where JSON belongs (a login page, a proxy's page) is BadPayload from .json().
+        return report_results(parse_model(ReportPayload, response.json()))
+
+    def _forget_reports(self, path: str, listed: set[int]) -> None:
+        """Builds that fell out of the job's newest ``builds`` are not polled again."""
+        for key in [k for k in self._reported if k[0] == path and k[1] not in listed]:
+            self._reported.discard(key)
+        for key in [k for k in self._report_tries if k[0] == path and k[1] not in listed]:
+            del self._report_tries[key]
 
     # -- HTTP and its errors, in words naming the job ------------------------------------------
 
@@ -540,6 +703,13 @@ class Jenkins(Source[JenkinsSource]):
         jobs = len(pipelines)
         text = f"{jobs} job{'s' if jobs != 1 else ''}, {running} running, {queued} queued"
         return text + (f", {red} red" if red else "")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _report_key(build: Build) -> tuple[str, int]:
+    return (build.pipeline, build.number or 0)
 
 
 def _path_of(url: str) -> str:
