@@ -27,10 +27,9 @@ from buildradiator.sources.gitlab import (
     MAX_LOOKUPS,
     MAX_REPORT_TRIES,
     MAX_REPORTS,
-    Case,
     GitLabCI,
-    fold_results,
 )
+from buildradiator.sources.testreports import Case, fold_results
 
 TOKEN = "glpat-S3cr3tT0kenValue0123"
 API = "https://gitlab.com/api/v4"

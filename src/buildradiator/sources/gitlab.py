@@ -33,11 +33,9 @@ where the token came from; a failed lookup only loses the details it would have 
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel
@@ -57,6 +55,13 @@ from buildradiator.model import (
     first_line,
 )
 from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
+from buildradiator.sources.testreports import (
+    MAX_CASES,
+    TEST_NAME_LIMIT,
+    Case,
+    fold_results,
+    seconds,
+)
 
 MAX_LOOKUPS = 10
 """Pipelines looked up per poll for what the screen shows (in flight, last, first red)."""
@@ -70,10 +75,6 @@ MAX_REPORTS = 3
 """Test reports read per poll (over all projects), the newest finished pipelines first."""
 MAX_REPORT_TRIES = 3
 """Polls that may try a report whose request failed in a way that may pass (5xx, timeout)."""
-MAX_CASES = 50_000
-"""Test cases taken from one report; a bigger one is left out whole (a cut one could hide a
-failure and make the run look clean)."""
-TEST_NAME_LIMIT = 300
 
 log = logging.getLogger(__name__)
 
@@ -235,72 +236,6 @@ CASE_STATUS = {
     "skipped": TestStatus.SKIPPED,
 }
 """GitLab's case words (api-facts §2). An unknown word says neither pass nor fail: left out."""
-
-
-class Case(NamedTuple):
-    """One test case of a provider's report, before ``fold_results``."""
-
-    suite: str
-    classname: str
-    name: str
-    status: TestStatus
-    duration: float | None
-
-
-def seconds(value: float | None) -> float | None:
-    """A duration that is a finite, non-negative number, else unknown."""
-    return value if value is not None and math.isfinite(value) and value >= 0 else None
-
-
-def fold_results(cases: Iterable[Case]) -> tuple[TestResult, ...]:
-    """The results of one run, one test at a time.
-
-    A test may show more than once in one report. Within one suite (one job, one test class) it
-    was run again: if its entries end in a pass after a failure it was rerun until it passed --
-    a flake, kept as a failed attempt 1 and a passed attempt 2 -- and if they end in a failure
-    it failed. In *different* suites (matrix jobs, parallel stages) the runs are different
-    environments, not reruns: a failure in any of them is a failure, never "rescued" by a pass
-    elsewhere, so that a test broken on one platform does not rank as flaky.
-    """
-    by_test: dict[tuple[str, str], dict[str, list[Case]]] = {}
-    for case in cases:
-        by_test.setdefault((case.classname, case.name), {}).setdefault(case.suite, []).append(case)
-    results: list[TestResult] = []
-    for (classname, name), suites in by_test.items():
-        outcomes = [_outcome(runs) for runs in suites.values()]
-        for wanted in (TestStatus.FAILED, TestStatus.FLAKY, TestStatus.PASSED, TestStatus.SKIPPED):
-            chosen = next((o for o in outcomes if o[0] is wanted), None)
-            if chosen is not None:
-                break
-        assert chosen is not None  # every outcome is one of the four
-        status, failed_time, passed_time = chosen
-        if status is TestStatus.FLAKY:
-            results.append(TestResult(name, classname, TestStatus.FAILED, failed_time, 1))
-            results.append(TestResult(name, classname, TestStatus.PASSED, passed_time, 2))
-        else:
-            duration = failed_time if status is TestStatus.FAILED else passed_time
-            results.append(TestResult(name, classname, status, duration))
-    return tuple(results)
-
-
-def _outcome(runs: list[Case]) -> tuple[TestStatus, float | None, float | None]:
-    """(status, time of the failed runs, time of the last run) of one test in one suite;
-    ``FLAKY`` stands for "failed, then passed on a rerun"."""
-    ran = [r for r in runs if r.status is not TestStatus.SKIPPED]
-    if not ran:
-        return TestStatus.SKIPPED, None, runs[0].duration
-    last = ran[-1]
-    failures = [r for r in ran if r.status is TestStatus.FAILED]
-    failed_time = (
-        sum(r.duration for r in failures if r.duration is not None)
-        if any(r.duration is not None for r in failures)
-        else None
-    )
-    if last.status is TestStatus.PASSED and failures:
-        return TestStatus.FLAKY, failed_time, last.duration
-    if last.status is TestStatus.FAILED:
-        return TestStatus.FAILED, last.duration, None
-    return TestStatus.PASSED, None, last.duration
 
 
 def report_cases(report: TestReport) -> list[Case]:

@@ -71,7 +71,13 @@ from buildradiator.model import (
 from buildradiator.sources.base import Source, parse_model, safe_url
 
 # One rule for a test seen twice in one report, shared with GitLab's test_report.
-from buildradiator.sources.gitlab import MAX_CASES, TEST_NAME_LIMIT, Case, fold_results, seconds
+from buildradiator.sources.testreports import (
+    MAX_CASES,
+    TEST_NAME_LIMIT,
+    Case,
+    fold_results,
+    seconds,
+)
 
 log = logging.getLogger(__name__)
 
