@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from rich.color import Color, ColorSystem
 
+from buildradiator.app import SnapshotUpdated
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.themes import load_themes
 from buildradiator.widgets import Banner, CompactSummary, HelpScreen, MainBranches, StatusBar
@@ -250,3 +251,24 @@ async def test_ascii_cuts_names_with_three_dots() -> None:
         assert any("..." in r for r in main), main
         assert all(r.isascii() for r in main), main
         assert "…" not in screen_text(app)
+
+
+async def test_red_rows_stay_in_view_when_nobody_uses_the_table() -> None:
+    from buildradiator.model import Status
+    from buildradiator.widgets import MainBranches
+    from snapshot_fixtures import big_estate
+
+    estate = big_estate(60)
+    green = estate.model_copy(update={"broken": (), "pipelines": tuple(
+        p.model_copy(update={"recent": tuple(b.model_copy(update={"status": Status.PASSED})
+                                             for b in p.recent)})
+        for p in estate.pipelines)})
+    app = make_app(green)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        table = app.query_one(MainBranches)
+        table.move_cursor(row=40, animate=False)  # where a previous rebuild left it
+        app.query_one(MainBranches).blur()
+        app.post_message(SnapshotUpdated(estate))
+        await pilot.pause()
+        assert table.cursor_row == 0 and table.scroll_y == 0

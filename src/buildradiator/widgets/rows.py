@@ -192,8 +192,13 @@ class RowsTable(DataTable[Text]):
                 cells = (to_text(c, styles, row.stale) for c in row.cells)
                 self.add_row(*cells, key=row.key, height=row.height)
             keys = [r.key for r in new]
-            if selected in keys:
+            # Follow the selection only while someone is using this table; otherwise stay at
+            # the top, where the most urgent rows are (a red main must never scroll away).
+            if selected in keys and self.has_focus:
                 self.move_cursor(row=keys.index(selected), animate=False)
+            else:
+                self.move_cursor(row=0, animate=False)
+                self.scroll_home(animate=False)
         self._rows = new
         return True
 
