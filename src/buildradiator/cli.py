@@ -35,6 +35,7 @@ from buildradiator.paths import config_candidates, get_paths
 
 if TYPE_CHECKING:
     from buildradiator.engine import Slot
+    from buildradiator.history import History
     from buildradiator.model import Snapshot
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
@@ -184,7 +185,14 @@ def _setup_logging() -> None:
     root.propagate = False
 
 
-def run_radiator(config: Config, args: argparse.Namespace, *, use_cache: bool = True) -> int:
+def run_radiator(
+    config: Config,
+    args: argparse.Namespace,
+    *,
+    use_cache: bool = True,
+    history: History | None = None,
+) -> int:
+    """Run the Textual radiator. ``history`` defaults to the store in the data dir."""
     from buildradiator.alerts import Escalation
     from buildradiator.app import BuildRadiatorApp
     from buildradiator.claims import ClaimStore
@@ -197,7 +205,14 @@ def run_radiator(config: Config, args: argparse.Namespace, *, use_cache: bool = 
 
     # The demo's simulator starts afresh every time: no cache to show or keep for it.
     cache = _cache_path(config) if use_cache else None
-    engine = Engine(config, cache_path=cache)
+    from buildradiator.history import History
+
+    store = (
+        history
+        if history is not None
+        else History.open(get_paths().history_db, retention_days=config.radiator.history_days)
+    )
+    engine = Engine(config, cache_path=cache, history=store)
     cached = read_cache(cache) if cache else None
     if cached is not None:
         # The last known state shows at once (marked stale by its age) until fresh data arrives.
@@ -226,7 +241,10 @@ def run_radiator(config: Config, args: argparse.Namespace, *, use_cache: bool = 
         hooks=hooks,
         claims=claims,
     )
-    result = app.run()
+    try:
+        result = app.run()
+    finally:
+        store.close()
     return int(result or 0)
 
 
@@ -243,9 +261,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
         config = parse_config(
             demo_config_text(simulator.base_url, interval=args.interval), "<demo>"
         )
-        return run_radiator(config, args, use_cache=False)
+        # The demo's history lives in memory, filled with a few weeks of made-up builds under
+        # the keys the real sources report, so trends and the flaky ranking have shape at once.
+        return run_radiator(config, args, use_cache=False, history=_demo_history(config))
     finally:
         simulator.stop()
+
+
+def _demo_history(config: Config) -> History:
+    from buildradiator.engine import Engine
+    from buildradiator.history import History
+    from buildradiator.simulator.backfill import backfill
+
+    async def first_poll() -> Snapshot:
+        engine = Engine(config)
+        try:
+            return await engine.poll_all()
+        finally:
+            await engine.aclose()
+
+    snapshot = asyncio.run(first_poll())
+    history = History.memory()
+    backfill(history, snapshot.pipelines, now=datetime.now(UTC))
+    return history
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

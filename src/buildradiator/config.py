@@ -90,6 +90,8 @@ class RadiatorConfig(Strict):
     """Use ASCII glyphs only (also chosen automatically on a non-UTF-8 locale)."""
     privacy: bool = False
     """Hide author names everywhere (screen, exports), for teams that prefer it."""
+    history_days: int = Field(default=90, ge=1, le=3650)
+    """How long finished builds are kept in the history store."""
     page_seconds: float = Field(default=15.0, ge=3.0, le=600.0)
     """Wall mode: seconds per page when even collapsed tiles do not fit."""
 
