@@ -430,3 +430,38 @@ async def test_test_runs_reach_the_flaky_ranking(make_engine, clock) -> None:
     assert (flaky.classname, flaky.name) == ("LoginTest", "testRedirect")
     assert flaky.times_flaked == 1 and flaky.pipelines == ("one:p",)
     await eng.aclose()
+
+
+async def test_quota_spreading_weighs_what_each_poll_costs(monkeypatch, clock) -> None:
+    """A source watching ten repositories spends ten requests a poll: the spread must count
+    them all, or the host's quota runs out before its reset."""
+    from buildradiator.http import GITHUB_RATE
+
+    reset = int(clock.now().timestamp()) + 3600
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={}, headers={
+            "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "600",
+            "x-ratelimit-reset": str(reset)})
+
+    class TenRepos(Source):  # type: ignore[type-arg]
+        type = "tenrepos"
+        rate_headers = GITHUB_RATE
+
+        async def poll(self) -> SourceResult:
+            for i in range(10):
+                await self.http.get(f"https://api.github.com/repo{i}", rate_headers=GITHUB_RATE)
+            return SourceResult()
+
+    monkeypatch.setattr(engine_mod, "make_source", lambda c, h: TenRepos(c, h))
+    http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(handler)), clock=clock)
+    text = CONFIG.replace("http://one.example/health", "https://api.github.com/one").replace(
+        "http://two.example/health", "https://api.github.com/two")
+    eng = Engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
+    for _ in range(3):  # the cost is a moving average: let it settle
+        await eng.poll_source("one")
+        await eng.poll_source("two")
+    delay = eng.slots["one"].next_due - clock.monotonic()
+    # Two sources of ~10 requests each share 600 requests over 3600 s: >= 3600 * 20 / 600 s.
+    assert delay >= 0.9 * 3600 * 2 * 8.75 / 600
+    await eng.aclose()

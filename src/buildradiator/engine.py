@@ -27,7 +27,7 @@ from buildradiator.errors import RateLimited, SourceError
 from buildradiator.export import write_cache
 from buildradiator.facts import Facts, HistoryFacts, with_eta, with_history
 from buildradiator.history import History
-from buildradiator.http import HostBudget, HttpClient, host_of, make_client
+from buildradiator.http import HostBudget, HttpClient, counting, host_of, make_client
 from buildradiator.model import (
     BrokenWindow,
     Health,
@@ -72,6 +72,8 @@ class Slot:
     next_poll: datetime | None = None
     host: str = ""
     rate: RateInfo | None = field(default=None)
+    quota_cost: float = 1.0
+    """Quota-counted requests per poll (moving average): a source may watch many repos."""
 
     @property
     def in_flight(self) -> bool:
@@ -128,7 +130,8 @@ class Engine:
         now = self.clock.now()
         slot.last_attempt = now
         try:
-            result = await slot.source.guarded_poll()
+            with counting() as cost:
+                result = await slot.source.guarded_poll()
         except SourceError as exc:
             slot.error = exc
             slot.failures += 1
@@ -144,6 +147,7 @@ class Engine:
             slot.error = None
             slot.failures = 0
             slot.last_success = self.clock.now()
+            slot.quota_cost = 0.5 * slot.quota_cost + 0.5 * max(1, cost.quota)
             delay = self._success_delay(slot)
             await self._record(name, result)
         slot.rate = self._budget(slot).rate
@@ -276,8 +280,11 @@ class Engine:
         if rate.remaining > rate.limit * LOW_QUOTA:
             return 0.0
         until_reset = (rate.reset_at - self.clock.now()).total_seconds()
-        sharing = sum(1 for s in self.slots.values() if s.host == slot.host)
-        return max(0.0, until_reset) * sharing / max(1, rate.remaining)
+        # Every source on this budget gets the same gap, sized so that all of them together
+        # (each costing what its polls cost) spend no more than what is left until the reset.
+        budget = self._budget(slot)
+        spend = sum(s.quota_cost for s in self.slots.values() if self._budget(s) is budget)
+        return max(0.0, until_reset) * spend / max(1, rate.remaining)
 
     def _error_delay(self, slot: Slot, exc: SourceError) -> float:
         if isinstance(exc, RateLimited):

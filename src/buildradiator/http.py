@@ -22,6 +22,9 @@ import json
 import logging
 import socket
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -80,6 +83,26 @@ def redact(url: str) -> str:
             [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe="*/:,"
         )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+BRIEF_URL = 160
+"""Longest URL shown in an error message: it must fit a status bar and ``check``'s table."""
+
+
+def brief_url(url: str) -> str:
+    """A URL for an error message: redacted, and when too long for a status bar without its
+    query (Jenkins' ``tree=`` alone runs to 500 characters; the path names the thing), then
+    cut to ``BRIEF_URL``."""
+    shown = redact(url)
+    if len(shown) <= BRIEF_URL:
+        return shown
+    try:
+        parts = urlsplit(shown)
+    except ValueError:
+        return shown[: BRIEF_URL - 1] + "…"
+    if parts.query:
+        shown = urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")) + "?…"
+    return shown if len(shown) <= BRIEF_URL else shown[: BRIEF_URL - 1] + "…"
 
 
 class _RedactingFilter(logging.Filter):
@@ -162,13 +185,13 @@ class Response:
         """The body as JSON, or ``BadPayload`` saying in words what came instead."""
         if looks_like_html(self.content):
             raise BadPayload(
-                f"answered with an HTML page where JSON was expected ({redact(self.url)})"
+                f"answered with an HTML page where JSON was expected ({brief_url(self.url)})"
             )
         try:
             return json.loads(self.content)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             if not self.content.strip():
-                raise BadPayload(f"answered with an empty body ({redact(self.url)})") from None
+                raise BadPayload(f"answered with an empty body ({brief_url(self.url)})") from None
             raise BadPayload(
                 f"answered with invalid JSON ({type(exc).__name__}: truncated or not JSON)"
             ) from None
@@ -201,6 +224,34 @@ class HostBudget:
     requests: int = 0
     not_modified: int = 0
     lock: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+
+
+@dataclass
+class RequestCount:
+    """Requests one poll sent (see ``counting``): what it cost the API's quota."""
+
+    sent: int = 0
+    not_modified: int = 0
+
+    @property
+    def quota(self) -> int:
+        """Requests that count against a quota that does not charge for a 304 (GitHub)."""
+        return self.sent - self.not_modified
+
+
+_COUNTING: ContextVar[RequestCount | None] = ContextVar("buildradiator_counting", default=None)
+
+
+@contextmanager
+def counting() -> Iterator[RequestCount]:
+    """Count the requests sent inside this block (and the tasks it starts): the engine wraps
+    each poll in it to learn what the poll cost, since one source may send many requests."""
+    count = RequestCount()
+    token = _COUNTING.set(count)
+    try:
+        yield count
+    finally:
+        _COUNTING.reset(token)
 
 
 class HttpClient:
@@ -291,6 +342,9 @@ class HttpClient:
         started = self.clock.monotonic()
         async with budget.lock:
             budget.requests += 1
+            count = _COUNTING.get()
+            if count is not None:
+                count.sent += 1
             status, resp_headers, content = await self._exchange(request, shown, timeout)
         elapsed_ms = (self.clock.monotonic() - started) * 1000
         now = self.clock.now()
@@ -300,6 +354,8 @@ class HttpClient:
 
         if status == 304 and cached:
             budget.not_modified += 1
+            if count is not None:
+                count.not_modified += 1
             self._cache.move_to_end(cache_key)
             return Response(shown, 200, cached.headers, cached.content, True, elapsed_ms, rate)
         if status in verify_ok:
@@ -347,7 +403,7 @@ class HttpClient:
         except httpx.TransportError as exc:
             raise Unreachable(f"cannot reach {host}: {type(exc).__name__}") from None
         except httpx.InvalidURL:
-            raise Unreachable(f"invalid URL {shown}") from None
+            raise Unreachable(f"invalid URL {brief_url(shown)}") from None
         return response.status_code, response.headers, b"".join(chunks)
 
     def _remember(self, key: str, headers: httpx.Headers, content: bytes) -> None:
@@ -388,7 +444,7 @@ class HttpClient:
         if status == 403:
             return AuthFailed(f"{host} denied access (HTTP 403): the token lacks permission")
         if status == 404:
-            return NotFound(f"not found (HTTP 404): {shown}")
+            return NotFound(f"not found (HTTP 404): {brief_url(shown)}")
         what = " (an HTML error page)" if looks_like_html(content) else ""
         if status >= 500:
             return ServerError(f"server error from {host} (HTTP {status}){what}")
