@@ -90,7 +90,7 @@ async def test_panels_show_the_right_rows() -> None:
         assert "2 of 14 green builds needed a retry" in flaky
         assert "docs-site" not in flaky  # zeros hidden
         bar = app.query_one(StatusBar).plain
-        assert "gh ✔ 4s" in bar and "buildkite ✖ connection refused 31s ago (stale)" in bar
+        assert "gh ✔ ·" in bar and "buildkite ✖ connection refused 31s ago (stale)" in bar
         assert "quota 4,812/5,000" in bar and bar.rstrip().endswith("q r o / h ? ^P")
 
 
@@ -116,7 +116,7 @@ async def test_banner_age_ticks_with_the_clock() -> None:
         clock.advance(5)
         await pilot.pause(1.2)  # the real 1 Hz timer reads the (fake) clock
         assert "0:14:37" in app.query_one(Banner).plain
-        assert "gh ✔ 9s" in app.query_one(StatusBar).plain
+        assert "connection refused 36s ago" in app.query_one(StatusBar).plain
 
 
 async def test_markup_in_commit_message_is_shown_literally() -> None:

@@ -51,6 +51,8 @@ MIN_INTERVAL = 2.0
 MAX_BACKOFF = 600.0
 RATE_LIMIT_BACKOFF = 60.0
 """Without Retry-After or a reset time, a rate-limited source waits 60 s, doubling (api-facts)."""
+CACHE_EVERY = 10.0
+"""Seconds between rewrites of the snapshot cache when only freshness changed."""
 LOW_QUOTA = 0.2
 """Below this share of its quota left, a host's sources are spread out until the reset."""
 
@@ -120,6 +122,8 @@ class Engine:
         self._recovered_at: datetime | None = None
         self._was_broken = False
         self._wake = asyncio.Event()
+        self._cache_written = -CACHE_EVERY
+        self._stale_seen: frozenset[str] = frozenset()
         self._last: Snapshot | None = None
 
     # -- polling ---------------------------------------------------------------------------
@@ -225,7 +229,14 @@ class Engine:
                 for done in asyncio.as_completed([self.poll_source(name) for name in due]):
                     await done
                     self._publish_if_changed(publish)
-                self._publish_if_changed(publish)
+                if not due:
+                    # Woken only to see whether data went stale: building a whole snapshot to
+                    # find out costs more than the question, so ask the question first.
+                    stale = self._stale_names()
+                    if stale != self._stale_seen:
+                        self._publish_if_changed(publish)
+                    elif self.cache_path is not None:
+                        self._refresh_cache()
                 await self._sleep_until_next()
         finally:
             # The client's connections belong to this loop: close them here, not later.
@@ -248,11 +259,30 @@ class Engine:
 
     def _publish_if_changed(self, publish: Callable[[Snapshot], None], force: bool = False) -> None:
         snapshot = self.snapshot()
-        if force or self._last is None or _content(snapshot) != _content(self._last):
+        changed = force or self._last is None or _content(snapshot) != _content(self._last)
+        self._stale_seen = snapshot.stale_sources
+        if changed:
             self._last = snapshot
             publish(snapshot)
-            if self.cache_path is not None and (snapshot.pipelines or snapshot.services):
+        # The cache also serves `status --format tmux`, which wants it younger than one interval:
+        # rewrite it now and then even when only the freshness moved (no publish for that).
+        cache_due = self.clock.monotonic() - self._cache_written >= CACHE_EVERY
+        if self.cache_path is not None and (snapshot.pipelines or snapshot.services):
+            if changed or cache_due:
                 write_cache(self.cache_path, snapshot)
+                self._cache_written = self.clock.monotonic()
+
+    def _stale_names(self) -> frozenset[str]:
+        return frozenset(name for name, slot in self.slots.items() if self.is_stale(slot))
+
+    def _refresh_cache(self) -> None:
+        """Keep the cache younger than an interval for `status --format`, at most every
+        CACHE_EVERY seconds, even while nothing is published."""
+        if self.clock.monotonic() - self._cache_written >= CACHE_EVERY and self.cache_path:
+            snapshot = self.snapshot()
+            if snapshot.pipelines or snapshot.services:
+                write_cache(self.cache_path, snapshot)
+                self._cache_written = self.clock.monotonic()
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -400,12 +430,25 @@ def _url_of(config: SourceBase) -> str:
 
 
 def _content(snapshot: Snapshot) -> Snapshot:
-    """The snapshot without the fields that change on every poll even when nothing happened."""
+    """The snapshot without the fields that change on every poll even when nothing happened.
+
+    A successful poll that found nothing new changes only ``last_success``: that is not worth a
+    publish (and a redraw of every panel). Whether a source is fresh is still published: its
+    ``stale`` flag and ``error`` are part of the content, and the views show a healthy source
+    without an age.
+    """
     return snapshot.model_copy(
         update={
             "taken_at": snapshot.taken_at.replace(year=2000),
             "sources": tuple(
-                s.model_copy(update={"last_attempt": None, "next_poll": None, "rate": None})
+                s.model_copy(
+                    update={
+                        "last_attempt": None,
+                        "next_poll": None,
+                        "rate": None,
+                        "last_success": None if s.error is None and not s.stale else s.last_success,
+                    }
+                )
                 for s in snapshot.sources
             ),
         }

@@ -10,6 +10,7 @@ ASCII twin of every glyph for terminals and fonts without them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
 
 from buildradiator.model import Health, SourceState, Status
@@ -177,10 +178,10 @@ def flaky_text(retried_to_green: int, green: int) -> str:
 
 
 def source_freshness(state: SourceState, now: datetime, ascii: bool = False) -> str:
-    """How one source is doing: ``gh ✔ 4s`` or ``cctray ✖ connection refused 31s ago (stale)``.
+    """How one source is doing: ``gh ✔`` or ``cctray ✖ connection refused 31s ago (stale)``.
 
-    The age is that of the last good answer when all is well, and that of the failed attempt
-    when the source is failing (how long ago we last heard the error).
+    A fresh source shows no age; a stale one the age of its last good answer; a failing one how
+    long ago we last heard the error.
     """
     if state.error:
         glyph = status_glyph(Status.FAILED, ascii)
@@ -189,9 +190,13 @@ def source_freshness(state: SourceState, now: datetime, ascii: bool = False) -> 
         text = f"{state.name} {glyph} {state.error}"
         if age is not None:
             text += f" {format_age(age)} ago"
-    elif state.last_success is not None:
-        glyph = status_glyph(Status.UNKNOWN if state.stale else Status.PASSED, ascii)
+    elif state.last_success is not None and state.stale:
+        glyph = status_glyph(Status.UNKNOWN, ascii)
         text = f"{state.name} {glyph} {format_age(seconds_between(state.last_success, now))}"
+    elif state.last_success is not None:
+        # Fresh, as the engine judges it: no age to tick every second (a radiator runs for
+        # weeks; the engine republishes when a source goes stale).
+        text = f"{state.name} {status_glyph(Status.PASSED, ascii)}"
     else:
         text = f"{state.name} {status_glyph(Status.QUEUED, ascii)} waiting"
     if state.stale:
@@ -202,3 +207,79 @@ def source_freshness(state: SourceState, now: datetime, ascii: bool = False) -> 
 def source_rank(state: SourceState) -> int:
     """How bad a source's state is, worst highest: the short status bar names the worst one."""
     return (2 if state.error else 0) + (1 if state.stale else 0)
+
+
+# --- history: strips, sparklines, shares ----------------------------------------------------
+
+SPARK_CELLS = {False: "▁▂▃▄▅▆▇█", True: "_.-=+*#@"}
+"""Eight levels, low to high; the ASCII ramp reads as rising ink."""
+SPARK_GAP = {False: "·", True: " "}
+"""A day with no data: not zero, so it must not look like the lowest bar."""
+RANGE_DOTS = ".."
+
+
+def status_strip(statuses: Iterable[Status], ascii: bool = False) -> str:
+    """``✔✔✖✔✔✖✖✖``: recent builds as glyphs, in the order given."""
+    return "".join(status_glyph(s, ascii) for s in statuses)
+
+
+def sparkline(
+    values: Sequence[float | None],
+    ascii: bool = False,
+    low: float | None = None,
+    high: float | None = None,
+) -> str:
+    """One cell per value, scaled between ``low`` and ``high`` (the values' own range when not
+    given); ``None`` is a gap. A flat series sits at mid height: it did not drop to zero."""
+    cells, gap = SPARK_CELLS[ascii], SPARK_GAP[ascii]
+    known = [v for v in values if v is not None]
+    if not known:
+        return gap * len(values)
+    lo = min(known) if low is None else low
+    hi = max(known) if high is None else high
+    top = len(cells) - 1
+    out = []
+    for value in values:
+        if value is None:
+            out.append(gap)
+        elif hi <= lo:
+            out.append(cells[top // 2])
+        else:
+            level = (min(hi, max(lo, value)) - lo) / (hi - lo)
+            out.append(cells[round(level * top)])
+    return "".join(out)
+
+
+def share(fraction: float | None) -> str:
+    """``18%`` (``-`` when unknown); never more than 100%, unlike ``percent``."""
+    if fraction is None:
+        return "-"
+    return f"{round(min(1.0, max(0.0, fraction)) * 100)}%"
+
+
+def commit_range(oldest: str | None, newest: str | None) -> str:
+    """``a1b2c3d..c0ffee0``: the commits where a culprit is, from the last green on; empty when
+    either end is unknown."""
+    if not oldest or not newest:
+        return ""
+    return f"{short_sha(oldest)}{RANGE_DOTS}{short_sha(newest)}"
+
+
+def minutes_text(minutes: float) -> str:
+    """Build minutes as an age: ``45m``, ``3h 10m``."""
+    return format_age(minutes * 60)
+
+
+def flaky_test_label(classname: str, name: str, width: int, ascii: bool = False) -> str:
+    """``LoginTest.testRedirect`` cut to ``width``: the package goes first (``com.acme.``), then
+    the class is cut from the left, the test's own name is kept longest."""
+    short_class = classname.rsplit(".", 1)[-1] if classname else ""
+    # pytest's classnames are module paths ("tests.test_login"); the last part names it.
+    full = f"{short_class}.{name}" if short_class else name
+    if len(full) <= width:
+        return full
+    mark = ELLIPSIS[ascii]
+    room_for_class = width - len(name) - 1 - len(mark)
+    if short_class and room_for_class >= 3:
+        return f"{mark}{short_class[-room_for_class:]}.{name}"
+    return truncate(name, width, ascii)

@@ -94,6 +94,11 @@ def banner_lines(
         names = ", ".join(f"{w.name} ({_headline(w).split()[-1].lower()})" for w in others)
         detail.append((f"{sep}+{len(others)} more: ", "bold"))
         detail.append((names, ""))
+    # Last: where the culprit is (from history). The line is cut from the right, so on a
+    # narrow screen the range goes first and what else is broken stays.
+    commits = fmt.commit_range(first.last_green_commit, first.newest_commit)
+    if commits:
+        detail.append((f"{sep}since {commits}", ""))
     return [top, detail]
 
 

@@ -13,7 +13,7 @@ KEY_HELP = (
     ("q", "quit"),
     ("r", "refresh now: poll every source"),
     ("o", "open the selected pipeline, build or check in the browser"),
-    ("enter", "open or close the selected group"),
+    ("enter", "open or close the selected group; on a pipeline: its history and trends"),
     ("/", "filter pipelines by name, group, author or status (e.g. failed, mallory)"),
     ("esc", "clear the filter (in the filter: clear it and go back)"),
     ("h", "hide or show passing pipelines"),

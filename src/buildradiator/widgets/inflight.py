@@ -105,5 +105,5 @@ class InFlight(RowsTable):
     def show(self, snapshot: Snapshot, now: datetime, ascii: bool, tz: tzinfo | None) -> bool:
         self.ascii = ascii
         count = len(snapshot.in_flight)
-        self.border_subtitle = "nothing running" if not count else str(count)
+        self.set_subtitle("nothing running" if not count else str(count))
         return self.show_with(lambda width: inflight_rows(snapshot, now, ascii, tz, width))

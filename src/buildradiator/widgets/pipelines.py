@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from textual.message import Message
+
 from buildradiator import fmt
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.widgets.palette import STATUS_STYLE, Segment, claim_marker
@@ -265,6 +267,13 @@ class MainBranches(RowsTable):
 
     TITLE = "Main branches"
 
+    class PipelineChosen(Message):
+        """Enter on a pipeline's row: the app opens its detail."""
+
+        def __init__(self, pipeline: Pipeline) -> None:
+            super().__init__()
+            self.pipeline = pipeline
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.expanded: set[str] = set()
@@ -307,7 +316,7 @@ class MainBranches(RowsTable):
             shown = len(self.rows_shown)
             found = f"{shown} shown" if shown else "nothing matches"
             subtitle = f"{finder.describe()} · {found} · {subtitle}"
-        self.border_subtitle = subtitle
+        self.set_subtitle(subtitle)
         return changed
 
     def find(self, finder: Finder) -> None:
@@ -324,11 +333,16 @@ class MainBranches(RowsTable):
         return next((p for p in self._last_args[0].pipelines if row_key(p) == key), None)
 
     def on_data_table_row_selected(self, event: RowsTable.RowSelected) -> None:
-        """Enter on a group row opens or closes it."""
+        """Enter on a group row opens or closes it; on a pipeline's row, asks for its detail."""
         row = self.rows_shown[event.cursor_row] if event.cursor_row < len(self.rows_shown) else None
-        if row is None or not row.key.startswith(GROUP_KEY) or self._last_args is None:
+        if row is None or self._last_args is None:
             return
         event.stop()
+        if not row.key.startswith(GROUP_KEY):
+            found = next((p for p in self._last_args[0].pipelines if row_key(p) == row.key), None)
+            if found is not None:
+                self.post_message(self.PipelineChosen(found))
+            return
         name = row.key.removeprefix(GROUP_KEY)
         self.expanded.symmetric_difference_update({name})
         self.show(*self._last_args)

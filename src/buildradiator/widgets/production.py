@@ -63,5 +63,5 @@ class Production(RowsTable):
         self.ascii = ascii
         rows = service_rows(snapshot, now, ascii)
         down = sum(1 for s in snapshot.services if s.health is Health.DOWN)
-        self.border_subtitle = f"{down} down" if down else ("no checks" if not rows else "")
+        self.set_subtitle(f"{down} down" if down else ("no checks" if not rows else ""))
         return self.show_with(lambda _width: rows)

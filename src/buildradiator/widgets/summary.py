@@ -15,8 +15,133 @@ from buildradiator.widgets.palette import Segment, fit_line, palette
 Line = tuple[Segment, ...]
 
 
-def flaky_lines(snapshot: Snapshot, ascii: bool = False) -> list[Line]:
-    """Per pipeline, ``N of M green builds needed a retry``; zeros are hidden."""
+FLAKY_DAYS = 7
+"""The window of the flaky ranking and of the retried-to-green footer (``facts.py``)."""
+TEST_WIDTH = 34
+MIN_TEST_WIDTH = 16
+PIPELINE_WIDTH = 14
+MIN_PIPELINE_WIDTH = 6
+
+
+def retry_totals(snapshot: Snapshot) -> tuple[int, int, float]:
+    """Over every pipeline history knows: green builds that needed a retry, green builds, and
+    the build minutes spent on retries, in the last 7 days."""
+    retried = sum(f.retried_7d for f in snapshot.facts)
+    green = sum(f.green_7d for f in snapshot.facts)
+    minutes = sum(f.retry_minutes_7d for f in snapshot.facts)
+    return retried, green, minutes
+
+
+def retry_footer(snapshot: Snapshot) -> Line:
+    """``retried-to-green: 18% of green builds (7 d), 3h lost``."""
+    retried, green, minutes = retry_totals(snapshot)
+    if not green:
+        return (("retried-to-green: no green builds in 7 d", "dim"),)
+    text = f"retried-to-green: {fmt.share(retried / green)} of green builds (7 d)"
+    if minutes > 0:
+        text += f", {fmt.minutes_text(minutes)} lost"
+    return ((text, "bold" if retried else "dim"),)
+
+
+def pipeline_label(snapshot: Snapshot, ref: str) -> str:
+    """What to call ``source:key`` in a narrow column: the last part of the pipeline's name
+    (``acme/billing`` -> ``billing``); the key when the pipeline is gone from the config."""
+    source, _, key = ref.partition(":")
+    found = next((p for p in snapshot.pipelines if (p.source, p.key) == (source, key)), None)
+    name = found.name if found is not None else (key or ref)
+    return name.rstrip("/").rsplit("/", 1)[-1] or name
+
+
+def flaky_test_lines(
+    snapshot: Snapshot,
+    now: datetime,
+    ascii: bool = False,
+    limit: int | None = None,
+    width: int = 0,
+) -> list[Line]:
+    """One line per flaky test, most harmful first (the engine ranks them): times flaked, the
+    test, time lost to re-runs, where, and when it last flaked.
+
+    Fitted to ``width`` (0: no limit): the test's name gives room first, then the last-seen
+    age goes, then the pipeline column narrows; times flaked and time lost always stay."""
+    tests = snapshot.flaky_tests[:limit] if limit is not None else snapshot.flaky_tests
+    if not tests:
+        return []
+    whole_wheres = []
+    for t in tests:
+        where = pipeline_label(snapshot, t.pipelines[0]) if t.pipelines else "-"
+        if len(t.pipelines) > 1:
+            where += f" +{len(t.pipelines) - 1}"
+        whole_wheres.append(where)
+    losts = [f"{fmt.format_age(t.lost_seconds)} lost" if t.lost_seconds >= 1 else "" for t in tests]
+    seens = [f"{fmt.format_age(fmt.seconds_between(t.last_seen, now))} ago" for t in tests]
+    count_width = max(len(str(t.times_flaked)) for t in tests)
+    lost_width = max(len(lost) for lost in losts)
+    seen_width = max(len(seen) for seen in seens)
+    where_width = min(PIPELINE_WIDTH, max(len(w) for w in whole_wheres))
+    name_width = max(
+        len(fmt.flaky_test_label(t.classname, t.name, TEST_WIDTH, ascii)) for t in tests
+    )
+    show_seen = True
+    if width > 0:
+
+        def room() -> int:
+            used = count_width + 2 + 2 + where_width + 2 + lost_width
+            return width - used - (2 + seen_width if show_seen else 0)
+
+        if room() < MIN_TEST_WIDTH:
+            show_seen = False
+        if room() < MIN_TEST_WIDTH:
+            where_width = max(MIN_PIPELINE_WIDTH, where_width - (MIN_TEST_WIDTH - room()))
+        name_width = max(MIN_TEST_WIDTH // 2, min(name_width, room()))
+    labels = [fmt.flaky_test_label(t.classname, t.name, name_width, ascii) for t in tests]
+    label_width = max(len(label) for label in labels)
+    lines: list[Line] = []
+    for t, label, where, lost, seen in zip(tests, labels, whole_wheres, losts, seens, strict=True):
+        line: list[Segment] = [
+            (str(t.times_flaked).rjust(count_width), "health-warn"),
+            ("  ", ""),
+            (label.ljust(label_width), "bold"),
+            ("  ", ""),
+            (lost.rjust(lost_width), ""),
+            ("  ", ""),
+            (fmt.truncate(where, where_width, ascii).ljust(where_width), "dim"),
+        ]
+        if show_seen:
+            line.append((f"  {seen.rjust(seen_width)}", "dim"))
+        lines.append(tuple(line))
+    return lines
+
+
+def retry_share_lines(snapshot: Snapshot) -> list[Line]:
+    """No flaky tests known: per pipeline, the share of green builds that needed a retry."""
+    found = sorted(
+        (f for f in snapshot.facts if f.retried_7d > 0),
+        key=lambda f: (-(f.retry_share_7d or 0.0), -f.retried_7d, f.key),
+    )
+    if not found:
+        return [(("no flaky tests, no retried builds", "dim"),)]
+    names = [pipeline_label(snapshot, f"{f.source}:{f.key}") for f in found]
+    width = max(len(n) for n in names)
+    lines: list[Line] = []
+    for f, name in zip(found, names, strict=True):
+        text = f"{fmt.share(f.retry_share_7d)} of green retried ({f.retried_7d} of {f.green_7d})"
+        if f.retry_minutes_7d > 0:
+            text += f", {fmt.minutes_text(f.retry_minutes_7d)}"
+        lines.append(((name.ljust(width), "bold"), ("  ", ""), (text, "")))
+    return lines
+
+
+def flaky_lines(
+    snapshot: Snapshot, ascii: bool = False, now: datetime | None = None, width: int = 0
+) -> list[Line]:
+    """With history: the ranked flaky tests (or, without test results, each pipeline's share
+    of retried green builds) and the retried-to-green footer. Without history: per pipeline,
+    ``N of M green builds needed a retry`` from what the APIs returned; zeros are hidden."""
+    if snapshot.facts or snapshot.flaky_tests:
+        when = now or snapshot.taken_at
+        body = flaky_test_lines(snapshot, when, ascii, width=width) or retry_share_lines(snapshot)
+        return [*body, retry_footer(snapshot)] if snapshot.facts else body
     found = sorted(
         (f for f in snapshot.flaky if f.retried_to_green > 0),
         key=lambda f: (-f.retried_to_green, f.name.lower()),
@@ -32,6 +157,21 @@ def flaky_lines(snapshot: Snapshot, ascii: bool = False) -> list[Line]:
         )
         for f in found
     ]
+
+
+def flaky_summary(snapshot: Snapshot) -> list[Segment] | None:
+    """``2 tests, 18% retried``: the one-liner history gives (``None`` without history)."""
+    if not (snapshot.facts or snapshot.flaky_tests):
+        return None
+    parts = []
+    if snapshot.flaky_tests:
+        parts.append(fmt.plural(len(snapshot.flaky_tests), "test"))
+    retried, green, _minutes = retry_totals(snapshot)
+    if green:
+        parts.append(f"{fmt.share(retried / green)} retried")
+    if not parts:
+        return [("no flaky tests", "dim")]
+    return [(", ".join(parts), "")]
 
 
 def compact_lines(
@@ -64,7 +204,10 @@ def compact_lines(
             flight.append((" " + eta[0][0], eta[0][1]))
     retried = [f for f in snapshot.flaky if f.retried_to_green > 0]
     flaky: list[Segment] = [("Flaky: ", "bold")]
-    if not retried:
+    summary = flaky_summary(snapshot)
+    if summary is not None:
+        flaky.extend(summary)
+    elif not retried:
         flaky.append(("no retried builds", "dim"))
     else:
         total_retried = sum(f.retried_to_green for f in retried)
@@ -105,7 +248,9 @@ def pane_line(snapshot: Snapshot | None, ascii: bool = False) -> Line:
         )
     parts.append(flight or [("nothing running ", "dim")])
     retried = sum(f.retried_to_green for f in snapshot.flaky)
-    if retried:
+    if snapshot.flaky_tests:
+        parts.append([(f"flaky {fmt.plural(len(snapshot.flaky_tests), 'test')} ", "")])
+    elif retried:
         parts.append([(f"flaky {retried} ", "")])
     up = health_count(Health.UP)
     if up:
@@ -130,6 +275,11 @@ class LinesView(Static):
 
     def on_resize(self) -> None:
         self.restyle()
+
+    def set_subtitle(self, text: str) -> None:
+        """Only on a change: Textual redraws on every assignment (see ``RowsTable``)."""
+        if self.border_subtitle != text:
+            self.border_subtitle = text
 
     def show_lines(self, lines: list[Line]) -> bool:
         if lines == self._lines:
@@ -161,9 +311,20 @@ class Flaky(LinesView):
     def on_mount(self) -> None:
         self.border_title = "Flaky"
 
-    def show(self, snapshot: Snapshot, ascii: bool) -> bool:
+    _shown: tuple[Snapshot, bool, datetime | None] | None = None
+
+    def show(self, snapshot: Snapshot, ascii: bool, now: datetime | None = None) -> bool:
         self.ascii = ascii
-        return self.show_lines(flaky_lines(snapshot, ascii))
+        self._shown = (snapshot, ascii, now)
+        history = bool(snapshot.facts or snapshot.flaky_tests)
+        self.set_subtitle(f"{FLAKY_DAYS} days" if history else "")
+        width = self.content_region.width if self.is_mounted else 0
+        return self.show_lines(flaky_lines(snapshot, ascii, now, width))
+
+    def on_resize(self) -> None:
+        # The columns are fitted to the width: a new width lays them out again.
+        if self._shown is None or not self.show(*self._shown):
+            self.restyle()
 
 
 class CompactSummary(LinesView):
