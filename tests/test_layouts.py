@@ -272,3 +272,24 @@ async def test_red_rows_stay_in_view_when_nobody_uses_the_table() -> None:
         app.post_message(SnapshotUpdated(estate))
         await pilot.pause()
         assert table.cursor_row == 0 and table.scroll_y == 0
+
+
+async def test_a_huge_estate_shows_the_urgent_rows_and_a_count() -> None:
+    from snapshot_fixtures import big_estate
+
+    from buildradiator.widgets.pipelines import MAX_ROWS
+
+    estate = big_estate(MAX_ROWS + 100)
+    app = make_app(estate)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        shown = rows(app.query_one(MainBranches))
+        assert len(shown) == MAX_ROWS + 1
+        grouped = {p.group for p in estate.pipelines if p.group}
+        members = sum(1 for p in estate.pipelines if p.group)
+        units = len(estate.pipelines) - members + len(grouped)
+        assert f"{units - MAX_ROWS} more" in shown[-1] and "/ to filter" in shown[-1]
+        # Every red pipeline made it into the rows shown: the cut only ever drops the calm ones.
+        text = "\n".join(shown)
+        red = [p for p in estate.pipelines if p.status is Status.FAILED and not p.group]
+        assert red and all(p.name in text for p in red)

@@ -70,6 +70,8 @@ def status_cell(
 
 
 GROUP_KEY = "group\x1f"
+MAX_ROWS = 200
+"""Rows the Main branches table shows at most (red and running first); the rest is a count."""
 
 
 @dataclass(frozen=True)
@@ -230,10 +232,38 @@ def pipeline_rows(
         else:
             groups[p.group].append(p)
     rows: list[Row] = []
-    for unit in sorted(units, key=lambda u: (u[0], u[1])):
+    shown = 0
+    kept = [
+        unit
+        for unit in sorted(units, key=lambda u: (u[0], u[1]))
+        if keep is None
+        or keep([unit[2]] if isinstance(unit[2], Pipeline) else groups[unit[2]])
+    ]
+    for unit in kept:
         item = unit[2]
-        if keep is not None and not keep([item] if isinstance(item, Pipeline) else groups[item]):
-            continue
+        shown += 1
+        if shown > MAX_ROWS:
+            # Nobody reads row 2,000, and a table that long costs a redraw to match: the
+            # urgent rows come first, the rest is a count that / narrows down.
+            rest = kept[MAX_ROWS:]
+            red, running = (sum(1 for u in rest if u[0] == rank) for rank in (0, 1))
+            what = ", ".join(
+                f"{n} {word}" for n, word in ((red, "red"), (running, "running")) if n
+            )
+            more = f"{fmt.ELLIPSIS[ascii]} {len(rest)} more" + (f" ({what})" if what else "")
+            rows.append(
+                Row(
+                    key="more\x1f",
+                    cells=(
+                        cell(""),
+                        cell(f"{more}: / to filter", "dim"),
+                        cell(""),
+                        cell(""),
+                        cell(""),
+                    ),
+                )
+            )
+            break
         if isinstance(item, Pipeline):
             who = claims.get((item.source, item.key))
             rows.append(
