@@ -12,8 +12,10 @@ from buildradiator.model import (
     BrokenWindow,
     Build,
     FlakySummary,
+    FlakyTestInfo,
     Health,
     Pipeline,
+    PipelineFacts,
     RateInfo,
     ServiceCheck,
     Snapshot,
@@ -258,6 +260,116 @@ def red_estate(message: str = "Fix login flow") -> Snapshot:
         flaky=flaky,
         stale_sources=frozenset({"buildkite"}),
     )
+
+
+LAST_GREEN = "9e8d7c6b5a493827"
+NEWEST_RED = "c0ffee0123456789"
+
+
+def _wave(days: int, base: float, swing: float, step: int) -> tuple[float, ...]:
+    """A deterministic daily series with a visible shape (no randomness: SVGs stay stable)."""
+    return tuple(base + swing * ((i * step) % 7) / 6 for i in range(days))
+
+
+def history_facts() -> tuple[tuple[PipelineFacts, ...], tuple[FlakyTestInfo, ...]]:
+    """What a history store would say of the red estate: monolith red for 3 builds after a long
+    green run, billing retried to green now and then, three flaky tests."""
+    p50 = _wave(30, 380.0, 120.0, 3)
+    monolith = PipelineFacts(
+        source="gh",
+        key="acme/monolith",
+        strip=(Status.FAILED,) * 3 + (Status.PASSED,) * 4 + (Status.FAILED,) + (Status.PASSED,) * 8,
+        p50_seconds=372.0,
+        p90_seconds=581.0,
+        retried_7d=2,
+        green_7d=11,
+        retry_share_7d=2 / 11,
+        retry_minutes_7d=38.0,
+        retried_30d=5,
+        green_30d=48,
+        retry_share_30d=5 / 48,
+        retry_minutes_30d=95.0,
+        green_share=(None, None, *tuple(1.0 - 0.05 * (i * 5 % 4) for i in range(28))),
+        mttr_seconds=tuple(None if i % 4 else 1800.0 + 600 * (i % 3) for i in range(30)),
+        p50_trend=(None, *p50[1:]),
+        p90_trend=(None, *tuple(v * 1.5 for v in p50[1:])),
+        flakes=tuple((i * 3) % 5 for i in range(30)),
+        red_since=ago(14 * 60 + 32),
+        red_streak=3,
+        broke_commit="a1b2c3d4e5f60718",
+        broke_author="Frank",
+        broke_message="Bump deps",
+        broke_url="https://ci.example/acme/monolith/9101",
+        last_green_commit=LAST_GREEN,
+        newest_red_commit=NEWEST_RED,
+    )
+    billing = PipelineFacts(
+        source="gh",
+        key="acme/billing",
+        strip=(Status.PASSED,) * 10,
+        p50_seconds=170.0,
+        p90_seconds=240.0,
+        retried_7d=3,
+        green_7d=14,
+        retry_share_7d=3 / 14,
+        retry_minutes_7d=142.0,
+        retried_30d=6,
+        green_30d=60,
+        retry_share_30d=0.1,
+        retry_minutes_30d=300.0,
+        green_share=(1.0,) * 30,
+        p50_trend=_wave(30, 160.0, 30.0, 2),
+        p90_trend=_wave(30, 230.0, 40.0, 2),
+        flakes=(0,) * 25 + (1, 0, 2, 1, 3),
+    )
+    ledger = PipelineFacts(source="gh", key="acme/ledger", green_7d=9, retried_7d=0)
+    tests = (
+        FlakyTestInfo(
+            classname="com.acme.billing.LoginTest",
+            name="testRedirect",
+            times_flaked=12,
+            retried_builds=9,
+            lost_seconds=2 * 3600 + 5 * 60,
+            first_seen=ago(6 * 86400),
+            last_seen=ago(2 * 3600),
+            pipelines=("gh:acme/billing", "gh:acme/monolith"),
+        ),
+        FlakyTestInfo(
+            classname="tests.test_cart.CartSpec",
+            name=MARKUP_MESSAGE,
+            times_flaked=7,
+            retried_builds=4,
+            lost_seconds=40 * 60,
+            first_seen=ago(3 * 86400),
+            last_seen=ago(50 * 60),
+            pipelines=("gh:acme/monolith",),
+        ),
+        FlakyTestInfo(
+            classname="",
+            name="test_ledger_rounds_half_even_under_a_very_long_name_indeed",
+            times_flaked=2,
+            retried_builds=1,
+            lost_seconds=0.0,
+            first_seen=ago(86400),
+            last_seen=ago(20 * 3600),
+            pipelines=("gh:gone/renamed",),
+        ),
+    )
+    return (monolith, billing, ledger), tests
+
+
+def red_estate_with_history() -> Snapshot:
+    """The red estate as the engine publishes it with a history store: facts, flaky tests, and
+    the commit range on the broken window."""
+    snap = red_estate()
+    facts, tests = history_facts()
+    broken = (
+        snap.broken[0].model_copy(
+            update={"last_green_commit": LAST_GREEN, "newest_commit": NEWEST_RED}
+        ),
+        *snap.broken[1:],
+    )
+    return snap.model_copy(update={"facts": facts, "flaky_tests": tests, "broken": broken})
 
 
 def green_estate() -> Snapshot:

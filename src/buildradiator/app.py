@@ -46,6 +46,7 @@ from buildradiator.widgets import (
 )
 from buildradiator.widgets.banner import LEVELS
 from buildradiator.widgets.claim import ClaimScreen
+from buildradiator.widgets.detail import PipelineDetail
 from buildradiator.widgets.filterbar import FilterBar
 from buildradiator.widgets.pipelines import Finder
 from buildradiator.widgets.wall import WallHead, WallView
@@ -323,11 +324,13 @@ class BuildRadiatorApp(App[int]):
         self.query_one(CompactSummary).show(snap, now, ascii, tz)
         if snap is None or not tables:
             return
+        if isinstance(self.screen, PipelineDetail):
+            self.screen.show(snap, now, ascii, tz)  # an open detail follows the news
         claimed = {ident: who for ident, (who, _note) in notes.items()}
         self.query_one(MainBranches).show(snap, now, ascii, claimed)
         self.query_one(InFlight).show(snap, now, ascii, tz)
         self.query_one(Production).show(snap, now, ascii)
-        self.query_one(Flaky).show(snap, ascii)
+        self.query_one(Flaky).show(snap, ascii, now)
 
     def _tick(self) -> None:
         """THE 1 Hz tick: ticking ages, wall pages, the flash's blink, and the alarm that grows
@@ -353,6 +356,8 @@ class BuildRadiatorApp(App[int]):
     def _on_theme_changed(self, _theme: Theme) -> None:
         for widget in self.query("RowsTable, Banner, StatusBar, LinesView, TileGrid"):
             widget.restyle()  # type: ignore[attr-defined]
+        if isinstance(self.screen, PipelineDetail):
+            self.screen.restyle()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The wall has nothing to select, filter or open: its keys do nothing (and show nothing).
@@ -399,6 +404,13 @@ class BuildRadiatorApp(App[int]):
         hide = not self._finder.hide_passing
         self._find(Finder(self._finder.query, hide))
         self.notify("passing pipelines hidden" if hide else "passing pipelines shown", timeout=2)
+
+    def on_main_branches_pipeline_chosen(self, message: MainBranches.PipelineChosen) -> None:
+        if self._wall or self.snapshot is None:
+            return
+        detail = PipelineDetail(message.pipeline.source, message.pipeline.key)
+        detail.show(self.snapshot, self._clock.now(), self._ascii, self.display_tz)
+        self.push_screen(detail)
 
     def action_quit_app(self) -> None:
         self.exit(0)
