@@ -18,7 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from buildradiator.config import SourceBase
 from buildradiator.errors import BadPayload, SourceError
-from buildradiator.http import HttpClient, RateHeaders
+from buildradiator.http import HttpClient, RateHeaders, host_of
 from buildradiator.model import SourceResult
 
 ConfigT = TypeVar("ConfigT", bound=SourceBase)
@@ -43,6 +43,24 @@ class Source(ABC, Generic[ConfigT]):
     @property
     def token(self) -> str | None:
         return self.config.token.get_secret_value() if self.config.token else None
+
+    @property
+    def _host(self) -> str:
+        """The host the source talks to (``api_url`` or ``url``), for messages."""
+        url = getattr(self.config, "api_url", None) or getattr(self.config, "url", "")
+        return host_of(str(url))
+
+    @property
+    def _token_origin(self) -> str:
+        """Where the token came from, for messages (never the token itself)."""
+        config = self.config
+        if config.token_env:
+            return f"${config.token_env}"
+        if config.token_file:
+            return f"token file {config.token_file}"
+        if config.token_command:
+            return "token_command"
+        return "the config"
 
     @abstractmethod
     async def poll(self) -> SourceResult:

@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Annotated, Any, ClassVar
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
@@ -529,10 +528,6 @@ class Buildbot(Source[BuildbotSource]):
 
     def _web(self, fragment: str) -> str | None:
         return safe_url(f"{self.config.url.rstrip('/')}/#/{fragment}")
-
-    @property
-    def _host(self) -> str:
-        return urlsplit(self.config.url).netloc.rsplit("@", 1)[-1]
 
     def _nothing_matches(self) -> str:
         wanted = [*self.config.builders, *(f"tag {t}" for t in self.config.tags)]

@@ -483,21 +483,6 @@ class Buildkite(Source[BuildkiteSource]):
     def _org_url(self) -> str:
         return f"{self._api}/v2/organizations/{quote(self.config.organization, safe='')}"
 
-    @property
-    def _host(self) -> str:
-        return urlsplit(self.config.api_url).netloc.rsplit("@", 1)[-1]
-
-    @property
-    def _token_origin(self) -> str:
-        config = self.config
-        if config.token_env:
-            return f"${config.token_env}"
-        if config.token_file:
-            return f"token file {config.token_file}"
-        if config.token_command:
-            return "token_command"
-        return "the config"
-
     def _fallback_page(self, slug: str) -> str | None:
         if urlsplit(self.config.api_url).netloc.lower() == "api.buildkite.com":
             return f"https://buildkite.com/{quote(self.config.organization)}/{quote(slug)}"

@@ -490,10 +490,6 @@ class CircleCI(Source[CircleCISource]):
         return f"{self.config.api_url.rstrip('/')}/api/v2"
 
     @property
-    def _host(self) -> str:
-        return urlsplit(self.config.api_url).netloc.rsplit("@", 1)[-1]
-
-    @property
     def _web(self) -> str:
         """The web app: app.circleci.com for circleci.com, the server's own root otherwise."""
         parts = urlsplit(self.config.api_url)
@@ -514,17 +510,6 @@ class CircleCI(Source[CircleCISource]):
         return safe_url(
             f"{self._web}/pipelines/{slug}/{number}/workflows/{quote(workflow_id, safe='')}"
         )
-
-    @property
-    def _token_origin(self) -> str:
-        config = self.config
-        if config.token_env:
-            return f"${config.token_env}"
-        if config.token_file:
-            return f"token file {config.token_file}"
-        if config.token_command:
-            return "token_command"
-        return "the config"
 
     def _summary(self, pipelines: list[Pipeline], quiet: list[str]) -> str:
         running = sum(len(p.in_flight) for p in pipelines)

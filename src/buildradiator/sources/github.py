@@ -416,21 +416,6 @@ class GitHubActions(Source[GitHubSource]):
 
     # -- words ---------------------------------------------------------------------------------
 
-    @property
-    def _host(self) -> str:
-        return urlsplit(self.config.api_url).netloc.rsplit("@", 1)[-1]
-
-    @property
-    def _token_origin(self) -> str:
-        config = self.config
-        if config.token_env:
-            return f"${config.token_env}"
-        if config.token_file:
-            return f"token file {config.token_file}"
-        if config.token_command:
-            return "token_command"
-        return "the config"
-
     def _fallback_page(self, repo: str) -> str | None:
         root = web_base(self.config.api_url)
         return f"{root}/{repo}/actions" if root else None

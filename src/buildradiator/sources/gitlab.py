@@ -693,21 +693,6 @@ class GitLabCI(Source[GitLabSource]):
         # A path must be one URL-encoded segment (group%2Fsub%2Fproject); an id is used as is.
         return f"{self.config.api_url.rstrip('/')}/projects/{quote(project, safe='')}"
 
-    @property
-    def _host(self) -> str:
-        return urlsplit(self.config.api_url).netloc.rsplit("@", 1)[-1]
-
-    @property
-    def _token_origin(self) -> str:
-        config = self.config
-        if config.token_env:
-            return f"${config.token_env}"
-        if config.token_file:
-            return f"token file {config.token_file}"
-        if config.token_command:
-            return "token_command"
-        return "the config"
-
     def _fallback_page(self, project: str) -> str | None:
         if project.isdigit():
             return None

@@ -684,23 +684,8 @@ class Jenkins(Source[JenkinsSource]):
     # -- words ---------------------------------------------------------------------------------
 
     @property
-    def _host(self) -> str:
-        return urlsplit(self.config.url).netloc.rsplit("@", 1)[-1]
-
-    @property
     def _who(self) -> str:
         return f"user {self.config.username}" if self.config.username else "an anonymous user"
-
-    @property
-    def _token_origin(self) -> str:
-        config = self.config
-        if config.token_env:
-            return f"${config.token_env}"
-        if config.token_file:
-            return f"token file {config.token_file}"
-        if config.token_command:
-            return "token_command"
-        return "the config"
 
     def _summary(self, pipelines: list[Pipeline]) -> str:
         running = sum(1 for p in pipelines for b in p.in_flight if b.status is Status.RUNNING)
