@@ -283,7 +283,9 @@ class HttpClient:
         """A sibling that skips TLS verification, for the sources that ask for it (and only
         them). It shares the rate budgets and the conditional-request cache with this one."""
         if self._unverified is None:
-            sibling = HttpClient(make_client(verify=False), clock=self.clock, max_body=self.max_body)
+            sibling = HttpClient(
+                make_client(verify=False), clock=self.clock, max_body=self.max_body
+            )
             sibling.budgets, sibling._cache = self.budgets, self._cache
             sibling._cache_entries = self._cache_entries
             self._unverified = sibling
@@ -476,8 +478,13 @@ def _connect_words(host: str, exc: Exception) -> str:
     text = " ".join(str(e) for e in chain).lower()
     if any(isinstance(e, socket.gaierror) for e in chain) or any(
         words in text
-        for words in ("name or service not known", "nodename nor servname", "getaddrinfo",
-                      "name resolution", "no address associated")
+        for words in (
+            "name or service not known",
+            "nodename nor servname",
+            "getaddrinfo",
+            "name resolution",
+            "no address associated",
+        )
     ):
         return f"cannot resolve host {host} (DNS)"
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:

@@ -195,8 +195,12 @@ def label(
     matches the display name, the provider's name, or ``source:name``.
     """
     display = names.get(pipeline.key) or names.get(pipeline.name) or pipeline.name
-    candidates = (display, pipeline.name, f"{pipeline.source}:{display}",
-                  f"{pipeline.source}:{pipeline.name}")
+    candidates = (
+        display,
+        pipeline.name,
+        f"{pipeline.source}:{display}",
+        f"{pipeline.source}:{pipeline.name}",
+    )
     group = next(
         (
             name

@@ -236,8 +236,7 @@ def pipeline_rows(
     kept = [
         unit
         for unit in sorted(units, key=lambda u: (u[0], u[1]))
-        if keep is None
-        or keep([unit[2]] if isinstance(unit[2], Pipeline) else groups[unit[2]])
+        if keep is None or keep([unit[2]] if isinstance(unit[2], Pipeline) else groups[unit[2]])
     ]
     for unit in kept:
         item = unit[2]
@@ -247,9 +246,7 @@ def pipeline_rows(
             # urgent rows come first, the rest is a count that / narrows down.
             rest = kept[MAX_ROWS:]
             red, running = (sum(1 for u in rest if u[0] == rank) for rank in (0, 1))
-            what = ", ".join(
-                f"{n} {word}" for n, word in ((red, "red"), (running, "running")) if n
-            )
+            what = ", ".join(f"{n} {word}" for n, word in ((red, "red"), (running, "running")) if n)
             more = f"{fmt.ELLIPSIS[ascii]} {len(rest)} more" + (f" ({what})" if what else "")
             rows.append(
                 Row(
