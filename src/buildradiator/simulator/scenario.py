@@ -135,6 +135,10 @@ class CCProject:
     """Attributes beyond the spec, which clients must tolerate."""
 
 
+LOOPS_KEPT = 6
+"""Past loops whose runs the simulated API still lists (more than any client pages through)."""
+
+
 @dataclass(frozen=True)
 class Moment:
     """One point of the demo: which loop, how far into it, and the wall-clock time it stands for."""
@@ -177,7 +181,14 @@ class Scenario:
         """Every run of ``repo`` that exists at ``moment``, newest first (all branches)."""
         info = REPOS[repo]
         states: list[RunState] = []
-        for loop in range(-1, moment.loop + 1):
+        # Only the last few loops: a demo left on a wall for a week must not answer with (and
+        # keep in memory) every run since it started. The API pages anyway.
+        first = max(-1, moment.loop - LOOPS_KEPT)
+        for key in [k for k in self._settled if k[1] < first]:
+            del self._settled[key]
+        for old_loop in [k for k in self._loops if 0 <= k < first]:
+            del self._loops[old_loop]
+        for loop in range(first, moment.loop + 1):
             if loop < moment.loop:
                 states.extend(self._settled_states(info, loop))
                 continue

@@ -39,7 +39,7 @@ from buildradiator.simulator.answer import (
     json_answer,
     strong_etag,
 )
-from buildradiator.simulator.scenario import Moment, Scenario
+from buildradiator.simulator.scenario import LOOPS_KEPT, Moment, Scenario
 
 ORG = "acme"
 ORG_LIMIT = 200
@@ -568,7 +568,10 @@ class BuildkiteSim:
         branch = (query.get("branch") or [""])[-1]
         states = set(query.get("state[]", [])) | set(query.get("state", []))
         builds = []
-        for loop in range(-1, moment.loop + 1):
+        first = max(-1, moment.loop - LOOPS_KEPT)
+        for stale in [k for k in self._plans if 0 <= k < first]:
+            del self._plans[stale]
+        for loop in range(first, moment.loop + 1):
             s = moment.script_t if loop == moment.loop else math.inf
             for spec in self._plans_of(loop):
                 if spec.pipeline != info.slug or spec.created > s:
