@@ -15,10 +15,10 @@ from buildradiator.model import FlakyTestInfo, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.sim_gitlab import BROKEN_CASE, FLAKY_CASE
 from buildradiator.simulator.sim_jenkins import BROKEN_TEST, FLAKY_TEST
-from buildradiator.sources.gitlab import MAX_REPORTS as GITLAB_REPORTS
 from buildradiator.sources.gitlab import GitLabCI
-from buildradiator.sources.jenkins import MAX_REPORTS as JENKINS_REPORTS
 from buildradiator.sources.jenkins import Jenkins
+from buildradiator.sources.testreports import MAX_REPORTS as GITLAB_REPORTS
+from buildradiator.sources.testreports import MAX_REPORTS as JENKINS_REPORTS
 
 # Around the retries: Bob's rspec fails at 234 and its retry passes at 270 (pipeline green at
 # 284); Farid's build is UNSTABLE at 90 and his rebuild passes at 145.

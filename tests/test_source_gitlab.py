@@ -25,11 +25,9 @@ from buildradiator.model import Status, TestResult, TestStatus
 from buildradiator.sources.gitlab import (
     MAX_BACKFILL,
     MAX_LOOKUPS,
-    MAX_REPORT_TRIES,
-    MAX_REPORTS,
     GitLabCI,
 )
-from buildradiator.sources.testreports import Case, fold_results
+from buildradiator.sources.testreports import MAX_REPORT_TRIES, MAX_REPORTS, Case, fold_results
 
 TOKEN = "glpat-S3cr3tT0kenValue0123"
 API = "https://gitlab.com/api/v4"
@@ -887,7 +885,7 @@ def test_fold_results_rules() -> None:
 async def test_report_memory_is_bounded_by_the_list(fake: FakeGitLab, http: HttpClient) -> None:
     source = make(http, per_page=5)
     await source.poll()
-    assert {k[1] for k in source._reported} == {"1005", "1003"}
+    assert {k[1] for k in source._reports.done} == {"1005", "1003"}
     fake.route(f"{RAW}/pipelines", [item(1006, "running")])
     await source.poll()
-    assert source._reported == set()
+    assert source._reports.done == set()

@@ -33,13 +33,13 @@ from buildradiator.history import History
 from buildradiator.http import HttpClient
 from buildradiator.model import Pipeline, Status, TestResult, TestStatus
 from buildradiator.sources.jenkins import (
-    MAX_REPORT_TRIES,
     REPORT_TREE,
     Jenkins,
     build_status,
     from_epoch_ms,
     tree_for,
 )
+from buildradiator.sources.testreports import MAX_REPORT_TRIES
 
 PAYLOADS = Path(__file__).parent / "payloads" / "jenkins"
 TOKEN = "11a4b5c6d7e8f90123456789abcdef0123"
@@ -776,7 +776,7 @@ async def test_report_memory_is_bounded_by_the_builds_shown(
 ) -> None:
     source = make(http)
     await source.poll()
-    assert {n for _, n in source._reported} == {56, 55, 54}
+    assert {n for _, n in source._reports.done} == {56, 55, 54}
     fake.route(JOB_PATH, with_builds(a_build(number=60, result="SUCCESS")))
     await source.poll()
-    assert source._reported == {("monolith", 60)}
+    assert source._reports.done == {("monolith", 60)}

@@ -35,13 +35,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel
-
 from buildradiator.config import GitLabSource
-from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, SourceError
+from buildradiator.errors import AuthFailed, NotFound, SourceError
 from buildradiator.http import GITLAB_RATE, HttpClient, Response
 from buildradiator.model import (
     Build,
@@ -50,17 +48,21 @@ from buildradiator.model import (
     Status,
     TestResult,
     TestRun,
-    TestStatus,
-    clean_text,
     first_line,
 )
-from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
+from buildradiator.sources.base import Source, parse_iso, parse_model, safe_url
+from buildradiator.sources.gitlab_payloads import (
+    Job,
+    JobList,
+    PipelineDetail,
+    PipelineItem,
+    PipelineList,
+    TestReport,
+    report_cases,
+)
 from buildradiator.sources.testreports import (
-    MAX_CASES,
-    TEST_NAME_LIMIT,
-    Case,
+    ReportReader,
     fold_results,
-    seconds,
 )
 
 MAX_LOOKUPS = 10
@@ -71,10 +73,6 @@ MAX_LIST_PAGES = 3
 """Pages of the pipeline list read when a server hands out fewer than ``per_page`` per page."""
 MAX_JOB_PAGES = 5
 """Pages of 100 jobs read per pipeline (a 500-job pipeline is already unusual)."""
-MAX_REPORTS = 3
-"""Test reports read per poll (over all projects), the newest finished pipelines first."""
-MAX_REPORT_TRIES = 3
-"""Polls that may try a report whose request failed in a way that may pass (5xx, timeout)."""
 
 log = logging.getLogger(__name__)
 
@@ -117,149 +115,6 @@ def pipeline_status(status: str | None, finished: bool = False) -> tuple[Status,
 
 
 # --- payload shapes -----------------------------------------------------------------------------
-
-
-def _number_or_none(value: Any) -> Any:
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-Number = Annotated[float | None, BeforeValidator(_number_or_none)]
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class PipelineItem(_Payload):
-    """One entry of ``GET /projects/:id/pipelines``."""
-
-    id: int
-    iid: int | None = None
-    project_id: int | None = None
-    status: str | None = None
-    source: str | None = None
-    ref: str | None = None
-    sha: str | None = None
-    name: str | None = None
-    web_url: str | None = None
-    created_at: Stamp = None
-    updated_at: Stamp = None
-
-
-class PipelineList(RootModel[list[PipelineItem]]):
-    pass
-
-
-class User(_Payload):
-    username: str | None = None
-    name: str | None = None
-
-
-class DetailedStatus(_Payload):
-    group: str | None = None
-    text: str | None = None
-
-
-class PipelineDetail(_Payload):
-    """``GET /projects/:id/pipelines/:pid``: the list entry plus who and when."""
-
-    id: int | None = None
-    status: str | None = None
-    user: User | None = None
-    started_at: Stamp = None
-    finished_at: Stamp = None
-    duration: Number = None
-    detailed_status: DetailedStatus | None = None
-
-
-class JobCommit(_Payload):
-    author_name: str | None = None
-    message: str | None = None
-    title: str | None = None
-    short_id: str | None = None
-
-
-class Job(_Payload):
-    id: int | None = None
-    name: str | None = None
-    stage: str | None = None
-    status: str | None = None
-    allow_failure: bool | None = None
-    started_at: Stamp = None
-    finished_at: Stamp = None
-    commit: JobCommit | None = None
-
-
-class JobList(RootModel[list[Job]]):
-    pass
-
-
-def _text_or_none(value: Any) -> Any:
-    return value if isinstance(value, str) else None
-
-
-Text = Annotated[str | None, BeforeValidator(_text_or_none)]
-
-
-class TestCase(_Payload):
-    """One entry of a suite's ``test_cases`` (``system_output``/``stack_trace`` are not read)."""
-
-    __test__ = False
-
-    status: Text = None
-    name: Text = None
-    classname: Text = None
-    execution_time: Number = None
-
-
-class TestSuite(_Payload):
-    __test__ = False
-
-    name: Text = None
-    test_cases: list[TestCase | None] | None = None
-
-
-class TestReport(_Payload):
-    """``GET /projects/:id/pipelines/:pid/test_report``: one suite per job name."""
-
-    __test__ = False
-
-    test_suites: list[TestSuite | None] | None = None
-
-
-# --- test results -------------------------------------------------------------------------------
-
-CASE_STATUS = {
-    "success": TestStatus.PASSED,
-    "failed": TestStatus.FAILED,
-    "error": TestStatus.FAILED,
-    "skipped": TestStatus.SKIPPED,
-}
-"""GitLab's case words (api-facts §2). An unknown word says neither pass nor fail: left out."""
-
-
-def report_cases(report: TestReport) -> list[Case]:
-    """The cases of a GitLab test report; nameless cases and unknown words are left out."""
-    cases: list[Case] = []
-    for suite in report.test_suites or ():
-        if suite is None:
-            continue
-        suite_name = clean_text(suite.name or "", TEST_NAME_LIMIT)
-        for case in suite.test_cases or ():
-            if case is None:
-                continue
-            status = CASE_STATUS.get((case.status or "").strip().lower())
-            name = clean_text(case.name or "", TEST_NAME_LIMIT)
-            if status is None or not name:
-                continue
-            classname = clean_text(case.classname or "", TEST_NAME_LIMIT) or suite_name
-            cases.append(Case(suite_name, classname, name, status, seconds(case.execution_time)))
-            if len(cases) > MAX_CASES:
-                raise BadPayload(f"test report has more than {MAX_CASES} cases")
-    return cases
-
-
-# --- what the jobs say ----------------------------------------------------------------------------
 
 
 def latest_jobs(jobs: list[Job]) -> list[Job]:
@@ -359,9 +214,8 @@ class GitLabCI(Source[GitLabSource]):
         super().__init__(config, http)
         self._memo: dict[tuple[str, int], tuple[tuple[str | None, str | None], _Extra]] = {}
         self._poll = _Poll()
-        self._reported: set[tuple[str, str, int]] = set()
+        self._reports = ReportReader(_report_key)
         """(project, pipeline id, attempt) whose test report was read (or never will be)."""
-        self._report_tries: dict[tuple[str, str, int], int] = {}
 
     async def poll(self) -> SourceResult:
         self._poll = _Poll()
@@ -597,40 +451,13 @@ class GitLabCI(Source[GitLabSource]):
 
     async def _test_runs(self) -> list[TestRun]:
         """The test reports of up to ``MAX_REPORTS`` finished pipelines not read before."""
-        waiting = [b for b in self._poll.finished if _report_key(b) not in self._reported]
-        waiting.sort(key=lambda b: (b.finished_at or _EPOCH, _numeric(b.id)), reverse=True)
-        runs: list[TestRun] = []
-        for build in waiting[:MAX_REPORTS]:
-            key = _report_key(build)
-            try:
-                results = await self._report(build)
-            except RateLimited:
-                break  # no quota left: the rest waits for a later poll
-            except SourceError as exc:
-                tries = self._report_tries.get(key, 0) + 1
-                # A payload we cannot read or a report we may not see stays so: give up at once.
-                if tries >= MAX_REPORT_TRIES or isinstance(exc, BadPayload | NotFound | AuthFailed):
-                    self._report_tries.pop(key, None)
-                    self._reported.add(key)
-                else:
-                    self._report_tries[key] = tries
-                log.info("test report of %s pipeline %s not read: %s", self.name, build.id, exc)
-                continue
-            self._report_tries.pop(key, None)
-            self._reported.add(key)
-            if results:
-                runs.append(
-                    TestRun(
-                        source=self.name,
-                        pipeline=build.pipeline,
-                        build_id=build.id,
-                        attempt=build.attempt,
-                        commit=build.commit,
-                        finished_at=build.finished_at,
-                        results=results,
-                    )
-                )
-        return runs
+        return await self._reports.read(
+            self.name,
+            self._poll.finished,
+            self._report,
+            newest=lambda b: (b.finished_at or _EPOCH, _numeric(b.id)),
+            describe=lambda b: f"{self.name} pipeline {b.id}",
+        )
 
     async def _report(self, build: Build) -> tuple[TestResult, ...]:
         url = f"{self._project_url(build.pipeline)}/pipelines/{build.id}/test_report"
@@ -643,10 +470,7 @@ class GitLabCI(Source[GitLabSource]):
 
     def _forget_reports(self, project: str, listed: set[str]) -> None:
         """Pipelines that fell off the list are never polled again: memory stays bounded."""
-        for key in [k for k in self._reported if k[0] == project and k[1] not in listed]:
-            self._reported.discard(key)
-        for key in [k for k in self._report_tries if k[0] == project and k[1] not in listed]:
-            del self._report_tries[key]
+        self._reports.forget(lambda k: k[0] == project and k[1] not in listed)
 
     # -- turning pipelines into builds ---------------------------------------------------------
 

@@ -55,7 +55,7 @@ from urllib.parse import quote, unquote, urlsplit
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from buildradiator.config import JenkinsSource
-from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, SourceError
+from buildradiator.errors import AuthFailed, BadPayload, NotFound
 from buildradiator.http import HttpClient, Response, looks_like_html
 from buildradiator.model import (
     Build,
@@ -75,16 +75,13 @@ from buildradiator.sources.testreports import (
     MAX_CASES,
     TEST_NAME_LIMIT,
     Case,
+    ReportReader,
     fold_results,
     seconds,
 )
 
 log = logging.getLogger(__name__)
 
-MAX_REPORTS = 3
-"""Test reports read per poll (over all jobs), the newest finished builds first."""
-MAX_REPORT_TRIES = 3
-"""Polls that may try a report whose request failed in a way that may pass (5xx, timeout)."""
 REPORT_TREE = "suites[name,cases[className,name,status,duration]]"
 
 # --- status vocabulary (api-facts §3) ---------------------------------------------------------
@@ -428,9 +425,8 @@ class Jenkins(Source[JenkinsSource]):
 
     def __init__(self, config: JenkinsSource, http: HttpClient) -> None:
         super().__init__(config, http)
-        self._reported: set[tuple[str, int]] = set()
+        self._reports = ReportReader(_report_key)
         """(job path, build number) whose test report was read (or never will be)."""
-        self._report_tries: dict[tuple[str, int], int] = {}
         self._finished: list[Build] = []
         self.report_requests = 0
         """Test report requests of the last poll (for tests and ``check``)."""
@@ -541,40 +537,13 @@ class Jenkins(Source[JenkinsSource]):
     async def _test_runs(self) -> list[TestRun]:
         """The test reports of up to ``MAX_REPORTS`` finished builds not read before."""
         self.report_requests = 0
-        waiting = [b for b in self._finished if _report_key(b) not in self._reported]
-        waiting.sort(key=lambda b: (b.finished_at or _EPOCH, b.number or 0), reverse=True)
-        runs: list[TestRun] = []
-        for build in waiting[:MAX_REPORTS]:
-            key = _report_key(build)
-            try:
-                results = await self._report(build)
-            except RateLimited:
-                break  # a proxy's limit: the rest waits for a later poll
-            except SourceError as exc:
-                tries = self._report_tries.get(key, 0) + 1
-                # A page we cannot read or may not see stays so: give up on it at once.
-                if tries >= MAX_REPORT_TRIES or isinstance(exc, BadPayload | NotFound | AuthFailed):
-                    self._report_tries.pop(key, None)
-                    self._reported.add(key)
-                else:
-                    self._report_tries[key] = tries
-                log.info("test report of %s #%s not read: %s", build.pipeline, build.number, exc)
-                continue
-            self._report_tries.pop(key, None)
-            self._reported.add(key)
-            if results:
-                runs.append(
-                    TestRun(
-                        source=self.name,
-                        pipeline=build.pipeline,
-                        build_id=build.id,
-                        attempt=build.attempt,
-                        commit=build.commit,
-                        finished_at=build.finished_at,
-                        results=results,
-                    )
-                )
-        return runs
+        return await self._reports.read(
+            self.name,
+            self._finished,
+            self._report,
+            newest=lambda b: (b.finished_at or _EPOCH, b.number or 0),
+            describe=lambda b: f"{b.pipeline} #{b.number}",
+        )
 
     async def _report(self, build: Build) -> tuple[TestResult, ...]:
         url = f"{job_url(self.config.url, build.pipeline)}/{build.number}/testReport/api/json"
@@ -597,10 +566,7 @@ class Jenkins(Source[JenkinsSource]):
 
     def _forget_reports(self, path: str, listed: set[int]) -> None:
         """Builds that fell out of the job's newest ``builds`` are not polled again."""
-        for key in [k for k in self._reported if k[0] == path and k[1] not in listed]:
-            self._reported.discard(key)
-        for key in [k for k in self._report_tries if k[0] == path and k[1] not in listed]:
-            del self._report_tries[key]
+        self._reports.forget(lambda k: k[0] == path and k[1] not in listed)
 
     # -- HTTP and its errors, in words naming the job ------------------------------------------
 

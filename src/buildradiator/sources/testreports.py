@@ -7,11 +7,15 @@ provider counts a rerun, a flake and a failure the same way.
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Iterable
-from typing import NamedTuple
+from collections.abc import Awaitable, Callable, Hashable, Iterable
+from typing import Any, Generic, NamedTuple, TypeVar
 
-from buildradiator.model import TestResult, TestStatus
+from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, SourceError
+from buildradiator.model import Build, TestResult, TestRun, TestStatus
+
+log = logging.getLogger("buildradiator.sources.testreports")
 
 MAX_CASES = 50_000
 """Test cases taken from one report; a bigger one is left out whole (a cut one could hide a
@@ -83,3 +87,80 @@ def _outcome(runs: list[Case]) -> tuple[TestStatus, float | None, float | None]:
     if last.status is TestStatus.FAILED:
         return TestStatus.FAILED, last.duration, None
     return TestStatus.PASSED, None, last.duration
+
+
+MAX_REPORTS = 3
+"""Reports read per poll at most: a source catches up on older builds a few at a time."""
+MAX_REPORT_TRIES = 3
+"""Polls on which a report that failed to load (5xx, timeout) is tried again."""
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+class ReportReader(Generic[Key]):
+    """Which finished builds' test reports were read, and reading the next few.
+
+    Each build's report is read once (``key`` says what "the same build" is: GitLab re-reads a
+    retried pipeline, whose report changes with each attempt). A report that could not be read
+    for a passing reason is tried again on a later poll, up to ``MAX_REPORT_TRIES``; one that can
+    never be read (bad payload, gone, forbidden) is given up at once. A rate limit ends the
+    poll's reading: the rest waits. A failing report never fails the poll.
+    """
+
+    def __init__(self, key: Callable[[Build], Key]) -> None:
+        self.key = key
+        self.done: set[Key] = set()
+        self.tries: dict[Key, int] = {}
+
+    async def read(
+        self,
+        source: str,
+        builds: Iterable[Build],
+        fetch: Callable[[Build], Awaitable[tuple[TestResult, ...]]],
+        *,
+        newest: Callable[[Build], Any],
+        describe: Callable[[Build], str],
+    ) -> list[TestRun]:
+        """The test runs of up to ``MAX_REPORTS`` builds whose report was not read yet,
+        newest (by ``newest``) first."""
+        waiting = sorted(
+            (b for b in builds if self.key(b) not in self.done), key=newest, reverse=True
+        )
+        runs: list[TestRun] = []
+        for build in waiting[:MAX_REPORTS]:
+            key = self.key(build)
+            try:
+                results = await fetch(build)
+            except RateLimited:
+                break  # no quota left: the rest waits for a later poll
+            except SourceError as exc:
+                tries = self.tries.get(key, 0) + 1
+                if tries >= MAX_REPORT_TRIES or isinstance(exc, BadPayload | NotFound | AuthFailed):
+                    self.tries.pop(key, None)
+                    self.done.add(key)
+                else:
+                    self.tries[key] = tries
+                log.info("test report of %s not read: %s", describe(build), exc)
+                continue
+            self.tries.pop(key, None)
+            self.done.add(key)
+            if results:
+                runs.append(
+                    TestRun(
+                        source=source,
+                        pipeline=build.pipeline,
+                        build_id=build.id,
+                        attempt=build.attempt,
+                        commit=build.commit,
+                        finished_at=build.finished_at,
+                        results=results,
+                    )
+                )
+        return runs
+
+    def forget(self, gone: Callable[[Key], bool]) -> None:
+        """Drop the builds that fell off the lists polled: memory stays bounded."""
+        for key in [k for k in self.done if gone(k)]:
+            self.done.discard(key)
+        for key in [k for k in self.tries if gone(k)]:
+            del self.tries[key]
