@@ -292,3 +292,30 @@ async def test_a_huge_estate_shows_the_urgent_rows_and_a_count() -> None:
         text = "\n".join(shown)
         red = [p for p in estate.pipelines if p.status is Status.FAILED and not p.group]
         assert red and all(p.name in text for p in red)
+
+
+async def test_a_focused_table_stays_at_the_top_until_someone_moves_the_cursor() -> None:
+    from buildradiator.model import Status
+    from buildradiator.widgets import MainBranches
+    from snapshot_fixtures import big_estate
+
+    estate = big_estate(60)
+    calm = estate.model_copy(update={"broken": (), "pipelines": tuple(
+        p.model_copy(update={"recent": tuple(b.model_copy(update={"status": Status.PASSED})
+                                             for b in p.recent), "in_flight": ()})
+        for p in estate.pipelines)})
+    app = make_app(calm)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        table = app.query_one(MainBranches)
+        table.focus()
+        table.move_cursor(row=40, animate=False)  # programmatic: not a user's choice
+        app.post_message(SnapshotUpdated(estate))
+        await pilot.pause()
+        assert table.cursor_row == 0 and table.scroll_y == 0
+        # Once someone moves the cursor, it follows their row across re-sorts.
+        await pilot.press("down", "down")
+        chosen = table.rows_shown[table.cursor_row].key
+        app.post_message(SnapshotUpdated(calm))
+        await pilot.pause()
+        assert table.rows_shown[table.cursor_row].key == chosen

@@ -149,6 +149,37 @@ class RowsTable(DataTable[Text]):
         if self._room() != self._fitted_width:
             self.restyle()
 
+    user_moved = False
+    """Set once someone moves the cursor: until then the table stays at the top, where the most
+    urgent rows are, whatever re-sorting happens underneath."""
+
+    def _user(self) -> None:
+        self.user_moved = True
+
+    def action_cursor_up(self) -> None:
+        self._user()
+        super().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        self._user()
+        super().action_cursor_down()
+
+    def action_page_up(self) -> None:
+        self._user()
+        super().action_page_up()
+
+    def action_page_down(self) -> None:
+        self._user()
+        super().action_page_down()
+
+    def action_scroll_bottom(self) -> None:
+        self._user()
+        super().action_scroll_bottom()
+
+    async def _on_click(self, event: events.Click) -> None:
+        self._user()
+        await super()._on_click(event)
+
     def set_subtitle(self, text: str) -> None:
         """Textual redraws the whole widget on every assignment, even of the same text: a
         radiator re-showing an unchanged estate every few seconds must not pay for that."""
@@ -210,7 +241,7 @@ class RowsTable(DataTable[Text]):
             keys = [r.key for r in new]
             # Follow the selection only while someone is using this table; otherwise stay at
             # the top, where the most urgent rows are (a red main must never scroll away).
-            if selected in keys and self.has_focus:
+            if selected in keys and self.has_focus and self.user_moved:
                 self.move_cursor(row=keys.index(selected), animate=False)
             else:
                 self.move_cursor(row=0, animate=False)
