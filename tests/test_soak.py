@@ -148,7 +148,9 @@ async def soak(hours: float, interval: float, seed: int, kinds: tuple[str, ...] 
     assert not leftovers, leftovers
     # Memory flat once warm (caches filled, history within its retention window).
     growth = memory[-1] - memory[0]
-    assert growth < 2 * 1024 * 1024, f"grew {growth / 1024:.0f} KiB over {hours} h"
+    # The memory target (bench/memory.py: < 5 MB): bounded caches (conditional copies,
+    # which builds and test runs were recorded) may still be filling up in the traced window.
+    assert growth < 5 * 1024 * 1024, f"grew {growth / 1024:.0f} KiB over {hours} h"
     # History within its bounds: nothing older than the retention before the newest build, and
     # no build recorded twice.
     return None
