@@ -353,10 +353,3 @@ class Snapshot(_Frozen):
     @property
     def in_flight(self) -> tuple[Build, ...]:
         return tuple(b for p in self.pipelines for b in p.in_flight)
-
-
-def utc(dt: datetime) -> datetime:
-    """Helper for tests and parsers: assume UTC for a naive datetime."""
-    from datetime import UTC
-
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

@@ -34,10 +34,6 @@ class Paths:
         return self.data_dir / "history.sqlite3"
 
     @property
-    def snapshot_cache(self) -> Path:
-        return self.cache_dir / "snapshot.json"
-
-    @property
     def log_file(self) -> Path:
         return self.log_dir / "buildradiator.log"
 
