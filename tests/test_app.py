@@ -83,9 +83,9 @@ async def test_panels_show_the_right_rows() -> None:
         assert "no estimate" in flight[1]
         assert "◌ queued" in flight[2] and "waiting 2m" in flight[2]
         prod = rows(app.query_one(Production))
-        assert prod[0].startswith("✖ down  payments  prod  503  120ms  body status DOWN")
+        assert prod[0].startswith("✖ down  payments  prod    503  120ms  body status DOWN")
         assert prod[1].startswith("⚠ warn  search")
-        assert prod[2].startswith("✔ up  checkout  prod  200  41ms  v2026.11.3")
+        assert prod[2].startswith("✔ up  checkout  prod    200  41ms  v2026.11.3")
         flaky = app.query_one(Flaky).plain
         assert "2 of 14 green builds needed a retry" in flaky
         assert "docs-site" not in flaky  # zeros hidden

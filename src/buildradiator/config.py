@@ -65,6 +65,7 @@ __all__ = [
     "HookConfig",
     "JenkinsSource",
     "RadiatorConfig",
+    "ReleaseConfig",
     "SourceBase",
     "SourceConfig",
     "load_config",
@@ -162,6 +163,20 @@ class GroupConfig(Strict):
     name and a colon (``jenkins:*payments*``). A pipeline joins the first group it matches."""
 
 
+class ReleaseConfig(Strict):
+    """The optional ``[release]`` table: what holds a release, and the post-deploy watch."""
+
+    gate: bool = True
+    """Show the release gate (GO / HOLD) at all."""
+    pipelines: list[str] = Field(default_factory=list)
+    """Pipelines whose red main holds the release (keys, names or glob patterns); default all."""
+    verify_minutes: float = Field(default=15.0, gt=0.0, le=1440.0)
+    """After a deploy, watch its service this long: going down, or a new critical alert,
+    marks the deploy suspect."""
+    hold_on_stale: bool = True
+    """Hold while a source the gate relies on has no fresh data (it cannot vouch for GO)."""
+
+
 class Config(Strict):
     """The whole config file."""
 
@@ -171,6 +186,7 @@ class Config(Strict):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     hooks: list[HookConfig] = Field(default_factory=list)
     claims: ClaimsConfig = Field(default_factory=ClaimsConfig)
+    release: ReleaseConfig = Field(default_factory=ReleaseConfig)
     path: str | None = Field(default=None, exclude=True)
     """Where it was read from (not a key of the file)."""
 
@@ -304,6 +320,8 @@ def _problems_from(
             model = HookConfig
         elif loc[:1] == ["claims"]:
             model = ClaimsConfig
+        elif loc[:1] == ["release"]:
+            model = ReleaseConfig
         elif loc[:1] == ["sources"] and len(loc) == 2:
             model = None
         else:
@@ -367,7 +385,7 @@ def _find_line(text: str, loc: tuple[Any, ...]) -> int | None:
             if len(loc) == 2:
                 return start + 1
         loc = loc[2:]
-    elif loc and loc[0] in ("radiator", "alerts", "claims"):
+    elif loc and loc[0] in ("radiator", "alerts", "claims", "release"):
         for i, line in enumerate(lines):
             if re.match(rf"\s*\[\s*{loc[0]}\s*\]", line):
                 start = i

@@ -25,11 +25,14 @@ from buildradiator.clock import Clock
 from buildradiator.config import Config, SourceBase
 from buildradiator.errors import RateLimited, SourceError
 from buildradiator.export import write_cache
-from buildradiator.facts import Facts, HistoryFacts, with_eta, with_history
+from buildradiator.facts import Facts, HistoryFacts, merge_reported, with_eta, with_history
+from buildradiator.gate import release_gate
 from buildradiator.history import History
 from buildradiator.http import HostBudget, HttpClient, counting, host_of, make_client
 from buildradiator.model import (
+    Blocker,
     BrokenWindow,
+    Deployment,
     Health,
     Pipeline,
     RateInfo,
@@ -38,8 +41,10 @@ from buildradiator.model import (
     SourceResult,
     SourceState,
 )
+from buildradiator.production import with_drift
 from buildradiator.sources import make_source
 from buildradiator.sources.base import Source
+from buildradiator.verify import DeployWatch
 
 log = logging.getLogger("buildradiator.engine")
 
@@ -125,6 +130,7 @@ class Engine:
         self._cache_written = -CACHE_EVERY
         self._stale_seen: frozenset[str] = frozenset()
         self._last: Snapshot | None = None
+        self._watch = DeployWatch(timedelta(minutes=config.release.verify_minutes))
 
     # -- polling ---------------------------------------------------------------------------
 
@@ -206,6 +212,8 @@ class Engine:
             slot.result = SourceResult(
                 pipelines=tuple(p for p in snapshot.pipelines if p.source == state.name),
                 services=tuple(s for s in snapshot.services if s.source == state.name),
+                deployments=tuple(d for d in snapshot.deployments if d.source == state.name),
+                blockers=tuple(b for b in snapshot.blockers if b.source == state.name),
             )
             slot.last_success = state.last_success
         self._observe()
@@ -343,6 +351,9 @@ class Engine:
         now = self.clock.now()
         pipelines: list[Pipeline] = []
         services: list[ServiceCheck] = []
+        deployments: list[Deployment] = []
+        blockers: list[Blocker] = []
+        reported = []
         states: list[SourceState] = []
         stale: set[str] = set()
         for name, slot in self.slots.items():
@@ -356,6 +367,9 @@ class Engine:
                     for p in slot.result.pipelines
                 )
                 services.extend(slot.result.services)
+                deployments.extend(slot.result.deployments)
+                blockers.extend(slot.result.blockers)
+                reported.extend(slot.result.flaky_reports)
             states.append(
                 SourceState(
                     name=name,
@@ -375,10 +389,21 @@ class Engine:
             pipelines = [with_eta(p, facts.per_pipeline.get((p.source, p.key))) for p in pipelines]
         if self.config.radiator.privacy:
             pipelines = [insights.anonymous(p) for p in pipelines]
-        broken = insights.broken_windows(pipelines, services, stale_sources, self._down_since)
+        deployments = self._watch.judge(
+            with_drift(deployments, pipelines),
+            services,
+            lambda c: self._down_since.get(insights.service_key(c)),
+            now,
+        )
+        if self.config.radiator.privacy:
+            deployments = [d.model_copy(update={"author": None}) for d in deployments]
+            blockers = [b.model_copy(update={"author": None}) for b in blockers]
+        broken = insights.broken_windows(
+            pipelines, services, stale_sources, self._down_since, deployments
+        )
         if facts.per_pipeline:
             broken = self._with_history(broken, facts)
-        return Snapshot(
+        snapshot = Snapshot(
             taken_at=now,
             title=self.config.radiator.title,
             pipelines=insights.sort_pipelines(pipelines),
@@ -389,8 +414,11 @@ class Engine:
             green_since=None if broken else insights.green_since(pipelines, self._recovered_at),
             stale_sources=stale_sources,
             facts=tuple(facts.per_pipeline.values()),
-            flaky_tests=facts.flaky_tests,
+            flaky_tests=merge_reported(facts.flaky_tests, reported, now),
+            deployments=tuple(deployments),
+            blockers=tuple(blockers),
         )
+        return snapshot.model_copy(update={"gate": release_gate(snapshot, self.config.release)})
 
     def _facts(self) -> Facts:
         return self.facts.current() if self.facts is not None else Facts()
@@ -412,7 +440,7 @@ class Engine:
         down = set()
         for check in services:
             key = insights.service_key(check)
-            if check.health is Health.DOWN:
+            if check.health is Health.DOWN and not check.muted:
                 down.add(key)
                 self._down_since.setdefault(key, check.checked_at or now)
         for key in list(self._down_since):

@@ -18,6 +18,7 @@ from typing import Any
 from buildradiator.http import redact
 from buildradiator.model import (
     Build,
+    Deployment,
     Health,
     Pipeline,
     PipelineFacts,
@@ -99,6 +100,21 @@ def service_doc(check: ServiceCheck, stale: bool) -> dict[str, Any]:
         "detail": check.detail,
         "checked_at": _time(check.checked_at),
         "url": _url(check.url),
+        "service": check.service_name,
+        "kind": check.kind,
+        "since": _time(check.since),
+        "severity": check.severity,
+        "muted": check.muted,
+        "value": check.value,
+        "unit": check.unit,
+    }
+
+
+def deployment_doc(deployment: Deployment, stale: bool) -> dict[str, Any]:
+    return {
+        **deployment.model_dump(mode="json"),
+        "url": _url(deployment.url),
+        "stale": stale,
     }
 
 
@@ -133,6 +149,17 @@ def snapshot_doc(snapshot: Snapshot) -> dict[str, Any]:
         "flaky_tests": [t.model_dump(mode="json") for t in snapshot.flaky_tests],
         "history": [_facts_doc(f) for f in snapshot.facts],
         "services": [service_doc(s, s.source in stale) for s in snapshot.services],
+        "deployments": [deployment_doc(d, d.source in stale) for d in snapshot.deployments],
+        "blockers": [{**b.model_dump(mode="json"), "url": _url(b.url)} for b in snapshot.blockers],
+        "release": (
+            {
+                "word": snapshot.gate.word,
+                "go": snapshot.gate.go,
+                "reasons": [r.model_dump(mode="json") for r in snapshot.gate.reasons],
+            }
+            if snapshot.gate is not None
+            else None
+        ),
         "broken": [{**w.model_dump(mode="json"), "url": _url(w.url)} for w in snapshot.broken],
         "sources": [
             {
@@ -161,7 +188,7 @@ def overall(snapshot: Snapshot) -> str:
         return "failed"
     if any(s.error for s in snapshot.sources) or not (snapshot.pipelines or snapshot.services):
         return "unknown"
-    if any(s.health is Health.UNKNOWN for s in snapshot.services):
+    if any(s.health is Health.UNKNOWN and not s.muted for s in snapshot.services):
         return "unknown"
     return "passed"
 
@@ -199,7 +226,7 @@ def summary_segments(snapshot: Snapshot, now: datetime, ascii: bool) -> list[tup
     segments: list[tuple[str, str]] = []
     if snapshot.broken:
         first = snapshot.broken[0]
-        word = "RED" if first.kind == "pipeline" else "DOWN"
+        word = {"pipeline": "RED", "deploy": "SUSPECT"}.get(first.kind, "DOWN")
         age = fmt.format_age(fmt.seconds_between(first.since, now)) if first.since else "?"
         who = f" ({first.author})" if first.author else ""
         more = f" +{len(snapshot.broken) - 1}" if len(snapshot.broken) > 1 else ""
@@ -215,6 +242,8 @@ def summary_segments(snapshot: Snapshot, now: datetime, ascii: bool) -> list[tup
     green = sum(1 for p in snapshot.pipelines if p.status is Status.PASSED)
     if snapshot.broken and green:
         segments.append((f"{fmt.status_glyph(Status.PASSED, ascii)} {green}", "green"))
+    if snapshot.gate is not None and not snapshot.gate.go:
+        segments.append((f"HOLD {len(snapshot.gate.reasons)}", "running"))
     failing = [s.name for s in snapshot.sources if s.error or s.stale]
     if failing:
         segments.append((f"{fmt.STALE_GLYPH} {', '.join(failing)} stale", "stale"))

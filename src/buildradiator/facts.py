@@ -14,6 +14,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from buildradiator.history import History
 from buildradiator.model import (
@@ -22,6 +23,7 @@ from buildradiator.model import (
     FlakyTestInfo,
     Pipeline,
     PipelineFacts,
+    ReportedFlake,
     SourceResult,
 )
 
@@ -193,3 +195,46 @@ def with_eta(pipeline: Pipeline, facts: PipelineFacts | None) -> Pipeline:
         for b in pipeline.in_flight
     )
     return pipeline.model_copy(update={"in_flight": builds})
+
+
+def merge_reported(
+    ranked: Iterable[FlakyTestInfo], reported: Iterable[ReportedFlake], now: datetime
+) -> tuple[FlakyTestInfo, ...]:
+    """The history ranking with the tests providers call flaky themselves (CircleCI insights,
+    Buildkite Test Engine) folded in: one entry per test, the larger count of the two, the
+    pipelines of both; ranked again by impact (times flaked, builds retried, time lost)."""
+    reported = list(reported)
+    if not reported:
+        return tuple(ranked)
+    merged: dict[tuple[str, str], FlakyTestInfo] = {(t.classname, t.name): t for t in ranked}
+    for flake in reported:
+        key = (flake.classname, flake.name)
+        where = f"{flake.source}:{flake.pipeline}"
+        first = flake.first_seen or flake.last_seen or now
+        last = flake.last_seen or now
+        known = merged.get(key)
+        if known is None:
+            merged[key] = FlakyTestInfo(
+                classname=flake.classname,
+                name=flake.name,
+                times_flaked=max(1, flake.times_flaked),
+                retried_builds=0,
+                lost_seconds=0.0,
+                first_seen=min(first, last),
+                last_seen=last,
+                pipelines=(where,),
+            )
+            continue
+        merged[key] = known.model_copy(
+            update={
+                "times_flaked": max(known.times_flaked, flake.times_flaked),
+                "first_seen": min(known.first_seen, first),
+                "last_seen": max(known.last_seen, last),
+                "pipelines": tuple(sorted({*known.pipelines, where})),
+            }
+        )
+    ranked_all = sorted(
+        merged.values(),
+        key=lambda t: (-t.times_flaked, -t.retried_builds, -t.lost_seconds, t.classname, t.name),
+    )
+    return tuple(ranked_all[:FLAKY_LIMIT])

@@ -14,6 +14,7 @@ from statistics import median
 from buildradiator.model import (
     BrokenWindow,
     Build,
+    Deployment,
     FlakySummary,
     Health,
     Pipeline,
@@ -64,16 +65,38 @@ def pipeline_window(pipeline: Pipeline, stale: bool) -> BrokenWindow | None:
 def service_window(
     check: ServiceCheck, down_since: datetime | None, stale: bool
 ) -> BrokenWindow | None:
-    if check.health is not Health.DOWN:
+    if check.health is not Health.DOWN or check.muted:
         return None
+    # An alert names its service: "payments" down because of "alert X: ...".
+    name = check.service_name
+    message = f"alert {check.name}: {check.detail}" if check.kind == "alert" else check.detail
     return BrokenWindow(
         kind="service",
         source=check.source,
         key=f"{check.name}@{check.environment or ''}",
-        name=check.name,
-        since=down_since or check.checked_at,
-        message=check.detail,
+        name=name,
+        since=(check.since if check.kind == "alert" else None) or down_since or check.checked_at,
+        message=message,
         url=check.url,
+        stale=stale,
+    )
+
+
+def deploy_window(deployment: Deployment, stale: bool) -> BrokenWindow | None:
+    """A suspect deploy: production went bad right after it went live."""
+    if not deployment.suspect:
+        return None
+    env = f" ({deployment.environment})" if deployment.environment else ""
+    return BrokenWindow(
+        kind="deploy",
+        source=deployment.source,
+        key=f"{deployment.service}@{deployment.environment or ''}",
+        name=f"{deployment.service}{env}",
+        since=deployment.deployed_at or deployment.finished_at,
+        commit=deployment.revision,
+        author=deployment.author,
+        message=deployment.suspect,
+        url=deployment.url,
         stale=stale,
     )
 
@@ -87,6 +110,7 @@ def broken_windows(
     services: Iterable[ServiceCheck],
     stale_sources: frozenset[str],
     down_since: Mapping[tuple[str, str], datetime],
+    deployments: Iterable[Deployment] = (),
 ) -> tuple[BrokenWindow, ...]:
     """Every broken window, oldest first (the one that has waited longest leads the banner)."""
     windows = [
@@ -97,6 +121,9 @@ def broken_windows(
         for c in services
         if (w := service_window(c, down_since.get(service_key(c)), c.source in stale_sources))
         is not None
+    ]
+    windows += [
+        w for d in deployments if (w := deploy_window(d, d.source in stale_sources)) is not None
     ]
     return tuple(sorted(windows, key=lambda w: w.since.timestamp() if w.since else float("inf")))
 

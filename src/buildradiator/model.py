@@ -173,12 +173,17 @@ class Pipeline(_Frozen):
 
 
 class ServiceCheck(_Frozen):
-    """One production check: a health URL, an alert, a query."""
+    """One production check: a health URL, an alert, a query, an Argo CD application."""
 
     source: str
     name: Untrusted
+    """What the check is called: the service (health), the alert name, the query's label."""
     environment: Untrusted | None = None
     health: Health
+    service: Untrusted | None = None
+    """The service it belongs to on the Production panel; ``None``: ``name`` is the service."""
+    kind: str = "health"
+    """``health``, ``alert``, ``query`` or ``app`` (Argo CD)."""
     http_status: int | None = None
     latency_ms: float | None = None
     version: Untrusted | None = None
@@ -187,6 +192,122 @@ class ServiceCheck(_Frozen):
     """Why, in words: ``body status DOWN``, ``HTTP 503``, ``812 ms (> 500 ms)``."""
     url: str | None = None
     checked_at: AwareDatetime | None = None
+    since: AwareDatetime | None = None
+    """When it entered its state, where the source says (an alert's ``startsAt``)."""
+    severity: Untrusted | None = None
+    """An alert's ``severity`` label."""
+    muted: Untrusted | None = None
+    """Why an alert does not count: ``silenced``/``inhibited`` (shown apart, never counted)."""
+    value: float | None = None
+    """A query's value (``nan`` stays ``None`` with the reason in ``detail``)."""
+    unit: str | None = None
+
+    @property
+    def service_name(self) -> str:
+        return self.service or self.name
+
+
+class DeployState(StrEnum):
+    """The one vocabulary for a deploy, whatever the tool."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+    @property
+    def in_flight(self) -> bool:
+        return self in (DeployState.QUEUED, DeployState.RUNNING)
+
+
+class Deployment(_Frozen):
+    """What runs in one environment of one service, and the latest deploy to it.
+
+    ``revision``/``version``/``deployed_at`` describe what is live (the last deploy that
+    succeeded); ``state``/``target_revision``/``started_at``/``finished_at`` describe the latest
+    deploy, which may still be running or may have failed (then what is live is older)."""
+
+    source: str
+    service: Untrusted
+    environment: Untrusted | None = None
+    id: str | None = None
+    """The provider's id of the latest deploy."""
+    state: DeployState
+    provider_state: Untrusted | None = None
+    """The tool's own word: GitHub ``in_progress``, Argo CD ``Running``/``OutOfSync``..."""
+    revision: Untrusted | None = None
+    """The commit live now."""
+    version: Untrusted | None = None
+    """A human name for what is live (a tag, a ref, a release id), if different."""
+    deployed_at: AwareDatetime | None = None
+    """When what is live went live."""
+    target_revision: Untrusted | None = None
+    """The commit the latest deploy rolls out (running or failed); ``None`` if it is the live one."""
+    started_at: AwareDatetime | None = None
+    finished_at: AwareDatetime | None = None
+    author: Untrusted | None = None
+    detail: Untrusted | None = None
+    """Why, in words: the failure message, ``no status reported yet``."""
+    url: str | None = None
+    repo: str | None = None
+    """``owner/name`` it was built from, where known."""
+    pipeline: str | None = None
+    """The pipeline key whose main it ships (config), for drift from history."""
+    behind_by: int | None = None
+    """Commits on main that are not live yet (compare API), if known."""
+    oldest_undeployed_at: AwareDatetime | None = None
+    """When the oldest of those commits was made."""
+    suspect: Untrusted | None = None
+    """Set by the engine's post-deploy watch: why this deploy is suspect."""
+
+
+class Blocker(_Frozen):
+    """One open release blocker: an issue with the blocking label, or a Jira match."""
+
+    source: str
+    id: str
+    """``#123``, ``SHOP-42``."""
+    title: Untrusted
+    url: str | None = None
+    opened_at: AwareDatetime | None = None
+    author: Untrusted | None = None
+
+
+class ReportedFlake(_Frozen):
+    """A test a provider itself calls flaky (CircleCI insights, Buildkite Test Engine)."""
+
+    source: str
+    pipeline: str
+    """The key of the pipeline it belongs to."""
+    classname: Untrusted = ""
+    name: Untrusted
+    times_flaked: int = 1
+    first_seen: AwareDatetime | None = None
+    last_seen: AwareDatetime | None = None
+    job: Untrusted | None = None
+    url: str | None = None
+
+
+class GateReason(_Frozen):
+    """One reason the release is on hold."""
+
+    kind: str
+    """``main_red``, ``service_down``, ``critical_alert``, ``deploy_failed``, ``deploy_suspect``,
+    ``blockers``, ``stale``."""
+    text: Untrusted
+    """The reason in words, e.g. ``main red: Monolith (since 14:02)``."""
+
+
+class ReleaseGate(_Frozen):
+    """One word, GO or HOLD, and why."""
+
+    go: bool
+    reasons: tuple[GateReason, ...] = ()
+
+    @property
+    def word(self) -> str:
+        return "GO" if self.go else "HOLD"
 
 
 class RateInfo(_Frozen):
@@ -219,6 +340,10 @@ class SourceResult(_Frozen):
     test_runs: tuple[TestRun, ...] = ()
     """Test results of finished builds; a source sends each run once (or again: it is
     recorded once)."""
+    deployments: tuple[Deployment, ...] = ()
+    blockers: tuple[Blocker, ...] = ()
+    flaky_reports: tuple[ReportedFlake, ...] = ()
+    """Tests the provider itself ranks as flaky (its whole current list, each poll)."""
     summary: str = ""
     """One line for ``check``: what was found, e.g. ``3 pipelines, 1 running``."""
 
@@ -252,7 +377,7 @@ class BrokenWindow(_Frozen):
     """Something that must be impossible to miss: a red main or a production check down."""
 
     kind: str
-    """``pipeline`` or ``service``."""
+    """``pipeline``, ``service`` or ``deploy`` (a failed or suspect deploy)."""
     source: str
     key: str
     name: Untrusted
@@ -336,6 +461,10 @@ class Snapshot(_Frozen):
     facts: tuple[PipelineFacts, ...] = ()
     """History's facts per pipeline (empty without a history store)."""
     flaky_tests: tuple[FlakyTestInfo, ...] = ()
+    deployments: tuple[Deployment, ...] = ()
+    blockers: tuple[Blocker, ...] = ()
+    gate: ReleaseGate | None = None
+    """``None`` when the config watches nothing the gate could judge."""
 
     def facts_of(self, source: str, key: str) -> PipelineFacts | None:
         for facts in self.facts:

@@ -9,49 +9,17 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SourceBase(Strict):
-    """Keys every ``[[sources]]`` table may have."""
-
-    name: str = Field(min_length=1, max_length=80)
-    """Unique name of the source; shown in the status bar."""
-    interval: float | None = Field(default=None, ge=1.0, le=86400.0)
-    """Seconds between polls; defaults to ``radiator.interval``."""
-    timeout: float = Field(default=10.0, gt=0.0, le=300.0)
-    """Seconds one request may take, start to end."""
-    stale_after: float | None = Field(default=None, gt=0.0)
-    """Seconds after which the last good data is shown as stale; default: 3 intervals + 60 s."""
-    verify_tls: bool = True
-    """Turn off only for a server with a self-signed certificate; a warning says so."""
-    token_env: str | None = None
-    """Name of an environment variable holding the token."""
-    token_file: str | None = None
-    """Path of a file holding the token (first line)."""
-    token_command: list[str] | str | None = None
-    """A command (list, or a string split like a shell would, never run by one) printing the token."""
-    names: dict[str, str] = Field(default_factory=dict)
-    """Display names: ``{ "acme/monolith" = "Monolith" }``, keyed by a pipeline's name or key."""
-    token: SecretStr | None = Field(default=None, exclude=True, repr=False)
-    """Filled in from token_env / token_file / token_command by ``load_config``; never in the file."""
-
-    @model_validator(mode="after")
-    def _one_secret_source(self) -> SourceBase:
-        given = [k for k in ("token_env", "token_file", "token_command") if getattr(self, k)]
-        if len(given) > 1:
-            raise ValueError(f"give only one of token_env, token_file, token_command (got {given})")
-        return self
-
-
-def _check_http_url(value: str) -> str:
-    if not re.match(r"^https?://[^/\s]+", value):
-        raise ValueError("must be an http:// or https:// URL")
-    return value.rstrip("/") if value.count("/") > 2 else value
+from buildradiator.prodconfig import (
+    AlertmanagerSource,
+    ArgoCDSource,
+    BlockersSource,
+    GitHubDeploymentsSource,
+    ProductionBase,
+    PrometheusSource,
+)
+from buildradiator.sourcebase import SourceBase, Strict, check_http_url
 
 
 class GitHubSource(SourceBase):
@@ -74,7 +42,7 @@ class GitHubSource(SourceBase):
     per_page: int = Field(default=20, ge=1, le=100)
     """How many recent runs to read per repository."""
 
-    _check_api = field_validator("api_url")(classmethod(lambda cls, v: _check_http_url(v)))
+    _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
 
     @field_validator("repo")
     @classmethod
@@ -113,25 +81,36 @@ class CCTraySource(SourceBase):
     projects: list[str] = Field(default_factory=list)
     """Only these projects (glob patterns such as ``monolith*``); default: all."""
 
-    _check_url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
 
 
-class HealthSource(SourceBase):
+class HealthSource(ProductionBase):
     """One plain HTTP health check."""
 
     type: Literal["health"]
     url: str
-    service: str | None = None
-    """The service it checks; default: the source's name."""
-    environment: str = "prod"
+    environment: str = Field(default="prod", min_length=1, max_length=40)
     expected_status: list[int] = Field(default_factory=list)
     """HTTP codes that mean alive; default any 2xx or 3xx."""
     warn_latency_ms: float | None = Field(default=None, gt=0)
     """Answers slower than this are ``warn``."""
     headers: dict[str, str] = Field(default_factory=dict)
     """Extra request headers (the token, if any, goes in ``Authorization: Bearer``)."""
+    body_field: str | None = Field(default=None, min_length=1, max_length=200)
+    """A JSON field (dotted path, ``status`` or ``checks.db.status``) that must equal
+    ``body_value`` for the service to be up."""
+    body_value: str | None = None
+    """What ``body_field`` must say (compared as text, case-insensitive)."""
+    body_contains: str | None = Field(default=None, min_length=1, max_length=200)
+    """A substring the body must contain for the service to be up."""
 
-    _check_url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
+
+    @model_validator(mode="after")
+    def _body_rule_whole(self) -> HealthSource:
+        if (self.body_field is None) != (self.body_value is None):
+            raise ValueError("give body_field and body_value together")
+        return self
 
 
 class GitLabSource(SourceBase):
@@ -147,7 +126,7 @@ class GitLabSource(SourceBase):
     """The ref whose pipelines are watched."""
     per_page: int = Field(default=20, ge=1, le=100)
 
-    _check_api = field_validator("api_url")(classmethod(lambda cls, v: _check_http_url(v)))
+    _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
 
     @model_validator(mode="after")
     def _some_project(self) -> GitLabSource:
@@ -175,7 +154,7 @@ class JenkinsSource(SourceBase):
     builds: int = Field(default=10, ge=1, le=100)
     """How many recent builds to read per job (one request per job using ``tree=``)."""
 
-    _check_url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
 
 
 class BuildkiteSource(SourceBase):
@@ -189,8 +168,11 @@ class BuildkiteSource(SourceBase):
     """Pipeline slugs or glob patterns (``payments-*``); default: all of the organisation."""
     branch: str = "main"
     per_page: int = Field(default=20, ge=1, le=100)
+    test_suites: dict[str, str] = Field(default_factory=dict)
+    """Test Engine suites whose flaky tests count for a pipeline: ``{ suite-slug =
+    "pipeline-slug" }`` (needs the ``read_suites`` scope)."""
 
-    _check_api = field_validator("api_url")(classmethod(lambda cls, v: _check_http_url(v)))
+    _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
 
 
 class CircleCISource(SourceBase):
@@ -202,8 +184,11 @@ class CircleCISource(SourceBase):
     projects: list[str] = Field(min_length=1)
     """Project slugs: ``gh/org/repo``, ``bb/org/repo`` or ``circleci/ORG-ID/PROJECT-ID``."""
     branch: str = "main"
+    flaky_tests: bool = True
+    """Also read each project's flaky-tests insight (at most every ``flaky_every`` seconds)."""
+    flaky_every: float = Field(default=600.0, ge=60.0, le=86400.0)
 
-    _check_api = field_validator("api_url")(classmethod(lambda cls, v: _check_http_url(v)))
+    _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
 
     @field_validator("projects")
     @classmethod
@@ -228,7 +213,7 @@ class BuildbotSource(SourceBase):
     """Only builds whose ``branch`` property is this; default: any branch."""
     builds: int = Field(default=10, ge=1, le=100)
 
-    _check_url = field_validator("url")(classmethod(lambda cls, v: _check_http_url(v)))
+    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
 
 
 class JUnitSource(SourceBase):
@@ -266,7 +251,7 @@ class JUnitSource(SourceBase):
     @field_validator("urls")
     @classmethod
     def _urls_shape(cls, value: list[str]) -> list[str]:
-        return [_check_http_url(url) for url in value]
+        return [check_http_url(url) for url in value]
 
     @model_validator(mode="after")
     def _some_report(self) -> JUnitSource:
@@ -284,7 +269,12 @@ SourceConfig = Annotated[
     | BuildkiteSource
     | CircleCISource
     | BuildbotSource
-    | JUnitSource,
+    | JUnitSource
+    | AlertmanagerSource
+    | PrometheusSource
+    | ArgoCDSource
+    | GitHubDeploymentsSource
+    | BlockersSource,
     Field(discriminator="type"),
 ]
 SOURCE_TYPES: dict[str, type[SourceBase]] = {
@@ -297,5 +287,21 @@ SOURCE_TYPES: dict[str, type[SourceBase]] = {
     "circleci": CircleCISource,
     "buildbot": BuildbotSource,
     "junit": JUnitSource,
+    "alertmanager": AlertmanagerSource,
+    "prometheus": PrometheusSource,
+    "argocd": ArgoCDSource,
+    "github_deployments": GitHubDeploymentsSource,
+    "blockers": BlockersSource,
 }
-PLANNED_TYPES = {"alertmanager", "prometheus", "argocd", "github_deployments"}
+PLANNED_TYPES: set[str] = set()
+__all__ = [
+    "SOURCE_TYPES",
+    "AlertmanagerSource",
+    "ArgoCDSource",
+    "BlockersSource",
+    "GitHubDeploymentsSource",
+    "PrometheusSource",
+    "SourceBase",
+    "SourceConfig",
+    "Strict",
+]

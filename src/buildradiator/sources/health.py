@@ -91,6 +91,7 @@ class HealthCheck(Source[HealthSource]):
         return ServiceCheck(
             source=self.name,
             name=self.service,
+            service=self.service,
             environment=self.config.environment,
             health=health,
             http_status=http_status,
@@ -123,6 +124,11 @@ class HealthCheck(Source[HealthSource]):
             # The body can only add why; a "UP" body does not revive a 503.
             if health_from_body not in (None, Health.UP):
                 reasons.append(body.describe(word or ""))
+        if health is not Health.DOWN:
+            broken_rule = self._body_rule(response.content, body)
+            if broken_rule:
+                health = Health.DOWN
+                reasons.append(broken_rule)
         latency = response.elapsed_ms
         warn_at = self.config.warn_latency_ms
         if health is Health.UP and warn_at is not None and latency > warn_at:
@@ -135,6 +141,30 @@ class HealthCheck(Source[HealthSource]):
             latency_ms=latency,
             version=body.version(),
         )
+
+    def _body_rule(self, content: bytes, body: _Body) -> str | None:
+        """The configured body rule, broken, in words; ``None`` when it holds (or there is none).
+
+        A 200 whose body says the service is not well is the classic half-dead service: the
+        rule is what tells the radiator where to look."""
+        config = self.config
+        if config.body_contains is not None:
+            text = content.decode("utf-8", errors="replace")
+            if config.body_contains not in text:
+                return f"body lacks {config.body_contains!r}"
+        if config.body_field is not None and config.body_value is not None:
+            if not isinstance(body.data, dict):
+                return f"body is not JSON with {config.body_field!r}"
+            found = _dig(body.data, *config.body_field.split("."))
+            if found is None:
+                return f"body has no {config.body_field!r}"
+            shown = found if isinstance(found, str) else json.dumps(found)
+            if shown.strip().lower() != config.body_value.strip().lower():
+                return (
+                    f"{config.body_field} is {clean_text(shown, 60)!r}"
+                    f" (expected {config.body_value!r})"
+                )
+        return None
 
     def _summary(self, check: ServiceCheck) -> str:
         text = f"{check.name} ({check.environment}): {check.health.value}"

@@ -12,7 +12,7 @@ from buildradiator import fmt
 from buildradiator.model import BrokenWindow, Snapshot, Status
 from buildradiator.widgets.palette import CLAIM_GLYPH, claim_marker, fit_line, palette
 
-HEADLINE = {"pipeline": "MAIN RED", "service": "PROD DOWN"}
+HEADLINE = {"pipeline": "MAIN RED", "service": "PROD DOWN", "deploy": "DEPLOY SUSPECT"}
 LEVELS = tuple(f"level-{n}" for n in range(1, 4))
 """CSS classes of the escalation levels (``alerts.Level``): the banner grows with each."""
 

@@ -1,67 +1,172 @@
-"""Production: one row per service check, worst first."""
+"""Production: the release gate, open release blockers, then one row per service and
+environment (worst first) with what is deployed, how far behind main, and why it is not up."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from buildradiator import fmt
-from buildradiator.model import Health, ServiceCheck, Snapshot
-from buildradiator.widgets.palette import HEALTH_STYLE, Segment
+from buildradiator.model import Deployment, DeployState, Health, ServiceCheck, Snapshot
+from buildradiator.production import ServiceRow, service_rows
+from buildradiator.widgets.palette import CLAIM_GLYPH, HEALTH_STYLE, Segment
 from buildradiator.widgets.pipelines import stale_age
 from buildradiator.widgets.rows import Row, RowsTable, cell
 
-_ORDER = {Health.DOWN: 0, Health.WARN: 1, Health.UNKNOWN: 2, Health.UP: 3}
+SEP: Segment = ("  ", "")
 
 
-def info_cell(check: ServiceCheck, ascii: bool) -> tuple[Segment, ...]:
-    """HTTP code, latency, version, detail: one cell, so a narrow panel cuts only its tail."""
+def _join(parts: list[Segment]) -> tuple[Segment, ...]:
+    return tuple(parts[1:] if parts and parts[0] == SEP else parts)
+
+
+def deployed_cell(d: Deployment | None, now: datetime, ascii: bool) -> tuple[Segment, ...]:
+    """What is live and since when, a deploy under way or failed, and the drift behind main."""
+    if d is None:
+        return ()
     parts: list[Segment] = []
-    sep = ("  ", "")
+    live = d.version or fmt.short_sha(d.revision)
+    if d.suspect:
+        parts.append((f"suspect {fmt.short_sha(d.revision)}".rstrip(), "health-down"))
+    elif d.state is DeployState.RUNNING:
+        elapsed = fmt.format_duration(fmt.seconds_between(d.started_at, now))
+        parts.append((f"deploying {elapsed}", "health-warn"))
+    elif d.state is DeployState.QUEUED:
+        parts.append(("deploy queued", "health-warn"))
+    elif d.state is DeployState.FAILED:
+        parts.append(("deploy failed", "health-down"))
+    if live and not d.suspect:
+        parts += [SEP, (live, "")]
+    if d.deployed_at is not None:
+        parts.append((f" {fmt.format_age(fmt.seconds_between(d.deployed_at, now))} ago", "dim"))
+    if d.behind_by:
+        age = fmt.format_age(fmt.seconds_between(d.oldest_undeployed_at, now))
+        oldest = f", oldest {age}" if d.oldest_undeployed_at else ""
+        parts += [SEP, (f"{d.behind_by} behind{oldest}", "bold" if d.behind_by >= 10 else "")]
+    elif d.behind_by == 0 and d.state is DeployState.SUCCEEDED:
+        parts += [SEP, ("= main", "dim")]
+    if not parts and d.state is DeployState.UNKNOWN:
+        parts.append((d.detail or "no deploy known", "dim"))
+    return _join(parts)
+
+
+def _check_facts(check: ServiceCheck) -> list[Segment]:
+    parts: list[Segment] = []
     if check.http_status is not None:
-        parts.append((str(check.http_status), "bold" if check.http_status >= 400 else ""))
+        parts += [SEP, (str(check.http_status), "bold" if check.http_status >= 400 else "")]
     if check.latency_ms is not None:
-        parts += [sep, (f"{round(check.latency_ms)}ms", "")]
-    if check.version:
-        parts += [sep, (check.version, "dim")]
-    if check.detail:
-        parts += [sep, (check.detail, "")]
-    return tuple(parts[1:] if parts and parts[0] == sep else parts)
+        parts += [SEP, (f"{round(check.latency_ms)}ms", "")]
+    return parts
 
 
-def service_rows(snapshot: Snapshot, now: datetime, ascii: bool = False) -> list[Row]:
-    ordered = sorted(snapshot.services, key=lambda s: (_ORDER[s.health], s.name.lower()))
+def info_cell(row: ServiceRow, ascii: bool) -> tuple[Segment, ...]:
+    """Why: the checks that are not up (worst first), the HTTP code and latency of the health
+    check, the deploy's own words when it failed, and alerts that are silenced (dim, apart)."""
+    parts: list[Segment] = []
+    health = next((c for c in row.checks if c.kind == "health"), None)
+    if health is not None:
+        parts += _check_facts(health)
+    for reason in row.reasons:
+        parts += [SEP, (reason, "")]
+    d = row.deployment
+    if d is not None and (d.suspect or (d.state is DeployState.FAILED and d.detail)):
+        parts += [SEP, (d.suspect or d.detail or "", "")]
+    if not row.reasons and health is not None and health.version and not d:
+        parts += [SEP, (health.version, "dim")]
+    if row.muted:
+        names = ", ".join(f"{c.name} ({c.muted})" for c in row.muted)
+        parts += [SEP, (f"muted: {names}", "dim")]
+    return _join(parts)
+
+
+def gate_row(snapshot: Snapshot, ascii: bool) -> Row | None:
+    gate = snapshot.gate
+    if gate is None:
+        return None
+    glyph = fmt.health_glyph(Health.UP if gate.go else Health.DOWN, ascii)
+    style = HEALTH_STYLE[Health.UP if gate.go else Health.DOWN]
+    sep = fmt.SEPARATOR[ascii]
+    if gate.go:
+        info: tuple[Segment, ...] = (("nothing holds the release", "dim"),)
+    else:
+        info = ((sep.join(r.text for r in gate.reasons), ""),)
+    return Row(
+        key="gate",
+        cells=(cell(f"{glyph} {gate.word}", style), cell("release", "bold"), (), (), info),
+    )
+
+
+def blocker_rows(snapshot: Snapshot, now: datetime, ascii: bool) -> list[Row]:
+    glyph = "!" if ascii else CLAIM_GLYPH[False]
     rows = []
-    for s in ordered:
-        stale = s.source in snapshot.stale_sources
-        if stale:
-            # Old data never reads as "up": it gets the unknown glyph and its age.
-            status = cell(f"{fmt.STALE_GLYPH} stale {stale_age(snapshot, s.source, now)}", "stale")
-        else:
-            status = cell(fmt.health_label(s.health, ascii), HEALTH_STYLE[s.health])
+    for b in snapshot.blockers:
+        age = fmt.format_age(fmt.seconds_between(b.opened_at, now)) if b.opened_at else ""
         rows.append(
             Row(
-                key=f"{s.source}\x1f{s.name}\x1f{s.environment or ''}",
+                key=f"blocker\x1f{b.source}\x1f{b.id}",
+                cells=(
+                    cell(f"{glyph} blocker", "health-warn"),
+                    cell(b.id, "bold"),
+                    (),
+                    cell(f"open {age}" if age else "open", "dim"),
+                    cell(b.title),
+                ),
+                url=b.url,
+                stale=b.source in snapshot.stale_sources,
+            )
+        )
+    return rows
+
+
+def production_rows(snapshot: Snapshot, now: datetime, ascii: bool = False) -> list[Row]:
+    rows = [r for r in (gate_row(snapshot, ascii),) if r is not None]
+    rows += blocker_rows(snapshot, now, ascii)
+    for s in service_rows(snapshot):
+        sources = sorted(
+            {c.source for c in s.checks} | ({s.deployment.source} if s.deployment else set())
+        )
+        if s.stale:
+            # Old data never reads as "up": it gets the unknown glyph and its age.
+            age = stale_age(snapshot, sources[0], now) if sources else ""
+            status = cell(f"{fmt.STALE_GLYPH} stale {age}".rstrip(), "stale")
+        elif not s.checks:
+            status = cell(f"{fmt.health_glyph(Health.UNKNOWN, ascii)} no checks", "dim")
+        else:
+            status = cell(fmt.health_label(s.health, ascii), HEALTH_STYLE[s.health])
+        url = next((c.url for c in s.checks if c.url), None) or (
+            s.deployment.url if s.deployment else None
+        )
+        rows.append(
+            Row(
+                key=f"service\x1f{s.service}\x1f{s.environment or ''}",
                 cells=(
                     status,
-                    cell(s.name, "bold"),
+                    cell(s.service, "bold"),
                     cell(s.environment or "", "dim"),
+                    deployed_cell(s.deployment, now, ascii),
                     info_cell(s, ascii),
                 ),
-                url=s.url,
-                stale=stale,
+                url=url,
+                stale=s.stale,
             )
         )
     return rows
 
 
 class Production(RowsTable):
-    COLUMNS = ("health", "name", "env", "info")
-    FLEX = (3, 1, 2)
+    COLUMNS = ("health", "service", "env", "deployed", "why")
+    FLEX = (4, 3, 1, 2)
     TITLE = "Production"
 
     def show(self, snapshot: Snapshot, now: datetime, ascii: bool) -> bool:
         self.ascii = ascii
-        rows = service_rows(snapshot, now, ascii)
-        down = sum(1 for s in snapshot.services if s.health is Health.DOWN)
-        self.set_subtitle(f"{down} down" if down else ("no checks" if not rows else ""))
+        rows = production_rows(snapshot, now, ascii)
+        down = sum(1 for r in service_rows(snapshot) if r.health is Health.DOWN and not r.stale)
+        parts = []
+        if snapshot.gate is not None:
+            parts.append(f"release {snapshot.gate.word}")
+        if down:
+            parts.append(f"{down} down")
+        if not snapshot.services and not snapshot.deployments:
+            parts.append("no checks")
+        self.set_subtitle(", ".join(parts))
         return self.show_with(lambda _width: rows)

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from buildradiator import fmt
 from buildradiator.model import Health, Snapshot, Status
+from buildradiator.production import service_rows
 from buildradiator.widgets.inflight import build_title, in_flight_builds, progress
 from buildradiator.widgets.palette import Segment, fit_line, palette
 
@@ -224,9 +225,14 @@ def pane_line(snapshot: Snapshot | None, ascii: bool = False) -> Line:
         return (("-", "dim"),)
     sep = fmt.SEPARATOR[ascii]
     parts: list[list[Segment]] = []
+    rows = [r for r in service_rows(snapshot) if r.checks]
+    gate = snapshot.gate
+    if gate is not None:
+        style = "health-up" if gate.go else "health-down"
+        parts.append([(f"release {gate.word} ", style)])
 
     def health_count(health: Health) -> Segment | None:
-        count = sum(1 for s in snapshot.services if s.health is health)
+        count = sum(1 for r in rows if r.health is health)
         if not count:
             return None
         label = f"{fmt.health_glyph(health, ascii)} {count} {health.value}"

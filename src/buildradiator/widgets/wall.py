@@ -27,7 +27,8 @@ from textual.widget import Widget
 from textual.widgets import Digits, Static
 
 from buildradiator import fmt
-from buildradiator.model import Build, Health, Pipeline, ServiceCheck, Snapshot, Status
+from buildradiator.model import Build, DeployState, Health, Pipeline, Snapshot, Status
+from buildradiator.production import ServiceRow, service_rows
 from buildradiator.widgets.banner import HEADLINE, ClaimNotes, claim_runs
 from buildradiator.widgets.bigtext import big_lines, big_width
 from buildradiator.widgets.inflight import progress
@@ -145,20 +146,42 @@ def group_tile(
     return Tile(key, OTHER, STATUS_STYLE[Status.UNKNOWN], f"{glyph} {name}", f"MIXED {count}")
 
 
-def service_tile(s: ServiceCheck, snapshot: Snapshot, now: datetime, ascii: bool) -> Tile:
-    key = f"service\x1f{s.source}\x1f{s.name}\x1f{s.environment or ''}"
-    env = f" ({s.environment})" if s.environment else ""
-    if s.source in snapshot.stale_sources:
-        rank = RED if s.health is Health.DOWN else OTHER
-        was = f"last: {fmt.health_label(s.health, ascii)}" if s.health is Health.DOWN else ""
-        age = stale_age(snapshot, s.source, now)
-        return Tile(key, rank, "stale", f"{fmt.STALE_GLYPH} {s.name}{env}", f"STALE {age}", was)
-    code = str(s.http_status) if s.http_status is not None else ""
-    word = f"{s.health.value.upper()} {code}".rstrip()
-    rank = {Health.DOWN: RED, Health.UP: GREEN}.get(s.health, OTHER)
-    detail = s.detail or (s.version or "")
-    title = f"{fmt.health_glyph(s.health, ascii)} {s.name}{env}"
-    return Tile(key, rank, HEALTH_STYLE[s.health], title, word, detail, s.health is Health.DOWN)
+def service_tile(row: ServiceRow, snapshot: Snapshot, now: datetime, ascii: bool) -> Tile:
+    """One service in one environment: its worst check, or a suspect or failed deploy."""
+    key = f"service\x1f{row.service}\x1f{row.environment or ''}"
+    env = f" ({row.environment})" if row.environment else ""
+    name = f"{row.service}{env}"
+    d = row.deployment
+    if row.stale:
+        sources = sorted({c.source for c in row.checks} | ({d.source} if d else set()))
+        rank = RED if row.health is Health.DOWN else OTHER
+        was = f"last: {fmt.health_label(row.health, ascii)}" if row.health is Health.DOWN else ""
+        age = stale_age(snapshot, sources[0], now) if sources else ""
+        return Tile(key, rank, "stale", f"{fmt.STALE_GLYPH} {name}", f"STALE {age}", was)
+    worst = row.checks[0] if row.checks else None
+    code = str(worst.http_status) if worst and worst.http_status is not None else ""
+    word = f"{row.health.value.upper()} {code}".rstrip() if row.checks else "NO CHECKS"
+    detail = row.reasons[0] if row.reasons else (worst.version or "" if worst else "")
+    health = row.health
+    if d is not None and (d.suspect or d.state is DeployState.FAILED):
+        word = "SUSPECT DEPLOY" if d.suspect else ("DEPLOY FAILED" if health is Health.UP else word)
+        detail = d.suspect or d.detail or detail
+        health = Health.DOWN if d.suspect else (health if health is not Health.UP else Health.WARN)
+    elif d is not None and d.state is DeployState.RUNNING and health is Health.UP:
+        word = f"DEPLOYING {fmt.format_duration(fmt.seconds_between(d.started_at, now))}"
+    rank = {Health.DOWN: RED, Health.UP: GREEN}.get(health, OTHER)
+    title = f"{fmt.health_glyph(health, ascii)} {name}"
+    return Tile(key, rank, HEALTH_STYLE[health], title, word, detail, health is Health.DOWN)
+
+
+def gate_tile(snapshot: Snapshot, ascii: bool) -> Tile | None:
+    """HOLD as a tile of its own (the reasons are what the room needs to read); GO needs none."""
+    gate = snapshot.gate
+    if gate is None or gate.go:
+        return None
+    glyph = fmt.health_glyph(Health.WARN, ascii)
+    detail = fmt.SEPARATOR[ascii].join(r.text for r in gate.reasons)
+    return Tile("gate", OTHER, HEALTH_STYLE[Health.WARN], f"{glyph} release", "HOLD", detail)
 
 
 def wall_tiles(
@@ -173,7 +196,8 @@ def wall_tiles(
         else:
             groups.setdefault(p.group, []).append(p)
     tiles += [group_tile(n, m, snapshot, now, ascii) for n, m in groups.items()]
-    tiles += [service_tile(s, snapshot, now, ascii) for s in snapshot.services]
+    tiles += [service_tile(r, snapshot, now, ascii) for r in service_rows(snapshot)]
+    tiles += [t for t in (gate_tile(snapshot, ascii),) if t is not None]
     return sorted(tiles, key=lambda t: (t.rank, not t.filled, t.title[2:].lower(), t.key))
 
 
@@ -556,7 +580,9 @@ def calm_counts(snapshot: Snapshot, ascii: bool) -> Text:
     sep = fmt.SEPARATOR[ascii]
     text = Text(justify="center")
     text.append(fmt.plural(len(snapshot.pipelines), "pipeline"))
-    text.append(sep + fmt.plural(len(snapshot.services), "service"))
+    text.append(sep + fmt.plural(len(service_rows(snapshot)), "service"))
+    if snapshot.gate is not None:
+        text.append(f"{sep}release {snapshot.gate.word}", "bold")
     running = sum(1 for b in snapshot.in_flight if b.status is Status.RUNNING)
     if running:
         text.append(f"{sep}{fmt.status_glyph(Status.RUNNING, ascii)} {running} running")

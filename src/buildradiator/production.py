@@ -1,0 +1,168 @@
+"""Production, per service and environment: what the checks, alerts, queries and deploys say
+together. Pure functions over a snapshot; the views, the exports and the release gate share them.
+
+Tools name environments differently (Argo CD's ``prod``, GitHub's ``production``), so rows are
+matched on a folded name (``env_key``); the row shows the first spelling it met.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from buildradiator.model import Deployment, DeployState, Health, Pipeline, ServiceCheck, Snapshot
+
+_ALIASES = {
+    "production": "prod",
+    "prd": "prod",
+    "live": "prod",
+    "stage": "staging",
+    "stg": "staging",
+    "development": "dev",
+}
+WORST = (Health.DOWN, Health.WARN, Health.UNKNOWN, Health.UP)
+_RANK = {health: index for index, health in enumerate(WORST)}
+
+
+def env_key(environment: str | None) -> str:
+    folded = (environment or "").strip().lower()
+    return _ALIASES.get(folded, folded)
+
+
+def row_key(service: str, environment: str | None) -> tuple[str, str]:
+    return (service.strip().lower(), env_key(environment))
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    """One service in one environment, everything known about it."""
+
+    service: str
+    environment: str | None
+    health: Health
+    checks: tuple[ServiceCheck, ...]
+    """The checks that count, worst first."""
+    muted: tuple[ServiceCheck, ...]
+    """Silenced or inhibited alerts: shown apart, never counted."""
+    deployment: Deployment | None
+    stale: bool
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Why it is not up, in words, worst first: ``HTTP 500``, ``alert X: summary``."""
+        return tuple(reason(c) for c in self.checks if c.health is not Health.UP)
+
+
+def reason(check: ServiceCheck) -> str:
+    """One check's verdict in words, naming the check when it is not the service itself."""
+    detail = check.detail or check.health.value
+    if check.kind == "alert":
+        return f"alert {check.name}: {detail}" if check.detail else f"alert {check.name}"
+    if check.kind == "query":
+        return f"{check.name} {detail}"
+    if check.name != check.service_name:
+        return f"{check.name}: {detail}"
+    return detail
+
+
+def worst(healths: Iterable[Health]) -> Health:
+    ranked = sorted(healths, key=_RANK.__getitem__)
+    return ranked[0] if ranked else Health.UNKNOWN
+
+
+def service_rows(snapshot: Snapshot) -> list[ServiceRow]:
+    """Every service/environment, worst first, then by name."""
+    checks: dict[tuple[str, str], list[ServiceCheck]] = {}
+    names: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for check in snapshot.services:
+        key = row_key(check.service_name, check.environment)
+        checks.setdefault(key, []).append(check)
+        names.setdefault(key, (check.service_name, check.environment))
+    deploys: dict[tuple[str, str], Deployment] = {}
+    for deployment in snapshot.deployments:
+        key = row_key(deployment.service, deployment.environment)
+        names.setdefault(key, (deployment.service, deployment.environment))
+        # Two tools deploying one service: the one with news (running, failed) wins.
+        if key not in deploys or _deploy_rank(deployment) < _deploy_rank(deploys[key]):
+            deploys[key] = deployment
+    rows = []
+    for key, (service, environment) in names.items():
+        mine = checks.get(key, [])
+        counted = sorted(
+            (c for c in mine if not c.muted), key=lambda c: (_RANK[c.health], c.name.lower())
+        )
+        deployment = deploys.get(key)
+        sources = {c.source for c in mine} | ({deployment.source} if deployment else set())
+        rows.append(
+            ServiceRow(
+                service=service,
+                environment=environment,
+                health=worst(c.health for c in counted) if counted else Health.UNKNOWN,
+                checks=tuple(counted),
+                muted=tuple(c for c in mine if c.muted),
+                deployment=deployment,
+                stale=bool(sources) and sources <= snapshot.stale_sources,
+            )
+        )
+    rows.sort(
+        key=lambda r: (
+            _RANK[r.health] if r.checks else 2.5,
+            r.service.lower(),
+            env_key(r.environment),
+        )
+    )
+    return rows
+
+
+def _deploy_rank(deployment: Deployment) -> int:
+    if deployment.suspect:
+        return 0
+    return {DeployState.FAILED: 1, DeployState.RUNNING: 2, DeployState.QUEUED: 3}.get(
+        deployment.state, 4
+    )
+
+
+def same_commit(a: str | None, b: str | None) -> bool:
+    """Full and abbreviated SHAs of one commit match (at least 7 characters)."""
+    if not a or not b:
+        return False
+    a, b = a.lower(), b.lower()
+    return len(min(a, b, key=len)) >= 7 and (a.startswith(b) or b.startswith(a))
+
+
+def drift_from_builds(deployment: Deployment, pipeline: Pipeline) -> Deployment:
+    """Commits behind main from the pipeline's builds, when the deploy tool has no compare API.
+
+    The builds newer than the one of the live commit carry the commits not live yet; when the
+    live commit is not among the builds we know, drift stays unknown rather than guessed."""
+    if deployment.behind_by is not None or not deployment.revision:
+        return deployment
+    # Newest first: what is still running, then the finished builds (each newest first).
+    builds = (*pipeline.in_flight, *pipeline.recent)
+    newer: dict[str, datetime | None] = {}
+    for build in builds:
+        if same_commit(build.commit, deployment.revision):
+            oldest = min((t for t in newer.values() if t is not None), default=None)
+            return deployment.model_copy(
+                update={"behind_by": len(newer), "oldest_undeployed_at": oldest}
+            )
+        if build.commit:
+            when = build.created_at or build.started_at
+            seen = newer.get(build.commit)
+            newer[build.commit] = min(seen, when) if seen and when else (seen or when)
+    return deployment
+
+
+def with_drift(
+    deployments: Iterable[Deployment], pipelines: Iterable[Pipeline]
+) -> list[Deployment]:
+    """Each deployment with drift filled in from its pipeline's builds where it has none."""
+    by_key: dict[str, Pipeline] = {}
+    for pipeline in pipelines:
+        by_key.setdefault(pipeline.key, pipeline)
+    out = []
+    for deployment in deployments:
+        pipeline = by_key.get(deployment.pipeline or deployment.repo or "")
+        out.append(drift_from_builds(deployment, pipeline) if pipeline else deployment)
+    return out

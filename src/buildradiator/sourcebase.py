@@ -1,0 +1,49 @@
+"""What every ``[[sources]]`` table shares: the common keys and the URL check."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceBase(Strict):
+    """Keys every ``[[sources]]`` table may have."""
+
+    name: str = Field(min_length=1, max_length=80)
+    """Unique name of the source; shown in the status bar."""
+    interval: float | None = Field(default=None, ge=1.0, le=86400.0)
+    """Seconds between polls; defaults to ``radiator.interval``."""
+    timeout: float = Field(default=10.0, gt=0.0, le=300.0)
+    """Seconds one request may take, start to end."""
+    stale_after: float | None = Field(default=None, gt=0.0)
+    """Seconds after which the last good data is shown as stale; default: 3 intervals + 60 s."""
+    verify_tls: bool = True
+    """Turn off only for a server with a self-signed certificate; a warning says so."""
+    token_env: str | None = None
+    """Name of an environment variable holding the token."""
+    token_file: str | None = None
+    """Path of a file holding the token (first line)."""
+    token_command: list[str] | str | None = None
+    """A command (list, or a string split like a shell would, never run by one) printing the token."""
+    names: dict[str, str] = Field(default_factory=dict)
+    """Display names: ``{ "acme/monolith" = "Monolith" }``, keyed by a pipeline's name or key."""
+    token: SecretStr | None = Field(default=None, exclude=True, repr=False)
+    """Filled in from token_env / token_file / token_command by ``load_config``; never in the file."""
+
+    @model_validator(mode="after")
+    def _one_secret_source(self) -> SourceBase:
+        given = [k for k in ("token_env", "token_file", "token_command") if getattr(self, k)]
+        if len(given) > 1:
+            raise ValueError(f"give only one of token_env, token_file, token_command (got {given})")
+        return self
+
+
+def check_http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value.rstrip("/") if value.count("/") > 2 else value
