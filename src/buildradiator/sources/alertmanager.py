@@ -1,0 +1,321 @@
+"""Prometheus Alertmanager, API v2 (api-facts section 9): the alerts firing now.
+
+One request per poll: ``GET {url}/api/v2/alerts?active=true&silenced=..&inhibited=..`` with one
+``filter=<matcher>`` per configured matcher (Alertmanager ANDs them). Every alert listed becomes
+one ``ServiceCheck(kind="alert")``, tied to a service by ``service_label``: ``down`` when its
+``severity`` is one of ``down_severities``, else ``warn``. A firing alert is the *data* of this
+source, never an error; errors are for the source itself (unreachable, credentials refused, a
+matcher the server rejects, an answer that is not a list of alerts).
+
+Silenced and inhibited alerts (``status.state == "suppressed"``) carry ``muted`` so the views
+show them apart and the release gate never counts them; with ``muted = "hide"`` they are asked
+away (``silenced=false&inhibited=false``) and dropped here as well, since a proxy or an old
+server may ignore the flags.
+
+The server's word on whether an alert fires is final: an alert whose ``endsAt`` lies in the past
+is still listed as firing (Alertmanager itself drops resolved alerts from this list, so one that
+is listed anyway means our clock and the server's disagree, and the server knows better).
+
+Alertmanager has no rate-limit headers and sends no ETag, so requests are plain.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
+from buildradiator.http import Response, redact
+from buildradiator.model import Health, ServiceCheck, SourceResult, clean_text
+from buildradiator.prodconfig import AlertmanagerSource
+from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
+
+UNNAMED = "unnamed alert"
+NO_SERVICE = "no service label"
+REASON_MAX = 200
+"""Longest server reason quoted in an error (a 400's body): it must fit a status bar."""
+
+# --- payload shapes: lenient, because "missing or null" must never cost the whole poll --------
+
+
+def _text_map(value: Any) -> dict[str, str]:
+    """Labels/annotations as ``str -> str``; anything else (null, a list, nested objects) is
+    reduced to what can be read. Real servers only send strings; proxies and fakes do not."""
+    if not isinstance(value, dict):
+        return {}
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        if isinstance(item, str):
+            out[str(key)] = item
+        elif isinstance(item, int | float) and not isinstance(item, bool):
+            out[str(key)] = str(item)
+    return out
+
+
+def _id_list(value: Any) -> list[str]:
+    """``silencedBy``/``inhibitedBy``/``mutedBy``: ids as strings; null or junk is empty."""
+    if not isinstance(value, list):
+        return []
+    return [str(item) for item in value if isinstance(item, str | int) and str(item)]
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+TextMap = Annotated[dict[str, str], BeforeValidator(_text_map)]
+IdList = Annotated[list[str], BeforeValidator(_id_list)]
+Text = Annotated[str | None, BeforeValidator(_str_or_none)]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class AlertStatus(_Payload):
+    state: Text = None
+    """``unprocessed``, ``active`` or ``suppressed``."""
+    silencedBy: IdList = []
+    inhibitedBy: IdList = []
+    mutedBy: IdList = []
+    """Alertmanager 0.25+: the time intervals muting it."""
+
+
+def _status(value: Any) -> Any:
+    return value if isinstance(value, dict) else {}
+
+
+class AlertPayload(_Payload):
+    labels: TextMap = {}
+    annotations: TextMap = {}
+    fingerprint: Text = None
+    startsAt: Stamp = None
+    updatedAt: Stamp = None
+    endsAt: Stamp = None
+    generatorURL: Text = None
+    status: Annotated[AlertStatus, BeforeValidator(_status)] = AlertStatus()
+
+
+# --- the source -------------------------------------------------------------------------------
+
+
+class Alertmanager(Source[AlertmanagerSource]):
+    """The alerts an Alertmanager lists as firing (and, apart, the muted ones)."""
+
+    type: ClassVar[str] = "alertmanager"
+
+    @property
+    def _alerts_url(self) -> str:
+        return self.config.url.rstrip("/") + "/api/v2/alerts"
+
+    async def poll(self) -> SourceResult:
+        data = (await self._get()).json()
+        if not isinstance(data, list):
+            shape = "an object" if isinstance(data, dict) else f"a {type(data).__name__}"
+            raise BadPayload(
+                f"expected a list of alerts from {self._host}, got {shape} "
+                f"(is url the Alertmanager root? {redact(self._alerts_url)})"
+            )
+        now = self.http.clock.now()
+        checks: list[ServiceCheck] = []
+        unreadable = 0
+        for item in data:
+            if not isinstance(item, dict):
+                # One broken entry must not hide the alerts next to it.
+                unreadable += 1
+                continue
+            check = self._check(parse_model(AlertPayload, item), now)
+            if check.muted and self.config.muted == "hide":
+                continue
+            checks.append(check)
+        if data and unreadable == len(data):
+            # Not one alert object: this is not Alertmanager's list (a proxy's rewrite, another
+            # API), and showing "0 firing" would claim all is quiet.
+            raise BadPayload(
+                f"unexpected payload from {self._host}: none of the {len(data)} entries "
+                "is an alert object"
+            )
+        checks.sort(key=_order)
+        checks += self._all_clear(checks, now)
+        return SourceResult(services=tuple(checks), summary=self._summary(checks, unreadable))
+
+    # -- the request ---------------------------------------------------------------------------
+
+    async def _get(self) -> Response:
+        show = "true" if self.config.muted == "show" else "false"
+        params: list[tuple[str, str]] = [
+            ("active", "true"),
+            ("silenced", show),
+            ("inhibited", show),
+        ]
+        params += [("filter", m.strip()) for m in self.config.matchers]
+        headers = {"Accept": "application/json"}
+        auth: tuple[str, str] | None = None
+        token = self.token
+        if self.config.username:
+            auth = (self.config.username, token or "")
+        elif token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            # 400 (a matcher the server rejects), 401 and 404 come back as answers so the
+            # message can name the matchers, the token's origin or the URL tried.
+            response = await self.http.get(
+                self._alerts_url,
+                params=params,
+                headers=headers,
+                auth=auth,
+                timeout=self.config.timeout,
+                verify_ok=(200, 400, 401, 404),
+            )
+        except AuthFailed:
+            raise AuthFailed(
+                f"{self._host} denied access to the alerts (HTTP 403): "
+                f"the credentials from {self._token_origin} lack permission"
+            ) from None
+        if response.status_code == 400:
+            raise SourceError(
+                f"{self._host} rejected the matchers {self._matchers_words()} (HTTP 400)"
+                + self._reason(response)
+            )
+        if response.status_code == 401:
+            if token is None:
+                raise AuthFailed(
+                    f"{self._host} asked for credentials (HTTP 401): "
+                    "set token_env, token_file or token_command (and username for Basic auth)"
+                )
+            raise AuthFailed(
+                f"{self._host} refused the credentials from {self._token_origin} (HTTP 401): "
+                "wrong, expired or revoked"
+            )
+        if response.status_code == 404:
+            raise NotFound(
+                f"Alertmanager API v2 not found at {redact(self._alerts_url)} (HTTP 404): "
+                "url must be the Alertmanager root, without /api/v2"
+            )
+        return response
+
+    def _matchers_words(self) -> str:
+        if not self.config.matchers:
+            return "(none)"
+        return ", ".join(clean_text(m, 120) for m in self.config.matchers)
+
+    def _reason(self, response: Response) -> str:
+        """The server's reason for a 400: a JSON string (``"bad matcher format: ..."``), an
+        object with ``message``/``error``, or plain text. Never HTML, never our token."""
+        text = response.text.strip()
+        if not text or text.lower().startswith("<"):
+            return ""
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            data = text
+        if isinstance(data, dict):
+            data = data.get("message") or data.get("error") or ""
+        if not isinstance(data, str):
+            return ""
+        reason = clean_text(data)
+        token = self.token
+        if token and len(token) >= 4:
+            reason = reason.replace(token, "***")
+        reason = clean_text(reason, REASON_MAX)
+        return f": {reason}" if reason else ""
+
+    # -- alerts into checks --------------------------------------------------------------------
+
+    def _check(self, alert: AlertPayload, now: datetime) -> ServiceCheck:
+        labels = alert.labels
+        severity = labels.get("severity") or None
+        down = {s.casefold() for s in self.config.down_severities}
+        health = Health.DOWN if severity and severity.casefold() in down else Health.WARN
+        service = labels.get(self.config.service_label) or self.config.service or None
+        environment = labels.get(self.config.environment_label) or self.config.environment
+        annotations = alert.annotations
+        detail = annotations.get("summary") or annotations.get("description") or ""
+        if service is None:
+            detail = f"{detail} ({NO_SERVICE})" if detail else NO_SERVICE
+        return ServiceCheck(
+            source=self.name,
+            kind="alert",
+            name=labels.get("alertname") or UNNAMED,
+            service=service,
+            environment=environment or None,
+            health=health,
+            severity=severity,
+            detail=detail or None,
+            since=parse_iso(alert.startsAt),
+            url=safe_url(alert.generatorURL),
+            checked_at=now,
+            muted=_muted(alert.status),
+        )
+
+    def _all_clear(self, checks: list[ServiceCheck], now: datetime) -> list[ServiceCheck]:
+        """With ``service`` configured and nothing firing for it, one green row, so the service
+        shows as watched rather than unknown."""
+        service = self.config.service
+        if not service:
+            return []
+        if any(c.service == service and not c.muted for c in checks):
+            return []
+        return [
+            ServiceCheck(
+                source=self.name,
+                kind="alert",
+                name="alerts",
+                service=service,
+                environment=self.config.environment,
+                health=Health.UP,
+                detail="no alerts firing",
+                url=safe_url(redact(self.config.url.rstrip("/") + "/#/alerts")),
+                checked_at=now,
+            )
+        ]
+
+    def _summary(self, checks: list[ServiceCheck], unreadable: int) -> str:
+        alerts = [c for c in checks if c.health is not Health.UP]  # not the all-clear row
+        firing = [c for c in alerts if not c.muted]
+        text = f"{len(firing)} firing"
+        severities: dict[str, int] = {}
+        for check in firing:
+            if check.health is Health.DOWN:
+                word = (check.severity or "down").casefold()
+                severities[word] = severities.get(word, 0) + 1
+        if severities:
+            text += " (" + ", ".join(f"{n} {word}" for word, n in severities.items()) + ")"
+        muted: dict[str, int] = {}
+        for check in alerts:
+            if check.muted:
+                muted[check.muted] = muted.get(check.muted, 0) + 1
+        text += "".join(f", {n} {word}" for word, n in muted.items())
+        if unreadable:
+            text += f", {unreadable} unreadable entr{'y' if unreadable == 1 else 'ies'} skipped"
+        return text
+
+
+def _muted(status: AlertStatus) -> str | None:
+    """Why an alert does not count, or ``None`` while it fires. Only ``suppressed`` mutes: the
+    state is the server's verdict; ``unprocessed``, ``active`` and unknown states fire."""
+    if (status.state or "").casefold() != "suppressed":
+        return None
+    if status.silencedBy:
+        return "silenced"
+    if status.inhibitedBy:
+        return "inhibited"
+    if status.mutedBy:
+        return "muted"  # a mute time interval (Alertmanager 0.25+)
+    return "suppressed"
+
+
+_HEALTH_ORDER = {Health.DOWN: 0, Health.WARN: 1, Health.UNKNOWN: 2, Health.UP: 3}
+
+
+def _order(check: ServiceCheck) -> tuple[bool, int, str, str]:
+    # Firing before muted, down before warn, then by service and name: a stable screen.
+    return (
+        check.muted is not None,
+        _HEALTH_ORDER[check.health],
+        (check.service or "").casefold(),
+        check.name.casefold(),
+    )
