@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from buildradiator.clock import FakeClock
 from buildradiator.config import parse_config
 from buildradiator.engine import Engine
 from buildradiator.model import Pipeline, Snapshot, Status
@@ -127,3 +128,70 @@ def test_simulator_speaks_buildkite_shapes(sim: Simulator) -> None:
         urllib.request.urlopen(base + "/nope/builds")
     assert caught.value.code == 404
     assert json.load(caught.value) == {"message": "No pipeline found"}
+
+
+async def test_test_engine_flakes_reach_the_poll_and_grow() -> None:
+    # One fake clock for the simulator and the engine: moving it moves the story two loops on
+    # and past the ten minutes between Test Engine reads.
+    clock = FakeClock()
+    with Simulator(clock=clock) as simulator:
+        config = parse_config(demo_config_text(simulator.base_url))
+        config = config.model_copy(
+            update={"sources": [s for s in config.sources if s.type == "buildkite"]}
+        )
+        engine = Engine(config, clock=clock)
+        try:
+            simulator.set_time(250)
+            snap = await engine.poll_all()
+            result = engine.slots["buildkite"].result
+            assert result is not None, snap.source_state("buildkite")
+            rows = {p.key for p in result.pipelines}
+            flakes = {f.name: f for f in result.flaky_reports}
+            batcher = flakes["flushes when the batch window closes"]
+            assets = flakes["resolves /static in the Vite build"]
+            # Each suite's flakes count for its pipeline's row, under the row's own key.
+            assert (batcher.pipeline, assets.pipeline) == ("acme/payments-api", "acme/web-frontend")
+            assert {batcher.pipeline, assets.pipeline} <= rows
+            assert (batcher.classname, batcher.times_flaked) == ("Payouts::Batcher#flush", 3)
+            assert assets.times_flaked == 2 and assets.last_seen is not None
+            assert batcher.url and "/analytics/suites/payments-api-rspec/tests/" in batcher.url
+            # Markup stays literal text; the escapes are gone. The steady test is not listed.
+            [webhook] = [f for f in result.flaky_reports if f.classname.startswith("Stripe")]
+            assert webhook.classname == "Stripe::Webhook [bold red]verify[/]"
+            assert webhook.name == 'rejects <script>alert("x")</script> signatures'
+            assert len(result.flaky_reports) == 3
+            assert "3 flaky tests (Test Engine)" in result.summary
+
+            clock.advance(600)
+            simulator.set_time(250)
+            await engine.poll_all()
+            result = engine.slots["buildkite"].result
+            assert result is not None
+            grown = {f.name: f.times_flaked for f in result.flaky_reports}
+            assert grown["flushes when the batch window closes"] == 5
+            assert grown["resolves /static in the Vite build"] == 4
+            assert not simulator.errors
+        finally:
+            await engine.aclose()
+
+
+def test_simulator_speaks_test_engine_shapes(sim: Simulator) -> None:
+    sim.set_time(100)
+    base = sim.base_url + "/buildkite/v2/analytics/organizations/acme/suites/payments-api-rspec"
+    with urllib.request.urlopen(base + "/tests?label=flaky&per_page=1") as answer:
+        first = json.load(answer)
+        link = answer.headers["Link"]
+    assert set(first[0]) >= {"id", "url", "web_url", "scope", "name", "location", "file_name"}
+    assert first[0]["labels"] == ["flaky"] and 'rel="next"' in link
+    with urllib.request.urlopen(base + "/tests") as answer:
+        everything = json.load(answer)
+    assert [t["labels"] for t in everything] == [["flaky"], ["flaky"], []]
+    with urllib.request.urlopen(base + "/flaky-tests") as answer:
+        legacy = json.load(answer)
+    assert [t["instances"] for t in legacy] == [3, 2]
+    assert all(t["last_resolved_at"] is None for t in legacy)
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(base.replace("payments-api-rspec", "nope") + "/tests")
+    with caught.value as error:
+        assert error.code == 404
+        assert json.load(error) == {"message": "No suite found"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from buildradiator.clock import FakeClock
 from buildradiator.config import Config, parse_config
 from buildradiator.engine import Engine
 from buildradiator.model import Pipeline, Snapshot, Status
@@ -69,6 +70,47 @@ async def test_the_circleci_story_reaches_the_snapshot() -> None:
             [flaky] = [f for f in snap.flaky if f.pipeline == "gh/acme/mobile-api:build-test"]
             assert flaky.retried_to_green >= 1
             assert row(snap, "deploy").status is Status.PASSED
+            assert not sim.errors
+        finally:
+            await engine.aclose()
+
+
+async def test_the_flaky_tests_insight_reaches_the_poll_and_grows() -> None:
+    # One fake clock for the simulator and the engine: moving it moves the story a loop on and
+    # lets the next insight read (at most every flaky_every = 600 s) happen.
+    clock = FakeClock()
+    with Simulator(clock=clock) as sim:
+        engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "circleci"), clock=clock)
+        try:
+            sim.set_time(250)  # Farid's re-run has gone green: one more flake of his unit test
+            snap = await engine.poll_all()
+            result = engine.slots["circleci"].result
+            assert result is not None, snap.source_state("circleci")
+            rows = {p.key for p in result.pipelines}
+            flakes = {f.classname: f for f in result.flaky_reports}
+            assert len(flakes) == 3
+            assert all(f.pipeline == "gh/acme/mobile-api:build-test" for f in flakes.values())
+            assert "gh/acme/mobile-api:build-test" in rows
+            kotlin = flakes["com.acme.mobile.KotlinFlowTest"]
+            assert (kotlin.name, kotlin.times_flaked, kotlin.job) == (
+                "collects the flow after resume",
+                3,
+                "unit",
+            )
+            assert kotlin.url and "/pipelines/gh/acme/mobile-api/" in kotlin.url
+            screens = flakes["ui.snapshots.[bold red]Screens[/]"]
+            assert "\x1b" not in screens.name and "pwned" not in screens.name
+            assert screens.name.startswith("renders <Banner/>[/bold]")
+            assert "3 flaky tests (insights)" in result.summary
+
+            clock.advance(600)  # two loops on
+            sim.set_time(250)
+            await engine.poll_all()
+            result = engine.slots["circleci"].result
+            assert result is not None
+            grown = {f.classname: f.times_flaked for f in result.flaky_reports}
+            assert grown["com.acme.mobile.KotlinFlowTest"] == 5
+            assert grown["com.acme.mobile.sync.SyncWorkerTest"] == 4
             assert not sim.errors
         finally:
             await engine.aclose()

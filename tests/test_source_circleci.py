@@ -176,7 +176,14 @@ async def http(fake: FakeCircle, clock: FakeClock) -> AsyncIterator[HttpClient]:
 
 
 def make(http: HttpClient, *, token: str | None = TOKEN, **fields: Any) -> CircleCI:
-    config: dict[str, Any] = {"type": "circleci", "name": "cc", "projects": [SLUG], **fields}
+    # The pipeline tests here leave the flaky-tests insight out (its tests turn it on).
+    config: dict[str, Any] = {
+        "type": "circleci",
+        "name": "cc",
+        "projects": [SLUG],
+        "flaky_tests": False,
+        **fields,
+    }
     if token is not None:
         config.setdefault("token_env", "CIRCLE_TOKEN")
         config["token"] = SecretStr(token)

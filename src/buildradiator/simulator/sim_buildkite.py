@@ -19,6 +19,8 @@ The story, in script seconds of each 300 s loop (build numbers grow with the loo
   paths" (200) fixes it at 238, with the soft-failed "Visual diff" job noted. A build on the
   branch ``kenji/vite`` (20-50, red) shows that only ``main`` is watched.
 - **Docs Site**: green, and not matched by the demo's patterns (``payments-*``, ``web-*``).
+- **Test Engine** (``/v2/analytics/organizations/acme/suites/...``): two suites whose flaky
+  tests grow loop by loop, see ``buildkite_testengine.py``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from buildradiator.simulator.answer import (
     json_answer,
     strong_etag,
 )
+from buildradiator.simulator.buildkite_testengine import SUITES, suite_tests
 from buildradiator.simulator.scenario import LOOPS_KEPT, Moment, Scenario
 
 ORG = "acme"
@@ -497,6 +500,9 @@ class BuildkiteSim:
                 f'organization = "{ORG}"',
                 'pipelines = ["payments-*", "web-*"]',
                 'branch = "main"',
+                "test_suites = { "
+                + ", ".join(f'"{suite}" = "{slug}"' for suite, slug in SUITES.items())
+                + " }",
             ]
         )
 
@@ -545,6 +551,8 @@ class BuildkiteSim:
         self, path: str, query: dict[str, list[str]], moment: Moment, api: str, web: str
     ) -> Answer:
         parts = [p for p in path.split("/") if p]
+        if parts[:3] == ["v2", "analytics", "organizations"]:
+            return self._suite(parts[3:], query, moment, api, web)
         if parts[:2] != ["v2", "organizations"] or len(parts) < 4:
             return json_answer(404, {"message": "Not Found"})
         if parts[2] != ORG:
@@ -560,6 +568,24 @@ class BuildkiteSim:
         if parts[5:] == ["builds"]:
             return self._builds(info, query, moment, api, web)
         return json_answer(404, {"message": "Not Found"})
+
+    def _suite(
+        self, parts: list[str], query: dict[str, list[str]], moment: Moment, api: str, web: str
+    ) -> Answer:
+        # parts: acme, suites, {suite}, tests | flaky-tests
+        if not parts or parts[0] != ORG:
+            return json_answer(404, {"message": "No organization found"})
+        if len(parts) != 4 or parts[1] != "suites" or parts[3] not in ("tests", "flaky-tests"):
+            return json_answer(404, {"message": "Not Found"})
+        if parts[2] not in SUITES:
+            return json_answer(404, {"message": "No suite found"})
+        legacy = parts[3] == "flaky-tests"
+        tests = suite_tests(parts[2], moment, self.scenario, api, web, legacy=legacy)
+        label = (query.get("label") or [""])[-1]
+        if label and not legacy:
+            tests = [t for t in tests if label in t.get("labels", [])]
+        base = f"{api}/v2/analytics/organizations/{ORG}/suites/{parts[2]}/{parts[3]}"
+        return _paged(tests, query, base)
 
     def _builds(
         self, info: PipelineInfo, query: dict[str, list[str]], moment: Moment, api: str, web: str

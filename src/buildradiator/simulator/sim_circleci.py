@@ -15,6 +15,12 @@ The story of ``gh/acme/mobile-api``, in script seconds of every loop:
   workflow on the same pipeline, green at 240 -- green only after a re-run.
 - Chen's pipeline (260) runs ``build-test`` to 295.
 
+The flaky-tests insight (``/api/v2/insights/{slug}/flaky-tests``, kebab-case keys as circleci.com
+sends them) lists three tests whose counts grow loop by loop: the ``unit`` test behind Farid's
+re-run (one more flake each time the re-run goes green at 240), an ``integration`` test that flakes
+once a loop in Erin's pipeline (at 75), and a UI snapshot test whose name carries markup and a
+terminal escape, which must reach the screen as plain text.
+
 Faithful where clients can tell: pipelines carry ``state`` (never a result), ``trigger.actor``,
 ``vcs.revision`` and ``vcs.commit.subject``; lists page with ``next_page_token``/``page-token`` (20
 items, like circleci.com); ids are UUIDs; timestamps ISO with milliseconds and ``Z``.
@@ -265,6 +271,11 @@ branch = "main"
         return answer
 
     def _route(self, parts: list[str], query: dict[str, list[str]], moment: Moment) -> Answer:
+        if len(parts) == 5 and parts[0] == "insights" and parts[4] == "flaky-tests":
+            if "/".join(parts[1:4]) != SLUG:
+                return _not_found("Project not found")
+            tests = self._flaky_tests(moment)
+            return json_answer(200, {"flaky-tests": tests, "total-flaky-tests": len(tests)})
         if len(parts) == 5 and parts[0] == "project" and parts[4] == "pipeline":
             if "/".join(parts[1:4]) != SLUG:
                 return _not_found("Project not found")
@@ -283,6 +294,44 @@ branch = "main"
                     return _paged(jobs, query)
             return _not_found("Workflow not found")
         return _not_found("Not found.")
+
+    def _flaky_tests(self, moment: Moment) -> list[dict[str, Any]]:
+        """The insight at ``moment``: each test's count and the workflow of its latest flake."""
+        s, loop = moment.script_t, moment.loop
+        farid = 1 if s >= 240 else 0  # the re-run of Farid's build-test passed: one more flake
+        erin = 1 if s >= 75 else 0
+        tests = [
+            ("com.acme.mobile.KotlinFlowTest", "collects the flow after resume", "unit", 1,
+             2 + loop + farid, loop - 1 + farid),
+            ("com.acme.mobile.sync.SyncWorkerTest", "retries on HTTP 503", "integration", 0,
+             1 + loop + erin, loop - 1 + erin),
+            ("ui.snapshots.[bold red]Screens[/]",
+             "renders \x1b[31m<Banner/>[/bold] for \"emoji\" \U0001f389\x1b]0;pwned\x07",
+             "unit", 1, 1 + loop // 2, loop - 1 + farid),
+        ]  # fmt: skip
+        out: list[dict[str, Any]] = []
+        for classname, name, job, k, times, last_loop in tests:
+            plan = self.story.plans(last_loop)[k] if last_loop >= 0 else self.story.plans(-1)[-2]
+            workflow = plan.workflows[-1] if k == 1 and last_loop >= 0 else plan.workflows[0]
+            job_index = [j.name for j in workflow.jobs].index(job)
+            out.append(
+                {
+                    "time-wasted": 37 * times,
+                    "workflow-created-at": _iso(workflow.created),
+                    "classname": classname,
+                    "job-number": plan.number * 10 + job_index,
+                    "times-flaked": times,
+                    "source": "junit",
+                    "pipeline-number": plan.number,
+                    "file": classname.replace(".", "/") + ".kt",
+                    "workflow-name": workflow.name,
+                    "job-name": job,
+                    "workflow-id": _id("workflow", plan.number, workflow.name, workflow.created),
+                    "test-name": name,
+                }
+            )
+        out.sort(key=lambda t: -t["times-flaked"])
+        return out
 
     def _existing(self, moment: Moment, wanted: int) -> list[PipelinePlan]:
         found: list[PipelinePlan] = []

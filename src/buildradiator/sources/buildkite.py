@@ -20,6 +20,9 @@ Rate limits: Buildkite sends an organisation set (``RateLimit-*``) and a per-use
 (``RateLimit-User-*``), both with Reset in seconds left; the tighter one is kept. A 429 carries
 JSON ``{message, reset}``: its ``reset`` is read when neither ``Retry-After`` nor a spent quota
 header says when to come back.
+
+``test_suites`` adds the Test Engine suites' flaky tests to ``flaky_reports`` (read at most every
+10 minutes, after the builds; see ``buildkite_tests.py``): their trouble never fails a poll.
 """
 
 from __future__ import annotations
@@ -37,9 +40,18 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel
 
 from buildradiator.config import BuildkiteSource
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited
-from buildradiator.http import RateHeaders, Response
-from buildradiator.model import Build, Pipeline, RateInfo, SourceResult, Status, first_line
+from buildradiator.http import HttpClient, RateHeaders, Response
+from buildradiator.model import (
+    Build,
+    Pipeline,
+    RateInfo,
+    ReportedFlake,
+    SourceResult,
+    Status,
+    first_line,
+)
 from buildradiator.sources.base import Source, parse_iso, parse_model, safe_url
+from buildradiator.sources.buildkite_tests import TestEngineFlakes
 
 MAX_PIPELINES = 30
 """Builds requests per poll at most (one per pipeline). At the default interval this stays well
@@ -258,6 +270,14 @@ class Buildkite(Source[BuildkiteSource]):
     type = "buildkite"
     rate_headers = BUILDKITE_BOTH_RATE
 
+    def __init__(self, config: BuildkiteSource, http: HttpClient) -> None:
+        super().__init__(config, http)
+        self._tests = (
+            TestEngineFlakes(config.api_url, config.organization, config.test_suites, http.clock)
+            if config.test_suites
+            else None
+        )
+
     async def poll(self) -> SourceResult:
         watched, unmatched, total = await self._watched()
         pipelines: list[Pipeline] = []
@@ -268,10 +288,12 @@ class Buildkite(Source[BuildkiteSource]):
                 quiet.append(ref.slug)
             else:
                 pipelines.append(pipeline)
-        return SourceResult(
-            pipelines=tuple(pipelines),
-            summary=self._summary(pipelines, quiet, unmatched, len(watched), total),
-        )
+        summary = self._summary(pipelines, quiet, unmatched, len(watched), total)
+        flaky: tuple[ReportedFlake, ...] = ()
+        if self._tests is not None:
+            flaky = await self._tests.refresh(self.name, self._get, self._next_link)
+            summary += self._tests.summary()
+        return SourceResult(pipelines=tuple(pipelines), flaky_reports=flaky, summary=summary)
 
     # -- which pipelines -----------------------------------------------------------------------
 

@@ -20,6 +20,9 @@ pipeline: the newest one is the build, and ``attempt`` counts them.
 Errors: 401, 403 (when not a rate limit) and 404 of the pipeline list name the project and the
 token's origin. A failed workflows request fails the poll (without it a red pipeline would look
 like the green one before it); a failed jobs request only loses the stage.
+
+With ``flaky_tests`` (the default) each project's flaky-tests insight is read too, at most every
+``flaky_every`` seconds, into ``flaky_reports`` (see ``circleci_flaky.py``); it never fails a poll.
 """
 
 from __future__ import annotations
@@ -34,8 +37,17 @@ from pydantic import BaseModel, ConfigDict
 from buildradiator.config import CircleCISource
 from buildradiator.errors import AuthFailed, NotFound, SourceError
 from buildradiator.http import HttpClient, RateHeaders, Response
-from buildradiator.model import Build, Pipeline, SourceResult, Status, clean_text, first_line
+from buildradiator.model import (
+    Build,
+    Pipeline,
+    ReportedFlake,
+    SourceResult,
+    Status,
+    clean_text,
+    first_line,
+)
 from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
+from buildradiator.sources.circleci_flaky import CIRCLECI_INSIGHTS_RATE, FlakyInsight
 
 PIPELINES_WANTED = 20
 """Pipelines read per project: one page on circleci.com."""
@@ -218,6 +230,7 @@ class CircleCI(Source[CircleCISource]):
         # pipeline id -> (updated_at, workflows) for pipelines whose workflows have all ended.
         self._memo: dict[str, tuple[str | None, list[Workflow]]] = {}
         self._poll = _Poll()
+        self._flaky = FlakyInsight(config.flaky_every, http.clock) if config.flaky_tests else None
 
     @property
     def requests_last_poll(self) -> int:
@@ -236,7 +249,21 @@ class CircleCI(Source[CircleCISource]):
             pipelines.extend(found)
         for key in [k for k in self._memo if k not in live]:
             del self._memo[key]  # fell off the first page: memory stays bounded
-        return SourceResult(pipelines=tuple(pipelines), summary=self._summary(pipelines, quiet))
+        flaky: tuple[ReportedFlake, ...] = ()
+        extra = ""
+        if self._flaky is not None:
+            # After the rows: the insight's trouble never costs the poll its pipelines.
+            flaky = await self._flaky.refresh(
+                self.name,
+                self._api,
+                self._web,
+                self.config.projects,
+                [p.key for p in pipelines],
+                self._insight,
+            )
+            extra = self._flaky.summary()
+        summary = self._summary(pipelines, quiet) + extra
+        return SourceResult(pipelines=tuple(pipelines), flaky_reports=flaky, summary=summary)
 
     # -- one project ---------------------------------------------------------------------------
 
@@ -411,6 +438,19 @@ class CircleCI(Source[CircleCISource]):
             rate_headers=CIRCLECI_RATE,
             conditional=True,
             verify_ok=verify_ok,
+        )
+
+    async def _insight(self, url: str) -> Response:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Circle-Token"] = self.token
+        self._poll.requests += 1
+        return await self.http.get(
+            url,
+            headers=headers,
+            timeout=self.config.timeout,
+            rate_headers=CIRCLECI_INSIGHTS_RATE,
+            conditional=True,
         )
 
     # -- builds --------------------------------------------------------------------------------
