@@ -21,7 +21,7 @@ def problems(text: str, **env: str) -> list[str]:
 
 def test_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("GITHUB_TOKEN", "JENKINS_TOKEN", "GITLAB_TOKEN", "BUILDKITE_TOKEN", "GOCD_TOKEN",
-                "CIRCLE_TOKEN"):
+                "CIRCLE_TOKEN", "ARGOCD_TOKEN"):
         monkeypatch.setenv(var, "x")
     config = load_config(ROOT / "config.example.toml")
     from buildradiator.config import SOURCE_TYPES
@@ -87,9 +87,24 @@ def test_missing_type_and_required_keys() -> None:
     assert any("sources[1].url: is required" in p for p in found)
 
 
-def test_planned_type_says_not_yet() -> None:
-    found = problems('[[sources]]\nname = "x"\ntype = "argocd"\nurl = "http://j"\n')
-    assert "not supported by this version yet" in found[0]
+def test_production_types_parse_and_check_their_keys() -> None:
+    config = parse_config('[[sources]]\nname = "x"\ntype = "argocd"\nurl = "http://j"\n')
+    assert config.sources[0].type == "argocd"
+    found = problems(
+        '[[sources]]\nname = "q"\ntype = "prometheus"\nurl = "http://p"\nquery = "up"\n'
+        '[[sources]]\nname = "a"\ntype = "alertmanager"\nurl = "http://a"\n'
+        'matchers = ["severity critical"]\n'
+        '[[sources]]\nname = "b"\ntype = "blockers"\nprovider = "jira"\n'
+    )
+    assert len(found) == 3
+    assert "give a threshold" in found[0]
+    assert 'must look like label="value"' in found[1]
+    assert "needs url" in found[2]
+
+
+def test_release_table_is_checked() -> None:
+    found = problems("[release]\nverify_minuts = 5\n")
+    assert "verify_minutes" in found[0]
 
 
 def test_github_needs_a_repo_shape() -> None:

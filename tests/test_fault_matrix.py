@@ -50,7 +50,8 @@ TIMEOUT = 0.3
 TARGET, OTHER = "target.test", "other.test"
 TOKEN = "fm-S3cretT0ken-9f8e7d6c5b4a"
 SOURCE_TYPES = (
-    "github", "gitlab", "jenkins", "buildkite", "circleci", "buildbot", "cctray", "health", "junit"
+    "github", "gitlab", "jenkins", "buildkite", "circleci", "buildbot", "cctray", "health", "junit",
+    "alertmanager", "prometheus", "argocd", "github_deployments", "blockers",
 )  # fmt: skip
 CONTROL = {chr(c) for c in range(32)} | {chr(c) for c in range(0x7F, 0xA0)}
 
@@ -460,15 +461,19 @@ def plain_words(message: str) -> None:
 
 
 def names_of(snapshot: Snapshot, source: str) -> set[str]:
-    return {p.key for p in snapshot.pipelines if p.source == source} | {
-        s.name for s in snapshot.services if s.source == source
-    }
+    return (
+        {p.key for p in snapshot.pipelines if p.source == source}
+        | {s.name for s in snapshot.services if s.source == source}
+        | {f"{d.service}@{d.environment}" for d in snapshot.deployments if d.source == source}
+        | {b.id for b in snapshot.blockers if b.source == source}
+    )
 
 
 def kept_data(engine: Engine, snapshot: Snapshot, source: str) -> object:
     """What the screen knows of a source: its rows, or (JUnit shows no rows, it feeds
     history) the last good result itself."""
-    if engine.slots[source].config.type == "junit":  # type: ignore[attr-defined]
+    if engine.slots[source].config.type in ("junit", "blockers"):  # type: ignore[attr-defined]
+        # Blockers may rightly be none at the moment tested: the result is what is kept.
         return engine.slots[source].result
     return names_of(snapshot, source)
 

@@ -454,7 +454,12 @@ class Engine:
 
 
 def _url_of(config: SourceBase) -> str:
-    return str(getattr(config, "api_url", None) or getattr(config, "url", ""))
+    """The API base a source talks to (its rate budget is that host's)."""
+    return str(
+        getattr(config, "api_url", None)
+        or getattr(config, "url", None)
+        or getattr(config, "api_base", "")
+    )
 
 
 def _content(snapshot: Snapshot) -> Snapshot:

@@ -16,7 +16,18 @@ from typing import Protocol
 from buildradiator.simulator.answer import Answer
 from buildradiator.simulator.scenario import Moment, Scenario
 
-NAMES = ("gitlab", "jenkins", "buildkite", "circleci", "buildbot")
+NAMES = (
+    "gitlab",
+    "jenkins",
+    "buildkite",
+    "circleci",
+    "buildbot",
+    "alertmanager",
+    "prometheus",
+    "argocd",
+    "github_deploy",
+    "tracker",
+)
 
 
 class SimProvider(Protocol):

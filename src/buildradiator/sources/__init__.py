@@ -20,6 +20,11 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "circleci": ("buildradiator.sources.circleci", "CircleCI"),
     "buildbot": ("buildradiator.sources.buildbot", "Buildbot"),
     "junit": ("buildradiator.sources.junit", "JUnitReports"),
+    "alertmanager": ("buildradiator.sources.alertmanager", "Alertmanager"),
+    "prometheus": ("buildradiator.sources.prometheus", "PrometheusQuery"),
+    "argocd": ("buildradiator.sources.argocd", "ArgoCD"),
+    "github_deployments": ("buildradiator.sources.github_deployments", "GitHubDeployments"),
+    "blockers": ("buildradiator.sources.blockers", "ReleaseBlockers"),
 }
 
 

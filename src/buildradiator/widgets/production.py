@@ -19,34 +19,52 @@ def _join(parts: list[Segment]) -> tuple[Segment, ...]:
     return tuple(parts[1:] if parts and parts[0] == SEP else parts)
 
 
+def live_name(d: Deployment) -> str:
+    """A version (``v4.12.0``) when the tool names one, else the short commit: a branch name
+    like ``main`` says nothing about what runs."""
+    if d.version and any(ch.isdigit() for ch in d.version):
+        return d.version
+    return fmt.short_sha(d.revision) or (d.version or "")
+
+
 def deployed_cell(d: Deployment | None, now: datetime, ascii: bool) -> tuple[Segment, ...]:
-    """What is live and since when, a deploy under way or failed, and the drift behind main."""
+    """Short, so the "why" column keeps its room: what is live and how long ago, or the deploy
+    under way, failed or suspect."""
     if d is None:
         return ()
-    parts: list[Segment] = []
-    live = d.version or fmt.short_sha(d.revision)
+    live = live_name(d)
     if d.suspect:
-        parts.append((f"suspect {fmt.short_sha(d.revision)}".rstrip(), "health-down"))
-    elif d.state is DeployState.RUNNING:
+        return ((f"suspect {live}".rstrip(), "health-down"),)
+    if d.state is DeployState.RUNNING:
         elapsed = fmt.format_duration(fmt.seconds_between(d.started_at, now))
-        parts.append((f"deploying {elapsed}", "health-warn"))
-    elif d.state is DeployState.QUEUED:
-        parts.append(("deploy queued", "health-warn"))
-    elif d.state is DeployState.FAILED:
-        parts.append(("deploy failed", "health-down"))
-    if live and not d.suspect:
-        parts += [SEP, (live, "")]
-    if d.deployed_at is not None:
-        parts.append((f" {fmt.format_age(fmt.seconds_between(d.deployed_at, now))} ago", "dim"))
+        return ((f"deploying {elapsed}", "health-warn"),)
+    if d.state is DeployState.QUEUED:
+        return (("deploy queued", "health-warn"),)
+    if d.state is DeployState.FAILED:
+        return (("deploy failed", "health-down"),)
+    if not live:
+        return (("no deploy known", "dim"),) if d.state is DeployState.UNKNOWN else ()
+    if d.deployed_at is None:
+        return ((live, ""),)
+    return ((live, ""), (f" {fmt.format_age(fmt.seconds_between(d.deployed_at, now))}", "dim"))
+
+
+def drift_segments(d: Deployment | None, now: datetime) -> list[Segment]:
+    """What is live when a deploy is under way or failed, and how far main ran ahead of it."""
+    if d is None:
+        return []
+    parts: list[Segment] = []
+    live = live_name(d)
+    if live and (d.state is not DeployState.SUCCEEDED or d.suspect):
+        age = fmt.format_age(fmt.seconds_between(d.deployed_at, now)) if d.deployed_at else ""
+        parts += [SEP, (f"live {live} {age}".rstrip(), "dim")]
     if d.behind_by:
-        age = fmt.format_age(fmt.seconds_between(d.oldest_undeployed_at, now))
-        oldest = f", oldest {age}" if d.oldest_undeployed_at else ""
-        parts += [SEP, (f"{d.behind_by} behind{oldest}", "bold" if d.behind_by >= 10 else "")]
-    elif d.behind_by == 0 and d.state is DeployState.SUCCEEDED:
-        parts += [SEP, ("= main", "dim")]
-    if not parts and d.state is DeployState.UNKNOWN:
-        parts.append((d.detail or "no deploy known", "dim"))
-    return _join(parts)
+        oldest = fmt.format_age(fmt.seconds_between(d.oldest_undeployed_at, now))
+        text = f"{d.behind_by} behind main" + (
+            f" (oldest {oldest})" if d.oldest_undeployed_at else ""
+        )
+        parts += [SEP, (text, "bold" if d.behind_by >= 10 else "")]
+    return parts
 
 
 def _check_facts(check: ServiceCheck) -> list[Segment]:
@@ -58,7 +76,7 @@ def _check_facts(check: ServiceCheck) -> list[Segment]:
     return parts
 
 
-def info_cell(row: ServiceRow, ascii: bool) -> tuple[Segment, ...]:
+def info_cell(row: ServiceRow, now: datetime, ascii: bool) -> tuple[Segment, ...]:
     """Why: the checks that are not up (worst first), the HTTP code and latency of the health
     check, the deploy's own words when it failed, and alerts that are silenced (dim, apart)."""
     parts: list[Segment] = []
@@ -70,6 +88,7 @@ def info_cell(row: ServiceRow, ascii: bool) -> tuple[Segment, ...]:
     d = row.deployment
     if d is not None and (d.suspect or (d.state is DeployState.FAILED and d.detail)):
         parts += [SEP, (d.suspect or d.detail or "", "")]
+    parts += drift_segments(d, now)
     if not row.reasons and health is not None and health.version and not d:
         parts += [SEP, (health.version, "dim")]
     if row.muted:
@@ -143,7 +162,7 @@ def production_rows(snapshot: Snapshot, now: datetime, ascii: bool = False) -> l
                     cell(s.service, "bold"),
                     cell(s.environment or "", "dim"),
                     deployed_cell(s.deployment, now, ascii),
-                    info_cell(s, ascii),
+                    info_cell(s, now, ascii),
                 ),
                 url=url,
                 stale=s.stale,

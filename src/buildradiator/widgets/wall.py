@@ -28,7 +28,7 @@ from textual.widgets import Digits, Static
 
 from buildradiator import fmt
 from buildradiator.model import Build, DeployState, Health, Pipeline, Snapshot, Status
-from buildradiator.production import ServiceRow, service_rows
+from buildradiator.production import ServiceRow, reason, service_rows
 from buildradiator.widgets.banner import HEADLINE, ClaimNotes, claim_runs
 from buildradiator.widgets.bigtext import big_lines, big_width
 from buildradiator.widgets.inflight import progress
@@ -161,10 +161,20 @@ def service_tile(row: ServiceRow, snapshot: Snapshot, now: datetime, ascii: bool
     worst = row.checks[0] if row.checks else None
     code = str(worst.http_status) if worst and worst.http_status is not None else ""
     word = f"{row.health.value.upper()} {code}".rstrip() if row.checks else "NO CHECKS"
-    detail = row.reasons[0] if row.reasons else (worst.version or "" if worst else "")
+    # The first reason in words; a bare "down" would only repeat the word above it.
+    worded = [
+        reason(c)
+        for c in row.checks
+        if c.health is not Health.UP and (c.detail or c.kind != "health")
+    ]
+    detail = worded[0] if worded else (worst.version or "" if worst else "")
     health = row.health
     if d is not None and (d.suspect or d.state is DeployState.FAILED):
-        word = "SUSPECT DEPLOY" if d.suspect else ("DEPLOY FAILED" if health is Health.UP else word)
+        word = (
+            "SUSPECT DEPLOY"
+            if d.suspect
+            else ("DEPLOY FAILED" if health is not Health.DOWN else word)
+        )
         detail = d.suspect or d.detail or detail
         health = Health.DOWN if d.suspect else (health if health is not Health.UP else Health.WARN)
     elif d is not None and d.state is DeployState.RUNNING and health is Health.UP:
