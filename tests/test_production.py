@@ -206,3 +206,26 @@ def test_reported_flakes_merge_with_history_by_test() -> None:
     assert merged[0].pipelines == ("circle:gh/acme/shop", "gh:acme/shop")
     assert merged[1].first_seen == NOW and merged[1].pipelines == ("bk:acme/app",)
     assert merge_reported([known], [], NOW) == (known,)
+
+
+# -- broken windows: one per service
+
+
+def test_a_service_down_by_several_checks_is_one_broken_window() -> None:
+    from buildradiator.insights import broken_windows
+
+    health = check(Health.DOWN, detail="HTTP 500")
+    query = check(Health.DOWN, kind="query", name="5xx share", service="payments", source="prom")
+    alert = check(Health.DOWN, kind="alert", name="PaymentsHigh", service="payments",
+                  source="am", since=NOW - timedelta(minutes=9))  # fmt: skip
+    muted = check(Health.DOWN, kind="alert", name="Disk", service="search", muted="silenced")
+    staging = check(Health.DOWN, environment="staging")
+    down_since = {("health-payments", "payments@prod"): NOW - timedelta(minutes=5)}
+    windows = broken_windows([], [health, query, alert, muted, staging], frozenset(), down_since)
+    assert [(w.name, w.source) for w in windows] == [
+        ("payments", "am"),
+        ("payments", "health-payments"),
+    ]
+    first = windows[0]
+    assert first.since == NOW - timedelta(minutes=9)
+    assert first.message == "alert PaymentsHigh (+2 more down)"

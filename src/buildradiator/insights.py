@@ -21,6 +21,7 @@ from buildradiator.model import (
     ServiceCheck,
     Status,
 )
+from buildradiator.production import row_key
 
 
 def red_streak(pipeline: Pipeline) -> tuple[Build, ...]:
@@ -69,7 +70,9 @@ def service_window(
         return None
     # An alert names its service: "payments" down because of "alert X: ...".
     name = check.service_name
-    message = f"alert {check.name}: {check.detail}" if check.kind == "alert" else check.detail
+    message = check.detail
+    if check.kind == "alert":
+        message = f"alert {check.name}: {check.detail}" if check.detail else f"alert {check.name}"
     return BrokenWindow(
         kind="service",
         source=check.source,
@@ -116,16 +119,43 @@ def broken_windows(
     windows = [
         w for p in pipelines if (w := pipeline_window(p, p.source in stale_sources)) is not None
     ]
-    windows += [
-        w
-        for c in services
-        if (w := service_window(c, down_since.get(service_key(c)), c.source in stale_sources))
-        is not None
-    ]
+    windows += _one_per_service(services, stale_sources, down_since)
     windows += [
         w for d in deployments if (w := deploy_window(d, d.source in stale_sources)) is not None
     ]
     return tuple(sorted(windows, key=lambda w: w.since.timestamp() if w.since else float("inf")))
+
+
+def _one_per_service(
+    services: Iterable[ServiceCheck],
+    stale_sources: frozenset[str],
+    down_since: Mapping[tuple[str, str], datetime],
+) -> list[BrokenWindow]:
+    """One window per service and environment, however many of its checks are down (its
+    health URL, its error-rate query, its Argo CD app, its alert): the banner names payments
+    once, from its first check that went down, and counts the rest."""
+    groups: dict[tuple[str, str], list[BrokenWindow]] = {}
+    for check in services:
+        window = service_window(
+            check, down_since.get(service_key(check)), check.source in stale_sources
+        )
+        if window is not None:
+            groups.setdefault(row_key(check.service_name, check.environment), []).append(window)
+    out = []
+    for windows in groups.values():
+        windows.sort(key=lambda w: (w.since.timestamp() if w.since else float("inf"), w.key))
+        first = windows[0]
+        if len(windows) > 1:
+            more = f" (+{len(windows) - 1} more down)"
+            first = first.model_copy(
+                update={
+                    "message": (first.message or "down") + more,
+                    # Stale only when every check saying so is.
+                    "stale": all(w.stale for w in windows),
+                }
+            )
+        out.append(first)
+    return out
 
 
 def green_streak_start(pipeline: Pipeline) -> datetime | None:
