@@ -86,6 +86,13 @@ def test_wall_has_a_hold_tile_and_a_suspect_deploy_tile() -> None:
     payments = tiles["service\x1fpayments\x1fprod"]
     assert payments.word == "SUSPECT DEPLOY" and payments.filled
     assert tiles["service\x1fmonolith\x1fstaging"].word == "DEPLOY FAILED"
+    deploying = tiles["service\x1fmonolith\x1fproduction"]
+    assert (deploying.word, deploying.detail) == ("DEPLOYING 1m35s", "7 behind main")
+    live = production_estate().model_copy(update={"deployments": (Deployment(
+        source="deploys", service="monolith", environment="production",
+        state=DeployState.SUCCEEDED, revision="aaaaaaa1111111", behind_by=3),)})  # fmt: skip
+    tile = {t.key: t for t in wall_tiles(live, NOW)}["service\x1fmonolith\x1fproduction"]
+    assert (tile.word, tile.detail) == ("LIVE aaaaaaa", "3 behind main")
 
 
 async def test_panel_and_pane_show_the_gate_and_keep_markup_literal() -> None:

@@ -27,16 +27,16 @@ from textual.widget import Widget
 from textual.widgets import Digits, Static
 
 from buildradiator import fmt
-from buildradiator.model import Build, DeployState, Health, Pipeline, Snapshot, Status
-from buildradiator.production import ServiceRow, reason, service_rows
+from buildradiator.model import Build, Pipeline, Snapshot, Status
+from buildradiator.production import service_rows
 from buildradiator.widgets.banner import HEADLINE, ClaimNotes, claim_runs
 from buildradiator.widgets.bigtext import big_lines, big_width
 from buildradiator.widgets.inflight import progress
-from buildradiator.widgets.palette import HEALTH_STYLE, STATUS_STYLE, palette
+from buildradiator.widgets.palette import STATUS_STYLE, palette
 from buildradiator.widgets.pipelines import stale_age
+from buildradiator.widgets.tile import GREEN, OTHER, RED, RUNNING, Tile
+from buildradiator.widgets.wall_production import gate_tile, service_tile
 
-RED, RUNNING, OTHER, GREEN = 0, 1, 2, 3
-"""Tile ranks, most urgent first: the order tiles are laid out in."""
 MIN_TILE_WIDTH = 22
 MIN_TILE_HEIGHT = 4
 """The smallest bordered tile: two lines inside, the name and the status word. Smaller would not
@@ -44,21 +44,6 @@ read from across a room."""
 WIDE_RATIO = 3
 """Tiles stay at least 3 times wider than tall: a 66x48 tile for 3 pipelines would be a wall of
 colour with a line of text lost in it."""
-
-
-@dataclass(frozen=True)
-class Tile:
-    key: str
-    rank: int
-    style: str
-    """The theme variable that colours it (``status-failed``, ``stale``...)."""
-    title: str
-    """Glyph and name: ``✖ acme/monolith``."""
-    word: str
-    """The status in capitals and a short fact: ``FAILED 14m``."""
-    detail: str = ""
-    filled: bool = False
-    """Drawn as a solid block of its colour (red tiles): the loudest thing on the wall."""
 
 
 # --- tiles from a snapshot -----------------------------------------------------------------
@@ -144,54 +129,6 @@ def group_tile(
         return Tile(key, GREEN, STATUS_STYLE[Status.PASSED], f"{glyph} {name}", word)
     glyph = fmt.status_glyph(Status.UNKNOWN, ascii)
     return Tile(key, OTHER, STATUS_STYLE[Status.UNKNOWN], f"{glyph} {name}", f"MIXED {count}")
-
-
-def service_tile(row: ServiceRow, snapshot: Snapshot, now: datetime, ascii: bool) -> Tile:
-    """One service in one environment: its worst check, or a suspect or failed deploy."""
-    key = f"service\x1f{row.service}\x1f{row.environment or ''}"
-    env = f" ({row.environment})" if row.environment else ""
-    name = f"{row.service}{env}"
-    d = row.deployment
-    if row.stale:
-        sources = sorted({c.source for c in row.checks} | ({d.source} if d else set()))
-        rank = RED if row.health is Health.DOWN else OTHER
-        was = f"last: {fmt.health_label(row.health, ascii)}" if row.health is Health.DOWN else ""
-        age = stale_age(snapshot, sources[0], now) if sources else ""
-        return Tile(key, rank, "stale", f"{fmt.STALE_GLYPH} {name}", f"STALE {age}", was)
-    worst = row.checks[0] if row.checks else None
-    code = str(worst.http_status) if worst and worst.http_status is not None else ""
-    word = f"{row.health.value.upper()} {code}".rstrip() if row.checks else "NO CHECKS"
-    # The first reason in words; a bare "down" would only repeat the word above it.
-    worded = [
-        reason(c)
-        for c in row.checks
-        if c.health is not Health.UP and (c.detail or c.kind != "health")
-    ]
-    detail = worded[0] if worded else (worst.version or "" if worst else "")
-    health = row.health
-    if d is not None and (d.suspect or d.state is DeployState.FAILED):
-        word = (
-            "SUSPECT DEPLOY"
-            if d.suspect
-            else ("DEPLOY FAILED" if health is not Health.DOWN else word)
-        )
-        detail = d.suspect or d.detail or detail
-        health = Health.DOWN if d.suspect else (health if health is not Health.UP else Health.WARN)
-    elif d is not None and d.state is DeployState.RUNNING and health is Health.UP:
-        word = f"DEPLOYING {fmt.format_duration(fmt.seconds_between(d.started_at, now))}"
-    rank = {Health.DOWN: RED, Health.UP: GREEN}.get(health, OTHER)
-    title = f"{fmt.health_glyph(health, ascii)} {name}"
-    return Tile(key, rank, HEALTH_STYLE[health], title, word, detail, health is Health.DOWN)
-
-
-def gate_tile(snapshot: Snapshot, ascii: bool) -> Tile | None:
-    """HOLD as a tile of its own (the reasons are what the room needs to read); GO needs none."""
-    gate = snapshot.gate
-    if gate is None or gate.go:
-        return None
-    glyph = fmt.health_glyph(Health.WARN, ascii)
-    detail = fmt.SEPARATOR[ascii].join(r.text for r in gate.reasons)
-    return Tile("gate", OTHER, HEALTH_STYLE[Health.WARN], f"{glyph} release", "HOLD", detail)
 
 
 def wall_tiles(
