@@ -9,6 +9,7 @@ from buildradiator.gate import (
     bad_deploys,
     blockers_open,
     critical_alerts,
+    gate_summary,
     main_red,
     production_down,
     release_gate,
@@ -155,3 +156,11 @@ def test_a_blockers_source_alone_is_judged() -> None:
     )
     gate = release_gate(snap, ReleaseConfig())
     assert gate is not None and gate.go
+
+
+def test_summary_folds_reasons_of_one_kind() -> None:
+    snap = snapshot(broken=(red(), red("acme/docs", "Docs"), red("acme/x", "X")),
+                    blockers=(Blocker(source="b", id="#7", title="EUR carts"),))  # fmt: skip
+    gate = release_gate(snap, ReleaseConfig())
+    assert gate is not None and len(gate.reasons) == 4
+    assert gate_summary(gate) == "main red: Monolith (+2 more) · 1 release blocker: #7 EUR carts"

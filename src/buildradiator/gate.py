@@ -120,3 +120,17 @@ def release_gate(snapshot: Snapshot, config: ReleaseConfig) -> ReleaseGate | Non
     if config.hold_on_stale:
         reasons += stale_sources(snapshot, relied_on)
     return ReleaseGate(go=not reasons, reasons=tuple(reasons))
+
+
+def gate_summary(gate: ReleaseGate, sep: str = " · ") -> str:
+    """The reasons in one line, a kind at a time: ``main red: Monolith (+4 more) · ...``.
+
+    Five red pipelines are five reasons in the JSON, but one fact for a reader."""
+    by_kind: dict[str, list[GateReason]] = {}
+    for item in gate.reasons:
+        by_kind.setdefault(item.kind, []).append(item)
+    parts = []
+    for items in by_kind.values():
+        more = f" (+{len(items) - 1} more)" if len(items) > 1 else ""
+        parts.append(items[0].text + more)
+    return sep.join(parts)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from buildradiator import fmt
+from buildradiator.gate import gate_summary
 from buildradiator.model import Deployment, DeployState, Health, ServiceCheck, Snapshot
 from buildradiator.production import ServiceRow, service_rows
 from buildradiator.widgets.palette import CLAIM_GLYPH, HEALTH_STYLE, Segment
@@ -107,7 +108,7 @@ def gate_row(snapshot: Snapshot, ascii: bool) -> Row | None:
     if gate.go:
         info: tuple[Segment, ...] = (("nothing holds the release", "dim"),)
     else:
-        info = ((sep.join(r.text for r in gate.reasons), ""),)
+        info = ((gate_summary(gate, sep), ""),)
     return Row(
         key="gate",
         cells=(cell(f"{glyph} {gate.word}", style), cell("release", "bold"), (), (), info),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from buildradiator import fmt
+from buildradiator.gate import gate_summary
 from buildradiator.model import Deployment, DeployState, Health, Snapshot
 from buildradiator.production import ServiceRow, reason
 from buildradiator.widgets.palette import HEALTH_STYLE
@@ -66,5 +67,5 @@ def gate_tile(snapshot: Snapshot, ascii: bool) -> Tile | None:
     if gate is None or gate.go:
         return None
     glyph = fmt.health_glyph(Health.WARN, ascii)
-    detail = fmt.SEPARATOR[ascii].join(r.text for r in gate.reasons)
+    detail = gate_summary(gate, fmt.SEPARATOR[ascii])
     return Tile("gate", OTHER, HEALTH_STYLE[Health.WARN], f"{glyph} release", "HOLD", detail)
