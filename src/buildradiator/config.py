@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from buildradiator.errors import ConfigError, ConfigProblem
+from buildradiator.shareconfig import ServeConfig, TargetConfig
 from buildradiator.sourceconfig import (
     PLANNED_TYPES,
     SOURCE_TYPES,
@@ -66,8 +67,10 @@ __all__ = [
     "JenkinsSource",
     "RadiatorConfig",
     "ReleaseConfig",
+    "ServeConfig",
     "SourceBase",
     "SourceConfig",
+    "TargetConfig",
     "load_config",
     "parse_config",
     "read_secret",
@@ -187,6 +190,8 @@ class Config(Strict):
     hooks: list[HookConfig] = Field(default_factory=list)
     claims: ClaimsConfig = Field(default_factory=ClaimsConfig)
     release: ReleaseConfig = Field(default_factory=ReleaseConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
+    targets: list[TargetConfig] = Field(default_factory=list)
     path: str | None = Field(default=None, exclude=True)
     """Where it was read from (not a key of the file)."""
 
@@ -322,6 +327,10 @@ def _problems_from(
             model = ClaimsConfig
         elif loc[:1] == ["release"]:
             model = ReleaseConfig
+        elif loc[:1] == ["serve"]:
+            model = ServeConfig
+        elif loc[:1] == ["targets"]:
+            model = TargetConfig
         elif loc[:1] == ["sources"] and len(loc) == 2:
             model = None
         else:
@@ -373,7 +382,7 @@ def _find_line(text: str, loc: tuple[Any, ...]) -> int | None:
     """Best effort: the line of a dotted key (``sources[2].token_env``) in the TOML text."""
     lines = text.splitlines()
     start, end = 0, len(lines)
-    if loc and loc[0] in ("sources", "groups", "hooks"):
+    if loc and loc[0] in ("sources", "groups", "hooks", "targets"):
         table = re.compile(rf"\s*\[\[\s*{loc[0]}\s*\]\]")
         headers = [i for i, line in enumerate(lines) if table.match(line)]
         if len(loc) >= 2 and isinstance(loc[1], int) and loc[1] < len(headers):
@@ -385,7 +394,7 @@ def _find_line(text: str, loc: tuple[Any, ...]) -> int | None:
             if len(loc) == 2:
                 return start + 1
         loc = loc[2:]
-    elif loc and loc[0] in ("radiator", "alerts", "claims", "release"):
+    elif loc and loc[0] in ("radiator", "alerts", "claims", "release", "serve"):
         for i, line in enumerate(lines):
             if re.match(rf"\s*\[\s*{loc[0]}\s*\]", line):
                 start = i

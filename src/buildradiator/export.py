@@ -30,6 +30,8 @@ from buildradiator.model import (
 log = logging.getLogger("buildradiator.export")
 
 SCHEMA_VERSION = 1
+RECENT_SHOWN = 10
+"""Finished builds per pipeline in the document (newest first)."""
 
 EXIT_GREEN = 0
 EXIT_RED = 1
@@ -84,6 +86,10 @@ def pipeline_doc(pipeline: Pipeline, stale: bool) -> dict[str, Any]:
         "author": last.author if last else None,
         "message": last.message if last else None,
         "url": _url(last.url if last and last.url else pipeline.url),
+        # The builds themselves, so another radiator reading this document (a ``radiator``
+        # source) sees the streak, the stages and the ETA inputs, not only the last result.
+        "recent": [build_doc(b) for b in pipeline.recent[:RECENT_SHOWN]],
+        "in_flight": [build_doc(b) for b in pipeline.in_flight],
     }
 
 

@@ -445,6 +445,27 @@ class FlakyTestInfo(_Frozen):
     """``source:pipeline`` where it flaked."""
 
 
+class TargetStatus(_Frozen):
+    """One ``[[targets]]`` goal now: its value, whether it is met, and how it moved."""
+
+    name: str
+    """From the config (trusted): ``main green >= 95% (7 d)``."""
+    measure: str
+    scope: str
+    """What it covers: a pipeline, a group, a service, or ``all``."""
+    goal: str
+    """As the config wrote it: ``>= 95%``."""
+    window_days: int
+    value: float | None = None
+    """In the measure's unit: a share 0..1, seconds, or a count; ``None`` while unknown."""
+    previous: float | None = None
+    """The same measure over the window before, for the trend."""
+    met: bool | None = None
+    """``None`` while the value is unknown."""
+    trend: tuple[float | None, ...] = ()
+    """Daily values, oldest first, where the measure has them (sparkline)."""
+
+
 class Snapshot(_Frozen):
     """The whole state at one moment. Immutable; the engine publishes a new one on every change."""
 
@@ -465,6 +486,7 @@ class Snapshot(_Frozen):
     blockers: tuple[Blocker, ...] = ()
     gate: ReleaseGate | None = None
     """``None`` when the config watches nothing the gate could judge."""
+    targets: tuple[TargetStatus, ...] = ()
 
     def facts_of(self, source: str, key: str) -> PipelineFacts | None:
         for facts in self.facts:

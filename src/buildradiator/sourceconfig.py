@@ -260,6 +260,20 @@ class JUnitSource(SourceBase):
         return self
 
 
+class RadiatorFeedSource(SourceBase):
+    """Another radiator's ``/snapshot.json`` (``buildradiator serve``): show what a central
+    radiator collects without polling the CI APIs again."""
+
+    type: Literal["radiator"]
+    url: str
+    """The other radiator's address, e.g. ``http://radiator.internal:8686`` (``/snapshot.json``
+    is appended unless the URL already names it)."""
+    only: list[str] = Field(default_factory=list)
+    """Only these of its sources (glob patterns over source names); default: all."""
+
+    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
+
+
 SourceConfig = Annotated[
     GitHubSource
     | CCTraySource
@@ -274,7 +288,8 @@ SourceConfig = Annotated[
     | PrometheusSource
     | ArgoCDSource
     | GitHubDeploymentsSource
-    | BlockersSource,
+    | BlockersSource
+    | RadiatorFeedSource,
     Field(discriminator="type"),
 ]
 SOURCE_TYPES: dict[str, type[SourceBase]] = {
@@ -292,6 +307,7 @@ SOURCE_TYPES: dict[str, type[SourceBase]] = {
     "argocd": ArgoCDSource,
     "github_deployments": GitHubDeploymentsSource,
     "blockers": BlockersSource,
+    "radiator": RadiatorFeedSource,
 }
 PLANNED_TYPES: set[str] = set()
 __all__ = [
@@ -301,6 +317,7 @@ __all__ = [
     "BlockersSource",
     "GitHubDeploymentsSource",
     "PrometheusSource",
+    "RadiatorFeedSource",
     "SourceBase",
     "SourceConfig",
     "Strict",

@@ -25,6 +25,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "argocd": ("buildradiator.sources.argocd", "ArgoCD"),
     "github_deployments": ("buildradiator.sources.github_deployments", "GitHubDeployments"),
     "blockers": ("buildradiator.sources.blockers", "ReleaseBlockers"),
+    "radiator": ("buildradiator.sources.radiator", "RadiatorFeed"),
 }
 
 

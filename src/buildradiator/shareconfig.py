@@ -1,0 +1,96 @@
+"""The ``[serve]`` table and ``[[targets]]``: one radiator for many screens, and the goals it
+keeps in front of the team."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from buildradiator.sourcebase import Strict
+
+Measure = Literal[
+    "main_green_share",
+    "flaky_tests",
+    "retry_share",
+    "duration_p50",
+    "duration_p90",
+    "mttr",
+    "deploy_drift",
+]
+MEASURES: tuple[str, ...] = Measure.__args__  # type: ignore[attr-defined]
+
+# ">= 95%", "<= 10m", "< 5", "<=1.5h": an operator, a number, an optional unit.
+_GOAL = re.compile(r"^\s*(>=|<=|>|<)\s*(\d+(?:\.\d+)?)\s*(%|s|m|h|d|commits?)?\s*$")
+_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+class ServeConfig(Strict):
+    """The optional ``[serve]`` table of ``buildradiator serve``."""
+
+    host: str = "127.0.0.1"
+    """Where to listen. Anything but loopback is an explicit choice: the radiator then shows
+    build and deploy data to the whole network (give it a token)."""
+    port: int = Field(default=8686, ge=1, le=65535)
+    token_env: str | None = None
+    """An environment variable holding a bearer token every client must send."""
+    browser: bool = True
+    """Serve the radiator to browsers at ``/`` (textual-serve)."""
+    max_clients: int = Field(default=200, ge=1, le=10_000)
+    """Connections served at once; more wait or are refused, never slowing the engine."""
+
+    @property
+    def loopback(self) -> bool:
+        if self.host in ("localhost",):
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+class TargetConfig(Strict):
+    """A ``[[targets]]`` table: a measure, a scope, a goal and a window."""
+
+    measure: Measure
+    name: str | None = Field(default=None, max_length=80)
+    """What the screen calls it; default: the measure and the scope in words."""
+    pipeline: str | None = None
+    """A pipeline key or name (glob patterns allowed); default: every pipeline."""
+    group: str | None = None
+    """A ``[[groups]]`` name instead of a pipeline."""
+    service: str | None = None
+    """For ``deploy_drift``: the service (default: every deployment)."""
+    goal: str
+    """``">= 95%"``, ``"<= 10m"``, ``"<= 5"``: an operator, a number and an optional unit
+    (``%``, ``s``/``m``/``h``/``d``, ``commits``)."""
+    window_days: int = Field(default=7, ge=1, le=30)
+
+    @field_validator("goal")
+    @classmethod
+    def _goal_shape(cls, value: str) -> str:
+        if not _GOAL.match(value):
+            raise ValueError('must look like ">= 95%", "<= 10m" or "< 5"')
+        return value
+
+    @property
+    def op(self) -> str:
+        match = _GOAL.match(self.goal)
+        assert match is not None
+        return match.group(1)
+
+    @property
+    def threshold(self) -> float:
+        """The goal in the measure's own unit: a share 0..1, seconds, or a count."""
+        match = _GOAL.match(self.goal)
+        assert match is not None
+        number, unit = float(match.group(2)), match.group(3) or ""
+        if unit == "%":
+            return number / 100.0
+        return number * _UNIT_SECONDS.get(unit, 1.0)
+
+    def met_by(self, value: float) -> bool:
+        t = self.threshold
+        return {">=": value >= t, "<=": value <= t, ">": value > t, "<": value < t}[self.op]
