@@ -40,10 +40,12 @@ from buildradiator.clock import FakeClock
 from buildradiator.config import Config, RadiatorConfig, SourceBase, parse_config
 from buildradiator.engine import Engine
 from buildradiator.errors import RateLimited
+from buildradiator.export import to_json
 from buildradiator.http import HttpClient
 from buildradiator.model import Health, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
-from buildradiator.sourceconfig import JUnitSource
+from buildradiator.sourceconfig import JUnitSource, RadiatorFeedSource
+from snapshot_fixtures import red_estate
 
 TIMEOUT = 0.3
 """Every source's timeout in this file: short, so the hanging and dripping cases stay fast."""
@@ -51,7 +53,7 @@ TARGET, OTHER = "target.test", "other.test"
 TOKEN = "fm-S3cretT0ken-9f8e7d6c5b4a"
 SOURCE_TYPES = (
     "github", "gitlab", "jenkins", "buildkite", "circleci", "buildbot", "cctray", "health", "junit",
-    "alertmanager", "prometheus", "argocd", "github_deployments", "blockers",
+    "alertmanager", "prometheus", "argocd", "github_deployments", "blockers", "radiator",
 )  # fmt: skip
 CONTROL = {chr(c) for c in range(32)} | {chr(c) for c in range(0x7F, 0xA0)}
 
@@ -72,6 +74,9 @@ JUNIT_REPORT = b"""<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+RADIATOR_DOC = to_json(red_estate()).encode()
+
+
 def sim_handler(sim: Simulator) -> Callable[[httpx.Request], httpx.Response]:
     """A MockTransport handler answering from the simulator's API shapes, for any host (and a
     JUnit report, an artifact the simulator does not serve, under ``/junit/``)."""
@@ -80,6 +85,13 @@ def sim_handler(sim: Simulator) -> Callable[[httpx.Request], httpx.Response]:
         if request.url.path.startswith("/junit/"):
             return httpx.Response(
                 200, headers={"content-type": "application/xml"}, content=JUNIT_REPORT
+            )
+        if request.url.path.startswith("/radiator/"):
+            # Another radiator's /snapshot.json (``buildradiator serve``): a fixed estate.
+            return httpx.Response(
+                200,
+                headers={"content-type": "application/json", "etag": '"radiator-1"'},
+                content=RADIATOR_DOC,
             )
         headers = email.message.Message()
         for name, value in request.headers.items():
@@ -98,6 +110,10 @@ def demo_source(kind: str, base: str, name: str, **update: Any) -> SourceBase:
         return JUnitSource(
             type="junit", name=name, urls=[f"{base}/junit/TEST-cart.xml"], pipeline="acme/shop"
         ).model_copy(update=update)
+    if kind == "radiator":
+        return RadiatorFeedSource(type="radiator", name=name, url=f"{base}/radiator").model_copy(
+            update=update
+        )
     if kind == "jenkins":
         # A Jenkins API token only works with its user name (Basic auth).
         update = {"username": "radiator", **update}

@@ -125,3 +125,12 @@ def test_label_applies_display_names_and_first_matching_group() -> None:
     assert insights.label(Pipeline(source="gh", key="y", name="docs"), {}, groups).group == "All"
     plain = Pipeline(source="gh", key="z", name="z")
     assert insights.label(plain, {}, []) is plain
+
+
+def test_a_group_the_source_reports_stands_unless_ours_matches() -> None:
+    from buildradiator.insights import label
+    from buildradiator.model import Pipeline
+
+    remote = Pipeline(source="central", key="gh:acme/x", name="acme/x", group="Payments team")
+    assert label(remote, {}, []).group == "Payments team"
+    assert label(remote, {}, [("Ours", ["acme/*"])]).group == "Ours"

@@ -264,7 +264,8 @@ def label(
             for name, patterns in groups
             if any(fnmatchcase(c, pattern) for pattern in patterns for c in candidates)
         ),
-        None,
+        # A group the source itself reports (a central radiator's) stands unless ours says.
+        pipeline.group,
     )
     if display == pipeline.name and group == pipeline.group:
         return pipeline
