@@ -192,3 +192,17 @@ def test_groups_are_checked_and_located() -> None:
     found = problems('[[sources]]\nname = "h"\ntype = "health"\nurl = "http://h/x"\n\n'
                      '[[groups]]\nname = "A"\npipelnes = ["x"]\n')
     assert "c.toml:8: groups[0].pipelnes: unknown key (did you mean 'pipelines'?)" in found
+
+
+def test_target_goal_must_fit_its_measure() -> None:
+    found = problems(
+        '[[targets]]\nmeasure = "mttr"\ngoal = ">= 95%"\n'
+        '[[targets]]\nmeasure = "main_green_share"\ngoal = "<= 10m"\n'
+        '[[targets]]\nmeasure = "flaky_tests"\ngoal = "<= 5%"\n'
+        '[[targets]]\nmeasure = "deploy_drift"\ngoal = "about ten"\n'
+    )
+    assert len(found) == 4
+    assert "is a duration" in found[0] and "is a share" in found[1]
+    assert "is a count" in found[2] and 'must look like ">= 95%"' in found[3]
+    ok = parse_config('[[targets]]\nmeasure = "mttr"\ngoal = "<= 1.5h"\n').targets[0]
+    assert ok.threshold == 5400 and ok.met_by(5400) and not ok.met_by(5401)

@@ -43,6 +43,7 @@ from buildradiator.widgets import (
     Production,
     RowsTable,
     StatusBar,
+    Targets,
 )
 from buildradiator.widgets.banner import LEVELS
 from buildradiator.widgets.claim import ClaimScreen
@@ -168,6 +169,7 @@ class BuildRadiatorApp(App[int]):
             with Vertical(id="right"):
                 yield InFlight(id="in-flight")
                 yield Flaky(id="flaky")
+                yield Targets(id="targets")
         yield CompactSummary(id="compact")
         yield FilterBar(id="filter")
         yield StatusBar(id="status-bar")
@@ -331,6 +333,7 @@ class BuildRadiatorApp(App[int]):
         self.query_one(InFlight).show(snap, now, ascii, tz)
         self.query_one(Production).show(snap, now, ascii)
         self.query_one(Flaky).show(snap, ascii, now)
+        self.query_one(Targets).show(snap, ascii)
 
     def _tick(self) -> None:
         """THE 1 Hz tick: ticking ages, wall pages, the flash's blink, and the alarm that grows

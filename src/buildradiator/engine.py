@@ -44,6 +44,7 @@ from buildradiator.model import (
 from buildradiator.production import with_drift
 from buildradiator.sources import make_source
 from buildradiator.sources.base import Source
+from buildradiator.targets import evaluate
 from buildradiator.verify import DeployWatch
 
 log = logging.getLogger("buildradiator.engine")
@@ -418,7 +419,9 @@ class Engine:
             deployments=tuple(deployments),
             blockers=tuple(blockers),
         )
-        return snapshot.model_copy(update={"gate": release_gate(snapshot, self.config.release)})
+        snapshot = snapshot.model_copy(update={"gate": release_gate(snapshot, self.config.release)})
+        targets = evaluate(self.config.targets, snapshot, self.config.groups)
+        return snapshot.model_copy(update={"targets": targets})
 
     def _facts(self) -> Facts:
         return self.facts.current() if self.facts is not None else Facts()

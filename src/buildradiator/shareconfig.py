@@ -7,7 +7,7 @@ import ipaddress
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from buildradiator.sourcebase import Strict
 
@@ -24,6 +24,9 @@ MEASURES: tuple[str, ...] = Measure.__args__  # type: ignore[attr-defined]
 
 # ">= 95%", "<= 10m", "< 5", "<=1.5h": an operator, a number, an optional unit.
 _GOAL = re.compile(r"^\s*(>=|<=|>|<)\s*(\d+(?:\.\d+)?)\s*(%|s|m|h|d|commits?)?\s*$")
+_SHARES = ("main_green_share", "retry_share")
+_DURATIONS = ("duration_p50", "duration_p90", "mttr")
+_COUNTS = ("flaky_tests", "deploy_drift")
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -74,6 +77,18 @@ class TargetConfig(Strict):
         if not _GOAL.match(value):
             raise ValueError('must look like ">= 95%", "<= 10m" or "< 5"')
         return value
+
+    @model_validator(mode="after")
+    def _unit_fits_the_measure(self) -> TargetConfig:
+        match = _GOAL.match(self.goal)
+        unit = (match.group(3) or "") if match else ""
+        if self.measure in _SHARES and unit != "%":
+            raise ValueError(f'{self.measure} is a share: give a percentage, e.g. ">= 95%"')
+        if self.measure in _DURATIONS and unit not in ("", "s", "m", "h", "d"):
+            raise ValueError(f'{self.measure} is a duration: give s, m, h or d, e.g. "<= 10m"')
+        if self.measure in _COUNTS and unit not in ("", "commit", "commits"):
+            raise ValueError(f'{self.measure} is a count: give a number, e.g. "<= 5"')
+        return self
 
     @property
     def op(self) -> str:

@@ -8,6 +8,7 @@ from buildradiator.widgets.production import Production
 from buildradiator.widgets.rows import RowsTable
 from buildradiator.widgets.statusbar import StatusBar
 from buildradiator.widgets.summary import CompactSummary, Flaky
+from buildradiator.widgets.targets import Targets
 
 __all__ = [
     "Banner",
@@ -19,4 +20,5 @@ __all__ = [
     "Production",
     "RowsTable",
     "StatusBar",
+    "Targets",
 ]

@@ -26,7 +26,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Digits, Static
 
-from buildradiator import fmt
+from buildradiator import fmt, targets
 from buildradiator.model import Build, Pipeline, Snapshot, Status
 from buildradiator.production import service_rows
 from buildradiator.widgets.banner import HEADLINE, ClaimNotes, claim_runs
@@ -536,6 +536,24 @@ def calm_counts(snapshot: Snapshot, ascii: bool) -> Text:
     if snapshot.stale_sources:
         stale = fmt.plural(len(snapshot.stale_sources), "source")
         text.append(f"{sep}{fmt.STALE_GLYPH} {stale} stale, not counted")
+    if snapshot.targets:
+        text.append("\n")
+        text.append_text(calm_targets(snapshot, ascii))
+    return text
+
+
+def calm_targets(snapshot: Snapshot, ascii: bool) -> Text:
+    """``targets 3 of 4 met · ✖ main green >= 95% for acme/monolith over 7 d``: the goals on
+    the calm screen, the ones missed by name (they are what the team can still move)."""
+    sep = fmt.SEPARATOR[ascii]
+    text = Text(justify="center")
+    text.append(f"targets {targets.summary(snapshot.targets)}", "bold")
+    missed = targets.unmet(snapshot.targets)
+    if missed:
+        glyph = fmt.status_glyph(Status.FAILED, ascii)
+        text.append(f"{sep}{glyph} ")
+        # Names may hold pipeline names from CI: appended as text, never parsed as markup.
+        text.append(", ".join(t.name for t in missed))
     return text
 
 
