@@ -52,6 +52,30 @@ def demo_config_text(base_url: str, interval: float = 3.0) -> str:
             'environment = "prod"',
             f"warn_latency_ms = {WARN_LATENCY_MS}",
         ]
+    parts += [
+        "",
+        "# What the team is working towards: shown on the main screen and the wall.",
+        "[[targets]]",
+        'measure = "main_green_share"',
+        'pipeline = "acme/monolith"',
+        'goal = ">= 95%"',
+        "window_days = 7",
+        "",
+        "[[targets]]",
+        'measure = "mttr"',
+        'goal = "<= 30m"',
+        "window_days = 7",
+        "",
+        "[[targets]]",
+        'measure = "flaky_tests"',
+        'goal = "<= 5"',
+        "window_days = 7",
+        "",
+        "[[targets]]",
+        'measure = "deploy_drift"',
+        'service = "monolith"',
+        'goal = "<= 5 commits"',
+    ]
     text = "\n".join(parts) + "\n"
     for provider in load_providers(Scenario(datetime.now(UTC))):
         text += "\n" + provider.demo_sources(base).strip() + "\n"
