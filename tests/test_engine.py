@@ -465,3 +465,27 @@ async def test_quota_spreading_weighs_what_each_poll_costs(monkeypatch, clock) -
     # Two sources of ~10 requests each share 600 requests over 3600 s: >= 3600 * 20 / 600 s.
     assert delay >= 0.9 * 3600 * 2 * 8.75 / 600
     await eng.aclose()
+
+
+async def test_cancelling_run_cancels_the_polls_in_flight(make_engine, caplog) -> None:
+    eng = make_engine()
+    started = asyncio.Event()
+    cancelled = []
+
+    async def hang() -> SourceResult:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+        return SourceResult()
+
+    source(eng, "one").poll = hang  # type: ignore[method-assign]
+    runner = asyncio.create_task(eng.run(lambda snapshot: None))
+    await asyncio.wait_for(started.wait(), 5)
+    runner.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await runner
+    assert cancelled == [True]
+    assert "crashed" not in caplog.text

@@ -235,9 +235,19 @@ class Engine:
             while True:
                 now = self.clock.monotonic()
                 due = [name for name, slot in self.slots.items() if slot.next_due <= now]
-                for done in asyncio.as_completed([self.poll_source(name) for name in due]):
-                    await done
-                    self._publish_if_changed(publish)
+                polls = [asyncio.ensure_future(self.poll_source(name)) for name in due]
+                try:
+                    for done in asyncio.as_completed(polls):
+                        await done
+                        self._publish_if_changed(publish)
+                finally:
+                    # Cancelled (the app quits, serve stops): no poll may outlive the client
+                    # that is about to close under it.
+                    pending = [p for p in polls if not p.done()]
+                    for poll in pending:
+                        poll.cancel()
+                    if pending:
+                        await asyncio.gather(*pending, return_exceptions=True)
                 if not due:
                     # Woken only to see whether data went stale: building a whole snapshot to
                     # find out costs more than the question, so ask the question first.
