@@ -37,6 +37,7 @@ RUNS: dict[str, list[str]] = {
     "startup": ["--runs", "1", "--repos", "2", "--projects", "5"],
     "memory": ["--cycles", "16", "--repos", "1", "--projects", "5"],
     "buildnotify_compare": ["--projects", "7", "--polls", "2"],
+    "serve_quota": ["--seconds", "2", "--screens", "3", "--interval", "1"],
 }
 
 
@@ -138,3 +139,10 @@ def test_buildnotify_compare(outputs) -> None:
     assert re.search(r"BuildNotify \(get_data \+ status\)\s+7\s+[\d.]+ms", out)
     assert re.search(r"buildradiator CCTray source\s+7\s+[\d.]+ms", out)
     assert re.search(r"ratio buildradiator CCTray source / BuildNotify \(wall\): [\d.]+x", out)
+
+
+def test_serve_quota(outputs) -> None:
+    out = ok(outputs["serve_quota"])
+    assert re.search(r"1 screen \(the engine alone\)\s+\d+\s+\d+", out)
+    assert re.search(r"3 screens on `serve`\s+\d+\s+\d+", out)
+    assert re.search(r"screens: \d+ answers", out)

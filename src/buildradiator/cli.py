@@ -1,4 +1,4 @@
-"""The command line: ``buildradiator [run|demo|simulate|check|status|locate|init]``.
+"""The command line: ``buildradiator [run|demo|simulate|check|status|serve|view|locate|init]``.
 
 Exit codes: 0 fine/green, 1 a source failed (``check``) or something is red (``status``),
 2 a usage or config problem, 3 a source could not be read (``status``).
@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import locale
 import logging
 import logging.handlers
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -60,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args)
         if command == "status":
             return cmd_status(args)
+        if command == "serve":
+            return cmd_serve(args)
+        if command == "view":
+            return cmd_view(args)
         if command == "locate":
             return cmd_locate(args)
         if command == "init":
@@ -116,6 +122,19 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument(
         "--fresh", action="store_true", help="always poll, never answer from the cache"
     )
+    serve = sub.add_parser(
+        "serve", help="poll once for many screens: serve the snapshot over HTTP (no TUI)"
+    )
+    serve.add_argument("--config", "-c", dest="config", default=argparse.SUPPRESS)
+    serve.add_argument("--host", help="address to listen on (default from [serve]: 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=_port, help="port to listen on (default from [serve]: 8686; 0: any free)"
+    )
+    view = sub.add_parser(
+        "view", parents=[display], help="the radiator showing another radiator's `serve`"
+    )
+    view.add_argument("--url", required=True, help="the serving radiator, e.g. http://host:8686")
+    view.add_argument("--token-env", help="environment variable holding its bearer token")
     sub.add_parser("locate", help="print where config, data, cache and logs live")
     init = sub.add_parser("init", help="write a commented starting config")
     init.add_argument("--config", "-c", dest="config", default=argparse.SUPPRESS)
@@ -295,6 +314,113 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     serve_forever(args.port, args.host)
     return EXIT_OK
+
+
+# -- one engine, many screens -----------------------------------------------------------
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {value} (0..65535)")
+    return port
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run one engine and serve its snapshot to every screen (see ``serve``)."""
+    from buildradiator.engine import Engine
+    from buildradiator.export import read_cache
+    from buildradiator.history import History
+    from buildradiator.serve import (
+        RadiatorServer,
+        ServeError,
+        browser_mount,
+        exposure_warning,
+        resolve_token,
+        route_server_logs,
+        serve,
+    )
+    from buildradiator.serve_limits import Limits
+
+    config = require_config(getattr(args, "config", None))
+    overrides = {"host": args.host, "port": args.port}
+    settings = config.serve.model_copy(
+        update={key: value for key, value in overrides.items() if value is not None}
+    )
+    try:
+        token = resolve_token(settings.token_env)
+    except ServeError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    warning = exposure_warning(settings, token is not None)
+    if warning:
+        print(warning, file=sys.stderr)
+    _setup_logging()
+    route_server_logs(token)
+    # As `run` does: the last known state answers at once (stale by its age) and every
+    # finished build goes to history, so red-since, ETAs and trends are in what we serve.
+    cache = _cache_path(config)
+    store = History.open(get_paths().history_db, retention_days=config.radiator.history_days)
+    engine = Engine(config, cache_path=cache, history=store)
+    cached = read_cache(cache)
+    if cached is not None:
+        engine.seed(cached)
+    browser = browser_mount(settings.token_env, config.radiator.title) if settings.browser else None
+
+    def ready(server: RadiatorServer) -> None:
+        print(
+            f"buildradiator serve: {server.url}/  (/snapshot.json /cc.xml /metrics /healthz"
+            f"{'' if browser else '; browser view off'}); Ctrl+C stops it",
+            flush=True,
+        )
+
+    async def until_stopped() -> None:
+        # SIGTERM (systemd, docker stop) ends it as cleanly as Ctrl+C does.
+        task = asyncio.current_task()
+        assert task is not None
+        with contextlib.suppress(NotImplementedError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        await serve(
+            engine,
+            host=settings.host,
+            port=settings.port,
+            token=token,
+            browser=browser,
+            limits=Limits(max_clients=settings.max_clients),
+            ready=ready,
+        )
+
+    try:
+        asyncio.run(until_stopped())
+    except asyncio.CancelledError:
+        return EXIT_OK
+    except OSError as exc:
+        print(
+            f"buildradiator serve: cannot listen on {settings.host}:{settings.port}: "
+            f"{exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    """The radiator fed only by another radiator's ``serve`` (what each browser session runs)."""
+    from buildradiator.webview import run_view
+
+    encoding = (sys.stdout.encoding or locale.getpreferredencoding(False) or "").lower()
+    return run_view(
+        args.url,
+        args.token_env,
+        mode=args.mode,
+        ascii=args.ascii or "utf" not in encoding,
+        theme=args.theme,
+    )
 
 
 # -- one-shot commands -------------------------------------------------------------------

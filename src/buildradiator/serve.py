@@ -1,0 +1,467 @@
+"""``buildradiator serve``: one engine, many screens.
+
+The engine polls the CI APIs once, in the same asyncio loop as an aiohttp server; every screen
+reads what it published. Each published snapshot is rendered once (``Board.publish``): the JSON
+document, the CCTray feed and their strong ETags, and the ``/healthz`` answer, so that a request
+costs a dict lookup and thirty screens cost the CI APIs nothing more than one.
+
+Endpoints, GET and HEAD only (anything else: 405 with ``Allow``):
+
+- ``/snapshot.json``: the document of ``status --json``; ``ETag`` + ``If-None-Match`` -> 304;
+- ``/cc.xml``: the pipelines as a CCTray feed, with an ETag too;
+- ``/metrics``: Prometheus exposition, rendered at most once a second per snapshot (ages move);
+- ``/healthz``: ``ok`` while every source is fresh, else 503 naming the ones that are not;
+- ``/``: the radiator in a browser (``[serve] browser``), else a plain list of the endpoints.
+
+Every answer carries ``Cache-Control: no-cache`` and the instance header (a ``radiator`` source
+uses it to notice that it reads itself). With ``[serve] token_env`` every endpoint but
+``/healthz`` wants ``Authorization: Bearer <token>``; a browser, which cannot send that header,
+opens ``/?token=...`` once and is given the token as an HttpOnly cookie instead. The token is
+compared in constant time and never logged (aiohttp's own log lines are redacted, and the
+access log is off). ``serve_limits`` keeps bad clients from costing anyone else anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from buildradiator import export_cctray, export_metrics
+from buildradiator.clock import Clock
+from buildradiator.errors import BuildRadiatorError
+from buildradiator.export import to_json
+from buildradiator.instance import ID, INSTANCE_HEADER
+from buildradiator.model import Snapshot
+from buildradiator.serve_limits import LimitedSite, Limits, TokenBuckets, bind, reap_unread
+from buildradiator.serve_limits import retry_after as _retry_after
+
+if TYPE_CHECKING:
+    from buildradiator.engine import Engine
+    from buildradiator.shareconfig import ServeConfig
+
+log = logging.getLogger("buildradiator.serve")
+
+JSON_TYPE = "application/json; charset=utf-8"
+TEXT_TYPE = "text/plain; charset=utf-8"
+METHODS = "GET, HEAD"
+COOKIE = "buildradiator_token"
+
+
+class ServeError(BuildRadiatorError):
+    """``serve`` cannot start: the message says why in plain words (never the token)."""
+
+
+# -- what one snapshot is worth -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Body:
+    data: bytes
+    etag: str
+    content_type: str
+
+
+def body(data: bytes, content_type: str) -> Body:
+    # A strong ETag: a digest of the exact bytes, so equal bodies always match.
+    return Body(data, f'"{hashlib.blake2b(data, digest_size=16).hexdigest()}"', content_type)
+
+
+@dataclass(frozen=True)
+class Published:
+    snapshot: Snapshot
+    json: Body
+    cc: Body
+    healthy: bool
+    health: bytes
+
+
+def health_of(snapshot: Snapshot) -> tuple[bool, str]:
+    """Healthy while every source has answered and none is failing or stale. The words name
+    sources only: ``/healthz`` answers without a token, so no error text (hosts, URLs) goes out."""
+    failing = [s.name for s in snapshot.sources if s.error]
+    stale = [s.name for s in snapshot.sources if s.stale and not s.error]
+    # Not last_attempt: it is set when a poll starts, and the first may still be under way.
+    waiting = [s.name for s in snapshot.sources if not s.error and s.last_success is None]
+    if not (failing or stale or waiting):
+        return True, "ok\n"
+    lines = [f"not fresh: {len(failing) + len(stale) + len(waiting)} of "
+             f"{len(snapshot.sources)} sources"]  # fmt: skip
+    if failing:
+        lines.append("failing: " + ", ".join(failing))
+    if stale:
+        lines.append("stale: " + ", ".join(stale))
+    if waiting:
+        lines.append("not polled yet: " + ", ".join(waiting))
+    return False, "\n".join(lines) + "\n"
+
+
+class Board:
+    """The current snapshot, pre-rendered. ``publish`` is the engine's callback."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.current: Published | None = None
+        self.published = 0
+        self._metrics: tuple[Published, int, bytes] | None = None
+
+    def publish(self, snapshot: Snapshot) -> None:
+        healthy, words = health_of(snapshot)
+        self.current = Published(
+            snapshot=snapshot,
+            json=body(to_json(snapshot).encode("utf-8"), JSON_TYPE),
+            cc=body(export_cctray.cc_xml(snapshot), export_cctray.CONTENT_TYPE),
+            healthy=healthy,
+            health=words.encode("utf-8"),
+        )
+        self.published += 1
+
+    def metrics(self, current: Published) -> bytes:
+        """Ages in the exposition move with the clock: render again at most once a second."""
+        now: datetime = self.clock.now()
+        second = int(now.timestamp())
+        cached = self._metrics
+        if cached is not None and cached[0] is current and cached[1] == second:
+            return cached[2]
+        data = export_metrics.metrics_text(current.snapshot, now)
+        self._metrics = (current, second, data)
+        return data
+
+
+# -- the app -------------------------------------------------------------------------------------
+
+
+def _text(status: int, words: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        status=status,
+        body=words.encode("utf-8"),
+        headers={"Content-Type": TEXT_TYPE, **(headers or {})},
+    )
+
+
+def _none_match(header: str, etag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 13.1.2): ``W/`` does not matter."""
+    if header.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
+
+
+def _answer(request: web.Request, item: Body) -> web.Response:
+    headers = {"ETag": item.etag}
+    inm = request.headers.get("If-None-Match")
+    if inm is not None and _none_match(inm, item.etag):
+        return web.Response(status=304, headers=headers)
+    headers["Content-Type"] = item.content_type
+    return web.Response(body=item.data, headers=headers)
+
+
+def _bearer(request: web.Request) -> str | None:
+    value = request.headers.get("Authorization", "")
+    scheme, _, credentials = value.partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else None
+
+
+def _same(given: str | None, token: bytes) -> bool:
+    return given is not None and hmac.compare_digest(given.encode("utf-8", "replace"), token)
+
+
+def make_app(
+    board: Board,
+    *,
+    token: str | None = None,
+    limits: Limits | None = None,
+    browser: Callable[[web.Application], None] | None = None,
+) -> web.Application:
+    """The aiohttp application (without a server). ``browser`` mounts the browser view at ``/``;
+    without it ``/`` lists the endpoints."""
+    limits = limits or Limits()
+    buckets = TokenBuckets(limits.rate, limits.burst, board.clock.monotonic)
+    secret = token.encode("utf-8") if token else None
+
+    @web.middleware
+    async def guard(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        # Cheapest refusals first: a flood costs a dict lookup per request, nothing more.
+        if request.method not in ("GET", "HEAD"):
+            return _text(405, "read-only: GET and HEAD only\n", {"Allow": METHODS})
+        wait = buckets.take(request.remote or "?")
+        if wait > 0:
+            return _text(
+                429, "too many requests from this address; slow down\n",
+                {"Retry-After": _retry_after(wait)},
+            )  # fmt: skip
+        if secret is not None and request.path != "/healthz":
+            if not (_same(_bearer(request), secret) or _same(request.cookies.get(COOKIE), secret)):
+                if request.path == "/" and _same(request.query.get("token"), secret):
+                    return _token_to_cookie(request)
+                return _text(
+                    401,
+                    "this radiator wants a token: Authorization: Bearer <token>\n",
+                    {"WWW-Authenticate": 'Bearer realm="buildradiator"'},
+                )
+        return await handler(request)
+
+    async def stamp(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers[INSTANCE_HEADER] = ID
+        response.headers.setdefault("Cache-Control", "no-cache")
+
+    def current() -> Published:
+        if board.current is None:
+            raise web.HTTPServiceUnavailable(
+                text="no snapshot yet: the engine is starting\n", headers={"Retry-After": "1"}
+            )
+        return board.current
+
+    async def snapshot_json(request: web.Request) -> web.Response:
+        return _answer(request, current().json)
+
+    async def cc_xml(request: web.Request) -> web.Response:
+        return _answer(request, current().cc)
+
+    async def metrics(request: web.Request) -> web.Response:
+        data = board.metrics(current())
+        return web.Response(body=data, headers={"Content-Type": export_metrics.CONTENT_TYPE})
+
+    async def healthz(request: web.Request) -> web.Response:
+        now = board.current
+        if now is None:
+            return _text(503, "not fresh: no snapshot yet (the engine is starting)\n")
+        return web.Response(
+            status=200 if now.healthy else 503, body=now.health, headers={"Content-Type": TEXT_TYPE}
+        )
+
+    async def index(request: web.Request) -> web.Response:
+        lines = [
+            "buildradiator serve: one engine, many screens",
+            "",
+            "  /snapshot.json   the snapshot (as `buildradiator status --json`), with ETag",
+            "  /cc.xml          every pipeline as a CCTray feed (CCMenu, nevergreen, BuildNotify)",
+            "  /metrics         Prometheus exposition",
+            "  /healthz         200 while every source is fresh, else 503",
+            "",
+        ]
+        return _text(200, "\n".join(lines))
+
+    app = web.Application(middlewares=[guard])
+    app.on_response_prepare.append(stamp)
+    app.router.add_get("/snapshot.json", snapshot_json)
+    app.router.add_get("/cc.xml", cc_xml)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
+    if browser is not None:
+        browser(app)
+    else:
+        app.router.add_get("/", index)
+    return app
+
+
+def _token_to_cookie(request: web.Request) -> web.Response:
+    """A browser opened ``/?token=...``: keep the token in an HttpOnly cookie and send the
+    browser to the same page without it, so it stays out of the address bar and history."""
+    query = request.rel_url.query.copy()
+    token = query.popone("token")
+    location = str(request.rel_url.with_query(query))
+    response = web.Response(status=303, headers={"Location": location})
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/")
+    return response
+
+
+# -- the server ----------------------------------------------------------------------------------
+
+
+def local_url(host: str, port: int) -> str:
+    """Where this machine reaches the server: a wildcard address is reached over loopback."""
+    if host in ("", "0.0.0.0"):  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+class RadiatorServer:
+    """The HTTP side: ``await start()``, then ``url``; ``await aclose()``."""
+
+    def __init__(
+        self,
+        board: Board,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        limits: Limits | None = None,
+        browser: Callable[[web.Application, str], None] | None = None,
+    ) -> None:
+        self.board = board
+        self.host, self.port = host, port
+        self.token = token
+        self.limits = limits or Limits()
+        self._browser = browser
+        self._runner: web.AppRunner | None = None
+        self._reaper: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return local_url(self.host, self.port)
+
+    @property
+    def open_connections(self) -> int:
+        server = self._runner.server if self._runner is not None else None
+        return len(server.connections) if server is not None else 0
+
+    async def start(self) -> None:
+        sock = bind(self.host, self.port)
+        try:
+            self.port = sock.getsockname()[1]
+            mount = self._browser
+            app = make_app(
+                self.board,
+                token=self.token,
+                limits=self.limits,
+                browser=(lambda a: mount(a, self.url)) if mount is not None else None,
+            )
+            limits = self.limits
+            runner = web.AppRunner(
+                app,
+                access_log=None,  # a request line may carry ?token=
+                handle_signals=False,
+                keepalive_timeout=limits.keepalive,
+                max_line_size=limits.max_line_size,
+                max_field_size=limits.max_field_size,
+                max_headers=limits.max_headers,
+                shutdown_timeout=limits.shutdown_timeout,
+            )
+            await runner.setup()
+            self._runner = runner
+            site = LimitedSite(runner, sock, limits.max_clients)
+            await site.start()
+        except BaseException:
+            sock.close()
+            await self.aclose()
+            raise
+        assert runner.server is not None
+        every = min(1.0, max(0.05, limits.write_timeout / 4))
+        self._reaper = asyncio.create_task(reap_unread(runner.server, limits.write_timeout, every))
+
+    async def aclose(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+            self._reaper = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> RadiatorServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def resolve_token(token_env: str | None) -> str | None:
+    """The bearer token, read once at start. A named variable that is unset or empty is an
+    error: serving openly when the config asked for a token would be the worst outcome."""
+    if not token_env:
+        return None
+    value = os.environ.get(token_env, "").strip()
+    if not value:
+        raise ServeError(
+            f"buildradiator serve: [serve] token_env names ${token_env}, but it is not set or "
+            f"empty. Set it (export {token_env}=...) or remove token_env to serve without a token."
+        )
+    return value
+
+
+def exposure_warning(settings: ServeConfig, has_token: bool) -> str | None:
+    """The warning for stderr when the server listens beyond this machine."""
+    if settings.loopback:
+        return None
+    where = f"{settings.host}:{settings.port}"
+    if has_token:
+        return (
+            f"buildradiator serve: warning: listening on {where}, not loopback: the build and "
+            "deploy data is visible to the network (to clients that have the token)."
+        )
+    return (
+        f"buildradiator serve: WARNING: listening on {where}, not loopback, WITHOUT A TOKEN: "
+        "anyone who can reach this address can read every build, commit message, author and "
+        "deploy this radiator knows. Set [serve] token_env, or listen on 127.0.0.1."
+    )
+
+
+class RedactingHandler(logging.Handler):
+    """aiohttp's own log lines (a bad request, a crashed handler) may quote a request line or a
+    header: they reach our log handlers with the token masked and without a traceback's text.
+    A handler of its own, so that our log lines keep their tracebacks."""
+
+    def __init__(self, token: str | None, targets: list[logging.Handler]) -> None:
+        super().__init__()
+        self.token = token
+        self.targets = targets
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            message += f" ({type(record.exc_info[1]).__name__})"
+        if self.token:
+            message = message.replace(self.token, "***")
+        clean = logging.makeLogRecord(
+            {**record.__dict__, "msg": message, "args": None, "exc_info": None, "exc_text": None}
+        )
+        for target in self.targets:
+            if clean.levelno >= target.level:
+                target.handle(clean)
+
+
+def route_server_logs(token: str | None) -> None:
+    """Send aiohttp's log lines where ours go (the log file), redacted."""
+    theirs = logging.getLogger("aiohttp")
+    theirs.handlers[:] = [
+        RedactingHandler(token, list(logging.getLogger("buildradiator").handlers))
+    ]
+    theirs.setLevel(logging.WARNING)
+    theirs.propagate = False
+
+
+async def serve(
+    engine: Engine,
+    *,
+    host: str,
+    port: int,
+    token: str | None,
+    browser: Callable[[web.Application, str], None] | None = None,
+    limits: Limits | None = None,
+    ready: Callable[[RadiatorServer], None] | None = None,
+) -> None:
+    """Run ``engine`` and the server in this loop until cancelled."""
+    board = Board(engine.clock)
+    server = RadiatorServer(
+        board, host=host, port=port, token=token, limits=limits, browser=browser
+    )
+    async with server:
+        if ready is not None:
+            ready(server)
+        await engine.run(board.publish)
+
+
+def browser_mount(token_env: str | None, title: str) -> Callable[[web.Application, str], None]:
+    """``webview.add_browser`` with this server's settings (imported only when wanted)."""
+    from buildradiator import webview
+
+    def mount(app: web.Application, url: str) -> None:
+        webview.add_browser(app, url=url, token_env=token_env, title=title)
+
+    return mount
