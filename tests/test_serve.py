@@ -216,13 +216,18 @@ async def test_the_browser_view_is_mounted_at_the_root_with_the_servers_own_url(
     monkeypatch.setattr(webview, "add_browser", spy)
     board = Board(FakeClock())
     board.publish(green_estate())
-    mount = browser_mount("RADIATOR_TOKEN", "Acme builds")
+    mount = browser_mount("RADIATOR_TOKEN", "Acme builds", ["GH_TOKEN"])
     async with (
         RadiatorServer(board, port=0, token=TOKEN, limits=ROOMY, browser=mount) as server,
         client(server) as http,
     ):
         assert mounted == [
-            {"url": server.url, "token_env": "RADIATOR_TOKEN", "title": "Acme builds"}
+            {
+                "url": server.url,
+                "token_env": "RADIATOR_TOKEN",
+                "title": "Acme builds",
+                "secret_env": frozenset({"GH_TOKEN"}),
+            }
         ]
         assert server.url == f"http://127.0.0.1:{server.port}"
         assert (await http.get("/")).status_code == 401  # the page is guarded too

@@ -339,3 +339,18 @@ def test_run_view_without_its_token_says_which_variable_is_missing(
         webview.run_view(CENTRAL, TOKEN_ENV, mode=None, ascii=False, theme=None)
     assert TOKEN_ENV in missing.value.problems[0].render()
     assert webview.run_view(CENTRAL, None, mode=None, ascii=False, theme=None) == 0
+
+
+def test_sessions_get_no_ci_secrets_only_the_serve_token() -> None:
+    from buildradiator.webview import session_environment
+
+    env = {
+        "PATH": "/usr/bin",
+        "GITHUB_TOKEN": "ghp_x",
+        "JENKINS_API_KEY": "k",
+        "RADIATOR_TOKEN": "serve-secret",
+        "GH": "plain-name-secret",
+        "TEXTUAL_DRIVER": "web",
+    }
+    out = session_environment(env, "RADIATOR_TOKEN", frozenset({"GH"}))
+    assert out == {"PATH": "/usr/bin", "RADIATOR_TOKEN": "serve-secret", "TEXTUAL_DRIVER": "web"}

@@ -368,7 +368,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     cached = read_cache(cache)
     if cached is not None:
         engine.seed(cached)
-    browser = browser_mount(settings.token_env, config.radiator.title) if settings.browser else None
+    secret_env = [s.token_env for s in config.sources if s.token_env]
+    browser = (
+        browser_mount(settings.token_env, config.radiator.title, secret_env)
+        if settings.browser
+        else None
+    )
 
     def ready(server: RadiatorServer) -> None:
         print(

@@ -115,6 +115,11 @@ class HookResult:
         return f"{text}: {self.detail}" if self.detail else text
 
 
+def secret_name(name: str) -> bool:
+    """Whether an environment variable's name says it holds a secret (``GITHUB_TOKEN``)."""
+    return bool(_SECRET_NAME.search(name))
+
+
 def hook_environment(
     facts: Mapping[str, str],
     event: str,

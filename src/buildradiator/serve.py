@@ -29,7 +29,7 @@ import hashlib
 import hmac
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -457,11 +457,16 @@ async def serve(
         await engine.run(board.publish)
 
 
-def browser_mount(token_env: str | None, title: str) -> Callable[[web.Application, str], None]:
-    """``webview.add_browser`` with this server's settings (imported only when wanted)."""
+def browser_mount(
+    token_env: str | None, title: str, secret_env: Iterable[str] = ()
+) -> Callable[[web.Application, str], None]:
+    """``webview.add_browser`` with this server's settings (imported only when wanted).
+    ``secret_env``: the config's token variables, kept from the browser sessions."""
     from buildradiator import webview
 
+    secrets = frozenset(secret_env)
+
     def mount(app: web.Application, url: str) -> None:
-        webview.add_browser(app, url=url, token_env=token_env, title=title)
+        webview.add_browser(app, url=url, token_env=token_env, title=title, secret_env=secrets)
 
     return mount

@@ -27,7 +27,7 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,8 @@ import textual_serve
 from aiohttp import WSCloseCode, WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
+
+from buildradiator.hooks import secret_name
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ class BrowserSettings:
     token_env: str | None
     title: str
     max_sessions: int
+    secret_env: frozenset[str] = frozenset()
 
 
 _SETTINGS = web.AppKey("buildradiator.browser.settings", BrowserSettings)
@@ -100,11 +103,12 @@ def add_browser(
     token_env: str | None,
     title: str,
     max_sessions: int = MAX_SESSIONS,
+    secret_env: Iterable[str] = (),
 ) -> None:
     """Serve the radiator to browsers on ``app``: the page at ``/`` (``/?mode=wall`` for a wall
     screen), its websocket at ``/ws`` and textual-serve's statics under ``/static/``. ``url`` is
     where the sessions read the central snapshot (the server's own address)."""
-    app[_SETTINGS] = BrowserSettings(url, token_env, title, max_sessions)
+    app[_SETTINGS] = BrowserSettings(url, token_env, title, max_sessions, frozenset(secret_env))
     app[_SESSIONS] = {}
     app[_DOWNLOADS] = DownloadManager()
     app.router.add_get(INDEX_PATH, _index)
@@ -167,6 +171,16 @@ def _clamped(value: str | None, default: int, low: int, high: int) -> int:
 # -- the sessions ------------------------------------------------------------------------------
 
 
+def session_environment(
+    env: Mapping[str, str], keep: str | None, drop: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """A browser session's environment: the server's, without the secrets of its CI sources.
+
+    The session only reads this server's snapshot; the GitHub or Jenkins tokens the server holds
+    have no business in a process a browser drives. Only ``keep`` (the serve token) stays."""
+    return {k: v for k, v in env.items() if k == keep or (k not in drop and not secret_name(k))}
+
+
 class ViewSession(AppService):
     """textual-serve's ``AppService`` running an argv (no shell) and stopping for sure."""
 
@@ -188,6 +202,11 @@ class ViewSession(AppService):
         )
         self.argv = argv
 
+    keep_env: str | None = None
+    """The one secret variable the session needs: the serve token's (by name)."""
+    drop_env: frozenset[str] = frozenset()
+    """The config's token variables, whatever their names look like."""
+
     async def _open_app_process(
         self, width: int = 80, height: int = 24
     ) -> asyncio.subprocess.Process:
@@ -196,7 +215,11 @@ class ViewSession(AppService):
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            env=self._build_environment(width=width, height=height),
+            env=session_environment(
+                self._build_environment(width=width, height=height),
+                self.keep_env,
+                self.drop_env,
+            ),
         )
         assert process.stdin is not None
         self._process, self._stdin = process, process.stdin
@@ -249,6 +272,8 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
         close=lambda: _close_quietly(socket),
         download_manager=request.app[_DOWNLOADS],
     )
+    session.keep_env = settings.token_env
+    session.drop_env = settings.secret_env
     try:
         await session.start(width, height)
         await _relay(socket, session)
