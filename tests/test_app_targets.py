@@ -193,3 +193,20 @@ async def test_wall_calm_screen_shows_the_targets_line() -> None:
         assert "targets 1 of 2 met" in counts
         assert f"✖ p90 of {MARKUP_MESSAGE}" in counts
         assert "targets 1 of 2 met" in screen_text(app)
+
+
+def test_pane_line_counts_targets_met() -> None:
+    from buildradiator.model import TargetStatus
+    from buildradiator.widgets.summary import pane_line
+    from snapshot_fixtures import green_estate
+
+    targets = (
+        TargetStatus(name="a", measure="mttr", scope="all", goal="<= 30m", window_days=7,
+                     value=60.0, met=True),
+        TargetStatus(name="b", measure="mttr", scope="all", goal="<= 1m", window_days=7,
+                     value=600.0, met=False),
+        TargetStatus(name="c", measure="mttr", scope="all", goal="<= 1m", window_days=7),
+    )  # fmt: skip
+    line = "".join(t for t, _ in pane_line(green_estate().model_copy(update={"targets": targets})))
+    assert "targets 1/3" in line
+    assert "targets" not in "".join(t for t, _ in pane_line(green_estate()))

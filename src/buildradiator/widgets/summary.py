@@ -230,6 +230,10 @@ def pane_line(snapshot: Snapshot | None, ascii: bool = False) -> Line:
     if gate is not None:
         style = "health-up" if gate.go else "health-down"
         parts.append([(f"release {gate.word} ", style)])
+    if snapshot.targets:
+        met = sum(1 for t in snapshot.targets if t.met)
+        style = "health-up" if met == len(snapshot.targets) else ""
+        parts.append([(f"targets {met}/{len(snapshot.targets)} ", style)])
 
     def health_count(health: Health) -> Segment | None:
         count = sum(1 for r in rows if r.health is health)
