@@ -164,6 +164,14 @@ def production_estate() -> Snapshot:
     )
 
 
+def another_radiators(snapshot: Snapshot, via: tuple[str, ...] = ()) -> bytes:
+    """``snapshot``'s document as another radiator process writes it: its own instance id."""
+    doc = json.loads(export.to_json(snapshot))
+    doc["instance"] = THEIR_ID
+    doc["via"] = [THEIR_ID, *via]
+    return json.dumps(doc).encode()
+
+
 class Central:
     """A central radiator's ``/snapshot.json`` as ``serve`` answers it."""
 
@@ -176,7 +184,7 @@ class Central:
         instance_id: str = THEIR_ID,
         status: int = 200,
     ) -> None:
-        self.body = body if body is not None else export.to_json(snapshot or red_estate()).encode()
+        self.body = body if body is not None else another_radiators(snapshot or red_estate())
         self.token = token
         self.instance_id = instance_id
         self.status = status
@@ -391,7 +399,7 @@ async def test_304_reuses_the_last_result_and_a_change_is_read() -> None:
         assert central.answers == [200, 304]
         assert central.requests[1].headers["if-none-match"].startswith('"')
         assert second is first
-        central.body = export.to_json(green_estate()).encode()
+        central.body = another_radiators(green_estate())
         third = await feed.poll()
     assert central.answers == [200, 304, 200]
     assert {p.status for p in third.pipelines} == {Status.PASSED}
@@ -415,6 +423,16 @@ async def test_pointing_at_itself_is_a_loop_error() -> None:
     assert "this radiator itself" in str(error) and "loop" in str(error)
     # Another radiator's id is fine.
     assert (await poll(Central(red_estate(), instance_id=THEIR_ID))).pipelines
+
+
+async def test_our_own_data_coming_back_through_another_radiator_is_a_loop() -> None:
+    # A -> B -> A: B's document says its data passed through us.
+    error = await poll_error(Central(body=another_radiators(red_estate(), (instance.ID,))))
+    assert type(error) is SourceError and "own data back" in str(error)
+    # What we read from B is remembered, so the snapshot we export names B as upstream.
+    instance.UPSTREAM.discard(THEIR_ID)
+    await poll(Central(red_estate()))
+    assert THEIR_ID in json.loads(export.to_json(red_estate()))["via"]
 
 
 async def test_the_token_is_sent_as_bearer_and_never_shown() -> None:

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from buildradiator import instance
 from buildradiator.http import redact
 from buildradiator.model import (
     Build,
@@ -145,6 +146,8 @@ def snapshot_doc(snapshot: Snapshot) -> dict[str, Any]:
     stale = snapshot.stale_sources
     return {
         "schema": SCHEMA_VERSION,
+        "instance": instance.ID,
+        "via": instance.via(),
         "taken_at": _time(snapshot.taken_at),
         "title": snapshot.title,
         "overall": overall(snapshot),

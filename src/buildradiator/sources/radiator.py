@@ -218,6 +218,14 @@ class RadiatorFeed(Source[RadiatorFeedSource]):
         # it again (and fail again), not bring back data older than the broken answer.
         self._last = None
         doc = _document(response, url)
+        via = doc.get("via")
+        if isinstance(via, list):
+            if instance.ID in via:
+                raise SourceError(
+                    f"{brief_url(url)} shows this radiator's own data back (a loop through "
+                    "another radiator): remove one of the two radiator sources"
+                )
+            instance.UPSTREAM.update(v for v in via[: instance.MAX_VIA] if isinstance(v, str))
         result = _Reading(self.name, tuple(self.config.only)).read(doc)
         self._last = result
         return result
