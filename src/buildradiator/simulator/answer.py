@@ -23,7 +23,9 @@ class Answer:
 def json_answer(status: int, payload: Any, content_type: str = "application/json") -> Answer:
     # ensure_ascii=False keeps non-ASCII text as UTF-8; control characters are still escaped
     # (\u001b), which is what real JSON APIs send for an ANSI escape in a commit message.
-    body = json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8")
+    # No indent: an indented dump runs Python's pure encoder, and the simulated servers then
+    # cost more CPU than the radiator they feed (the soak's hours were mostly this).
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     return Answer(status, body, [("Content-Type", f"{content_type}; charset=utf-8")])
 
 
