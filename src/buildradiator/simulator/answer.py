@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 
 @dataclass
@@ -54,3 +55,32 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 def iso_z(moment: datetime) -> str:
     """GitHub's timestamp style: whole seconds, UTC, ``Z``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def int_param(query: dict[str, list[str]], name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter (its last value), clamped; ``default`` when not one."""
+    raw = (query.get(name) or [""])[-1].strip()
+    return max(low, min(high, int(raw))) if raw.isdigit() else default
+
+
+def link_paged(items: list[dict[str, Any]], query: dict[str, list[str]], base: str) -> Answer:
+    """One ``page`` of ``items`` (``per_page``, default 30) with an RFC 8288 ``Link`` header
+    (next/last/first/prev), the way GitHub and Buildkite page their lists."""
+    per_page = int_param(query, "per_page", 30, 1, 100)
+    page = int_param(query, "page", 1, 1, 10**6)
+    shown = items[(page - 1) * per_page : page * per_page]
+    answer = json_answer(200, shown)
+    last = max(1, -(-len(items) // per_page))
+    params = [(k, v) for k, vs in query.items() if k != "page" for v in vs]
+
+    def url(n: int) -> str:
+        return f"{base}?{urlencode([*params, ('page', str(n))])}"
+
+    rels = []
+    if page < last:
+        rels += [f'<{url(page + 1)}>; rel="next"', f'<{url(last)}>; rel="last"']
+    if page > 1:
+        rels += [f'<{url(1)}>; rel="first"', f'<{url(page - 1)}>; rel="prev"']
+    if rels:
+        answer.headers.append(("Link", ", ".join(rels)))
+    return answer

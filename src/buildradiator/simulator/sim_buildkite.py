@@ -33,12 +33,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
 from typing import Any
-from urllib.parse import urlencode
 
 from buildradiator.simulator.answer import (
     Answer,
     etag_matches,
     json_answer,
+    link_paged,
     strong_etag,
 )
 from buildradiator.simulator.buildkite_testengine import SUITES, suite_tests
@@ -561,7 +561,7 @@ class BuildkiteSim:
             return json_answer(404, {"message": "Not Found"})
         if len(parts) == 4:
             items = [_pipeline_json(p, api, web) for p in PIPELINES.values()]
-            return _paged(items, query, f"{api}/v2/organizations/{ORG}/pipelines")
+            return link_paged(items, query, f"{api}/v2/organizations/{ORG}/pipelines")
         info = PIPELINES.get(parts[4])
         if info is None:
             return json_answer(404, {"message": "No pipeline found"})
@@ -585,7 +585,7 @@ class BuildkiteSim:
         if label and not legacy:
             tests = [t for t in tests if label in t.get("labels", [])]
         base = f"{api}/v2/analytics/organizations/{ORG}/suites/{parts[2]}/{parts[3]}"
-        return _paged(tests, query, base)
+        return link_paged(tests, query, base)
 
     def _builds(
         self, info: PipelineInfo, query: dict[str, list[str]], moment: Moment, api: str, web: str
@@ -614,39 +614,13 @@ class BuildkiteSim:
                 builds.append(payload)
         builds.sort(key=lambda b: b["number"], reverse=True)
         base = f"{api}/v2/organizations/{ORG}/pipelines/{info.slug}/builds"
-        return _paged(builds, query, base)
+        return link_paged(builds, query, base)
 
     def _plans_of(self, loop: int) -> list[BuildSpec]:
         cached = self._plans.get(loop)
         if cached is None:
             cached = self._plans[loop] = plans(loop)
         return cached
-
-
-def _paged(items: list[dict[str, Any]], query: dict[str, list[str]], base: str) -> Answer:
-    per_page = _int(query, "per_page", 30, 1, 100)
-    page = _int(query, "page", 1, 1, 10**6)
-    shown = items[(page - 1) * per_page : page * per_page]
-    answer = json_answer(200, shown)
-    last = max(1, -(-len(items) // per_page))
-    params = [(k, v) for k, vs in query.items() if k != "page" for v in vs]
-
-    def url(n: int) -> str:
-        return f"{base}?{urlencode([*params, ('page', str(n))])}"
-
-    rels = []
-    if page < last:
-        rels += [f'<{url(page + 1)}>; rel="next"', f'<{url(last)}>; rel="last"']
-    if page > 1:
-        rels += [f'<{url(1)}>; rel="first"', f'<{url(page - 1)}>; rel="prev"']
-    if rels:
-        answer.headers.append(("Link", ", ".join(rels)))
-    return answer
-
-
-def _int(query: dict[str, list[str]], name: str, default: int, low: int, high: int) -> int:
-    raw = (query.get(name) or [""])[-1].strip()
-    return max(low, min(high, int(raw))) if raw.isdigit() else default
 
 
 def make(scenario: Scenario) -> BuildkiteSim:

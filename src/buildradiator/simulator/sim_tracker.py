@@ -33,13 +33,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
 from html import escape
 from typing import Any
-from urllib.parse import urlencode
 
 from buildradiator.simulator.answer import (
     Answer,
     etag_matches,
+    int_param,
     iso_z,
     json_answer,
+    link_paged,
     strong_etag,
     text_answer,
 )
@@ -201,7 +202,7 @@ username = "radiator@example.com"
             if wanted <= set(issue.labels)
             and (state == "all" or (state == "open") == issue.open_at(now))
         ]
-        answer = _paged(items, query, f"{site}/github{path}")
+        answer = link_paged(items, query, f"{site}/github{path}")
         etag = strong_etag(answer.body)
         reset = int(now.timestamp()) // 3600 * 3600 + 3600
         rate = [
@@ -237,8 +238,8 @@ username = "radiator@example.com"
             and wanted <= set(issue.labels)
             and (state == "all" or (state == "opened") == issue.open_at(now))
         ]
-        per_page = _int(query, "per_page", 20, 1, 100)
-        page = _int(query, "page", 1, 1, 10**6)
+        per_page = int_param(query, "per_page", 20, 1, 100)
+        page = int_param(query, "page", 1, 1, 10**6)
         shown = items[(page - 1) * per_page : page * per_page]
         pages = max(1, -(-len(items) // per_page))
         answer = json_answer(200, shown)
@@ -295,8 +296,8 @@ username = "radiator@example.com"
             )
         wanted = {f.strip() for f in (_param(query, "fields") or "*navigable").split(",")}
         everything = bool(wanted & {"*all", "*navigable"})
-        size = _int(query, "maxResults", 50, 1, 5000)
-        start = _int(query, "nextPageToken", 0, 0, 10**6)
+        size = int_param(query, "maxResults", 50, 1, 5000)
+        start = int_param(query, "nextPageToken", 0, 0, 10**6)
         issues = [
             jira_issue(key, issue_id, created, jira, wanted, everything)
             for key, issue_id, created in self.jira_issues(moment)
@@ -490,35 +491,9 @@ def _jira_json(status: int, payload: Any, headers: Message) -> Answer:
     return answer
 
 
-def _paged(items: list[dict[str, Any]], query: dict[str, list[str]], base: str) -> Answer:
-    per_page = _int(query, "per_page", 30, 1, 100)
-    page = _int(query, "page", 1, 1, 10**6)
-    shown = items[(page - 1) * per_page : page * per_page]
-    answer = json_answer(200, shown)
-    last = max(1, -(-len(items) // per_page))
-    params = [(k, v) for k, vs in query.items() if k != "page" for v in vs]
-
-    def url(n: int) -> str:
-        return f"{base}?{urlencode([*params, ('page', str(n))])}"
-
-    rels = []
-    if page < last:
-        rels += [f'<{url(page + 1)}>; rel="next"', f'<{url(last)}>; rel="last"']
-    if page > 1:
-        rels += [f'<{url(1)}>; rel="first"', f'<{url(page - 1)}>; rel="prev"']
-    if rels:
-        answer.headers.append(("Link", ", ".join(rels)))
-    return answer
-
-
 def _param(query: dict[str, list[str]], name: str) -> str | None:
     values = query.get(name)
     return values[-1] if values else None
-
-
-def _int(query: dict[str, list[str]], name: str, default: int, low: int, high: int) -> int:
-    raw = (_param(query, name) or "").strip()
-    return max(low, min(high, int(raw))) if raw.isdigit() else default
 
 
 def make(scenario: Scenario) -> TrackerSim:
