@@ -137,10 +137,15 @@ def blocker_rows(snapshot: Snapshot, now: datetime, ascii: bool) -> list[Row]:
     return rows
 
 
-def production_rows(snapshot: Snapshot, now: datetime, ascii: bool = False) -> list[Row]:
+def production_rows(
+    snapshot: Snapshot,
+    now: datetime,
+    ascii: bool = False,
+    services: list[ServiceRow] | None = None,
+) -> list[Row]:
     rows = [r for r in (gate_row(snapshot, ascii),) if r is not None]
     rows += blocker_rows(snapshot, now, ascii)
-    for s in service_rows(snapshot):
+    for s in service_rows(snapshot) if services is None else services:
         sources = sorted(
             {c.source for c in s.checks} | ({s.deployment.source} if s.deployment else set())
         )
@@ -179,8 +184,9 @@ class Production(RowsTable):
 
     def show(self, snapshot: Snapshot, now: datetime, ascii: bool) -> bool:
         self.ascii = ascii
-        rows = production_rows(snapshot, now, ascii)
-        down = sum(1 for r in service_rows(snapshot) if r.health is Health.DOWN and not r.stale)
+        services = service_rows(snapshot)
+        rows = production_rows(snapshot, now, ascii, services)
+        down = sum(1 for r in services if r.health is Health.DOWN and not r.stale)
         parts = []
         if snapshot.gate is not None:
             parts.append(f"release {snapshot.gate.word}")
