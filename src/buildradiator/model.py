@@ -348,6 +348,22 @@ class SourceResult(_Frozen):
     """One line for ``check``: what was found, e.g. ``3 pipelines, 1 running``."""
 
 
+class Freshness(StrEnum):
+    """Whether a source's data on screen is current: one definition for every view and export.
+
+    Anything but ``fresh`` is *stale* (``SourceState.stale``): it is shown with its age and it
+    never counts as green."""
+
+    FRESH = "fresh"
+    """The last poll succeeded within the source's limit."""
+    WAITING = "waiting"
+    """No data yet: the first poll has not answered (or never succeeded)."""
+    CACHED = "cached"
+    """The last run's data, read from the cache at start-up; no poll of this run confirmed it."""
+    STALE = "stale"
+    """The last poll failed, or the last good data is older than the source's limit."""
+
+
 class SourceState(_Frozen):
     """How one source is doing, as the status bar shows it."""
 
@@ -358,7 +374,8 @@ class SourceState(_Frozen):
     error: str | None = None
     error_kind: str | None = None
     stale: bool = False
-    """The last good data is older than the source's limit: shown greyed, never counts green."""
+    """Not fresh (``freshness`` says why): shown greyed with its age, never counts green."""
+    freshness: Freshness = Freshness.FRESH
     next_poll: AwareDatetime | None = None
     rate: RateInfo | None = None
 
@@ -487,6 +504,9 @@ class Snapshot(_Frozen):
     gate: ReleaseGate | None = None
     """``None`` when the config watches nothing the gate could judge."""
     targets: tuple[TargetStatus, ...] = ()
+    notices: tuple[str, ...] = ()
+    """What the user must know that is no source's state, in plain words (the history file was
+    damaged and moved aside...). Shown on screen and by ``check``."""
 
     def facts_of(self, source: str, key: str) -> PipelineFacts | None:
         for facts in self.facts:
