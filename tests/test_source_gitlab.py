@@ -540,7 +540,10 @@ async def test_403_with_quota_spent_is_a_rate_limit(fake: FakeGitLab, http: Http
     )
     with pytest.raises(RateLimited) as caught:
         await make(http).poll()
-    assert caught.value.retry_at == datetime.fromtimestamp(1795705260, tz=UTC)
+    # The reset (15:01) is three hours away: the radiator asks again within the hour (a server
+    # never makes it wait longer), and says what the server asked for.
+    assert caught.value.retry_at == http.clock.now() + timedelta(hours=1)
+    assert "15:01" in str(caught.value) and "at most 1h" in str(caught.value)
 
 
 async def test_403_without_rate_signals_is_no_access(fake: FakeGitLab, http: HttpClient) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,11 +29,19 @@ from buildradiator.export import write_cache
 from buildradiator.facts import Facts, HistoryFacts, merge_reported, with_eta, with_history
 from buildradiator.gate import release_gate
 from buildradiator.history import History
-from buildradiator.http import HostBudget, HttpClient, counting, host_of, make_client
+from buildradiator.http import (
+    MAX_SERVER_WAIT,
+    HostBudget,
+    HttpClient,
+    counting,
+    host_of,
+    make_client,
+)
 from buildradiator.model import (
     Blocker,
     BrokenWindow,
     Deployment,
+    Freshness,
     Health,
     Pipeline,
     RateInfo,
@@ -59,6 +68,8 @@ RATE_LIMIT_BACKOFF = 60.0
 """Without Retry-After or a reset time, a rate-limited source waits 60 s, doubling (api-facts)."""
 CACHE_EVERY = 10.0
 """Seconds between rewrites of the snapshot cache when only freshness changed."""
+MAX_DELAY = 86400.0 * 1.2
+"""No poll is ever scheduled further away than the longest interval, jitter included."""
 LOW_QUOTA = 0.2
 """Below this share of its quota left, a host's sources are spread out until the reset."""
 
@@ -82,6 +93,8 @@ class Slot:
     rate: RateInfo | None = field(default=None)
     quota_cost: float = 1.0
     """Quota-counted requests per poll (moving average): a source may watch many repos."""
+    cached: bool = False
+    """``result`` is the last run's, from the snapshot cache: no poll of this run confirmed it."""
 
     @property
     def in_flight(self) -> bool:
@@ -136,10 +149,20 @@ class Engine:
     # -- polling ---------------------------------------------------------------------------
 
     async def poll_source(self, name: str) -> None:
-        """Poll one source now and schedule its next poll. Never raises a SourceError."""
+        """Poll one source now and schedule its next poll. Never raises (but on cancel): a
+        source's failure is its error, and a failure of the bookkeeping around it (a bug, a
+        server-given number no arithmetic survives) still schedules the next poll."""
         slot = self.slots[name]
-        now = self.clock.now()
-        slot.last_attempt = now
+        try:
+            delay = await self._poll(name, slot)
+        except Exception:
+            log.exception("scheduling source %s failed", name)
+            delay = MAX_BACKOFF
+        self._schedule(slot, delay)
+
+    async def _poll(self, name: str, slot: Slot) -> float:
+        """Poll, keep the result or the error, and say how long until the next poll."""
+        slot.last_attempt = self.clock.now()
         try:
             with counting() as cost:
                 result = await slot.source.guarded_poll()
@@ -158,11 +181,20 @@ class Engine:
             slot.error = None
             slot.failures = 0
             slot.last_success = self.clock.now()
+            slot.cached = False
             slot.quota_cost = 0.5 * slot.quota_cost + 0.5 * max(1, cost.quota)
             delay = self._success_delay(slot)
             await self._record(name, result)
         slot.rate = self._budget(slot).rate
         self._observe()
+        return delay
+
+    def _schedule(self, slot: Slot, delay: float) -> None:
+        """Set the next poll ``delay`` seconds from now, the delay kept finite and at most
+        MAX_DELAY whatever produced it."""
+        if not math.isfinite(delay):
+            delay = MAX_BACKOFF
+        delay = min(max(0.0, delay), MAX_DELAY)
         slot.next_due = self.clock.monotonic() + delay
         slot.next_poll = self.clock.now() + timedelta(seconds=delay)
 
@@ -217,6 +249,7 @@ class Engine:
                 blockers=tuple(b for b in snapshot.blockers if b.source == state.name),
             )
             slot.last_success = state.last_success
+            slot.cached = True
         self._observe()
 
     async def run(self, publish: Callable[[Snapshot], None]) -> None:
@@ -333,13 +366,14 @@ class Engine:
         # (each costing what its polls cost) spend no more than what is left until the reset.
         budget = self._budget(slot)
         spend = sum(s.quota_cost for s in self.slots.values() if self._budget(s) is budget)
-        return max(0.0, until_reset) * spend / max(1, rate.remaining)
+        # At most an hour: a reset time in the far future is a server's mistake, not a plan.
+        return min(MAX_SERVER_WAIT, max(0.0, until_reset) * spend / max(1, rate.remaining))
 
     def _error_delay(self, slot: Slot, exc: SourceError) -> float:
         if isinstance(exc, RateLimited):
             if exc.retry_at is not None:
                 wait = (exc.retry_at - self.clock.now()).total_seconds()
-                return max(MIN_INTERVAL, wait) + self.rng.uniform(0, 5)
+                return min(max(MIN_INTERVAL, wait), MAX_SERVER_WAIT) + self.rng.uniform(0, 5)
             return self._jitter(min(RATE_LIMIT_BACKOFF * 2 ** (slot.failures - 1), 3600.0))
         return self._backoff(slot)
 
@@ -349,14 +383,21 @@ class Engine:
 
     # -- snapshot --------------------------------------------------------------------------
 
-    def is_stale(self, slot: Slot) -> bool:
-        """Data is stale once the last poll failed or it is older than the source's limit."""
+    def freshness(self, slot: Slot) -> Freshness:
+        """The one definition of fresh: this run has data, its last poll succeeded, and that
+        was within the source's limit. Everything else is stale, for a reason."""
         if slot.last_success is None:
-            return False
+            return Freshness.WAITING
+        if slot.cached:
+            return Freshness.CACHED
         if slot.error is not None:
-            return True
+            return Freshness.STALE
         age = (self.clock.now() - slot.last_success).total_seconds()
-        return age > slot.stale_after
+        return Freshness.STALE if age > slot.stale_after else Freshness.FRESH
+
+    def is_stale(self, slot: Slot) -> bool:
+        """Not fresh, for any reason (``freshness``): never counts as green."""
+        return self.freshness(slot) is not Freshness.FRESH
 
     def snapshot(self) -> Snapshot:
         now = self.clock.now()
@@ -368,7 +409,8 @@ class Engine:
         states: list[SourceState] = []
         stale: set[str] = set()
         for name, slot in self.slots.items():
-            is_stale = self.is_stale(slot)
+            freshness = self.freshness(slot)
+            is_stale = freshness is not Freshness.FRESH
             if is_stale:
                 stale.add(name)
             if slot.result is not None:
@@ -390,6 +432,7 @@ class Engine:
                     error=str(slot.error) if slot.error else None,
                     error_kind=slot.error.kind if slot.error else None,
                     stale=is_stale,
+                    freshness=freshness,
                     next_poll=slot.next_poll,
                     rate=slot.rate,
                 )

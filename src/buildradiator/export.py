@@ -20,11 +20,13 @@ from buildradiator.http import redact
 from buildradiator.model import (
     Build,
     Deployment,
+    Freshness,
     Health,
     Pipeline,
     PipelineFacts,
     ServiceCheck,
     Snapshot,
+    SourceState,
     Status,
 )
 
@@ -34,9 +36,17 @@ SCHEMA_VERSION = 1
 RECENT_SHOWN = 10
 """Finished builds per pipeline in the document (newest first)."""
 
+# The exit codes of every command (README, "Exit codes").
 EXIT_GREEN = 0
+"""Everything known, fresh and green."""
 EXIT_RED = 1
+"""Something is red: a red main, a service down, a deploy failed or suspect (wins over 3)."""
+EXIT_CONFIG = 2
+"""A usage or config problem: nothing was polled."""
 EXIT_SOURCE_FAILED = 3
+"""Unknown: a source could not be read, or its data is not fresh (waiting, cached, stale)."""
+EXIT_INTERNAL = 4
+"""The radiator itself failed (the engine stopped on a bug): see the log."""
 
 
 def _time(value: datetime | None) -> str | None:
@@ -176,6 +186,7 @@ def snapshot_doc(snapshot: Snapshot) -> dict[str, Any]:
                 "type": s.type,
                 "ok": s.error is None,
                 "stale": s.stale,
+                "freshness": s.freshness.value,
                 "last_success": _time(s.last_success),
                 "error": s.error,
                 "error_kind": s.error_kind,
@@ -191,11 +202,14 @@ def to_json(snapshot: Snapshot) -> str:
 
 
 def overall(snapshot: Snapshot) -> str:
-    """``failed`` when anything is broken, ``unknown`` when a source could not be read (or
-    nothing is known), else ``passed``."""
+    """``failed`` when anything is broken; ``unknown`` when any source is not fresh (waiting for
+    its first answer, showing the last run's cache, failing or too old), when a check's health
+    is unknown, or when nothing is known at all; else ``passed``. Stale is never green."""
     if snapshot.broken:
         return "failed"
-    if any(s.error for s in snapshot.sources) or not (snapshot.pipelines or snapshot.services):
+    if any(s.stale or s.error for s in snapshot.sources):
+        return "unknown"
+    if not (snapshot.pipelines or snapshot.services):
         return "unknown"
     if any(s.health is Health.UNKNOWN and not s.muted for s in snapshot.services):
         return "unknown"
@@ -203,12 +217,8 @@ def overall(snapshot: Snapshot) -> str:
 
 
 def exit_code(snapshot: Snapshot) -> int:
-    """0 all green, 1 anything red (a known red outranks an unknown), 3 a source unreadable."""
-    if snapshot.broken:
-        return EXIT_RED
-    if any(s.error for s in snapshot.sources):
-        return EXIT_SOURCE_FAILED
-    return EXIT_GREEN
+    """0 all green, 1 anything red (a known red outranks an unknown), 3 anything unknown."""
+    return {"failed": EXIT_RED, "unknown": EXIT_SOURCE_FAILED}.get(overall(snapshot), EXIT_GREEN)
 
 
 # -- one-line summaries: shell prompts and tmux's status bar --------------------------------
@@ -253,12 +263,24 @@ def summary_segments(snapshot: Snapshot, now: datetime, ascii: bool) -> list[tup
         segments.append((f"{fmt.status_glyph(Status.PASSED, ascii)} {green}", "green"))
     if snapshot.gate is not None and not snapshot.gate.go:
         segments.append((f"HOLD {len(snapshot.gate.reasons)}", "running"))
-    failing = [s.name for s in snapshot.sources if s.error or s.stale]
-    if failing:
-        segments.append((f"{fmt.STALE_GLYPH} {', '.join(failing)} stale", "stale"))
+    not_fresh = [s for s in snapshot.sources if s.stale or s.error]
+    if not_fresh:
+        segments.append((_not_fresh_words(not_fresh), "stale"))
     if not segments:
         segments.append((f"{fmt.status_glyph(Status.UNKNOWN, ascii)} no data", "stale"))
     return segments
+
+
+def _not_fresh_words(states: list[SourceState]) -> str:
+    """``? waiting for first data``, ``? github, jenkins stale``, ``? github, gitlab +1458
+    stale`` (a line for a prompt, however many sources)."""
+    from buildradiator import fmt
+
+    if all(s.freshness is Freshness.WAITING and not s.error for s in states):
+        return f"{fmt.STALE_GLYPH} waiting for first data"
+    names = [s.name for s in states]
+    shown = ", ".join(names) if len(names) <= 3 else f"{', '.join(names[:2])} +{len(names) - 2}"
+    return f"{fmt.STALE_GLYPH} {shown} stale"
 
 
 def status_line(snapshot: Snapshot, now: datetime, ascii: bool = False) -> str:

@@ -20,13 +20,14 @@ import errno
 import hashlib
 import json
 import logging
+import math
 import socket
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -150,13 +151,44 @@ class RateHeaders:
         reset_at = None
         if reset is not None:
             if self.reset_is_epoch:
-                try:
-                    reset_at = datetime.fromtimestamp(reset, tz=now.tzinfo)
-                except (OverflowError, OSError, ValueError):
-                    reset_at = None
+                reset_at = epoch_time(reset, now)
             else:
-                reset_at = now + timedelta(seconds=reset)
+                reset_at = later(now, reset)
         return RateInfo(limit=limit, remaining=remaining, reset_at=reset_at)
+
+
+MAX_SERVER_WAIT = 3600.0
+"""The longest wait a server can impose (``Retry-After``, a quota reset): one hour. A server
+asking for more (a date in 9999, thirty digits of seconds) is asked again after an hour, and
+the source's message says what it asked for."""
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def epoch_time(seconds: float, now: datetime) -> datetime | None:
+    """A unix time from a header as a datetime, ``None`` when it is none a calendar holds."""
+    try:
+        when = datetime.fromtimestamp(seconds, tz=now.tzinfo or UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return when
+
+
+def later(now: datetime, seconds: float) -> datetime:
+    """``now`` plus a number of seconds from a server, never past what a datetime can hold."""
+    if not math.isfinite(seconds) or seconds > (_LATEST - now).total_seconds():
+        return _LATEST
+    return now + timedelta(seconds=max(0.0, seconds))
+
+
+def clamp_wait(when: datetime, now: datetime) -> tuple[datetime, str]:
+    """A server-given time to come back, at most ``MAX_SERVER_WAIT`` away, and the words that
+    say so when it was cut (with the date when it is not today)."""
+    if (when - now).total_seconds() <= MAX_SERVER_WAIT:
+        return when, ""
+    asked = f"{when:%H:%M:%S} UTC" if when.date() == now.date() else f"{when:%Y-%m-%d %H:%M} UTC"
+    return now + timedelta(
+        seconds=MAX_SERVER_WAIT
+    ), f"; it asked to wait until {asked}: trying again in at most 1h"
 
 
 GITHUB_RATE = RateHeaders("github", "x-ratelimit-")
@@ -427,7 +459,7 @@ class HttpClient:
         budget: HostBudget,
     ) -> SourceError:
         now = self.clock.now()
-        retry_at = _retry_after(headers, now)
+        retry_at, asked = retry_after(headers, now)
         quota_spent = rate is not None and rate.remaining == 0
         body = content[:2000].decode("utf-8", errors="replace").lower()
         if status == 429 or (
@@ -436,10 +468,12 @@ class HttpClient:
             if retry_at is None and quota_spent and rate and rate.reset_at:
                 retry_at = rate.reset_at
             if retry_at is not None:
+                retry_at, clamped = clamp_wait(retry_at, now)
+                asked = clamped or asked
                 budget.blocked_until = retry_at
-                until = f" until {retry_at:%H:%M:%S} UTC"
+                until = f" until {retry_at:%H:%M:%S} UTC{asked}"
             else:
-                until = ""
+                until = asked
             return RateLimited(f"rate limited by {host} (HTTP {status}){until}", retry_at=retry_at)
         if status == 401:
             return AuthFailed(f"{host} refused the credentials (HTTP 401): token missing or wrong")
@@ -453,18 +487,27 @@ class HttpClient:
         return SourceError(f"unexpected answer from {host} (HTTP {status}){what}")
 
 
-def _retry_after(headers: httpx.Headers, now: datetime) -> datetime | None:
+def retry_after(headers: httpx.Headers, now: datetime) -> tuple[datetime | None, str]:
+    """When ``Retry-After`` says to come back (seconds or an HTTP date), and words for a wait
+    too long to write as a date at all."""
     raw = headers.get("retry-after")
     if not raw:
-        return None
+        return None, ""
     raw = raw.strip()
     if raw.isdigit():
-        return now + timedelta(seconds=int(raw))
+        seconds = float(raw) if len(raw) < 300 else math.inf
+        if seconds > MAX_SERVER_WAIT:
+            shown = raw if len(raw) <= 12 else raw[:12] + "…"
+            return (
+                now + timedelta(seconds=MAX_SERVER_WAIT),
+                f"; it asked to wait {shown} s: trying again in at most 1h",
+            )
+        return now + timedelta(seconds=seconds), ""
     try:
         when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=now.tzinfo)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None, ""
+    return (when if when.tzinfo else when.replace(tzinfo=now.tzinfo)), ""
 
 
 def _connect_words(host: str, exc: Exception) -> str:

@@ -30,8 +30,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
@@ -40,7 +39,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel
 
 from buildradiator.config import BuildkiteSource
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited
-from buildradiator.http import HttpClient, RateHeaders, Response
+from buildradiator.http import (
+    HttpClient,
+    RateHeaders,
+    Response,
+    clamp_wait,
+    epoch_time,
+    later,
+    retry_after,
+)
 from buildradiator.model import (
     Build,
     Pipeline,
@@ -472,7 +479,7 @@ class Buildkite(Source[BuildkiteSource]):
 
     def _rate_limited(self, response: Response) -> RateLimited:
         now = self.http.clock.now()
-        retry_at = _retry_after(response.headers.get("retry-after"), now)
+        retry_at, asked = retry_after(response.headers, now)
         if retry_at is None and response.rate and response.rate.remaining == 0:
             retry_at = response.rate.reset_at
         if retry_at is None:
@@ -483,16 +490,17 @@ class Buildkite(Source[BuildkiteSource]):
             if body.reset is not None and body.reset >= 0:
                 # Seconds left, as the headers count; a value that can only be a unix time is one.
                 retry_at = (
-                    datetime.fromtimestamp(body.reset, tz=UTC)
+                    epoch_time(body.reset, now)
                     if body.reset > 1_000_000_000
-                    else now + timedelta(seconds=body.reset)
+                    else later(now, body.reset)
                 )
-        until = ""
+        until = asked
         if retry_at is not None:
+            retry_at, clamped = clamp_wait(retry_at, now)
             # Every source on this host then waits without touching the network, as the HTTP
             # layer does for the 429s it handles itself.
             self.http.budget(response.url, BUILDKITE_BOTH_RATE).blocked_until = retry_at
-            until = f" until {retry_at.astimezone(UTC):%H:%M:%S} UTC"
+            until = f" until {retry_at.astimezone(UTC):%H:%M:%S} UTC{clamped or asked}"
         return RateLimited(f"rate limited by {self._host} (HTTP 429){until}", retry_at=retry_at)
 
     # -- words ---------------------------------------------------------------------------------
@@ -585,19 +593,6 @@ def _matches(pattern: str, pipeline: _Watched) -> bool:
         return True
     name = pipeline.name
     return name is not None and fnmatch.fnmatchcase(name.casefold(), pattern.casefold())
-
-
-def _retry_after(raw: str | None, now: datetime) -> datetime | None:
-    if not raw:
-        return None
-    raw = raw.strip()
-    if raw.isdigit():
-        return now + timedelta(seconds=int(raw))
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _count(n: int, word: str) -> str:
