@@ -136,7 +136,7 @@ class HostileServer:
                 except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
                     return
                 lines = head.decode("latin-1").split("\r\n")
-                method, target, _ = (lines[0].split(" ") + ["", ""])[:3]
+                method, target, _ = ([*lines[0].split(" "), "", ""])[:3]
                 headers = {}
                 for line in lines[1:]:
                     if ":" in line:

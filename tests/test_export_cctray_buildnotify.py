@@ -11,7 +11,8 @@ from buildnotifylib.core.model import Status as BNStatus
 from buildnotifylib.core.settings import ServerSettings
 
 from buildradiator.export_cctray import cc_xml, project_names
-from buildradiator.model import Build, Snapshot, Status, clean_text
+from buildradiator.model import Build, Snapshot, Status
+from buildradiator.text import clean_text
 from snapshot_fixtures import NOW, red_estate, red_estate_with_history
 from test_export_cctray import FEED_URL, hostile_estate, read_back
 

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from buildradiator.model import Build, Status, clean_text
+from buildradiator.model import Build, Status
+from buildradiator.text import clean_text
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,12 @@ the way a user meets it: through ``buildradiator status`` or the running engine.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import email.message
 import json
 from datetime import timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -17,8 +20,12 @@ from buildradiator.cli import main
 from buildradiator.clock import FakeClock
 from buildradiator.config import parse_config
 from buildradiator.engine import Engine
+from buildradiator.export import exit_code as export_code
+from buildradiator.export import read_cache, to_json, write_cache
 from buildradiator.http import HttpClient, make_client
-from hostile_server import HostileServer, answer
+from buildradiator.serve import Board
+from buildradiator.simulator import Simulator, demo_config_text
+from hostile_server import HostileServer, Seen, answer
 
 FAR_WAITS = {
     "http-date in 9999": {"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"},
@@ -102,3 +109,77 @@ async def test_the_running_engine_keeps_polling_after_a_wait_in_the_far_future(
             runner.cancel()
             await asyncio.gather(runner, return_exceptions=True)
     assert published, "nothing published"
+
+
+# -- text no encoder can write -------------------------------------------------------------------
+
+POISON = "\ud83d\ufffe\uffff\u202e\u200b\u2028\x9b31m\x00"
+"""A lone surrogate, two noncharacters, a bidi override, a zero-width space, a line separator, a
+C1 CSI and a NUL: what broke serialisation, the CCTray feed and the screen."""
+POISONED_KEYS = {"name", "login", "message", "display_title", "title", "fullDisplayName",
+                 "displayName", "author", "author_name", "creator", "username", "head_branch",
+                 "ref", "branch", "stage", "description", "summary"}  # fmt: skip
+
+
+def poison(data: object) -> object:
+    if isinstance(data, dict):
+        return {
+            k: (v[:3] + POISON + v[3:] if k in POISONED_KEYS and isinstance(v, str) else poison(v))
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [poison(item) for item in data]
+    return data
+
+
+def poisoning_proxy(sim: Simulator) -> HostileServer:
+    """Every JSON answer of the simulator, with POISON inside each name, author and message
+    (written as JSON escapes, as a real server would send a lone surrogate)."""
+    server = HostileServer()
+
+    def forward(seen: Seen) -> bytes:
+        headers = email.message.Message()
+        for name, value in seen.headers.items():
+            headers[name] = value
+        got = sim.answer(seen.target, headers)
+        body = got.body
+        kinds = dict((k.lower(), v) for k, v in got.headers)
+        if "json" in kinds.get("content-type", ""):
+            with contextlib.suppress(ValueError):
+                body = json.dumps(poison(json.loads(body))).encode()
+        kept = {k: v for k, v in got.headers if k.lower() not in ("content-length", "etag")}
+        return answer(got.status, body, kept)
+
+    server.default = forward
+    return server
+
+
+async def test_text_no_encoder_can_write_is_cleaned_where_it_enters(tmp_path: Path) -> None:
+    with Simulator() as sim:
+        sim.set_time(60)  # main is red: names, authors and messages all on show
+        async with poisoning_proxy(sim) as proxy:
+            config = parse_config(demo_config_text(proxy.url, interval=30))
+            engine = Engine(config, cache_path=tmp_path / "cache.json")
+            try:
+                snapshot = await engine.poll_all()
+                board = Board(engine.clock)
+                board.publish(snapshot)  # what serve does with every snapshot
+                write_cache(tmp_path / "cache.json", snapshot)
+            finally:
+                await engine.aclose()
+    assert not sim.errors
+    document = board.current.json.data.decode("utf-8")
+    # The estate was read, poisoned: the lone surrogate shows as U+FFFD, U+2028 as a space,
+    # the rest is gone.
+    assert "Mal\ufffd lory" in document
+    feed = ElementTree.fromstring(board.current.cc.data)  # a CCTray client reads it whole
+    assert len(feed.findall("Project")) >= 10
+    texts = [
+        document,
+        board.current.cc.data.decode("utf-8"),
+        to_json(read_cache(tmp_path / "cache.json")),
+    ]
+    for text in texts:
+        for bad in POISON.replace("31m", ""):
+            assert bad not in text.replace("\\u", "u"), (repr(bad), text[:200])
+    assert export_code(snapshot) in (0, 1, 3)

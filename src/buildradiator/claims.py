@@ -29,8 +29,9 @@ from pathlib import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from buildradiator.clock import Clock
-from buildradiator.model import Snapshot, clean_text
+from buildradiator.model import Snapshot
 from buildradiator.paths import get_paths
+from buildradiator.text import clean_text
 
 __all__ = ["MAX_NAME", "MAX_NOTE", "Claim", "ClaimStore", "claims_path", "default_name"]
 

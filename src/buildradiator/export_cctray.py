@@ -38,8 +38,9 @@ from collections import Counter
 from datetime import datetime
 
 from buildradiator.http import redact
-from buildradiator.model import Build, Pipeline, Snapshot, Status, clean_text
+from buildradiator.model import Build, Pipeline, Snapshot, Status
 from buildradiator.sources.base import safe_url
+from buildradiator.text import clean_text
 
 CONTENT_TYPE = "application/xml; charset=utf-8"
 

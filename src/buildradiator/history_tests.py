@@ -15,7 +15,8 @@ from datetime import datetime
 
 from buildradiator.history_rollups import Rollups
 from buildradiator.history_store import guarded
-from buildradiator.model import TestResult, TestStatus, clean_text
+from buildradiator.model import TestResult, TestStatus
+from buildradiator.text import clean_text
 from buildradiator.trends import (
     DAY,
     FlakyTest,

@@ -45,7 +45,8 @@ from typing import IO
 from buildradiator.clock import Clock
 from buildradiator.config import HookConfig
 from buildradiator.insights import red_streak
-from buildradiator.model import BrokenWindow, Snapshot, clean_text
+from buildradiator.model import BrokenWindow, Snapshot
+from buildradiator.text import clean_text
 
 __all__ = [
     "EVENTS",

@@ -46,6 +46,7 @@ from buildradiator.errors import (
     Unreachable,
 )
 from buildradiator.model import RateInfo
+from buildradiator.text import scrub_json
 
 MAX_BODY = 10 * 1024 * 1024
 USER_AGENT = "buildradiator (+https://github.com/buildradiator/buildradiator)"
@@ -214,19 +215,28 @@ class Response:
         return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        """The body as JSON, or ``BadPayload`` saying in words what came instead."""
-        if looks_like_html(self.content):
-            raise BadPayload(
-                f"answered with an HTML page where JSON was expected ({brief_url(self.url)})"
-            )
-        try:
-            return json.loads(self.content)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            if not self.content.strip():
-                raise BadPayload(f"answered with an empty body ({brief_url(self.url)})") from None
-            raise BadPayload(
-                f"answered with invalid JSON ({type(exc).__name__}: truncated or not JSON)"
-            ) from None
+        """The body as JSON, every string scrubbed (``text.scrub``), or ``BadPayload`` saying
+        in words what came instead."""
+        return decode_json(self.content, self.url)
+
+
+def decode_json(content: bytes | str, url: str = "") -> Any:
+    """A JSON document from a server, every string scrubbed of what no screen, file or feed can
+    hold (``text.scrub_json``), or ``BadPayload`` in words."""
+    where = f" ({brief_url(url)})" if url else ""
+    raw = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
+    if looks_like_html(raw):
+        raise BadPayload(f"answered with an HTML page where JSON was expected{where}")
+    try:
+        text = raw.decode(json.detect_encoding(raw))
+        text = text.removeprefix("\ufeff")
+        return scrub_json(text, json.loads(text))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        if not raw.strip():
+            raise BadPayload(f"answered with an empty body{where}") from None
+        raise BadPayload(
+            f"answered with invalid JSON ({type(exc).__name__}: truncated or not JSON)"
+        ) from None
 
 
 def host_of(url: str) -> str:

@@ -25,7 +25,8 @@ from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from buildradiator.errors import BadPayload
-from buildradiator.model import TestResult, TestStatus, clean_text
+from buildradiator.model import TestResult, TestStatus
+from buildradiator.text import clean_text
 from buildradiator.xmlsafe import local_name, parse_xml
 
 log = logging.getLogger(__name__)

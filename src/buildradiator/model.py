@@ -4,44 +4,20 @@ Everything here is immutable. A ``Snapshot`` is the whole state at one moment; t
 new one whenever anything changes and the views only ever read it.
 
 Text that comes from CI (commit messages, names, branches) is typed ``Untrusted``: on the way in
-it loses every control character (so no ANSI/OSC escape sequence survives), bidirectional
-overrides and overlong tails. It is still *text*: the views must show it with ``rich.text.Text``
+it loses what ``text.scrub`` removes (escape sequences, controls, invisible and bidi characters,
+surrogates, noncharacters) and overlong tails; identifiers are typed ``Key`` (scrubbed, whole). It is still *text*: the views must show it with ``rich.text.Text``
 and never as markup.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
-MAX_TEXT = 500
-
-# Whole terminal escape sequences first: dropping only their ESC byte would leave the visible
-# rest of a sequence (``[31m``, ``]8;;http://...``) in the text.
-_ESCAPES = re.compile(
-    r"(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC: titles, links, clipboard
-    r"|(?:\x1b[P^_X]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)?"  # DCS, SOS, PM, APC
-    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
-    r"|\x1b[ -/]*[0-~]"  # any other escape
-)
-# C0 and C1 controls (ESC starts every ANSI/OSC sequence), DEL, and the Unicode bidi controls
-# that can reorder what a reader sees (U+202A-202E, U+2066-2069, U+200E/200F, U+061C).
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_NEWLINES = re.compile(r"[\t\n]+")
-
-
-def clean_text(value: str, limit: int = MAX_TEXT) -> str:
-    """Make untrusted text safe to show: drop escape sequences and control characters, fold
-    newlines and tabs, cut overlong text."""
-    value = _UNSAFE.sub("", _ESCAPES.sub("", value))
-    value = _NEWLINES.sub(" ", value).strip()
-    if len(value) > limit:
-        value = value[: limit - 1] + "…"
-    return value
+from buildradiator.text import clean_key, clean_text
 
 
 def first_line(message: str | None) -> str | None:
@@ -52,6 +28,9 @@ def first_line(message: str | None) -> str | None:
 
 
 Untrusted = Annotated[str, AfterValidator(clean_text)]
+"""Text from a server, shown on one line: scrubbed, folded, cut (``text.clean_text``)."""
+Key = Annotated[str, AfterValidator(clean_key)]
+"""An identifier from a server (a pipeline key, a build id): scrubbed, never cut."""
 
 
 class Status(StrEnum):
@@ -114,9 +93,9 @@ class Build(_Frozen):
 
     source: str
     """The config name of the source that reported it."""
-    pipeline: str
+    pipeline: Key
     """The key of the pipeline it belongs to (``Pipeline.key``)."""
-    id: str
+    id: Key
     """The provider's id for it, unique within the pipeline."""
     number: int | None = None
     attempt: int = 1
@@ -149,7 +128,7 @@ class Pipeline(_Frozen):
     """One watched branch of one pipeline: the thing a row of "Main branches" shows."""
 
     source: str
-    key: str
+    key: Key
     """Unique within the source, stable across polls, e.g. ``acme/monolith`` or ``acme/x:ci.yml``."""
     name: Untrusted
     """What the screen calls it."""
@@ -200,7 +179,7 @@ class ServiceCheck(_Frozen):
     """Why an alert does not count: ``silenced``/``inhibited`` (shown apart, never counted)."""
     value: float | None = None
     """A query's value (``nan`` stays ``None`` with the reason in ``detail``)."""
-    unit: str | None = None
+    unit: Untrusted | None = None
 
     @property
     def service_name(self) -> str:
@@ -231,7 +210,7 @@ class Deployment(_Frozen):
     source: str
     service: Untrusted
     environment: Untrusted | None = None
-    id: str | None = None
+    id: Key | None = None
     """The provider's id of the latest deploy."""
     state: DeployState
     provider_state: Untrusted | None = None
@@ -250,9 +229,9 @@ class Deployment(_Frozen):
     detail: Untrusted | None = None
     """Why, in words: the failure message, ``no status reported yet``."""
     url: str | None = None
-    repo: str | None = None
+    repo: Key | None = None
     """``owner/name`` it was built from, where known."""
-    pipeline: str | None = None
+    pipeline: Key | None = None
     """The pipeline key whose main it ships (config), for drift from history."""
     behind_by: int | None = None
     """Commits on main that are not live yet (compare API), if known."""
@@ -266,7 +245,7 @@ class Blocker(_Frozen):
     """One open release blocker: an issue with the blocking label, or a Jira match."""
 
     source: str
-    id: str
+    id: Key
     """``#123``, ``SHOP-42``."""
     title: Untrusted
     url: str | None = None
@@ -278,7 +257,7 @@ class ReportedFlake(_Frozen):
     """A test a provider itself calls flaky (CircleCI insights, Buildkite Test Engine)."""
 
     source: str
-    pipeline: str
+    pipeline: Key
     """The key of the pipeline it belongs to."""
     classname: Untrusted = ""
     name: Untrusted
@@ -324,8 +303,8 @@ class TestRun(_Frozen):
     __test__ = False
 
     source: str
-    pipeline: str
-    build_id: str
+    pipeline: Key
+    build_id: Key
     attempt: int = 1
     commit: Untrusted | None = None
     finished_at: AwareDatetime | None = None
@@ -384,7 +363,7 @@ class FlakySummary(_Frozen):
     """Per pipeline: recent green builds that needed a retry (GitHub ``run_attempt > 1``)."""
 
     source: str
-    pipeline: str
+    pipeline: Key
     name: Untrusted
     retried_to_green: int
     green: int
@@ -396,7 +375,7 @@ class BrokenWindow(_Frozen):
     kind: str
     """``pipeline``, ``service`` or ``deploy`` (a failed or suspect deploy)."""
     source: str
-    key: str
+    key: Key
     name: Untrusted
     since: AwareDatetime | None = None
     """When it broke: the finish of the first failing build of the streak, or the first failed check."""
@@ -416,7 +395,7 @@ class PipelineFacts(_Frozen):
     """What history knows of one pipeline that no CI API says (see ``facts.py``)."""
 
     source: str
-    key: str
+    key: Key
     strip: tuple[Status, ...] = ()
     """Statuses of the recent recorded builds, newest first."""
     p50_seconds: float | None = None

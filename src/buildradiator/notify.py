@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from buildradiator.model import clean_text
+from buildradiator.text import clean_text
 
 __all__ = [
     "BEL",

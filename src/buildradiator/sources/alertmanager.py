@@ -29,9 +29,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
 from buildradiator.http import Response, redact
-from buildradiator.model import Health, ServiceCheck, SourceResult, clean_text
+from buildradiator.model import Health, ServiceCheck, SourceResult
 from buildradiator.prodconfig import AlertmanagerSource
 from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
+from buildradiator.text import clean_text
 
 UNNAMED = "unnamed alert"
 NO_SERVICE = "no service label"

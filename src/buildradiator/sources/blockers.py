@@ -42,9 +42,10 @@ from buildradiator.http import (
     Response,
     brief_url,
 )
-from buildradiator.model import Blocker, SourceResult, clean_text
+from buildradiator.model import Blocker, SourceResult
 from buildradiator.prodconfig import BlockersSource
 from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
+from buildradiator.text import clean_text
 
 GITHUB_API_VERSION = "2022-11-28"
 PER_PAGE = 100

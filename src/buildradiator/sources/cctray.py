@@ -22,8 +22,9 @@ from xml.etree.ElementTree import Element
 
 from buildradiator.config import CCTraySource
 from buildradiator.errors import BadPayload
-from buildradiator.model import Build, Pipeline, SourceResult, Status, clean_text
+from buildradiator.model import Build, Pipeline, SourceResult, Status
 from buildradiator.sources.base import Source, parse_iso, safe_url
+from buildradiator.text import clean_text
 from buildradiator.xmlsafe import local_name, parse_xml
 
 _LAST_STATUS = {

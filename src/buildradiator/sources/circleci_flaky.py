@@ -31,8 +31,9 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 from buildradiator.clock import Clock
 from buildradiator.errors import BadPayload, NotFound, SourceError
 from buildradiator.http import RateHeaders, Response
-from buildradiator.model import ReportedFlake, clean_text
+from buildradiator.model import ReportedFlake
 from buildradiator.sources.base import Stamp, parse_iso, parse_model, safe_url
+from buildradiator.text import clean_text
 
 CIRCLECI_INSIGHTS_RATE = RateHeaders("circleci-insights", "x-ratelimit-")
 """A budget of its own: a 429 on the insight blocks only the next insight reads, never the

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel
 
 from buildradiator.errors import BadPayload
-from buildradiator.model import TestStatus, clean_text
+from buildradiator.model import TestStatus
 from buildradiator.sources.base import Stamp
 from buildradiator.sources.testreports import MAX_CASES, TEST_NAME_LIMIT, Case, seconds
+from buildradiator.text import clean_text
 
 
 def _number_or_none(value: Any) -> Any:

@@ -18,8 +18,9 @@ from typing import Any, ClassVar
 from buildradiator.config import HealthSource
 from buildradiator.errors import ServerError, SourceError, Timeout, Unreachable
 from buildradiator.http import Response, looks_like_html, redact
-from buildradiator.model import Health, ServiceCheck, SourceResult, clean_text
+from buildradiator.model import Health, ServiceCheck, SourceResult
 from buildradiator.sources.base import Source
+from buildradiator.text import clean_text
 
 # The body words of api-facts section 10, lower-cased; "healthy"/"unhealthy" and "degraded" are
 # what other frameworks (ASP.NET Core, Dropwizard-style wrappers) send for the same idea.

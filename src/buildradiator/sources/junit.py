@@ -40,9 +40,10 @@ from typing import ClassVar
 from buildradiator.errors import BadPayload, SourceError
 from buildradiator.http import HttpClient, redact
 from buildradiator.junit import MAX_TOTAL_BYTES, parse_junit
-from buildradiator.model import SourceResult, TestResult, TestRun, TestStatus, clean_text
+from buildradiator.model import SourceResult, TestResult, TestRun, TestStatus
 from buildradiator.sourceconfig import JUnitSource
 from buildradiator.sources.base import Source
+from buildradiator.text import clean_text
 
 log = logging.getLogger(__name__)
 

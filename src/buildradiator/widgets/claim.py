@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from buildradiator.claims import MAX_NAME, MAX_NOTE, default_name
-from buildradiator.model import clean_text
+from buildradiator.text import clean_text
 
 __all__ = ["ClaimScreen"]
 
