@@ -10,18 +10,21 @@ import asyncio
 import contextlib
 import email.message
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
+from buildradiator.app import BuildRadiatorApp
 from buildradiator.cli import main
 from buildradiator.clock import FakeClock
 from buildradiator.config import parse_config
 from buildradiator.engine import Engine
 from buildradiator.export import exit_code as export_code
 from buildradiator.export import read_cache, to_json, write_cache
+from buildradiator.history import History
 from buildradiator.http import HttpClient, make_client
 from buildradiator.serve import Board
 from buildradiator.simulator import Simulator, demo_config_text
@@ -183,3 +186,84 @@ async def test_text_no_encoder_can_write_is_cleaned_where_it_enters(tmp_path: Pa
         for bad in POISON.replace("31m", ""):
             assert bad not in text.replace("\\u", "u"), (repr(bad), text[:200])
     assert export_code(snapshot) in (0, 1, 3)
+
+
+def screen_text(app: BuildRadiatorApp) -> str:
+    """The whole screen as a person sees it."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+# -- absurd numbers --------------------------------------------------------------------------------
+
+YEAR_1_MS = -62135596800000
+YEAR_9999_MS = 253402300799000
+
+
+def jenkins_job(name: str, builds: list[dict[str, object]]) -> bytes:
+    return json.dumps(
+        {"_class": "hudson.model.FreeStyleProject", "name": name, "url": f"http://x/job/{name}/",
+         "inQueue": False, "builds": builds}
+    ).encode()  # fmt: skip
+
+
+async def test_absurd_estimates_and_timestamps_never_crash_the_screen() -> None:
+    """Jenkins says a running build will take 1e300 ms; another job's builds ran in year 1 and
+    year 9999. The whole screen still renders, the In flight panel included."""
+    now_ms = int(time.time() * 1000)
+    async with HostileServer() as server:
+        server.route(
+            "/job/monolith/api/json",
+            answer(200, jenkins_job("monolith", [
+                {"number": 9, "building": True, "timestamp": now_ms - 60_000,
+                 "estimatedDuration": 1e300},
+                {"number": 8, "building": False, "result": "SUCCESS",
+                 "timestamp": now_ms - 600_000, "duration": 1e300},
+            ])),
+        )  # fmt: skip
+        server.route(
+            "/job/ancient/api/json",
+            answer(200, jenkins_job("ancient", [
+                {"number": 3, "building": True, "timestamp": YEAR_9999_MS,
+                 "estimatedDuration": 60_000},
+                {"number": 2, "building": False, "result": "FAILURE", "timestamp": YEAR_1_MS,
+                 "duration": 1000},
+                {"number": 1, "building": False, "result": "SUCCESS", "timestamp": YEAR_9999_MS,
+                 "duration": 1000},
+            ])),
+        )  # fmt: skip
+        config = parse_config(
+            f'[[sources]]\nname = "jenkins"\ntype = "jenkins"\nurl = "{server.url}"\n'
+            'jobs = ["monolith", "ancient"]\n'
+        )
+        engine = Engine(config, history=History.memory())
+        app = BuildRadiatorApp(engine)
+        async with app.run_test(size=(120, 35)) as pilot:
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if app.snapshot is not None and app.snapshot.in_flight:
+                    break
+            await pilot.pause(0.2)
+            text = screen_text(app)
+            assert app.is_running
+        assert app.return_code in (0, None)
+    assert "monolith" in text and "ancient" in text
+
+
+def test_a_radiator_that_dies_exits_non_zero(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever kills the app, the process says so in its exit code (it exited 0)."""
+    from buildradiator import cli
+    from buildradiator.widgets import inflight
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OverflowError("Python int too large to convert to C int")
+
+    monkeypatch.setattr(inflight, "inflight_rows", broken)
+    config = parse_config("[radiator]\ntitle = 'x'\n")
+    assert cli.run_radiator(config, _Args(), use_cache=False, history=History.memory()) == 4
+
+
+class _Args:
+    theme = None
+    mode = None
+    ascii = False

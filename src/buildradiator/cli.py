@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from buildradiator.model import Snapshot
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
+EXIT_INTERNAL = 4
 
 
 class NoConfigFound(BuildRadiatorError):
@@ -264,6 +265,10 @@ def run_radiator(
         result = app.run()
     finally:
         store.close()
+    # An app that died of an error returns nothing but sets its return code: a process that
+    # dies must not exit 0 (a wrapper script would read that as a clean stop).
+    if app.return_code:
+        return EXIT_INTERNAL if app.return_code == 1 and result is None else app.return_code
     return int(result or 0)
 
 

@@ -12,6 +12,7 @@ and never as markup.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -31,6 +32,27 @@ Untrusted = Annotated[str, AfterValidator(clean_text)]
 """Text from a server, shown on one line: scrubbed, folded, cut (``text.clean_text``)."""
 Key = Annotated[str, AfterValidator(clean_key)]
 """An identifier from a server (a pipeline key, a build id): scrubbed, never cut."""
+
+EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+MAX_SECONDS = 30 * 86400.0
+"""The longest duration or estimate believed: a month (a build that long is no build)."""
+
+
+def _moment(value: datetime | None) -> datetime | None:
+    # Go's zero time (year 1), 9999-12-31 and other sentinels mean "not known": no arithmetic
+    # on them may overflow a screen.
+    return value if value is not None and EARLIEST <= value < LATEST else None
+
+
+def _seconds(value: float | None) -> float | None:
+    return value if value is not None and 0 < value <= MAX_SECONDS else None
+
+
+Moment = Annotated[AwareDatetime | None, AfterValidator(_moment)]
+"""A time from a server or from history: ``None`` outside 1971-2200 (a sentinel, a mistake)."""
+Seconds = Annotated[float | None, AfterValidator(_seconds)]
+"""A duration or an estimate: ``None`` when not a positive finite number up to a month."""
 
 
 class Status(StrEnum):
@@ -104,9 +126,9 @@ class Build(_Frozen):
     status: Status
     provider_status: Untrusted | None = None
     """The provider's own finer word, e.g. ``timed_out`` or Jenkins ``UNSTABLE``."""
-    created_at: AwareDatetime | None = None
-    started_at: AwareDatetime | None = None
-    finished_at: AwareDatetime | None = None
+    created_at: Moment = None
+    started_at: Moment = None
+    finished_at: Moment = None
     commit: Untrusted | None = None
     author: Untrusted | None = None
     message: Untrusted | None = None
@@ -114,7 +136,7 @@ class Build(_Frozen):
     url: str | None = None
     stage: Untrusted | None = None
     """For builds in flight: the job or stage running now (or waited for)."""
-    estimated_seconds: float | None = None
+    estimated_seconds: Seconds = None
     """The provider's own estimate of the duration, where it gives one (Jenkins)."""
 
     @property
@@ -170,8 +192,8 @@ class ServiceCheck(_Frozen):
     detail: Untrusted | None = None
     """Why, in words: ``body status DOWN``, ``HTTP 503``, ``812 ms (> 500 ms)``."""
     url: str | None = None
-    checked_at: AwareDatetime | None = None
-    since: AwareDatetime | None = None
+    checked_at: Moment = None
+    since: Moment = None
     """When it entered its state, where the source says (an alert's ``startsAt``)."""
     severity: Untrusted | None = None
     """An alert's ``severity`` label."""
@@ -219,12 +241,12 @@ class Deployment(_Frozen):
     """The commit live now."""
     version: Untrusted | None = None
     """A human name for what is live (a tag, a ref, a release id), if different."""
-    deployed_at: AwareDatetime | None = None
+    deployed_at: Moment = None
     """When what is live went live."""
     target_revision: Untrusted | None = None
     """The commit the latest deploy rolls out (running or failed); ``None`` if it is the live one."""
-    started_at: AwareDatetime | None = None
-    finished_at: AwareDatetime | None = None
+    started_at: Moment = None
+    finished_at: Moment = None
     author: Untrusted | None = None
     detail: Untrusted | None = None
     """Why, in words: the failure message, ``no status reported yet``."""
@@ -235,7 +257,7 @@ class Deployment(_Frozen):
     """The pipeline key whose main it ships (config), for drift from history."""
     behind_by: int | None = None
     """Commits on main that are not live yet (compare API), if known."""
-    oldest_undeployed_at: AwareDatetime | None = None
+    oldest_undeployed_at: Moment = None
     """When the oldest of those commits was made."""
     suspect: Untrusted | None = None
     """Set by the engine's post-deploy watch: why this deploy is suspect."""
@@ -249,7 +271,7 @@ class Blocker(_Frozen):
     """``#123``, ``SHOP-42``."""
     title: Untrusted
     url: str | None = None
-    opened_at: AwareDatetime | None = None
+    opened_at: Moment = None
     author: Untrusted | None = None
 
 
@@ -262,8 +284,8 @@ class ReportedFlake(_Frozen):
     classname: Untrusted = ""
     name: Untrusted
     times_flaked: int = 1
-    first_seen: AwareDatetime | None = None
-    last_seen: AwareDatetime | None = None
+    first_seen: Moment = None
+    last_seen: Moment = None
     job: Untrusted | None = None
     url: str | None = None
 
@@ -307,7 +329,7 @@ class TestRun(_Frozen):
     build_id: Key
     attempt: int = 1
     commit: Untrusted | None = None
-    finished_at: AwareDatetime | None = None
+    finished_at: Moment = None
     results: tuple[TestResult, ...] = ()
 
 
@@ -377,7 +399,7 @@ class BrokenWindow(_Frozen):
     source: str
     key: Key
     name: Untrusted
-    since: AwareDatetime | None = None
+    since: Moment = None
     """When it broke: the finish of the first failing build of the streak, or the first failed check."""
     commit: Untrusted | None = None
     author: Untrusted | None = None
@@ -398,8 +420,8 @@ class PipelineFacts(_Frozen):
     key: Key
     strip: tuple[Status, ...] = ()
     """Statuses of the recent recorded builds, newest first."""
-    p50_seconds: float | None = None
-    p90_seconds: float | None = None
+    p50_seconds: Seconds = None
+    p90_seconds: Seconds = None
     retried_7d: int = 0
     green_7d: int = 0
     retry_share_7d: float | None = None
@@ -416,7 +438,7 @@ class PipelineFacts(_Frozen):
     p50_trend: tuple[float | None, ...] = ()
     p90_trend: tuple[float | None, ...] = ()
     flakes: tuple[int, ...] = ()
-    red_since: AwareDatetime | None = None
+    red_since: Moment = None
     red_streak: int = 0
     broke_commit: Untrusted | None = None
     broke_author: Untrusted | None = None
@@ -472,7 +494,7 @@ class Snapshot(_Frozen):
     sources: tuple[SourceState, ...] = ()
     broken: tuple[BrokenWindow, ...] = ()
     flaky: tuple[FlakySummary, ...] = ()
-    green_since: AwareDatetime | None = None
+    green_since: Moment = None
     """When nothing is broken: since when (best known)."""
     stale_sources: frozenset[str] = frozenset()
     facts: tuple[PipelineFacts, ...] = ()
