@@ -205,7 +205,7 @@ async def test_tokens_never_leave_and_only_http_urls_do() -> None:
     data = cc_xml(hostile_estate())
     assert b"hunter2" not in data and b"SECRET123" not in data
     attrs = projects(data)
-    assert attrs[0]["webUrl"] == "https://user:***@ci.example/x/7?access_token=***&branch=main"
+    assert attrs[0]["webUrl"] == "https://***@ci.example/x/7?access_token=***&branch=main"
     # No build, a javascript: pipeline URL: no webUrl at all rather than a dangerous one.
     assert "webUrl" not in attrs[5]
     # An ftp: build URL falls back to the pipeline's page.

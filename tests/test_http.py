@@ -207,7 +207,8 @@ async def test_token_in_query_never_in_errors() -> None:
 
 
 def test_redact() -> None:
-    assert redact("https://bob:hunter2@h/x?token=abc&b=1") == "https://bob:***@h/x?token=***&b=1"
+    # The whole authority goes: a user name can be a token too (https://TOKEN@host).
+    assert redact("https://bob:hunter2@h/x?token=abc&b=1") == "https://***@h/x?token=***&b=1"
     assert redact("https://h/x") == "https://h/x"
     assert "s3" not in redact("https://h/x?private_token=s3&circle-token=s3")
 

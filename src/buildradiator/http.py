@@ -16,12 +16,14 @@ none should write again:
 from __future__ import annotations
 
 import asyncio
+import base64
 import errno
 import hashlib
 import json
 import logging
 import math
 import socket
+import zlib
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +32,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -47,64 +48,12 @@ from buildradiator.errors import (
 )
 from buildradiator.model import RateInfo
 from buildradiator.text import scrub_json
+from buildradiator.urls import brief_url, host_of, origin_of, redact
+
+__all__ = ["brief_url", "host_of", "redact"]
 
 MAX_BODY = 10 * 1024 * 1024
 USER_AGENT = "buildradiator (+https://github.com/buildradiator/buildradiator)"
-
-_SECRET_PARAMS = {
-    "access_token",
-    "token",
-    "private_token",
-    "api_key",
-    "apikey",
-    "key",
-    "secret",
-    "password",
-    "sig",
-    "signature",
-    "circle-token",
-    "auth",
-}
-
-
-def redact(url: str) -> str:
-    """The URL with any password and any token-like query value replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable url>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode(
-            [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe="*/:,"
-        )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-BRIEF_URL = 160
-"""Longest URL shown in an error message: it must fit a status bar and ``check``'s table."""
-
-
-def brief_url(url: str) -> str:
-    """A URL for an error message: redacted, and when too long for a status bar without its
-    query (Jenkins' ``tree=`` alone runs to 500 characters; the path names the thing), then
-    cut to ``BRIEF_URL``."""
-    shown = redact(url)
-    if len(shown) <= BRIEF_URL:
-        return shown
-    try:
-        parts = urlsplit(shown)
-    except ValueError:
-        return shown[: BRIEF_URL - 1] + "…"
-    if parts.query:
-        shown = urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")) + "?…"
-    return shown if len(shown) <= BRIEF_URL else shown[: BRIEF_URL - 1] + "…"
 
 
 class _RedactingFilter(logging.Filter):
@@ -239,11 +188,6 @@ def decode_json(content: bytes | str, url: str = "") -> Any:
         ) from None
 
 
-def host_of(url: str) -> str:
-    """The host (and port) a URL talks to, without credentials: the key of a rate budget."""
-    return urlsplit(url).netloc.rsplit("@", 1)[-1].lower()
-
-
 def looks_like_html(content: bytes) -> bool:
     head = content[:512].lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
@@ -357,25 +301,27 @@ class HttpClient:
         """GET ``url`` and return a complete answer whose status is in ``verify_ok``.
 
         Any other outcome raises a ``SourceError``. With ``conditional=True`` the validators of the
-        last answer are sent along and a 304 returns our copy of that answer.
+        last answer are sent along and a 304 returns our copy of that answer. ``timeout`` covers
+        the whole exchange: the wait for a free connection to the host, every redirect, the body.
         """
         request = self.client.build_request(
             "GET", url, params=params, headers=headers or {}, timeout=timeout
         )
+        request.headers["Accept-Encoding"] = ACCEPT_ENCODING
+        if auth:
+            request.headers["Authorization"] = basic_auth(*auth)
         shown = redact(str(request.url))
+        host = request.url.host
         budget = self.budget(str(request.url), rate_headers)
         now = self.clock.now()
         if budget.blocked_until and now < budget.blocked_until:
             raise RateLimited(
-                f"rate limited by {request.url.host} until {budget.blocked_until:%H:%M:%S} UTC",
+                f"rate limited by {host} until {budget.blocked_until:%H:%M:%S} UTC",
                 retry_at=budget.blocked_until,
             )
-        if auth:
-            request.headers["Authorization"] = httpx.BasicAuth(*auth)._auth_header
-        # Two sources may poll one URL with different credentials: key the copy on both (hashed,
-        # so no token sits in the key).
-        credential = request.headers.get("Authorization", "")
-        cache_key = str(request.url) + "|" + hashlib.sha256(credential.encode()).hexdigest()[:16]
+        # Two sources may poll one URL with different credentials: key the copy on all of them
+        # (hashed, so no token sits in the key).
+        cache_key = str(request.url) + "|" + _credential_digest(request.headers)
         cached = self._cache.get(cache_key) if conditional else None
         if cached:
             if cached.etag:
@@ -384,12 +330,47 @@ class HttpClient:
                 request.headers["If-Modified-Since"] = cached.last_modified
 
         started = self.clock.monotonic()
-        async with budget.lock:
-            budget.requests += 1
-            count = _COUNTING.get()
-            if count is not None:
-                count.sent += 1
-            status, resp_headers, content = await self._exchange(request, shown, timeout)
+        loop = asyncio.get_running_loop()
+        asked, slot_at = loop.time(), None
+        count = _COUNTING.get()
+        try:
+            async with asyncio.timeout(timeout):
+                async with budget.lock:
+                    slot_at = loop.time()
+                    budget.requests += 1
+                    if count is not None:
+                        count.sent += 1
+                    status, resp_headers, content = await self._exchange(request, timeout)
+        except TimeoutError:
+            waited = (slot_at if slot_at is not None else loop.time()) - asked
+            queue = (
+                f" ({waited:.1f}s of it waiting for a free connection to {host})"
+                if waited >= timeout / 4
+                else ""
+            )
+            raise Timeout(f"no complete answer from {host} within {timeout:g}s{queue}") from None
+        except SourceError:
+            raise
+        except httpx.TimeoutException:
+            raise Timeout(f"no answer from {host} within {timeout:g}s") from None
+        except httpx.ConnectError as exc:
+            raise Unreachable(_connect_words(host, exc)) from None
+        except httpx.RemoteProtocolError:
+            raise Unreachable(f"{host} closed the connection without a complete answer") from None
+        except httpx.DecodingError:
+            raise BadPayload(f"answer from {host} could not be decoded") from None
+        except httpx.TransportError as exc:
+            raise Unreachable(f"cannot reach {host}: {type(exc).__name__}") from None
+        except httpx.InvalidURL:
+            raise Unreachable(f"invalid URL {brief_url(shown)}") from None
+        except (httpx.HTTPError, httpx.StreamError) as exc:
+            raise SourceError(f"cannot read {host}: {_short(exc) or type(exc).__name__}") from None
+        except (OverflowError, ValueError, UnicodeError) as exc:
+            # What a malformed answer makes the HTTP stack raise (a length no integer holds,
+            # a header no codec reads): the server's fault, in words.
+            raise BadPayload(
+                f"answer from {host} could not be read ({type(exc).__name__})"
+            ) from None
         elapsed_ms = (self.clock.monotonic() - started) * 1000
         now = self.clock.now()
         rate = rate_headers.parse(resp_headers, now) if rate_headers else None
@@ -408,47 +389,76 @@ class HttpClient:
             if conditional and 200 <= status < 300 and validators:
                 self._remember(cache_key, resp_headers, content)
             return Response(shown, status, resp_headers, content, False, elapsed_ms, rate)
-        raise self._error(status, resp_headers, content, shown, request.url.host, rate, budget)
+        raise self._error(status, resp_headers, content, shown, host, rate, budget)
 
     async def _exchange(
-        self, request: httpx.Request, shown: str, timeout: float
+        self, request: httpx.Request, timeout: float
     ) -> tuple[int, httpx.Headers, bytes]:
+        """Send ``request`` and follow its redirects by our policy: within its origin with
+        everything it carries; to another origin only when it carries no credential, and then
+        with nothing of ours; never more than ``MAX_REDIRECTS`` times."""
+        origin = origin_of(str(request.url))
+        credentialed = _carries_credentials(request.headers)
+        for _ in range(MAX_REDIRECTS + 1):
+            status, headers, content = await self._send(request)
+            location = headers.get("location")
+            if status not in _REDIRECTS or not location:
+                return status, headers, content
+            host = request.url.host
+            try:
+                target = request.url.join(location)
+            except httpx.InvalidURL:
+                raise BadPayload(f"{host} redirected to an invalid URL") from None
+            if target.scheme not in ("http", "https"):
+                raise SourceError(f"{host} redirected to a URL that is not http(s)")
+            if origin_of(str(target)) == origin:
+                kept = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+            elif credentialed:
+                raise SourceError(
+                    f"{host} redirected to {brief_url(str(target))} (another origin): not "
+                    "followed, the request carries credentials; if that is where the API "
+                    "lives, put it in the source's url"
+                )
+            else:
+                kept = {k: v for k, v in request.headers.items() if k.lower() in _PLAIN_HEADERS}
+                origin = origin_of(str(target))
+            request = self.client.build_request("GET", target, headers=kept, timeout=timeout)
+        raise SourceError(f"too many redirects from {request.url.host} (more than {MAX_REDIRECTS})")
+
+    async def _send(self, request: httpx.Request) -> tuple[int, httpx.Headers, bytes]:
+        """One request; the body inflated as it streams, capped, never inflated in one go."""
         host = request.url.host
+        response = await self.client.send(request, stream=True)
         try:
-            async with asyncio.timeout(timeout):
-                response = await self.client.send(request, stream=True)
-                try:
-                    chunks: list[bytes] = []
-                    size = 0
-                    declared = response.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > self.max_body:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_body:
+                raise BadPayload(
+                    f"answer from {host} is larger than {self.max_body // 1024} KiB "
+                    f"({int(declared) // 1024} KiB)"
+                )
+            if response.is_stream_consumed:
+                # An answer built in memory (httpx.MockTransport's): already whole and decoded.
+                if len(response.content) > self.max_body:
+                    raise BadPayload(
+                        f"answer from {host} is larger than {self.max_body // 1024} KiB"
+                    )
+                return response.status_code, response.headers, response.content
+            inflater = _Inflater(response.headers.get("content-encoding", ""), host)
+            chunks: list[bytes] = []
+            size = 0
+            async for raw in response.aiter_raw():
+                for piece in inflater.feed(raw):
+                    size += len(piece)
+                    if size > self.max_body:
                         raise BadPayload(
-                            f"answer from {host} is larger than {self.max_body // 1024} KiB ({int(declared) // 1024} KiB)"
+                            f"answer from {host} is larger than {self.max_body // 1024} KiB"
                         )
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > self.max_body:
-                            raise BadPayload(
-                                f"answer from {host} is larger than {self.max_body // 1024} KiB"
-                            )
-                        chunks.append(chunk)
-                finally:
-                    await response.aclose()
-        except TimeoutError:
-            raise Timeout(f"no complete answer from {host} within {timeout:g}s") from None
-        except httpx.TimeoutException:
-            raise Timeout(f"no answer from {host} within {timeout:g}s") from None
-        except httpx.ConnectError as exc:
-            raise Unreachable(_connect_words(host, exc)) from None
-        except httpx.RemoteProtocolError:
-            raise Unreachable(f"{host} closed the connection without a complete answer") from None
-        except httpx.DecodingError:
-            raise BadPayload(f"answer from {host} could not be decoded") from None
-        except httpx.TransportError as exc:
-            raise Unreachable(f"cannot reach {host}: {type(exc).__name__}") from None
-        except httpx.InvalidURL:
-            raise Unreachable(f"invalid URL {brief_url(shown)}") from None
-        return response.status_code, response.headers, b"".join(chunks)
+                    chunks.append(piece)
+                    if len(piece) >= _Inflater.STEP:
+                        await asyncio.sleep(0)  # a big answer never holds the loop
+            return response.status_code, response.headers, b"".join(chunks)
+        finally:
+            await response.aclose()
 
     def _remember(self, key: str, headers: httpx.Headers, content: bytes) -> None:
         self._cache[key] = _Cached(
@@ -555,11 +565,105 @@ def _short(exc: Exception) -> str:
     return text[:120]
 
 
+MAX_REDIRECTS = 5
+_REDIRECTS = (301, 302, 303, 307, 308)
+ACCEPT_ENCODING = "gzip, deflate"
+"""What we can inflate as it streams (``_Inflater``); nothing else is asked for."""
+_PLAIN_HEADERS = frozenset(
+    {
+        "accept",
+        "accept-encoding",
+        "accept-language",
+        "cache-control",
+        "connection",
+        "host",
+        "if-modified-since",
+        "if-none-match",
+        "user-agent",
+        "x-github-api-version",
+    }
+)
+"""Headers that say nothing about who asks. Any other header (``Authorization``, GitLab's
+``PRIVATE-TOKEN``, CircleCI's ``Circle-Token``, a health check's configured headers) is treated
+as a credential: it never leaves the origin it was meant for."""
+
+
+def _carries_credentials(headers: httpx.Headers) -> bool:
+    return any(name.lower() not in _PLAIN_HEADERS for name in headers)
+
+
+def _credential_digest(headers: httpx.Headers) -> str:
+    secrets = sorted((k.lower(), v) for k, v in headers.items() if k.lower() not in _PLAIN_HEADERS)
+    return hashlib.sha256(repr(secrets).encode()).hexdigest()[:16] if secrets else ""
+
+
+def basic_auth(username: str, password: str) -> str:
+    """The ``Authorization`` value of HTTP Basic auth (RFC 7617, UTF-8)."""
+    pair = f"{username}:{password}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+class _Inflater:
+    """A body's ``Content-Encoding`` undone as it streams, ``STEP`` bytes at a time: a few KiB
+    of gzip that inflate to gigabytes are stopped by the size cap after at most ``STEP`` more
+    bytes. One coding only: a stacked one (``gzip, gzip``) is refused, as is one we never
+    asked for."""
+
+    STEP = 256 * 1024
+
+    def __init__(self, header: str, host: str) -> None:
+        codings = [c.strip().lower() for c in header.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        self.host = host
+        if len(codings) > 1:
+            raise BadPayload(f"answer from {host} uses stacked encodings ({header}): refused")
+        self.coding = codings[0] if codings else None
+        if self.coding not in (None, "gzip", "x-gzip", "deflate"):
+            raise BadPayload(f"answer from {host} uses an encoding we did not ask for ({header})")
+        self._fresh = True
+        self._z = self._new()
+
+    def _new(self, raw_deflate: bool = False) -> Any:
+        if self.coding in ("gzip", "x-gzip"):
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        return zlib.decompressobj(-zlib.MAX_WBITS if raw_deflate else zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self.coding is None:
+            if data:
+                yield data
+            return
+        while data:
+            try:
+                out = self._z.decompress(data, self.STEP)
+            except zlib.error:
+                if self.coding == "deflate" and self._fresh:
+                    # Some servers send raw deflate without the zlib wrapper the RFC asks for.
+                    self._fresh, self._z = False, self._new(raw_deflate=True)
+                    continue
+                raise BadPayload(f"answer from {self.host} could not be decoded") from None
+            self._fresh = False
+            rest = self._z.unconsumed_tail
+            if self._z.eof:
+                rest = self._z.unused_data
+                # Another gzip member may follow; anything else after the end is ignored.
+                if not rest.startswith(b"\x1f\x8b"):
+                    rest = b""
+                self._z = self._new()
+            if out:
+                yield out
+            elif rest == data:
+                return
+            data = rest
+
+
 def make_client(*, verify: bool = True) -> httpx.AsyncClient:
-    """The engine's shared client: HTTP/1.1 keep-alive, no redirects to other hosts silently lost."""
+    """The engine's shared client: HTTP/1.1 keep-alive. It follows no redirect by itself:
+    ``HttpClient`` does, by its own policy (httpx would send custom credential headers along
+    to another host)."""
     return httpx.AsyncClient(
         headers={"User-Agent": USER_AGENT},
-        follow_redirects=True,
+        follow_redirects=False,
         verify=verify,
         limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
     )
