@@ -30,7 +30,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from buildradiator.clock import Clock
 from buildradiator.model import Snapshot
-from buildradiator.paths import get_paths
+from buildradiator.paths import get_paths, private_dir
 from buildradiator.text import clean_text
 
 __all__ = ["MAX_NAME", "MAX_NOTE", "Claim", "ClaimStore", "claims_path", "default_name"]
@@ -216,7 +216,7 @@ class ClaimStore:
         }
         tmp: str | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
             fd, tmp = tempfile.mkstemp(prefix=".claims-", suffix=".tmp", dir=self.path.parent)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump(data, out, indent=2, ensure_ascii=False)

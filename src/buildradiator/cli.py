@@ -33,7 +33,7 @@ from buildradiator.errors import (
     Unreachable,
 )
 from buildradiator.errors import Timeout as SourceTimeout
-from buildradiator.paths import config_candidates, get_paths
+from buildradiator.paths import PRIVATE_FILE, config_candidates, get_paths, private_file
 
 if TYPE_CHECKING:
     from buildradiator.engine import Slot
@@ -188,12 +188,20 @@ def _wants_ascii(flag: bool, config: Config) -> bool:
     return "utf" not in encoding
 
 
+class _PrivateLog(logging.handlers.RotatingFileHandler):
+    """The log file, created readable by its owner only (it names hosts, sources, errors)."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 def _setup_logging() -> None:
     """Log to a file: the screen belongs to the radiator. Never logs tokens (none reach here)."""
     log_file = get_paths().log_file
     try:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        private_file(log_file)
+        handler: logging.Handler = _PrivateLog(
             log_file, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
         )
     except OSError:

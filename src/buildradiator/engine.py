@@ -472,7 +472,12 @@ class Engine:
             deployments=tuple(deployments),
             blockers=tuple(blockers),
         )
-        snapshot = snapshot.model_copy(update={"gate": release_gate(snapshot, self.config.release)})
+        snapshot = snapshot.model_copy(
+            update={
+                "gate": release_gate(snapshot, self.config.release),
+                "notices": tuple(self.facts.history.notices) if self.facts is not None else (),
+            }
+        )
         targets = evaluate(self.config.targets, snapshot, self.config.groups)
         return snapshot.model_copy(update={"targets": targets})
 

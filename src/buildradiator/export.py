@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from buildradiator.model import (
     SourceState,
     Status,
 )
+from buildradiator.paths import write_private
 
 log = logging.getLogger("buildradiator.export")
 
@@ -311,12 +311,10 @@ def cache_file(cache_dir: Path, config_path: str | None) -> Path:
 
 
 def write_cache(path: Path, snapshot: Snapshot) -> None:
-    """Atomically (temp file + rename); a failure to write is logged, never raised."""
+    """Atomically (temp file + rename), private to its owner; a failure to write is logged,
+    never raised."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(snapshot.model_dump_json(), encoding="utf-8")
-        tmp.replace(path)
+        write_private(path, snapshot.model_dump_json().encode("utf-8", "replace"))
     except OSError as exc:
         log.warning("cannot write the snapshot cache %s: %s", path, exc.strerror)
 

@@ -19,6 +19,7 @@ from typing import Concatenate, ParamSpec, Self, TypeVar
 
 from buildradiator.clock import Clock
 from buildradiator.history_schema import Corrupt, check_header, migrate, validate
+from buildradiator.paths import private_dir, private_file
 from buildradiator.trends import DAY
 
 # The public module's name: users filter and read the warnings under ``buildradiator.history``.
@@ -70,6 +71,8 @@ class Store:
         self._pids: dict[tuple[str, str], int] = {}
         self._names: dict[int, tuple[str, str]] = {}
         self._last_prune: float | None = None
+        self.notices: list[str] = []
+        """What the user must be told (a damaged file set aside), for the screen and ``check``."""
         self._db = self._connect()
 
     # --- opening ----------------------------------------------------------------------------
@@ -88,12 +91,14 @@ class Store:
         if self.path is None:
             return self._init(sqlite3.connect(":memory:", check_same_thread=False))
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
             try:
                 check_header(self.path)
+                private_file(self.path)
                 return self._init(self._raw_connect())
             except (Corrupt, sqlite3.DatabaseError) as exc:
                 self._move_aside(str(exc))
+                private_file(self.path)
                 return self._init(self._raw_connect())
         except (OSError, sqlite3.Error) as exc:
             log.warning(
@@ -141,6 +146,10 @@ class Store:
             self.path,
             why,
             target.name,
+        )
+        self.notices.append(
+            f"history file was damaged ({why[:80]}): moved aside to {target}; "
+            "a fresh history started (red-since, ETAs and trends start over)"
         )
 
     def _recover(self, why: str) -> None:

@@ -19,6 +19,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
 from buildradiator.text import clean_key, clean_text
+from buildradiator.urls import redact
 
 
 def first_line(message: str | None) -> str | None:
@@ -49,6 +50,13 @@ def _seconds(value: float | None) -> float | None:
     return value if value is not None and 0 < value <= MAX_SECONDS else None
 
 
+def _link(value: str | None) -> str | None:
+    return redact(value) if value else value
+
+
+Link = Annotated[str | None, AfterValidator(_link)]
+"""A URL from a server: redacted (``urls.redact``) before it reaches a screen, a cache file,
+the history or an export."""
 Moment = Annotated[AwareDatetime | None, AfterValidator(_moment)]
 """A time from a server or from history: ``None`` outside 1971-2200 (a sentinel, a mistake)."""
 Seconds = Annotated[float | None, AfterValidator(_seconds)]
@@ -133,7 +141,7 @@ class Build(_Frozen):
     author: Untrusted | None = None
     message: Untrusted | None = None
     """The first line of the commit message."""
-    url: str | None = None
+    url: Link = None
     stage: Untrusted | None = None
     """For builds in flight: the job or stage running now (or waited for)."""
     estimated_seconds: Seconds = None
@@ -155,7 +163,7 @@ class Pipeline(_Frozen):
     name: Untrusted
     """What the screen calls it."""
     branch: Untrusted | None = None
-    url: str | None = None
+    url: Link = None
     group: str | None = None
     """The ``[[groups]]`` entry it belongs to, if any (from the config, so trusted)."""
     recent: tuple[Build, ...] = ()
@@ -191,7 +199,7 @@ class ServiceCheck(_Frozen):
     """The version or release id the body names, if any."""
     detail: Untrusted | None = None
     """Why, in words: ``body status DOWN``, ``HTTP 503``, ``812 ms (> 500 ms)``."""
-    url: str | None = None
+    url: Link = None
     checked_at: Moment = None
     since: Moment = None
     """When it entered its state, where the source says (an alert's ``startsAt``)."""
@@ -250,7 +258,7 @@ class Deployment(_Frozen):
     author: Untrusted | None = None
     detail: Untrusted | None = None
     """Why, in words: the failure message, ``no status reported yet``."""
-    url: str | None = None
+    url: Link = None
     repo: Key | None = None
     """``owner/name`` it was built from, where known."""
     pipeline: Key | None = None
@@ -270,7 +278,7 @@ class Blocker(_Frozen):
     id: Key
     """``#123``, ``SHOP-42``."""
     title: Untrusted
-    url: str | None = None
+    url: Link = None
     opened_at: Moment = None
     author: Untrusted | None = None
 
@@ -287,7 +295,7 @@ class ReportedFlake(_Frozen):
     first_seen: Moment = None
     last_seen: Moment = None
     job: Untrusted | None = None
-    url: str | None = None
+    url: Link = None
 
 
 class GateReason(_Frozen):
@@ -406,7 +414,7 @@ class BrokenWindow(_Frozen):
     message: Untrusted | None = None
     streak: int = 1
     """How many builds in a row have failed."""
-    url: str | None = None
+    url: Link = None
     stale: bool = False
     last_green_commit: Untrusted | None = None
     """With ``newest_commit``: the commit range where the culprit is (from history)."""
@@ -443,7 +451,7 @@ class PipelineFacts(_Frozen):
     broke_commit: Untrusted | None = None
     broke_author: Untrusted | None = None
     broke_message: Untrusted | None = None
-    broke_url: str | None = None
+    broke_url: Link = None
     last_green_commit: Untrusted | None = None
     newest_red_commit: Untrusted | None = None
 
