@@ -112,14 +112,14 @@ def test_an_unreadable_config(
     path.chmod(0)
     if os.access(path, os.R_OK):
         # Root reads a mode-000 file anyway (as CI does): the OS is made to refuse instead.
-        real = Path.read_bytes
+        real = Path.open
 
-        def refuse(self: Path) -> bytes:
+        def refuse(self: Path, *args: object, **kwargs: object) -> object:
             if self == path:
                 raise PermissionError(13, "Permission denied", str(self))
-            return real(self)
+            return real(self, *args, **kwargs)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(Path, "read_bytes", refuse)
+        monkeypatch.setattr(Path, "open", refuse)
     try:
         assert cli.main(["check", "--config", str(path)]) == 2
     finally:

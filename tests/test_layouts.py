@@ -259,10 +259,21 @@ async def test_red_rows_stay_in_view_when_nobody_uses_the_table() -> None:
     from snapshot_fixtures import big_estate
 
     estate = big_estate(60)
-    green = estate.model_copy(update={"broken": (), "pipelines": tuple(
-        p.model_copy(update={"recent": tuple(b.model_copy(update={"status": Status.PASSED})
-                                             for b in p.recent)})
-        for p in estate.pipelines)})
+    green = estate.model_copy(
+        update={
+            "broken": (),
+            "pipelines": tuple(
+                p.model_copy(
+                    update={
+                        "recent": tuple(
+                            b.model_copy(update={"status": Status.PASSED}) for b in p.recent
+                        )
+                    }
+                )
+                for p in estate.pipelines
+            ),
+        }
+    )
     app = make_app(green)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
@@ -300,10 +311,22 @@ async def test_a_focused_table_stays_at_the_top_until_someone_moves_the_cursor()
     from snapshot_fixtures import big_estate
 
     estate = big_estate(60)
-    calm = estate.model_copy(update={"broken": (), "pipelines": tuple(
-        p.model_copy(update={"recent": tuple(b.model_copy(update={"status": Status.PASSED})
-                                             for b in p.recent), "in_flight": ()})
-        for p in estate.pipelines)})
+    calm = estate.model_copy(
+        update={
+            "broken": (),
+            "pipelines": tuple(
+                p.model_copy(
+                    update={
+                        "recent": tuple(
+                            b.model_copy(update={"status": Status.PASSED}) for b in p.recent
+                        ),
+                        "in_flight": (),
+                    }
+                )
+                for p in estate.pipelines
+            ),
+        }
+    )
     app = make_app(calm)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()

@@ -578,7 +578,12 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"buildradiator: {target} already exists (use --force to overwrite)", file=sys.stderr)
         return EXIT_CONFIG
     text = resources.files("buildradiator").joinpath("starter.toml").read_text(encoding="utf-8")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        # A symlink loop, a read-only directory, a name that is a directory...
+        print(f"buildradiator: cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_CONFIG
     print(f"wrote {target}\nedit it, then run `buildradiator check`")
     return EXIT_OK

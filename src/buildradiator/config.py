@@ -12,11 +12,16 @@ every dump.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
+import selectors
 import shlex
+import signal
+import stat
 import subprocess
+import time
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -205,15 +210,27 @@ class Config(Strict):
 # -- loading ---------------------------------------------------------------------------------
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A config file is a few KiB; anything past a MiB is a mistake (or worse), not a config."""
+MAX_DOTTED_PARTS = 64
+MAX_SECRET_BYTES = 64 * 1024
+"""The most a token file or a token command may hold or print."""
+
+
 def load_config(path: Path, *, resolve_secrets: bool = True) -> Config:
     """Read, check and (unless told not to) resolve secrets. Raises ``ConfigError``."""
     shown = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError([ConfigProblem(shown, "", "file not found")]) from None
     except OSError as exc:
         raise ConfigError([ConfigProblem(shown, "", f"cannot read: {exc.strerror}")]) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            [ConfigProblem(shown, "", f"larger than {MAX_CONFIG_BYTES // 1024} KiB: not a config")]
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -221,13 +238,40 @@ def load_config(path: Path, *, resolve_secrets: bool = True) -> Config:
     return parse_config(text, shown, resolve_secrets=resolve_secrets)
 
 
-def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = True) -> Config:
+# A dotted key of many parts costs tomllib time and memory that grow with the square of its
+# length (100,000 parts took every byte of memory there was): refused before it is parsed.
+_LONG_DOTTED_KEY = re.compile(
+    rf"(?:(?:[A-Za-z0-9_-]+|\"[^\"\n]*\"|'[^'\n]*')[ \t]*\.[ \t]*){{{MAX_DOTTED_PARTS},}}"
+)
+
+
+def _toml(text: str, shown: str) -> dict[str, Any]:
+    """``tomllib.loads``, with what would make it hang, eat memory or overflow the stack refused
+    in words."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            [ConfigProblem(shown, "", f"larger than {MAX_CONFIG_BYTES // 1024} KiB: not a config")]
+        )
+    long_key = _LONG_DOTTED_KEY.search(text)
+    if long_key:
+        line = text.count("\n", 0, long_key.start()) + 1
+        raise ConfigError(
+            [ConfigProblem(shown, "", f"a dotted key of more than {MAX_DOTTED_PARTS} parts", line)]
+        )
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _lineno_from_message(str(exc))
         message = str(exc).split(" (at line")[0]
         raise ConfigError([ConfigProblem(shown, "", f"not valid TOML: {message}", line)]) from None
+    except RecursionError:
+        raise ConfigError(
+            [ConfigProblem(shown, "", "not a config: arrays or tables nested too deeply")]
+        ) from None
+
+
+def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = True) -> Config:
+    data = _toml(text, shown)
 
     problems: list[ConfigProblem] = []
     sources = data.pop("sources", [])
@@ -457,55 +501,141 @@ def read_secret(source: SourceBase) -> SecretStr | None:
             raise _SecretProblem(
                 "token_env",
                 f"environment variable {source.token_env} is not set",
-                f"export {source.token_env}=... before starting buildradiator",
+                f"export {source.token_env}=... before starting buildradiator, or remove "
+                "token_env to read without a token (public repositories, anonymous read)",
             )
         return SecretStr(value.strip())
-    if source.token_file:
-        path = Path(source.token_file).expanduser()
-        try:
-            lines = path.read_text(encoding="utf-8").strip().splitlines()
-        except FileNotFoundError:
-            raise _SecretProblem("token_file", f"token file {path} does not exist") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise _SecretProblem("token_file", f"cannot read token file {path}: {reason}") from None
-        if not lines or not lines[0].strip():
-            raise _SecretProblem("token_file", f"token file {path} is empty")
-        return SecretStr(lines[0].strip())
-    if source.token_command:
-        argv = (
-            shlex.split(source.token_command)
-            if isinstance(source.token_command, str)
-            else list(source.token_command)
-        )
-        if not argv:
-            raise _SecretProblem("token_command", "token_command is empty")
-        try:
-            done = subprocess.run(
-                argv,
-                capture_output=True,
-                timeout=TOKEN_COMMAND_TIMEOUT,
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except FileNotFoundError:
-            raise _SecretProblem("token_command", f"command not found: {argv[0]}") from None
-        except subprocess.TimeoutExpired:
-            raise _SecretProblem(
-                "token_command", f"{argv[0]} did not finish within {TOKEN_COMMAND_TIMEOUT:g}s"
-            ) from None
-        except OSError as exc:
-            raise _SecretProblem("token_command", f"cannot run {argv[0]}: {exc.strerror}") from None
-        if done.returncode != 0:
-            # stderr may echo the secret in some tools; say only that it failed.
-            raise _SecretProblem(
-                "token_command", f"{argv[0]} failed with exit code {done.returncode}"
-            )
-        value = done.stdout.decode("utf-8", errors="replace").strip()
-        if not value:
-            raise _SecretProblem("token_command", f"{argv[0]} printed no token")
-        return SecretStr(value.splitlines()[0].strip())
+    if source.token_file is not None:
+        return SecretStr(_read_token_file(Path(source.token_file).expanduser()))
+    if source.token_command is not None:
+        return SecretStr(_run_token_command(source.token_command))
     return None
+
+
+def _read_token_file(path: Path) -> str:
+    """The first line of a regular file of at most ``MAX_SECRET_BYTES``. A device
+    (``/dev/zero``), a FIFO or a directory would be read forever or block: refused."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise _SecretProblem("token_file", f"token file {path} does not exist") from None
+    except OSError as exc:
+        raise _SecretProblem(
+            "token_file", f"cannot read token file {path}: {exc.strerror}"
+        ) from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _SecretProblem(
+                "token_file",
+                f"token file {path} is not a regular file (a device, a FIFO or a directory)",
+                "name a file that holds the token",
+            )
+        try:
+            data = handle.read(MAX_SECRET_BYTES + 1)
+        except OSError as exc:
+            raise _SecretProblem(
+                "token_file", f"cannot read token file {path}: {exc.strerror}"
+            ) from None
+    if len(data) > MAX_SECRET_BYTES:
+        raise _SecretProblem(
+            "token_file", f"token file {path} is larger than {MAX_SECRET_BYTES // 1024} KiB"
+        )
+    try:
+        lines = data.decode("utf-8").strip().splitlines()
+    except UnicodeDecodeError:
+        raise _SecretProblem(
+            "token_file", f"cannot read token file {path}: not UTF-8 text"
+        ) from None
+    if not lines or not lines[0].strip():
+        raise _SecretProblem("token_file", f"token file {path} is empty")
+    return lines[0].strip()
+
+
+def _run_token_command(command: list[str] | str) -> str:
+    """The first line a command prints, run without a shell, with a deadline and a cap on what
+    it may print (its stderr is not read: some tools echo the secret there)."""
+    if isinstance(command, str):
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise _SecretProblem(
+                "token_command",
+                f"token_command cannot be split into arguments ({exc})",
+                'close the quotation, or give a list: token_command = ["pass", "ci/token"]',
+            ) from None
+    else:
+        argv = list(command)
+    if not argv or not argv[0].strip():
+        raise _SecretProblem(
+            "token_command",
+            "token_command is empty",
+            "name a command that prints the token, or remove token_command",
+        )
+    try:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except FileNotFoundError:
+        raise _SecretProblem("token_command", f"command not found: {argv[0]}") from None
+    except OSError as exc:
+        raise _SecretProblem("token_command", f"cannot run {argv[0]}: {exc.strerror}") from None
+    try:
+        output, why = _capped_output(process, TOKEN_COMMAND_TIMEOUT, MAX_SECRET_BYTES)
+    finally:
+        _stop(process)
+    if why:
+        raise _SecretProblem("token_command", f"{argv[0]} {why}")
+    if process.returncode != 0:
+        raise _SecretProblem(
+            "token_command", f"{argv[0]} failed with exit code {process.returncode}"
+        )
+    value = output.decode("utf-8", errors="replace").strip()
+    if not value:
+        raise _SecretProblem("token_command", f"{argv[0]} printed no token")
+    return value.splitlines()[0].strip()
+
+
+def _capped_output(
+    process: subprocess.Popen[bytes], timeout: float, cap: int
+) -> tuple[bytes, str | None]:
+    """What ``process`` prints until it ends, or why it was stopped (too slow, too much)."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    size = 0
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                return b"", f"did not finish within {timeout:g}s"
+            chunk = os.read(process.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > cap:
+                return b"", f"printed more than {cap // 1024} KiB: not a token"
+            chunks.append(chunk)
+    try:
+        process.wait(max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        return b"", f"did not finish within {timeout:g}s"
+    return b"".join(chunks), None
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill what is left of the command, its children included, and reap it."""
+    if process.poll() is None:
+        with contextlib.suppress(OSError):
+            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(5)
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 SOURCE_ADAPTER: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)
