@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -246,3 +248,58 @@ def test_status_line_is_pure_ascii_under_lang_c(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert b"RED" in done.stdout
     assert done.stdout.isascii(), done.stdout.decode()
+
+
+# -- simulate ----------------------------------------------------------------------------------
+
+
+def test_simulate_prints_one_usable_config_on_stdout_and_the_rest_on_stderr(
+    tmp_path: Path,
+) -> None:
+    import signal
+
+    import httpx
+
+    from buildradiator.config import load_config
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "buildradiator", "simulate", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stderr is not None
+    reader = threading.Thread(target=lambda: [lines.put(x) for x in proc.stderr], daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        try:
+            first = lines.get(timeout=30)
+        except queue.Empty:
+            pytest.fail("simulate said nothing on stderr")
+        assert first.startswith("Simulated CI on http://127.0.0.1:"), first
+        base = first.split()[3]
+        # It answers while it runs, on the port it printed.
+        assert httpx.get(f"{base}/cctray/cc.xml", timeout=10).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+        reader.join(timeout=10)
+    err = "".join(lines.queue)
+    assert proc.returncode == 0, err
+    assert out.count("[radiator]") == 1 and "Simulated CI" not in out and "Ctrl+C" not in out
+    assert "Ctrl+C" in first + err
+    config = tmp_path / "cfg.toml"
+    config.write_text(out)
+    loaded = load_config(config)
+    assert loaded.radiator.title == "buildradiator demo"
+    urls = [str(getattr(s, "url", None) or getattr(s, "api_url", None)) for s in loaded.sources]
+    assert all(url.startswith(base) for url in urls), urls
+
+
+def test_simulate_on_a_busy_port_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    with Simulator() as sim:
+        port = sim.base_url.rsplit(":", 1)[1]
+        assert main(["simulate", "--port", port]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and f"cannot listen on 127.0.0.1:{port}" in captured.err

@@ -447,13 +447,17 @@ def _demo_history(config: Config) -> History:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from buildradiator.simulator import demo_config_text, serve_forever
+    from buildradiator.simulator import serve_forever
 
-    base = f"http://{args.host}:{args.port}"
-    print(f"Simulated CI on {base} (Ctrl+C stops it). A config that watches it:\n")
-    print(demo_config_text(base))
-    sys.stdout.flush()
-    serve_forever(args.port, args.host)
+    try:
+        serve_forever(args.port, args.host)
+    except OSError as exc:
+        print(
+            f"buildradiator simulate: cannot listen on {args.host}:{args.port}: "
+            f"{exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     return EXIT_OK
 
 
