@@ -18,7 +18,7 @@ import buildradiator.app
 from buildradiator import cli
 from buildradiator.cli import main, wants_ascii
 from buildradiator.config import parse_config
-from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.simulator import Simulator, demo_config_text, moments
 
 
 def commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -228,7 +228,7 @@ def test_status_line_is_pure_ascii_under_lang_c(tmp_path: Path) -> None:
     env["LANG"] = "C"
     config = tmp_path / "c.toml"
     with Simulator() as sim:
-        sim.set_time(60)  # main is red: the line carries the red glyph
+        sim.set_time(moments.MAIN_RED)  # main is red: the line carries the red glyph
         config.write_text(demo_config_text(sim.base_url))
         done = subprocess.run(
             [
