@@ -634,7 +634,7 @@ def _error_words(error: SourceError) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from buildradiator.export import exit_code, overall, status_line, tmux_line, to_json
+    from buildradiator.export import exit_code, status_line, tmux_line, to_json
 
     config = require_config(getattr(args, "config", None))
     fmt_ = args.format or ("json" if args.json else "text")
@@ -650,12 +650,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     elif fmt_ == "tmux":
         print(tmux_line(snapshot, now, ascii))
     else:
-        print(f"{snapshot.title}: {overall(snapshot)}")
-        for window in snapshot.broken:
-            print(f"  broken: {window.name} ({window.kind})")
-        for state in snapshot.sources:
-            if state.error:
-                print(f"  source {state.name}: {state.error}")
+        from buildradiator.summary_text import status_text
+
+        print(status_text(snapshot, now, ascii))
     return exit_code(snapshot)
 
 
