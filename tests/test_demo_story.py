@@ -17,8 +17,9 @@ from buildradiator.simulator.demo_config import demo_config_text
 from buildradiator.simulator.scenario import SCRIPT_SECONDS
 from buildradiator.simulator.server import Simulator
 
-STEP = 5.0
-"""Script seconds between polls: the script's states each last longer than this."""
+STEP = 10.0
+"""Script seconds between polls; the named moments are polled too. Every state of the script
+lasts longer than this (the shortest, billing's red main, 14 s)."""
 HEADLINE = {"acme/monolith", "acme/billing", "payments", "payments (prod)"}
 
 
@@ -28,21 +29,23 @@ def windows(snap: Snapshot) -> list[tuple[str, str, str]]:
 
 @pytest.fixture(scope="module")
 def loop() -> Iterator[list[tuple[float, Snapshot]]]:
-    """One whole loop of the script, polled every ``STEP`` (one poll of every source each)."""
+    """One whole loop of the script, polled every ``STEP`` and at each named moment."""
     import asyncio
 
     async def play() -> list[tuple[float, Snapshot]]:
         clock = FakeClock()
         with Simulator(clock=clock) as sim:
-            sim.slow_seconds = 0.0  # /health/search's slowness is shown by its latency rule
+            sim.slow_seconds = 0.0  # no real waits: /health/search only slows the test
             engine = Engine(parse_config(demo_config_text(sim.base_url)), clock=clock)
             seen: list[tuple[float, Snapshot]] = []
+            named = {v for k, v in vars(moments).items() if k.isupper()}
+            grid = {k * STEP for k in range(int(SCRIPT_SECONDS // STEP))}
             try:
-                t = 0.0
-                while t < SCRIPT_SECONDS:
+                at = 0.0
+                for t in sorted(grid | named):
+                    clock.advance(t - at)
+                    at = t
                     seen.append((t, await engine.poll_all()))
-                    clock.advance(STEP)
-                    t += STEP
             finally:
                 await engine.aclose()
             assert sim.errors == []

@@ -135,7 +135,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("check", parents=[config], help="validate the config and try every source once")
     status = sub.add_parser(
-        "status", parents=[config, ascii], help="poll once and print the state (for scripts)"
+        "status",
+        parents=[config, ascii],
+        help="poll once and print what is broken and the counts (--json, --format for scripts)",
     )
     status.add_argument("--json", action="store_true", help="the same as --format json")
     status.add_argument(
@@ -145,7 +147,9 @@ def _parser() -> argparse.ArgumentParser:
         "line: one line for shell prompts; tmux: that line with tmux colours",
     )
     status.add_argument(
-        "--fresh", action="store_true", help="always poll, never answer from the cache"
+        "--fresh",
+        action="store_true",
+        help="line and tmux: always poll, never answer from a running radiator's cache",
     )
     serve = sub.add_parser(
         "serve",
