@@ -1,5 +1,7 @@
-"""The built-in demo CI: a real loopback HTTP server speaking GitHub Actions, CCTray and health
-endpoint shapes, driven by a scripted scenario that loops every few minutes.
+"""The built-in demo CI: a real loopback HTTP server speaking the API shapes of GitHub Actions,
+GitLab, Jenkins, Buildkite, CircleCI, Buildbot, CCTray, health endpoints and the production tools,
+driven by a scripted scenario that loops every ten minutes (``scenario.py``; its moments are
+named in ``moments.py``).
 
 ``buildradiator demo`` starts a ``Simulator`` in-process and points the real sources at it (with
 ``demo_config_text``); ``buildradiator simulate`` runs it alone with ``serve_forever``. Tests use it
