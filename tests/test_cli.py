@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from buildradiator.cli import main
-from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.simulator import Simulator, demo_config_text, moments
 
 
 def test_no_config_says_where_it_looked_and_what_to_do(
@@ -93,7 +93,7 @@ def test_tokens_never_reach_output_or_logs(
         config = tmp_path / "c.toml"
         config.write_text(text)
         caplog.set_level(logging.DEBUG)
-        sim.set_time(250)  # the feed drops connections: error paths run too
+        sim.set_time(moments.FEED_DOWN)  # the feed drops connections: error paths run too
         main(["status", "--json", "--config", str(config)])
         main(["check", "--config", str(config)])
         main(["status", "--config", str(config)])
@@ -111,7 +111,7 @@ def test_status_line_answers_from_a_fresh_cache(
     config = tmp_path / "c.toml"
     with Simulator() as sim:
         config.write_text(demo_config_text(sim.base_url, interval=30))
-        sim.set_time(60)
+        sim.set_time(moments.MAIN_RED)
         assert main(["status", "--format", "line", "--config", str(config)]) == 1
         first = capsys.readouterr().out
     assert first.startswith("✖ RED ")

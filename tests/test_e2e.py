@@ -13,7 +13,7 @@ from buildradiator.config import parse_config
 from buildradiator.engine import Engine
 from buildradiator.http import GITHUB_RATE
 from buildradiator.model import Health, Snapshot, Status
-from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.simulator import Simulator, demo_config_text, moments
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def pipeline(snapshot: Snapshot, name: str):  # type: ignore[no-untyped-def]
 async def test_the_scenario_reaches_the_snapshot(sim: Simulator) -> None:
     engine = Engine(parse_config(demo_config_text(sim.base_url)))
     try:
-        sim.set_time(20)
+        sim.set_time(moments.CALM)
         snap = await engine.poll_all()
         assert all(s.error is None for s in snap.sources), [s.error for s in snap.sources]
         assert pipeline(snap, "acme/monolith").status is Status.PASSED
@@ -46,21 +46,18 @@ async def test_the_scenario_reaches_the_snapshot(sim: Simulator) -> None:
         }
 
         # Main goes red after Mallory's commit: a broken window naming commit and author.
-        sim.set_time(60)
+        sim.set_time(moments.MAIN_RED)
         snap = await engine.poll_all()
         monolith = [w for w in snap.broken if w.name == "acme/monolith"]
         assert monolith and monolith[0].author == "Mallory"
         assert monolith[0].commit and monolith[0].commit.startswith("c0ffee0")
         assert monolith[0].message == "Fix login flow"
 
-        # A second red build: the streak grows; payments answers 500 and is a broken window.
-        sim.set_time(120)
+        # A second red build: the streak grows.
+        sim.set_time(moments.MAIN_RED_TWICE)
         snap = await engine.poll_all()
         [window] = [w for w in snap.broken if w.name == "acme/monolith"]
         assert window.streak == 2 and window.author == "Mallory"
-        payments = next(c for c in snap.services if c.name == "payments")
-        assert payments.health is Health.DOWN and payments.http_status == 500
-        assert any(w.kind == "service" and w.name == "payments" for w in snap.broken)
 
         # Builds in flight carry a stage and an estimate from the recent durations.
         running = [b for b in snap.in_flight if b.status is Status.RUNNING and b.stage]
@@ -68,15 +65,22 @@ async def test_the_scenario_reaches_the_snapshot(sim: Simulator) -> None:
         assert all(b.estimated_seconds for b in snap.in_flight if b.pipeline.startswith("acme/"))
 
         # Billing went green only on its second attempt.
-        sim.set_time(200)
+        sim.set_time(moments.FLAKY_GREEN)
         snap = await engine.poll_all()
         billing = [f for f in snap.flaky if f.name == "acme/billing"]
         assert billing and billing[0].retried_to_green >= 1
         assert pipeline(snap, "acme/monolith").status is Status.PASSED
         assert not [w for w in snap.broken if w.name == "acme/monolith"]
 
+        # payments answers 500 and is a broken window.
+        sim.set_time(moments.DEPLOY_SUSPECT)
+        snap = await engine.poll_all()
+        payments = next(c for c in snap.services if c.name == "payments")
+        assert payments.health is Health.DOWN and payments.http_status == 500
+        assert any(w.kind == "service" and w.name == "payments" for w in snap.broken)
+
         # The CCTray feed drops connections: its error shows, its last data stays, stale.
-        sim.set_time(250)
+        sim.set_time(moments.FEED_DOWN)
         snap = await engine.poll_all()
         state = snap.source_state("jenkins")
         assert state is not None and state.error and state.stale
@@ -86,7 +90,7 @@ async def test_the_scenario_reaches_the_snapshot(sim: Simulator) -> None:
         assert snap.source_state("github").error is None  # type: ignore[union-attr]
 
         # It comes back.
-        sim.set_time(280)
+        sim.set_time(moments.ACT_TWO)
         snap = await engine.poll_all()
         assert snap.source_state("jenkins").error is None  # type: ignore[union-attr]
         assert "jenkins" not in snap.stale_sources
@@ -118,7 +122,7 @@ def test_status_json_against_the_simulator(
     config = tmp_path / "config.toml"
     config.write_text(demo_config_text(sim.base_url))
     monkeypatch.setenv("BUILDRADIATOR_CONFIG", str(config))
-    sim.set_time(60)
+    sim.set_time(moments.MAIN_RED)
     code = main(["status", "--json"])
     doc = json.loads(capsys.readouterr().out)
     assert code == 1 and doc["overall"] == "failed"
@@ -127,10 +131,10 @@ def test_status_json_against_the_simulator(
     assert names["acme/monolith"]["author"] == "Mallory"
     assert {s["name"] for s in doc["sources"]} >= {"github", "jenkins"}
 
-    sim.set_time(20)
+    sim.set_time(moments.CALM)
     assert main(["status", "--json"]) == 0
     capsys.readouterr()
-    sim.set_time(250)
+    sim.set_time(moments.FEED_DOWN)
     # Nothing red but the feed unreadable: exit 3.
     code = main(["status", "--json"])
     doc = json.loads(capsys.readouterr().out)
@@ -143,11 +147,11 @@ def test_check_against_the_simulator(
 ) -> None:
     config = tmp_path / "config.toml"
     config.write_text(demo_config_text(sim.base_url))
-    sim.set_time(20)
+    sim.set_time(moments.CALM)
     assert main(["check", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "is valid" in out and "github" in out and "3 repos" in out
-    sim.set_time(250)
+    sim.set_time(moments.FEED_DOWN)
     assert main(["check", "--config", str(config)]) == 1
     out = capsys.readouterr().out
     assert "FAILED" in out and "closed the connection" in out
@@ -162,7 +166,7 @@ async def test_a_mixed_estate_polls_every_provider_and_one_failure_stays_local(
     assert len(config.sources) >= 10 and len(kinds - {"health", "cctray"}) >= 6
     engine = Engine(config)
     try:
-        sim.set_time(20)
+        sim.set_time(moments.CALM)
         snap = await engine.poll_all()
         assert all(s.error is None for s in snap.sources), [
             (s.name, s.error) for s in snap.sources if s.error

@@ -29,7 +29,7 @@ async def test_the_alert_story_reaches_the_snapshot() -> None:
         engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "alertmanager"))
         try:
             # The payments incident: its critical alert fires and holds the release.
-            sim.set_time(130)
+            sim.set_time(245)
             snap = await engine.poll_all()
             assert snap.source_state("alertmanager").error is None  # type: ignore[union-attr]
             found = alerts(snap)
@@ -37,8 +37,8 @@ async def test_the_alert_story_reaches_the_snapshot() -> None:
             assert pay.health is Health.DOWN and pay.muted is None
             assert pay.service == "payments" and pay.environment == "prod"
             assert pay.severity == "critical" and pay.detail == "5xx above 1% for 5m"
-            # startsAt is the script's 105 s, in milliseconds as Alertmanager writes it.
-            started = sim.scenario.at(sim.moment().loop, 105)
+            # startsAt is the script's 222 s, in milliseconds as Alertmanager writes it.
+            started = sim.scenario.at(sim.moment().loop, 222)
             assert pay.since is not None
             assert abs((pay.since - started).total_seconds()) < 0.001
             assert pay.url and "/web/prometheus/graph?g0.expr=" in pay.url
@@ -49,8 +49,8 @@ async def test_the_alert_story_reaches_the_snapshot() -> None:
                 "PaymentsHighErrorRate@prod"
             ]
 
-            # Payments resolved; search is slow.
-            sim.set_time(200)
+            # Payments resolved; search is slow (act 2).
+            sim.set_time(450)
             snap = await engine.poll_all()
             found = alerts(snap)
             assert "PaymentsHighErrorRate" not in found and "PaymentsLatencyHigh" not in found
@@ -83,7 +83,7 @@ async def poll_sim(sim: Simulator, **kw: object) -> list[ServiceCheck]:
 
 async def test_the_simulator_honours_filters_and_muted_flags() -> None:
     with Simulator() as sim:
-        sim.set_time(130)
+        sim.set_time(245)
         names = [c.name for c in await poll_sim(sim, matchers=['severity="critical"'])]
         assert names == ["PaymentsHighErrorRate", "DiskWillFillIn4Hours"]
         checks = await poll_sim(sim, matchers=['service=~"pay.*"', "severity!=critical"])

@@ -41,10 +41,10 @@ async def test_the_payments_rollout_reaches_the_snapshot() -> None:
         try:
             loop = sim.moment().loop
             new = prodstory.revision("payments", loop)
-            before = prodstory.revision("payments", loop - 1)
+            before = prodstory.revision("payments-fix", loop - 1)
 
-            # The sync rolls out this loop's revision; last loop's is still live.
-            sim.set_time(80)
+            # The sync rolls out this loop's revision; last loop's fix is still live.
+            sim.set_time(200)
             snap = await engine.poll_all()
             assert snap.source_state("argocd").error is None  # type: ignore[union-attr]
             # projects = ["default"]: the batch project's billing-worker is not asked for.
@@ -52,7 +52,7 @@ async def test_the_payments_rollout_reaches_the_snapshot() -> None:
             payments = deploys(snap)["payments"]
             assert payments.state is DeployState.RUNNING
             assert payments.target_revision == new and payments.revision == before
-            assert payments.started_at == whole(sim, loop, 70)
+            assert payments.started_at == whole(sim, loop, 190)
             assert payments.repo == "acme/payments-deploy" and payments.environment == "prod"
             assert payments.url == f"{sim.base_url}/argocd/applications/payments"
             check = apps(snap)["payments"]
@@ -62,26 +62,26 @@ async def test_the_payments_rollout_reaches_the_snapshot() -> None:
             assert apps(snap)["search"].detail == "out of sync"
             assert apps(snap)["checkout"].health is Health.UP
 
-            # Synced at 95; the app is Degraded while its health check fails.
-            sim.set_time(120)
+            # Synced at 212; the app is Degraded while its health check fails.
+            sim.set_time(245)
             snap = await engine.poll_all()
             payments = deploys(snap)["payments"]
             assert payments.state is DeployState.SUCCEEDED
             assert payments.revision == new and payments.target_revision is None
-            assert payments.deployed_at == whole(sim, loop, 95)
-            assert payments.finished_at == whole(sim, loop, 95)
+            assert payments.deployed_at == whole(sim, loop, 212)
+            assert payments.finished_at == whole(sim, loop, 212)
             check = apps(snap)["payments"]
             assert check.health is Health.DOWN and check.version == new[:7]
             assert check.detail == 'Degraded: Deployment "payments" exceeded its progress deadline'
-            assert check.since == whole(sim, loop, 100)
+            assert check.since == whole(sim, loop, 217)
             assert any(w.source == "argocd" and w.kind == "service" for w in snap.broken)
 
-            # Recovered.
-            sim.set_time(200)
+            # The fix is synced (262-274): recovered.
+            sim.set_time(277)
             snap = await engine.poll_all()
             check = apps(snap)["payments"]
             assert check.health is Health.UP and check.detail is None
-            assert deploys(snap)["payments"].revision == new
+            assert deploys(snap)["payments"].revision == prodstory.revision("payments-fix", loop)
             assert engine.slots["argocd"].result is not None
             assert engine.slots["argocd"].result.summary == (
                 "3 applications: 3 healthy; 1 out of sync"
@@ -135,7 +135,8 @@ async def test_the_simulator_honours_projects_selector_and_history() -> None:
                 page = await client.get(f"{sim.base_url}/argocd/applications/payments")
             history = got.json()["status"]["history"]
             assert len(history) == 10
-            assert history[-1]["revision"] == prodstory.revision("payments", loop - 1)
+            assert history[-1]["revision"] == prodstory.revision("payments-fix", loop - 1)
+            assert history[-2]["revision"] == prodstory.revision("payments", loop - 1)
             assert [h["id"] for h in history] == sorted(h["id"] for h in history)
             assert page.status_code == 200 and "text/html" in page.headers["content-type"]
             assert not sim.errors

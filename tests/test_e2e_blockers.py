@@ -44,7 +44,7 @@ async def test_the_release_blocker_story_reaches_the_snapshot() -> None:
             assert blockers(engine, snap, "jira-blockers") == ()
 
             # The GitHub blocker is open; its fix PR carries the same label and is skipped.
-            sim.set_time(150)
+            sim.set_time(250)
             snap = await engine.poll_all()
             loop = sim.moment().loop
             (blocker,) = blockers(engine, snap, "blockers")
@@ -61,14 +61,14 @@ async def test_the_release_blocker_story_reaches_the_snapshot() -> None:
                 "1 open release blocker "
             )
 
-            # Closed at 220: no blockers at all.
-            sim.set_time(230)
+            # Closed at 290: no blockers at all.
+            sim.set_time(295)
             snap = await engine.poll_all()
             assert blockers(engine, snap, "blockers") == ()
             assert blockers(engine, snap, "jira-blockers") == ()
 
             # The Jira one is open (its offset had no colon; it parses to the same instant).
-            sim.set_time(260)
+            sim.set_time(480)
             snap = await engine.poll_all()
             assert blockers(engine, snap, "blockers") == ()
             (jira,) = blockers(engine, snap, "jira-blockers")
@@ -108,7 +108,7 @@ jql = "project = SHOPP AND labels = release-blocker"
 """
         engine = Engine(parse_config(text))
         try:
-            sim.set_time(150)
+            sim.set_time(250)
             snap = await engine.poll_all()
             (blocker,) = blockers(engine, snap, "gitlab-blockers")
             assert blocker.title == BLOCKER_TITLE

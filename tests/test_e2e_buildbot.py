@@ -28,7 +28,7 @@ async def test_the_buildbot_story_reaches_the_snapshot() -> None:
     with Simulator() as sim:
         engine = Engine(parse_config(config_text(sim)))
         try:
-            sim.set_time(150)
+            sim.set_time(420)
             snap = await engine.poll_all()
             state = snap.source_state("buildbot")
             assert state is not None and state.error is None, state
@@ -57,14 +57,14 @@ async def test_the_buildbot_story_reaches_the_snapshot() -> None:
             assert pipe(snap, "docs").recent[0].provider_status == "cancelled"
 
             # A second red build in a row: an EXCEPTION.
-            sim.set_time(200)
+            sim.set_time(450)
             snap = await engine.poll_all()
             [window] = [w for w in snap.broken if w.source == "buildbot"]
             assert window.streak == 2 and window.author == "Chen Wei"
             assert pipe(snap, "macos-arm64").recent[0].provider_status == "exception"
 
             # Dana's fix is green; a docs build waits for a worker.
-            sim.set_time(250)
+            sim.set_time(490)
             snap = await engine.poll_all()
             assert not [w for w in snap.broken if w.source == "buildbot"]
             assert pipe(snap, "macos-arm64").recent[0].author == "Dana Smith"

@@ -32,7 +32,7 @@ async def test_the_buildkite_story_reaches_the_snapshot(sim: Simulator) -> None:
     engine = Engine(parse_config(demo_config_text(sim.base_url)))
     try:
         # Stripe upgrade running: two script jobs at once; the history makes both pipelines green.
-        sim.set_time(30)
+        sim.set_time(275)
         snap = await engine.poll_all()
         state = snap.source_state("buildkite")
         assert state is not None and state.error is None, state
@@ -47,7 +47,7 @@ async def test_the_buildkite_story_reaches_the_snapshot(sim: Simulator) -> None:
         assert state.rate is not None and state.rate.limit == 200
 
         # Kenji's build is red while e2e still runs: in flight, "failing".
-        sim.set_time(80)
+        sim.set_time(325)
         snap = await engine.poll_all()
         (failing,) = bk(snap, "Web Frontend").in_flight
         assert failing.status is Status.RUNNING
@@ -55,7 +55,7 @@ async def test_the_buildkite_story_reaches_the_snapshot(sim: Simulator) -> None:
         assert failing.stage == "E2E (Playwright)"
 
         # Main is red, by Kenji; the Stripe build went green only after its retried job.
-        sim.set_time(100)
+        sim.set_time(345)
         snap = await engine.poll_all()
         [window] = [w for w in snap.broken if w.source == "buildkite"]
         assert (window.name, window.author, window.message) == (
@@ -71,7 +71,7 @@ async def test_the_buildkite_story_reaches_the_snapshot(sim: Simulator) -> None:
         assert flaky.retried_to_green >= 1
 
         # Tomás's build waits at the block step: shown, with Buildkite's word for it.
-        sim.set_time(170)
+        sim.set_time(415)
         snap = await engine.poll_all()
         blocked = bk(snap, "Payments API").recent[0]
         assert blocked.status is Status.PASSED
@@ -79,7 +79,7 @@ async def test_the_buildkite_story_reaches_the_snapshot(sim: Simulator) -> None:
         assert blocked.author == "Tomás Ortega"
 
         # Unblocked: the deploy runs; Priya's fix made main green, a soft failure noted.
-        sim.set_time(245)
+        sim.set_time(490)
         snap = await engine.poll_all()
         assert [b.stage for b in bk(snap, "Payments API").in_flight] == ["Deploy"]
         web = bk(snap, "Web Frontend")
@@ -91,7 +91,7 @@ async def test_the_buildkite_story_reaches_the_snapshot(sim: Simulator) -> None:
 
 
 def test_simulator_speaks_buildkite_shapes(sim: Simulator) -> None:
-    sim.set_time(60)
+    sim.set_time(305)
     base = sim.base_url + "/buildkite/v2/organizations/acme/pipelines"
     with urllib.request.urlopen(base + "?per_page=2") as answer:
         listed = json.load(answer)
@@ -141,7 +141,7 @@ async def test_test_engine_flakes_reach_the_poll_and_grow() -> None:
         )
         engine = Engine(config, clock=clock)
         try:
-            simulator.set_time(250)
+            simulator.set_time(400)
             snap = await engine.poll_all()
             result = engine.slots["buildkite"].result
             assert result is not None, snap.source_state("buildkite")
@@ -162,8 +162,8 @@ async def test_test_engine_flakes_reach_the_poll_and_grow() -> None:
             assert len(result.flaky_reports) == 3
             assert "3 flaky tests (Test Engine)" in result.summary
 
-            clock.advance(600)
-            simulator.set_time(250)
+            clock.advance(1200)
+            simulator.set_time(400)
             await engine.poll_all()
             result = engine.slots["buildkite"].result
             assert result is not None
@@ -176,7 +176,7 @@ async def test_test_engine_flakes_reach_the_poll_and_grow() -> None:
 
 
 def test_simulator_speaks_test_engine_shapes(sim: Simulator) -> None:
-    sim.set_time(100)
+    sim.set_time(320)
     base = sim.base_url + "/buildkite/v2/analytics/organizations/acme/suites/payments-api-rspec"
     with urllib.request.urlopen(base + "/tests?label=flaky&per_page=1") as answer:
         first = json.load(answer)

@@ -40,28 +40,28 @@ async def test_the_circleci_story_reaches_the_snapshot() -> None:
             assert held.stage == "hold-for-release (approval)"
 
             # Farid's unit tests fail while integration still runs: failing, red but running.
-            sim.set_time(130)
+            sim.set_time(510)
             snap = await engine.poll_all()
             (failing,) = row(snap, "build-test").in_flight
             assert failing.status is Status.RUNNING
             assert failing.provider_status == "failing: unit"
 
             # Failed: a broken window naming Farid and his commit.
-            sim.set_time(170)
+            sim.set_time(530)
             snap = await engine.poll_all()
             [window] = [w for w in snap.broken if w.source == "circleci"]
             assert window.author == "farid" and window.message == "Upgrade Kotlin to 2.1"
             assert window.commit and len(window.commit) == 40
 
             # The re-run is in flight: main stays red until it has passed.
-            sim.set_time(215)
+            sim.set_time(560)
             snap = await engine.poll_all()
             build_test = row(snap, "build-test")
             assert build_test.status is Status.FAILED
             assert build_test.in_flight[0].attempt == 2
 
             # The re-run passed: green only after a re-run.
-            sim.set_time(250)
+            sim.set_time(585)
             snap = await engine.poll_all()
             build_test = row(snap, "build-test")
             assert build_test.status is Status.PASSED and build_test.last is not None
@@ -82,7 +82,7 @@ async def test_the_flaky_tests_insight_reaches_the_poll_and_grows() -> None:
     with Simulator(clock=clock) as sim:
         engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "circleci"), clock=clock)
         try:
-            sim.set_time(250)  # Farid's re-run has gone green: one more flake of his unit test
+            sim.set_time(585)  # Farid's re-run has gone green: one more flake of his unit test
             snap = await engine.poll_all()
             result = engine.slots["circleci"].result
             assert result is not None, snap.source_state("circleci")
@@ -103,8 +103,8 @@ async def test_the_flaky_tests_insight_reaches_the_poll_and_grows() -> None:
             assert screens.name.startswith("renders <Banner/>[/bold]")
             assert "3 flaky tests (insights)" in result.summary
 
-            clock.advance(600)  # two loops on
-            sim.set_time(250)
+            clock.advance(1200)  # two loops on
+            sim.set_time(585)
             await engine.poll_all()
             result = engine.slots["circleci"].result
             assert result is not None

@@ -67,7 +67,7 @@ async def test_the_deploy_story_reaches_the_snapshot() -> None:
             assert (production.url or "").startswith(f"{sim.base_url}/web/acme/monolith/")
 
             # Live at 40; main has run ahead of it by Mallory's commit.
-            sim.set_time(60)
+            sim.set_time(50)
             snap = await engine.poll_all()
             production = deploys(snap)["production"]
             assert production.state is DeployState.SUCCEEDED
@@ -82,8 +82,8 @@ async def test_the_deploy_story_reaches_the_snapshot() -> None:
             snap = await engine.poll_all()
             assert deploys(snap)["production"].behind_by == 3
 
-            # Staging gets Dana's revert at 200, and the helm upgrade fails at 215.
-            sim.set_time(230)
+            # Staging gets Dana's revert at 540 (act 2), and the helm upgrade fails at 555.
+            sim.set_time(560)
             snap = await engine.poll_all()
             staging = deploys(snap)["staging"]
             assert staging.state is DeployState.FAILED
@@ -91,7 +91,7 @@ async def test_the_deploy_story_reaches_the_snapshot() -> None:
             assert staging.detail == STAGING_FAILURE
             assert staging.target_revision == commits["Revert login flow change"]
             assert staging.revision == rolling_out  # what went to staging at 10 stays live
-            assert staging.finished_at == whole(sim, loop, 215)
+            assert staging.finished_at == whole(sim, loop, 555)
             result = engine.slots["deploys"].result
             assert result is not None
             assert result.summary.startswith(f"production: {rolling_out[:7]} live ")
@@ -132,7 +132,7 @@ async def test_unchanged_answers_are_304s_and_cost_no_quota() -> None:
 
 async def test_the_simulator_speaks_github_where_clients_can_tell() -> None:
     with Simulator() as sim:
-        sim.set_time(60)
+        sim.set_time(50)  # Mallory's commit is main's newest (Chen's comes at 55)
         api = f"{sim.base_url}/github-deploy/repos/acme/monolith"
         async with httpx.AsyncClient() as client:
             listing = await client.get(f"{api}/deployments", params={"environment": "production"})

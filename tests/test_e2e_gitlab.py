@@ -60,7 +60,7 @@ async def test_the_gitlab_story_reaches_the_snapshot() -> None:
             assert blocked.stage == "apply › apply (manual)"
 
             # Grace's commit turns main red: a broken window with author and message.
-            sim.set_time(170)
+            sim.set_time(490)
             snap = await engine.poll_all()
             [window] = [w for w in snap.broken if w.source == "gitlab"]
             assert window.author == "Grace Kim"
@@ -68,7 +68,7 @@ async def test_the_gitlab_story_reaches_the_snapshot() -> None:
             assert window.url and "/-/pipelines/" in window.url
 
             # Bob's fix fails too: two in a row, still Grace's window.
-            sim.set_time(240)
+            sim.set_time(537)
             snap = await engine.poll_all()
             [window] = [w for w in snap.broken if w.source == "gitlab"]
             assert window.streak == 2 and window.author == "Grace Kim"
@@ -80,7 +80,7 @@ async def test_the_gitlab_story_reaches_the_snapshot() -> None:
             assert status_of(first, BROKEN_CASE) is TestStatus.PASSED  # Bob fixed that one
 
             # rspec is retried and the pipeline goes green on attempt 2.
-            sim.set_time(290)
+            sim.set_time(580)
             snap = await engine.poll_all()
             store = row(snap, "acme/storefront")
             assert store.status is Status.PASSED and store.last is not None

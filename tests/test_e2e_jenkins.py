@@ -31,7 +31,7 @@ async def test_the_jenkins_story_reaches_the_snapshot() -> None:
     with Simulator() as sim:
         engine = Engine(parse_config(config_text(sim)))
         try:
-            sim.set_time(20)
+            sim.set_time(260)
             snap = await engine.poll_all()
             state = snap.source_state("jenkins-ci")
             assert state is not None and state.error is None, state
@@ -43,7 +43,7 @@ async def test_the_jenkins_story_reaches_the_snapshot() -> None:
             assert pipe(snap, "platform/payments-api").status is Status.PASSED
 
             # Farid's build is UNSTABLE: main is red, by him, and the word stays on screen.
-            sim.set_time(120)
+            sim.set_time(360)
             snap = await engine.poll_all()
             result = engine.slots["jenkins-ci"].result
             assert result is not None
@@ -58,7 +58,7 @@ async def test_the_jenkins_story_reaches_the_snapshot() -> None:
 
             # His rebuild passes: green only after a retry. An ABORTED and a NOT_BUILT build
             # elsewhere are shown as what they are.
-            sim.set_time(150)
+            sim.set_time(390)
             snap = await engine.poll_all()
             monolith = pipe(snap, "Monolith (Jenkins)")
             assert monolith.status is Status.PASSED and monolith.recent[0].attempt == 2
@@ -85,14 +85,14 @@ async def test_the_jenkins_story_reaches_the_snapshot() -> None:
             assert (shop.status, shop.provider_status) == (Status.UNKNOWN, "NOT_BUILT")
 
             # Grace's FAILURE, and her fix waiting in the queue with Jenkins' reason.
-            sim.set_time(225)
+            sim.set_time(465)
             snap = await engine.poll_all()
             [window] = [w for w in snap.broken if w.source == "jenkins-ci"]
             assert window.author == "Grace Kim" and window.message == "Drop Java 11 support"
             (queued,) = pipe(snap, "Monolith (Jenkins)").in_flight
             assert queued.status is Status.QUEUED and queued.stage == EXECUTOR_WAIT
 
-            sim.set_time(290)
+            sim.set_time(530)
             snap = await engine.poll_all()
             assert pipe(snap, "Monolith (Jenkins)").status is Status.PASSED
             assert not [w for w in snap.broken if w.source == "jenkins-ci"]

@@ -1,6 +1,7 @@
 """The whole production story of the demo through the real engine and simulator: a payments
 sync goes out, its health check fails right after (a suspect deploy on the banner, HOLD), an
-alert fires and resolves, main runs ahead of production, a release blocker opens and closes."""
+alert fires and resolves, a fix goes out, main runs ahead of production, a release blocker
+opens and closes, and a staging deploy fails."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from buildradiator.clock import FakeClock
 from buildradiator.config import parse_config
 from buildradiator.engine import Engine
 from buildradiator.model import DeployState, Health, Snapshot
+from buildradiator.simulator import moments
 from buildradiator.simulator.demo_config import demo_config_text
 from buildradiator.simulator.server import Simulator
 
@@ -42,15 +44,15 @@ async def test_the_production_story() -> None:
             assert deployment(snap, "monolith", "production").state is DeployState.RUNNING
             assert snap.gate is not None
 
-            set_time(80)
+            set_time(200)
             snap = await engine.poll_all()
             payments = deployment(snap, "payments", "prod")
             assert payments.state is DeployState.RUNNING and payments.target_revision
             monolith = deployment(snap, "monolith", "production")
             assert monolith.state is DeployState.SUCCEEDED and (monolith.behind_by or 0) >= 1
 
-            # The sync finished at 95; payments answers 500 from 100: the deploy is suspect.
-            set_time(130)
+            # The sync finished at 212; payments answers 500 from 217: the deploy is suspect.
+            set_time(moments.DEPLOY_SUSPECT)
             snap = await engine.poll_all()
             payments = deployment(snap, "payments", "prod")
             assert payments.state is DeployState.SUCCEEDED and payments.suspect
@@ -62,12 +64,18 @@ async def test_the_production_story() -> None:
             alert = next(c for c in snap.services if c.name == "PaymentsHighErrorRate")
             assert alert.health is Health.DOWN and alert.service == "payments"
 
-            # The alert resolved, the blocker closed, payments is up again.
-            set_time(232)
+            # The fix is live, the alert resolved, the blocker closed, payments is up again.
+            set_time(moments.ACT_TWO)
             snap = await engine.poll_all()
+            assert not deployment(snap, "payments", "prod").suspect
             assert not any(c.name == "PaymentsHighErrorRate" for c in snap.services)
-            assert snap.blockers == ()  # GitHub's closed at 220; Jira's opens at 240
+            assert snap.blockers == ()  # GitHub's closed at 290; Jira's opens at 460
             assert "blockers" not in reasons(snap)
+            assert snap.gate is not None and snap.gate.go, snap.gate
+
+            # Act 2: a staging deploy fails.
+            set_time(560)
+            snap = await engine.poll_all()
             assert deployment(snap, "monolith", "staging").state is DeployState.FAILED
             assert "deploy_failed" in reasons(snap)
         finally:

@@ -39,7 +39,7 @@ async def test_the_payments_error_rate_story_reaches_the_snapshot() -> None:
             assert up.url is not None and up.url.startswith(sim.base_url + "/prometheus/graph?")
 
             # The new revision answers 500s: above down_above.
-            sim.set_time(130)
+            sim.set_time(245)
             snap = await engine.poll_all()
             down = check(snap, "prometheus-payments")
             assert down.health is Health.DOWN
@@ -47,14 +47,14 @@ async def test_the_payments_error_rate_story_reaches_the_snapshot() -> None:
             assert down.detail == "0.034 (> 0.01)"
             assert [w.name for w in snap.broken if w.kind == "service"] == ["payments"]
 
-            # Recovering: above warn_above only.
-            sim.set_time(165)
+            # Recovering while the fix rolls out: above warn_above only.
+            sim.set_time(268)
             snap = await engine.poll_all()
             warn = check(snap, "prometheus-payments")
             assert (warn.health, warn.value, warn.detail) == (Health.WARN, 0.007, "0.007 (> 0.005)")
 
             # Back to normal.
-            sim.set_time(250)
+            sim.set_time(277)
             snap = await engine.poll_all()
             assert check(snap, "prometheus-payments").health is Health.UP
             assert not [w for w in snap.broken if w.source == "prometheus-payments"]

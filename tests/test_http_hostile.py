@@ -41,7 +41,7 @@ async def peak_memory_of(call: object) -> tuple[int, BaseException | None]:
     try:
         try:
             await call  # type: ignore[misc]
-        except BaseException as exc:  # noqa: BLE001 - the error is part of what is measured
+        except BaseException as exc:
             error: BaseException | None = exc
         else:
             error = None

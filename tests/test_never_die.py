@@ -259,8 +259,6 @@ def test_a_radiator_that_dies_exits_non_zero(monkeypatch: pytest.MonkeyPatch) ->
         raise OverflowError("Python int too large to convert to C int")
 
     monkeypatch.setattr(inflight, "inflight_rows", broken)
-    # (run_radiator points the package's logger at a file: leave the next tests' logging alone.)
-    monkeypatch.setattr(cli, "_setup_logging", lambda: None)
     config = parse_config("[radiator]\ntitle = 'x'\n")
     assert cli.run_radiator(config, _Args(), use_cache=False, history=History.memory()) == 4
 

@@ -15,13 +15,13 @@ import logging.handlers
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from buildradiator import __version__
+from buildradiator import __version__, fmt
 from buildradiator.config import Config, load_config, parse_config
 from buildradiator.errors import (
     AuthFailed,
@@ -51,6 +51,7 @@ class NoConfigFound(BuildRadiatorError):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    _check_shared_options(parser, args)
     command = args.command or "run"
     try:
         if command == "run":
@@ -83,50 +84,79 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_CONFIG
 
 
+CONFIG_HELP = (
+    "the config file (default: $BUILDRADIATOR_CONFIG, else config.toml in the user config dir; "
+    "`buildradiator locate` shows which)"
+)
+SHARED_OPTIONS = ("config", "theme", "mode", "ascii")
+"""Options of the main parser that subcommands take too: they work before the command
+(``buildradiator --ascii demo``, as the usage line shows) and after it."""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="buildradiator",
         description="A terminal build radiator. Without a command: run the radiator.",
+        epilog="Options before the command apply to it as if given after it. "
+        "`buildradiator COMMAND --help` describes each command.",
     )
     parser.add_argument("--version", action="version", version=f"buildradiator {__version__}")
+    # Before the command: defaults of None, so that ``main`` can tell given from not given.
+    _add_config(parser, default=None)
+    _add_display(parser, default=None)
+    # After it: no defaults at all (SUPPRESS), so that a subcommand leaves what was given
+    # before it alone (argparse copies every subcommand default over the main namespace).
+    config = argparse.ArgumentParser(add_help=False)
+    _add_config(config, default=argparse.SUPPRESS)
     display = argparse.ArgumentParser(add_help=False)
-    display.add_argument(
-        "--config",
-        "-c",
-        help="config file (default: $BUILDRADIATOR_CONFIG, "
-        "else config.toml in the user config dir)",
-    )
-    display.add_argument("--theme", help="theme name (default from the config)")
-    display.add_argument("--mode", choices=["auto", "default", "pane", "wall"])
-    display.add_argument("--ascii", action="store_true", help="ASCII glyphs only")
-    # The same options work before the command (``buildradiator --config x``) and after it.
-    for action in display._actions:
-        parser._add_action(action)
+    _add_display(display, default=argparse.SUPPRESS)
+    ascii = argparse.ArgumentParser(add_help=False)
+    _add_ascii(ascii, default=argparse.SUPPRESS)
+
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("run", parents=[display], help="run the radiator (the default)")
-    demo = sub.add_parser("demo", parents=[display], help="run on the built-in simulated CI")
-    demo.add_argument("--interval", type=float, default=3.0, help="poll interval (s)")
-    sim = sub.add_parser("simulate", help="run only the simulated CI server")
-    sim.add_argument("--port", type=int, default=8765)
-    sim.add_argument("--host", default="127.0.0.1")
-    check = sub.add_parser("check", help="validate the config and try every source once")
-    check.add_argument("--config", "-c", dest="config", default=argparse.SUPPRESS)
-    status = sub.add_parser("status", help="poll once and print the state")
-    status.add_argument("--config", "-c", dest="config", default=argparse.SUPPRESS)
-    status.add_argument("--json", action="store_true", help="the whole snapshot as JSON")
+    sub.add_parser("run", parents=[config, display], help="run the radiator (the default)")
+    demo = sub.add_parser(
+        "demo", parents=[display], help="run the radiator on the built-in simulated CI"
+    )
+    demo.add_argument(
+        "--interval",
+        type=float,
+        default=3.0,
+        help="seconds between polls of each simulated source (default: 3)",
+    )
+    sim = sub.add_parser(
+        "simulate",
+        help="run only the simulated CI; its config goes to stdout (`simulate > demo.toml`)",
+    )
+    sim.add_argument(
+        "--port", type=_port, default=8765, help="port to listen on (default: 8765; 0: any free)"
+    )
+    sim.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    sub.add_parser("check", parents=[config], help="validate the config and try every source once")
+    status = sub.add_parser(
+        "status",
+        parents=[config, ascii],
+        help="poll once and print what is broken and the counts (--json, --format for scripts)",
+    )
+    status.add_argument("--json", action="store_true", help="the same as --format json")
     status.add_argument(
         "--format",
         choices=["text", "json", "line", "tmux"],
-        help="json: the snapshot; line: one line for shell prompts; tmux: with tmux colours",
+        help="text (default): what is broken, then counts; json: the snapshot; "
+        "line: one line for shell prompts; tmux: that line with tmux colours",
     )
-    status.add_argument("--ascii", action="store_true", help="ASCII glyphs only")
     status.add_argument(
-        "--fresh", action="store_true", help="always poll, never answer from the cache"
+        "--fresh",
+        action="store_true",
+        help="line and tmux: always poll, never answer from a running radiator's cache",
     )
     serve = sub.add_parser(
-        "serve", help="poll once for many screens: serve the snapshot over HTTP (no TUI)"
+        "serve",
+        parents=[config],
+        help="poll once for many screens: serve the snapshot over HTTP (no TUI)",
     )
-    serve.add_argument("--config", "-c", dest="config", default=argparse.SUPPRESS)
     serve.add_argument("--host", help="address to listen on (default from [serve]: 127.0.0.1)")
     serve.add_argument(
         "--port", type=_port, help="port to listen on (default from [serve]: 8686; 0: any free)"
@@ -136,11 +166,51 @@ def _parser() -> argparse.ArgumentParser:
     )
     view.add_argument("--url", required=True, help="the serving radiator, e.g. http://host:8686")
     view.add_argument("--token-env", help="environment variable holding its bearer token")
-    sub.add_parser("locate", help="print where config, data, cache and logs live")
-    init = sub.add_parser("init", help="write a commented starting config")
-    init.add_argument("--config", "-c", dest="config", default=argparse.SUPPRESS)
+    sub.add_parser(
+        "locate",
+        parents=[config],
+        help="print the config in use and where data, cache and logs live",
+    )
+    init = sub.add_parser("init", parents=[config], help="write a commented starting config")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     return parser
+
+
+def _add_config(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("--config", "-c", metavar="FILE", default=default, help=CONFIG_HELP)
+
+
+def _add_display(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--theme", default=default, help="theme name (default: [radiator] theme, else default)"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=["auto", "default", "pane", "wall"],
+        default=default,
+        help="layout (default: [radiator] mode, else auto: by the terminal's size)",
+    )
+    _add_ascii(parser, default)
+
+
+def _add_ascii(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--ascii",
+        action="store_true",
+        default=default,
+        help="ASCII glyphs only (also chosen by [radiator] ascii and by a non-UTF-8 locale)",
+    )
+
+
+def _check_shared_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """An option given before a command that does not take it is an error, not ignored."""
+    if args.command is None:
+        return
+    [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    takes = {action.dest for action in sub.choices[args.command]._actions}
+    for name in SHARED_OPTIONS:
+        if getattr(args, name, None) is not None and name not in takes:
+            parser.error(f"`{args.command}` takes no --{name}")
 
 
 # -- config discovery --------------------------------------------------------------------
@@ -181,11 +251,25 @@ def _print_config_error(exc: ConfigError) -> None:
 # -- the radiator ------------------------------------------------------------------------
 
 
-def _wants_ascii(flag: bool, config: Config) -> bool:
-    if flag or config.radiator.ascii:
+def wants_ascii(env: Mapping[str, str], flag: bool | None, config: Config | None) -> bool:
+    """ASCII glyphs only: asked for (``--ascii``, ``[radiator] ascii``), or a locale whose
+    character set is not UTF-8.
+
+    The locale is read as the programs of a terminal read it: the first of ``LC_ALL``,
+    ``LC_CTYPE``, ``LANG`` that is set and not empty, none meaning the C locale. Not from
+    ``sys.stdout.encoding``: Python 3.7+ coerces the C locale to UTF-8 (PEP 538, PEP 540), so
+    under ``LANG=C`` it says UTF-8 while the terminal may show nothing beyond ASCII.
+    """
+    if flag or (config is not None and config.radiator.ascii):
         return True
-    encoding = (sys.stdout.encoding or locale.getpreferredencoding(False) or "").lower()
-    return "utf" not in encoding
+    if os.name == "nt":
+        # No locale variables on Windows; its consoles take UTF-8 (PEP 528).
+        return "utf" not in (sys.stdout.encoding or "").lower()
+    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
+        value = env.get(name)
+        if value:
+            return not _utf8_locale(value)
+    return True
 
 
 class _PrivateLog(logging.handlers.RotatingFileHandler):
@@ -196,7 +280,46 @@ class _PrivateLog(logging.handlers.RotatingFileHandler):
         return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
 
 
-def _setup_logging() -> None:
+_COERCED = frozenset({"C.UTF-8", "C.utf8", "UTF-8"})
+"""What Python 3.7+ sets ``LC_CTYPE`` to when it coerces the C locale at start-up (PEP 538)."""
+
+
+def locale_environ(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The locale variables as the shell passed them to this process.
+
+    Python rewrites ``LC_CTYPE`` to ``C.UTF-8`` at start-up when the locale is C (PEP 538);
+    that would hide ``LANG=C`` from ``wants_ascii``. Where the process's original environment
+    can be read (``/proc/self/environ`` on Linux), a rewritten ``LC_CTYPE`` is put back as it
+    was; elsewhere the variables are taken as they are.
+    """
+    env = os.environ if env is None else env
+    names = {n: env[n] for n in ("LC_ALL", "LC_CTYPE", "LANG") if n in env}
+    if names.get("LC_CTYPE") in _COERCED:
+        try:
+            raw = Path("/proc/self/environ").read_bytes()
+        except OSError:
+            return names
+        original = dict(
+            item.decode("utf-8", "replace").partition("=")[::2]
+            for item in raw.split(b"\0")
+            if item.startswith(b"LC_CTYPE=")
+        )
+        if original.get("LC_CTYPE") != names["LC_CTYPE"]:
+            if "LC_CTYPE" in original:
+                names["LC_CTYPE"] = original["LC_CTYPE"]
+            else:
+                del names["LC_CTYPE"]
+    return names
+
+
+def _utf8_locale(name: str) -> bool:
+    """``en_US.UTF-8``, ``C.utf8``, ``de_DE.UTF-8@euro``: yes. ``C``, ``POSIX``, ``en_US``
+    (its default codeset is Latin-1), ``en_US.ISO-8859-1``: no."""
+    codeset = name.split("@", 1)[0].partition(".")[2]
+    return codeset.lower().replace("-", "").replace("_", "") == "utf8"
+
+
+def _setup_logging() -> logging.Handler:
     """Log to a file: the screen belongs to the radiator. Never logs tokens (none reach here)."""
     log_file = get_paths().log_file
     try:
@@ -208,9 +331,26 @@ def _setup_logging() -> None:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("buildradiator")
+    for old in root.handlers:
+        old.close()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     root.propagate = False
+    return handler
+
+
+@contextlib.contextmanager
+def _logging_to_file() -> Iterator[None]:
+    """``_setup_logging`` for as long as the radiator runs; then logging is as it was (the
+    file closed), so a command run in-process (tests, the bench) leaves nothing behind."""
+    root = logging.getLogger("buildradiator")
+    before = (root.handlers[:], root.level, root.propagate)
+    handler = _setup_logging()
+    try:
+        yield
+    finally:
+        handler.close()
+        root.handlers[:], root.level, root.propagate = before
 
 
 def run_radiator(
@@ -221,15 +361,20 @@ def run_radiator(
     history: History | None = None,
 ) -> int:
     """Run the Textual radiator. ``history`` defaults to the store in the data dir."""
+    with _logging_to_file():
+        return _run_radiator(config, args, use_cache=use_cache, history=history)
+
+
+def _run_radiator(
+    config: Config, args: argparse.Namespace, *, use_cache: bool, history: History | None
+) -> int:
     from buildradiator.alerts import Escalation
     from buildradiator.app import BuildRadiatorApp
     from buildradiator.claims import ClaimStore
     from buildradiator.clock import Clock
     from buildradiator.engine import Engine
-    from buildradiator.hooks import HookRunner
-
-    _setup_logging()
     from buildradiator.export import read_cache
+    from buildradiator.hooks import HookRunner
 
     # The demo's simulator starts afresh every time: no cache to show or keep for it.
     cache = _cache_path(config) if use_cache else None
@@ -262,7 +407,7 @@ def run_radiator(
         title=config.radiator.title,
         theme=getattr(args, "theme", None) or config.radiator.theme,
         mode=getattr(args, "mode", None) or config.radiator.mode,
-        ascii=_wants_ascii(getattr(args, "ascii", False), config),
+        ascii=wants_ascii(locale_environ(), getattr(args, "ascii", None), config),
         clock=clock,
         page_seconds=config.radiator.page_seconds,
         escalation=escalation,
@@ -319,13 +464,17 @@ def _demo_history(config: Config) -> History:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from buildradiator.simulator import demo_config_text, serve_forever
+    from buildradiator.simulator import serve_forever
 
-    base = f"http://{args.host}:{args.port}"
-    print(f"Simulated CI on {base} (Ctrl+C stops it). A config that watches it:\n")
-    print(demo_config_text(base))
-    sys.stdout.flush()
-    serve_forever(args.port, args.host)
+    try:
+        serve_forever(args.port, args.host)
+    except OSError as exc:
+        print(
+            f"buildradiator simulate: cannot listen on {args.host}:{args.port}: "
+            f"{exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     return EXIT_OK
 
 
@@ -448,7 +597,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from buildradiator.engine import Engine
 
     config = require_config(getattr(args, "config", None))
-    print(f"config: {config.path} is valid ({len(config.sources)} sources)")
+    print(f"config: {config.path} is valid ({fmt.plural(len(config.sources), 'source')})")
     if not config.sources:
         print("no sources configured: add [[sources]] tables (see `buildradiator init`)")
         return EXIT_OK
@@ -502,14 +651,14 @@ def _error_words(error: SourceError) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from buildradiator.export import exit_code, overall, status_line, tmux_line, to_json
+    from buildradiator.export import exit_code, status_line, tmux_line, to_json
 
     config = require_config(getattr(args, "config", None))
     fmt_ = args.format or ("json" if args.json else "text")
     snapshot = _cached_if_fresh(config) if fmt_ in ("line", "tmux") and not args.fresh else None
     if snapshot is None:
         snapshot = asyncio.run(_poll_once(config))
-    ascii = _wants_ascii(args.ascii, config)
+    ascii = wants_ascii(locale_environ(), getattr(args, "ascii", None), config)
     now = datetime.now(UTC)
     if fmt_ == "json":
         print(to_json(snapshot))
@@ -518,12 +667,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     elif fmt_ == "tmux":
         print(tmux_line(snapshot, now, ascii))
     else:
-        print(f"{snapshot.title}: {overall(snapshot)}")
-        for window in snapshot.broken:
-            print(f"  broken: {window.name} ({window.kind})")
-        for state in snapshot.sources:
-            if state.error:
-                print(f"  source {state.name}: {state.error}")
+        from buildradiator.summary_text import status_text
+
+        print(status_text(snapshot, now, ascii))
     return exit_code(snapshot)
 
 
@@ -561,10 +707,9 @@ async def _poll_once(config: Config) -> Snapshot:
 
 def cmd_locate(args: argparse.Namespace) -> int:
     paths = get_paths()
-    config = find_config(None)
-    print(f"config:  {config or paths.default_config}" + ("" if config else "  (not created yet)"))
-    if os.environ.get("BUILDRADIATOR_CONFIG"):
-        print("         (from $BUILDRADIATOR_CONFIG)")
+    why, config = config_candidates(getattr(args, "config", None))[0]
+    missing = "" if config.is_file() else "; not created yet"
+    print(f"config:  {config}  ({why}{missing})")
     print(f"data:    {paths.data_dir}")
     print(f"themes:  {paths.user_themes}")
     print(f"cache:   {paths.cache_dir}")

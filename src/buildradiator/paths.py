@@ -56,11 +56,11 @@ def get_paths() -> Paths:
 def config_candidates(explicit: str | None) -> list[tuple[str, Path]]:
     """Where a config is looked for, in order, each with the reason it is looked at."""
     if explicit:
-        return [("--config", Path(explicit).expanduser())]
+        return [("from --config", Path(explicit).expanduser())]
     env = os.environ.get("BUILDRADIATOR_CONFIG")
     if env:
-        return [("$BUILDRADIATOR_CONFIG", Path(env).expanduser())]
-    return [("user config dir", get_paths().default_config)]
+        return [("from $BUILDRADIATOR_CONFIG", Path(env).expanduser())]
+    return [("the default: the user config dir", get_paths().default_config)]
 
 
 # -- what we write is private ------------------------------------------------------------------

@@ -6,9 +6,9 @@ honours ``label=flaky``; the deprecated ``.../flaky-tests`` lists the flaky ones
 (``instances``, ``latest_occurrence_at``, ``most_recent_instance_at``, ``last_resolved_at``).
 
 The story: Payments' ``Payouts::Batcher`` test flakes once a loop, in the integration job that
-Priya's Stripe build retried (one more at script second 70); a Stripe webhook test whose name
+Priya's Stripe build retried (one more at script second 315); a Stripe webhook test whose name
 carries markup and terminal escapes flakes every other loop; Web Frontend's asset-path test
-flakes once a loop when Priya's fix goes green (238). Payments also has a test that is not flaky,
+flakes once a loop when Priya's fix goes green (393). Payments also has a test that is not flaky,
 which only an answer without ``label=flaky`` shows.
 """
 
@@ -45,7 +45,7 @@ TESTS = (
         "Payouts::Batcher#flush",
         "flushes when the batch window closes",
         "./spec/payouts/batcher_spec.rb:88",
-        70,
+        315,
         base=2,
     ),
     SuiteTest(
@@ -54,7 +54,7 @@ TESTS = (
         "Stripe::Webhook [bold red]verify[/]",
         'rejects <script>alert("x")</script> \x1b[31msignatures\x1b[0m\x1b]0;pwned\x07',
         "./spec/stripe/webhook_spec.rb:12",
-        70,
+        315,
         every=2,
         base=1,
     ),
@@ -72,7 +72,7 @@ TESTS = (
         "AssetPaths",
         "resolves /static in the Vite build",
         "src/assets/paths.test.ts:31",
-        238,
+        393,
         base=1,
     ),
 )

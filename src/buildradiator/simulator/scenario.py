@@ -5,18 +5,23 @@ loop, so a test pins a moment and knows exactly what the server answers, and a l
 tells the same story every ``loop_seconds`` with new builds. Run ids and run numbers keep growing
 with the loop number, so a new loop looks like new builds, never like time going backwards.
 
-The script is written in *script seconds* (a 300 s loop, ``SCRIPT_SECONDS``); a shorter or longer
-loop stretches it evenly. Every state worth showing stays visible for at least ~30 script seconds:
+The script is written in *script seconds* (a 600 s loop, ``SCRIPT_SECONDS``); a shorter or longer
+loop stretches it evenly. It tells one story at a time (``moments.py`` names the moments to look
+at): act 1 (0-300) is the headline, act 2 (300-600) each CI provider's red main in turn, never
+more than two broken windows at once. Every state worth showing stays visible for at least ~20
+script seconds:
 
 - ``acme/monolith``: green; Mallory's ``c0ffee0`` "Fix login flow" turns main red at ~38 (job
-  ``integration``), a second commit is red too at ~104 (two in a row), Dana's revert is green at
-  ~196. A run on a feature branch shows that the ``branch`` filter matters.
-- ``acme/billing``: a run fails on attempt 1 (~93) and passes on attempt 2 (~148): green only
+  ``integration``), Chen's commit is red too at ~89 (two in a row), Dana's revert is green at
+  ~131. A run on a feature branch shows that the ``branch`` filter matters.
+- ``acme/billing``: a run fails on attempt 1 (~148) and passes on attempt 2 (~207): green only
   after a retry. Then a green merge whose message is hostile text (Rich markup and an ANSI escape).
 - ``acme/ledger``: every 100 s a build queues for 30 s, then runs build -> test -> deploy for 60 s.
-- CCTray: ``mobile-app`` fails from ~60 to ~200 (with ``<messages>``), ``platform/core-master``
-  builds from ~120 to ~180, and the whole feed drops connections from 230 to 270.
-- Health: ``payments`` warns from 60, answers 500 from 100 to 160; ``search`` is slow 170-230.
+- CCTray: ``platform/core-master`` builds from ~120 to ~180, the whole feed drops connections
+  from 280 to 299 (``FEED_DROPS``), and in act 2 ``mobile-app`` fails from 390 to 430 (with
+  ``<messages>``, ``MOBILE_APP``).
+- Health: ``payments`` answers 500 from 217 to 262 (after its deploy, see ``prodstory``) and
+  is slow while its fix rolls out; ``search`` is slow 440-500 (``SEARCH_SLOW``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from buildradiator.simulator import prodstory
 from buildradiator.simulator.runs import (
     AttemptPlan,
     Commit,
@@ -37,15 +43,23 @@ from buildradiator.simulator.runs import (
     run_state,
 )
 
-SCRIPT_SECONDS = 300.0
+SCRIPT_SECONDS = 600.0
 RUN_ID_BASE = 11_000_000_000
 HISTORY_RUNS = 20
 RUNS_PER_LOOP = 10
-"""Room per repository and loop in the run-number space (the script uses at most 4)."""
+"""Room per repository and loop in the run-number space (the script uses at most 6)."""
+LEDGER_RUNS = 6
+"""The ledger builds every 100 s of the loop."""
 
 UNTRUSTED_MESSAGE = 'Merge "[bold red]x[/]" \x1b[31m'
 """A commit message that looks like Rich markup and carries an ANSI escape: shown literally."""
 MALLORY_SHA_PREFIX = "c0ffee0"
+SEARCH_SLOW = (440.0, 500.0)
+"""``/health/search`` answers slowly (act 2, with the ``SearchLatencyHigh`` alert)."""
+MOBILE_APP = (370.0, 390.0, 415.0, 430.0)
+"""CCTray's ``mobile-app`` (act 2): builds, fails (Breakers: mallory), rebuilds, is green."""
+FEED_DROPS = (280.0, 299.0)
+"""The CCTray feed drops every connection (after the payments story, with nothing broken)."""
 
 PaymentsState = Literal["pass", "warn", "fail"]
 
@@ -273,14 +287,14 @@ class Scenario:
         mallory = self._commit(repo, loop, 0, "Fix login flow", MALLORY, at(loop, 8))
         mallory = replace(mallory, sha=MALLORY_SHA_PREFIX + mallory.sha[7:])
         feature = self._commit(repo, loop, 1, "WIP: SSO login button", MALLORY, at(loop, 18))
-        second = self._commit(repo, loop, 2, "Bump session timeout to 30 min", CHEN, at(loop, 70))
+        second = self._commit(repo, loop, 2, "Bump session timeout to 30 min", CHEN, at(loop, 55))
         revert = self._commit(
             repo,
             loop,
             3,
             'Revert login flow change\n\nThis reverts commit c0ffee0 ("Fix login flow").',
             DANA,
-            at(loop, 160),
+            at(loop, 95),
         )
         d = self.scale
         return (
@@ -310,7 +324,7 @@ class Scenario:
                 second,
                 [
                     attempt_plan(
-                        1, at(loop, 70), 4 * d, self._jobs(repo, (12, 18, 6), "integration"), CHEN
+                        1, at(loop, 55), 4 * d, self._jobs(repo, (12, 18, 6), "integration"), CHEN
                     )
                 ],
             ),
@@ -319,13 +333,13 @@ class Scenario:
                 loop,
                 3,
                 revert,
-                [attempt_plan(1, at(loop, 160), 4 * d, self._jobs(repo, (12, 14, 6)), DANA)],
+                [attempt_plan(1, at(loop, 95), 4 * d, self._jobs(repo, (12, 14, 6)), DANA)],
             ),
         )
 
     def _billing(self, loop: int) -> tuple[RunPlan, ...]:
         repo, at, d = BILLING, self.at, self.scale
-        rounding = self._commit(repo, loop, 0, "Add invoice rounding", ERIN, at(loop, 50))
+        rounding = self._commit(repo, loop, 0, "Add invoice rounding", ERIN, at(loop, 105))
         merge = self._commit(repo, loop, 1, UNTRUSTED_MESSAGE, FARID, at(loop, 240))
         return (
             self._plan(
@@ -335,9 +349,9 @@ class Scenario:
                 rounding,
                 [
                     attempt_plan(
-                        1, at(loop, 50), 3 * d, self._jobs(repo, (10, 30, 8), "test"), ERIN
+                        1, at(loop, 105), 3 * d, self._jobs(repo, (10, 30, 8), "test"), ERIN
                     ),
-                    attempt_plan(2, at(loop, 103), 3 * d, self._jobs(repo, (10, 24, 8)), ERIN),
+                    attempt_plan(2, at(loop, 162), 3 * d, self._jobs(repo, (10, 24, 8)), ERIN),
                 ],
             ),
             self._plan(
@@ -352,7 +366,7 @@ class Scenario:
     def _ledger(self, loop: int) -> tuple[RunPlan, ...]:
         repo, at, d = LEDGER, self.at, self.scale
         plans = []
-        for k in range(3):
+        for k in range(LEDGER_RUNS):
             queued = at(loop, 5 + 100 * k)
             author = _person("ledger", loop, k)
             message = _message("ledger", loop, k)
@@ -397,7 +411,7 @@ class Scenario:
     def cctray(self, moment: Moment) -> list[CCProject] | None:
         """The feed's projects, or None while the feed drops every connection."""
         loop, s = moment.loop, moment.script_t
-        if 230 <= s < 270:
+        if prodstory.within(s, FEED_DROPS):
             return None
         at = self.at
         if s < 120:
@@ -421,35 +435,36 @@ class Scenario:
                 "platform/core-master", "Sleeping", "Success", f"build.{1001 + loop}", at(loop, 180)
             )
         breakers = (("Breakers", "mallory"), ("FailingTasks", "ui-tests: 3 failed"))
-        if s < 30:
+        building, failed, rebuilding, fixed = MOBILE_APP
+        if s < building:
             mobile = CCProject(
-                "mobile-app", "Sleeping", "Success", str(300 + 2 * loop), at(loop - 1, 200)
+                "mobile-app", "Sleeping", "Success", str(300 + 2 * loop), at(loop - 1, fixed)
             )
-        elif s < 60:
+        elif s < failed:
             mobile = CCProject(
-                "mobile-app", "Building", "Success", str(300 + 2 * loop), at(loop - 1, 200)
+                "mobile-app", "Building", "Success", str(300 + 2 * loop), at(loop - 1, fixed)
             )
-        elif s < 170:
+        elif s < rebuilding:
             mobile = CCProject(
                 "mobile-app",
                 "Sleeping",
                 "Failure",
                 str(301 + 2 * loop),
-                at(loop, 60),
+                at(loop, failed),
                 messages=breakers,
             )
-        elif s < 200:
+        elif s < fixed:
             mobile = CCProject(
                 "mobile-app",
                 "Building",
                 "Failure",
                 str(301 + 2 * loop),
-                at(loop, 60),
+                at(loop, failed),
                 messages=breakers,
             )
         else:
             mobile = CCProject(
-                "mobile-app", "Sleeping", "Success", str(302 + 2 * loop), at(loop, 200)
+                "mobile-app", "Sleeping", "Success", str(302 + 2 * loop), at(loop, fixed)
             )
         built = self.start.replace(microsecond=123000) - timedelta(hours=3)
         docs = CCProject(
@@ -467,15 +482,16 @@ class Scenario:
     # -- health
 
     def payments(self, moment: Moment) -> PaymentsState:
+        """Down while the loop's revision is live, slow while its fix rolls out."""
         s = moment.script_t
-        if 100 <= s < 160:
+        if prodstory.within(s, prodstory.PAYMENTS_HEALTH_FAILS):
             return "fail"
-        if 60 <= s < 100:
+        if prodstory.within(s, prodstory.PAYMENTS_FIX):
             return "warn"
         return "pass"
 
     def search_is_slow(self, moment: Moment) -> bool:
-        return 170 <= moment.script_t < 230
+        return prodstory.within(moment.script_t, SEARCH_SLOW)
 
 
 def _scaled(

@@ -28,7 +28,7 @@ from buildradiator.simulator.cctray import cctray_answer
 from buildradiator.simulator.github import GitHubApi, Links
 from buildradiator.simulator.health import health_answer
 from buildradiator.simulator.providers import load_providers
-from buildradiator.simulator.scenario import Moment, Scenario
+from buildradiator.simulator.scenario import SCRIPT_SECONDS, Moment, Scenario
 
 SLOW_SECONDS = 0.7
 """How long ``/health/search`` takes while the script says it is slow."""
@@ -52,7 +52,7 @@ class Simulator:
         port: int = 0,
         host: str = "127.0.0.1",
         clock: Clock | None = None,
-        loop_seconds: float = 300.0,
+        loop_seconds: float = SCRIPT_SECONDS,
         start: datetime | None = None,
     ) -> None:
         self.clock = clock or Clock()

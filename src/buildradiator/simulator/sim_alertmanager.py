@@ -7,12 +7,12 @@ source adds ``/api/v2``). Served: ``GET /api/v2/alerts`` with ``active``, ``sile
 any number of ``filter`` matchers (``label="v"``, ``!=``, ``=~``, ``!~``; ANDed; a malformed one
 is a 400 whose body is a JSON string, as Alertmanager answers). No credentials are checked.
 
-The story (``simulator/prodstory.py``), in script seconds of each 300 s loop:
+The story (``simulator/prodstory.py``), in script seconds of each loop:
 
-- ``PaymentsHighErrorRate`` (critical, service=payments) fires from 105 to 165, and while it
-  does it inhibits ``PaymentsLatencyHigh`` (warning, service=payments): an inhibit rule
-  "critical mutes warning of the same service", the usual Alertmanager setup.
-- ``SearchLatencyHigh`` (warning, service=search) fires from 172 to 232.
+- ``PaymentsHighErrorRate`` (critical, service=payments) fires during ``ALERT_PAYMENTS``
+  (222-267), and while it does it inhibits ``PaymentsLatencyHigh`` (warning, service=payments):
+  an inhibit rule "critical mutes warning of the same service", the usual Alertmanager setup.
+- ``SearchLatencyHigh`` (warning, service=search) fires during ``ALERT_SEARCH`` (442-502).
 - ``DiskWillFillIn4Hours`` (critical, service=checkout) fires the whole loop but is silenced
   (``status.state = "suppressed"``, ``silencedBy`` a silence id): shown apart, never counted.
 - ``WatchdogMissing`` (warning) has no ``service`` label and fires the whole loop.

@@ -9,11 +9,13 @@ client pointed at a wrong path gets HTML, not a 404.
 The story, in script seconds of every loop (``prodstory``):
 
 - ``payments`` (project ``default``): a sync (auto-sync, initiated by the controller) rolls out
-  ``prodstory.revision("payments", loop)`` from 70 to 95 (``operationState.phase`` ``Running``,
-  health ``Progressing``, sync ``OutOfSync``); it ``Succeeded`` at 95 and a history entry is
-  added; the app is ``Degraded`` (its Deployment exceeded its progress deadline) while its health
-  check fails (100-160), and ``Healthy`` otherwise. The revisions of earlier loops stay in
-  ``status.history``, the newest ``HISTORY_LIMIT`` of them (Argo's ``revisionHistoryLimit``).
+  ``prodstory.revision("payments", loop)`` (``PAYMENTS_SYNC``: ``operationState.phase``
+  ``Running``, health ``Progressing``, sync ``OutOfSync``); it ``Succeeded`` at its end and a
+  history entry is added; the app is ``Degraded`` (its Deployment exceeded its progress
+  deadline) while its health check fails (``PAYMENTS_HEALTH_FAILS``). Then the fix,
+  ``revision("payments-fix", loop)``, is synced the same way (``PAYMENTS_FIX``) and the app is
+  ``Healthy`` again. The revisions of earlier loops stay in ``status.history``, the newest
+  ``HISTORY_LIMIT`` of them (Argo's ``revisionHistoryLimit``).
 - ``checkout``: ``Healthy``, ``Synced``, deployed before the demo started.
 - ``search``: ``Healthy`` but ``OutOfSync`` (main moved on, auto-sync is off).
 - ``billing-worker`` (project ``batch``, a Helm chart): ``Healthy``, ``Synced``.
@@ -166,53 +168,64 @@ class ArgoStory:
     def _payments(self, moment: Moment) -> AppState:
         loop, s = moment.loop, moment.script_t
         at = self.scenario.at
-        begin, end = prodstory.PAYMENTS_SYNC
-        # The sync of a loop is history once it has finished; before this loop's, last loop's
-        # is the newest.
-        newest = loop if s >= end else loop - 1
-        history = [self._payments_deploy(n) for n in range(newest - HISTORY_LIMIT + 1, newest + 1)]
-        new = prodstory.revision("payments", loop)
+        sync, fails, fix = (
+            prodstory.PAYMENTS_SYNC,
+            prodstory.PAYMENTS_HEALTH_FAILS,
+            prodstory.PAYMENTS_FIX,
+        )
+        # Two syncs a loop (its revision, then the fix); those finished are history.
+        done = [
+            d
+            for n in range(loop - HISTORY_LIMIT, loop + 1)
+            for d in self._payments_deploys(n)
+            if d.finished <= moment.now
+        ]
+        history = done[-HISTORY_LIMIT:]
+        live = history[-1]
+        if s < sync[0]:
+            since = at(loop - 1, fix[1])
+        elif s < fails[0]:
+            since = at(loop, sync[1])
+        else:
+            since = at(loop, fix[1])
         state = AppState(
             plan=PAYMENTS,
             health="Healthy",
-            health_since=at(newest, prodstory.PAYMENTS_HEALTH_FAILS[1]),
+            health_since=since,
             sync="Synced",
-            compared=history[-1].revision,
+            compared=live.revision,
             history=history,
             phase="Succeeded",
-            op_revision=history[-1].revision,
-            op_started=history[-1].started,
-            op_finished=history[-1].finished,
+            op_revision=live.revision,
+            op_started=live.started,
+            op_finished=live.finished,
             op_message="successfully synced (all tasks run)",
         )
-        if prodstory.within(s, prodstory.PAYMENTS_SYNC):
-            state.health, state.health_since = "Progressing", at(loop, begin)
-            state.health_message = (
-                "Waiting for rollout to finish: 1 out of 3 new replicas have been updated..."
-            )
-            state.sync, state.compared = "OutOfSync", new
-            state.phase, state.op_revision = "Running", new
-            state.op_started, state.op_finished = at(loop, begin), None
-            state.op_message = "waiting for healthy state of apps/Deployment/payments"
-        elif s >= end:
-            fails = prodstory.PAYMENTS_HEALTH_FAILS
-            if prodstory.within(s, fails):
-                state.health, state.health_since = "Degraded", at(loop, fails[0])
-                state.health_message = 'Deployment "payments" exceeded its progress deadline'
-            elif s < fails[0]:
-                state.health_since = at(loop, end)
-            else:
-                state.health_since = at(loop, fails[1])
+        for span, service in ((sync, "payments"), (fix, "payments-fix")):
+            if prodstory.within(s, span):
+                target = prodstory.revision(service, loop)
+                state.health, state.health_since = "Progressing", at(loop, span[0])
+                state.health_message = (
+                    "Waiting for rollout to finish: 1 out of 3 new replicas have been updated..."
+                )
+                state.sync, state.compared = "OutOfSync", target
+                state.phase, state.op_revision = "Running", target
+                state.op_started, state.op_finished = at(loop, span[0]), None
+                state.op_message = "waiting for healthy state of apps/Deployment/payments"
+        if prodstory.within(s, fails):
+            state.health, state.health_since = "Degraded", at(loop, fails[0])
+            state.health_message = 'Deployment "payments" exceeded its progress deadline'
         return state
 
-    def _payments_deploy(self, loop: int) -> Deploy:
-        begin, end = prodstory.PAYMENTS_SYNC
-        return Deploy(
-            1000 + loop,
-            prodstory.revision("payments", loop),
-            self.scenario.at(loop, begin),
-            self.scenario.at(loop, end),
-        )
+    def _payments_deploys(self, loop: int) -> list[Deploy]:
+        """The loop's syncs: its revision, then the fix."""
+        at = self.scenario.at
+        return [
+            Deploy(1000 + 2 * loop + k, prodstory.revision(service, loop), at(loop, b), at(loop, e))
+            for k, (service, (b, e)) in enumerate(
+                (("payments", prodstory.PAYMENTS_SYNC), ("payments-fix", prodstory.PAYMENTS_FIX))
+            )
+        ]
 
     def _settled(self, plan: AppPlan) -> AppState:
         """An app whose last sync was before the demo began (a few of them, an hour apart)."""

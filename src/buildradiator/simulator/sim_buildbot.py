@@ -1,16 +1,17 @@
 """A Buildbot master's REST API v2, as the simulator speaks it (api-facts §7), under ``/buildbot``.
 
-A small build farm, four builders, each with its own part of the story:
+A small build farm, four builders, each with its own part of the story (act 2 of the loop, see
+``moments.py``):
 
-- ``linux-x86_64`` (tags platform, linux): green; at ~75 a build ends RETRY (its worker was
-  lost) and Buildbot runs the same request again, which passes at ~125 (attempt 2, green only
+- ``linux-x86_64`` (tags platform, linux): green; at ~365 a build ends RETRY (its worker was
+  lost) and Buildbot runs the same request again, which passes at ~415 (attempt 2, green only
   after a retry).
-- ``macos-arm64`` (platform, macos): Chen Wei's "Port allocator to arm64" FAILS at ~110, the next
-  build ends in an EXCEPTION at ~190 (two in a row), Dana's fix is green at ~245. These builds
+- ``macos-arm64`` (platform, macos): Chen Wei's "Port allocator to arm64" FAILS at ~400, the next
+  build ends in an EXCEPTION at ~435 (two in a row), Dana's fix is green at ~475. These builds
   carry no author property: the author comes from ``/builds/{id}/changes``.
 - ``windows-x64`` (platform, windows): nightly-style builds that end with WARNINGS; one runs from
-  ~120 to ~210 through ``compile`` -> ``test`` -> ``upload`` (its ``state_string``).
-- ``docs`` (docs): a build CANCELLED at ~115; a request waits for a worker from ~230 to ~260.
+  ~370 to ~460 through ``compile`` -> ``test`` -> ``upload`` (its ``state_string``).
+- ``docs`` (docs): a build CANCELLED at ~405; a request waits for a worker from ~480 to ~510.
 
 Faithful where a client can tell: ``{"<plural>": [...], "meta": {"total": N}}`` bodies, epoch
 seconds as integers, ``results`` codes with ``null`` while running, properties only when asked
@@ -81,10 +82,10 @@ BUILDERS = (
         ("platform", "linux"),
         800,
         (
-            Plan(0, 5, 40, SUCCESS, ALICE, "Vendor zlib 1.3.1", owner_property=True),
-            Plan(1, 60, 15, RETRY, ALICE, "Enable LTO for release builds", owner_property=True),
-            Plan(2, 80, 45, SUCCESS, ALICE, "Enable LTO for release builds", True, request=1),
-            Plan(3, 180, 40, SUCCESS, ERIN, "Trim debug symbols", owner_property=True),
+            Plan(0, 295, 40, SUCCESS, ALICE, "Vendor zlib 1.3.1", owner_property=True),
+            Plan(1, 350, 15, RETRY, ALICE, "Enable LTO for release builds", owner_property=True),
+            Plan(2, 370, 45, SUCCESS, ALICE, "Enable LTO for release builds", True, request=1),
+            Plan(3, 470, 40, SUCCESS, ERIN, "Trim debug symbols", owner_property=True),
         ),
     ),
     Builder(
@@ -93,10 +94,10 @@ BUILDERS = (
         ("platform", "macos"),
         500,
         (
-            Plan(0, 10, 50, SUCCESS, ALICE, "Vendor zlib 1.3.1"),
-            Plan(1, 70, 40, FAILURE, CHEN, "Port allocator to arm64\n\nUse 16-byte alignment."),
-            Plan(2, 150, 40, EXCEPTION, CHEN, "Allocator: tidy up"),
-            Plan(3, 200, 45, SUCCESS, DANA, "Fix arm64 alignment in allocator"),
+            Plan(0, 300, 50, SUCCESS, ALICE, "Vendor zlib 1.3.1"),
+            Plan(1, 360, 40, FAILURE, CHEN, "Port allocator to arm64\n\nUse 16-byte alignment."),
+            Plan(2, 405, 30, EXCEPTION, CHEN, "Allocator: tidy up"),
+            Plan(3, 440, 35, SUCCESS, DANA, "Fix arm64 alignment in allocator"),
         ),
     ),
     Builder(
@@ -105,8 +106,8 @@ BUILDERS = (
         ("platform", "windows"),
         300,
         (
-            Plan(0, 0, 90, WARNINGS, steps=("compile", "test", "upload")),
-            Plan(1, 120, 90, WARNINGS, steps=("compile", "test", "upload")),
+            Plan(0, 270, 90, WARNINGS, steps=("compile", "test", "upload")),
+            Plan(1, 370, 90, WARNINGS, steps=("compile", "test", "upload")),
         ),
     ),
     Builder(
@@ -115,9 +116,9 @@ BUILDERS = (
         ("docs",),
         150,
         (
-            Plan(0, 30, 20, SUCCESS, ERIN, "Document the allocator", owner_property=True),
-            Plan(1, 100, 15, CANCELLED, ERIN, "Docs: new theme", owner_property=True),
-            Plan(2, 260, 20, SUCCESS, ERIN, "Docs: new theme", True, submitted=230),
+            Plan(0, 320, 20, SUCCESS, ERIN, "Document the allocator", owner_property=True),
+            Plan(1, 390, 15, CANCELLED, ERIN, "Docs: new theme", owner_property=True),
+            Plan(2, 510, 20, SUCCESS, ERIN, "Docs: new theme", True, submitted=480),
         ),
     ),
 )

@@ -8,16 +8,17 @@ carries both rate-limit header sets (a 60 s window, Reset in seconds left) and a
 (``If-None-Match`` -> 304). Tokens are not checked (any or none works), except that an
 ``Authorization`` header that is not ``Bearer <token>`` gets Buildkite's 401.
 
-The story, in script seconds of each 300 s loop (build numbers grow with the loop):
+The story, in script seconds of each loop (act 2, see ``moments.py``; build numbers grow with the
+loop):
 
-- **Payments API**: Priya's "Upgrade Stripe SDK" (10-70) runs lint, unit and integration; the
-  integration job fails at 42 and is retried automatically, green at 70: green only after a retry.
-  Tomás's "Add payout batching" (110) passes its tests by 145 and then waits at the block step
-  "Deploy to production" (blocked, 145-225); unblocked, its deploy job runs until 255.
-- **Web Frontend**: Kenji's "Switch bundler to Vite" (40) has a failing unit job at 75 while e2e
-  still runs (state ``failing``), and fails at 95: main is red, by Kenji. Priya's "Fix Vite asset
-  paths" (200) fixes it at 238, with the soft-failed "Visual diff" job noted. A build on the
-  branch ``kenji/vite`` (20-50, red) shows that only ``main`` is watched.
+- **Payments API**: Priya's "Upgrade Stripe SDK" (255-315) runs lint, unit and integration; the
+  integration job fails at 287 and is retried automatically, green at 315: green only after a
+  retry. Tomás's "Add payout batching" (355) passes its tests by 390 and then waits at the block
+  step "Deploy to production" (blocked, 390-470); unblocked, its deploy job runs until 500.
+- **Web Frontend**: Kenji's "Switch bundler to Vite" (285) has a failing unit job at 320 while e2e
+  still runs (state ``failing``), and fails at 340: main is red, by Kenji. Priya's "Fix Vite
+  asset paths" (355) fixes it at 393, with the soft-failed "Visual diff" job noted. A build on
+  the branch ``kenji/vite`` (265-295, red) shows that only ``main`` is watched.
 - **Docs Site**: green, and not matched by the demo's patterns (``payments-*``, ``web-*``).
 - **Test Engine** (``/v2/analytics/organizations/acme/suites/...``): two suites whose flaky
   tests grow loop by loop, see ``buildkite_testengine.py``.
@@ -157,34 +158,34 @@ def plans(loop: int) -> list[BuildSpec]:
         return out
     pay, web, docs = PAYMENTS, WEB, DOCS
     stripe = (
-        JobSpec("lint", ":eslint: Lint", 10, 20),
-        JobSpec("unit", ":rspec: Unit", 20, 45),
-        JobSpec("integration", "Integration", 20, 42, passes=False),
-        JobSpec("integration", "Integration", 42, 70),
+        JobSpec("lint", ":eslint: Lint", 255, 265),
+        JobSpec("unit", ":rspec: Unit", 265, 290),
+        JobSpec("integration", "Integration", 265, 287, passes=False),
+        JobSpec("integration", "Integration", 287, 315),
     )
     payouts = (
-        JobSpec("lint", ":eslint: Lint", 110, 118),
-        JobSpec("unit", ":rspec: Unit", 118, 140),
-        JobSpec("integration", "Integration", 118, 145),
-        JobSpec("wait", "", 145, 145, kind="waiter"),
-        JobSpec("release", "Deploy to production", 145, 225, kind="manual"),
-        JobSpec("deploy", "Deploy", 225, 255),
+        JobSpec("lint", ":eslint: Lint", 355, 363),
+        JobSpec("unit", ":rspec: Unit", 363, 385),
+        JobSpec("integration", "Integration", 363, 390),
+        JobSpec("wait", "", 390, 390, kind="waiter"),
+        JobSpec("release", "Deploy to production", 390, 470, kind="manual"),
+        JobSpec("deploy", "Deploy", 470, 500),
     )
     vite = (
-        JobSpec("build", ":webpack: Build", 40, 55),
-        JobSpec("unit", "Unit tests", 55, 75, passes=False),
-        JobSpec("e2e", "E2E (Playwright)", 55, 95),
-        JobSpec("visual", "Visual diff", 55, 70, passes=False, soft=True),
+        JobSpec("build", ":webpack: Build", 285, 300),
+        JobSpec("unit", "Unit tests", 300, 320, passes=False),
+        JobSpec("e2e", "E2E (Playwright)", 300, 340),
+        JobSpec("visual", "Visual diff", 300, 315, passes=False, soft=True),
     )
     branch = (
-        JobSpec("build", ":webpack: Build", 20, 32),
-        JobSpec("unit", "Unit tests", 32, 50, passes=False),
+        JobSpec("build", ":webpack: Build", 265, 277),
+        JobSpec("unit", "Unit tests", 277, 295, passes=False),
     )
     fix = (
-        JobSpec("build", ":webpack: Build", 200, 212),
-        JobSpec("unit", "Unit tests", 212, 230),
-        JobSpec("e2e", "E2E (Playwright)", 212, 238),
-        JobSpec("visual", "Visual diff", 212, 225, passes=False, soft=True),
+        JobSpec("build", ":webpack: Build", 355, 367),
+        JobSpec("unit", "Unit tests", 367, 385),
+        JobSpec("e2e", "E2E (Playwright)", 367, 393),
+        JobSpec("visual", "Visual diff", 367, 380, passes=False, soft=True),
     )
     return [
         BuildSpec(
@@ -192,7 +193,7 @@ def plans(loop: int) -> list[BuildSpec]:
             loop,
             0,
             _number(pay, loop, 0),
-            10,
+            255,
             "main",
             "Upgrade Stripe SDK\n\nv12 -> v13.",
             PRIYA,
@@ -203,21 +204,21 @@ def plans(loop: int) -> list[BuildSpec]:
             loop,
             1,
             _number(pay, loop, 1),
-            110,
+            355,
             "main",
             "Add payout batching",
             TOMAS,
             payouts,
         ),
         BuildSpec(
-            web.slug, loop, 0, _number(web, loop, 0), 20, "kenji/vite", "WIP vite", KENJI, branch
+            web.slug, loop, 0, _number(web, loop, 0), 265, "kenji/vite", "WIP vite", KENJI, branch
         ),
         BuildSpec(
             web.slug,
             loop,
             1,
             _number(web, loop, 1),
-            40,
+            285,
             "main",
             "Switch bundler to Vite",
             KENJI,
@@ -228,7 +229,7 @@ def plans(loop: int) -> list[BuildSpec]:
             loop,
             2,
             _number(web, loop, 2),
-            200,
+            355,
             "main",
             "Fix Vite asset paths",
             PRIYA,
@@ -239,11 +240,11 @@ def plans(loop: int) -> list[BuildSpec]:
             loop,
             0,
             _number(docs, loop, 0),
-            150,
+            395,
             "main",
             "Document refunds",
             TOMAS,
-            _tests(150, (5, 10, 12)),
+            _tests(395, (5, 10, 12)),
         ),
     ]
 

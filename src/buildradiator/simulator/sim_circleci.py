@@ -9,15 +9,16 @@ The story of ``gh/acme/mobile-api``, in script seconds of every loop:
 - Erin's pipeline (15) runs ``build-test`` (build, then unit and integration side by side) green by
   75; its ``deploy`` workflow builds, then waits on the ``hold-for-release`` approval from 30 to 150
   (``on_hold``), deploys and is green at 175.
-- Farid's "Upgrade Kotlin to 2.1" (90): ``unit`` fails at 120 while ``integration`` still runs, so
-  the workflow is ``failing`` (red but running) until it is ``failed`` at 140: main is red and
-  Farid's commit broke it. At 200 someone re-runs the workflow from failed: a new ``build-test``
-  workflow on the same pipeline, green at 240 -- green only after a re-run.
 - Chen's pipeline (260) runs ``build-test`` to 295.
+- In act 2 (see ``moments.py``), Farid's "Upgrade Kotlin to 2.1" (475): ``unit`` fails at 505
+  while ``integration`` still runs, so the workflow is ``failing`` (red but running) until it is
+  ``failed`` at 525: main is red and Farid's commit broke it. At 540 someone re-runs the workflow
+  from failed: a new ``build-test`` workflow on the same pipeline, green at 580 -- green only
+  after a re-run.
 
 The flaky-tests insight (``/api/v2/insights/{slug}/flaky-tests``, kebab-case keys as circleci.com
 sends them) lists three tests whose counts grow loop by loop: the ``unit`` test behind Farid's
-re-run (one more flake each time the re-run goes green at 240), an ``integration`` test that flakes
+re-run (one more flake each time the re-run goes green at 580), an ``integration`` test that flakes
 once a loop in Erin's pipeline (at 75), and a UI snapshot test whose name carries markup and a
 terminal escape, which must reach the screen as plain text.
 
@@ -43,6 +44,8 @@ SLUG = "gh/acme/mobile-api"
 PAGE_SIZE = 20
 HISTORY = 8
 NUMBER_BASE = 5200
+FARID_K = 2
+"""Farid's pipeline is the loop's third (after Erin's and Chen's): numbers follow creation."""
 
 
 @dataclass(frozen=True)
@@ -127,11 +130,11 @@ class CircleStory:
         )
         rerun = WorkflowPlan(
             "build-test",
-            at(200),
+            at(540),
             (
-                JobPlan("build", at(200), at(210)),
-                JobPlan("unit", at(210), at(225)),
-                JobPlan("integration", at(210), at(240)),
+                JobPlan("build", at(540), at(550)),
+                JobPlan("unit", at(550), at(565)),
+                JobPlan("integration", at(550), at(580)),
             ),
         )
         return (
@@ -145,19 +148,19 @@ class CircleStory:
             ),
             PipelinePlan(
                 self._number(loop, 1),
-                at(90),
-                _id("sha", loop, 1).replace("-", "")[:40].ljust(40, "1"),
-                "Upgrade Kotlin to 2.1",
-                FARID,
-                (build_test(90, unit_ok=False, unit=15, it=35), rerun),
-            ),
-            PipelinePlan(
-                self._number(loop, 2),
                 at(260),
-                _id("sha", loop, 2).replace("-", "")[:40].ljust(40, "2"),
+                _id("sha", loop, 1).replace("-", "")[:40].ljust(40, "1"),
                 "Cache Gradle dependencies",
                 CHEN,
                 (build_test(260, it=20),),
+            ),
+            PipelinePlan(
+                self._number(loop, FARID_K),
+                at(475),
+                _id("sha", loop, FARID_K).replace("-", "")[:40].ljust(40, "2"),
+                "Upgrade Kotlin to 2.1",
+                FARID,
+                (build_test(475, unit_ok=False, unit=15, it=35), rerun),
             ),
         )
 
@@ -298,21 +301,21 @@ branch = "main"
     def _flaky_tests(self, moment: Moment) -> list[dict[str, Any]]:
         """The insight at ``moment``: each test's count and the workflow of its latest flake."""
         s, loop = moment.script_t, moment.loop
-        farid = 1 if s >= 240 else 0  # the re-run of Farid's build-test passed: one more flake
+        farid = 1 if s >= 580 else 0  # the re-run of Farid's build-test passed: one more flake
         erin = 1 if s >= 75 else 0
         tests = [
-            ("com.acme.mobile.KotlinFlowTest", "collects the flow after resume", "unit", 1,
+            ("com.acme.mobile.KotlinFlowTest", "collects the flow after resume", "unit", FARID_K,
              2 + loop + farid, loop - 1 + farid),
             ("com.acme.mobile.sync.SyncWorkerTest", "retries on HTTP 503", "integration", 0,
              1 + loop + erin, loop - 1 + erin),
             ("ui.snapshots.[bold red]Screens[/]",
              "renders \x1b[31m<Banner/>[/bold] for \"emoji\" \U0001f389\x1b]0;pwned\x07",
-             "unit", 1, 1 + loop // 2, loop - 1 + farid),
+             "unit", FARID_K, 1 + loop // 2, loop - 1 + farid),
         ]  # fmt: skip
         out: list[dict[str, Any]] = []
         for classname, name, job, k, times, last_loop in tests:
             plan = self.story.plans(last_loop)[k] if last_loop >= 0 else self.story.plans(-1)[-2]
-            workflow = plan.workflows[-1] if k == 1 and last_loop >= 0 else plan.workflows[0]
+            workflow = plan.workflows[-1] if k == FARID_K and last_loop >= 0 else plan.workflows[0]
             job_index = [j.name for j in workflow.jobs].index(job)
             out.append(
                 {

@@ -12,10 +12,10 @@ main runs ahead of production (the GitHub Actions scenario of ``acme/monolith``)
 - production (``PROD_DEPLOY``): at 20 a deployment of the newest green commit (the previous
   loop's revert; Mallory's c0ffee0, pushed at 8, is still being built), ``queued``, then
   ``in_progress`` at 21, ``success`` at 40, when the previous loop's production deployment
-  turns ``inactive``. Main moves on: Mallory's commit (8), Chen's (70), Dana's revert (160), so
+  turns ``inactive``. Main moves on: Mallory's commit (8), Chen's (55), Dana's revert (95), so
   the compare of the live commit with ``main`` answers ``ahead`` with real commits.
-- staging: the same commit goes to staging first (10, ``success`` at 18); at 200
-  (``STAGING_DEPLOY``) the newest green commit (Dana's revert) is deployed and fails at 215
+- staging: the same commit goes to staging first (10, ``success`` at 18); in act 2
+  (``STAGING_DEPLOY``, 540) the newest green commit (Dana's revert) is deployed and fails at 555
   with ``STAGING_FAILURE``, so staging keeps the older commit live.
 """
 

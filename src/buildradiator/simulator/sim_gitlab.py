@@ -7,10 +7,11 @@ installed under a sub-path, and those pages answer with HTML.
 The story, in script seconds of every loop (ids and iids keep growing across loops):
 
 - ``acme/storefront``: Alice's pipeline runs build -> test -> deploy from 10 to 88 and passes,
-  but its ``lint`` job (``allow_failure: true``) failed: "passed with warnings". Grace's "Switch
-  checkout to the new tax API" fails ``rspec`` at 150: the ref is red, and Grace is the one who
-  broke it. Bob's fix fails ``rspec`` too at 234 (two in a row), someone retries ``rspec`` at 244
-  and the pipeline goes green at 284 on the retried job: green only after a retry.
+  but its ``lint`` job (``allow_failure: true``) failed: "passed with warnings". In act 2 (see
+  ``moments.py``) Grace's "Switch checkout to the new tax API" fails ``rspec`` at 480: the ref is
+  red, and Grace is the one who broke it. Bob's fix fails ``rspec`` too at 534 (two in a row),
+  someone retries ``rspec`` at 540 and the pipeline goes green at 572 on the retried job: green
+  only after a retry.
 - Tests (``/pipelines/:pid/test_report``): the ``rspec`` job reports an ``rspec`` suite of 20
   cases. Grace's pipeline fails ``TaxCalculator rounds per line item`` (a real failure, red in
   every loop); Bob's first ``rspec`` fails ``CheckoutSpec adds item``, which passes on the retry
@@ -190,17 +191,17 @@ class GitLabStory:
             JobPlan("review-app", "deploy", at(70), at(88)),
         ]
         grace = [
-            JobPlan("compile", "build", at(102), at(118)),
-            JobPlan("rspec", "test", at(118), at(150), ok=False, failing=(BROKEN_CASE,)),
-            JobPlan("lint", "test", at(118), at(130), allow_failure=True),
-            JobPlan("review-app", "deploy", at(150), at(150)),
+            JobPlan("compile", "build", at(432), at(448)),
+            JobPlan("rspec", "test", at(448), at(480), ok=False, failing=(BROKEN_CASE,)),
+            JobPlan("lint", "test", at(448), at(460), allow_failure=True),
+            JobPlan("review-app", "deploy", at(480), at(480)),
         ]
         bob = [
-            JobPlan("compile", "build", at(192), at(206)),
-            JobPlan("rspec", "test", at(206), at(234), ok=False, failing=(FLAKY_CASE,)),
-            JobPlan("lint", "test", at(206), at(216), allow_failure=True),
-            JobPlan("rspec", "test", at(246), at(270), appears=at(244)),
-            JobPlan("review-app", "deploy", at(270), at(284)),
+            JobPlan("compile", "build", at(492), at(506)),
+            JobPlan("rspec", "test", at(506), at(534), ok=False, failing=(FLAKY_CASE,)),
+            JobPlan("lint", "test", at(506), at(516), allow_failure=True),
+            JobPlan("rspec", "test", at(542), at(560), appears=at(540)),
+            JobPlan("review-app", "deploy", at(560), at(572)),
         ]
         dana = [
             JobPlan("validate", "plan", at(32), at(50)),
@@ -213,12 +214,12 @@ class GitLabStory:
                 sf,
                 loop,
                 1,
-                at(100),
+                at(430),
                 "Switch checkout to the new tax API\n\nThe old endpoint is retired in March.",
                 GRACE,
                 grace,
             ),
-            self._pipeline(sf, loop, 2, at(190), "Round tax per line item", BOB, bob),
+            self._pipeline(sf, loop, 2, at(490), "Round tax per line item", BOB, bob),
             self._pipeline(tf, loop, 0, at(30), "Bump AWS provider to 5.80", DANA, dana),
         )
 

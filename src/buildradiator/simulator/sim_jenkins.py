@@ -2,15 +2,17 @@
 
 Three jobs, one of each kind the source must reach:
 
-- ``monolith`` (a Pipeline job, ``changeSets``): green at ~40; Farid's "Parallelise integration
-  tests" is UNSTABLE at ~90 (main red, yellow in Jenkins); Farid rebuilds it ("Rebuilds build #N")
-  and the rebuild passes at ~145 (green only after a retry); Grace's "Drop Java 11 support" FAILS
-  at ~210; her fix waits in the queue from ~215 to ~235 ("Waiting for next available executor")
-  and passes at ~280. Its builds carry ``estimatedDuration`` for the progress bar.
+- ``monolith`` (a Pipeline job, ``changeSets``): green at ~280; Farid's "Parallelise integration
+  tests" is UNSTABLE at ~330 (main red, yellow in Jenkins); Farid rebuilds it ("Rebuilds build
+  #N") and the rebuild passes at ~385 (green only after a retry); Grace's "Drop Java 11 support"
+  FAILS at ~450; her fix waits in the queue from ~455 to ~475 ("Waiting for next available
+  executor") and passes at ~520. Its builds carry ``estimatedDuration`` for the progress bar.
 - ``platform/payments-api`` (a freestyle job in a folder, ``changeSet``): green, except a build
-  ABORTED by a user at ~125.
+  ABORTED by a user at ~365.
 - ``shop/feature%2Fcheckout`` (a multibranch branch whose name holds a slash): green, except a
-  NOT_BUILT build at ~131.
+  NOT_BUILT build at ~371.
+
+All of it in act 2 of the loop (``moments.py``): the builds start from 240.
 
 Tests (``/job/.../{n}/testReport/api/json``): every build that ran publishes a JUnit report (one
 suite per test class, 10-20 cases a job). Farid's UNSTABLE build fails
@@ -163,19 +165,19 @@ JOBS = {
             1200,
             45_000,
             (
-                Plan(0, 0, 40, "SUCCESS", ALICE, "Cache Gradle dependencies"),
+                Plan(0, 240, 40, "SUCCESS", ALICE, "Cache Gradle dependencies"),
                 Plan(
                     1,
-                    45,
+                    285,
                     45,
                     "UNSTABLE",
                     FARID,
                     "Parallelise integration tests\n\nSplit the suite over four forks.",
                     failing=(FLAKY_TEST,),
                 ),
-                Plan(2, 100, 45, "SUCCESS", FARID, "", rebuild_of=1),
-                Plan(3, 160, 50, "FAILURE", GRACE, "Drop Java 11 support", failing=(BROKEN_TEST,)),
-                Plan(4, 235, 45, "SUCCESS", GRACE, "Restore Java 11 toolchain", queued=215),
+                Plan(2, 340, 45, "SUCCESS", FARID, "", rebuild_of=1),
+                Plan(3, 400, 50, "FAILURE", GRACE, "Drop Java 11 support", failing=(BROKEN_TEST,)),
+                Plan(4, 475, 45, "SUCCESS", GRACE, "Restore Java 11 toolchain", queued=455),
             ),
             MONOLITH_TESTS,
         ),
@@ -186,9 +188,9 @@ JOBS = {
             300,
             30_000,
             (
-                Plan(0, 10, 30, "SUCCESS", ERIN, "Validate IBAN checksums"),
-                Plan(1, 110, 15, "ABORTED", BOB, "Retry card authorisations"),
-                Plan(2, 210, 30, "SUCCESS", BOB, "Retry card authorisations, with backoff"),
+                Plan(0, 250, 30, "SUCCESS", ERIN, "Validate IBAN checksums"),
+                Plan(1, 350, 15, "ABORTED", BOB, "Retry card authorisations"),
+                Plan(2, 450, 30, "SUCCESS", BOB, "Retry card authorisations, with backoff"),
             ),
             PAYMENTS_TESTS,
         ),
@@ -199,9 +201,9 @@ JOBS = {
             40,
             25_000,
             (
-                Plan(0, 20, 25, "SUCCESS", ALICE, "One-page checkout behind a flag"),
-                Plan(1, 130, 1, "NOT_BUILT", ALICE, "Skip CI for docs-only change"),
-                Plan(2, 200, 25, "SUCCESS", ALICE, "Checkout: remember the shipping address"),
+                Plan(0, 260, 25, "SUCCESS", ALICE, "One-page checkout behind a flag"),
+                Plan(1, 370, 1, "NOT_BUILT", ALICE, "Skip CI for docs-only change"),
+                Plan(2, 440, 25, "SUCCESS", ALICE, "Checkout: remember the shipping address"),
             ),
             SHOP_TESTS,
         ),

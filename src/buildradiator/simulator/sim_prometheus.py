@@ -5,8 +5,8 @@ adds ``/api/v1/query``); ``/prometheus/graph?g0.expr=...``, where the radiator's
 answers with an HTML page.
 
 What it knows (``prodstory``): a query about ``http_requests_total`` of ``payments`` answers the
-payments 5xx share of the moment (0.002; 0.034 from 100 to 160 while the new revision fails; 0.007
-from 160 to 175), ``up{job="search"}`` answers 1, a bare number or string literal answers a
+payments 5xx share of the moment (0.002; 0.034 from 217 to 262 while the new revision fails; 0.007
+from 262 to 274, while the fix rolls out), ``up{job="search"}`` answers 1, a bare number or string literal answers a
 ``scalar`` or ``string``, and anything else an empty vector, as Prometheus does for a metric it has
 no series of.
 

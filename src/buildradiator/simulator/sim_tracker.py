@@ -16,10 +16,10 @@ The story, in script seconds of each loop (see ``prodstory.py``; numbers grow wi
 
 - GitHub ``acme/monolith``: the issue ``BLOCKER_TITLE`` labelled ``BLOCKER_LABEL`` is open during
   ``BLOCKER_OPEN`` (and closed after); the pull request that fixes it carries the same label and
-  is open from 140 until it closes the issue (the issues API lists pull requests too: a source
+  is open from 247 until it closes the issue (the issues API lists pull requests too: a source
   must skip them); an old issue labelled ``bug`` only stays open all along (the ``labels`` filter
   must leave it out). GitLab's project ``acme/monolith`` tells the same blocker.
-- Jira: ``SHOP-142`` "Refund webhook drops events" (``release-blocker``) is open from 240 to 290;
+- Jira: ``SHOP-142`` "Refund webhook drops events" (``release-blocker``) is open from 460 to 520;
   the search is empty otherwise. Jira sends ``created`` in the site's zone without a colon in
   the offset (``...000-0800``).
 """
@@ -53,9 +53,10 @@ GITLAB_PROJECT_ID = 4242
 JIRA_PROJECT = "SHOP"
 JIRA_KEY_BASE = 142
 JIRA_TITLE = "Refund webhook drops events"
-JIRA_OPEN = (240.0, 290.0)
+JIRA_OPEN = (460.0, 520.0)
+"""Act 2: a second blocker, from Jira, while the providers' stories play."""
 JIRA_JQL = "project = SHOP AND labels = release-blocker AND statusCategory != Done"
-FIX_PR_OPEN = (140.0, BLOCKER_OPEN[1])
+FIX_PR_OPEN = (247.0, BLOCKER_OPEN[1])
 FIX_PR_TITLE = "Round EUR cart totals before charging"
 NUMBER_BASE = 4200
 """Issue numbers: ``NUMBER_BASE + 10 * loop + k``, so every loop files new ones."""
