@@ -394,7 +394,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=settings.port,
             token=token,
             browser=browser,
-            limits=Limits(max_clients=settings.max_clients),
+            limits=Limits(
+                max_clients=settings.max_clients,
+                max_clients_per_address=settings.max_clients_per_address,
+            ),
             ready=ready,
         )
 

@@ -42,7 +42,16 @@ from buildradiator.errors import BuildRadiatorError
 from buildradiator.export import to_json
 from buildradiator.instance import ID, INSTANCE_HEADER
 from buildradiator.model import Snapshot
-from buildradiator.serve_limits import LimitedSite, Limits, TokenBuckets, bind, reap_unread
+from buildradiator.serve_limits import (
+    REFUSAL_BODY,
+    ConnectionGate,
+    LimitedSite,
+    Limits,
+    TokenBuckets,
+    bind,
+    client_address,
+    reap_unread,
+)
 from buildradiator.serve_limits import retry_after as _retry_after
 
 if TYPE_CHECKING:
@@ -180,12 +189,15 @@ def make_app(
     token: str | None = None,
     limits: Limits | None = None,
     browser: Callable[[web.Application], None] | None = None,
+    gate: ConnectionGate | None = None,
 ) -> web.Application:
     """The aiohttp application (without a server). ``browser`` mounts the browser view at ``/``;
-    without it ``/`` lists the endpoints."""
+    without it ``/`` lists the endpoints. ``gate``: the server's connection gate, whose
+    ``/healthz``-only connections get nothing else."""
     limits = limits or Limits()
     buckets = TokenBuckets(limits.rate, limits.burst, board.clock.monotonic)
     secret = token.encode("utf-8") if token else None
+    healthz_only = gate.healthz_only if gate is not None else set()
 
     @web.middleware
     async def guard(
@@ -194,7 +206,12 @@ def make_app(
         # Cheapest refusals first: a flood costs a dict lookup per request, nothing more.
         if request.method not in ("GET", "HEAD"):
             return _text(405, "read-only: GET and HEAD only\n", {"Allow": METHODS})
-        wait = buckets.take(request.remote or "?")
+        if request.protocol in healthz_only and request.path != "/healthz":
+            # Admitted beyond the caps only so that /healthz always answers.
+            refused = _text(503, REFUSAL_BODY.decode(), {"Retry-After": "5", "Connection": "close"})
+            refused.force_close()
+            return refused
+        wait = buckets.take(client_address((request.remote,)))
         if wait > 0:
             return _text(
                 429, "too many requests from this address; slow down\n",
@@ -233,6 +250,12 @@ def make_app(
         return web.Response(body=data, headers={"Content-Type": export_metrics.CONTENT_TYPE})
 
     async def healthz(request: web.Request) -> web.Response:
+        answer = health()
+        if request.protocol in healthz_only:
+            answer.force_close()  # a reserved slot: free it for the next monitor at once
+        return answer
+
+    def health() -> web.Response:
         now = board.current
         if now is None:
             return _text(503, "not fresh: no snapshot yet (the engine is starting)\n")
@@ -306,6 +329,7 @@ class RadiatorServer:
         self.host, self.port = host, port
         self.token = token
         self.limits = limits or Limits()
+        self.gate = ConnectionGate(self.limits)
         self._browser = browser
         self._runner: web.AppRunner | None = None
         self._reaper: asyncio.Task[None] | None = None
@@ -329,6 +353,7 @@ class RadiatorServer:
                 token=self.token,
                 limits=self.limits,
                 browser=(lambda a: mount(a, self.url)) if mount is not None else None,
+                gate=self.gate,
             )
             limits = self.limits
             runner = web.AppRunner(
@@ -343,7 +368,7 @@ class RadiatorServer:
             )
             await runner.setup()
             self._runner = runner
-            site = LimitedSite(runner, sock, limits.max_clients)
+            site = LimitedSite(runner, sock, self.gate)
             await site.start()
         except BaseException:
             sock.close()

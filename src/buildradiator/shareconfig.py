@@ -43,6 +43,10 @@ class ServeConfig(Strict):
     """Serve the radiator to browsers at ``/`` (textual-serve)."""
     max_clients: int = Field(default=200, ge=1, le=10_000)
     """Connections served at once; more wait or are refused, never slowing the engine."""
+    max_clients_per_address: int = Field(default=32, ge=1, le=10_000)
+    """Connections one client address may hold at once, counted before ``max_clients``: a flood
+    from one address (slowloris) cannot take the slots of the others. Behind a reverse proxy
+    every client has the proxy's address: raise it, and limit per client at the proxy."""
 
     @property
     def loopback(self) -> bool:
