@@ -35,6 +35,7 @@ from buildradiator.serve import (
     serve,
 )
 from buildradiator.serve_limits import Limits, TokenBuckets
+from buildradiator.serve_origins import Origins
 from buildradiator.shareconfig import ServeConfig
 from snapshot_fixtures import big_estate, green_estate, red_estate
 
@@ -216,19 +217,23 @@ async def test_the_browser_view_is_mounted_at_the_root_with_the_servers_own_url(
     monkeypatch.setattr(webview, "add_browser", spy)
     board = Board(FakeClock())
     board.publish(green_estate())
-    mount = browser_mount("RADIATOR_TOKEN", "Acme builds", ["GH_TOKEN"])
+    mount = browser_mount(
+        "Acme builds", allowed_origins=["https://radiator.example.com"], max_sessions_per_address=2
+    )
     async with (
         RadiatorServer(board, port=0, token=TOKEN, limits=ROOMY, browser=mount) as server,
         client(server) as http,
     ):
-        assert mounted == [
-            {
-                "url": server.url,
-                "token_env": "RADIATOR_TOKEN",
-                "title": "Acme builds",
-                "secret_env": frozenset({"GH_TOKEN"}),
-            }
-        ]
+        [kwargs] = mounted
+        origins = kwargs.pop("origins")
+        assert kwargs == {
+            "url": server.url,
+            "token": TOKEN,  # handed to each session on a pipe
+            "title": "Acme builds",
+            "max_sessions_per_address": 2,
+        }
+        assert isinstance(origins, Origins)
+        assert origins.allowed == {"https://radiator.example.com"}
         assert server.url == f"http://127.0.0.1:{server.port}"
         assert (await http.get("/")).status_code == 401  # the page is guarded too
         page = await http.get("/", params={"token": TOKEN}, follow_redirects=True)
@@ -356,15 +361,25 @@ def test_view_runs_the_radiator_fed_by_a_serving_radiator(
     calls: list[tuple[object, ...]] = []
 
     def fake_run_view(
-        url: str, token_env: str | None, *, mode: str | None, ascii: bool, theme: str | None
+        url: str,
+        token_env: str | None,
+        *,
+        mode: str | None,
+        ascii: bool,
+        theme: str | None,
+        token_fd: int | None,
     ) -> int:
-        calls.append((url, token_env, mode, ascii, theme))
+        calls.append((url, token_env, mode, ascii, theme, token_fd))
         return 0
 
     monkeypatch.setattr(webview, "run_view", fake_run_view)
     argv = ["view", "--url", "http://central:8686", "--token-env", "TOK", "--mode", "wall"]
     assert main([*argv, "--ascii", "--theme", "dark"]) == 0
-    assert calls == [("http://central:8686", "TOK", "wall", True, "dark")]
+    assert main(["view", "--url", "http://central:8686", "--token-fd", "7"]) == 0
+    assert calls == [
+        ("http://central:8686", "TOK", "wall", True, "dark", None),
+        ("http://central:8686", None, None, calls[1][3], None, 7),
+    ]
     with pytest.raises(SystemExit):
         main(["view"])  # --url is required
 

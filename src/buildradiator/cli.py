@@ -135,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     view.add_argument("--url", required=True, help="the serving radiator, e.g. http://host:8686")
     view.add_argument("--token-env", help="environment variable holding its bearer token")
+    view.add_argument("--token-fd", type=int, help=argparse.SUPPRESS)  # serve's sessions
     sub.add_parser("locate", help="print where config, data, cache and logs live")
     init = sub.add_parser("init", help="write a commented starting config")
     init.add_argument("--config", "-c", dest="config", default=argparse.SUPPRESS)
@@ -368,9 +369,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     cached = read_cache(cache)
     if cached is not None:
         engine.seed(cached)
-    secret_env = [s.token_env for s in config.sources if s.token_env]
     browser = (
-        browser_mount(settings.token_env, config.radiator.title, secret_env)
+        browser_mount(
+            config.radiator.title,
+            allowed_origins=settings.allowed_origins,
+            max_sessions_per_address=settings.max_sessions_per_address,
+        )
         if settings.browser
         else None
     )
@@ -418,17 +422,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_view(args: argparse.Namespace) -> int:
-    """The radiator fed only by another radiator's ``serve`` (what each browser session runs)."""
-    from buildradiator.webview import run_view
+    """The radiator fed only by another radiator's ``serve`` (what each browser session runs:
+    ``serve`` hands it the token on a pipe, ``--token-fd``)."""
+    from buildradiator.webview import ViewTokenError, run_view
 
     encoding = (sys.stdout.encoding or locale.getpreferredencoding(False) or "").lower()
-    return run_view(
-        args.url,
-        args.token_env,
-        mode=args.mode,
-        ascii=args.ascii or "utf" not in encoding,
-        theme=args.theme,
-    )
+    try:
+        return run_view(
+            args.url,
+            args.token_env,
+            mode=args.mode,
+            ascii=args.ascii or "utf" not in encoding,
+            theme=args.theme,
+            token_fd=getattr(args, "token_fd", None),
+        )
+    except ViewTokenError as exc:
+        print(f"buildradiator view: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 # -- one-shot commands -------------------------------------------------------------------

@@ -11,7 +11,8 @@ Endpoints, GET and HEAD only (anything else: 405 with ``Allow``):
 - ``/cc.xml``: the pipelines as a CCTray feed, with an ETag too;
 - ``/metrics``: Prometheus exposition, rendered at most once a second per snapshot (ages move);
 - ``/healthz``: ``ok`` while every source is fresh, else 503 naming the ones that are not;
-- ``/``: the radiator in a browser (``[serve] browser``), else a plain list of the endpoints.
+- ``/``: the radiator in a browser (``[serve] browser``, ``webview``), else a plain list of the
+  endpoints. Its WebSocket only opens for the server's own pages (``serve_origins``).
 
 Every answer carries ``Cache-Control: no-cache`` and the instance header (a ``radiator`` source
 uses it to notice that it reads itself). With ``[serve] token_env`` every endpoint but
@@ -68,6 +69,16 @@ COOKIE = "buildradiator_token"
 
 class ServeError(BuildRadiatorError):
     """``serve`` cannot start: the message says why in plain words (never the token)."""
+
+
+@dataclass(frozen=True)
+class Served:
+    """Where the browser view is mounted: the server's own URL (for its sessions), the address
+    it listens on (for the origins it is reached at) and its token, if any."""
+
+    url: str
+    host: str
+    token: str | None
 
 
 # -- what one snapshot is worth -----------------------------------------------------------------
@@ -323,7 +334,7 @@ class RadiatorServer:
         port: int = 0,
         token: str | None = None,
         limits: Limits | None = None,
-        browser: Callable[[web.Application, str], None] | None = None,
+        browser: Callable[[web.Application, Served], None] | None = None,
     ) -> None:
         self.board = board
         self.host, self.port = host, port
@@ -348,11 +359,12 @@ class RadiatorServer:
         try:
             self.port = sock.getsockname()[1]
             mount = self._browser
+            served = Served(url=self.url, host=self.host, token=self.token)
             app = make_app(
                 self.board,
                 token=self.token,
                 limits=self.limits,
-                browser=(lambda a: mount(a, self.url)) if mount is not None else None,
+                browser=(lambda a: mount(a, served)) if mount is not None else None,
                 gate=self.gate,
             )
             limits = self.limits
@@ -467,7 +479,7 @@ async def serve(
     host: str,
     port: int,
     token: str | None,
-    browser: Callable[[web.Application, str], None] | None = None,
+    browser: Callable[[web.Application, Served], None] | None = None,
     limits: Limits | None = None,
     ready: Callable[[RadiatorServer], None] | None = None,
 ) -> None:
@@ -483,15 +495,27 @@ async def serve(
 
 
 def browser_mount(
-    token_env: str | None, title: str, secret_env: Iterable[str] = ()
-) -> Callable[[web.Application, str], None]:
-    """``webview.add_browser`` with this server's settings (imported only when wanted).
-    ``secret_env``: the config's token variables, kept from the browser sessions."""
+    title: str,
+    *,
+    allowed_origins: Iterable[str] = (),
+    max_sessions_per_address: int | None = None,
+) -> Callable[[web.Application, Served], None]:
+    """``webview.add_browser`` with this server's settings (imported only when wanted):
+    ``allowed_origins`` are the pages, besides the server's own address, that may open it."""
     from buildradiator import webview
+    from buildradiator.serve_origins import Origins
 
-    secrets = frozenset(secret_env)
+    allowed = tuple(allowed_origins)
+    per_address = max_sessions_per_address or webview.MAX_SESSIONS_PER_ADDRESS
 
-    def mount(app: web.Application, url: str) -> None:
-        webview.add_browser(app, url=url, token_env=token_env, title=title, secret_env=secrets)
+    def mount(app: web.Application, served: Served) -> None:
+        webview.add_browser(
+            app,
+            url=served.url,
+            token=served.token,
+            title=title,
+            origins=Origins(served.host, allowed),
+            max_sessions_per_address=per_address,
+        )
 
     return mount

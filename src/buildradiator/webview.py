@@ -14,8 +14,13 @@ What we take from textual-serve (1.1.x) and what we do ourselves:
   told), which breaks for every screen that is not on the server itself. We build it from the
   address the browser used (``Host``, and ``X-Forwarded-Proto`` for a TLS-terminating proxy);
 - its ``AppService`` runs the session's process and speaks Textual's web-driver protocol; we
-  start the process without a shell (an argv, so no quoting of the URL can go wrong), cap how
-  many run at once, and stop every one when the server shuts down.
+  start the process without a shell (an argv, so no quoting of the URL can go wrong), with an
+  allow-listed environment (``session_environment``) and the serve token on a pipe (never in
+  its environment or on its command line), cap how many run at once (in all and per client
+  address), and stop every one when the server shuts down;
+- its ``Server`` mounts ``/ws`` with no check of who opens it; ours opens a session only for
+  a page of this radiator (the ``Origin`` check of ``serve_origins``), after ``serve``'s
+  middleware has checked the token (header or cookie) on it as on every page and static file.
 """
 
 from __future__ import annotations
@@ -25,9 +30,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import re
+import stat
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,10 +43,13 @@ from typing import Any
 import jinja2
 import textual_serve
 from aiohttp import WSCloseCode, WSMsgType, web
+from pydantic import SecretStr
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
-from buildradiator.hooks import secret_name
+from buildradiator.errors import BuildRadiatorError
+from buildradiator.serve_limits import client_address
+from buildradiator.serve_origins import Origins
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +59,24 @@ polling, a local read of its JSON (with If-None-Match) costs nothing."""
 MAX_SESSIONS = 32
 """Browser radiators running at once: each is a process (tens of MB), so a flood of tabs or
 websocket connections is refused rather than allowed to starve the engine."""
+MAX_SESSIONS_PER_ADDRESS = 4
+"""...and from one client address: one screen cannot take every session from the others."""
+MAX_TOKEN_BYTES = 16 * 1024
+"""A token handed to a session on a pipe is read up to this size (a pipe holds 64 KB)."""
+SESSION_ENV = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TERM", "TZ", "TMPDIR",
+    "COLORTERM", "NO_COLOR",
+    # Where the radiator keeps its log and themes.
+    "BUILDRADIATOR_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+    "XDG_CACHE_HOME", "XDG_RUNTIME_DIR",
+    # The same Python finding the same buildradiator.
+    "PYTHONPATH", "PYTHONUTF8", "PYTHONIOENCODING",
+    # What textual-serve sets for Textual's web driver.
+    "TEXTUAL_DRIVER", "TEXTUAL_FPS", "TEXTUAL_COLOR_SYSTEM", "TERM_PROGRAM",
+    "TERM_PROGRAM_VERSION", "COLUMNS", "ROWS",
+})  # fmt: skip
+"""The variables a browser session keeps (and ``LC_*``): an allow-list, not a deny-list of
+names that look secret, because ``DATABASE_URL=postgres://u:pw@...`` does not look secret."""
 STOP_SECONDS = 5.0
 """How long a session's process gets to quit before it is killed."""
 
@@ -70,10 +99,11 @@ _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?
 @dataclass(frozen=True)
 class BrowserSettings:
     url: str
-    token_env: str | None
+    token: str | None
     title: str
+    origins: Origins
     max_sessions: int
-    secret_env: frozenset[str] = frozenset()
+    max_sessions_per_address: int
 
 
 _SETTINGS = web.AppKey("buildradiator.browser.settings", BrowserSettings)
@@ -81,16 +111,17 @@ _SESSIONS: web.AppKey[dict[web.WebSocketResponse, asyncio.Event]] = web.AppKey(
     "buildradiator.browser.sessions", dict
 )
 """Each browser's socket, and an event set once its radiator process is gone."""
+_PER_ADDRESS: web.AppKey[Counter[str]] = web.AppKey("buildradiator.browser.per_address", Counter)
+_REFUSED: web.AppKey[set[str]] = web.AppKey("buildradiator.browser.refused_origins", set)
+"""Origins refused so far, each logged once (a page retrying in a loop fills no log)."""
 _DOWNLOADS = web.AppKey("buildradiator.browser.downloads", DownloadManager)
 
 
-def view_command(url: str, token_env: str | None, mode: str | None = None) -> list[str]:
-    """The process one browser session runs: a radiator fed by the central snapshot. The token
-    travels by the *name* of its environment variable (the child inherits the environment);
-    the token itself is never on a command line, where ``ps`` would show it."""
+def view_command(url: str, mode: str | None = None) -> list[str]:
+    """The process one browser session runs: a radiator fed by the central snapshot. The token,
+    if any, is added at start as ``--token-fd N``: it travels on a pipe, never on a command line
+    (where ``ps`` shows it) nor in an environment (which every child inherits)."""
     argv = [sys.executable, "-m", "buildradiator", "view", "--url", url]
-    if token_env:
-        argv += ["--token-env", token_env]
     if mode:
         argv += ["--mode", mode]
     return argv
@@ -100,16 +131,22 @@ def add_browser(
     app: web.Application,
     *,
     url: str,
-    token_env: str | None,
+    token: str | None,
     title: str,
+    origins: Origins | None = None,
     max_sessions: int = MAX_SESSIONS,
-    secret_env: Iterable[str] = (),
+    max_sessions_per_address: int = MAX_SESSIONS_PER_ADDRESS,
 ) -> None:
     """Serve the radiator to browsers on ``app``: the page at ``/`` (``/?mode=wall`` for a wall
     screen), its websocket at ``/ws`` and textual-serve's statics under ``/static/``. ``url`` is
-    where the sessions read the central snapshot (the server's own address)."""
-    app[_SETTINGS] = BrowserSettings(url, token_env, title, max_sessions, frozenset(secret_env))
+    where the sessions read the central snapshot (the server's own address) with ``token``;
+    ``origins``: the pages allowed to open a session (default: this machine's loopback)."""
+    app[_SETTINGS] = BrowserSettings(
+        url, token, title, origins or Origins(), max_sessions, max_sessions_per_address
+    )
     app[_SESSIONS] = {}
+    app[_PER_ADDRESS] = Counter()
+    app[_REFUSED] = set()
     app[_DOWNLOADS] = DownloadManager()
     app.router.add_get(INDEX_PATH, _index)
     app.router.add_get(WS_PATH, _websocket)
@@ -171,23 +208,42 @@ def _clamped(value: str | None, default: int, low: int, high: int) -> int:
 # -- the sessions ------------------------------------------------------------------------------
 
 
-def session_environment(
-    env: Mapping[str, str], keep: str | None, drop: frozenset[str] = frozenset()
-) -> dict[str, str]:
-    """A browser session's environment: the server's, without the secrets of its CI sources.
+def session_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """A browser session's environment: only ``SESSION_ENV`` and ``LC_*`` of ``env``.
 
-    The session only reads this server's snapshot; the GitHub or Jenkins tokens the server holds
-    have no business in a process a browser drives. Only ``keep`` (the serve token) stays."""
-    return {k: v for k, v in env.items() if k == keep or (k not in drop and not secret_name(k))}
+    The session reads this server's snapshot and draws it; the secrets the server's environment
+    happens to hold (CI tokens, ``DATABASE_URL``, cloud keys, the serve token) have no business
+    in a process a browser drives, nor in anything it might start."""
+    return {k: v for k, v in env.items() if k in SESSION_ENV or k.startswith("LC_")}
+
+
+def _token_pipe(token: str) -> int:
+    """A pipe holding ``token`` (its write end already closed): the read end, for the child."""
+    data = token.encode("utf-8")
+    if len(data) > MAX_TOKEN_BYTES:
+        raise OSError(f"the serve token is over {MAX_TOKEN_BYTES} bytes")
+    read_end, write_end = os.pipe()
+    try:
+        os.set_blocking(write_end, False)  # never wait on the loop: it fits, or it fails
+        if os.write(write_end, data) != len(data):
+            raise OSError("the serve token did not fit in a pipe")
+    except BaseException:
+        os.close(read_end)
+        raise
+    finally:
+        os.close(write_end)
+    return read_end
 
 
 class ViewSession(AppService):
-    """textual-serve's ``AppService`` running an argv (no shell) and stopping for sure."""
+    """textual-serve's ``AppService`` running an argv (no shell) with an allow-listed
+    environment, handing it the serve token on a pipe, and stopping for sure."""
 
     def __init__(
         self,
         argv: list[str],
         *,
+        token: str | None,
         write_bytes: Callable[[bytes], Awaitable[None]],
         write_str: Callable[[str], Awaitable[None]],
         close: Callable[[], Awaitable[None]],
@@ -201,26 +257,29 @@ class ViewSession(AppService):
             download_manager=download_manager,
         )
         self.argv = argv
-
-    keep_env: str | None = None
-    """The one secret variable the session needs: the serve token's (by name)."""
-    drop_env: frozenset[str] = frozenset()
-    """The config's token variables, whatever their names look like."""
+        self._token = token
 
     async def _open_app_process(
         self, width: int = 80, height: int = 24
     ) -> asyncio.subprocess.Process:
-        process = await asyncio.create_subprocess_exec(
-            *self.argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=session_environment(
-                self._build_environment(width=width, height=height),
-                self.keep_env,
-                self.drop_env,
-            ),
-        )
+        argv = self.argv
+        pass_fds: tuple[int, ...] = ()
+        token_fd = _token_pipe(self._token) if self._token else None
+        if token_fd is not None:
+            # Only this child gets the pipe (pass_fds); it reads the token and closes it.
+            argv, pass_fds = [*argv, "--token-fd", str(token_fd)], (token_fd,)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=session_environment(self._build_environment(width=width, height=height)),
+                pass_fds=pass_fds,
+            )
+        finally:
+            if token_fd is not None:
+                os.close(token_fd)
         assert process.stdin is not None
         self._process, self._stdin = process, process.stdin
         return process
@@ -247,12 +306,49 @@ class ViewSession(AppService):
             await process.wait()
 
 
+def _local(request: web.Request) -> tuple[str, int] | None:
+    """The address and port the request came in on (the server's side of the socket)."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if isinstance(sockname, tuple) and len(sockname) >= 2:
+        return str(sockname[0]), int(sockname[1])
+    return None
+
+
+def _refuse_origin(request: web.Request) -> None:
+    """403 for a page that is not this radiator's, logged once per origin."""
+    origin = request.headers.get("Origin")
+    refused = request.app[_REFUSED]
+    shown = repr(origin[:200]) if origin is not None else "none"
+    if shown not in refused and len(refused) < 100:
+        refused.add(shown)
+        log.warning(
+            "browser view refused to a page from origin %s: not this radiator's address; "
+            "if it is a proxy's or another name's, add it to [serve] allowed_origins",
+            shown,
+        )
+    raise web.HTTPForbidden(
+        text="this radiator opens its browser view only for its own pages: a page elsewhere "
+        "needs its origin in [serve] allowed_origins\n"
+    )
+
+
 async def _websocket(request: web.Request) -> web.StreamResponse:
     settings = request.app[_SETTINGS]
     sessions = request.app[_SESSIONS]
+    per_address = request.app[_PER_ADDRESS]
+    # Before anything else: a page elsewhere gets nothing, not even a look at the limits.
+    if not settings.origins.allows(request.headers.get("Origin"), _local(request)):
+        _refuse_origin(request)
     mode = request.match_info.get("mode")
     if mode is not None and _chosen_mode(mode) is None:
         raise web.HTTPNotFound(text="no such radiator mode\n")
+    address = client_address((request.remote,))
+    if per_address[address] >= settings.max_sessions_per_address:
+        raise web.HTTPTooManyRequests(
+            text=f"{settings.max_sessions_per_address} browser radiators from this address "
+            "are running already; close one\n",
+            headers={"Retry-After": "5"},
+        )
     if len(sessions) >= settings.max_sessions:
         raise web.HTTPServiceUnavailable(
             text=f"{settings.max_sessions} browser radiators are running already; "
@@ -265,15 +361,15 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
     height = _clamped(request.query.get("height"), 24, 5, 500)
     await socket.prepare(request)
     sessions[socket] = asyncio.Event()
+    per_address[address] += 1
     session = ViewSession(
-        view_command(settings.url, settings.token_env, mode),
+        view_command(settings.url, mode),
+        token=settings.token,
         write_bytes=socket.send_bytes,
         write_str=socket.send_str,
         close=lambda: _close_quietly(socket),
         download_manager=request.app[_DOWNLOADS],
     )
-    session.keep_env = settings.token_env
-    session.drop_env = settings.secret_env
     try:
         await session.start(width, height)
         await _relay(socket, session)
@@ -284,6 +380,9 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
             await _stop_for_sure(session)
         finally:
             sessions.pop(socket).set()
+            per_address[address] -= 1
+            if per_address[address] <= 0:
+                del per_address[address]
         await socket.close()
     return socket
 
@@ -345,11 +444,39 @@ async def _close_sessions(app: web.Application) -> None:
 # -- buildradiator view ------------------------------------------------------------------------
 
 
+class ViewTokenError(BuildRadiatorError):
+    """``view --token-fd``: no token could be read; the message says why (never the token)."""
+
+
+def read_token_fd(fd: int) -> str:
+    """The token ``serve`` handed a session on a pipe (``--token-fd``), which is then closed:
+    the token lives on in this process's memory only, in no environment a child inherits."""
+    try:
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise ViewTokenError(f"--token-fd {fd} is not a pipe")
+        with os.fdopen(fd, "rb") as pipe:
+            data = pipe.read(MAX_TOKEN_BYTES + 1)
+    except OSError as exc:
+        raise ViewTokenError(f"cannot read a token from --token-fd {fd}: {exc.strerror}") from None
+    token = data.decode("utf-8", "replace").strip()
+    if not token or len(data) > MAX_TOKEN_BYTES:
+        raise ViewTokenError(f"--token-fd {fd} gave no usable token")
+    return token
+
+
 def run_view(
-    url: str, token_env: str | None, *, mode: str | None, ascii: bool, theme: str | None
+    url: str,
+    token_env: str | None,
+    *,
+    mode: str | None,
+    ascii: bool,
+    theme: str | None,
+    token_fd: int | None = None,
 ) -> int:
     """``buildradiator view``: the radiator showing another radiator's snapshot, polling no CI
-    API. What each browser session runs; also handy in a terminal next to a central server."""
+    API. What each browser session runs (its token on a pipe, ``token_fd``); also handy in a
+    terminal next to a central server (its token named by ``token_env``)."""
     from buildradiator.cli import run_radiator
     from buildradiator.config import Config, _resolve_secrets
     from buildradiator.history import History
@@ -358,6 +485,10 @@ def run_view(
     source = RadiatorFeedSource(
         type="radiator", name="radiator", url=url, token_env=token_env, interval=VIEW_INTERVAL
     )
+    if token_fd is not None:
+        source = source.model_copy(
+            update={"token_env": None, "token": SecretStr(read_token_fd(token_fd))}
+        )
     # The token is read from the environment exactly as a config file's token_env would be
     # (a missing variable is a ConfigError naming it, never a traceback).
     config = _resolve_secrets(Config(sources=[source]), "", "buildradiator view")
