@@ -330,12 +330,18 @@ def _port(value: str) -> int:
     return port
 
 
+EXIT_ENGINE_STOPPED = 4
+"""``serve``: the engine stopped (something unexpected escaped it); the traceback is logged."""
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run one engine and serve its snapshot to every screen (see ``serve``)."""
+    """Run one engine and serve its snapshot to every screen (see ``serve``). Exits 4 when the
+    engine stops, after saying so to every client for a few seconds (``serve.STOPPED_LINGER``)."""
     from buildradiator.engine import Engine
     from buildradiator.export import read_cache
     from buildradiator.history import History
     from buildradiator.serve import (
+        EngineStopped,
         RadiatorServer,
         ServeError,
         browser_mount,
@@ -409,6 +415,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         asyncio.run(until_stopped())
     except asyncio.CancelledError:
         return EXIT_OK
+    except EngineStopped as exc:
+        print(
+            f"buildradiator serve: {exc}; the traceback is in {get_paths().log_file}",
+            file=sys.stderr,
+        )
+        return EXIT_ENGINE_STOPPED
     except OSError as exc:
         print(
             f"buildradiator serve: cannot listen on {settings.host}:{settings.port}: "

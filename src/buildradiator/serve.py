@@ -10,7 +10,8 @@ Endpoints, GET and HEAD only (anything else: 405 with ``Allow``):
 - ``/snapshot.json``: the document of ``status --json``; ``ETag`` + ``If-None-Match`` -> 304;
 - ``/cc.xml``: the pipelines as a CCTray feed, with an ETag too;
 - ``/metrics``: Prometheus exposition, rendered at most once a second per snapshot (ages move);
-- ``/healthz``: ``ok`` while every source is fresh, else 503 naming the ones that are not;
+- ``/healthz``: ``ok`` while every source is fresh, else 503 naming the ones that are not (or
+  saying "engine stopped");
 - ``/``: the radiator in a browser (``[serve] browser``, ``webview``), else a plain list of the
   endpoints. Its WebSocket only opens for the server's own pages (``serve_origins``).
 
@@ -20,29 +21,36 @@ uses it to notice that it reads itself). With ``[serve] token_env`` every endpoi
 opens ``/?token=...`` once and is given the token as an HttpOnly cookie instead. The token is
 compared in constant time and never logged (aiohttp's own log lines are redacted, and the
 access log is off). ``serve_limits`` keeps bad clients from costing anyone else anything.
+
+The engine stopping is no secret kept: see ``serve`` and ``serve_board.Board.stopped``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import hmac
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from buildradiator import export_cctray, export_metrics
-from buildradiator.clock import Clock
+from buildradiator import export_metrics
 from buildradiator.errors import BuildRadiatorError
-from buildradiator.export import to_json
 from buildradiator.instance import ID, INSTANCE_HEADER
-from buildradiator.model import Snapshot
+from buildradiator.serve_board import (
+    JSON_TYPE,
+    TEXT_TYPE,
+    Board,
+    Body,
+    Published,
+    body,
+    error_text,
+    health_of,
+)
 from buildradiator.serve_limits import (
     REFUSAL_BODY,
     ConnectionGate,
@@ -59,16 +67,40 @@ if TYPE_CHECKING:
     from buildradiator.engine import Engine
     from buildradiator.shareconfig import ServeConfig
 
+__all__ = [
+    "JSON_TYPE",
+    "TEXT_TYPE",
+    "Board",
+    "Body",
+    "EngineStopped",
+    "Published",
+    "RadiatorServer",
+    "ServeError",
+    "Served",
+    "body",
+    "browser_mount",
+    "health_of",
+    "make_app",
+    "serve",
+]
+
 log = logging.getLogger("buildradiator.serve")
 
-JSON_TYPE = "application/json; charset=utf-8"
-TEXT_TYPE = "text/plain; charset=utf-8"
 METHODS = "GET, HEAD"
 COOKIE = "buildradiator_token"
+STOPPED_LINGER = 5.0
+"""Seconds ``serve`` goes on answering after its engine stopped ("engine stopped" on
+``/healthz``, ``"running": false`` in the JSON), so screens and monitors see why before the
+process exits (a browser session reads every 3 s)."""
 
 
 class ServeError(BuildRadiatorError):
     """``serve`` cannot start: the message says why in plain words (never the token)."""
+
+
+class EngineStopped(BuildRadiatorError):
+    """The engine stopped: something unexpected escaped it. The message says what (the
+    exception's type and words); the traceback is in the log."""
 
 
 @dataclass(frozen=True)
@@ -79,82 +111,6 @@ class Served:
     url: str
     host: str
     token: str | None
-
-
-# -- what one snapshot is worth -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Body:
-    data: bytes
-    etag: str
-    content_type: str
-
-
-def body(data: bytes, content_type: str) -> Body:
-    # A strong ETag: a digest of the exact bytes, so equal bodies always match.
-    return Body(data, f'"{hashlib.blake2b(data, digest_size=16).hexdigest()}"', content_type)
-
-
-@dataclass(frozen=True)
-class Published:
-    snapshot: Snapshot
-    json: Body
-    cc: Body
-    healthy: bool
-    health: bytes
-
-
-def health_of(snapshot: Snapshot) -> tuple[bool, str]:
-    """Healthy while every source has answered and none is failing or stale. The words name
-    sources only: ``/healthz`` answers without a token, so no error text (hosts, URLs) goes out."""
-    failing = [s.name for s in snapshot.sources if s.error]
-    stale = [s.name for s in snapshot.sources if s.stale and not s.error]
-    # Not last_attempt: it is set when a poll starts, and the first may still be under way.
-    waiting = [s.name for s in snapshot.sources if not s.error and s.last_success is None]
-    if not (failing or stale or waiting):
-        return True, "ok\n"
-    lines = [f"not fresh: {len(failing) + len(stale) + len(waiting)} of "
-             f"{len(snapshot.sources)} sources"]  # fmt: skip
-    if failing:
-        lines.append("failing: " + ", ".join(failing))
-    if stale:
-        lines.append("stale: " + ", ".join(stale))
-    if waiting:
-        lines.append("not polled yet: " + ", ".join(waiting))
-    return False, "\n".join(lines) + "\n"
-
-
-class Board:
-    """The current snapshot, pre-rendered. ``publish`` is the engine's callback."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.current: Published | None = None
-        self.published = 0
-        self._metrics: tuple[Published, int, bytes] | None = None
-
-    def publish(self, snapshot: Snapshot) -> None:
-        healthy, words = health_of(snapshot)
-        self.current = Published(
-            snapshot=snapshot,
-            json=body(to_json(snapshot).encode("utf-8"), JSON_TYPE),
-            cc=body(export_cctray.cc_xml(snapshot), export_cctray.CONTENT_TYPE),
-            healthy=healthy,
-            health=words.encode("utf-8"),
-        )
-        self.published += 1
-
-    def metrics(self, current: Published) -> bytes:
-        """Ages in the exposition move with the clock: render again at most once a second."""
-        now: datetime = self.clock.now()
-        second = int(now.timestamp())
-        cached = self._metrics
-        if cached is not None and cached[0] is current and cached[1] == second:
-            return cached[2]
-        data = export_metrics.metrics_text(current.snapshot, now)
-        self._metrics = (current, second, data)
-        return data
 
 
 # -- the app -------------------------------------------------------------------------------------
@@ -243,7 +199,11 @@ def make_app(
         response.headers[INSTANCE_HEADER] = ID
         response.headers.setdefault("Cache-Control", "no-cache")
 
-    def current() -> Published:
+    def current(*, live: bool = False) -> Published:
+        """The published snapshot; ``live``: only while the engine runs (a feed that cannot
+        say "unknown" must not pass the last state off as the current one)."""
+        if board.stop_reason is not None and (live or board.current is None):
+            raise web.HTTPServiceUnavailable(text=f"engine stopped: {board.stop_reason}\n")
         if board.current is None:
             raise web.HTTPServiceUnavailable(
                 text="no snapshot yet: the engine is starting\n", headers={"Retry-After": "1"}
@@ -254,10 +214,10 @@ def make_app(
         return _answer(request, current().json)
 
     async def cc_xml(request: web.Request) -> web.Response:
-        return _answer(request, current().cc)
+        return _answer(request, current(live=True).cc)
 
     async def metrics(request: web.Request) -> web.Response:
-        data = board.metrics(current())
+        data = board.metrics(current(live=True))
         return web.Response(body=data, headers={"Content-Type": export_metrics.CONTENT_TYPE})
 
     async def healthz(request: web.Request) -> web.Response:
@@ -267,6 +227,8 @@ def make_app(
         return answer
 
     def health() -> web.Response:
+        if board.stop_reason is not None:
+            return _text(503, f"engine stopped: {board.stop_reason}\n")
         now = board.current
         if now is None:
             return _text(503, "not fresh: no snapshot yet (the engine is starting)\n")
@@ -482,8 +444,14 @@ async def serve(
     browser: Callable[[web.Application, Served], None] | None = None,
     limits: Limits | None = None,
     ready: Callable[[RadiatorServer], None] | None = None,
+    linger: float | None = None,
 ) -> None:
-    """Run ``engine`` and the server in this loop until cancelled."""
+    """Run ``engine`` and the server in this loop until cancelled.
+
+    Should the engine stop (something unexpected escaped ``Engine.run``), the board says so at
+    once, the traceback goes to the log, the server goes on answering "engine stopped" for
+    ``linger`` seconds (default ``STOPPED_LINGER``; a cancel ends it sooner) and ``EngineStopped``
+    is raised: the process must exit non-zero, never serve the last state as if all were well."""
     board = Board(engine.clock)
     server = RadiatorServer(
         board, host=host, port=port, token=token, limits=limits, browser=browser
@@ -491,7 +459,18 @@ async def serve(
     async with server:
         if ready is not None:
             ready(server)
-        await engine.run(board.publish)
+        try:
+            await engine.run(board.publish)
+        except Exception as exc:
+            failure: Exception = exc
+        else:
+            failure = RuntimeError("the engine returned while serve still ran")
+        words = error_text(failure)
+        board.stopped(f"{type(failure).__name__} (the traceback is in the server's log)", words)
+        log.error("engine stopped: %s", words, exc_info=failure)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(STOPPED_LINGER if linger is None else linger)
+    raise EngineStopped(f"engine stopped: {words}") from failure
 
 
 def browser_mount(
