@@ -35,7 +35,6 @@ from buildradiator.serve import (
     serve,
 )
 from buildradiator.serve_limits import Limits, TokenBuckets
-from buildradiator.serve_origins import Origins
 from buildradiator.shareconfig import ServeConfig
 from snapshot_fixtures import big_estate, green_estate, red_estate
 
@@ -217,11 +216,16 @@ async def test_the_browser_view_is_mounted_at_the_root_with_the_servers_own_url(
     monkeypatch.setattr(webview, "add_browser", spy)
     board = Board(FakeClock())
     board.publish(green_estate())
-    mount = browser_mount(
-        "Acme builds", allowed_origins=["https://radiator.example.com"], max_sessions_per_address=2
-    )
+    mount = browser_mount("Acme builds", max_sessions_per_address=2)
     async with (
-        RadiatorServer(board, port=0, token=TOKEN, limits=ROOMY, browser=mount) as server,
+        RadiatorServer(
+            board,
+            port=0,
+            token=TOKEN,
+            limits=ROOMY,
+            browser=mount,
+            allowed_origins=["https://radiator.example.com"],
+        ) as server,
         client(server) as http,
     ):
         [kwargs] = mounted
@@ -232,7 +236,7 @@ async def test_the_browser_view_is_mounted_at_the_root_with_the_servers_own_url(
             "title": "Acme builds",
             "max_sessions_per_address": 2,
         }
-        assert isinstance(origins, Origins)
+        assert origins is server.origins
         assert origins.allowed == {"https://radiator.example.com"}
         assert server.url == f"http://127.0.0.1:{server.port}"
         assert (await http.get("/")).status_code == 401  # the page is guarded too
@@ -428,12 +432,12 @@ def test_aiohttp_log_lines_lose_the_token_and_tracebacks() -> None:
 
 async def test_huge_headers_are_refused_and_others_are_served() -> None:
     async with served(green_estate()) as (_, server), client(server) as http:
-        huge_field = b"GET /snapshot.json HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000
+        huge_field = b"GET /snapshot.json HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 20_000
         assert status_of(await raw(server, huge_field + b"\r\n\r\n")) in (400, 431)
-        huge_line = b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        huge_line = b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         assert status_of(await raw(server, huge_line)) in (400, 414, 431)
         many = b"".join(b"X-H%d: v\r\n" % i for i in range(500))
-        answer = await raw(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+        answer = await raw(server, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n" + many + b"\r\n")
         assert status_of(answer) in (400, 431)
         assert (await http.get("/snapshot.json")).status_code == 200
 
@@ -472,7 +476,7 @@ async def test_a_slow_loris_is_cut_off_and_never_delays_others() -> None:
     limits = Limits(rate=1000.0, burst=1000, keepalive=0.5)
     async with served(green_estate(), limits=limits) as (_, server), client(server) as http:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        writer.write(b"GET /snapshot.json HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        writer.write(b"GET /snapshot.json HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         started = time.monotonic()
         closed_after: float | None = None
         served_in: list[float] = []
@@ -515,7 +519,7 @@ async def test_a_client_that_never_reads_is_cut_off_and_never_delays_others() ->
         await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
         _reader, writer = await asyncio.open_connection(sock=sock)
         # Forty pipelined requests, and never a byte read.
-        writer.write(b"GET /snapshot.json HTTP/1.1\r\nHost: x\r\n\r\n" * 40)
+        writer.write(b"GET /snapshot.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 40)
         await writer.drain()
         try:
             await asyncio.sleep(0.2)
@@ -548,7 +552,7 @@ async def test_connections_beyond_max_clients_get_503_and_slots_come_back() -> N
             while server.open_connections < 3:
                 await asyncio.sleep(0.01)
             # (/healthz would be answered: it keeps a reserve of slots beyond max_clients.)
-            refused = await raw(server, b"GET /snapshot.json HTTP/1.1\r\nHost: x\r\n\r\n")
+            refused = await raw(server, b"GET /snapshot.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             assert status_of(refused) == 503
             assert b"Retry-After: 5" in refused
             assert f"{INSTANCE_HEADER}: {ID}".encode() in refused
@@ -562,7 +566,7 @@ async def test_connections_beyond_max_clients_get_503_and_slots_come_back() -> N
             while server.open_connections >= 3 and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
             again = await raw(
-                server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                server, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
             )
             assert status_of(again) == 200
         finally:

@@ -49,7 +49,7 @@ class Slowloris:
                     "127.0.0.1", self.port, local_addr=(self.source, 0)
                 )
                 self.connected += 1
-                writer.write(b"GET /snapshot.json HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                writer.write(b"GET /snapshot.json HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
                 while True:
                     await writer.drain()
                     await asyncio.sleep(0.1)
@@ -135,7 +135,7 @@ async def test_every_request_head_has_a_deadline_not_only_the_first() -> None:
     async with served(limits) as server:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
         try:
-            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             head = await reader.readuntil(b"\r\n\r\n")
             assert head.startswith(b"HTTP/1.1 200")
             await reader.readexactly(len(b"ok\n"))

@@ -150,12 +150,14 @@ async def test_with_a_token_the_socket_and_every_page_want_it(marks: Marks) -> N
 async def test_a_configured_origin_opens_it_as_a_proxy_would(marks: Marks) -> None:
     board = Board(FakeClock())
     board.publish(green_estate())
-    mount = browser_mount("t", allowed_origins=["https://radiator.example.com"])
     async with (
-        RadiatorServer(board, port=0, limits=ROOMY, browser=mount) as server,
+        browser_server(allowed_origins=["https://radiator.example.com"]) as server,
         http_from() as http,
     ):
         ws_url = server.url.replace("http:", "ws:") + "/ws"
+        # A TLS proxy on this machine forwarding the browser's Host is answered too.
+        proxied = {"Host": "radiator.example.com"}
+        assert (await http.get(server.url + "/snapshot.json", headers=proxied)).status == 200
         for origin in ("https://radiator.example.com", "https://RADIATOR.example.com:443"):
             ws = await handshake(http, ws_url, origin)
             assert not isinstance(ws, int), (origin, ws)
@@ -232,3 +234,44 @@ def test_allowed_origins_in_the_config_are_checked_and_canonical() -> None:
         rendered = caught.value.problems[0].render()
         assert "serve.allowed_origins" in rendered and words in rendered, rendered
     assert ServeConfig().allowed_origins == []
+
+
+# -- DNS rebinding: a page whose name now resolves to 127.0.0.1 ------------------------------------
+
+
+async def test_a_rebound_name_reads_nothing_from_a_loopback_server() -> None:
+    """A page at http://evil.example:8686 whose name the attacker re-points at 127.0.0.1 is,
+    to the browser, same-origin with the radiator: only the Host header it sends gives it away."""
+    board = Board(FakeClock())
+    board.publish(green_estate())
+    async with (
+        RadiatorServer(board, port=0, limits=ROOMY) as server,
+        http_from() as http,
+    ):
+        port = server.port
+        for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1.evil.example:{port}"):
+            for path in ("/snapshot.json", "/cc.xml", "/metrics", "/", "/healthz"):
+                answer = await http.get(server.url + path, headers={"Host": host})
+                assert answer.status == 421, (host, path, answer.status)
+                assert "acme/monolith" not in await answer.text()
+        # The names and addresses a browser on this machine uses are answered.
+        for host in (
+            f"127.0.0.1:{port}",
+            f"localhost:{port}",
+            "localhost",
+            f"127.0.0.1:{port + 1}",
+        ):
+            answer = await http.get(server.url + "/snapshot.json", headers={"Host": host})
+            assert answer.status == 200, host
+
+
+def test_a_loopback_server_answers_requests_addressed_to_loopback_only() -> None:
+    origins = Origins("127.0.0.1", ["https://radiator.example.com"])
+    for host in ("127.0.0.1:8686", "127.0.0.2", "localhost", "LOCALHOST.:1", "[::1]:8686",
+                 "radiator.example.com", "radiator.example.com:443"):  # fmt: skip
+        assert origins.addressed_here(host), host
+    for host in (None, "", "evil.example", "evil.example:8686", "localhost.evil.example",
+                 "127.0.0.1.nip.io:8686", "[::1", "[::1]x", "a:b:c", "localhost:http"):  # fmt: skip
+        assert not origins.addressed_here(host), host
+    # Beyond loopback, screens use names we cannot know: the token guards it there.
+    assert Origins("0.0.0.0").addressed_here("radiator.corp.example:8686")

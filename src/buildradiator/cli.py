@@ -377,9 +377,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         engine.seed(cached)
     browser = (
         browser_mount(
-            config.radiator.title,
-            allowed_origins=settings.allowed_origins,
-            max_sessions_per_address=settings.max_sessions_per_address,
+            config.radiator.title, max_sessions_per_address=settings.max_sessions_per_address
         )
         if settings.browser
         else None
@@ -409,6 +407,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 max_clients_per_address=settings.max_clients_per_address,
             ),
             ready=ready,
+            allowed_origins=settings.allowed_origins,
         )
 
     try:

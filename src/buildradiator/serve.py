@@ -62,6 +62,7 @@ from buildradiator.serve_limits import (
     reap_unread,
 )
 from buildradiator.serve_limits import retry_after as _retry_after
+from buildradiator.serve_origins import Origins
 
 if TYPE_CHECKING:
     from buildradiator.engine import Engine
@@ -105,11 +106,11 @@ class EngineStopped(BuildRadiatorError):
 
 @dataclass(frozen=True)
 class Served:
-    """Where the browser view is mounted: the server's own URL (for its sessions), the address
-    it listens on (for the origins it is reached at) and its token, if any."""
+    """Where the browser view is mounted: the server's own URL (for its sessions), the pages
+    allowed to open it, and its token, if any."""
 
     url: str
-    host: str
+    origins: Origins
     token: str | None
 
 
@@ -157,10 +158,13 @@ def make_app(
     limits: Limits | None = None,
     browser: Callable[[web.Application], None] | None = None,
     gate: ConnectionGate | None = None,
+    origins: Origins | None = None,
 ) -> web.Application:
     """The aiohttp application (without a server). ``browser`` mounts the browser view at ``/``;
     without it ``/`` lists the endpoints. ``gate``: the server's connection gate, whose
-    ``/healthz``-only connections get nothing else."""
+    ``/healthz``-only connections get nothing else. ``origins``: on a loopback address, only
+    requests addressed to it are answered (DNS rebinding)."""
+    addressed_here = origins.addressed_here if origins is not None else (lambda _host: True)
     limits = limits or Limits()
     buckets = TokenBuckets(limits.rate, limits.burst, board.clock.monotonic)
     secret = token.encode("utf-8") if token else None
@@ -173,6 +177,12 @@ def make_app(
         # Cheapest refusals first: a flood costs a dict lookup per request, nothing more.
         if request.method not in ("GET", "HEAD"):
             return _text(405, "read-only: GET and HEAD only\n", {"Allow": METHODS})
+        if not addressed_here(request.headers.get("Host")):
+            return _text(
+                421,
+                "this radiator listens on loopback and answers requests addressed to loopback "
+                "only; a proxy's name goes in [serve] allowed_origins\n",
+            )
         if request.protocol in healthz_only and request.path != "/healthz":
             # Admitted beyond the caps only so that /healthz always answers.
             refused = _text(503, REFUSAL_BODY.decode(), {"Retry-After": "5", "Connection": "close"})
@@ -297,12 +307,14 @@ class RadiatorServer:
         token: str | None = None,
         limits: Limits | None = None,
         browser: Callable[[web.Application, Served], None] | None = None,
+        allowed_origins: Iterable[str] = (),
     ) -> None:
         self.board = board
         self.host, self.port = host, port
         self.token = token
         self.limits = limits or Limits()
         self.gate = ConnectionGate(self.limits)
+        self.origins = Origins(host, allowed_origins)
         self._browser = browser
         self._runner: web.AppRunner | None = None
         self._reaper: asyncio.Task[None] | None = None
@@ -321,13 +333,14 @@ class RadiatorServer:
         try:
             self.port = sock.getsockname()[1]
             mount = self._browser
-            served = Served(url=self.url, host=self.host, token=self.token)
+            served = Served(url=self.url, origins=self.origins, token=self.token)
             app = make_app(
                 self.board,
                 token=self.token,
                 limits=self.limits,
                 browser=(lambda a: mount(a, served)) if mount is not None else None,
                 gate=self.gate,
+                origins=self.origins,
             )
             limits = self.limits
             runner = web.AppRunner(
@@ -445,16 +458,24 @@ async def serve(
     limits: Limits | None = None,
     ready: Callable[[RadiatorServer], None] | None = None,
     linger: float | None = None,
+    allowed_origins: Iterable[str] = (),
 ) -> None:
     """Run ``engine`` and the server in this loop until cancelled.
 
     Should the engine stop (something unexpected escaped ``Engine.run``), the board says so at
     once, the traceback goes to the log, the server goes on answering "engine stopped" for
     ``linger`` seconds (default ``STOPPED_LINGER``; a cancel ends it sooner) and ``EngineStopped``
-    is raised: the process must exit non-zero, never serve the last state as if all were well."""
+    is raised: the process must exit non-zero, never serve the last state as if all were well.
+    ``allowed_origins``: pages besides the server's own that may use it (``[serve]``)."""
     board = Board(engine.clock)
     server = RadiatorServer(
-        board, host=host, port=port, token=token, limits=limits, browser=browser
+        board,
+        host=host,
+        port=port,
+        token=token,
+        limits=limits,
+        browser=browser,
+        allowed_origins=allowed_origins,
     )
     async with server:
         if ready is not None:
@@ -474,17 +495,12 @@ async def serve(
 
 
 def browser_mount(
-    title: str,
-    *,
-    allowed_origins: Iterable[str] = (),
-    max_sessions_per_address: int | None = None,
+    title: str, *, max_sessions_per_address: int | None = None
 ) -> Callable[[web.Application, Served], None]:
-    """``webview.add_browser`` with this server's settings (imported only when wanted):
-    ``allowed_origins`` are the pages, besides the server's own address, that may open it."""
+    """``webview.add_browser`` with this server's settings (imported only when wanted); the
+    pages allowed to open it are the server's (``RadiatorServer(allowed_origins=...)``)."""
     from buildradiator import webview
-    from buildradiator.serve_origins import Origins
 
-    allowed = tuple(allowed_origins)
     per_address = max_sessions_per_address or webview.MAX_SESSIONS_PER_ADDRESS
 
     def mount(app: web.Application, served: Served) -> None:
@@ -493,7 +509,7 @@ def browser_mount(
             url=served.url,
             token=served.token,
             title=title,
-            origins=Origins(served.host, allowed),
+            origins=served.origins,
             max_sessions_per_address=per_address,
         )
 

@@ -14,7 +14,11 @@ upgrade (a page cannot forge it). So the upgrade is refused unless ``Origin`` is
 
 Names are never checked by resolving them: a name is what DNS rebinding controls (a page at
 ``http://evil.example:8686`` whose name resolves to 127.0.0.1 would pass a Host-equals-Origin
-check). Pure functions and one small class; no I/O but the host name, read once.
+check). For the same reason a server on a loopback address answers only requests addressed to
+a loopback name or address (``Host``), or to a host of ``allowed_origins``
+(``Origins.addressed_here``): after DNS rebinding, the ``Host`` a browser sends is the only
+thing that tells a foreign page's ``fetch("/snapshot.json")`` from ours. Pure functions and one
+small class; no I/O but the host name, read once.
 """
 
 from __future__ import annotations
@@ -72,6 +76,20 @@ def canonical_origin(value: str) -> str:
     return f"{scheme}://{host}" + ("" if DEFAULT_PORTS[scheme] == port else f":{port}")
 
 
+def _host_of(header: str) -> str | None:
+    """The host of a ``Host`` header (``name``, ``name:port``, ``[v6]:port``), canonical."""
+    text = header.strip()
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0 or (text[end + 1 :] and not text[end + 1 :].startswith(":")):
+            return None
+        return _host(text[: end + 1])
+    name, _, port = text.partition(":")
+    if not name or (port and not port.isdigit()) or ":" in port:
+        return None
+    return _host(name)
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
@@ -102,13 +120,24 @@ class Origins:
 
     def __init__(self, bind_host: str = "127.0.0.1", allowed: Iterable[str] = ()) -> None:
         self.allowed = frozenset(canonical_origin(origin) for origin in allowed)
+        self._allowed_hosts = frozenset(parse_origin(origin)[1] for origin in self.allowed)
         host = _host(bind_host) if bind_host else "0.0.0.0"  # noqa: S104 - a name, not a bind
+        self.loopback = _is_loopback(host)
         names: set[str] = set()
-        if not _is_loopback(host):
+        if not self.loopback:
             names |= machine_names()
             if not _is_ip(host):
                 names.add(host)  # [serve] host = "radiator.lan": its own name
         self.names = frozenset(names)
+
+    def addressed_here(self, host_header: str | None) -> bool:
+        """Whether a request's ``Host`` may be answered. Beyond loopback, any: screens reach the
+        server by names we cannot know (and a token guards it there). On loopback, only loopback
+        names and addresses (any port: an SSH tunnel's) and the hosts of ``allowed_origins``."""
+        if not self.loopback:
+            return True
+        host = _host_of(host_header or "")
+        return host is not None and (_is_loopback(host) or host in self._allowed_hosts)
 
     def allows(self, origin: str | None, local: tuple[str, int] | None) -> bool:
         """Whether a page at ``origin`` may open a session on a connection that came in on

@@ -55,7 +55,9 @@ class ServeConfig(Strict):
     """Web pages, besides the server's own address, allowed to open the browser view, as
     ``scheme://host[:port]``: the address a reverse proxy serves it at, e.g.
     ``["https://radiator.example.com"]``. The view's WebSocket is refused (403) to any other
-    page, so a page the user happens to visit cannot read the radiator or type into it."""
+    page, so a page the user happens to visit cannot read the radiator or type into it. On a
+    loopback address, their hosts are also the only names besides loopback ones that requests
+    may be addressed to (``Host``; others get 421), which keeps DNS rebinding out."""
 
     @field_validator("allowed_origins")
     @classmethod
