@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from buildradiator import webview
+from buildradiator import webview, webview_session
 from buildradiator.config import Config
 from buildradiator.errors import ConfigError
 from buildradiator.sourceconfig import RadiatorFeedSource
@@ -242,7 +242,7 @@ async def test_a_radiator_that_ignores_quit_is_killed(
     )
     script.chmod(0o755)
     monkeypatch.setattr(webview.sys, "executable", str(script))
-    monkeypatch.setattr(webview, "STOP_SECONDS", 0.3)
+    monkeypatch.setattr(webview_session, "STOP_SECONDS", 0.3)
     async with ws_connect(client, "/ws") as ws:
         pid = int(await wait_for_file(pidfile))
         await ws.close()
@@ -331,14 +331,14 @@ def test_sessions_get_an_allow_listed_environment() -> None:
 
 
 def test_a_token_pipe_is_read_once_and_closed(tmp_path: Path) -> None:
-    fd = webview._token_pipe(TOKEN)
+    fd = webview_session.token_pipe(TOKEN)
     assert webview.read_token_fd(fd) == TOKEN
     with pytest.raises(OSError):
         os.fstat(fd)  # closed: nothing else in the process can read it again
     not_a_pipe = os.open(tmp_path / "file", os.O_CREAT | os.O_RDONLY)
     with pytest.raises(webview.ViewTokenError, match="not a pipe"):
         webview.read_token_fd(not_a_pipe)
-    empty = webview._token_pipe(" ")
+    empty = webview_session.token_pipe(" ")
     with pytest.raises(webview.ViewTokenError, match="no usable token"):
         webview.read_token_fd(empty)
     with pytest.raises(webview.ViewTokenError, match="cannot read"):
@@ -351,7 +351,7 @@ def test_run_view_takes_its_token_from_the_pipe(monkeypatch: pytest.MonkeyPatch)
         "buildradiator.cli.run_radiator", lambda config, *a, **k: seen.update(config=config) or 0
     )
     monkeypatch.delenv(TOKEN_ENV, raising=False)
-    fd = webview._token_pipe(TOKEN)
+    fd = webview_session.token_pipe(TOKEN)
     assert webview.run_view(CENTRAL, None, mode=None, ascii=False, theme=None, token_fd=fd) == 0
     (source,) = seen["config"].sources
     assert source.token is not None and source.token.get_secret_value() == TOKEN
