@@ -35,6 +35,7 @@ from buildradiator.serve import (
     serve,
 )
 from buildradiator.serve_limits import Limits, TokenBuckets
+from buildradiator.serve_origins import Origins
 from buildradiator.shareconfig import ServeConfig
 from snapshot_fixtures import big_estate, green_estate, red_estate
 
@@ -621,3 +622,13 @@ async def test_serve_runs_the_engine_and_the_server_in_one_loop() -> None:
     # The port is free again: the server went down with the engine.
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+
+
+def test_the_token_is_in_no_repr_a_traceback_or_log_line_could_show() -> None:
+    from buildradiator.serve import Served
+    from buildradiator.webview import BrowserSettings
+
+    served = Served(url="http://127.0.0.1:1", origins=Origins(), token=TOKEN)
+    settings = BrowserSettings("http://127.0.0.1:1", TOKEN, "t", Origins(), 1, 1)
+    for thing in (served, settings):
+        assert TOKEN not in repr(thing) and TOKEN not in str(thing)

@@ -32,7 +32,7 @@ import contextlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -116,7 +116,7 @@ class Served:
 
     url: str
     origins: Origins
-    token: str | None
+    token: str | None = field(repr=False)
 
 
 # -- the app -------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ import logging
 import re
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +94,7 @@ _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?
 @dataclass(frozen=True)
 class BrowserSettings:
     url: str
-    token: str | None
+    token: str | None = field(repr=False)
     title: str
     origins: Origins
     max_sessions: int
