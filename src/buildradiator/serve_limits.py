@@ -41,7 +41,7 @@ class Limits:
     burst: int = 40
     """...and at once (a browser loading the page fetches a dozen files together)."""
     max_clients: int = 200
-    """Connections open at once; one more is answered 503 and closed."""
+    """Connections open at once; beyond them only the ``/healthz`` reserve, then 503."""
     max_clients_per_address: int = 32
     """Connections one remote address may hold at once (browsers open six per host)."""
     new_address_reserve: int | None = None
