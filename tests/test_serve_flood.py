@@ -128,34 +128,73 @@ async def test_a_flood_from_many_addresses_leaves_room_for_a_new_one() -> None:
         assert await every_time(server, "127.0.0.50") == [200] * 20
 
 
-async def test_every_request_head_has_a_deadline_not_only_the_first() -> None:
-    # The shipped deadline is a few seconds; a short one here so the test is quick.
-    assert Limits().keepalive <= 5.0
-    limits = Limits(rate=1000.0, burst=1000, keepalive=0.5)
-    async with served(limits) as server:
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+DEADLINE = Limits(rate=1000.0, burst=1000, header_timeout=0.3, keepalive=60.0)
+"""A short header deadline and a long idle keep-alive: what closes a connection here is the
+deadline, never aiohttp's keep-alive timer."""
+
+
+async def trickle_until_closed(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, seconds: float = 5.0
+) -> bool:
+    """Send one more byte of a header every 100 ms: whether the server closed the connection
+    within ``seconds`` (far longer than the deadline under test)."""
+    for _ in range(int(seconds * 10)):
         try:
-            writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            head = await reader.readuntil(b"\r\n\r\n")
-            assert head.startswith(b"HTTP/1.1 200")
-            await reader.readexactly(len(b"ok\n"))
-            # A second request on the same connection, trickled: cut off all the same.
-            writer.write(b"GET /snapshot.json HTTP/1.1\r\nX-Slow: ")
-            closed = False
-            for _ in range(50):  # five seconds of trickling at most
-                try:
-                    writer.write(b"a")
-                    await writer.drain()
-                    if await asyncio.wait_for(reader.read(1), 0.1) == b"":
-                        closed = True
-                        break
-                except TimeoutError:
-                    continue
-                except ConnectionError:
-                    closed = True
-                    break
-            assert closed
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
+            writer.write(b"a")
+            await writer.drain()
+            if await asyncio.wait_for(reader.read(1), 0.1) == b"":
+                return True
+        except TimeoutError:
+            continue
+        except ConnectionError:
+            return True
+    return False
+
+
+@asynccontextmanager
+async def connection(
+    server: RadiatorServer,
+) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        yield reader, writer
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+
+async def healthz_on(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    head = await reader.readuntil(b"\r\n\r\n")
+    await reader.readexactly(len(b"ok\n"))
+    return head
+
+
+def test_the_shipped_header_deadline_is_a_few_seconds() -> None:
+    assert Limits().header_timeout <= 5.0
+    assert Limits().keepalive >= Limits().header_timeout  # idle keep-alive is not the deadline
+
+
+async def test_a_first_request_head_has_a_deadline_from_the_opening() -> None:
+    async with served(DEADLINE) as server, connection(server) as (reader, writer):
+        writer.write(b"GET /snapshot.json HTTP/1.1\r\nX-Slow: ")
+        assert await trickle_until_closed(reader, writer)
+    async with served(DEADLINE) as server, connection(server) as (reader, _):
+        # Saying nothing at all is no way around it.
+        assert await asyncio.wait_for(reader.read(1), 5.0) == b""
+
+
+async def test_every_request_head_has_a_deadline_not_only_the_first() -> None:
+    async with served(DEADLINE) as server, connection(server) as (reader, writer):
+        assert (await healthz_on(reader, writer)).startswith(b"HTTP/1.1 200")
+        # A second request on the same connection, trickled: cut off all the same.
+        writer.write(b"GET /snapshot.json HTTP/1.1\r\nX-Slow: ")
+        assert await trickle_until_closed(reader, writer)
+
+
+async def test_an_idle_kept_alive_connection_is_not_cut_by_the_deadline() -> None:
+    async with served(DEADLINE) as server, connection(server) as (reader, writer):
+        assert (await healthz_on(reader, writer)).startswith(b"HTTP/1.1 200")
+        await asyncio.sleep(3 * DEADLINE.header_timeout)  # idle between requests: allowed
+        assert (await healthz_on(reader, writer)).startswith(b"HTTP/1.1 200")

@@ -8,6 +8,7 @@ to read and type into. Here the attacker is that browser: a WebSocket client sen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -275,3 +276,50 @@ def test_a_loopback_server_answers_requests_addressed_to_loopback_only() -> None
         assert not origins.addressed_here(host), host
     # Beyond loopback, screens use names we cannot know: the token guards it there.
     assert Origins("0.0.0.0").addressed_here("radiator.corp.example:8686")
+
+
+async def test_the_header_deadline_spares_a_websocket_but_not_a_refused_one(marks: Marks) -> None:
+    board = Board(FakeClock())
+    board.publish(green_estate())
+    limits = Limits(rate=1000.0, burst=1000, header_timeout=0.3, keepalive=60.0)
+    mount = browser_mount("t")
+    async with (
+        RadiatorServer(board, port=0, limits=limits, browser=mount) as server,
+        http_from() as http,
+    ):
+        ws = await handshake(http, server.url.replace("http:", "ws:") + "/ws", server.url)
+        assert not isinstance(ws, int), ws
+        await hello(ws)
+        await asyncio.sleep(3 * limits.header_timeout)  # frames, not request heads: no deadline
+        await ws.send_str('["ping", "still here"]')
+        pong = await asyncio.wait_for(ws.receive(), 5)
+        assert pong.data == '["pong", "still here"]'
+        await ws.close()
+        # A refused upgrade, then a request head trickled on the same connection: cut off.
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        try:
+            writer.write(
+                b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                b"Sec-WebSocket-Version: 13\r\nOrigin: http://evil.example\r\n\r\n"
+            )
+            assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 403")
+            writer.write(b"GET /snapshot.json HTTP/1.1\r\nX-Slow: ")
+            closed = False
+            for _ in range(50):
+                try:
+                    writer.write(b"a")
+                    await writer.drain()
+                    if b"" == await asyncio.wait_for(reader.read(65536), 0.1):
+                        closed = True
+                        break
+                except TimeoutError:
+                    continue
+                except ConnectionError:
+                    closed = True
+                    break
+            assert closed
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()

@@ -3,10 +3,10 @@ screens anything: per-address token buckets, per-address and global caps on open
 with reserves for newcomers and for ``/healthz`` (``ConnectionGate``), and a reaper for
 connections whose answer nobody reads.
 
-aiohttp already covers the rest (see ``Limits``): its parser refuses oversized request lines and
-headers, and its keep-alive timer, armed from the moment a connection opens, closes one that has
-not finished a request head in time (a client trickling it byte by byte included): the header
-deadline.
+The gate also keeps the header deadline (``Limits.header_timeout``): a request head trickled
+byte by byte is cut off after a few seconds, the first from the connection's opening. aiohttp
+covers the rest (see ``Limits``): its parser refuses oversized request lines and headers, and
+its keep-alive timer closes a connection idle between requests.
 """
 
 from __future__ import annotations
@@ -51,10 +51,13 @@ class Limits:
     """Connections beyond ``max_clients`` that may ask ``/healthz`` (and only that)..."""
     healthz_per_address: int = 2
     """...at most this many of them from one address."""
-    keepalive: float = 5.0
-    """The header deadline: seconds from a connection's opening, or from its last answer, to a
-    complete request head; a connection that has not sent one by then (idle, or trickling it
-    byte by byte) is closed. aiohttp's keep-alive timer, armed from the connection's opening."""
+    header_timeout: float = 5.0
+    """The header deadline: seconds a request head may take, from a connection's opening for
+    the first, from its first byte for the next ones; past it the connection is closed
+    (slowloris). WebSocket frames are not request heads."""
+    keepalive: float = 15.0
+    """Seconds a connection may sit idle between requests (aiohttp's keep-alive timer, also
+    armed from a connection's opening)."""
     write_timeout: float = 30.0
     """Seconds an answer may sit unread in the send buffer before the connection is cut."""
     max_line_size: int = 8190
@@ -217,20 +220,41 @@ class ConnectionGate:
         return self._held.get(address, 0)
 
 
+_HTTP_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz\r\n")
+"""Bytes a request line may start with. After a head, anything else is not HTTP any more: the
+frames of a WebSocket (a frame's first byte is its FIN bit and opcode), or junk aiohttp refuses."""
+
+
 class _Gated(asyncio.Protocol):
     """A new connection's protocol: asks the gate, then hands every event to the protocol that
-    serves it (aiohttp's request handler, or ``_Refuse``), and tells the gate when it is gone."""
+    serves it (aiohttp's request handler, or ``_Refuse``), and tells the gate when it is gone.
 
-    def __init__(self, gate: ConnectionGate, make_handler: Callable[[], RequestHandler]) -> None:
+    It also keeps the header deadline, which aiohttp does not have (its keep-alive timer only
+    covers a connection's start and idle time): each request head must end (CRLF CRLF) within
+    ``header_timeout`` of its first byte (the first one: of the connection's opening), or the
+    connection is closed. It reads the bytes as they pass, nothing more."""
+
+    def __init__(
+        self,
+        gate: ConnectionGate,
+        make_handler: Callable[[], RequestHandler],
+        header_timeout: float,
+    ) -> None:
         self._gate, self._make = gate, make_handler
         self._inner: asyncio.Protocol | None = None
         self._address, self._verdict = "?", DROP
+        self._transport: asyncio.Transport | None = None
+        self._header_timeout = header_timeout
+        self._deadline: asyncio.TimerHandle | None = None
+        self._in_head = False
+        self._watching = True
+        self._tail = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
         address = client_address(transport.get_extra_info("peername"))
         verdict = self._gate.admit(address)
         if verdict == DROP:
-            assert isinstance(transport, asyncio.Transport)
             transport.abort()
             return
         self._address, self._verdict = address, verdict
@@ -238,10 +262,44 @@ class _Gated(asyncio.Protocol):
         inner: asyncio.Protocol = _Refuse() if verdict == REFUSE else self._make()
         if verdict == HEALTHZ:
             self._gate.healthz_only.add(inner)
-        self._inner = inner
+        self._inner, self._transport = inner, transport
+        if verdict == REFUSE:
+            self._watching = False  # it keeps its own one-second clock
+        else:
+            self._head_begins()  # silence is no way around the deadline
         inner.connection_made(transport)
 
+    def _head_begins(self) -> None:
+        self._in_head = True
+        self._deadline = asyncio.get_running_loop().call_later(self._header_timeout, self._too_slow)
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if self._transport is not None:
+            self._transport.close()
+
+    def _watch(self, data: bytes) -> None:
+        while data:
+            if not self._in_head:
+                if data[0] not in _HTTP_START:
+                    self._watching = False
+                    return
+                self._head_begins()
+            seen = self._tail + data
+            end = seen.find(b"\r\n\r\n")
+            if end < 0:
+                self._tail = seen[-3:]
+                return
+            # A complete head: its deadline is met; what follows is the next one, if anything.
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+            self._in_head, self._tail = False, b""
+            data = seen[end + 4 :]
+
     def data_received(self, data: bytes) -> None:
+        if self._watching:
+            self._watch(data)
         if self._inner is not None:
             self._inner.data_received(data)
 
@@ -257,7 +315,10 @@ class _Gated(asyncio.Protocol):
             self._inner.resume_writing()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        inner, self._inner = self._inner, None
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        inner, self._inner, self._transport = self._inner, None, None
         if inner is None:
             return
         self._gate.leave(self._address, self._verdict)
@@ -279,8 +340,10 @@ class LimitedSite(web.SockSite):
         assert server is not None
         gate = self._gate
 
+        header_timeout = gate.limits.header_timeout
+
         def protocol() -> asyncio.BaseProtocol:
-            return _Gated(gate, server)
+            return _Gated(gate, server, header_timeout)
 
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(protocol, sock=self._sock, backlog=self._backlog)
