@@ -174,13 +174,13 @@ async def test_a_tv_browser_shows_the_central_radiator(
 ) -> None:
     assert os.access(CHROMIUM, os.X_OK), "Debian's chromium is not installed (.ci/run does it)"
     started = time.monotonic()
-    # The session's `buildradiator view` finds the token by the variable's name.
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    # The session's `buildradiator view` is handed the token on a pipe: no variable holds it.
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
     board = Board(Clock())
     board.publish(red_estate())
     server = RadiatorServer(
         board, host="127.0.0.1", port=0, token=TOKEN,
-        browser=browser_mount(TOKEN_ENV, "Acme radiator"),
+        browser=browser_mount("Acme radiator"),
     )  # fmt: skip
     async with server, headless_chromium(tmp_path / "profile") as chromium:
         target = await chromium.call("Target.createTarget", url="about:blank")
@@ -221,3 +221,69 @@ async def test_a_tv_browser_shows_the_central_radiator(
         # Its session reads the central snapshot: other pipelines of the estate are there too.
         assert "acme/billing" in screen
     print(f"browser radiator shown in {time.monotonic() - started:.1f}s")
+
+
+HOSTILE_PAGE = """<!doctype html><title>cute cats</title><script>
+window.__result = "pending";
+const socket = new WebSocket(%(target)s);
+socket.onopen = () => { window.__result = "opened"; };
+socket.onerror = () => { window.__result = "refused"; };
+</script>"""
+
+
+async def test_a_page_elsewhere_cannot_open_the_radiator_in_the_users_browser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack on the default set-up (loopback, no token): the user visits another site,
+    whose script opens the radiator's WebSocket from their browser."""
+    assert os.access(CHROMIUM, os.X_OK), "Debian's chromium is not installed (.ci/run does it)"
+    from aiohttp import web
+
+    started_sessions: list[list[str]] = []
+    from buildradiator import webview
+
+    real_view_command = webview.view_command
+
+    def spy(*args: Any, **kwargs: Any) -> list[str]:
+        argv = real_view_command(*args, **kwargs)
+        started_sessions.append(argv)
+        return argv
+
+    monkeypatch.setattr(webview, "view_command", spy)
+    board = Board(Clock())
+    board.publish(red_estate())
+    server = RadiatorServer(board, port=0, browser=browser_mount("Acme radiator"))
+    async with server:
+        target = json.dumps(f"ws://127.0.0.1:{server.port}/ws")
+
+        async def hostile(request: web.Request) -> web.Response:
+            return web.Response(text=HOSTILE_PAGE % {"target": target}, content_type="text/html")
+
+        evil = web.Application()
+        evil.router.add_get("/", hostile)
+        runner = web.AppRunner(evil, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        try:
+            evil_port = runner.addresses[0][1]
+            async with headless_chromium(tmp_path / "profile") as chromium:
+                created = await chromium.call("Target.createTarget", url="about:blank")
+                attached = await chromium.call(
+                    "Target.attachToTarget", targetId=created["targetId"], flatten=True
+                )
+                page = attached["sessionId"]
+                await chromium.call("Page.enable", page)
+                await chromium.call("Page.navigate", page, url=f"http://127.0.0.1:{evil_port}/")
+                result = "pending"
+                deadline = time.monotonic() + DEADLINE
+                while result == "pending" and time.monotonic() < deadline:
+                    await asyncio.sleep(0.1)
+                    answer = await chromium.call(
+                        "Runtime.evaluate", page, expression="window.__result", returnByValue=True
+                    )
+                    result = answer["result"].get("value") or "pending"
+        finally:
+            await runner.cleanup()
+    assert result == "refused"
+    assert started_sessions == []  # no radiator process for the page elsewhere

@@ -35,6 +35,7 @@ from buildradiator.serve import (
     serve,
 )
 from buildradiator.serve_limits import Limits, TokenBuckets
+from buildradiator.serve_origins import Origins
 from buildradiator.shareconfig import ServeConfig
 from snapshot_fixtures import big_estate, green_estate, red_estate
 
@@ -216,19 +217,28 @@ async def test_the_browser_view_is_mounted_at_the_root_with_the_servers_own_url(
     monkeypatch.setattr(webview, "add_browser", spy)
     board = Board(FakeClock())
     board.publish(green_estate())
-    mount = browser_mount("RADIATOR_TOKEN", "Acme builds", ["GH_TOKEN"])
+    mount = browser_mount("Acme builds", max_sessions_per_address=2)
     async with (
-        RadiatorServer(board, port=0, token=TOKEN, limits=ROOMY, browser=mount) as server,
+        RadiatorServer(
+            board,
+            port=0,
+            token=TOKEN,
+            limits=ROOMY,
+            browser=mount,
+            allowed_origins=["https://radiator.example.com"],
+        ) as server,
         client(server) as http,
     ):
-        assert mounted == [
-            {
-                "url": server.url,
-                "token_env": "RADIATOR_TOKEN",
-                "title": "Acme builds",
-                "secret_env": frozenset({"GH_TOKEN"}),
-            }
-        ]
+        [kwargs] = mounted
+        origins = kwargs.pop("origins")
+        assert kwargs == {
+            "url": server.url,
+            "token": TOKEN,  # handed to each session on a pipe
+            "title": "Acme builds",
+            "max_sessions_per_address": 2,
+        }
+        assert origins is server.origins
+        assert origins.allowed == {"https://radiator.example.com"}
         assert server.url == f"http://127.0.0.1:{server.port}"
         assert (await http.get("/")).status_code == 401  # the page is guarded too
         page = await http.get("/", params={"token": TOKEN}, follow_redirects=True)
@@ -356,15 +366,25 @@ def test_view_runs_the_radiator_fed_by_a_serving_radiator(
     calls: list[tuple[object, ...]] = []
 
     def fake_run_view(
-        url: str, token_env: str | None, *, mode: str | None, ascii: bool, theme: str | None
+        url: str,
+        token_env: str | None,
+        *,
+        mode: str | None,
+        ascii: bool,
+        theme: str | None,
+        token_fd: int | None,
     ) -> int:
-        calls.append((url, token_env, mode, ascii, theme))
+        calls.append((url, token_env, mode, ascii, theme, token_fd))
         return 0
 
     monkeypatch.setattr(webview, "run_view", fake_run_view)
     argv = ["view", "--url", "http://central:8686", "--token-env", "TOK", "--mode", "wall"]
     assert main([*argv, "--ascii", "--theme", "dark"]) == 0
-    assert calls == [("http://central:8686", "TOK", "wall", True, "dark")]
+    assert main(["view", "--url", "http://central:8686", "--token-fd", "7"]) == 0
+    assert calls == [
+        ("http://central:8686", "TOK", "wall", True, "dark", None),
+        ("http://central:8686", None, None, calls[1][3], None, 7),
+    ]
     with pytest.raises(SystemExit):
         main(["view"])  # --url is required
 
@@ -413,12 +433,12 @@ def test_aiohttp_log_lines_lose_the_token_and_tracebacks() -> None:
 
 async def test_huge_headers_are_refused_and_others_are_served() -> None:
     async with served(green_estate()) as (_, server), client(server) as http:
-        huge_field = b"GET /snapshot.json HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000
+        huge_field = b"GET /snapshot.json HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 20_000
         assert status_of(await raw(server, huge_field + b"\r\n\r\n")) in (400, 431)
-        huge_line = b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        huge_line = b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         assert status_of(await raw(server, huge_line)) in (400, 414, 431)
         many = b"".join(b"X-H%d: v\r\n" % i for i in range(500))
-        answer = await raw(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+        answer = await raw(server, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n" + many + b"\r\n")
         assert status_of(answer) in (400, 431)
         assert (await http.get("/snapshot.json")).status_code == 200
 
@@ -457,7 +477,7 @@ async def test_a_slow_loris_is_cut_off_and_never_delays_others() -> None:
     limits = Limits(rate=1000.0, burst=1000, keepalive=0.5)
     async with served(green_estate(), limits=limits) as (_, server), client(server) as http:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        writer.write(b"GET /snapshot.json HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        writer.write(b"GET /snapshot.json HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         started = time.monotonic()
         closed_after: float | None = None
         served_in: list[float] = []
@@ -500,7 +520,7 @@ async def test_a_client_that_never_reads_is_cut_off_and_never_delays_others() ->
         await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
         _reader, writer = await asyncio.open_connection(sock=sock)
         # Forty pipelined requests, and never a byte read.
-        writer.write(b"GET /snapshot.json HTTP/1.1\r\nHost: x\r\n\r\n" * 40)
+        writer.write(b"GET /snapshot.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 40)
         await writer.drain()
         try:
             await asyncio.sleep(0.2)
@@ -532,7 +552,8 @@ async def test_connections_beyond_max_clients_get_503_and_slots_come_back() -> N
         try:
             while server.open_connections < 3:
                 await asyncio.sleep(0.01)
-            refused = await raw(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            # (/healthz would be answered: it keeps a reserve of slots beyond max_clients.)
+            refused = await raw(server, b"GET /snapshot.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             assert status_of(refused) == 503
             assert b"Retry-After: 5" in refused
             assert f"{INSTANCE_HEADER}: {ID}".encode() in refused
@@ -546,7 +567,7 @@ async def test_connections_beyond_max_clients_get_503_and_slots_come_back() -> N
             while server.open_connections >= 3 and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
             again = await raw(
-                server, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                server, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
             )
             assert status_of(again) == 200
         finally:
@@ -601,3 +622,13 @@ async def test_serve_runs_the_engine_and_the_server_in_one_loop() -> None:
     # The port is free again: the server went down with the engine.
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+
+
+def test_the_token_is_in_no_repr_a_traceback_or_log_line_could_show() -> None:
+    from buildradiator.serve import Served
+    from buildradiator.webview import BrowserSettings
+
+    served = Served(url="http://127.0.0.1:1", origins=Origins(), token=TOKEN)
+    settings = BrowserSettings("http://127.0.0.1:1", TOKEN, "t", Origins(), 1, 1)
+    for thing in (served, settings):
+        assert TOKEN not in repr(thing) and TOKEN not in str(thing)

@@ -26,8 +26,13 @@ from buildradiator.serve import RadiatorServer, serve
 from buildradiator.simulator import Simulator, demo_config_text
 
 INTERVAL = 1.0
-WINDOW = 3.5
-"""Seconds each engine polls: three to four cycles of every source."""
+MIN_REQUESTS = 40
+"""CI API requests the engine alone makes before both engines stop: three to four cycles of
+every source. The test waits for them (and for the screens' rounds) rather than for a fixed time,
+so a machine busy with other work makes it slower, never wrong."""
+ROUNDS = 3
+"""Reads of both feeds each screen makes, at least."""
+DEADLINE = 60.0
 SCREENS = 30
 TOKEN = "e2e-t0ken-not-for-logs"
 
@@ -47,19 +52,20 @@ def requests(sim: Simulator) -> int:
     return sum(sim.requests.values())
 
 
-async def alone(sim: Simulator) -> None:
+async def alone(sim: Simulator, stop: asyncio.Event) -> None:
     config = parse_config(demo_config_text(sim.base_url, interval=INTERVAL))
     engine = Engine(config, rng=random.Random(7))
     task = asyncio.create_task(engine.run(lambda _snapshot: None))
-    await asyncio.sleep(WINDOW)
+    await stop.wait()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
 
 
-async def screen(server: RadiatorServer, n: int, stop: asyncio.Event) -> list[int]:
+async def screen(
+    server: RadiatorServer, n: int, stop: asyncio.Event, codes: list[int], rounds: list[int]
+) -> None:
     """One wall screen: its own address, polling both feeds with If-None-Match."""
     transport = httpx.AsyncHTTPTransport(local_address=f"127.0.0.{10 + n}")
-    codes: list[int] = []
     etags: dict[str, str] = {}
     async with httpx.AsyncClient(base_url=server.url, transport=transport, timeout=5) as http:
         while not stop.is_set():
@@ -71,11 +77,12 @@ async def screen(server: RadiatorServer, n: int, stop: asyncio.Event) -> list[in
                 codes.append(answer.status_code)
                 if answer.status_code == 200:
                     etags[path] = answer.headers["ETag"]
+            else:
+                rounds[n] += 1
             await asyncio.sleep(0.25)
-    return codes
 
 
-async def served(sim: Simulator) -> list[int]:
+async def served(sim: Simulator, stop: asyncio.Event, codes: list[int], rounds: list[int]) -> None:
     config = parse_config(demo_config_text(sim.base_url, interval=INTERVAL))
     engine = Engine(config, rng=random.Random(7))
     ready: asyncio.Future[RadiatorServer] = asyncio.get_running_loop().create_future()
@@ -83,32 +90,41 @@ async def served(sim: Simulator) -> list[int]:
         serve(engine, host="127.0.0.1", port=0, token=None, ready=ready.set_result)
     )
     server = await ready
-    stop = asyncio.Event()
-    screens = [asyncio.create_task(screen(server, n, stop)) for n in range(SCREENS)]
-    await asyncio.sleep(WINDOW)
-    # Engine and screens stop together: the screens' last round must not lengthen the window.
+    screens = [asyncio.create_task(screen(server, n, stop, codes, rounds)) for n in range(SCREENS)]
+    await stop.wait()
+    # Engine and screens stop together: the screens' last round must not lengthen the run.
     task.cancel()
-    stop.set()
     await asyncio.gather(task, return_exceptions=True)
-    return [code for result in await asyncio.gather(*screens) for code in result]
+    await asyncio.gather(*screens)
 
 
 async def test_thirty_screens_cost_the_ci_apis_what_one_engine_costs(
     sims: tuple[Simulator, Simulator],
 ) -> None:
     sim_alone, sim_served = sims
-    _, codes = await asyncio.gather(alone(sim_alone), served(sim_served))
+    stop = asyncio.Event()
+    codes: list[int] = []
+    rounds = [0] * SCREENS
+    both = asyncio.gather(alone(sim_alone, stop), served(sim_served, stop, codes, rounds))
+    deadline = time.monotonic() + DEADLINE
+    while requests(sim_alone) < MIN_REQUESTS or min(rounds) < ROUNDS or 304 not in codes:
+        if time.monotonic() > deadline:
+            break  # the assertions below say which of the three never came
+        await asyncio.sleep(0.05)
+    stop.set()  # both engines at the same moment
+    await both
     one, thirty = requests(sim_alone), requests(sim_served)
-    assert one >= 3 * 10, one  # a few cycles of a dozen sources really ran
+    assert one >= MIN_REQUESTS, one  # a few cycles of a dozen sources really ran
     # Every screen was answered, and mostly for free once it had the document.
     assert set(codes) <= {200, 304}, sorted(set(codes))
-    assert len(codes) >= SCREENS * 2 * 5
+    assert min(rounds) >= ROUNDS, rounds
     assert codes.count(304) > 0
-    # The same CI API requests, within the engine's jitter: thirty pollers would be 30x.
+    # The same CI API requests, within the engines' jitter (two engines in one loop drift apart
+    # by a poll or two per source on a busy machine): thirty pollers would be 30x.
     print(f"CI API requests: engine alone {one}, served to {SCREENS} screens {thirty}")
-    assert abs(thirty - one) <= max(4, one // 10), (one, thirty, sim_served.requests)
+    assert abs(thirty - one) <= max(6, one // 5), (one, thirty, sim_served.requests)
     for path, count in sim_served.requests.items():
-        assert count <= sim_alone.requests[path] + 2, (path, count, sim_alone.requests[path])
+        assert count <= 2 * sim_alone.requests[path] + 2, (path, count, sim_alone.requests[path])
 
 
 async def test_the_cctray_export_read_back_by_our_cctray_source_agrees(

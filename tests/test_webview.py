@@ -1,15 +1,14 @@
 """The browser radiator's plumbing (webview.py): the page, its websocket address behind our
 server, the process each session runs, the cap on sessions and their clean stop. The session's
-process is a stand-in speaking textual-serve's wire protocol (a few lines of Python), so these
+process is a stand-in speaking textual-serve's wire protocol (tests/fake_session.py), so these
 tests check our half of it in well under a second each; tests/test_browser.py runs the real thing
-in Chromium."""
+in Chromium, tests/test_serve_origin.py and test_serve_session_env.py the hostile cases."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
-import stat
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,70 +19,27 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from buildradiator import webview
+from buildradiator import webview, webview_session
 from buildradiator.config import Config
 from buildradiator.errors import ConfigError
 from buildradiator.sourceconfig import RadiatorFeedSource
+from fake_session import Marks, hello, install, wait_for_file
 
 CENTRAL = "http://127.0.0.1:8686"
 TOKEN_ENV = "BR_SERVE_TOKEN_FOR_TEST"
 TOKEN = "s3cr3t-token-value-9f8e7d"
 
-# textual-serve's protocol, app side: "__GANGLION__" then packets (1 type byte, 4 length bytes,
-# payload) both ways. This stand-in reports how it was started, echoes what the server sends,
-# and on the "quit" meta packet notes that it was asked to stop (a file) and exits.
-FAKE_APP = """\
-#!{python}
-import json, os, sys
-out, inp = sys.stdout.buffer, sys.stdin.buffer
-def send(obj):
-    payload = json.dumps(obj).encode()
-    out.write(b"D" + len(payload).to_bytes(4, "big") + payload)
-    out.flush()
-out.write(b"__GANGLION__\\n")
-env_name = sys.argv[sys.argv.index("--token-env") + 1] if "--token-env" in sys.argv else None
-send({{
-    "argv": sys.argv[1:],
-    "token_in_env": bool(env_name and os.environ.get(env_name)),
-    "columns": os.environ.get("COLUMNS"),
-    "rows": os.environ.get("ROWS"),
-}})
-if os.environ.get("FAKE_APP_CRASH"):
-    sys.exit(3)
-while True:
-    head = inp.read(5)
-    if len(head) < 5:
-        break
-    body = inp.read(int.from_bytes(head[1:], "big"))
-    if head[:1] == b"M":
-        meta = json.loads(body)
-        if meta["type"] == "quit":
-            open(os.environ["FAKE_APP_MARK"], "a").write("quit\\n")
-            break
-        send({{"meta": meta}})
-    else:
-        send({{"stdin": body.decode()}})
-"""
-
 
 @pytest.fixture
-def fake_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Make ``sys.executable`` (as webview sees it) the stand-in; returns its 'asked to quit'
-    mark file."""
-    script = tmp_path / "fake-python"
-    script.write_text(FAKE_APP.format(python=sys.executable))
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    mark = tmp_path / "quit-mark"
-    monkeypatch.setattr(webview.sys, "executable", str(script))
-    monkeypatch.setenv("FAKE_APP_MARK", str(mark))
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    return mark
+def fake_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Marks:
+    """Make the sessions' process the stand-in of ``fake_session``; returns its marks."""
+    return install(tmp_path, monkeypatch)
 
 
 def browser_app(**kwargs: Any) -> web.Application:
     app = web.Application()
     webview.add_browser(
-        app, url=kwargs.pop("url", CENTRAL), token_env=kwargs.pop("token_env", TOKEN_ENV), **kwargs
+        app, url=kwargs.pop("url", CENTRAL), token=kwargs.pop("token", TOKEN), **kwargs
     )
     return app
 
@@ -94,18 +50,9 @@ async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
         yield c
 
 
-async def hello(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
-    message = await asyncio.wait_for(ws.receive(), 10)
-    assert message.type == aiohttp.WSMsgType.BINARY, message
-    return json.loads(message.data)  # type: ignore[no-any-return]
-
-
-async def wait_for_file(path: Path) -> str:
-    for _ in range(200):
-        if path.exists() and (text := path.read_text()):
-            return text
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{path.name} never written")
+def ws_connect(c: TestClient, path: str) -> Any:  # type: ignore[type-arg]
+    """The browser view's socket as our own page opens it: with the page's ``Origin``."""
+    return c.ws_connect(path, origin=f"http://127.0.0.1:{c.port}")
 
 
 # -- routes and page ---------------------------------------------------------------------------
@@ -175,26 +122,33 @@ async def test_textual_serve_statics_are_served(client: TestClient) -> None:  # 
 # -- the session's command ---------------------------------------------------------------------
 
 
-def test_view_command_reads_the_central_snapshot_and_names_the_token_only() -> None:
-    assert webview.view_command(CENTRAL, None) == [
+def test_view_command_reads_the_central_snapshot_and_never_carries_the_token() -> None:
+    assert webview.view_command(CENTRAL) == [
         sys.executable, "-m", "buildradiator", "view", "--url", CENTRAL,
     ]  # fmt: skip
-    argv = webview.view_command(CENTRAL, TOKEN_ENV, "wall")
-    assert argv[3:] == ["view", "--url", CENTRAL, "--token-env", TOKEN_ENV, "--mode", "wall"]
+    argv = webview.view_command(CENTRAL, "wall")
+    assert argv[3:] == ["view", "--url", CENTRAL, "--mode", "wall"]
     assert not any(a in ("--config", "-c", "run", "demo") for a in argv)
 
 
-async def test_a_session_runs_the_view_command_with_the_token_in_its_environment_only(
+async def test_a_session_runs_the_view_command_with_the_token_on_a_pipe_only(
     client: TestClient,  # type: ignore[type-arg]
-    fake_app: Path,
+    fake_app: Marks,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async with client.ws_connect("/ws?width=120&height=40") as ws:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)  # the server's environment holds it...
+    async with ws_connect(client, "/ws?width=120&height=40") as ws:
         started = await hello(ws)
-        assert started["argv"] == [
-            "-m", "buildradiator", "view", "--url", CENTRAL, "--token-env", TOKEN_ENV,
+        argv = started["argv"]
+        assert argv[:-1] == [
+            "-m", "buildradiator", "view", "--url", CENTRAL, "--token-fd",
         ]  # fmt: skip
-        assert all(TOKEN not in arg for arg in started["argv"])
-        assert started["token_in_env"] is True
+        assert argv[-1].isdigit()
+        assert started["token"] == TOKEN  # ...the session reads it from the pipe...
+        assert all(TOKEN not in arg for arg in argv)
+        env = started["env"]
+        assert TOKEN_ENV not in env  # ...and has it in no variable a child would inherit.
+        assert not [k for k, v in env.items() if TOKEN in v]
         assert (started["columns"], started["rows"]) == ("120", "40")
 
         # Keys and sizes reach the radiator; malformed messages are ignored, not fatal.
@@ -208,32 +162,33 @@ async def test_a_session_runs_the_view_command_with_the_token_in_its_environment
         pong = await asyncio.wait_for(ws.receive(), 10)
         assert json.loads(pong.data) == ["pong", "42"]
     # The browser went away: the radiator was asked to quit.
-    assert await wait_for_file(fake_app) == "quit\n"
+    assert await wait_for_file(fake_app.quit) == "quit\n"
 
 
 async def test_the_wall_socket_starts_the_radiator_in_wall_mode(
     client: TestClient,  # type: ignore[type-arg]
-    fake_app: Path,
+    fake_app: Marks,
 ) -> None:
-    async with client.ws_connect("/ws/wall") as ws:
-        assert (await hello(ws))["argv"][-2:] == ["--mode", "wall"]
-    assert (await client.get("/ws/bogus")).status == 404
+    async with ws_connect(client, "/ws/wall") as ws:
+        assert (await hello(ws))["argv"][-4:-2] == ["--mode", "wall"]  # then --token-fd N
+    bogus = await client.get("/ws/bogus", headers={"Origin": f"http://127.0.0.1:{client.port}"})
+    assert bogus.status == 404
 
 
 async def test_sessions_are_capped_so_a_flood_cannot_fork_the_host_to_death(
-    fake_app: Path,
+    fake_app: Marks,
 ) -> None:
     async with TestClient(TestServer(browser_app(title="t", max_sessions=1))) as c:
-        async with c.ws_connect("/ws") as first:
+        async with ws_connect(c, "/ws") as first:
             await hello(first)
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-                await c.ws_connect("/ws")
+                await ws_connect(c, "/ws")
             assert refused.value.status == 503
-        await wait_for_file(fake_app)
+        await wait_for_file(fake_app.quit)
         # The slot is free again once the first browser left.
         for _ in range(100):
             try:
-                async with c.ws_connect("/ws") as again:
+                async with ws_connect(c, "/ws") as again:
                     assert "argv" in await hello(again)
                 break
             except aiohttp.WSServerHandshakeError:
@@ -242,17 +197,17 @@ async def test_sessions_are_capped_so_a_flood_cannot_fork_the_host_to_death(
             raise AssertionError("the session slot was never freed")
 
 
-async def test_server_shutdown_stops_every_session(fake_app: Path) -> None:
+async def test_server_shutdown_stops_every_session(fake_app: Marks) -> None:
     server = TestServer(browser_app(title="t"))
     client = TestClient(server)
     await client.start_server()
     try:
-        ws = await client.ws_connect("/ws")
+        ws = await ws_connect(client, "/ws")
         await hello(ws)
         await server.close()  # runs the app's on_shutdown
         closing = await asyncio.wait_for(ws.receive(), 10)
         assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
-        assert await wait_for_file(fake_app) == "quit\n"
+        assert await wait_for_file(fake_app.quit) == "quit\n"
         await ws.close()
     finally:
         await client.close()
@@ -260,11 +215,11 @@ async def test_server_shutdown_stops_every_session(fake_app: Path) -> None:
 
 async def test_a_crashed_radiator_closes_the_browser_socket(
     client: TestClient,  # type: ignore[type-arg]
-    fake_app: Path,
+    fake_app: Marks,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("FAKE_APP_CRASH", "1")
-    async with client.ws_connect("/ws") as ws:
+    fake_app.crash.touch()
+    async with ws_connect(client, "/ws") as ws:
         await hello(ws)
         closing = await asyncio.wait_for(ws.receive(), 10)
         assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
@@ -287,8 +242,8 @@ async def test_a_radiator_that_ignores_quit_is_killed(
     )
     script.chmod(0o755)
     monkeypatch.setattr(webview.sys, "executable", str(script))
-    monkeypatch.setattr(webview, "STOP_SECONDS", 0.3)
-    async with client.ws_connect("/ws") as ws:
+    monkeypatch.setattr(webview_session, "STOP_SECONDS", 0.3)
+    async with ws_connect(client, "/ws") as ws:
         pid = int(await wait_for_file(pidfile))
         await ws.close()
     for _ in range(200):
@@ -341,16 +296,63 @@ def test_run_view_without_its_token_says_which_variable_is_missing(
     assert webview.run_view(CENTRAL, None, mode=None, ascii=False, theme=None) == 0
 
 
-def test_sessions_get_no_ci_secrets_only_the_serve_token() -> None:
+def test_sessions_get_an_allow_listed_environment() -> None:
     from buildradiator.webview import session_environment
 
     env = {
         "PATH": "/usr/bin",
+        "HOME": "/home/radiator",
+        "LANG": "de_DE.UTF-8",
+        "LC_TIME": "C",
+        "TZ": "Europe/Berlin",
+        "BUILDRADIATOR_HOME": "/srv/radiator",
+        "TEXTUAL_DRIVER": "web",
+        "COLUMNS": "120",
+        # Secrets, whatever their names look like: none of them is on the list.
         "GITHUB_TOKEN": "ghp_x",
-        "JENKINS_API_KEY": "k",
         "RADIATOR_TOKEN": "serve-secret",
         "GH": "plain-name-secret",
-        "TEXTUAL_DRIVER": "web",
+        "DATABASE_URL": "postgres://u:pw@db/x",
+        "AWS_SECRET_ACCESS_KEY": "k",
+        "LD_PRELOAD": "/tmp/evil.so",
+        "BUILDRADIATOR_CONFIG": "/etc/radiator.toml",
     }
-    out = session_environment(env, "RADIATOR_TOKEN", frozenset({"GH"}))
-    assert out == {"PATH": "/usr/bin", "RADIATOR_TOKEN": "serve-secret", "TEXTUAL_DRIVER": "web"}
+    out = session_environment(env)
+    assert out == {
+        "PATH": "/usr/bin",
+        "HOME": "/home/radiator",
+        "LANG": "de_DE.UTF-8",
+        "LC_TIME": "C",
+        "TZ": "Europe/Berlin",
+        "BUILDRADIATOR_HOME": "/srv/radiator",
+        "TEXTUAL_DRIVER": "web",
+        "COLUMNS": "120",
+    }
+
+
+def test_a_token_pipe_is_read_once_and_closed(tmp_path: Path) -> None:
+    fd = webview_session.token_pipe(TOKEN)
+    assert webview.read_token_fd(fd) == TOKEN
+    with pytest.raises(OSError):
+        os.fstat(fd)  # closed: nothing else in the process can read it again
+    not_a_pipe = os.open(tmp_path / "file", os.O_CREAT | os.O_RDONLY)
+    with pytest.raises(webview.ViewTokenError, match="not a pipe"):
+        webview.read_token_fd(not_a_pipe)
+    empty = webview_session.token_pipe(" ")
+    with pytest.raises(webview.ViewTokenError, match="no usable token"):
+        webview.read_token_fd(empty)
+    with pytest.raises(webview.ViewTokenError, match="cannot read"):
+        webview.read_token_fd(empty)  # closed already
+
+
+def test_run_view_takes_its_token_from_the_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(
+        "buildradiator.cli.run_radiator", lambda config, *a, **k: seen.update(config=config) or 0
+    )
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    fd = webview_session.token_pipe(TOKEN)
+    assert webview.run_view(CENTRAL, None, mode=None, ascii=False, theme=None, token_fd=fd) == 0
+    (source,) = seen["config"].sources
+    assert source.token is not None and source.token.get_secret_value() == TOKEN
+    assert source.token_env is None

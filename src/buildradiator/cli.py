@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import locale
 import logging
 import logging.handlers
 import os
@@ -166,6 +165,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     view.add_argument("--url", required=True, help="the serving radiator, e.g. http://host:8686")
     view.add_argument("--token-env", help="environment variable holding its bearer token")
+    view.add_argument(
+        "--token-fd",
+        type=int,
+        metavar="FD",
+        help="read the serving radiator's token from this file descriptor (how serve hands it "
+        "to its browser sessions without putting it in their environment)",
+    )
     sub.add_parser(
         "locate",
         parents=[config],
@@ -491,12 +497,18 @@ def _port(value: str) -> int:
     return port
 
 
+EXIT_ENGINE_STOPPED = 4
+"""``serve``: the engine stopped (something unexpected escaped it); the traceback is logged."""
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run one engine and serve its snapshot to every screen (see ``serve``)."""
+    """Run one engine and serve its snapshot to every screen (see ``serve``). Exits 4 when the
+    engine stops, after saying so to every client for a few seconds (``serve.STOPPED_LINGER``)."""
     from buildradiator.engine import Engine
     from buildradiator.export import read_cache
     from buildradiator.history import History
     from buildradiator.serve import (
+        EngineStopped,
         RadiatorServer,
         ServeError,
         browser_mount,
@@ -530,9 +542,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     cached = read_cache(cache)
     if cached is not None:
         engine.seed(cached)
-    secret_env = [s.token_env for s in config.sources if s.token_env]
     browser = (
-        browser_mount(settings.token_env, config.radiator.title, secret_env)
+        browser_mount(
+            config.radiator.title, max_sessions_per_address=settings.max_sessions_per_address
+        )
         if settings.browser
         else None
     )
@@ -556,14 +569,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=settings.port,
             token=token,
             browser=browser,
-            limits=Limits(max_clients=settings.max_clients),
+            limits=Limits(
+                max_clients=settings.max_clients,
+                max_clients_per_address=settings.max_clients_per_address,
+            ),
             ready=ready,
+            allowed_origins=settings.allowed_origins,
         )
 
     try:
         asyncio.run(until_stopped())
     except asyncio.CancelledError:
         return EXIT_OK
+    except EngineStopped as exc:
+        print(
+            f"buildradiator serve: {exc}; the traceback is in {get_paths().log_file}",
+            file=sys.stderr,
+        )
+        return EXIT_ENGINE_STOPPED
     except OSError as exc:
         print(
             f"buildradiator serve: cannot listen on {settings.host}:{settings.port}: "
@@ -577,17 +600,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_view(args: argparse.Namespace) -> int:
-    """The radiator fed only by another radiator's ``serve`` (what each browser session runs)."""
-    from buildradiator.webview import run_view
+    """The radiator fed only by another radiator's ``serve`` (what each browser session runs:
+    ``serve`` hands it the token on a pipe, ``--token-fd``)."""
+    from buildradiator.webview import ViewTokenError, run_view
 
-    encoding = (sys.stdout.encoding or locale.getpreferredencoding(False) or "").lower()
-    return run_view(
-        args.url,
-        args.token_env,
-        mode=args.mode,
-        ascii=args.ascii or "utf" not in encoding,
-        theme=args.theme,
-    )
+    try:
+        return run_view(
+            args.url,
+            args.token_env,
+            mode=args.mode,
+            ascii=wants_ascii(locale_environ(), args.ascii, None),
+            theme=args.theme,
+            token_fd=getattr(args, "token_fd", None),
+        )
+    except ViewTokenError as exc:
+        print(f"buildradiator view: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 # -- one-shot commands -------------------------------------------------------------------

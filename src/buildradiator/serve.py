@@ -10,8 +10,10 @@ Endpoints, GET and HEAD only (anything else: 405 with ``Allow``):
 - ``/snapshot.json``: the document of ``status --json``; ``ETag`` + ``If-None-Match`` -> 304;
 - ``/cc.xml``: the pipelines as a CCTray feed, with an ETag too;
 - ``/metrics``: Prometheus exposition, rendered at most once a second per snapshot (ages move);
-- ``/healthz``: ``ok`` while every source is fresh, else 503 naming the ones that are not;
-- ``/``: the radiator in a browser (``[serve] browser``), else a plain list of the endpoints.
+- ``/healthz``: ``ok`` while every source is fresh, else 503 naming the ones that are not (or
+  saying "engine stopped");
+- ``/``: the radiator in a browser (``[serve] browser``, ``webview``), else a plain list of the
+  endpoints. Its WebSocket only opens for the server's own pages (``serve_origins``).
 
 Every answer carries ``Cache-Control: no-cache`` and the instance header (a ``radiator`` source
 uses it to notice that it reads itself). With ``[serve] token_env`` every endpoint but
@@ -19,122 +21,102 @@ uses it to notice that it reads itself). With ``[serve] token_env`` every endpoi
 opens ``/?token=...`` once and is given the token as an HttpOnly cookie instead. The token is
 compared in constant time and never logged (aiohttp's own log lines are redacted, and the
 access log is off). ``serve_limits`` keeps bad clients from costing anyone else anything.
+
+The engine stopping is no secret kept: see ``serve`` and ``serve_board.Board.stopped``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import hmac
 import logging
-import os
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from buildradiator import export_cctray, export_metrics
-from buildradiator.clock import Clock
+from buildradiator import export_metrics
 from buildradiator.errors import BuildRadiatorError
-from buildradiator.export import to_json
 from buildradiator.instance import ID, INSTANCE_HEADER
-from buildradiator.model import Snapshot
-from buildradiator.serve_limits import LimitedSite, Limits, TokenBuckets, bind, reap_unread
+from buildradiator.serve_board import (
+    JSON_TYPE,
+    TEXT_TYPE,
+    Board,
+    Body,
+    Published,
+    body,
+    error_text,
+    health_of,
+)
+from buildradiator.serve_limits import (
+    REFUSAL_BODY,
+    ConnectionGate,
+    LimitedSite,
+    Limits,
+    TokenBuckets,
+    bind,
+    client_address,
+    reap_unread,
+)
 from buildradiator.serve_limits import retry_after as _retry_after
+from buildradiator.serve_origins import Origins
+from buildradiator.serve_setup import (
+    RedactingHandler,
+    ServeError,
+    exposure_warning,
+    resolve_token,
+    route_server_logs,
+)
 
 if TYPE_CHECKING:
     from buildradiator.engine import Engine
-    from buildradiator.shareconfig import ServeConfig
+
+__all__ = [
+    "JSON_TYPE",
+    "TEXT_TYPE",
+    "Board",
+    "Body",
+    "EngineStopped",
+    "Published",
+    "RadiatorServer",
+    "RedactingHandler",
+    "ServeError",
+    "Served",
+    "body",
+    "browser_mount",
+    "exposure_warning",
+    "health_of",
+    "make_app",
+    "resolve_token",
+    "route_server_logs",
+    "serve",
+]
 
 log = logging.getLogger("buildradiator.serve")
 
-JSON_TYPE = "application/json; charset=utf-8"
-TEXT_TYPE = "text/plain; charset=utf-8"
 METHODS = "GET, HEAD"
 COOKIE = "buildradiator_token"
+STOPPED_LINGER = 5.0
+"""Seconds ``serve`` goes on answering after its engine stopped ("engine stopped" on
+``/healthz``, ``"running": false`` in the JSON), so screens and monitors see why before the
+process exits (a browser session reads every 3 s)."""
 
 
-class ServeError(BuildRadiatorError):
-    """``serve`` cannot start: the message says why in plain words (never the token)."""
-
-
-# -- what one snapshot is worth -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Body:
-    data: bytes
-    etag: str
-    content_type: str
-
-
-def body(data: bytes, content_type: str) -> Body:
-    # A strong ETag: a digest of the exact bytes, so equal bodies always match.
-    return Body(data, f'"{hashlib.blake2b(data, digest_size=16).hexdigest()}"', content_type)
+class EngineStopped(BuildRadiatorError):
+    """The engine stopped: something unexpected escaped it. The message says what (the
+    exception's type and words); the traceback is in the log."""
 
 
 @dataclass(frozen=True)
-class Published:
-    snapshot: Snapshot
-    json: Body
-    cc: Body
-    healthy: bool
-    health: bytes
+class Served:
+    """Where the browser view is mounted: the server's own URL (for its sessions), the pages
+    allowed to open it, and its token, if any."""
 
-
-def health_of(snapshot: Snapshot) -> tuple[bool, str]:
-    """Healthy while every source has answered and none is failing or stale. The words name
-    sources only: ``/healthz`` answers without a token, so no error text (hosts, URLs) goes out."""
-    failing = [s.name for s in snapshot.sources if s.error]
-    stale = [s.name for s in snapshot.sources if s.stale and not s.error]
-    # Not last_attempt: it is set when a poll starts, and the first may still be under way.
-    waiting = [s.name for s in snapshot.sources if not s.error and s.last_success is None]
-    if not (failing or stale or waiting):
-        return True, "ok\n"
-    lines = [f"not fresh: {len(failing) + len(stale) + len(waiting)} of "
-             f"{len(snapshot.sources)} sources"]  # fmt: skip
-    if failing:
-        lines.append("failing: " + ", ".join(failing))
-    if stale:
-        lines.append("stale: " + ", ".join(stale))
-    if waiting:
-        lines.append("not polled yet: " + ", ".join(waiting))
-    return False, "\n".join(lines) + "\n"
-
-
-class Board:
-    """The current snapshot, pre-rendered. ``publish`` is the engine's callback."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.current: Published | None = None
-        self.published = 0
-        self._metrics: tuple[Published, int, bytes] | None = None
-
-    def publish(self, snapshot: Snapshot) -> None:
-        healthy, words = health_of(snapshot)
-        self.current = Published(
-            snapshot=snapshot,
-            json=body(to_json(snapshot).encode("utf-8"), JSON_TYPE),
-            cc=body(export_cctray.cc_xml(snapshot), export_cctray.CONTENT_TYPE),
-            healthy=healthy,
-            health=words.encode("utf-8"),
-        )
-        self.published += 1
-
-    def metrics(self, current: Published) -> bytes:
-        """Ages in the exposition move with the clock: render again at most once a second."""
-        now: datetime = self.clock.now()
-        second = int(now.timestamp())
-        cached = self._metrics
-        if cached is not None and cached[0] is current and cached[1] == second:
-            return cached[2]
-        data = export_metrics.metrics_text(current.snapshot, now)
-        self._metrics = (current, second, data)
-        return data
+    url: str
+    origins: Origins
+    token: str | None = field(repr=False)
 
 
 # -- the app -------------------------------------------------------------------------------------
@@ -180,12 +162,18 @@ def make_app(
     token: str | None = None,
     limits: Limits | None = None,
     browser: Callable[[web.Application], None] | None = None,
+    gate: ConnectionGate | None = None,
+    origins: Origins | None = None,
 ) -> web.Application:
     """The aiohttp application (without a server). ``browser`` mounts the browser view at ``/``;
-    without it ``/`` lists the endpoints."""
+    without it ``/`` lists the endpoints. ``gate``: the server's connection gate, whose
+    ``/healthz``-only connections get nothing else. ``origins``: on a loopback address, only
+    requests addressed to it are answered (DNS rebinding)."""
+    addressed_here = origins.addressed_here if origins is not None else (lambda _host: True)
     limits = limits or Limits()
     buckets = TokenBuckets(limits.rate, limits.burst, board.clock.monotonic)
     secret = token.encode("utf-8") if token else None
+    healthz_only = gate.healthz_only if gate is not None else set()
 
     @web.middleware
     async def guard(
@@ -194,7 +182,18 @@ def make_app(
         # Cheapest refusals first: a flood costs a dict lookup per request, nothing more.
         if request.method not in ("GET", "HEAD"):
             return _text(405, "read-only: GET and HEAD only\n", {"Allow": METHODS})
-        wait = buckets.take(request.remote or "?")
+        if not addressed_here(request.headers.get("Host")):
+            return _text(
+                421,
+                "this radiator listens on loopback and answers requests addressed to loopback "
+                "only; a proxy's name goes in [serve] allowed_origins\n",
+            )
+        if request.protocol in healthz_only and request.path != "/healthz":
+            # Admitted beyond the caps only so that /healthz always answers.
+            refused = _text(503, REFUSAL_BODY.decode(), {"Retry-After": "5", "Connection": "close"})
+            refused.force_close()
+            return refused
+        wait = buckets.take(client_address((request.remote,)))
         if wait > 0:
             return _text(
                 429, "too many requests from this address; slow down\n",
@@ -215,7 +214,11 @@ def make_app(
         response.headers[INSTANCE_HEADER] = ID
         response.headers.setdefault("Cache-Control", "no-cache")
 
-    def current() -> Published:
+    def current(*, live: bool = False) -> Published:
+        """The published snapshot; ``live``: only while the engine runs (a feed that cannot
+        say "unknown" must not pass the last state off as the current one)."""
+        if board.stop_reason is not None and (live or board.current is None):
+            raise web.HTTPServiceUnavailable(text=f"engine stopped: {board.stop_reason}\n")
         if board.current is None:
             raise web.HTTPServiceUnavailable(
                 text="no snapshot yet: the engine is starting\n", headers={"Retry-After": "1"}
@@ -226,13 +229,21 @@ def make_app(
         return _answer(request, current().json)
 
     async def cc_xml(request: web.Request) -> web.Response:
-        return _answer(request, current().cc)
+        return _answer(request, current(live=True).cc)
 
     async def metrics(request: web.Request) -> web.Response:
-        data = board.metrics(current())
+        data = board.metrics(current(live=True))
         return web.Response(body=data, headers={"Content-Type": export_metrics.CONTENT_TYPE})
 
     async def healthz(request: web.Request) -> web.Response:
+        answer = health()
+        if request.protocol in healthz_only:
+            answer.force_close()  # a reserved slot: free it for the next monitor at once
+        return answer
+
+    def health() -> web.Response:
+        if board.stop_reason is not None:
+            return _text(503, f"engine stopped: {board.stop_reason}\n")
         now = board.current
         if now is None:
             return _text(503, "not fresh: no snapshot yet (the engine is starting)\n")
@@ -300,12 +311,15 @@ class RadiatorServer:
         port: int = 0,
         token: str | None = None,
         limits: Limits | None = None,
-        browser: Callable[[web.Application, str], None] | None = None,
+        browser: Callable[[web.Application, Served], None] | None = None,
+        allowed_origins: Iterable[str] = (),
     ) -> None:
         self.board = board
         self.host, self.port = host, port
         self.token = token
         self.limits = limits or Limits()
+        self.gate = ConnectionGate(self.limits)
+        self.origins = Origins(host, allowed_origins)
         self._browser = browser
         self._runner: web.AppRunner | None = None
         self._reaper: asyncio.Task[None] | None = None
@@ -324,11 +338,14 @@ class RadiatorServer:
         try:
             self.port = sock.getsockname()[1]
             mount = self._browser
+            served = Served(url=self.url, origins=self.origins, token=self.token)
             app = make_app(
                 self.board,
                 token=self.token,
                 limits=self.limits,
-                browser=(lambda a: mount(a, self.url)) if mount is not None else None,
+                browser=(lambda a: mount(a, served)) if mount is not None else None,
+                gate=self.gate,
+                origins=self.origins,
             )
             limits = self.limits
             runner = web.AppRunner(
@@ -343,7 +360,7 @@ class RadiatorServer:
             )
             await runner.setup()
             self._runner = runner
-            site = LimitedSite(runner, sock, limits.max_clients)
+            site = LimitedSite(runner, sock, self.gate)
             await site.start()
         except BaseException:
             sock.close()
@@ -371,102 +388,69 @@ class RadiatorServer:
         await self.aclose()
 
 
-def resolve_token(token_env: str | None) -> str | None:
-    """The bearer token, read once at start. A named variable that is unset or empty is an
-    error: serving openly when the config asked for a token would be the worst outcome."""
-    if not token_env:
-        return None
-    value = os.environ.get(token_env, "").strip()
-    if not value:
-        raise ServeError(
-            f"buildradiator serve: [serve] token_env names ${token_env}, but it is not set or "
-            f"empty. Set it (export {token_env}=...) or remove token_env to serve without a token."
-        )
-    return value
-
-
-def exposure_warning(settings: ServeConfig, has_token: bool) -> str | None:
-    """The warning for stderr when the server listens beyond this machine."""
-    if settings.loopback:
-        return None
-    where = f"{settings.host}:{settings.port}"
-    if has_token:
-        return (
-            f"buildradiator serve: warning: listening on {where}, not loopback: the build and "
-            "deploy data is visible to the network (to clients that have the token)."
-        )
-    return (
-        f"buildradiator serve: WARNING: listening on {where}, not loopback, WITHOUT A TOKEN: "
-        "anyone who can reach this address can read every build, commit message, author and "
-        "deploy this radiator knows. Set [serve] token_env, or listen on 127.0.0.1."
-    )
-
-
-class RedactingHandler(logging.Handler):
-    """aiohttp's own log lines (a bad request, a crashed handler) may quote a request line or a
-    header: they reach our log handlers with the token masked and without a traceback's text.
-    A handler of its own, so that our log lines keep their tracebacks."""
-
-    def __init__(self, token: str | None, targets: list[logging.Handler]) -> None:
-        super().__init__()
-        self.token = token
-        self.targets = targets
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if record.exc_info and record.exc_info[1] is not None:
-            message += f" ({type(record.exc_info[1]).__name__})"
-        if self.token:
-            message = message.replace(self.token, "***")
-        clean = logging.makeLogRecord(
-            {**record.__dict__, "msg": message, "args": None, "exc_info": None, "exc_text": None}
-        )
-        for target in self.targets:
-            if clean.levelno >= target.level:
-                target.handle(clean)
-
-
-def route_server_logs(token: str | None) -> None:
-    """Send aiohttp's log lines where ours go (the log file), redacted."""
-    theirs = logging.getLogger("aiohttp")
-    theirs.handlers[:] = [
-        RedactingHandler(token, list(logging.getLogger("buildradiator").handlers))
-    ]
-    theirs.setLevel(logging.WARNING)
-    theirs.propagate = False
-
-
 async def serve(
     engine: Engine,
     *,
     host: str,
     port: int,
     token: str | None,
-    browser: Callable[[web.Application, str], None] | None = None,
+    browser: Callable[[web.Application, Served], None] | None = None,
     limits: Limits | None = None,
     ready: Callable[[RadiatorServer], None] | None = None,
+    linger: float | None = None,
+    allowed_origins: Iterable[str] = (),
 ) -> None:
-    """Run ``engine`` and the server in this loop until cancelled."""
+    """Run ``engine`` and the server in this loop until cancelled.
+
+    Should the engine stop (something unexpected escaped ``Engine.run``), the board says so at
+    once, the traceback goes to the log, the server goes on answering "engine stopped" for
+    ``linger`` seconds (default ``STOPPED_LINGER``; a cancel ends it sooner) and ``EngineStopped``
+    is raised: the process must exit non-zero, never serve the last state as if all were well.
+    ``allowed_origins``: pages besides the server's own that may use it (``[serve]``)."""
     board = Board(engine.clock)
     server = RadiatorServer(
-        board, host=host, port=port, token=token, limits=limits, browser=browser
+        board,
+        host=host,
+        port=port,
+        token=token,
+        limits=limits,
+        browser=browser,
+        allowed_origins=allowed_origins,
     )
     async with server:
         if ready is not None:
             ready(server)
-        await engine.run(board.publish)
+        try:
+            await engine.run(board.publish)
+        except Exception as exc:
+            failure: Exception = exc
+        else:
+            failure = RuntimeError("the engine returned while serve still ran")
+        words = error_text(failure)
+        board.stopped(f"{type(failure).__name__} (the traceback is in the server's log)", words)
+        log.error("engine stopped: %s", words, exc_info=failure)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(STOPPED_LINGER if linger is None else linger)
+    raise EngineStopped(f"engine stopped: {words}") from failure
 
 
 def browser_mount(
-    token_env: str | None, title: str, secret_env: Iterable[str] = ()
-) -> Callable[[web.Application, str], None]:
-    """``webview.add_browser`` with this server's settings (imported only when wanted).
-    ``secret_env``: the config's token variables, kept from the browser sessions."""
+    title: str, *, max_sessions_per_address: int | None = None
+) -> Callable[[web.Application, Served], None]:
+    """``webview.add_browser`` with this server's settings (imported only when wanted); the
+    pages allowed to open it are the server's (``RadiatorServer(allowed_origins=...)``)."""
     from buildradiator import webview
 
-    secrets = frozenset(secret_env)
+    per_address = max_sessions_per_address or webview.MAX_SESSIONS_PER_ADDRESS
 
-    def mount(app: web.Application, url: str) -> None:
-        webview.add_browser(app, url=url, token_env=token_env, title=title, secret_env=secrets)
+    def mount(app: web.Application, served: Served) -> None:
+        webview.add_browser(
+            app,
+            url=served.url,
+            token=served.token,
+            title=title,
+            origins=served.origins,
+            max_sessions_per_address=per_address,
+        )
 
     return mount

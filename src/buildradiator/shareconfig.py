@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from buildradiator.serve_origins import NotAnOrigin, canonical_origin
 from buildradiator.sourcebase import Strict
 
 Measure = Literal[
@@ -43,6 +44,36 @@ class ServeConfig(Strict):
     """Serve the radiator to browsers at ``/`` (textual-serve)."""
     max_clients: int = Field(default=200, ge=1, le=10_000)
     """Connections served at once; more wait or are refused, never slowing the engine."""
+    max_clients_per_address: int = Field(default=32, ge=1, le=10_000)
+    """Connections one client address may hold at once, counted before ``max_clients``: a flood
+    from one address (slowloris) cannot take the slots of the others. Behind a reverse proxy
+    every client has the proxy's address: raise it, and limit per client at the proxy."""
+    max_sessions_per_address: int = Field(default=4, ge=1, le=1_000)
+    """Browser radiators (``/`` in a browser: a process each) one client address may run at
+    once; 32 run at most in all. Behind a reverse proxy, raise it as ``max_clients_per_address``."""
+    allowed_origins: list[str] = Field(default_factory=list, max_length=100)
+    """Web pages, besides the server's own address, allowed to open the browser view, as
+    ``scheme://host[:port]``: the address a reverse proxy serves it at, e.g.
+    ``["https://radiator.example.com"]``. The view's WebSocket is refused (403) to any other
+    page, so a page the user happens to visit cannot read the radiator or type into it. On a
+    loopback address, their hosts are also the only names besides loopback ones that requests
+    may be addressed to (``Host``; others get 421), which keeps DNS rebinding out."""
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        canonical = []
+        for origin in value:
+            if origin.strip() == "*":
+                raise ValueError(
+                    '"*" would let every web page drive the radiator: name each origin, '
+                    'e.g. "https://radiator.example.com"'
+                )
+            try:
+                canonical.append(canonical_origin(origin))
+            except NotAnOrigin as exc:
+                raise ValueError(f"{origin!r}: {exc}") from None
+        return canonical
 
     @property
     def loopback(self) -> bool:

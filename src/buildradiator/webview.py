@@ -14,31 +14,56 @@ What we take from textual-serve (1.1.x) and what we do ourselves:
   told), which breaks for every screen that is not on the server itself. We build it from the
   address the browser used (``Host``, and ``X-Forwarded-Proto`` for a TLS-terminating proxy);
 - its ``AppService`` runs the session's process and speaks Textual's web-driver protocol; we
-  start the process without a shell (an argv, so no quoting of the URL can go wrong), cap how
-  many run at once, and stop every one when the server shuts down.
+  start the process without a shell (an argv, so no quoting of the URL can go wrong), with an
+  allow-listed environment (``session_environment``) and the serve token on a pipe (never in
+  its environment or on its command line), cap how many run at once (in all and per client
+  address), and stop every one when the server shuts down;
+- its ``Server`` mounts ``/ws`` with no check of who opens it; ours opens a session only for
+  a page of this radiator (the ``Origin`` check of ``serve_origins``), after ``serve``'s
+  middleware has checked the token (header or cookie) on it as on every page and static file.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
 import re
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import textual_serve
 from aiohttp import WSCloseCode, WSMsgType, web
-from textual_serve.app_service import AppService
+from pydantic import SecretStr
 from textual_serve.download_manager import DownloadManager
 
-from buildradiator.hooks import secret_name
+from buildradiator.serve_limits import client_address
+from buildradiator.serve_origins import Origins
+from buildradiator.webview_session import (
+    STOP_SECONDS,
+    ViewSession,
+    ViewTokenError,
+    read_token_fd,
+    session_environment,
+)
+
+__all__ = [
+    "MAX_SESSIONS",
+    "MAX_SESSIONS_PER_ADDRESS",
+    "STOP_SECONDS",
+    "ViewSession",
+    "ViewTokenError",
+    "add_browser",
+    "read_token_fd",
+    "run_view",
+    "session_environment",
+    "view_command",
+]
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +73,8 @@ polling, a local read of its JSON (with If-None-Match) costs nothing."""
 MAX_SESSIONS = 32
 """Browser radiators running at once: each is a process (tens of MB), so a flood of tabs or
 websocket connections is refused rather than allowed to starve the engine."""
-STOP_SECONDS = 5.0
-"""How long a session's process gets to quit before it is killed."""
-
+MAX_SESSIONS_PER_ADDRESS = 4
+"""...and from one client address: one screen cannot take every session from the others."""
 MODES = ("auto", "default", "pane", "wall")
 INDEX_PATH = "/"
 WS_PATH = "/ws"
@@ -70,10 +94,11 @@ _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?
 @dataclass(frozen=True)
 class BrowserSettings:
     url: str
-    token_env: str | None
+    token: str | None = field(repr=False)
     title: str
+    origins: Origins
     max_sessions: int
-    secret_env: frozenset[str] = frozenset()
+    max_sessions_per_address: int
 
 
 _SETTINGS = web.AppKey("buildradiator.browser.settings", BrowserSettings)
@@ -81,16 +106,17 @@ _SESSIONS: web.AppKey[dict[web.WebSocketResponse, asyncio.Event]] = web.AppKey(
     "buildradiator.browser.sessions", dict
 )
 """Each browser's socket, and an event set once its radiator process is gone."""
+_PER_ADDRESS: web.AppKey[Counter[str]] = web.AppKey("buildradiator.browser.per_address", Counter)
+_REFUSED: web.AppKey[set[str]] = web.AppKey("buildradiator.browser.refused_origins", set)
+"""Origins refused so far, each logged once (a page retrying in a loop fills no log)."""
 _DOWNLOADS = web.AppKey("buildradiator.browser.downloads", DownloadManager)
 
 
-def view_command(url: str, token_env: str | None, mode: str | None = None) -> list[str]:
-    """The process one browser session runs: a radiator fed by the central snapshot. The token
-    travels by the *name* of its environment variable (the child inherits the environment);
-    the token itself is never on a command line, where ``ps`` would show it."""
+def view_command(url: str, mode: str | None = None) -> list[str]:
+    """The process one browser session runs: a radiator fed by the central snapshot. The token,
+    if any, is added at start as ``--token-fd N``: it travels on a pipe, never on a command line
+    (where ``ps`` shows it) nor in an environment (which every child inherits)."""
     argv = [sys.executable, "-m", "buildradiator", "view", "--url", url]
-    if token_env:
-        argv += ["--token-env", token_env]
     if mode:
         argv += ["--mode", mode]
     return argv
@@ -100,16 +126,22 @@ def add_browser(
     app: web.Application,
     *,
     url: str,
-    token_env: str | None,
+    token: str | None,
     title: str,
+    origins: Origins | None = None,
     max_sessions: int = MAX_SESSIONS,
-    secret_env: Iterable[str] = (),
+    max_sessions_per_address: int = MAX_SESSIONS_PER_ADDRESS,
 ) -> None:
     """Serve the radiator to browsers on ``app``: the page at ``/`` (``/?mode=wall`` for a wall
     screen), its websocket at ``/ws`` and textual-serve's statics under ``/static/``. ``url`` is
-    where the sessions read the central snapshot (the server's own address)."""
-    app[_SETTINGS] = BrowserSettings(url, token_env, title, max_sessions, frozenset(secret_env))
+    where the sessions read the central snapshot (the server's own address) with ``token``;
+    ``origins``: the pages allowed to open a session (default: this machine's loopback)."""
+    app[_SETTINGS] = BrowserSettings(
+        url, token, title, origins or Origins(), max_sessions, max_sessions_per_address
+    )
     app[_SESSIONS] = {}
+    app[_PER_ADDRESS] = Counter()
+    app[_REFUSED] = set()
     app[_DOWNLOADS] = DownloadManager()
     app.router.add_get(INDEX_PATH, _index)
     app.router.add_get(WS_PATH, _websocket)
@@ -171,88 +203,49 @@ def _clamped(value: str | None, default: int, low: int, high: int) -> int:
 # -- the sessions ------------------------------------------------------------------------------
 
 
-def session_environment(
-    env: Mapping[str, str], keep: str | None, drop: frozenset[str] = frozenset()
-) -> dict[str, str]:
-    """A browser session's environment: the server's, without the secrets of its CI sources.
-
-    The session only reads this server's snapshot; the GitHub or Jenkins tokens the server holds
-    have no business in a process a browser drives. Only ``keep`` (the serve token) stays."""
-    return {k: v for k, v in env.items() if k == keep or (k not in drop and not secret_name(k))}
+def _local(request: web.Request) -> tuple[str, int] | None:
+    """The address and port the request came in on (the server's side of the socket)."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if isinstance(sockname, tuple) and len(sockname) >= 2:
+        return str(sockname[0]), int(sockname[1])
+    return None
 
 
-class ViewSession(AppService):
-    """textual-serve's ``AppService`` running an argv (no shell) and stopping for sure."""
-
-    def __init__(
-        self,
-        argv: list[str],
-        *,
-        write_bytes: Callable[[bytes], Awaitable[None]],
-        write_str: Callable[[str], Awaitable[None]],
-        close: Callable[[], Awaitable[None]],
-        download_manager: DownloadManager,
-    ) -> None:
-        super().__init__(
-            " ".join(argv),  # only for textual-serve's log lines; never run by a shell
-            write_bytes=write_bytes,
-            write_str=write_str,
-            close=close,
-            download_manager=download_manager,
+def _refuse_origin(request: web.Request) -> None:
+    """403 for a page that is not this radiator's, logged once per origin."""
+    origin = request.headers.get("Origin")
+    refused = request.app[_REFUSED]
+    shown = repr(origin[:200]) if origin is not None else "none"
+    if shown not in refused and len(refused) < 100:
+        refused.add(shown)
+        log.warning(
+            "browser view refused to a page from origin %s: not this radiator's address; "
+            "if it is a proxy's or another name's, add it to [serve] allowed_origins",
+            shown,
         )
-        self.argv = argv
-
-    keep_env: str | None = None
-    """The one secret variable the session needs: the serve token's (by name)."""
-    drop_env: frozenset[str] = frozenset()
-    """The config's token variables, whatever their names look like."""
-
-    async def _open_app_process(
-        self, width: int = 80, height: int = 24
-    ) -> asyncio.subprocess.Process:
-        process = await asyncio.create_subprocess_exec(
-            *self.argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=session_environment(
-                self._build_environment(width=width, height=height),
-                self.keep_env,
-                self.drop_env,
-            ),
-        )
-        assert process.stdin is not None
-        self._process, self._stdin = process, process.stdin
-        return process
-
-    async def run(self) -> None:
-        # textual-serve leaves the browser's socket open when the process dies without saying
-        # "exit" (a crash): close it, so the page says the session ended instead of freezing.
-        await super().run()
-        with contextlib.suppress(ConnectionError, RuntimeError):
-            await self.remote_close()
-
-    async def close(self) -> None:
-        """Ask the radiator to quit; kill it if it has not after ``STOP_SECONDS``."""
-        process = self._process
-        try:
-            await asyncio.wait_for(self.stop(), STOP_SECONDS)
-            if process is not None:
-                await asyncio.wait_for(process.wait(), STOP_SECONDS)
-        except (TimeoutError, ConnectionError, RuntimeError):
-            pass
-        if process is not None and process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
+    raise web.HTTPForbidden(
+        text="this radiator opens its browser view only for its own pages: a page elsewhere "
+        "needs its origin in [serve] allowed_origins\n"
+    )
 
 
 async def _websocket(request: web.Request) -> web.StreamResponse:
     settings = request.app[_SETTINGS]
     sessions = request.app[_SESSIONS]
+    per_address = request.app[_PER_ADDRESS]
+    # Before anything else: a page elsewhere gets nothing, not even a look at the limits.
+    if not settings.origins.allows(request.headers.get("Origin"), _local(request)):
+        _refuse_origin(request)
     mode = request.match_info.get("mode")
     if mode is not None and _chosen_mode(mode) is None:
         raise web.HTTPNotFound(text="no such radiator mode\n")
+    address = client_address((request.remote,))
+    if per_address[address] >= settings.max_sessions_per_address:
+        raise web.HTTPTooManyRequests(
+            text=f"{settings.max_sessions_per_address} browser radiators from this address "
+            "are running already; close one\n",
+            headers={"Retry-After": "5"},
+        )
     if len(sessions) >= settings.max_sessions:
         raise web.HTTPServiceUnavailable(
             text=f"{settings.max_sessions} browser radiators are running already; "
@@ -265,15 +258,15 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
     height = _clamped(request.query.get("height"), 24, 5, 500)
     await socket.prepare(request)
     sessions[socket] = asyncio.Event()
+    per_address[address] += 1
     session = ViewSession(
-        view_command(settings.url, settings.token_env, mode),
+        view_command(settings.url, mode),
+        token=settings.token,
         write_bytes=socket.send_bytes,
         write_str=socket.send_str,
         close=lambda: _close_quietly(socket),
         download_manager=request.app[_DOWNLOADS],
     )
-    session.keep_env = settings.token_env
-    session.drop_env = settings.secret_env
     try:
         await session.start(width, height)
         await _relay(socket, session)
@@ -284,6 +277,9 @@ async def _websocket(request: web.Request) -> web.StreamResponse:
             await _stop_for_sure(session)
         finally:
             sessions.pop(socket).set()
+            per_address[address] -= 1
+            if per_address[address] <= 0:
+                del per_address[address]
         await socket.close()
     return socket
 
@@ -346,10 +342,17 @@ async def _close_sessions(app: web.Application) -> None:
 
 
 def run_view(
-    url: str, token_env: str | None, *, mode: str | None, ascii: bool, theme: str | None
+    url: str,
+    token_env: str | None,
+    *,
+    mode: str | None,
+    ascii: bool,
+    theme: str | None,
+    token_fd: int | None = None,
 ) -> int:
     """``buildradiator view``: the radiator showing another radiator's snapshot, polling no CI
-    API. What each browser session runs; also handy in a terminal next to a central server."""
+    API. What each browser session runs (its token on a pipe, ``token_fd``); also handy in a
+    terminal next to a central server (its token named by ``token_env``)."""
     from buildradiator.cli import run_radiator
     from buildradiator.config import Config, _resolve_secrets
     from buildradiator.history import History
@@ -358,6 +361,10 @@ def run_view(
     source = RadiatorFeedSource(
         type="radiator", name="radiator", url=url, token_env=token_env, interval=VIEW_INTERVAL
     )
+    if token_fd is not None:
+        source = source.model_copy(
+            update={"token_env": None, "token": SecretStr(read_token_fd(token_fd))}
+        )
     # The token is read from the environment exactly as a config file's token_env would be
     # (a missing variable is a ConfigError naming it, never a traceback).
     config = _resolve_secrets(Config(sources=[source]), "", "buildradiator view")
