@@ -13,10 +13,20 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 def test_backfill_gives_trends_retries_and_flakes_under_the_real_keys() -> None:
     oldest = NOW - timedelta(hours=2)
-    recent = (Build(source="github", pipeline="acme/x:1", id="9", status=Status.PASSED,
-                    started_at=oldest - timedelta(minutes=6), finished_at=oldest),)
-    pipelines = [Pipeline(source="github", key="acme/x:1", name="acme/x", recent=recent),
-                 Pipeline(source="jenkins-ci", key="monolith", name="monolith")]
+    recent = (
+        Build(
+            source="github",
+            pipeline="acme/x:1",
+            id="9",
+            status=Status.PASSED,
+            started_at=oldest - timedelta(minutes=6),
+            finished_at=oldest,
+        ),
+    )
+    pipelines = [
+        Pipeline(source="github", key="acme/x:1", name="acme/x", recent=recent),
+        Pipeline(source="jenkins-ci", key="monolith", name="monolith"),
+    ]
     history = History.memory()
     written = backfill(history, pipelines, now=NOW, days=21)
     assert written > 2 * 21 * 24 / 5  # at least one build every 5 hours per pipeline

@@ -20,8 +20,15 @@ def problems(text: str, **env: str) -> list[str]:
 
 
 def test_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("GITHUB_TOKEN", "JENKINS_TOKEN", "GITLAB_TOKEN", "BUILDKITE_TOKEN", "GOCD_TOKEN",
-                "CIRCLE_TOKEN", "ARGOCD_TOKEN"):
+    for var in (
+        "GITHUB_TOKEN",
+        "JENKINS_TOKEN",
+        "GITLAB_TOKEN",
+        "BUILDKITE_TOKEN",
+        "GOCD_TOKEN",
+        "CIRCLE_TOKEN",
+        "ARGOCD_TOKEN",
+    ):
         monkeypatch.setenv(var, "x")
     config = load_config(ROOT / "config.example.toml")
     from buildradiator.config import SOURCE_TYPES
@@ -189,8 +196,10 @@ def test_groups_are_checked_and_located() -> None:
         '[[groups]]\nname = "Payments"\npipelines = ["acme/billing*", "jenkins:*pay*"]\n'
     )
     assert config.groups[0].pipelines == ["acme/billing*", "jenkins:*pay*"]
-    found = problems('[[sources]]\nname = "h"\ntype = "health"\nurl = "http://h/x"\n\n'
-                     '[[groups]]\nname = "A"\npipelnes = ["x"]\n')
+    found = problems(
+        '[[sources]]\nname = "h"\ntype = "health"\nurl = "http://h/x"\n\n'
+        '[[groups]]\nname = "A"\npipelnes = ["x"]\n'
+    )
     assert "c.toml:8: groups[0].pipelnes: unknown key (did you mean 'pipelines'?)" in found
 
 

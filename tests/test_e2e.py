@@ -183,7 +183,7 @@ async def test_a_mixed_estate_polls_every_provider_and_one_failure_stays_local(
 
     # The same estate with one provider's server gone: only that source says so.
     broken = next(s for s in config.sources if s.type == "buildkite")
-    dead = text.replace(f'{sim.base_url}/buildkite', "http://127.0.0.1:9/buildkite")
+    dead = text.replace(f"{sim.base_url}/buildkite", "http://127.0.0.1:9/buildkite")
     assert dead != text
     engine = Engine(parse_config(dead))
     try:

@@ -332,25 +332,48 @@ async def test_privacy_drops_authors(make_engine) -> None:
     await eng.aclose()
 
 
-def timed(i: int, status: Status, clock: FakeClock, *, author: str = "a", attempt: int = 1,
-          commit: str | None = None, minutes: float = 5) -> Build:
+def timed(
+    i: int,
+    status: Status,
+    clock: FakeClock,
+    *,
+    author: str = "a",
+    attempt: int = 1,
+    commit: str | None = None,
+    minutes: float = 5,
+) -> Build:
     """Build number i, finished i hours ago."""
     end = clock.now() - timedelta(hours=i)
-    return Build(source="one", pipeline="p", id=str(100 - i), number=100 - i, attempt=attempt,
-                 status=status, started_at=end - timedelta(minutes=minutes), finished_at=end,
-                 commit=commit or f"sha{i}", author=author, message=f"change {i}")
+    return Build(
+        source="one",
+        pipeline="p",
+        id=str(100 - i),
+        number=100 - i,
+        attempt=attempt,
+        status=status,
+        started_at=end - timedelta(minutes=minutes),
+        finished_at=end,
+        commit=commit or f"sha{i}",
+        author=author,
+        message=f"change {i}",
+    )
 
 
 async def test_history_keeps_red_since_across_restarts(make_engine, clock, tmp_path) -> None:
     from buildradiator.history import History
 
     path = tmp_path / "history.sqlite3"
-    full = (timed(1, Status.FAILED, clock), timed(2, Status.FAILED, clock),
-            timed(3, Status.FAILED, clock, author="Mallory"), timed(4, Status.PASSED, clock))
+    full = (
+        timed(1, Status.FAILED, clock),
+        timed(2, Status.FAILED, clock),
+        timed(3, Status.FAILED, clock, author="Mallory"),
+        timed(4, Status.PASSED, clock),
+    )
     eng = make_engine()
     eng.facts = HistoryFacts(History.open(path, clock=clock))
-    source(eng, "one").script = [SourceResult(pipelines=(Pipeline(source="one", key="p",
-                                                                  name="p", recent=full),))]
+    source(eng, "one").script = [
+        SourceResult(pipelines=(Pipeline(source="one", key="p", name="p", recent=full),))
+    ]
     await eng.poll_source("one")
     await eng.aclose()
     eng.facts.history.close()
@@ -360,8 +383,13 @@ async def test_history_keeps_red_since_across_restarts(make_engine, clock, tmp_p
     eng = make_engine()
     eng.facts = HistoryFacts(History.open(path, clock=clock))
     running = Build(source="one", pipeline="p", id="101", status=Status.RUNNING)
-    source(eng, "one").script = [SourceResult(pipelines=(Pipeline(
-        source="one", key="p", name="p", recent=full[:1], in_flight=(running,)),))]
+    source(eng, "one").script = [
+        SourceResult(
+            pipelines=(
+                Pipeline(source="one", key="p", name="p", recent=full[:1], in_flight=(running,)),
+            )
+        )
+    ]
     await eng.poll_source("one")
     snap = eng.snapshot()
     [window] = snap.broken
@@ -381,10 +409,14 @@ async def test_history_facts_are_cached_until_the_store_changes(make_engine, clo
 
     eng = make_engine()
     eng.facts = HistoryFacts(History.memory(clock=clock))
-    retried = (timed(1, Status.PASSED, clock, attempt=2, commit="x"),
-               timed(2, Status.FAILED, clock, commit="x"), timed(3, Status.PASSED, clock))
-    source(eng, "one").script = [SourceResult(pipelines=(Pipeline(source="one", key="p",
-                                                                  name="p", recent=retried),))]
+    retried = (
+        timed(1, Status.PASSED, clock, attempt=2, commit="x"),
+        timed(2, Status.FAILED, clock, commit="x"),
+        timed(3, Status.PASSED, clock),
+    )
+    source(eng, "one").script = [
+        SourceResult(pipelines=(Pipeline(source="one", key="p", name="p", recent=retried),))
+    ]
     await eng.poll_source("one")
     first = eng.snapshot()
     facts = first.facts_of("one", "p")
@@ -411,20 +443,32 @@ async def test_test_runs_reach_the_flaky_ranking(make_engine, clock) -> None:
 
     eng = make_engine()
     eng.facts = HistoryFacts(History.memory(clock=clock))
-    first, retry = timed(2, Status.FAILED, clock, commit="c1"), timed(1, Status.PASSED, clock,
-                                                                      commit="c1", attempt=2)
+    first, retry = (
+        timed(2, Status.FAILED, clock, commit="c1"),
+        timed(1, Status.PASSED, clock, commit="c1", attempt=2),
+    )
     retry = retry.model_copy(update={"id": first.id})
 
     def run(build: Build, status: TestStatus) -> TestRun:
-        return TestRun(source="one", pipeline="p", build_id=build.id, attempt=build.attempt,
-                       commit="c1", finished_at=build.finished_at,
-                       results=(TestResult("testRedirect", "LoginTest", status),
-                                TestResult("testOk", "LoginTest", TestStatus.PASSED)))
+        return TestRun(
+            source="one",
+            pipeline="p",
+            build_id=build.id,
+            attempt=build.attempt,
+            commit="c1",
+            finished_at=build.finished_at,
+            results=(
+                TestResult("testRedirect", "LoginTest", status),
+                TestResult("testOk", "LoginTest", TestStatus.PASSED),
+            ),
+        )
 
-    source(eng, "one").script = [SourceResult(
-        pipelines=(Pipeline(source="one", key="p", name="p", recent=(retry, first)),),
-        test_runs=(run(first, TestStatus.FAILED), run(retry, TestStatus.PASSED)),
-    )]
+    source(eng, "one").script = [
+        SourceResult(
+            pipelines=(Pipeline(source="one", key="p", name="p", recent=(retry, first)),),
+            test_runs=(run(first, TestStatus.FAILED), run(retry, TestStatus.PASSED)),
+        )
+    ]
     await eng.poll_source("one")
     [flaky] = eng.snapshot().flaky_tests
     assert (flaky.classname, flaky.name) == ("LoginTest", "testRedirect")
@@ -440,9 +484,15 @@ async def test_quota_spreading_weighs_what_each_poll_costs(monkeypatch, clock) -
     reset = int(clock.now().timestamp()) + 3600
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={}, headers={
-            "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "600",
-            "x-ratelimit-reset": str(reset)})
+        return httpx.Response(
+            200,
+            json={},
+            headers={
+                "x-ratelimit-limit": "5000",
+                "x-ratelimit-remaining": "600",
+                "x-ratelimit-reset": str(reset),
+            },
+        )
 
     class TenRepos(Source):  # type: ignore[type-arg]
         type = "tenrepos"
@@ -456,7 +506,8 @@ async def test_quota_spreading_weighs_what_each_poll_costs(monkeypatch, clock) -
     monkeypatch.setattr(engine_mod, "make_source", lambda c, h: TenRepos(c, h))
     http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(handler)), clock=clock)
     text = CONFIG.replace("http://one.example/health", "https://api.github.com/one").replace(
-        "http://two.example/health", "https://api.github.com/two")
+        "http://two.example/health", "https://api.github.com/two"
+    )
     eng = Engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
     for _ in range(3):  # the cost is a moving average: let it settle
         await eng.poll_source("one")

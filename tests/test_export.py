@@ -29,22 +29,47 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 def estate(red: bool, message: str = "Fix login flow") -> Snapshot:
     status = Status.FAILED if red else Status.PASSED
-    build = Build(source="gh", pipeline="m", id="1", status=status, author="Mallory",
-                  finished_at=NOW - timedelta(minutes=14), message=message,
-                  url="https://ci.example/x?token=abc")
+    build = Build(
+        source="gh",
+        pipeline="m",
+        id="1",
+        status=status,
+        author="Mallory",
+        finished_at=NOW - timedelta(minutes=14),
+        message=message,
+        url="https://ci.example/x?token=abc",
+    )
     pipelines = (
         Pipeline(source="gh", key="m", name="acme/monolith#(rm -rf)", recent=(build,)),
-        Pipeline(source="gh", key="b", name="acme/billing",
-                 recent=(build.model_copy(update={"status": Status.PASSED}),),
-                 in_flight=(Build(source="gh", pipeline="b", id="2", status=Status.RUNNING),)),
+        Pipeline(
+            source="gh",
+            key="b",
+            name="acme/billing",
+            recent=(build.model_copy(update={"status": Status.PASSED}),),
+            in_flight=(Build(source="gh", pipeline="b", id="2", status=Status.RUNNING),),
+        ),
     )
     broken = (
-        BrokenWindow(kind="pipeline", source="gh", key="m", name="acme/monolith#(rm -rf)",
-                     since=NOW - timedelta(minutes=14), author="Mallory"),
-    ) if red else ()
-    return Snapshot(taken_at=NOW, pipelines=pipelines, broken=broken,
-                    sources=(SourceState(name="gh", type="github", last_success=NOW),),
-                    green_since=None if red else NOW - timedelta(hours=3, minutes=12))
+        (
+            BrokenWindow(
+                kind="pipeline",
+                source="gh",
+                key="m",
+                name="acme/monolith#(rm -rf)",
+                since=NOW - timedelta(minutes=14),
+                author="Mallory",
+            ),
+        )
+        if red
+        else ()
+    )
+    return Snapshot(
+        taken_at=NOW,
+        pipelines=pipelines,
+        broken=broken,
+        sources=(SourceState(name="gh", type="github", last_success=NOW),),
+        green_since=None if red else NOW - timedelta(hours=3, minutes=12),
+    )
 
 
 def test_line_when_red_and_when_green() -> None:
@@ -66,8 +91,9 @@ def test_tmux_line_has_colours_and_no_injection() -> None:
 
 def test_stale_sources_are_named() -> None:
     snap = estate(False)
-    snap = snap.model_copy(update={"sources": (SourceState(name="gh", type="github",
-                                                           error="boom", stale=True),)})
+    snap = snap.model_copy(
+        update={"sources": (SourceState(name="gh", type="github", error="boom", stale=True),)}
+    )
     assert "? gh stale" in status_line(snap, NOW)
     assert exit_code(snap) == 3
 

@@ -40,8 +40,13 @@ async def test_layout_is_re_picked_on_resize() -> None:
     app = make_app(red_estate())
     async with app.run_test(size=(200, 60)) as pilot:
         await pilot.pause()
-        assert app.layout_name == "-wide"
-        for size, layout in (((80, 24), "-narrow"), ((60, 15), "-pane"), ((150, 12), "-pane")):
+        assert app.layout_name == "-tall"
+        for size, layout in (
+            ((160, 45), "-wide"),
+            ((80, 24), "-narrow"),
+            ((60, 15), "-pane"),
+            ((150, 12), "-pane"),
+        ):
             await pilot.resize_terminal(*size)
             await pilot.pause()
             assert app.layout_name == layout and app.has_class(layout), size
@@ -259,10 +264,21 @@ async def test_red_rows_stay_in_view_when_nobody_uses_the_table() -> None:
     from snapshot_fixtures import big_estate
 
     estate = big_estate(60)
-    green = estate.model_copy(update={"broken": (), "pipelines": tuple(
-        p.model_copy(update={"recent": tuple(b.model_copy(update={"status": Status.PASSED})
-                                             for b in p.recent)})
-        for p in estate.pipelines)})
+    green = estate.model_copy(
+        update={
+            "broken": (),
+            "pipelines": tuple(
+                p.model_copy(
+                    update={
+                        "recent": tuple(
+                            b.model_copy(update={"status": Status.PASSED}) for b in p.recent
+                        )
+                    }
+                )
+                for p in estate.pipelines
+            ),
+        }
+    )
     app = make_app(green)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
@@ -300,10 +316,22 @@ async def test_a_focused_table_stays_at_the_top_until_someone_moves_the_cursor()
     from snapshot_fixtures import big_estate
 
     estate = big_estate(60)
-    calm = estate.model_copy(update={"broken": (), "pipelines": tuple(
-        p.model_copy(update={"recent": tuple(b.model_copy(update={"status": Status.PASSED})
-                                             for b in p.recent), "in_flight": ()})
-        for p in estate.pipelines)})
+    calm = estate.model_copy(
+        update={
+            "broken": (),
+            "pipelines": tuple(
+                p.model_copy(
+                    update={
+                        "recent": tuple(
+                            b.model_copy(update={"status": Status.PASSED}) for b in p.recent
+                        ),
+                        "in_flight": (),
+                    }
+                )
+                for p in estate.pipelines
+            ),
+        }
+    )
     app = make_app(calm)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()

@@ -55,7 +55,9 @@ def faulty(sim: Simulator, rng: random.Random, counts: dict[str, int]):  # type:
         if rng.random() >= FAULT_RATE:
             return good(request)
         counts["faults"] += 1
-        fault = rng.choice(["500", "429", "429ra", "html", "truncated", "refused", "timeout", "404"])
+        fault = rng.choice(
+            ["500", "429", "429ra", "html", "truncated", "refused", "timeout", "404"]
+        )
         if fault == "refused":
             raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
         if fault == "timeout":
@@ -65,7 +67,9 @@ def faulty(sim: Simulator, rng: random.Random, counts: dict[str, int]):  # type:
         if fault == "429ra":
             return httpx.Response(429, headers={"retry-after": str(rng.randint(1, 900))})
         if fault == "html":
-            return httpx.Response(502, content=b"<!DOCTYPE html><html><body>Bad gateway</body></html>")
+            return httpx.Response(
+                502, content=b"<!DOCTYPE html><html><body>Bad gateway</body></html>"
+            )
         if fault == "404":
             return httpx.Response(404, json={"message": "Not Found"})
         real = good(request)
@@ -84,13 +88,19 @@ async def soak(hours: float, interval: float, seed: int, kinds: tuple[str, ...] 
     lighter = {"github": {"repos": ["acme/monolith"], "per_page": 5}}
     sources = [
         demo_source(
-            kind, "http://soak.test", f"{kind}-{i}", interval=interval, timeout=5.0,
+            kind,
+            "http://soak.test",
+            f"{kind}-{i}",
+            interval=interval,
+            timeout=5.0,
             **lighter.get(kind, {}),
         )
         for i, kind in enumerate(kinds)
     ]
     config = Config(radiator=RadiatorConfig(interval=interval), sources=sources)
-    http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(faulty(sim, rng, counts))), clock=clock)
+    http = HttpClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(faulty(sim, rng, counts))), clock=clock
+    )
     engine = Engine(config, http=http, clock=clock, rng=random.Random(seed), history=history)
     baseline = asyncio.all_tasks()
     start = clock.now()
@@ -162,8 +172,12 @@ async def history_bounds(hours: float, seed: int) -> None:
     history = History.memory(retention_days=1, clock=clock)
     # Polled every 15 minutes: the simulator (not the radiator) slows down as its story grows,
     # and retention needs days of builds, not many polls of them.
-    sources = [demo_source(k, "http://soak.test", k, interval=900.0) for k in ("github", "buildkite")]
-    http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(sim_handler(sim))), clock=clock)
+    sources = [
+        demo_source(k, "http://soak.test", k, interval=900.0) for k in ("github", "buildkite")
+    ]
+    http = HttpClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(sim_handler(sim))), clock=clock
+    )
     engine = Engine(
         Config(radiator=RadiatorConfig(interval=900.0), sources=sources),
         http=http,
@@ -182,7 +196,9 @@ async def history_bounds(hours: float, seed: int) -> None:
     total, oldest, newest = db.execute(
         "SELECT count(*), min(finished_at), max(finished_at) FROM builds"
     ).fetchone()
-    distinct = db.execute("SELECT count(DISTINCT pipeline_id || ':' || build_id || ':' || attempt) FROM builds").fetchone()[0]
+    distinct = db.execute(
+        "SELECT count(DISTINCT pipeline_id || ':' || build_id || ':' || attempt) FROM builds"
+    ).fetchone()[0]
     history.close()
     assert total > 0 and total == distinct
     # Retention: one day (plus the prune's throttle) before the newest build, never more; and
