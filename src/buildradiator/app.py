@@ -495,6 +495,8 @@ class BuildRadiatorApp(App[int]):
         return self.snapshot
 
     def _show_all(self, tables: bool = True) -> None:
+        if not self._alive():
+            return
         now, ascii, tz = self._clock.now(), self._ascii, self.display_tz
         snap, engine = self.shown_snapshot(), self.engine_stopped
         notes = self._claim_notes(now)
@@ -534,9 +536,18 @@ class BuildRadiatorApp(App[int]):
         if room >= 3 and production.styles.max_height != Scalar.from_number(room):
             production.styles.max_height = room
 
+    def _alive(self) -> bool:
+        """Whether the screen is there to draw on: the 1 Hz timer can still fire while the app
+        closes and its widgets are gone."""
+        if self._closing or self._closed or self._exit:
+            return False
+        return bool(self.query(WallView if self._wall else Banner))
+
     def _tick(self) -> None:
         """THE 1 Hz tick: ticking ages, wall pages, the flash's blink, and the alarm that grows
         louder (and the bell that repeats) the longer something stays broken."""
+        if not self._alive():
+            return
         self._ticks += 1
         now = self._clock.now()
         self._blink = not self._blink
