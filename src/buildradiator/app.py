@@ -88,6 +88,7 @@ class _Said:
     severity: str
     until: datetime
     key: object | None = None
+    whole: bool = False
 
 
 def open_in_browser(url: str) -> bool:
@@ -335,14 +336,21 @@ class BuildRadiatorApp(App[int]):
         self._show_message(self._clock.now())
 
     def _say(
-        self, text: str, severity: str, timeout: float | None, key: object | None = None
+        self,
+        text: str,
+        severity: str,
+        timeout: float | None,
+        key: object | None = None,
+        whole: bool = False,
     ) -> None:
         now = self._clock.now()
         seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
         if key is not None:
             self._said = [m for m in self._said if m.key != key]
         # One line: whatever came in several is read as one.
-        said = _Said(" ".join(text.split()), severity, now + timedelta(seconds=seconds), key)
+        said = _Said(
+            " ".join(text.split()), severity, now + timedelta(seconds=seconds), key, whole
+        )
         self._said.append(said)
         self._show_message(now)
 
@@ -670,12 +678,8 @@ class BuildRadiatorApp(App[int]):
         if opened:
             self.notify(f"opened in the browser: {url}", timeout=5, markup=False)
         else:
-            self.notify(
-                f"no browser can be opened here; the link: {url}",
-                severity="warning",
-                timeout=20,
-                markup=False,
-            )
+            # The whole status bar for a while: the link is there to be copied.
+            self._say(f"no browser here, the link: {url}", "warning", 20, whole=True)
 
     # --- claims ---------------------------------------------------------------------------
 

@@ -92,6 +92,8 @@ class Message:
     severity: str = "information"
     more: int = 0
     """How many other messages are still current (the newest is shown)."""
+    whole: bool = False
+    """Takes the whole bar while it is current: a link to copy must be seen whole."""
 
 
 MESSAGE_SHARE = 2 / 3
@@ -148,7 +150,7 @@ class StatusBar(Widget):
         if message is None:
             return self.keys, ""
         text = message.text + (f" (+{message.more})" if message.more else "")
-        room = max(1, int(width * MESSAGE_SHARE) - 2)
+        room = max(1, width - 2 if message.whole else int(width * MESSAGE_SHARE) - 2)
         return fmt.truncate(text, room, self._ascii), message.severity
 
     def _build(self, width: int) -> Text:
