@@ -197,3 +197,35 @@ async def test_the_demo_reads_at_a_glance(demo: Demo, size: tuple[int, int]) -> 
         lines = screen_lines(app)
         help_lists_every_key(app, lines)
         assert lines[0] == banner, "help covers the banner" + show(lines)
+
+
+@pytest.mark.parametrize("size", [(120, 35), (200, 60)], ids=["120x35", "200x60"])
+async def test_the_wall_tells_the_same_story(demo: Demo, size: tuple[int, int]) -> None:
+    """The wall, through the same moments: never ALL GREEN before data or while anything is
+    not, the release gate in its headline when it holds, every tile closed."""
+    feed = Feed()
+    clock = FakeClock(demo.before.taken_at)
+    app = BuildRadiatorApp(feed, clock=clock, mode="wall")  # type: ignore[arg-type]
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert feed.publish is not None
+        feed.publish(demo.before)
+        await pilot.pause()
+        lines = screen_lines(app)
+        assert "ALL GREEN" not in "\n".join(lines) and "WAITING" not in lines[0], show(lines)
+        assert "waiting for first data" in "\n".join(lines), show(lines)
+        for _moment, snapshot in demo.moments:
+            move_to(clock, snapshot)
+            feed.publish(snapshot)
+            await pilot.pause()
+            lines = screen_lines(app)
+            text = "\n".join(lines)
+            if "ALL GREEN" in text:
+                assert not snapshot.broken and (snapshot.gate is None or snapshot.gate.go)
+                assert not any(s.stale for s in snapshot.sources), show(lines)
+            if snapshot.broken and snapshot.gate is not None and not snapshot.gate.go:
+                head = "\n".join(lines[:8])
+                assert "release HOLD" in head, show(lines)
+            # The headline's big figures use box corners too: only the tiles are checked.
+            first = next(i for i, line in enumerate(lines) if line[1:2] in ("┌", "┏"))
+            boxes_closed([" " * len(line) if i < first else line for i, line in enumerate(lines)])

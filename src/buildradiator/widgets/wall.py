@@ -41,6 +41,8 @@ from buildradiator.widgets.verdict import (
     gate_word,
     headline_word,
     is_green,
+    not_current,
+    sources_line,
 )
 from buildradiator.widgets.wall_production import gate_tile, service_tile
 
@@ -532,9 +534,12 @@ class WallHead(Vertical):
         if others:
             detail.append(f"\n+{len(others)} more: ", "bold")
             detail.append(", ".join(w.name for w in others))
-        if snapshot.stale_sources:
-            stale = fmt.plural(len(snapshot.stale_sources), "source")
-            detail.append(f"\n{fmt.STALE_GLYPH} {stale} stale{sep}not counted")
+        # Like the banner: the release gate, and whether all the data is current.
+        if snapshot.gate is not None and not snapshot.gate.go:
+            detail.append("\nrelease HOLD", "bold")
+        if not_current(snapshot):
+            detail.append(("\n" if snapshot.gate is None or snapshot.gate.go else sep))
+            detail.append(sources_line(snapshot, ascii))
         self.query_one("#wall-detail", Static).update(detail)
         self._set_figure("wall-count", str(len(snapshot.broken)))
         label = "BROKEN\nWINDOW" if len(snapshot.broken) == 1 else "BROKEN\nWINDOWS"
