@@ -538,7 +538,7 @@ class WallHead(Vertical):
         if snapshot.gate is not None and not snapshot.gate.go:
             detail.append("\nrelease HOLD", "bold")
         if not_current(snapshot):
-            detail.append(("\n" if snapshot.gate is None or snapshot.gate.go else sep))
+            detail.append("\n" if snapshot.gate is None or snapshot.gate.go else sep)
             detail.append(sources_line(snapshot, ascii))
         self.query_one("#wall-detail", Static).update(detail)
         self._set_figure("wall-count", str(len(snapshot.broken)))
