@@ -180,14 +180,21 @@ async def test_the_top_line_sums_up_the_gate_cached_data_and_notices() -> None:
             for s in estate.sources
         )
         notice = "the history file was damaged and moved aside to /data/history.db.corrupt"
+        names = frozenset(s.name for s in cached)
         app._feed.publish(  # type: ignore[attr-defined]
-            estate.model_copy(update={"sources": cached, "notices": (notice,)})
+            estate.model_copy(
+                update={"sources": cached, "notices": (notice,), "stale_sources": names}
+            )
         )
         await pilot.pause()
         lines = screen_lines(app)
         assert "all green" not in "\n".join(lines), show(lines)
         assert "cached from the last run, 2h old" in lines[0], show(lines)
         assert "cached 2h" in lines[-1] and notice[:60] in lines[-1], show(lines)
+        # Every row from the cache says so, with its age; none reads as passed or up.
+        for name in ("acme/monolith", "checkout"):
+            row = next(line for line in lines if f" {name} " in line)
+            assert "? cached 2h" in row and "✔" not in row, show(lines)
         app._feed.publish(estate)  # type: ignore[attr-defined]
         await pilot.pause()
         lines = screen_lines(app)

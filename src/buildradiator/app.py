@@ -348,9 +348,7 @@ class BuildRadiatorApp(App[int]):
         if key is not None:
             self._said = [m for m in self._said if m.key != key]
         # One line: whatever came in several is read as one.
-        said = _Said(
-            " ".join(text.split()), severity, now + timedelta(seconds=seconds), key, whole
-        )
+        said = _Said(" ".join(text.split()), severity, now + timedelta(seconds=seconds), key, whole)
         self._said.append(said)
         self._show_message(now)
 

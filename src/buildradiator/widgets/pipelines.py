@@ -10,7 +10,7 @@ from textual import events
 from textual.message import Message
 
 from buildradiator import fmt
-from buildradiator.model import Pipeline, Snapshot, Status
+from buildradiator.model import Freshness, Pipeline, Snapshot, Status
 from buildradiator.widgets.palette import STATUS_STYLE, Segment, claim_marker
 from buildradiator.widgets.rows import Form, Row, RowsTable, cell, without
 
@@ -40,19 +40,30 @@ def stale_age(snapshot: Snapshot, source: str, now: datetime) -> str:
     return fmt.format_age(fmt.seconds_between(last, now)) if last else "?"
 
 
+def stale_word(snapshot: Snapshot, source: str) -> str:
+    """What old data is called: ``cached`` (the last run's, read at start-up) or ``stale``."""
+    state = snapshot.source_state(source)
+    return "cached" if state is not None and state.freshness is Freshness.CACHED else "stale"
+
+
+def stale_words(snapshot: Snapshot, source: str, now: datetime) -> str:
+    """``stale 5m`` or ``cached 2h``."""
+    return f"{stale_word(snapshot, source)} {stale_age(snapshot, source, now)}"
+
+
 def status_cell(
     pipeline: Pipeline, stale: str | None, ascii: bool, compact: bool = False, tiny: bool = False
 ) -> tuple[Segment, ...]:
     """Glyph and word; a build running on top shows both; stale data never shows green.
 
-    ``tiny`` (a 40-column pane) keeps the last result's glyph and word and only the glyph of a
+    ``stale``: what old data is called, with its age (``stale 5m``, ``cached 2h``). ``tiny`` (a 40-column pane) keeps the last result's glyph and word and only the glyph of a
     build running on top, so the pipeline's name keeps its room."""
     last = pipeline.status
     last_seg = (fmt.status_label(last, ascii), STATUS_STYLE[last])
     if tiny:
         if stale is not None:
             red = f" {fmt.status_glyph(last, ascii)}" if last is Status.FAILED else ""
-            return ((f"{fmt.STALE_GLYPH} stale{red}", "stale"),)
+            return ((f"{fmt.STALE_GLYPH} {stale.split()[0]}{red}", "stale"),)
         if pipeline.in_flight:
             now_status = pipeline.in_flight[0].status
             if not pipeline.recent:
@@ -62,7 +73,7 @@ def status_cell(
         return (last_seg,)
     joint = (", " if compact else ", last: ", "")
     if stale is not None:
-        head: Segment = (f"{fmt.STALE_GLYPH} stale {stale}", "stale")
+        head: Segment = (f"{fmt.STALE_GLYPH} {stale}", "stale")
         # A red result stays worth knowing even when old; a green one must not be shown as green.
         return (head, joint, last_seg) if last is Status.FAILED else (head,)
     if pipeline.in_flight:
@@ -141,7 +152,7 @@ def _pipeline_row(
     when = (last.finished_at or last.started_at or last.created_at) if last else None
     url = p.url or (last.url if last else None)
     status = status_cell(
-        p, stale_age(snapshot, p.source, now) if stale else None, ascii, compact, tiny
+        p, stale_words(snapshot, p.source, now) if stale else None, ascii, compact, tiny
     )
     if claimed_by:
         who = cell(claim_marker(claimed_by, ascii), "bold")

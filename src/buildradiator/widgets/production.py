@@ -19,7 +19,7 @@ from buildradiator.model import (
 )
 from buildradiator.production import ServiceRow, service_rows
 from buildradiator.widgets.palette import CLAIM_GLYPH, HEALTH_STYLE, Segment
-from buildradiator.widgets.pipelines import stale_age
+from buildradiator.widgets.pipelines import stale_words
 from buildradiator.widgets.rows import Form, Row, RowsTable, cell
 from buildradiator.widgets.verdict import gate_word
 
@@ -175,8 +175,8 @@ def production_rows(
         )
         if s.stale:
             # Old data never reads as "up": it gets the unknown glyph and its age.
-            age = stale_age(snapshot, sources[0], now) if sources else ""
-            status = cell(f"{fmt.STALE_GLYPH} stale {age}".rstrip(), "stale")
+            words = stale_words(snapshot, sources[0], now) if sources else "stale"
+            status = cell(f"{fmt.STALE_GLYPH} {words}", "stale")
         elif not s.checks:
             status = cell(f"{fmt.health_glyph(Health.UNKNOWN, ascii)} no checks", "dim")
         else:

@@ -33,7 +33,7 @@ from buildradiator.widgets.banner import HEADLINE, ClaimNotes, claim_runs
 from buildradiator.widgets.bigtext import big_lines, big_width
 from buildradiator.widgets.inflight import progress
 from buildradiator.widgets.palette import STATUS_STYLE, palette
-from buildradiator.widgets.pipelines import stale_age
+from buildradiator.widgets.pipelines import stale_words
 from buildradiator.widgets.tile import GREEN, OTHER, RED, RUNNING, Tile
 from buildradiator.widgets.verdict import (
     EngineStopped,
@@ -90,9 +90,10 @@ def pipeline_tile(
     if p.source in snapshot.stale_sources:
         # Old data: greyed with its age, never green; a red result stays worth knowing.
         was = f"last: {fmt.status_label(p.status, ascii)}" if p.status is Status.FAILED else ""
-        stale = stale_age(snapshot, p.source, now)
+        word, age = stale_words(snapshot, p.source, now).split(" ", 1)
         rank = RED if p.status is Status.FAILED else OTHER
-        return Tile(key, rank, "stale", f"{fmt.STALE_GLYPH} {p.name}", f"STALE {stale}", was)
+        title = f"{fmt.STALE_GLYPH} {p.name}"
+        return Tile(key, rank, "stale", title, f"{word.upper()} {age}", was)
     glyph = fmt.status_glyph(p.status, ascii)
     if p.status is Status.FAILED:
         detail = _who(last, ascii)
