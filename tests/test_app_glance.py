@@ -202,13 +202,17 @@ async def test_the_top_line_sums_up_the_gate_cached_data_and_notices() -> None:
         assert "cached" not in "\n".join(lines) and "damaged" not in lines[-1], show(lines)
 
 
-async def test_a_pipeline_moves_not_the_panels() -> None:
-    """Panels keep their place and size while In flight grows from none to many builds."""
-    estate = green_estate()
+async def test_panels_keep_their_place_as_builds_come_and_go() -> None:
+    """In flight grows from nothing to a dozen builds: In flight, Flaky and Targets keep their
+    place and size (Targets never goes), and the screen says how many builds are out of sight."""
+    from test_app_targets import with_targets
+
+    estate = with_targets(green_estate())
     app = make_app(estate)
     async with app.run_test(size=(120, 35)) as pilot:
         await pilot.pause()
-        regions = {w.id: w.region for w in app.query("RowsTable, #flaky")}
+        before = {w.id: w.region for w in app.query("#in-flight, #flaky, #targets")}
+        assert all(r.height for r in before.values()), before
         many = tuple(
             pipeline(
                 f"busy/{n}",
@@ -217,10 +221,12 @@ async def test_a_pipeline_moves_not_the_panels() -> None:
             )
             for n in range(12)
         )
-        app._feed.publish(estate.model_copy(update={"pipelines": (*estate.pipelines, *many)}))  # type: ignore[attr-defined]
+        busy = estate.model_copy(update={"pipelines": (*estate.pipelines, *many)})
+        app._feed.publish(busy)  # type: ignore[attr-defined]
         await pilot.pause()
-        moved = {w.id: w.region for w in app.query("RowsTable, #flaky")}
-        for name in ("in-flight", "flaky", "production"):
-            if name == "production":
-                continue  # Main branches grew by 12 rows: Production below it moves, as it should
-            assert moved[name] == regions[name], name
+        after = {w.id: w.region for w in app.query("#in-flight, #flaky, #targets")}
+        assert after == before
+        lines = screen_lines(app)
+        box = box_titled(lines, "In flight")
+        assert box is not None and "more" in lines[box.bottom], show(lines)
+        assert box_titled(lines, "Targets") is not None, show(lines)
