@@ -21,7 +21,7 @@ from buildradiator.model import (
 from screen import box_titled, find_boxes, screen_lines, show
 from snapshot_fixtures import NOW, build, green_estate, pipeline, red_estate
 from test_app import make_app
-from test_app_alerts import red
+from test_app_alerts import green, red
 
 
 def selected_row(app: object, title: str) -> str:
@@ -230,3 +230,52 @@ async def test_panels_keep_their_place_as_builds_come_and_go() -> None:
         box = box_titled(lines, "In flight")
         assert box is not None and "more" in lines[box.bottom], show(lines)
         assert box_titled(lines, "Targets") is not None, show(lines)
+
+
+async def test_a_message_about_a_broken_window_goes_when_the_window_does() -> None:
+    """ "payments is down: HTTP 500" must not stay on screen once payments answers 200 (warn):
+    what was said is taken back, and what is true now said instead."""
+    from buildradiator.model import BrokenWindow
+    from test_app_alerts import make_app as alerting_app
+
+    def payments(health: Health, status: int, broken: bool) -> Snapshot:
+        check = ServiceCheck(
+            source="gh",
+            name="payments",
+            environment="prod",
+            health=health,
+            http_status=status,
+            detail=f"HTTP {status}",
+        )
+        window = BrokenWindow(
+            kind="service",
+            source="gh",
+            key="payments@prod",
+            name="payments",
+            since=NOW,
+            message=f"HTTP {status}",
+        )
+        base = green()
+        return base.model_copy(update={"services": (check,), "broken": (window,) if broken else ()})
+
+    clock = FakeClock()
+    app, feed, _rec = alerting_app(green(), clock=clock)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        feed.publish(payments(Health.DOWN, 500, broken=True))
+        await pilot.pause()
+        assert "payments is down: HTTP 500" in screen_lines(app)[-1]
+        clock.advance(2)
+        feed.publish(payments(Health.DOWN, 503, broken=True))  # still down, for another reason
+        await pilot.pause()
+        assert "HTTP 500" not in screen_lines(app)[-1], screen_lines(app)[-1]
+        clock.advance(3)  # well within the 15 s the message would otherwise stay
+        feed.publish(payments(Health.WARN, 200, broken=False))
+        await pilot.pause()
+        bottom = screen_lines(app)[-1]
+        assert "is down" not in bottom and "(+" not in bottom, bottom
+        assert "payments is no longer down (now warn) after 5s" in bottom, bottom
+        clock.advance(9)  # the news of the change has been read; the old news stays gone
+        app._tick()
+        await pilot.pause()
+        assert "payments" not in screen_lines(app)[-1], screen_lines(app)[-1]
