@@ -13,6 +13,7 @@ from buildradiator.alerts import (
     Level,
     Notify,
     Toast,
+    Withdraw,
     is_quiet,
     level_for,
 )
@@ -30,6 +31,7 @@ from buildradiator.model import (
 
 # A Thursday, in UTC (the zone quiet hours are read in for these tests).
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+MONOLITH = ("pipeline", "gh", "acme/monolith")
 CONFIG = AlertsConfig(flash_seconds=5, escalate_after=900, repeat_every=600)
 
 
@@ -118,7 +120,7 @@ def test_new_red_flashes_rings_toasts_and_notifies() -> None:
     assert actions == [
         Flash(at(5)),
         Bell(),
-        Toast("acme/monolith turned red: c0ffee0 by Mallory", "error"),
+        Toast("acme/monolith turned red: c0ffee0 by Mallory", "error", MONOLITH),
         Notify("acme/monolith turned red", "c0ffee0 by Mallory: Break everything"),
     ]
     assert esc.flashing(at(4.9)) and not esc.flashing(at(5))
@@ -142,7 +144,8 @@ def test_whole_escalation_timeline() -> None:
     assert esc.level == 3
     actions = esc.observe(snap(), at(4000 + 8040))  # 3h 20m after it broke
     assert actions == [
-        Toast("acme/monolith is green again after 3h 20m", "information"),
+        Withdraw(MONOLITH),  # what was said about it is out of date
+        Toast("acme/monolith is green again after 3h 20m", "information", MONOLITH),
         Notify("acme/monolith is green again", "acme/monolith is green again after 3h 20m"),
         Bell(),
         Level(0),
@@ -160,7 +163,8 @@ def test_two_windows_ring_once_and_level_follows_the_oldest() -> None:
     # One of them recovers: announced; the other keeps the level.
     esc.tick(at(1000))
     actions = esc.observe(snap(red(T0, "acme/web"), keys=keys), at(1001))
-    assert Toast("acme/monolith is green again after 16m", "information") in actions
+    assert Toast("acme/monolith is green again after 16m", "information", MONOLITH) in actions
+    assert Withdraw(MONOLITH) in actions and Withdraw(("pipeline", "gh", "acme/web")) not in actions
     assert esc.level == 1
 
 
@@ -230,7 +234,7 @@ def test_quiet_weekends() -> None:
 def test_bell_and_desktop_switches() -> None:
     esc = started(AlertsConfig(bell=False, desktop=False, flash_seconds=0))
     actions = esc.observe(snap(red(T0)), at(0))
-    assert actions == [Toast("acme/monolith turned red: c0ffee0 by Mallory", "error")]
+    assert actions == [Toast("acme/monolith turned red: c0ffee0 by Mallory", "error", MONOLITH)]
     assert esc.tick(at(900)) == [Level(1)]
 
 
@@ -282,17 +286,41 @@ def test_service_down_and_up() -> None:
     )
     esc = started()
     actions = esc.observe(snap(window, services=(check,)), at(0))
-    assert Toast("api is down: HTTP 503", "error") in actions
+    api = ("service", "gh", "api@prod")
+    assert Toast("api is down: HTTP 503", "error", api) in actions
     assert Notify("api is down", "HTTP 503") in actions
     up = check.model_copy(update={"health": Health.UP})
     actions = esc.observe(snap(services=(up,)), at(125))
-    assert Toast("api is up again after 2m", "information") in actions
+    assert actions[:2] == [Withdraw(api), Toast("api is up again after 2m", "information", api)]
+
+
+def test_what_was_said_is_withdrawn_when_it_no_longer_holds() -> None:
+    """ "payments is down: HTTP 500" must not stay up once it answers something else: a
+    window that changes takes back what was said; one that leaves "down" for "warn" says so."""
+    check = ServiceCheck(source="gh", name="api", environment="prod", health=Health.DOWN)
+    window = BrokenWindow(
+        kind="service", source="gh", key="api@prod", name="api", since=T0, message="HTTP 500"
+    )
+    api = ("service", "gh", "api@prod")
+    esc = started()
+    assert Toast("api is down: HTTP 500", "error", api) in esc.observe(
+        snap(window, services=(check,)), at(0)
+    )
+    changed = window.model_copy(update={"message": "HTTP 503"})
+    assert esc.observe(snap(changed, services=(check,)), at(10)) == [Withdraw(api)]
+    assert esc.observe(snap(changed, services=(check,)), at(20)) == []
+    warn = check.model_copy(update={"health": Health.WARN, "http_status": 200})
+    actions = esc.observe(snap(services=(warn,)), at(80))
+    assert actions[:2] == [
+        Withdraw(api),
+        Toast("api is no longer down (now warn) after 1m", "information", api),
+    ]
 
 
 def test_privacy_hides_authors() -> None:
     esc = started(privacy=True)
     actions = esc.observe(snap(red(T0)), at(0))
-    assert Toast("acme/monolith turned red: c0ffee0", "error") in actions
+    assert Toast("acme/monolith turned red: c0ffee0", "error", MONOLITH) in actions
     assert not any("Mallory" in str(a) for a in actions)
 
 

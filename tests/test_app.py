@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC
 
+import pytest
 from rich.text import Text
 from textual.theme import BUILTIN_THEMES
-from textual.widgets._toast import Toast
 
 from buildradiator.app import BuildRadiatorApp, SnapshotUpdated
 from buildradiator.clock import FakeClock
@@ -25,6 +25,7 @@ from buildradiator.widgets import (
     RowsTable,
     StatusBar,
 )
+from screen import screen_text
 from snapshot_fixtures import MARKUP_MESSAGE, green_estate, red_estate
 
 
@@ -83,9 +84,10 @@ async def test_panels_show_the_right_rows() -> None:
         assert "no estimate" in flight[1]
         assert "◌ queued" in flight[2] and "waiting 2m" in flight[2]
         prod = rows(app.query_one(Production))
-        assert prod[0].startswith("✖ down  payments  prod    503  120ms  body status DOWN")
-        assert prod[1].startswith("⚠ warn  search")
-        assert prod[2].startswith("✔ up  checkout  prod    200  41ms  v2026.11.3")
+        # The environment beside the name; why first, then the code and latency.
+        assert prod[0].startswith("✖ down  payments prod    body status DOWN  503  120ms")
+        assert prod[1].startswith("⚠ warn  search prod")
+        assert prod[2].startswith("✔ up  checkout prod    200  41ms  v2026.11.3")
         flaky = app.query_one(Flaky).plain
         assert "2 of 14 green builds needed a retry" in flaky
         assert "docs-site" not in flaky  # zeros hidden
@@ -149,17 +151,57 @@ async def test_r_polls_now_question_mark_opens_help_q_exits() -> None:
     assert app.return_value == 0
 
 
-async def test_o_opens_the_selected_rows_url(monkeypatch: object) -> None:
-    app = make_app(red_estate())
+async def test_o_opens_the_selected_rows_url() -> None:
     opened: list[str] = []
-    app.open_url = lambda url, *, new_tab=True: opened.append(url)  # type: ignore[method-assign]
+
+    def browser(url: str) -> bool:
+        opened.append(url)
+        return True
+
+    app = make_app(red_estate(), browser=browser)
     async with app.run_test(size=(200, 60)) as pilot:
         await pilot.pause()
         await pilot.press("o")
         assert opened == ["https://ci.example/acme/monolith"]
+        assert "opened in the browser: https://ci.example/acme/monolith" in screen_text(app)
         app.query_one(InFlight).focus()
         await pilot.press("down", "o")
         assert opened[-1] == "https://ci.example/platform/core/213"
+
+
+async def test_o_without_a_browser_says_so_with_the_link() -> None:
+    """On a machine with no browser (ssh, a server) ``o`` must not do nothing: it says so and
+    shows the link in plain text, on the screen, to copy."""
+    app = make_app(red_estate(), browser=lambda _url: False)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        bottom = screen_text(app).splitlines()[-1]
+        assert bottom.rstrip().endswith(
+            "no browser here, the link: https://ci.example/acme/monolith"
+        )
+        # Nothing to open (an empty table): said too.
+        app._feed.publish(Snapshot(taken_at=red_estate().taken_at))  # type: ignore[attr-defined]
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.press("o")
+        await pilot.pause()
+        assert "nothing selected to open" in screen_text(app).splitlines()[-1]
+
+
+def test_without_a_display_no_browser_is_tried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No graphical session on Linux: a text browser would take over the radiator's own
+    terminal, so none is started at all."""
+    import webbrowser
+
+    from buildradiator.app import open_in_browser
+
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(webbrowser, "get", lambda: pytest.fail("a browser was looked for"))
+    assert open_in_browser("https://ci.example/x") is False
 
 
 async def test_stale_rows_are_marked_and_never_green() -> None:
@@ -201,7 +243,7 @@ async def test_waiting_line_before_any_snapshot() -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert app.query_one(Banner).plain == "waiting for first data…"
+        assert app.query_one(Banner).plain == "◌ waiting for first data…"
 
 
 async def test_bursts_coalesce_and_unchanged_slices_are_skipped() -> None:
@@ -243,20 +285,20 @@ async def test_broken_theme_falls_back_to_default_with_a_toast() -> None:
     themes.mkdir(parents=True)
     (themes / "neon.toml").write_text('primary = "#ff00ff"\nbackground = "glow"\n')
     app = make_app(green_estate(), theme="neon")
-    async with app.run_test(size=(120, 35), notifications=True) as pilot:
+    async with app.run_test(size=(120, 35)) as pilot:
         await pilot.pause()
         assert app.theme == "default"
-        toasts = " ".join(str(t.render()) for t in app.screen.query(Toast))
-        assert "neon.toml" in toasts and "background = 'glow' is not a colour" in toasts
-        assert "using the default theme" in toasts
+        said = " ".join(app.messages)
+        assert "neon.toml" in said and "background = 'glow' is not a colour" in said
+        assert "using the default theme" in said
 
 
 async def test_unknown_theme_name_falls_back_with_a_toast_and_wall_mode_uses_wall() -> None:
     app = make_app(green_estate(), theme="nope")
-    async with app.run_test(size=(120, 35), notifications=True) as pilot:
+    async with app.run_test(size=(120, 35)) as pilot:
         await pilot.pause()
         assert app.theme == "default"
-        assert "no theme named 'nope'" in " ".join(str(t.render()) for t in app.screen.query(Toast))
+        assert "no theme named 'nope'" in screen_text(app).splitlines()[-1]
     wall = make_app(green_estate(), mode="wall")
     async with wall.run_test(size=(200, 60)) as pilot:
         await pilot.pause()
@@ -275,7 +317,7 @@ async def test_layout_stacks_when_narrow_and_splits_when_wide() -> None:
         assert compact[1] == "Flaky: 3 of 43 green builds needed a retry (2 pipelines)"
         bar = app.query_one(StatusBar).plain
         assert bar.startswith(" 4 sources: 3 ✔ 1 ✖ · buildkite ✖ connection refused")
-        await pilot.resize_terminal(200, 60)
+        await pilot.resize_terminal(150, 60)
         await pilot.pause()
         assert app.has_class("-wide")
         assert app.query_one("#right").region.width > 0
@@ -301,18 +343,6 @@ async def test_palette_commands_refresh_and_switch_theme() -> None:
         failed = app.query_one(MainBranches).get_row_at(0)[0]
         colours = {str(s.style.color.triplet.hex).lower() for s in failed.spans if s.style.color}  # type: ignore[union-attr]
         assert app.theme_variables["status-failed"].lower() in colours
-
-
-async def test_feed_crash_is_a_toast_not_a_crash() -> None:
-    class Broken(FakeFeed):
-        async def run(self, publish: Callable[[Snapshot], None]) -> None:
-            raise RuntimeError("engine exploded")
-
-    app = BuildRadiatorApp(Broken(), clock=FakeClock())
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await pilot.pause()
-        await pilot.pause()
-        assert "engine exploded" in " ".join(str(t.render()) for t in app.screen.query(Toast))
 
 
 async def test_groups_show_as_one_row_that_opens_into_members() -> None:

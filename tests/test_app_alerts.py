@@ -126,17 +126,17 @@ def make_app(
         **kwargs,
     )
     app.display_tz = UTC
-    original_notify = app.notify
+    original_say = app._say
 
     def bell() -> None:
         rec.bells += 1
 
-    def notify(message: str, **kw: Any) -> None:
-        rec.toasts.append((message, kw.get("severity", "information")))
-        original_notify(message, **kw)
+    def say(text: str, severity: str, *args: Any, **kw: Any) -> None:
+        rec.toasts.append((text, severity))
+        original_say(text, severity, *args, **kw)
 
     app.bell = bell  # type: ignore[method-assign]
-    app.notify = notify  # type: ignore[method-assign]
+    app._say = say  # type: ignore[method-assign]
     return app, feed, rec
 
 

@@ -61,15 +61,16 @@ def test_rows_gate_then_blockers_then_services_worst_first() -> None:
     ]
     assert texts[0].startswith("✖ HOLD  release")
     assert "main red: acme/monolith · 1 release blocker" in texts[0]
-    assert texts[1] == f"⚑ blocker  #412    open 1h  {MARKUP_MESSAGE}"
-    payments = next(t for t in texts if "  payments  " in t)
-    assert payments.startswith("✖ down  payments  prod  suspect 9f3c2ab  ")
-    assert "alert PaymentsHighErrorRate: 5xx above 1% for 5m" in payments
-    monolith = next(t for t in texts if "monolith  production" in t)
+    assert texts[1] == f"⚑ blocker  #412  open 1h  {MARKUP_MESSAGE}"
+    payments = next(t for t in texts if "  payments prod  " in t)
+    assert payments.startswith("✖ down  payments prod  suspect 9f3c2ab  ")
+    # Why comes first: the alert, before the code and latency.
+    assert "  alert PaymentsHighErrorRate: 5xx above 1% for 5m" in payments
+    monolith = next(t for t in texts if "monolith production" in t)
     assert "deploying 1m35s  live aaaaaaa 2h  7 behind main (oldest 3h)" in monolith
-    staging = next(t for t in texts if "monolith  staging" in t)
+    staging = next(t for t in texts if "monolith staging" in t)
     assert "deploy failed" in staging and "helm upgrade failed" in staging
-    checkout = next(t for t in texts if "  checkout  " in t)
+    checkout = next(t for t in texts if "  checkout prod  " in t)
     assert "muted: DiskWillFill (silenced)" in checkout
 
 
@@ -77,7 +78,7 @@ def test_go_reads_calm() -> None:
     snap = production_estate().model_copy(update={"gate": ReleaseGate(go=True)})
     first = production_rows(snap, NOW)[0]
     assert "".join(t for t, _ in first.cells[0]) == "✔ GO"
-    assert "".join(t for t, _ in first.cells[4]) == "nothing holds the release"
+    assert "".join(t for t, _ in first.cells[3]) == "nothing holds the release"
 
 
 def test_wall_has_a_hold_tile_and_a_suspect_deploy_tile() -> None:

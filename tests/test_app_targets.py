@@ -70,11 +70,28 @@ def screen_text(app: object) -> str:
 
 async def test_targets_panel_shows_each_goal_under_flaky() -> None:
     app = make_app(with_targets(red_estate()))
-    async with app.run_test(size=(200, 60)) as pilot:
+    async with app.run_test(size=(150, 45)) as pilot:
         await pilot.pause()
         panel = app.query_one(Targets)
         # Three rows in a border, on the screen (not just in the table).
         assert panel.display and panel.region.height == 5
+        # A narrow column: the trend and the change give way; the name keeps 30 characters.
+        assert "build p90 <= 10m for all pipeli" in screen_text(app)
+        assert rows(panel)[1].startswith("✖ unmet  build p90 <= 10m for all pipeli")
+        assert panel.border_title == "Targets"
+        assert panel.border_subtitle == "1 of 3 met, 1 no data yet"
+        # In the right column, under Flaky.
+        flaky = app.query_one(Flaky)
+        assert panel.region.x == flaky.region.x
+        assert panel.region.y >= flaky.region.bottom
+        # A big screen: at the foot of the left column, under Production, above Flaky.
+        await pilot.resize_terminal(200, 60)
+        await pilot.pause()
+        await pilot.pause()
+        panel, flaky = app.query_one(Targets), app.query_one(Flaky)
+        production = app.query_one("#production")
+        assert panel.region.x == production.region.x == flaky.region.x == 0
+        assert production.region.bottom <= panel.region.y < flaky.region.y
         assert "build p90 <= 10m for all pipelines" in screen_text(app)
         shown = rows(panel)
         assert shown[0] == (
@@ -83,12 +100,6 @@ async def test_targets_panel_shows_each_goal_under_flaky() -> None:
         assert shown[1].startswith("✖ unmet  build p90 <= 10m for all pipelines over 7 d  12m30s")
         assert shown[1].endswith("▲ 50s")
         assert shown[2].startswith("? no data yet  deploy drift <= 5 commits for all services")
-        assert panel.border_title == "Targets"
-        assert panel.border_subtitle == "1 of 3 met, 1 no data yet"
-        # In the right column, under Flaky.
-        flaky = app.query_one(Flaky)
-        assert panel.region.x == flaky.region.x
-        assert panel.region.y >= flaky.region.bottom
 
 
 async def test_change_is_coloured_by_whether_it_moved_towards_the_goal() -> None:

@@ -94,7 +94,9 @@ def test_progress_bar_and_percent() -> None:
     assert fmt.progress_bar(1.7, 4, ascii=True) == "####"  # overdue: full, never longer
     assert fmt.progress_bar(-1, 4, ascii=True) == "----"
     assert fmt.percent(0.62) == "62%"
-    assert fmt.percent(1.12) == "112%"
+    assert fmt.percent(1.12) == "100%"  # never past 100: an overrun says overdue instead
+    assert fmt.overdue(12 * 60 + 5) == "+12m over"
+    assert fmt.overdue(0.2) == "+1s over"
     assert fmt.progress_fraction(300, 600) == 0.5
     assert fmt.progress_fraction(300, None) is None
     assert fmt.progress_fraction(300, 0) is None

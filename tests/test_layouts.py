@@ -40,8 +40,13 @@ async def test_layout_is_re_picked_on_resize() -> None:
     app = make_app(red_estate())
     async with app.run_test(size=(200, 60)) as pilot:
         await pilot.pause()
-        assert app.layout_name == "-wide"
-        for size, layout in (((80, 24), "-narrow"), ((60, 15), "-pane"), ((150, 12), "-pane")):
+        assert app.layout_name == "-tall"
+        for size, layout in (
+            ((160, 45), "-wide"),
+            ((80, 24), "-narrow"),
+            ((60, 15), "-pane"),
+            ((150, 12), "-pane"),
+        ):
             await pilot.resize_terminal(*size)
             await pilot.pause()
             assert app.layout_name == layout and app.has_class(layout), size

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from buildradiator.clock import FakeClock
 from buildradiator.widgets import StatusBar
 from buildradiator.widgets.wall import (
@@ -148,3 +150,27 @@ def test_every_tile_has_a_status_word() -> None:
         assert any(w in tile.word for w in words), tile
         if tile.rank == RED:
             assert tile.title.startswith(("✖", "?"))
+
+
+@pytest.mark.parametrize("size", [(200, 60), (160, 45), (120, 35)], ids=str)
+async def test_tiles_in_a_row_have_their_titles_on_one_line(size: tuple[int, int]) -> None:
+    """A tile with a detail line (who broke it) and one without (stale data, no detail) sit
+    side by side: their titles and words line up, read across the room as one row."""
+    from screen import find_boxes, screen_lines, show
+
+    app = make_app(red_estate(), mode="wall")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        lines = screen_lines(app)
+        # The headline's big figures are drawn with box corners too: only the tiles count.
+        below = [line if row > 5 else " " * len(line) for row, line in enumerate(lines)]
+        tiles, broken = find_boxes(below)
+        assert not broken, show(lines)
+        rows: dict[int, list[int]] = {}
+        for tile in tiles:
+            inside = tile.inside(lines)
+            first = next(i for i, text in enumerate(inside) if text.strip())
+            rows.setdefault(tile.top, []).append(first)
+        assert any(len(firsts) > 1 for firsts in rows.values()), show(lines)
+        for top, firsts in rows.items():
+            assert len(set(firsts)) == 1, (top, firsts, show(lines))

@@ -31,7 +31,8 @@ from typing import Literal
 
 from buildradiator.config import AlertsConfig
 from buildradiator.fmt import format_age, short_sha
-from buildradiator.model import BrokenWindow, Snapshot
+from buildradiator.model import BrokenWindow, Health, Snapshot
+from buildradiator.production import worst
 
 __all__ = [
     "MAX_LEVEL",
@@ -42,6 +43,7 @@ __all__ = [
     "Level",
     "Notify",
     "Toast",
+    "Withdraw",
     "is_quiet",
     "level_for",
     "window_id",
@@ -73,6 +75,16 @@ class Toast:
 
     text: str
     severity: Severity
+    key: WindowId | None = None
+    """The broken window it is about: a later ``Withdraw`` of the same key takes it back."""
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    """Take back what was announced about this window: it closed, or it is no longer what the
+    announcement said (``payments is down: HTTP 500`` once it answers 200)."""
+
+    key: WindowId
 
 
 @dataclass(frozen=True)
@@ -90,7 +102,7 @@ class Level:
     n: int
 
 
-Action = Bell | Flash | Toast | Notify | Level
+Action = Bell | Flash | Toast | Notify | Level | Withdraw
 
 
 def window_id(window: BrokenWindow) -> WindowId:
@@ -206,6 +218,8 @@ class Escalation:
         ]
         for wid, w in current.items():
             if wid in self._tracked:
+                if self._broke_text(self._tracked[wid].window) != self._broke_text(w):
+                    actions.append(Withdraw(wid))  # what was said about it is out of date
                 self._tracked[wid].window = w
             elif not w.stale:
                 # Either genuinely new (rung for just below), or already broken when its source
@@ -221,7 +235,7 @@ class Escalation:
                 actions.append(Flash(until))
             rang = self._ring(actions, now, quiet)
             for w in new:
-                actions.append(Toast(self._broke_text(w), "error"))
+                actions.append(Toast(self._broke_text(w), "error", window_id(w)))
                 if self.config.desktop and not quiet:
                     actions.append(Notify(*self._broke_notice(w)))
 
@@ -235,10 +249,11 @@ class Escalation:
             del self._tracked[wid]
             if not _still_listed(tracked.window, snapshot):
                 continue  # it left the radiator (renamed, unwatched): nothing to announce
-            text = self._recovered_text(tracked, now)
-            actions.append(Toast(text, "information"))
+            text = self._recovered_text(tracked, now, snapshot)
+            actions.append(Withdraw(wid))
+            actions.append(Toast(text, "information", wid))
             if self.config.desktop and not quiet:
-                actions.append(Notify(_recovered_title(tracked.window), text))
+                actions.append(Notify(_recovered_title(tracked.window, snapshot), text))
             if not rang:
                 rang = self._ring(actions, now, quiet)
 
@@ -307,13 +322,30 @@ class Escalation:
         body = ": ".join(p for p in (who, w.message or "") if p)
         return f"{w.name} turned red", body
 
-    def _recovered_text(self, tracked: _Tracked, now: datetime) -> str:
+    def _recovered_text(self, tracked: _Tracked, now: datetime, snapshot: Snapshot) -> str:
         age = format_age(tracked.age(now))
-        return f"{_recovered_title(tracked.window)} after {age}"
+        return f"{_recovered_title(tracked.window, snapshot)} after {age}"
 
 
-def _recovered_title(w: BrokenWindow) -> str:
-    return f"{w.name} is up again" if w.kind == "service" else f"{w.name} is green again"
+def _recovered_title(w: BrokenWindow, snapshot: Snapshot) -> str:
+    """``payments is up again``; or, when it only left "down" for "warn", just that."""
+    if w.kind == "service":
+        health = _service_health(w, snapshot)
+        if health is not None and health is not Health.UP:
+            return f"{w.name} is no longer down (now {health.value})"
+        return f"{w.name} is up again"
+    if w.kind == "deploy":
+        return f"{w.name} is no longer suspect"
+    return f"{w.name} is green again"
+
+
+def _service_health(w: BrokenWindow, snapshot: Snapshot) -> Health | None:
+    found = [
+        c.health
+        for c in snapshot.services
+        if c.source == w.source and f"{c.name}@{c.environment or ''}" == w.key
+    ]
+    return worst(found) if found else None
 
 
 def _stale_sources(snapshot: Snapshot) -> set[str]:

@@ -6,11 +6,16 @@ background, saving claims)."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import shutil
+import sys
 import tempfile
 import uuid
+import webbrowser
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, tzinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
 from functools import partial
 from pathlib import Path
 from typing import Protocol
@@ -19,19 +24,23 @@ from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, Vertical
+from textual.content import Content
+from textual.css.scalar import Scalar
 from textual.geometry import Size
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
-from buildradiator.alerts import Action, Bell, Escalation, Flash, Level, Notify, Toast
+from buildradiator.alerts import Action, Bell, Escalation, Flash, Level, Notify, Toast, Withdraw
 from buildradiator.claims import ClaimStore
 from buildradiator.clock import Clock
 from buildradiator.hooks import HookResult, HookRunner, events_between
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.notify import TextSink, Writable, send_notification
+from buildradiator.paths import get_paths
 from buildradiator.themes import DEFAULT_THEME, VARIABLES, load_themes
 from buildradiator.widgets import (
     Banner,
@@ -49,16 +58,59 @@ from buildradiator.widgets.banner import LEVELS
 from buildradiator.widgets.claim import ClaimScreen
 from buildradiator.widgets.detail import PipelineDetail
 from buildradiator.widgets.filterbar import FilterBar
+from buildradiator.widgets.overlay import OverlayScreen
 from buildradiator.widgets.pipelines import Finder
+from buildradiator.widgets.statusbar import Message as BarMessage
+from buildradiator.widgets.verdict import EngineStopped, stopped
 from buildradiator.widgets.wall import WallHead, WallView
 
+log = logging.getLogger(__name__)
+
 WIDE_COLUMNS = 120
+TALL_COLUMNS, TALL_ROWS = 160, 50
+"""From both up, Targets and Flaky join the left column and In flight has the right one alone:
+a big screen's room goes where the content is, not to half a column of blank rows."""
 PANE_BELOW_COLUMNS = 70
 PANE_BELOW_ROWS = 20
 """Below either, ``auto`` picks the pane: one-line banner, the rows that matter, one-line counts."""
-LAYOUTS = ("-wide", "-narrow", "-pane")
+LAYOUTS = ("-tall", "-wide", "-narrow", "-pane")
 TABLE_TICKS = 5
 """Tables recompute their ages every 5 s (they show minutes); only changed cells are redrawn."""
+EXIT_ENGINE_STOPPED = 4
+"""The exit code once the engine has stopped (whenever the radiator is quit after that)."""
+
+
+@dataclass
+class _Said:
+    """One message shown at the right of the status bar (see ``BuildRadiatorApp.notify``)."""
+
+    text: str
+    severity: str
+    until: datetime
+    key: object | None = None
+    whole: bool = False
+
+
+def open_in_browser(url: str) -> bool:
+    """Open ``url`` in a graphical browser; ``False`` when there is none to open it. A text
+    browser (lynx, w3m...) would take over the radiator's own terminal: never one of those."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return False
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:
+        return False
+    if isinstance(browser, webbrowser.GenericBrowser) and not isinstance(
+        browser, webbrowser.BackgroundBrowser
+    ):
+        return False  # a console browser, run in the foreground: it would take the terminal
+    try:
+        return bool(browser.open(url))
+    except Exception:
+        log.warning("opening %s in a browser failed", url, exc_info=True)
+        return False
 
 
 class SnapshotFeed(Protocol):
@@ -74,6 +126,16 @@ class SnapshotUpdated(Message):
     def can_replace(self, message: Message) -> bool:
         # A burst of snapshots collapses to the newest: each one is the whole state.
         return isinstance(message, SnapshotUpdated)
+
+
+class Column(Vertical):
+    """A column of panels that says when its height changed (see ``_fit_production``)."""
+
+    class Resized(Message):
+        pass
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self.post_message(self.Resized())
 
 
 class BuildRadiatorApp(App[int]):
@@ -105,12 +167,21 @@ class BuildRadiatorApp(App[int]):
         hooks: HookRunner | None = None,
         claims: ClaimStore | None = None,
         notify_writer: Writable | None = None,
+        browser: Callable[[str], bool] = open_in_browser,
+        log_path: Path | None = None,
     ) -> None:
         """``escalation``, ``hooks`` and ``claims`` default to alerts with the default settings,
         no hooks, and claims kept in a private temp dir (removed on exit), so tests and the
         bench never touch the user's claims. ``notify_writer`` receives the desktop
-        notification bytes; by default they go to the terminal (never when headless)."""
+        notification bytes; by default they go to the terminal (never when headless).
+        ``browser`` opens a URL and says whether it could; ``log_path`` is the log the screen
+        points to when the engine stops (by default the one ``cli`` writes)."""
         super().__init__()
+        self._browser = browser
+        self._log_path = log_path
+        self._said: list[_Said] = []
+        self.engine_stopped: EngineStopped | None = None
+        """Set when the feed's ``run`` raised or returned: the screen says so until quit."""
         self.title = title
         self._feed = feed
         self._mode = mode
@@ -162,14 +233,17 @@ class BuildRadiatorApp(App[int]):
             yield StatusBar(id="status-bar")
             return
         yield Banner(id="banner")
+        tall = self.pick_layout(self.size) == "-tall"
         with Container(id="columns"):
-            with Vertical(id="left"):
+            with Column(id="left"):
                 yield MainBranches(id="main-branches")
                 yield Production(id="production")
-            with Vertical(id="right"):
+                if tall:
+                    yield from self._movable_panels(tall)
+            with Column(id="right"):
                 yield InFlight(id="in-flight")
-                yield Flaky(id="flaky")
-                yield Targets(id="targets")
+                if not tall:
+                    yield from self._movable_panels(tall)
         yield CompactSummary(id="compact")
         yield FilterBar(id="filter")
         yield StatusBar(id="status-bar")
@@ -186,6 +260,22 @@ class BuildRadiatorApp(App[int]):
         self._show_all()
         self.set_interval(1.0, self._tick)
         self.run_worker(self._run_feed(), name="feed", exclusive=True, exit_on_error=False)
+
+    @staticmethod
+    def _movable_panels(tall: bool) -> list[Flaky | Targets]:
+        """Flaky and Targets: under In flight, or (``-tall``) at the foot of the left column."""
+        if tall:
+            return [Targets(id="targets"), Flaky(id="flaky")]
+        return [Flaky(id="flaky"), Targets(id="targets")]
+
+    async def _place_panels(self, tall: bool) -> None:
+        home = self.query_one("#left" if tall else "#right")
+        if self.query_one(Flaky).parent is home:
+            return
+        await self.query_one(Flaky).remove()
+        await self.query_one(Targets).remove()
+        await home.mount_all(self._movable_panels(tall))
+        self._show_all()
 
     async def _run_feed(self) -> None:
         await self._feed.run(self._publish)
@@ -216,6 +306,69 @@ class BuildRadiatorApp(App[int]):
                 self._hook_starts.add(task)
                 task.add_done_callback(self._hook_starts.discard)
 
+    # --- messages: what Textual would show as toasts ------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (ours, and any Textual itself sends) goes to the right of the
+        status bar, not into a toast: toasts covered the very panels (and banner) they were
+        about. The newest shows, with how many others are still current."""
+        text = message
+        if markup:
+            try:
+                text = Content.from_markup(message).plain
+            except Exception:
+                text = message
+        if title:
+            text = f"{title}: {text}"
+        self._say(text, severity, timeout)
+
+    def clear_notifications(self) -> None:
+        super().clear_notifications()
+        self._said.clear()
+        self._show_message(self._clock.now())
+
+    def _say(
+        self,
+        text: str,
+        severity: str,
+        timeout: float | None,
+        key: object | None = None,
+        whole: bool = False,
+    ) -> None:
+        now = self._clock.now()
+        seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        if key is not None:
+            self._said = [m for m in self._said if m.key != key]
+        # One line: whatever came in several is read as one.
+        said = _Said(" ".join(text.split()), severity, now + timedelta(seconds=seconds), key, whole)
+        self._said.append(said)
+        self._show_message(now)
+
+    def _unsay(self, key: object) -> None:
+        """Take back what was said about ``key`` (a broken window that closed or changed)."""
+        self._said = [m for m in self._said if m.key != key]
+        self._show_message(self._clock.now())
+
+    def _show_message(self, now: datetime) -> None:
+        self._said = [m for m in self._said if m.until > now]
+        newest = self._said[-1] if self._said else None
+        message = BarMessage(newest.text, newest.severity, len(self._said) - 1) if newest else None
+        for bar in self.query(StatusBar):
+            bar.show_message(message)
+
+    @property
+    def messages(self) -> list[str]:
+        """The messages still current, oldest first."""
+        return [m.text for m in self._said]
+
     # --- alerts, hooks and claims ---------------------------------------------------------
 
     def _carry_out(self, actions: Sequence[Action], now: datetime) -> None:
@@ -225,7 +378,9 @@ class BuildRadiatorApp(App[int]):
                 self.bell()
             elif isinstance(action, Toast):
                 timeout = 15 if action.severity == "error" else 8
-                self.notify(action.text, severity=action.severity, timeout=timeout, markup=False)
+                self._say(action.text, action.severity, timeout, key=action.key)
+            elif isinstance(action, Withdraw):
+                self._unsay(action.key)
             elif isinstance(action, Notify):
                 self._desktop_notification(action.title, action.body)
             elif isinstance(action, Level):
@@ -283,23 +438,44 @@ class BuildRadiatorApp(App[int]):
             shutil.rmtree(self._own_claims_dir, ignore_errors=True)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name == "feed" and event.state is WorkerState.ERROR:
+        """The feed never ends while the app runs: if it raises or returns, the engine has
+        stopped, and from now on nothing on screen is current. Say so at once and in full."""
+        if event.worker.name != "feed" or self.engine_stopped is not None:
+            return
+        if event.state is WorkerState.ERROR:
             error = event.worker.error
-            self.notify(f"the engine stopped: {error}", severity="error", timeout=30, markup=False)
+            log.error("the engine stopped", exc_info=error)
+            what = type(error).__name__ if error is not None else "error"
+        elif event.state is WorkerState.SUCCESS:
+            log.error("the engine stopped: its run returned")
+            what = "it returned"
+        else:
+            return  # cancelled: the app is closing
+        log_path = self._log_path or get_paths().log_file
+        self.engine_stopped = EngineStopped(what, log_path, self._clock.now())
+        self._escalation = Escalation(self._escalation.config, tz=self._escalation.tz)
+        for widget in self._alarm_widgets():
+            widget.set_class(False, "flash", *LEVELS)
+        self._show_all()
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_layout(event.size)
 
     def pick_layout(self, size: Size) -> str:
-        """``-wall``, ``-wide`` (panels side by side), ``-narrow`` (stacked: ssh at 80x24) or
-        ``-pane`` (a strip beside an editor, down to 40x10)."""
+        """``-wall``, ``-tall`` (a big screen: three panels on the left, In flight alone on the
+        right), ``-wide`` (panels side by side), ``-narrow`` (stacked: ssh at 80x24) or ``-pane``
+        (a strip beside an editor, down to 40x10)."""
         if self._wall:
             return "-wall"
         fixed = {"default": "-wide", "pane": "-pane"}.get(self._mode)
+        if fixed == "-pane":
+            return fixed
+        if fixed is None and (size.width < PANE_BELOW_COLUMNS or size.height < PANE_BELOW_ROWS):
+            return "-pane"
+        if size.width >= TALL_COLUMNS and size.height >= TALL_ROWS:
+            return "-tall"
         if fixed:
             return fixed
-        if size.width < PANE_BELOW_COLUMNS or size.height < PANE_BELOW_ROWS:
-            return "-pane"
         return "-wide" if size.width >= WIDE_COLUMNS else "-narrow"
 
     def _apply_layout(self, size: Size) -> None:
@@ -313,16 +489,30 @@ class BuildRadiatorApp(App[int]):
         pane = layout == "-pane"
         self.query_one(Banner).one_line = pane
         self.query_one(CompactSummary).one_line = pane
+        if layout in ("-tall", "-wide"):
+            self.call_later(self._place_panels, layout == "-tall")
         self._show_all()
 
+    def shown_snapshot(self) -> Snapshot | None:
+        """What the views show: the snapshot, or once the engine has stopped, the same with
+        everything unknown (``verdict.stopped``)."""
+        if self.engine_stopped is not None:
+            return stopped(self.snapshot, self.engine_stopped)
+        return self.snapshot
+
     def _show_all(self, tables: bool = True) -> None:
-        now, snap, ascii, tz = self._clock.now(), self.snapshot, self._ascii, self.display_tz
+        if not self._alive():
+            return
+        now, ascii, tz = self._clock.now(), self._ascii, self.display_tz
+        snap, engine = self.shown_snapshot(), self.engine_stopped
         notes = self._claim_notes(now)
+        self._show_message(now)
         self.query_one(StatusBar).show(snap, now, ascii)
         if self._wall:
-            self.query_one(WallView).show(snap, now, tz, notes)
+            self.query_one(WallView).show(snap, now, tz, notes, engine)
             return
-        self.query_one(Banner).show(snap, now, ascii, tz, notes)
+        self.query_one(Banner).show(snap, now, ascii, tz, notes, engine)
+        self._keep_banner_in_sight()
         self.query_one(CompactSummary).show(snap, now, ascii, tz)
         if snap is None or not tables:
             return
@@ -335,13 +525,40 @@ class BuildRadiatorApp(App[int]):
         self.query_one(Flaky).show(snap, ascii, now)
         self.query_one(Targets).show(snap, ascii)
 
+    def on_main_branches_resized(self, _message: MainBranches.Resized) -> None:
+        self._fit_production()
+
+    def on_column_resized(self, _message: Column.Resized) -> None:
+        self._fit_production()
+
+    def _fit_production(self) -> None:
+        """Production takes its rows, up to what Main branches leaves of the column: its box
+        always closes above the status bar (rows out of sight are counted under it)."""
+        if self._wall or self.layout_name in ("-pane", "-tall"):
+            return
+        left = self.query_one("#left")
+        room = left.size.height - self.query_one(MainBranches).outer_size.height
+        production = self.query_one(Production)
+        if room >= 3 and production.styles.max_height != Scalar.from_number(room):
+            production.styles.max_height = room
+
+    def _alive(self) -> bool:
+        """Whether the screen is there to draw on: the 1 Hz timer can still fire while the app
+        closes and its widgets are gone."""
+        if self._closing or self._closed or self._exit:
+            return False
+        return bool(self.query(WallView if self._wall else Banner))
+
     def _tick(self) -> None:
         """THE 1 Hz tick: ticking ages, wall pages, the flash's blink, and the alarm that grows
         louder (and the bell that repeats) the longer something stays broken."""
+        if not self._alive():
+            return
         self._ticks += 1
         now = self._clock.now()
         self._blink = not self._blink
         self._carry_out(self._escalation.tick(now), now)
+        self._show_message(now)
         if self._wall:
             wall = self.query_one(WallView)
             if self._ticks % TABLE_TICKS == 0:
@@ -416,7 +633,7 @@ class BuildRadiatorApp(App[int]):
         self.push_screen(detail)
 
     def action_quit_app(self) -> None:
-        self.exit(0)
+        self.exit(EXIT_ENGINE_STOPPED if self.engine_stopped is not None else 0)
 
     def action_refresh_now(self) -> None:
         self._feed.poll_now()
@@ -426,6 +643,11 @@ class BuildRadiatorApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def _keep_banner_in_sight(self) -> None:
+        """An open box over the radiator follows the banner's height (it grows with time)."""
+        if isinstance(self.screen, OverlayScreen):
+            self.screen.place_box()
+
     def action_open_selected(self) -> None:
         if self._wall:
             return
@@ -433,9 +655,29 @@ class BuildRadiatorApp(App[int]):
         table = focused if isinstance(focused, RowsTable) else self.query_one(MainBranches)
         url = table.selected_url()
         if url:
-            self.open_url(url)
+            self.open_link(url)
         else:
-            self.notify("nothing selected to open", severity="warning", timeout=3)
+            self.notify(
+                "nothing selected to open: pick a row (arrows or tab) first",
+                severity="warning",
+                timeout=5,
+                markup=False,
+            )
+
+    def open_link(self, url: str) -> None:
+        """Open ``url`` in a browser and say so; where none can be opened (ssh, a server),
+        say that, with the URL in plain text to copy."""
+        driver = self._driver
+        if driver is not None and driver.is_web:
+            self.open_url(url)  # the browser this radiator is served to
+            opened = True
+        else:
+            opened = self._browser(url)
+        if opened:
+            self.notify(f"opened in the browser: {url}", timeout=5, markup=False)
+        else:
+            # The whole status bar for a while: the link is there to be copied.
+            self._say(f"no browser here, the link: {url}", "warning", 20, whole=True)
 
     # --- claims ---------------------------------------------------------------------------
 
@@ -455,6 +697,7 @@ class BuildRadiatorApp(App[int]):
             pipeline.name,
             default=current.who if current else None,
             note=current.note if current else "",
+            ascii=self._ascii,
         )
         done = partial(self._claimed, pipeline.source, pipeline.key, pipeline.name)
         self.push_screen(screen, done)

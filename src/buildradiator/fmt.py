@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
 
-from buildradiator.model import Health, SourceState, Status
+from buildradiator.model import Freshness, Health, SourceState, Status
 
 STATUS_GLYPHS: dict[Status, str] = {
     Status.PASSED: "✔",
@@ -159,8 +159,14 @@ def progress_bar(fraction: float, width: int = 10, ascii: bool = False) -> str:
 
 
 def percent(fraction: float) -> str:
-    """``62%``; shown past 100% on purpose, an overrun is worth seeing."""
-    return f"{int(max(0.0, fraction) * 100)}%"
+    """``62%``; never past 100% (an overrun says ``overdue`` instead)."""
+    return f"{int(min(1.0, max(0.0, fraction)) * 100)}%"
+
+
+def overdue(seconds: float) -> str:
+    """How far past its estimate a build runs: ``+12m over`` (a percentage past 100 says
+    nothing a reader can use)."""
+    return f"+{format_age(max(1.0, seconds))} over"
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -178,7 +184,8 @@ def flaky_text(retried_to_green: int, green: int) -> str:
 
 
 def source_freshness(state: SourceState, now: datetime, ascii: bool = False) -> str:
-    """How one source is doing: ``gh ✔`` or ``cctray ✖ connection refused 31s ago (stale)``.
+    """How one source is doing: ``gh ✔``, ``gh ◌ waiting``, ``gh ? cached 2h`` (the last run's
+    data, read at start-up) or ``cctray ✖ connection refused 31s ago (stale)``.
 
     A fresh source shows no age; a stale one the age of its last good answer; a failing one how
     long ago we last heard the error.
@@ -190,23 +197,38 @@ def source_freshness(state: SourceState, now: datetime, ascii: bool = False) -> 
         text = f"{state.name} {glyph} {state.error}"
         if age is not None:
             text += f" {format_age(age)} ago"
-    elif state.last_success is not None and state.stale:
+        if state.last_success is None:
+            return text + " (no data yet)"
+    elif state.freshness is Freshness.CACHED and state.last_success is not None:
+        age = format_age(seconds_between(state.last_success, now))
+        return f"{state.name} {STALE_GLYPH} cached {age}"
+    elif state.last_success is None:
+        return f"{state.name} {status_glyph(Status.QUEUED, ascii)} waiting"
+    elif state.stale:
         glyph = status_glyph(Status.UNKNOWN, ascii)
         text = f"{state.name} {glyph} {format_age(seconds_between(state.last_success, now))}"
-    elif state.last_success is not None:
+    else:
         # Fresh, as the engine judges it: no age to tick every second (a radiator runs for
         # weeks; the engine republishes when a source goes stale).
-        text = f"{state.name} {status_glyph(Status.PASSED, ascii)}"
-    else:
-        text = f"{state.name} {status_glyph(Status.QUEUED, ascii)} waiting"
+        return f"{state.name} {status_glyph(Status.PASSED, ascii)}"
     if state.stale:
         text += " (stale)"
     return text
 
 
+def source_current(state: SourceState) -> bool:
+    """Fresh: answered, no error, not stale (whatever the reason, see ``model.Freshness``)."""
+    return (
+        state.last_success is not None
+        and not state.error
+        and not state.stale
+        and state.freshness is Freshness.FRESH
+    )
+
+
 def source_rank(state: SourceState) -> int:
     """How bad a source's state is, worst highest: the short status bar names the worst one."""
-    return (2 if state.error else 0) + (1 if state.stale else 0)
+    return (2 if state.error else 0) + (0 if source_current(state) else 1)
 
 
 # --- history: strips, sparklines, shares ----------------------------------------------------

@@ -20,7 +20,8 @@ from buildradiator import export_cctray, export_metrics
 from buildradiator.clock import Clock
 from buildradiator.export import to_json
 from buildradiator.http import redact
-from buildradiator.model import Snapshot, clean_text
+from buildradiator.model import Snapshot
+from buildradiator.text import clean_text
 
 JSON_TYPE = "application/json; charset=utf-8"
 TEXT_TYPE = "text/plain; charset=utf-8"

@@ -11,8 +11,17 @@ from textual.widget import Widget
 from buildradiator import fmt
 from buildradiator.model import BrokenWindow, Snapshot, Status
 from buildradiator.widgets.palette import CLAIM_GLYPH, claim_marker, fit_line, palette
+from buildradiator.widgets.verdict import (
+    EngineStopped,
+    calm_line,
+    is_green,
+    not_current,
+    sources_line,
+)
 
 HEADLINE = {"pipeline": "MAIN RED", "service": "PROD DOWN", "deploy": "DEPLOY SUSPECT"}
+STOPPED_WHY = "nothing on screen is current (q quits, exit code 4)"
+STOPPED_DETAIL = "every pipeline and service is unknown until the radiator is restarted"
 LEVELS = tuple(f"level-{n}" for n in range(1, 4))
 """CSS classes of the escalation levels (``alerts.Level``): the banner grows with each."""
 
@@ -40,24 +49,26 @@ def banner_lines(
     tz: tzinfo | None = None,
     one_line: bool = False,
     claims: ClaimNotes | None = None,
+    engine: EngineStopped | None = None,
 ) -> list[list[tuple[str, str]]]:
     """The banner as lines of (text, style) runs; pure, so ticking can compare and skip.
 
     ``one_line`` (the pane layout) keeps the headline and how many more things are broken, which
     matter most, ahead of the streak; commit and author wait for a bigger terminal. A claim on
-    the first broken window (``claims``) follows its name: who is on it matters next."""
+    the first broken window (``claims``) follows its name: who is on it matters next. Nothing
+    broken: the verdict of the whole screen (``verdict.calm_line``). The engine stopped
+    (``engine``): that, before anything else."""
     sep = fmt.SEPARATOR[ascii]
-    if snapshot is None:
-        return [[(f"waiting for first data{fmt.ELLIPSIS[ascii]}", "dim")]]
-    if not snapshot.broken:
-        line = [(f"{fmt.status_glyph(Status.PASSED, ascii)} all green", "banner-green-fg")]
-        if snapshot.green_since is not None:
-            age = fmt.format_age(fmt.seconds_between(snapshot.green_since, now))
-            line.append((f" since {fmt.clock_time(snapshot.green_since, tz)} ({age})", ""))
-        if snapshot.stale_sources:
-            stale = fmt.plural(len(snapshot.stale_sources), "source")
-            line.append((f"{sep}{fmt.STALE_GLYPH} {stale} stale, not counted", "stale"))
-        return [line]
+    if engine is not None:
+        glyph = fmt.status_glyph(Status.FAILED, ascii)
+        if one_line:
+            return [[(f"{glyph} {engine.headline()}", "bold")]]
+        # The log's path leads the second line: a long path still fits an 80-column screen.
+        top = [(f"{glyph} ENGINE STOPPED: {engine.error}", "bold"), (f"{sep}{STOPPED_WHY}", "")]
+        where = f"see the log {engine.log}; " if engine.log else ""
+        return [top, [(f"  {where}{STOPPED_DETAIL}", "")]]
+    if snapshot is None or not snapshot.broken:
+        return [calm_line(snapshot, now, ascii, tz)]
     first, others = snapshot.broken[0], snapshot.broken[1:]
     age = fmt.format_clock_age(fmt.seconds_between(first.since, now)) if first.since else "?"
     top = [
@@ -80,8 +91,12 @@ def banner_lines(
         top.append((sep + fmt.streak_text(first.streak), ""))
     if first.stale:
         top.append((" (stale)", ""))
+    if snapshot.gate is not None and not snapshot.gate.go:
+        top.append((f"{sep}release HOLD", "bold"))
     if claim is not None:
         top += [(sep, ""), *claim_runs(*claim, ascii)]
+    if not_current(snapshot):
+        top.append((sep + sources_line(snapshot, ascii), ""))
     detail: list[tuple[str, str]] = [("  ", "")]
     if first.commit:
         detail.append((fmt.short_sha(first.commit), "bold"))
@@ -90,15 +105,17 @@ def banner_lines(
     if first.author:
         detail.append((" by ", ""))
         detail.append((first.author, "bold"))
+    joint = sep if len(detail) > 1 else ""
     if others:
         names = ", ".join(f"{w.name} ({_headline(w).split()[-1].lower()})" for w in others)
-        detail.append((f"{sep}+{len(others)} more: ", "bold"))
+        detail.append((f"{joint}+{len(others)} more: ", "bold"))
         detail.append((names, ""))
+        joint = sep
     # Last: where the culprit is (from history). The line is cut from the right, so on a
     # narrow screen the range goes first and what else is broken stays.
     commits = fmt.commit_range(first.last_green_commit, first.newest_commit)
     if commits:
-        detail.append((f"{sep}since {commits}", ""))
+        detail.append((f"{joint}since {commits}", ""))
     return [top, detail]
 
 
@@ -114,6 +131,7 @@ class Banner(Widget):
         self._tz: tzinfo | None = None
         self._lines: list[list[tuple[str, str]]] = []
         self._claims: ClaimNotes = {}
+        self._engine: EngineStopped | None = None
         self.one_line = False
         """Set by the app for the pane layout."""
 
@@ -124,18 +142,20 @@ class Banner(Widget):
         ascii: bool,
         tz: tzinfo | None,
         claims: ClaimNotes | None = None,
+        engine: EngineStopped | None = None,
     ) -> bool:
         self._snapshot, self._ascii, self._tz = snapshot, ascii, tz
         self._claims = dict(claims or {})
-        red = bool(snapshot and snapshot.broken)
+        self._engine = engine
+        red = bool(snapshot and snapshot.broken) or engine is not None
         self.set_class(red, "-red")
-        self.set_class(not red and snapshot is not None, "-green")
+        self.set_class(not red and is_green(snapshot), "-green")
         return self.tick(now)
 
     def tick(self, now: datetime) -> bool:
         """Recompute the ticking age; redraw only when the words changed."""
         lines = banner_lines(
-            self._snapshot, now, self._ascii, self._tz, self.one_line, self._claims
+            self._snapshot, now, self._ascii, self._tz, self.one_line, self._claims, self._engine
         )
         if lines == self._lines:
             return False

@@ -11,16 +11,18 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from buildradiator.claims import MAX_NAME, MAX_NOTE, default_name
 from buildradiator.text import clean_text
+from buildradiator.widgets.overlay import OverlayScreen
 
 __all__ = ["ClaimScreen"]
 
 
-class ClaimScreen(ModalScreen[tuple[str, str] | None]):
+class ClaimScreen(OverlayScreen[tuple[str, str] | None]):
+    BOX = "claim-box"
+
     """``push_screen(ClaimScreen(pipeline.name), callback)``; callback gets ``(who, note)``."""
 
     DEFAULT_CSS = """
@@ -52,10 +54,12 @@ class ClaimScreen(ModalScreen[tuple[str, str] | None]):
         default: str | None = None,
         note: str = "",
         *,
+        ascii: bool = False,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id)
+        self.ascii = ascii
         self.pipeline_name = clean_text(pipeline_name)
         self.default = clean_text(default or "", MAX_NAME) or default_name()
         self.initial_note = clean_text(note, MAX_NOTE)
@@ -75,7 +79,8 @@ class ClaimScreen(ModalScreen[tuple[str, str] | None]):
                 max_length=MAX_NOTE,
                 id="claim-note",
             )
-            yield Static(Text("enter claims · escape cancels", "dim"), id="claim-hint")
+            sep = " | " if self.ascii else " · "
+            yield Static(Text(f"enter claims{sep}escape cancels", "dim"), id="claim-hint")
 
     def on_mount(self) -> None:
         self.query_one("#claim-box").border_title = "Claim"

@@ -15,11 +15,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from buildradiator import fmt
 from buildradiator.model import Pipeline, PipelineFacts, Snapshot, Status
+from buildradiator.widgets.overlay import OverlayScreen
 from buildradiator.widgets.palette import STATUS_STYLE, Segment, fit_line, palette
 from buildradiator.widgets.summary import Line, flaky_test_lines
 
@@ -93,14 +93,18 @@ def detail_lines(
         status.append((f"{sep}{fmt.STALE_GLYPH} stale", "stale"))
     lines.append(tuple(status))
 
-    strip = facts.strip if facts and facts.strip else tuple(b.status for b in pipeline.recent)
+    recorded = bool(facts and facts.strip)
+    strip = facts.strip if facts and recorded else tuple(b.status for b in pipeline.recent)
     if strip:
         shown = min(len(strip), STRIP_MAX)
+        # Say where the strip comes from: without history it is what the CI's API returned,
+        # and the lines below must not read as if there were no builds at all.
+        where = "recorded" if recorded else "as reported by the CI"
         lines.append(
             (
                 _label("Recent builds"),
                 *_strip(strip, ascii),
-                (f"  {shown} builds, newest right", "dim"),
+                (f"  {shown} builds {where}, newest right", "dim"),
             )
         )
     lines.append(())
@@ -108,7 +112,8 @@ def detail_lines(
         lines.append(
             (
                 (
-                    "no history yet: trends, durations and flaky tests appear as builds are recorded",
+                    "Trends, durations and flaky tests: from the builds the radiator records, "
+                    "none recorded for this pipeline yet",
                     "dim",
                 ),
             )
@@ -249,7 +254,9 @@ def build_url(pipeline: Pipeline) -> str | None:
     return pipeline.url
 
 
-class PipelineDetail(ModalScreen[None]):
+class PipelineDetail(OverlayScreen[None]):
+    BOX = "detail-box"
+
     """Opened by Enter on a pipeline row; follows new snapshots while open (``show``)."""
 
     BINDINGS = [

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 
 from buildradiator import fmt
 from buildradiator.model import Build, Pipeline, Snapshot, Status
 from buildradiator.widgets.palette import STATUS_STYLE
-from buildradiator.widgets.rows import Cell, Row, RowsTable, cell
+from buildradiator.widgets.rows import Cell, Form, Row, RowsTable, cell
 
-NAME_WIDTH = 28
-STAGE_WIDTH = 20
+NAME_WIDTH = 56
 BAR_WIDTH = 10
+SHORT_BAR = 5
 
 
 def in_flight_builds(snapshot: Snapshot) -> list[tuple[Pipeline, Build]]:
@@ -31,19 +33,28 @@ def build_title(pipeline: Pipeline, build: Build) -> str:
     return pipeline.name + number
 
 
-def progress(build: Build, now: datetime, ascii: bool, tz: tzinfo | None) -> tuple[Cell, Cell]:
-    """The gauge with its percentage, and the ETA (clock time) or why there is none."""
+def progress(
+    build: Build, now: datetime, ascii: bool, tz: tzinfo | None, bar_width: int = BAR_WIDTH
+) -> tuple[Cell, Cell]:
+    """The gauge with its percentage, and the ETA (clock time) or why there is none. Past its
+    estimate a build is overdue: the gauge says by how much (``+12m over``), never ``165%``."""
     start = build.started_at or build.created_at
     elapsed = fmt.seconds_between(start, now)
     fraction = fmt.progress_fraction(elapsed, build.estimated_seconds)
     if fraction is None or start is None or build.estimated_seconds is None:
         return cell("no estimate", "dim"), cell("")  # an empty ETA says nothing false
-    gauge = f"{fmt.progress_bar(fraction, BAR_WIDTH, ascii)} {fmt.percent(fraction)}"
+    bar = fmt.progress_bar(fraction, bar_width, ascii)
     if fraction > 1.0:
         over = (elapsed or 0.0) - build.estimated_seconds
-        return cell(gauge, "health-warn"), cell(f"overdue {fmt.format_age(over)}", "health-warn")
+        return cell(f"{bar} {fmt.overdue(over)}", "health-warn"), cell("overdue", "health-warn")
     eta = start + timedelta(seconds=build.estimated_seconds)
-    return cell(gauge, "status-running"), cell(f"ETA {fmt.clock_time(eta, tz)}")
+    return cell(f"{bar} {fmt.percent(fraction)}", "status-running"), cell(
+        f"ETA {fmt.clock_time(eta, tz)}"
+    )
+
+
+TITLE_WANT = 24
+"""Build names keep 24 characters while any form allows it (see ``rows.Form``)."""
 
 
 def inflight_rows(
@@ -51,20 +62,16 @@ def inflight_rows(
     now: datetime,
     ascii: bool = False,
     tz: tzinfo | None = None,
-    width: int = 0,
+    bar_width: int = BAR_WIDTH,
 ) -> list[Row]:
-    """Two lines per build: what and where, then how far along and when it should end.
-
-    The name and stage column takes what the status and gauge columns leave of ``width``.
-    """
-    text_width = max(NAME_WIDTH, width - 40)
+    """Two lines per build: what and where, then how far along and when it should end."""
     rows = []
     for pipeline, build in in_flight_builds(snapshot):
         stale = pipeline.source in snapshot.stale_sources
-        title = fmt.truncate(build_title(pipeline, build), text_width, ascii)
+        title = fmt.truncate(build_title(pipeline, build), NAME_WIDTH, ascii)
         if build.status is Status.RUNNING:
             elapsed = fmt.seconds_between(build.started_at or build.created_at, now)
-            gauge, eta = progress(build, now, ascii, tz)
+            gauge, eta = progress(build, now, ascii, tz, bar_width)
             # "6m12s, ETA 12:03" under the gauge: one column less, so names keep their room.
             when: Cell = (("\n" + fmt.format_duration(elapsed), ""),)
             if eta[0][0]:
@@ -83,10 +90,7 @@ def inflight_rows(
                 key=f"{pipeline.source}\x1f{pipeline.key}\x1f{build.id}",
                 cells=(
                     status,
-                    (
-                        (title, "bold"),
-                        ("\n" + fmt.truncate(stage, max(STAGE_WIDTH, text_width), ascii), "dim"),
-                    ),
+                    ((title, "bold"), ("\n" + fmt.truncate(stage, NAME_WIDTH, ascii), "dim")),
                     (*gauge, *when),
                 ),
                 url=build.url or pipeline.url,
@@ -97,13 +101,32 @@ def inflight_rows(
     return rows
 
 
+def glyph_first(rows: Sequence[Row], ascii: bool) -> list[Row]:
+    """Without the status column: its glyph before the build's name (the gauge, or "waiting",
+    says the rest)."""
+    out = []
+    for r in rows:
+        status, build, gauge = r.cells
+        glyph = status[0][0].split(" ", 1)[0] if status else ""
+        title, *rest = build
+        under = tuple((text.replace("\n", "\n  "), style) for text, style in rest)
+        out.append(replace(r, cells=(((f"{glyph} {title[0]}", title[1]), *under), gauge)))
+    return out
+
+
 class InFlight(RowsTable):
-    COLUMNS = ("status", "build", "progress")
-    FLEX = (1,)
     TITLE = "In flight"
 
     def show(self, snapshot: Snapshot, now: datetime, ascii: bool, tz: tzinfo | None) -> bool:
         self.ascii = ascii
         count = len(snapshot.in_flight)
         self.set_subtitle("nothing running" if not count else str(count))
-        return self.show_with(lambda width: inflight_rows(snapshot, now, ascii, tz, width))
+        rows = inflight_rows(snapshot, now, ascii, tz)
+        short = glyph_first(inflight_rows(snapshot, now, ascii, tz, SHORT_BAR), ascii)
+        # The status word goes first (its glyph stays), then the gauge gets shorter.
+        forms = [
+            Form(rows, (1,), {1: TITLE_WANT}),
+            Form(glyph_first(rows, ascii), (0,), {0: TITLE_WANT}),
+            Form(short, (0,), {0: TITLE_WANT}),
+        ]
+        return self.show_forms(lambda _width: forms)

@@ -6,12 +6,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from textual import events
 from textual.message import Message
 
 from buildradiator import fmt
-from buildradiator.model import Pipeline, Snapshot, Status
+from buildradiator.model import Freshness, Pipeline, Snapshot, Status
 from buildradiator.widgets.palette import STATUS_STYLE, Segment, claim_marker
-from buildradiator.widgets.rows import Row, RowsTable, cell
+from buildradiator.widgets.rows import Form, Row, RowsTable, cell, without
 
 NAME_WIDTH = 40
 AUTHOR_WIDTH = 20
@@ -39,27 +40,40 @@ def stale_age(snapshot: Snapshot, source: str, now: datetime) -> str:
     return fmt.format_age(fmt.seconds_between(last, now)) if last else "?"
 
 
+def stale_word(snapshot: Snapshot, source: str) -> str:
+    """What old data is called: ``cached`` (the last run's, read at start-up) or ``stale``."""
+    state = snapshot.source_state(source)
+    return "cached" if state is not None and state.freshness is Freshness.CACHED else "stale"
+
+
+def stale_words(snapshot: Snapshot, source: str, now: datetime) -> str:
+    """``stale 5m`` or ``cached 2h``."""
+    return f"{stale_word(snapshot, source)} {stale_age(snapshot, source, now)}"
+
+
 def status_cell(
     pipeline: Pipeline, stale: str | None, ascii: bool, compact: bool = False, tiny: bool = False
 ) -> tuple[Segment, ...]:
     """Glyph and word; a build running on top shows both; stale data never shows green.
 
-    ``tiny`` (a 40-column pane) keeps the last result's glyph and word and only the glyph of a
+    ``stale``: what old data is called, with its age (``stale 5m``, ``cached 2h``). ``tiny`` (a 40-column pane) keeps the last result's glyph and word and only the glyph of a
     build running on top, so the pipeline's name keeps its room."""
     last = pipeline.status
     last_seg = (fmt.status_label(last, ascii), STATUS_STYLE[last])
     if tiny:
         if stale is not None:
             red = f" {fmt.status_glyph(last, ascii)}" if last is Status.FAILED else ""
-            return ((f"{fmt.STALE_GLYPH} stale{red}", "stale"),)
+            return ((f"{fmt.STALE_GLYPH} {stale.split()[0]}{red}", "stale"),)
         if pipeline.in_flight:
             now_status = pipeline.in_flight[0].status
+            if not pipeline.recent:
+                return ((fmt.status_label(now_status, ascii), STATUS_STYLE[now_status]),)
             running = (" " + fmt.status_glyph(now_status, ascii), STATUS_STYLE[now_status])
-            return (last_seg, running) if pipeline.recent else (running,)
+            return (last_seg, running)
         return (last_seg,)
     joint = (", " if compact else ", last: ", "")
     if stale is not None:
-        head: Segment = (f"{fmt.STALE_GLYPH} stale {stale}", "stale")
+        head: Segment = (f"{fmt.STALE_GLYPH} {stale}", "stale")
         # A red result stays worth knowing even when old; a green one must not be shown as green.
         return (head, joint, last_seg) if last is Status.FAILED else (head,)
     if pipeline.in_flight:
@@ -112,13 +126,13 @@ class Finder:
         text = " ".join(self.words(m, m.source in stale_sources) for m in members)
         return all(term in text for term in terms)
 
-    def describe(self) -> str:
+    def describe(self, ascii: bool = False) -> str:
         notes = []
         if self.hide_passing:
             notes.append("passing hidden")
         if self.query.strip():
             notes.append(f"filter: {self.query.strip()}")
-        return " · ".join(notes)
+        return fmt.SEPARATOR[ascii].join(notes)
 
 
 def _pipeline_row(
@@ -131,24 +145,27 @@ def _pipeline_row(
     tiny: bool = False,
     claimed_by: str | None = None,
 ) -> Row:
+    """Status, name, branch, age and author (or, on a claimed row, who claimed it: the row
+    keeps its columns whatever happens to it)."""
     stale = p.source in snapshot.stale_sources
     last = p.last
     when = (last.finished_at or last.started_at or last.created_at) if last else None
     url = p.url or (last.url if last else None)
     status = status_cell(
-        p, stale_age(snapshot, p.source, now) if stale else None, ascii, compact, tiny
+        p, stale_words(snapshot, p.source, now) if stale else None, ascii, compact, tiny
     )
     if claimed_by:
-        # Next to the status, which is never cut: "someone is on it" must not be cut away.
-        status = (*status, ("  " + claim_marker(claimed_by, ascii), "bold"))
+        who = cell(claim_marker(claimed_by, ascii), "bold")
+    else:
+        who = cell(fmt.truncate(last.author or "", AUTHOR_WIDTH, ascii) if last else "")
     return Row(
         key=row_key(p),
         cells=(
             status,
             cell(indent + fmt.truncate(p.name, NAME_WIDTH, ascii), "bold"),
-            cell("" if tiny else p.branch or "", "dim"),
+            cell(p.branch or "", "dim"),
             cell(fmt.format_age(fmt.seconds_between(when, now)) if when else "-"),
-            cell(fmt.truncate(last.author or "", AUTHOR_WIDTH, ascii) if last and not tiny else ""),
+            who,
         ),
         url=url,
         stale=stale,
@@ -286,13 +303,36 @@ def pipeline_rows(
     return rows
 
 
-class MainBranches(RowsTable):
-    COLUMNS = ("status", "name", "branch", "age", "author")
-    FLEX = (4, 2, 1)  # cut the author first, the pipeline's name last
-    COMPACT_BELOW = 72
-    TINY_BELOW = 52
+NAME_WANT = 24
+AUTHOR_WANT = 16
+"""Names up to 24 characters and authors up to 16 stay whole while any form keeps them so."""
 
+
+def pipeline_forms(make: Callable[[str], Sequence[Row]]) -> list[Form]:
+    """Richest first: the whole status ("running, last: failed") and the branch; then
+    "running, failed"; then without the branch column (a "Main branches" panel mostly says
+    main); then the last result's word with a glyph for a build on top; last, for a strip beside
+    an editor, without the author. Names and authors give way only when no form keeps them."""
+    full, compact, tiny = make("full"), make("compact"), make("tiny")
+    with_branch = {1: NAME_WANT, 4: AUTHOR_WANT}
+    no_branch = {1: NAME_WANT, 3: AUTHOR_WANT}
+    return [
+        Form(full, (2, 4, 1), with_branch),
+        Form(compact, (2, 4, 1), with_branch),
+        Form(without(compact, 2), (3, 1), no_branch),
+        Form(without(tiny, 2), (3, 1), no_branch),
+        Form(without(tiny, 2, 4), (1,), {1: NAME_WANT}),
+    ]
+
+
+class MainBranches(RowsTable):
     TITLE = "Main branches"
+
+    class Resized(Message):
+        """Its height changed: what it leaves of the column changed too (see the app)."""
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self.post_message(self.Resized())
 
     class PipelineChosen(Message):
         """Enter on a pipeline's row: the app opens its detail."""
@@ -320,17 +360,20 @@ class MainBranches(RowsTable):
         def keep(members: Sequence[Pipeline]) -> bool:
             return finder.keeps(members, stale)
 
-        def make(width: int) -> list[Row]:
+        def rows(mode: str) -> list[Row]:
             return pipeline_rows(
                 snapshot,
                 now,
                 ascii,
-                compact=width < self.COMPACT_BELOW,
+                compact=mode != "full",
                 expanded=expanded,
                 keep=keep if finder.active else None,
-                tiny=width < self.TINY_BELOW,
+                tiny=mode == "tiny",
                 claimed=claimed,
             )
+
+        def make(_width: int) -> list[Form]:
+            return pipeline_forms(rows)
 
         if not snapshot.pipelines:
             subtitle = "no pipelines yet"
@@ -338,11 +381,12 @@ class MainBranches(RowsTable):
             red = sum(1 for p in snapshot.pipelines if p.status is Status.FAILED)
             total = len(snapshot.pipelines)
             subtitle = f"{red} red of {total}" if red else f"{total}"
-        changed = self.show_with(make)
+        changed = self.show_forms(make)
         if finder.active:
             shown = len(self.rows_shown)
             found = f"{shown} shown" if shown else "nothing matches"
-            subtitle = f"{finder.describe()} · {found} · {subtitle}"
+            sep = fmt.SEPARATOR[ascii]
+            subtitle = f"{finder.describe(ascii)}{sep}{found}{sep}{subtitle}"
         self.set_subtitle(subtitle)
         return changed
 

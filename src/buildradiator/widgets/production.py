@@ -3,15 +3,25 @@ environment (worst first) with what is deployed, how far behind main, and why it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from buildradiator import fmt
 from buildradiator.gate import gate_summary
-from buildradiator.model import Deployment, DeployState, Health, ServiceCheck, Snapshot
+from buildradiator.model import (
+    Deployment,
+    DeployState,
+    Health,
+    ServiceCheck,
+    Snapshot,
+    Status,
+)
 from buildradiator.production import ServiceRow, service_rows
 from buildradiator.widgets.palette import CLAIM_GLYPH, HEALTH_STYLE, Segment
-from buildradiator.widgets.pipelines import stale_age
-from buildradiator.widgets.rows import Row, RowsTable, cell
+from buildradiator.widgets.pipelines import stale_words
+from buildradiator.widgets.rows import Form, Row, RowsTable, cell
+from buildradiator.widgets.verdict import gate_word
 
 SEP: Segment = ("  ", "")
 
@@ -78,17 +88,18 @@ def _check_facts(check: ServiceCheck) -> list[Segment]:
 
 
 def info_cell(row: ServiceRow, now: datetime, ascii: bool) -> tuple[Segment, ...]:
-    """Why: the checks that are not up (worst first), the HTTP code and latency of the health
-    check, the deploy's own words when it failed, and alerts that are silenced (dim, apart)."""
+    """Why, the reasons first (a narrow panel cuts from the right): the checks that are not up
+    (worst first) and the deploy's own words when it failed or is suspect; then the HTTP code
+    and latency of the health check, the drift, and alerts that are silenced (dim, apart)."""
     parts: list[Segment] = []
-    health = next((c for c in row.checks if c.kind == "health"), None)
-    if health is not None:
-        parts += _check_facts(health)
     for reason in row.reasons:
         parts += [SEP, (reason, "")]
     d = row.deployment
     if d is not None and (d.suspect or (d.state is DeployState.FAILED and d.detail)):
         parts += [SEP, (d.suspect or d.detail or "", "")]
+    health = next((c for c in row.checks if c.kind == "health"), None)
+    if health is not None:
+        parts += _check_facts(health)
     parts += drift_segments(d, now)
     if not row.reasons and health is not None and health.version and not d:
         parts += [SEP, (health.version, "dim")]
@@ -98,10 +109,24 @@ def info_cell(row: ServiceRow, now: datetime, ascii: bool) -> tuple[Segment, ...
     return _join(parts)
 
 
+def service_cell(service: str, environment: str | None) -> tuple[Segment, ...]:
+    """``payments prod``: the environment beside the name, one column for both."""
+    if not environment:
+        return ((service, "bold"),)
+    return ((service, "bold"), (f" {environment}", "dim"))
+
+
 def gate_row(snapshot: Snapshot, ascii: bool) -> Row | None:
     gate = snapshot.gate
     if gate is None:
         return None
+    if gate_word(snapshot) == "waiting":
+        glyph = fmt.status_glyph(Status.QUEUED, ascii)
+        waiting = cell("nothing known yet: waiting for first data", "dim")
+        return Row(
+            key="gate",
+            cells=(cell(f"{glyph} waiting", "dim"), cell("release", "bold"), (), waiting),
+        )
     glyph = fmt.health_glyph(Health.UP if gate.go else Health.DOWN, ascii)
     style = HEALTH_STYLE[Health.UP if gate.go else Health.DOWN]
     sep = fmt.SEPARATOR[ascii]
@@ -111,7 +136,7 @@ def gate_row(snapshot: Snapshot, ascii: bool) -> Row | None:
         info = ((gate_summary(gate, sep), ""),)
     return Row(
         key="gate",
-        cells=(cell(f"{glyph} {gate.word}", style), cell("release", "bold"), (), (), info),
+        cells=(cell(f"{glyph} {gate.word}", style), cell("release", "bold"), (), info),
     )
 
 
@@ -126,7 +151,6 @@ def blocker_rows(snapshot: Snapshot, now: datetime, ascii: bool) -> list[Row]:
                 cells=(
                     cell(f"{glyph} blocker", "health-warn"),
                     cell(b.id, "bold"),
-                    (),
                     cell(f"open {age}" if age else "open", "dim"),
                     cell(b.title),
                 ),
@@ -151,8 +175,8 @@ def production_rows(
         )
         if s.stale:
             # Old data never reads as "up": it gets the unknown glyph and its age.
-            age = stale_age(snapshot, sources[0], now) if sources else ""
-            status = cell(f"{fmt.STALE_GLYPH} stale {age}".rstrip(), "stale")
+            words = stale_words(snapshot, sources[0], now) if sources else "stale"
+            status = cell(f"{fmt.STALE_GLYPH} {words}", "stale")
         elif not s.checks:
             status = cell(f"{fmt.health_glyph(Health.UNKNOWN, ascii)} no checks", "dim")
         else:
@@ -165,8 +189,7 @@ def production_rows(
                 key=f"service\x1f{s.service}\x1f{s.environment or ''}",
                 cells=(
                     status,
-                    cell(s.service, "bold"),
-                    cell(s.environment or "", "dim"),
+                    service_cell(s.service, s.environment),
                     deployed_cell(s.deployment, now, ascii),
                     info_cell(s, now, ascii),
                 ),
@@ -177,9 +200,31 @@ def production_rows(
     return rows
 
 
+REASON_WANT = 30
+"""The release gate's and each service's reasons keep their first 30 characters while any form
+allows it."""
+SERVICE_WANT = 20
+
+
+def folded(rows: Sequence[Row]) -> list[Row]:
+    """The deployed column folded into the end of "why": one column less for the reasons."""
+    out = []
+    for r in rows:
+        status, service, deployed, why = r.cells
+        tail: tuple[Segment, ...] = (SEP, *deployed) if deployed and why else deployed
+        out.append(replace(r, cells=(status, service, (*why, *tail))))
+    return out
+
+
+def production_forms(rows: Sequence[Row]) -> list[Form]:
+    """With the deployed column, then with it folded into "why" (the reasons come first)."""
+    return [
+        Form(rows, (3, 2, 1), {3: REASON_WANT, 1: SERVICE_WANT}),
+        Form(folded(rows), (2, 1), {2: REASON_WANT, 1: SERVICE_WANT}),
+    ]
+
+
 class Production(RowsTable):
-    COLUMNS = ("health", "service", "env", "deployed", "why")
-    FLEX = (4, 3, 1, 2)
     TITLE = "Production"
 
     def show(self, snapshot: Snapshot, now: datetime, ascii: bool) -> bool:
@@ -188,11 +233,13 @@ class Production(RowsTable):
         rows = production_rows(snapshot, now, ascii, services)
         down = sum(1 for r in services if r.health is Health.DOWN and not r.stale)
         parts = []
-        if snapshot.gate is not None:
-            parts.append(f"release {snapshot.gate.word}")
+        word = gate_word(snapshot)
+        if word is not None:
+            parts.append(f"release {word}")
         if down:
             parts.append(f"{down} down")
         if not snapshot.services and not snapshot.deployments:
             parts.append("no checks")
         self.set_subtitle(", ".join(parts))
-        return self.show_with(lambda _width: rows)
+        forms = production_forms(rows)
+        return self.show_forms(lambda _width: forms)

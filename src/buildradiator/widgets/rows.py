@@ -13,12 +13,13 @@ keeps them), so one wide status word seen an hour ago would otherwise keep a hor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from buildradiator import fmt
@@ -68,27 +69,92 @@ def cut(cell_: Cell, width: int, ascii: bool = False) -> Cell:
     return tuple(out)
 
 
-def fit(rows: Sequence[Row], flex: Sequence[int], width: int, ascii: bool = False) -> list[Row]:
-    """Cut the ``flex`` columns (in that order) until the rows fit ``width`` columns."""
-    if not rows:
-        return list(rows)
-    columns = len(rows[0].cells)
-    widths = [max(cell_width(r.cells[i]) for r in rows) for i in range(columns)]
-    excess = sum(widths) + 2 * PADDING * columns - width
-    limits = dict.fromkeys(range(columns), 0)
-    for index in flex:
+@dataclass(frozen=True)
+class Form:
+    """One way to lay the rows out. A table offers its forms richest first; the first one whose
+    meaningful columns keep the width they ``want`` is shown (``pick``)."""
+
+    rows: Sequence[Row]
+    flex: tuple[int, ...] = ()
+    """Columns that may be cut, in the order they give way."""
+    want: Mapping[int, int] = field(default_factory=dict)
+    """Per flex column: the width it keeps whole before a poorer form is preferred (a name up
+    to 24 characters, a reason's first 30); below it, only when no form fits."""
+
+
+def without(rows: Sequence[Row], *columns: int) -> list[Row]:
+    """``rows`` without the given columns (a poorer form)."""
+    return [
+        replace(r, cells=tuple(c for i, c in enumerate(r.cells) if i not in columns)) for r in rows
+    ]
+
+
+def _natural(rows: Sequence[Row]) -> list[int]:
+    return [max(cell_width(r.cells[i]) for r in rows) for i in range(len(rows[0].cells))]
+
+
+def _limits(form: Form, width: int, floor: Callable[[int], int]) -> tuple[list[int], int]:
+    """Column widths after cutting the flex columns (in order) down to ``floor(column)``, and
+    what is still too much."""
+    widths = _natural(form.rows)
+    excess = sum(widths) + 2 * PADDING * len(widths) - width
+    for index in form.flex:
         if excess <= 0:
             break
-        give = min(excess, max(0, widths[index] - MIN_FLEX))
-        limits[index] = widths[index] - give
+        give = min(excess, max(0, widths[index] - floor(index)))
+        widths[index] -= give
         excess -= give
-    if not any(limits.values()):
+    return widths, excess
+
+
+def _wanted(form: Form, index: int) -> int:
+    return max(MIN_FLEX, form.want.get(index, MIN_FLEX))
+
+
+def fits(form: Form, width: int) -> bool:
+    """Whether ``form`` fits ``width`` with every flex column at least at its wanted width."""
+    if not form.rows:
+        return True
+    return _limits(form, width, lambda i: _wanted(form, i))[1] <= 0
+
+
+def pick(forms: Sequence[Form], width: int) -> Form:
+    """The richest form that fits ``width`` (the last, poorest one when none does)."""
+    for form in forms:
+        if fits(form, width):
+            return form
+    return forms[-1]
+
+
+def fit(
+    rows: Sequence[Row],
+    flex: Sequence[int],
+    width: int,
+    ascii: bool = False,
+    want: Mapping[int, int] | None = None,
+) -> list[Row]:
+    """Cut the ``flex`` columns (in that order) until the rows fit ``width`` columns: down to
+    their wanted widths first, then to ``MIN_FLEX``; and if that is still too wide, every
+    column, widest first, so that no row is ever wider than its panel."""
+    if not rows:
+        return list(rows)
+    form = Form(rows, tuple(flex), dict(want or {}))
+    widths, excess = _limits(form, width, lambda i: _wanted(form, i))
+    if excess > 0:
+        widths, excess = _limits(form, width, lambda _i: MIN_FLEX)
+    while excess > 0 and max(widths) > 1:
+        widest = widths.index(max(widths))
+        widths[widest] -= 1
+        excess -= 1
+    natural = _natural(rows)
+    if widths == natural:
         return list(rows)
     return [
         replace(
             r,
             cells=tuple(
-                cut(c, limits[i], ascii) if limits[i] else c for i, c in enumerate(r.cells)
+                cut(c, widths[i], ascii) if widths[i] < natural[i] else c
+                for i, c in enumerate(r.cells)
             ),
         )
         for r in rows
@@ -111,10 +177,12 @@ def to_text(cell_: Cell, styles: dict[str, Style], stale: bool = False) -> Text:
 
 
 class RowsTable(DataTable[Text]):
-    """A DataTable fed whole rows; subclasses set ``COLUMNS``, ``FLEX`` and ``TITLE``."""
+    """A DataTable fed whole rows, in one of the forms its view offers (``show_forms``).
 
-    COLUMNS: tuple[str, ...] = ()
+    Subclasses set ``TITLE``, and ``FLEX`` for views that offer one form (``show_with``)."""
+
     FLEX: tuple[int, ...] = ()
+    WANT: Mapping[int, int] = {}
     TITLE = ""
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -127,31 +195,38 @@ class RowsTable(DataTable[Text]):
             # The status colours must survive the selection bar: it only changes the background.
             cursor_foreground_priority="renderable",
         )
-        self._make: Callable[[int], Sequence[Row]] = lambda _width: ()
+        self._make: Callable[[int], Sequence[Form]] = lambda _width: ()
         self._wanted: tuple[Row, ...] = ()
+        self._form: Form | None = None
         self._rows: tuple[Row, ...] = ()
+        self._columns = 0
         self._fitted_width = 0
+        self._subtitle = ""
+        self._selected: str | None = None
+        self._rebuilding = False
         self.ascii = False
         """Set by the views' ``show``: picks the ellipsis that cut names end with."""
 
     def on_mount(self) -> None:
         # Textual calls every on_mount along the MRO: subclasses set TITLE, not their own handler.
         self.border_title = self.TITLE
-        self._add_columns()
 
-    def _add_columns(self) -> None:
-        for name in self.COLUMNS:
+    def _add_columns(self, count: int) -> None:
+        for index in range(count):
             # No label: headers are hidden, and a label's width would still widen its column
             # past what ``fit`` measured (an empty author column would keep 6 cells).
-            self.add_column("", key=name)
+            self.add_column("", key=f"c{index}")
+        self._columns = count
 
     def on_resize(self, _event: events.Resize) -> None:
         if self._room() != self._fitted_width:
             self.restyle()
+        self._show_hint()
 
     user_moved = False
     """Set once someone moves the cursor: until then the table stays at the top, where the most
-    urgent rows are, whatever re-sorting happens underneath."""
+    urgent rows are, whatever re-sorting happens underneath. After that, the row they chose
+    stays chosen (by its key) wherever re-sorting moves it."""
 
     def _user(self) -> None:
         self.user_moved = True
@@ -180,20 +255,63 @@ class RowsTable(DataTable[Text]):
         self._user()
         await super()._on_click(event)
 
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if self.user_moved and not self._rebuilding and 0 <= new.row < len(self._rows):
+            self._selected = self._rows[new.row].key
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._show_hint()
+
     def set_subtitle(self, text: str) -> None:
-        """Textual redraws the whole widget on every assignment, even of the same text: a
-        radiator re-showing an unchanged estate every few seconds must not pay for that."""
+        """The view's words under the panel; the table adds how many rows are out of sight."""
+        self._subtitle = text
+        self._show_hint()
+
+    def hidden_rows(self) -> tuple[int, int]:
+        """Rows (not lines) out of sight: above the top, and below the bottom of the panel."""
+        visible = self.scrollable_content_region.height
+        if visible <= 0:
+            return 0, 0
+        top = round(self.scroll_y)
+        above = below = y = 0
+        for row in self._rows:
+            if y < top:
+                above += 1
+            elif y + row.height > top + visible:
+                below += 1
+            y += row.height
+        return above, below
+
+    def _show_hint(self) -> None:
+        sep = fmt.SEPARATOR[self.ascii]
+        above, below = self.hidden_rows() if self.is_mounted else (0, 0)
+        parts = [self._subtitle] if self._subtitle else []
+        if above:
+            parts.append(f"{above} above")
+        if below:
+            parts.append(f"+{below} more")
+        text = sep.join(parts)
+        # Textual redraws the whole widget on every assignment, even of the same text: a
+        # radiator re-showing an unchanged estate every few seconds must not pay for that.
         if self.border_subtitle != text:
             self.border_subtitle = text
 
     def show_with(self, make: Callable[[int], Sequence[Row]]) -> bool:
-        """Show the rows ``make(width)`` builds; kept to rebuild them when the width changes."""
+        """Show the rows ``make(width)`` builds (one form, this table's ``FLEX``); kept to
+        rebuild them when the width changes."""
+        return self.show_forms(lambda width: (Form(make(width), self.FLEX, self.WANT),))
+
+    def show_forms(self, make: Callable[[int], Sequence[Form]]) -> bool:
+        """Show the richest of the forms ``make(width)`` offers that fits the panel."""
         self._make = make
-        return self.show_rows(make(self._room()))
+        forms = make(self._room())
+        return self.show_form(pick(forms, self._room()) if forms else Form(()))
 
     def _room(self) -> int:
-        # The vertical scrollbar (1 cell, see app.tcss) may appear: keep room for it.
-        return max(0, self.size.width - 1)
+        # The vertical scrollbar (see app.tcss) may appear: keep room for it.
+        return max(0, self.size.width - self.styles.scrollbar_size_vertical)
 
     @property
     def rows_shown(self) -> tuple[Row, ...]:
@@ -205,13 +323,16 @@ class RowsTable(DataTable[Text]):
         return self._rows[self.cursor_row].url
 
     def show_rows(self, rows: Sequence[Row]) -> bool:
-        """Show ``rows``; returns whether anything had to be redrawn."""
-        wanted = tuple(rows)
-        if wanted == self._wanted and self._room() == self._fitted_width:
+        """Show ``rows`` (this table's ``FLEX``); returns whether anything had to be redrawn."""
+        return self.show_form(Form(tuple(rows), self.FLEX, self.WANT))
+
+    def show_form(self, form: Form) -> bool:
+        wanted = tuple(form.rows)
+        if wanted == self._wanted and self._room() == self._fitted_width and form == self._form:
             return False
-        self._wanted, self._fitted_width = wanted, self._room()
+        self._wanted, self._form, self._fitted_width = wanted, form, self._room()
         new = (
-            tuple(fit(wanted, self.FLEX, self._fitted_width, self.ascii))
+            tuple(fit(wanted, form.flex, self._fitted_width, self.ascii, form.want))
             if self._fitted_width
             else wanted
         )
@@ -219,37 +340,46 @@ class RowsTable(DataTable[Text]):
             return False
         styles = palette(self.app)
         old = self._rows
-        if [r.key for r in new] == [r.key for r in old] and _widths(new) == _widths(old):
+        same_shape = [r.key for r in new] == [r.key for r in old] and _widths(new) == _widths(old)
+        if same_shape and old:
             # Same rows, same column widths: update just the changed cells. (With
             # ``update_width=True`` DataTable re-measures the whole column on every cell: ages
             # ticking over on 200 rows cost 40,000 measurements a minute.)
             for old_row, row in zip(old, new, strict=True):
-                for col, old_cell, cell_ in zip(
-                    self.COLUMNS, old_row.cells, row.cells, strict=True
+                for index, (old_cell, cell_) in enumerate(
+                    zip(old_row.cells, row.cells, strict=True)
                 ):
                     if old_cell != cell_ or old_row.stale != row.stale:
                         text = to_text(cell_, styles, row.stale)
-                        self.update_cell(row.key, col, text)
+                        self.update_cell(row.key, f"c{index}", text)
+            self._rows = new
         else:
-            selected = old[self.cursor_row].key if 0 <= self.cursor_row < len(old) else None
+            self._rebuild(new, styles)
+        self._show_hint()
+        return True
+
+    def _rebuild(self, new: tuple[Row, ...], styles: dict[str, Style]) -> None:
+        self._rebuilding = True
+        try:
             # Columns too: their widths only grow otherwise (see the module's docstring).
             self.clear(columns=True)
-            self._add_columns()
+            self._add_columns(len(new[0].cells) if new else 0)
             for row in new:
                 cells = (to_text(c, styles, row.stale) for c in row.cells)
                 self.add_row(*cells, key=row.key, height=row.height)
+            self._rows = new
             keys = [r.key for r in new]
-            # Follow the selection only while someone is using this table; otherwise stay at
-            # the top, where the most urgent rows are (a red main must never scroll away).
-            if selected in keys and self.has_focus and self.user_moved:
-                self.move_cursor(row=keys.index(selected), animate=False)
-            else:
-                self.move_cursor(row=0, animate=False)
-                self.scroll_home(animate=False)
-        self._rows = new
-        return True
+            # The top first: the most urgent rows. Then, once someone chose a row, that row
+            # again wherever it moved (scrolled to only as far as needed).
+            self.move_cursor(row=0, animate=False)
+            self.scroll_home(animate=False, immediate=True)
+            if self.user_moved and self._selected in keys:
+                self.move_cursor(row=keys.index(self._selected), animate=False)
+        finally:
+            self._rebuilding = False
 
     def restyle(self) -> None:
         """Rebuild with the current theme's colours and width (after a theme switch, a resize)."""
-        self._wanted, self._rows = (), ()
-        self.show_rows(self._make(self._room()))
+        self._wanted, self._form, self._rows = (), None, ()
+        forms = self._make(self._room())
+        self.show_form(pick(forms, self._room()) if forms else Form(()))

@@ -12,6 +12,7 @@ from buildradiator.model import Health, Snapshot, Status
 from buildradiator.production import service_rows
 from buildradiator.widgets.inflight import build_title, in_flight_builds, progress
 from buildradiator.widgets.palette import Segment, fit_line, palette
+from buildradiator.widgets.verdict import gate_word
 
 Line = tuple[Segment, ...]
 
@@ -20,6 +21,7 @@ FLAKY_DAYS = 7
 """The window of the flaky ranking and of the retried-to-green footer (``facts.py``)."""
 TEST_WIDTH = 34
 MIN_TEST_WIDTH = 16
+NAME_WANT = 24
 PIPELINE_WIDTH = 14
 MIN_PIPELINE_WIDTH = 6
 
@@ -64,7 +66,8 @@ def flaky_test_lines(
     test, time lost to re-runs, where, and when it last flaked.
 
     Fitted to ``width`` (0: no limit): the test's name gives room first, then the last-seen
-    age goes, then the pipeline column narrows; times flaked and time lost always stay."""
+    age goes, then the pipeline column narrows, then goes; times flaked and time lost always
+    stay. The name keeps ``NAME_WANT`` characters while anything else can give way."""
     tests = snapshot.flaky_tests[:limit] if limit is not None else snapshot.flaky_tests
     if not tests:
         return []
@@ -87,13 +90,17 @@ def flaky_test_lines(
     if width > 0:
 
         def room() -> int:
-            used = count_width + 2 + 2 + where_width + 2 + lost_width
+            where = 2 + where_width if where_width else 0
+            used = count_width + 2 + where + 2 + lost_width
             return width - used - (2 + seen_width if show_seen else 0)
 
-        if room() < MIN_TEST_WIDTH:
+        wanted = min(name_width, NAME_WANT)
+        if room() < wanted:
             show_seen = False
-        if room() < MIN_TEST_WIDTH:
-            where_width = max(MIN_PIPELINE_WIDTH, where_width - (MIN_TEST_WIDTH - room()))
+        if room() < wanted:
+            where_width = max(MIN_PIPELINE_WIDTH, where_width - (wanted - room()))
+        if room() < wanted:
+            where_width = 0
         name_width = max(MIN_TEST_WIDTH // 2, min(name_width, room()))
     labels = [fmt.flaky_test_label(t.classname, t.name, name_width, ascii) for t in tests]
     label_width = max(len(label) for label in labels)
@@ -105,9 +112,12 @@ def flaky_test_lines(
             (label.ljust(label_width), "bold"),
             ("  ", ""),
             (lost.rjust(lost_width), ""),
-            ("  ", ""),
-            (fmt.truncate(where, where_width, ascii).ljust(where_width), "dim"),
         ]
+        if where_width:
+            line += [
+                ("  ", ""),
+                (fmt.truncate(where, where_width, ascii).ljust(where_width), "dim"),
+            ]
         if show_seen:
             line.append((f"  {seen.rjust(seen_width)}", "dim"))
         lines.append(tuple(line))
@@ -201,7 +211,7 @@ def compact_lines(
         flight.append((sep, ""))
         flight.append((build_title(pipeline, build), ""))
         flight.append((" " + "".join(chunk for chunk, _ in gauge), gauge[0][1]))
-        if eta[0][0]:
+        if eta[0][0].startswith("ETA"):  # "overdue" would repeat the gauge's "+12m over"
             flight.append((" " + eta[0][0], eta[0][1]))
     retried = [f for f in snapshot.flaky if f.retried_to_green > 0]
     flaky: list[Segment] = [("Flaky: ", "bold")]
@@ -226,17 +236,18 @@ def pane_line(snapshot: Snapshot | None, ascii: bool = False) -> Line:
     sep = fmt.SEPARATOR[ascii]
     parts: list[list[Segment]] = []
     rows = [r for r in service_rows(snapshot) if r.checks]
-    gate = snapshot.gate
-    if gate is not None:
-        style = "health-up" if gate.go else "health-down"
-        parts.append([(f"release {gate.word} ", style)])
+    word = gate_word(snapshot)
+    if word is not None:
+        style = {"GO": "health-up", "HOLD": "health-down"}.get(word, "dim")
+        parts.append([(f"release {word} ", style)])
     if snapshot.targets:
         met = sum(1 for t in snapshot.targets if t.met)
         style = "health-up" if met == len(snapshot.targets) else ""
         parts.append([(f"targets {met}/{len(snapshot.targets)} ", style)])
 
     def health_count(health: Health) -> Segment | None:
-        count = sum(1 for r in rows if r.health is health)
+        # Old data is unknown, whatever it said (it never counts as up).
+        count = sum(1 for r in rows if (Health.UNKNOWN if r.stale else r.health) is health)
         if not count:
             return None
         label = f"{fmt.health_glyph(health, ascii)} {count} {health.value}"
@@ -298,12 +309,46 @@ class LinesView(Static):
         self.restyle()
         return True
 
+    keep_last = False
+    """Keep the last line (a footer) in sight when lines are cut."""
+
+    def _room(self) -> int:
+        """The most lines the panel can show: its height, or for a panel as tall as its lines,
+        the most its ``max-height`` allows (what it shows now would lock it at that)."""
+        if not self.is_mounted or self.parent is None:
+            return 0
+        height, limit = self.styles.height, self.styles.max_height
+        if height is not None and height.is_auto and limit is not None:
+            parent = self.parent.content_region.size  # type: ignore[attr-defined]
+            outer = int(limit.resolve(parent, self.app.size))
+            return max(0, outer - self.styles.gutter.height)
+        return self.content_region.height
+
+    _used_room = -1
+
+    def _room_changed(self) -> None:
+        # The column around the panel may have been laid out again since (a taller banner).
+        if self.is_mounted and self._room() != self._used_room:
+            self.restyle()
+
+    def _visible(self) -> list[Line]:
+        """The lines that fit the panel's height; the cut ones are counted: ``+3 more``."""
+        lines = self._lines
+        room = self._used_room = self._room()
+        self.call_after_refresh(self._room_changed)
+        if room <= 0 or len(lines) <= room:
+            return lines
+        footer = lines[-1:] if self.keep_last and room >= 3 else []
+        shown = lines[: max(0, room - 1 - len(footer))]
+        hidden = len(lines) - len(shown) - len(footer)
+        return [*shown, ((f"+{hidden} more", "dim"),), *footer]
+
     def restyle(self) -> None:
         styles = palette(self.app)
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         # Content width: the Flaky panel has a border and padding around its lines.
         width = self.content_region.width if self.is_mounted else 0
-        for index, line in enumerate(self._lines):
+        for index, line in enumerate(self._visible()):
             if index:
                 text.append("\n")
             row = Text(no_wrap=True, end="")
@@ -318,6 +363,8 @@ class LinesView(Static):
 
 
 class Flaky(LinesView):
+    keep_last = True
+
     def on_mount(self) -> None:
         self.border_title = "Flaky"
 

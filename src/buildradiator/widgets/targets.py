@@ -9,7 +9,7 @@ from buildradiator import fmt
 from buildradiator.model import Snapshot, TargetStatus
 from buildradiator.targets import change, met_glyph, met_word, summary, value_text
 from buildradiator.widgets.palette import Segment
-from buildradiator.widgets.rows import Row, RowsTable, cell
+from buildradiator.widgets.rows import Form, Row, RowsTable, cell, without
 
 TREND_CELLS = 14
 """The sparkline shows the newest two weeks at most: the window and the one before it for a
@@ -47,9 +47,19 @@ def target_rows(snapshot: Snapshot, ascii: bool = False) -> list[Row]:
     return [target_row(i, t, ascii) for i, t in enumerate(snapshot.targets)]
 
 
+NAME_WANT = 30
+
+
+def target_forms(rows: list[Row]) -> list[Form]:
+    """Richest first; the trend goes first, then how it moved: the name and the value stay."""
+    return [
+        Form(rows, (1, 3), {1: NAME_WANT}),
+        Form(without(rows, 3), (1,), {1: NAME_WANT}),
+        Form(without(rows, 3, 4), (1,), {1: NAME_WANT}),
+    ]
+
+
 class Targets(RowsTable):
-    COLUMNS = ("met", "name", "value", "trend", "change")
-    FLEX = (1, 3)
     TITLE = "Targets"
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -71,5 +81,5 @@ class Targets(RowsTable):
         if not wanted:
             return False
         self.set_subtitle(summary(snapshot.targets))
-        rows = target_rows(snapshot, ascii)
-        return self.show_with(lambda _width: rows)
+        forms = target_forms(target_rows(snapshot, ascii))
+        return self.show_forms(lambda _width: forms)

@@ -33,8 +33,17 @@ from buildradiator.widgets.banner import HEADLINE, ClaimNotes, claim_runs
 from buildradiator.widgets.bigtext import big_lines, big_width
 from buildradiator.widgets.inflight import progress
 from buildradiator.widgets.palette import STATUS_STYLE, palette
-from buildradiator.widgets.pipelines import stale_age
+from buildradiator.widgets.pipelines import stale_words
 from buildradiator.widgets.tile import GREEN, OTHER, RED, RUNNING, Tile
+from buildradiator.widgets.verdict import (
+    EngineStopped,
+    calm_line,
+    gate_word,
+    headline_word,
+    is_green,
+    not_current,
+    sources_line,
+)
 from buildradiator.widgets.wall_production import gate_tile, service_tile
 
 MIN_TILE_WIDTH = 22
@@ -55,8 +64,9 @@ def _running_word(build: Build, now: datetime, ascii: bool, tz: tzinfo | None) -
         return f"{glyph} QUEUED", build.stage or ""
     gauge, eta = progress(build, now, ascii, tz)
     text = gauge[0][0]
-    pct = text.split()[-1] if text.endswith("%") else ""
-    word = f"{glyph} RUNNING {pct}".rstrip()
+    # After the bar: "62%", or "+12m over" past the estimate.
+    how_far = text.split(" ", 1)[1] if eta[0][0] and " " in text else ""
+    word = f"{glyph} RUNNING {how_far}".rstrip()
     return word, eta[0][0] or (build.stage or "")
 
 
@@ -80,9 +90,10 @@ def pipeline_tile(
     if p.source in snapshot.stale_sources:
         # Old data: greyed with its age, never green; a red result stays worth knowing.
         was = f"last: {fmt.status_label(p.status, ascii)}" if p.status is Status.FAILED else ""
-        stale = stale_age(snapshot, p.source, now)
+        word, age = stale_words(snapshot, p.source, now).split(" ", 1)
         rank = RED if p.status is Status.FAILED else OTHER
-        return Tile(key, rank, "stale", f"{fmt.STALE_GLYPH} {p.name}", f"STALE {stale}", was)
+        title = f"{fmt.STALE_GLYPH} {p.name}"
+        return Tile(key, rank, "stale", title, f"{word.upper()} {age}", was)
     glyph = fmt.status_glyph(p.status, ascii)
     if p.status is Status.FAILED:
         detail = _who(last, ascii)
@@ -258,7 +269,9 @@ def tile_lines(tile: Tile, width: int, height: int, ascii: bool) -> list[tuple[s
     tl, hz, tr, vt, bl, br = tuple(BORDERS[(ascii, tile.filled)])
     inner_w, inner_h = width - 2, height - 2
     content = tile_content(tile, inner_h)
-    top_pad = (inner_h - len(content)) // 2
+    # Centred as if every tile had its detail line: a tile without one keeps its title on the
+    # same row as its neighbours' titles.
+    top_pad = (inner_h - min(inner_h, 3)) // 2
     out = [(tl + hz * inner_w + tr, "frame")]
     for row in range(inner_h):
         index = row - top_pad
@@ -415,6 +428,7 @@ class WallHead(Vertical):
         self._snapshot: Snapshot | None = None
         self._tz: tzinfo | None = None
         self._claims: ClaimNotes = {}
+        self._engine: EngineStopped | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="wall-red"):
@@ -447,25 +461,53 @@ class WallHead(Vertical):
         now: datetime,
         tz: tzinfo | None,
         claims: ClaimNotes | None = None,
+        engine: EngineStopped | None = None,
     ) -> None:
         self._snapshot, self._tz, self._claims = snapshot, tz, dict(claims or {})
-        red = bool(snapshot and snapshot.broken)
+        self._engine = engine
+        red = bool(snapshot and snapshot.broken) or engine is not None
         self.set_class(red, "-red")
         self.set_class(not red, "-calm")
-        if snapshot is not None and snapshot.broken:
+        self.set_class(not red and not is_green(snapshot), "-unsure")
+        if engine is not None:
+            self._show_stopped(engine, snapshot)
+        elif snapshot is not None and snapshot.broken:
             self._show_red(snapshot)
         else:
             self._show_calm(snapshot, now)
         self.tick(now)
 
     def tick(self, now: datetime) -> None:
-        """The 1 Hz part: how long the first broken window has been broken."""
+        """The 1 Hz part: how long the first broken window has been broken (or the engine
+        stopped)."""
         snapshot = self._snapshot
-        if snapshot is None or not snapshot.broken:
+        if self._engine is not None:
+            since: datetime | None = self._engine.at
+        elif snapshot is None or not snapshot.broken:
             return
-        since = snapshot.broken[0].since
+        else:
+            since = snapshot.broken[0].since
         age = fmt.format_clock_age(fmt.seconds_between(since, now)) if since else "?"
         self._set_figure("wall-timer", age if since else "0:00:00")
+
+    def _show_stopped(self, engine: EngineStopped, snapshot: Snapshot | None) -> None:
+        """Nothing here is current any more: the loudest thing on the wall says so, and why."""
+        glyph = fmt.status_glyph(Status.FAILED, self._ascii)
+        alarm = Text(no_wrap=True, overflow="ellipsis", end="")
+        alarm.append(f"{glyph} ENGINE STOPPED {glyph}\n", "bold reverse")
+        alarm.append(engine.error, "bold")
+        alarm.append("\nstopped for")
+        self.query_one("#wall-alarm", Static).update(alarm)
+        detail = Text(no_wrap=True, overflow="ellipsis", end="")
+        detail.append("nothing on this screen is current", "bold")
+        if engine.log is not None:
+            detail.append(f"\nsee the log {engine.log}")
+        detail.append("\nrestart the radiator")
+        self.query_one("#wall-detail", Static).update(detail)
+        broken = len(snapshot.broken) if snapshot else 0
+        self._set_figure("wall-count", str(broken))
+        label = "LAST SEEN\nBROKEN" if broken else "NOTHING\nKNOWN"
+        self.query_one("#wall-count-label", Static).update(Text(label, "bold"))
 
     def _show_red(self, snapshot: Snapshot) -> None:
         ascii, sep = self._ascii, fmt.SEPARATOR[self._ascii]
@@ -493,9 +535,12 @@ class WallHead(Vertical):
         if others:
             detail.append(f"\n+{len(others)} more: ", "bold")
             detail.append(", ".join(w.name for w in others))
-        if snapshot.stale_sources:
-            stale = fmt.plural(len(snapshot.stale_sources), "source")
-            detail.append(f"\n{fmt.STALE_GLYPH} {stale} stale{sep}not counted")
+        # Like the banner: the release gate, and whether all the data is current.
+        if snapshot.gate is not None and not snapshot.gate.go:
+            detail.append("\nrelease HOLD", "bold")
+        if not_current(snapshot):
+            detail.append("\n" if snapshot.gate is None or snapshot.gate.go else sep)
+            detail.append(sources_line(snapshot, ascii))
         self.query_one("#wall-detail", Static).update(detail)
         self._set_figure("wall-count", str(len(snapshot.broken)))
         label = "BROKEN\nWINDOW" if len(snapshot.broken) == 1 else "BROKEN\nWINDOWS"
@@ -512,13 +557,19 @@ class WallHead(Vertical):
             since.update("")
             counts.update("")
             return
-        big.update(Text("\n".join(big_lines("ALL GREEN", ascii, double)), "bold"))
+        # Big and calm only when it is true: else the one word of what is not known or holds.
+        word = headline_word(snapshot)
+        big.update(Text("\n".join(big_lines(word, ascii, double)), "bold"))
         line = Text(justify="center")
-        line.append(f"{fmt.status_glyph(Status.PASSED, ascii)} ALL GREEN", "bold")
-        if snapshot.green_since is not None:
-            age = fmt.format_age(fmt.seconds_between(snapshot.green_since, now))
-            line.append(f" for {age}", "bold")
-            line.append(f" (since {fmt.clock_time(snapshot.green_since, self._tz)})")
+        if word == "ALL GREEN":
+            line.append(f"{fmt.status_glyph(Status.PASSED, ascii)} ALL GREEN", "bold")
+            if snapshot.green_since is not None:
+                age = fmt.format_age(fmt.seconds_between(snapshot.green_since, now))
+                line.append(f" for {age}", "bold")
+                line.append(f" (since {fmt.clock_time(snapshot.green_since, self._tz)})")
+        else:
+            for chunk, style in calm_line(snapshot, now, ascii, self._tz):
+                line.append(chunk, "bold" if style == "bold" else "")
         since.update(line)
         counts.update(calm_counts(snapshot, ascii))
 
@@ -528,8 +579,9 @@ def calm_counts(snapshot: Snapshot, ascii: bool) -> Text:
     text = Text(justify="center")
     text.append(fmt.plural(len(snapshot.pipelines), "pipeline"))
     text.append(sep + fmt.plural(len(service_rows(snapshot)), "service"))
-    if snapshot.gate is not None:
-        text.append(f"{sep}release {snapshot.gate.word}", "bold")
+    word = gate_word(snapshot)
+    if word is not None:
+        text.append(f"{sep}release {word}", "bold")
     running = sum(1 for b in snapshot.in_flight if b.status is Status.RUNNING)
     if running:
         text.append(f"{sep}{fmt.status_glyph(Status.RUNNING, ascii)} {running} running")
@@ -575,8 +627,9 @@ class WallView(Vertical):
         now: datetime,
         tz: tzinfo | None,
         claims: ClaimNotes | None = None,
+        engine: EngineStopped | None = None,
     ) -> None:
-        self.query_one(WallHead).show(snapshot, now, tz, claims)
+        self.query_one(WallHead).show(snapshot, now, tz, claims, engine)
         tiles = wall_tiles(snapshot, now, self._ascii, tz) if snapshot else []
         self.query_one(TileGrid).show(tiles, self._ascii)
 

@@ -9,7 +9,7 @@ from buildradiator.gate import gate_summary
 from buildradiator.model import Deployment, DeployState, Health, Snapshot
 from buildradiator.production import ServiceRow, reason
 from buildradiator.widgets.palette import HEALTH_STYLE
-from buildradiator.widgets.pipelines import stale_age
+from buildradiator.widgets.pipelines import stale_words
 from buildradiator.widgets.tile import GREEN, OTHER, RED, Tile
 
 
@@ -23,8 +23,11 @@ def service_tile(row: ServiceRow, snapshot: Snapshot, now: datetime, ascii: bool
         sources = sorted({c.source for c in row.checks} | ({d.source} if d else set()))
         rank = RED if row.health is Health.DOWN else OTHER
         was = f"last: {fmt.health_label(row.health, ascii)}" if row.health is Health.DOWN else ""
-        age = stale_age(snapshot, sources[0], now) if sources else ""
-        return Tile(key, rank, "stale", f"{fmt.STALE_GLYPH} {name}", f"STALE {age}", was)
+        word, _, age = (stale_words(snapshot, sources[0], now) if sources else "stale").partition(
+            " "
+        )
+        title = f"{fmt.STALE_GLYPH} {name}"
+        return Tile(key, rank, "stale", title, f"{word.upper()} {age}".rstrip(), was)
     worst = row.checks[0] if row.checks else None
     code = str(worst.http_status) if worst and worst.http_status is not None else ""
     word = f"{row.health.value.upper()} {code}".rstrip() if row.checks else "NO CHECKS"
