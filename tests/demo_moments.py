@@ -16,12 +16,20 @@ from buildradiator.config import parse_config
 from buildradiator.engine import Engine
 from buildradiator.history import History
 from buildradiator.model import Snapshot
-from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.simulator import Simulator, demo_config_text, moments
 from buildradiator.simulator.backfill import backfill
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-MOMENTS = (20.0, 60.0, 120.0, 170.0, 250.0)
-"""Seconds into the script: calm, main turning red, the worst of it, recovering, a feed down."""
+MOMENTS = (
+    moments.CALM,
+    moments.MAIN_RED,
+    moments.FLAKY_GREEN,
+    moments.DEPLOY_SUSPECT,
+    moments.FEED_DOWN,
+    moments.TWO_RED,
+)
+"""The script's named moments: calm, main red, green after a retry, the worst of production
+(service down, deploy suspect, HOLD), a feed down, two red mains."""
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,7 @@ def service_window(
         name=name,
         since=(check.since if check.kind == "alert" else None) or down_since or check.checked_at,
         message=message,
+        reason=message,
         url=check.url,
         stale=stale,
     )
@@ -99,6 +100,7 @@ def deploy_window(deployment: Deployment, stale: bool) -> BrokenWindow | None:
         commit=deployment.revision,
         author=deployment.author,
         message=deployment.suspect,
+        reason=deployment.suspect,
         url=deployment.url,
         stale=stale,
     )

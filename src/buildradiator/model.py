@@ -412,6 +412,11 @@ class BrokenWindow(_Frozen):
     commit: Untrusted | None = None
     author: Untrusted | None = None
     message: Untrusted | None = None
+    """The first line of the commit message (a red main); for a service or a deploy, the same
+    words as ``reason`` (kept for readers of the JSON from before ``reason``)."""
+    reason: Untrusted | None = None
+    """Why a service is down or a deploy suspect, with its label: ``5xx share 0.034 > 0.01 2m
+    after abc1234 went live``, ``alert PaymentsHighErrorRate: ...``, ``HTTP 500``."""
     streak: int = 1
     """How many builds in a row have failed."""
     url: Link = None

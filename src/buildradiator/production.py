@@ -49,9 +49,16 @@ class ServiceRow:
     stale: bool
 
     @property
+    def suspect(self) -> str | None:
+        """Why the deploy live here is suspect (the engine's post-deploy watch), if it is."""
+        return self.deployment.suspect if self.deployment is not None else None
+
+    @property
     def reasons(self) -> tuple[str, ...]:
-        """Why it is not up, in words, worst first: ``HTTP 500``, ``alert X: summary``."""
-        return tuple(reason(c) for c in self.checks if c.health is not Health.UP)
+        """Why it is not up, in words, worst first: ``deploy suspect: ...``, ``HTTP 500``,
+        ``alert X: summary``."""
+        suspect = (f"deploy suspect: {self.suspect}",) if self.suspect else ()
+        return suspect + tuple(reason(c) for c in self.checks if c.health is not Health.UP)
 
 
 def reason(check: ServiceCheck) -> str:
@@ -98,7 +105,15 @@ def service_rows(snapshot: Snapshot) -> list[ServiceRow]:
             ServiceRow(
                 service=service,
                 environment=environment,
-                health=worst(c.health for c in counted) if counted else Health.UNKNOWN,
+                # A suspect deploy is a broken window: its row is down, whatever the checks
+                # say since (a check that recovered does not clear the doubt; see verify.py).
+                health=(
+                    Health.DOWN
+                    if deployment is not None and deployment.suspect
+                    else worst(c.health for c in counted)
+                    if counted
+                    else Health.UNKNOWN
+                ),
                 checks=tuple(counted),
                 muted=tuple(c for c in mine if c.muted),
                 deployment=deployment,
@@ -107,7 +122,7 @@ def service_rows(snapshot: Snapshot) -> list[ServiceRow]:
         )
     rows.sort(
         key=lambda r: (
-            _RANK[r.health] if r.checks else 2.5,
+            _RANK[r.health] if r.checks or r.suspect else 2.5,
             r.service.lower(),
             env_key(r.environment),
         )

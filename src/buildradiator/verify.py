@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from buildradiator import fmt
 from buildradiator.model import Deployment, DeployState, Health, ServiceCheck
-from buildradiator.production import row_key
+from buildradiator.production import reason, row_key
 
 DownSince = Callable[[ServiceCheck], datetime | None]
 
@@ -50,7 +50,8 @@ def suspect_reason(
         if since is None or since < live or since - live > window:
             continue
         after = fmt.format_age((since - live).total_seconds())
-        what = f"alert {check.name}" if check.kind == "alert" else (check.detail or "down")
+        # The check's own verdict with its label ("5xx share 0.034 > 0.01", "HTTP 500").
+        what = f"alert {check.name}" if check.kind == "alert" else reason(check)
         return f"{what} {after} after {revision} went live"
     return None
 

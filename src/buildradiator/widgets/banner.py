@@ -100,7 +100,9 @@ def banner_lines(
     detail: list[tuple[str, str]] = [("  ", "")]
     if first.commit:
         detail.append((fmt.short_sha(first.commit), "bold"))
-    if first.message:
+    if first.reason:
+        detail.append((f" {first.reason}", ""))  # a verdict, not a commit message: no quotes
+    elif first.message:
         detail.append((f' "{first.message}"', ""))
     if first.author:
         detail.append((" by ", ""))
