@@ -49,6 +49,9 @@ def test_an_unreachable_source_is_stale_in_json_and_line_alike(
     assert source["ok"] is False and source["stale"] is True
     assert source["freshness"] == "waiting"
     assert doc["overall"] == "unknown"
+    # A source that never answered cannot vouch for a release: HOLD, never GO.
+    assert doc["release"]["go"] is False
+    assert doc["release"]["reasons"] == [{"kind": "stale", "text": "no fresh data from feed"}]
     assert main(["status", "--format", "line", "--fresh", "--config", str(config)]) == 3
     line = capsys.readouterr().out
     assert "feed stale" in line and "green" not in line
@@ -92,3 +95,25 @@ def test_many_stale_sources_are_never_all_green(
     line = capsys.readouterr().out.strip()
     assert "all green" not in line
     assert "+1458 stale" in line and len(line) < 80
+
+
+def test_the_prompt_line_is_not_all_green_while_the_release_holds() -> None:
+    """Nothing red, every source fresh, but a release blocker is open: the line says HOLD and
+    never "all green" (the screen's top line and the line share one rule, export.all_green)."""
+    from buildradiator.export import status_line
+    from buildradiator.model import Blocker, GateReason, ReleaseGate
+
+    now = datetime.now(UTC)
+    snapshot = Snapshot(
+        taken_at=now,
+        pipelines=(
+            Pipeline(
+                source="gh", key="p", name="p", recent=(build("p", 1, Status.PASSED, finished=60),)
+            ),
+        ),
+        sources=(SourceState(name="gh", type="github", last_success=now),),
+        blockers=(Blocker(source="gh", id="#1", title="Data loss in export"),),
+        gate=ReleaseGate(go=False, reasons=(GateReason(kind="blockers", text="1 blocker open"),)),
+    )
+    line = status_line(snapshot, now)
+    assert "all green" not in line and "HOLD 1" in line

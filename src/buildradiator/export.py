@@ -29,6 +29,7 @@ from buildradiator.model import (
     Status,
 )
 from buildradiator.paths import write_private
+from buildradiator.production import service_rows
 
 log = logging.getLogger("buildradiator.export")
 
@@ -216,6 +217,33 @@ def overall(snapshot: Snapshot) -> str:
     return "passed"
 
 
+def answered(snapshot: Snapshot | None) -> bool:
+    """Whether any data has arrived: some source answered once (in this run or, cached, in the
+    last one)."""
+    if snapshot is None:
+        return False
+    if not snapshot.sources:
+        return bool(snapshot.pipelines or snapshot.services)
+    return any(s.last_success is not None for s in snapshot.sources)
+
+
+def not_current(snapshot: Snapshot) -> list[SourceState]:
+    """Sources whose data is not current, for any reason (see ``model.Freshness``)."""
+    return [s for s in snapshot.sources if s.stale or s.error or s.freshness is not Freshness.FRESH]
+
+
+def all_green(snapshot: Snapshot | None) -> bool:
+    """The one condition for "all green", on every screen and in the one-line summaries:
+    nothing broken, everything known and fresh, the release not on hold, no service warning."""
+    if snapshot is None or snapshot.broken or not answered(snapshot):
+        return False
+    if not_current(snapshot) or overall(snapshot) != "passed":
+        return False
+    if snapshot.gate is not None and not snapshot.gate.go:
+        return False
+    return not any(r.health is Health.WARN and not r.stale for r in service_rows(snapshot))
+
+
 def exit_code(snapshot: Snapshot) -> int:
     """0 all green, 1 anything red (a known red outranks an unknown), 3 anything unknown."""
     return {"failed": EXIT_RED, "unknown": EXIT_SOURCE_FAILED}.get(overall(snapshot), EXIT_GREEN)
@@ -251,7 +279,7 @@ def summary_segments(snapshot: Snapshot, now: datetime, ascii: bool) -> list[tup
         more = f" +{len(snapshot.broken) - 1}" if len(snapshot.broken) > 1 else ""
         glyph = fmt.status_glyph(Status.FAILED, ascii)
         segments.append((f"{glyph} {word} {first.name} {age}{who}{more}", "red"))
-    elif overall(snapshot) == "passed":
+    elif all_green(snapshot):
         since = snapshot.green_since
         age = f" {fmt.format_age(fmt.seconds_between(since, now))}" if since else ""
         segments.append((f"{fmt.status_glyph(Status.PASSED, ascii)} all green{age}", "green"))

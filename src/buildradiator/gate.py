@@ -97,16 +97,20 @@ def stale_sources(snapshot: Snapshot, relied_on: Iterable[str]) -> list[GateReas
     return [GateReason(kind="stale", text=f"no fresh data from {name}") for name in stale]
 
 
+_NEVER_HOLDS = frozenset({"junit"})
+
+
 def release_gate(snapshot: Snapshot, config: ReleaseConfig) -> ReleaseGate | None:
     """The verdict on ``snapshot``; ``None`` when there is nothing to judge or it is turned off."""
     if not config.gate:
         return None
-    blocker_sources = {s.name for s in snapshot.sources if s.type == "blockers"}
+    # Every source that could hold a release, whether or not it has said anything yet: one
+    # that never answered cannot vouch for GO. (JUnit reports only rank flaky tests.)
     relied_on = (
-        {p.source for p in snapshot.pipelines}
+        {s.name for s in snapshot.sources if s.type not in _NEVER_HOLDS}
+        | {p.source for p in snapshot.pipelines}
         | {c.source for c in snapshot.services}
         | {d.source for d in snapshot.deployments}
-        | blocker_sources
     )
     if not relied_on:
         return None

@@ -18,7 +18,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from buildradiator import fmt
-from buildradiator.export import overall
+from buildradiator.export import all_green, answered, not_current, overall
 from buildradiator.gate import gate_summary
 from buildradiator.model import (
     Freshness,
@@ -88,16 +88,6 @@ def stopped(snapshot: Snapshot | None, engine: EngineStopped) -> Snapshot:
     )
 
 
-def answered(snapshot: Snapshot | None) -> bool:
-    """Whether any data has arrived: some source answered once (in this run or, cached, in the
-    last one)."""
-    if snapshot is None:
-        return False
-    if not snapshot.sources:
-        return bool(snapshot.pipelines or snapshot.services)
-    return any(s.last_success is not None for s in snapshot.sources)
-
-
 def gate_word(snapshot: Snapshot) -> str | None:
     """``GO``, ``HOLD``, or ``waiting`` before any data (a gate that judged nothing is no GO);
     ``None`` without a gate."""
@@ -106,11 +96,6 @@ def gate_word(snapshot: Snapshot) -> str | None:
     if not answered(snapshot):
         return "waiting"
     return snapshot.gate.word
-
-
-def not_current(snapshot: Snapshot) -> list[SourceState]:
-    """Sources whose data on screen is not current, for any reason (see ``model.Freshness``)."""
-    return [s for s in snapshot.sources if s.stale or s.error or s.freshness is not Freshness.FRESH]
 
 
 def _state_word(state: SourceState) -> str:
@@ -133,15 +118,8 @@ def cached_age(snapshot: Snapshot, now: datetime) -> str | None:
     return fmt.format_age(fmt.seconds_between(min(cached), now))
 
 
-def is_green(snapshot: Snapshot | None) -> bool:
-    """The one condition for "all green" anywhere on screen."""
-    if snapshot is None or snapshot.broken or not answered(snapshot):
-        return False
-    if not_current(snapshot) or overall(snapshot) != "passed":
-        return False
-    if snapshot.gate is not None and not snapshot.gate.go:
-        return False
-    return not any(r.health is Health.WARN and not r.stale for r in service_rows(snapshot))
+is_green = all_green
+"""The one condition for "all green" anywhere on screen (``export.all_green``)."""
 
 
 def headline_word(snapshot: Snapshot | None) -> str:
