@@ -152,7 +152,7 @@ def test_check_against_the_simulator(
     out = capsys.readouterr().out
     assert "is valid" in out and "github" in out and "3 repos" in out
     sim.set_time(moments.FEED_DOWN)
-    assert main(["check", "--config", str(config)]) == 1
+    assert main(["check", "--config", str(config)]) == 3
     out = capsys.readouterr().out
     assert "FAILED" in out and "closed the connection" in out
 

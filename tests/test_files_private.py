@@ -123,3 +123,16 @@ async def test_a_damaged_history_file_is_said_on_screen_and_in_check(
         history.close()
     [notice] = snapshot.notices
     assert "history" in notice and "moved aside" in notice and ".corrupt-" in notice
+
+
+def test_check_says_the_history_was_damaged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = get_paths()
+    paths.data_dir.mkdir(parents=True)
+    paths.history_db.write_bytes(b"this is no database" * 100)
+    config = tmp_path / "config.toml"
+    config.write_text('[[sources]]\nname = "h"\ntype = "health"\nurl = "http://127.0.0.1:9/h"\n')
+    cli.main(["check", "--config", str(config)])
+    out = capsys.readouterr().out
+    assert "warning: history file was damaged" in out and "moved aside" in out

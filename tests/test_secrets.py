@@ -158,7 +158,7 @@ def test_check_and_status_against_the_demo_never_show_a_token(
     tokens.append(QUERY_TOKEN)
     config = write_config(tmp_path, text)
 
-    assert cli.main(["check", "--config", str(config)]) == 1  # the feed's 404 fails the check
+    assert cli.main(["check", "--config", str(config)]) == 3  # the feed's 404 fails the check
     assert cli.main(["status", "--json", "--config", str(config)]) in (0, 1, 3)
     assert cli.main(["status", "--format", "tmux", "--config", str(config)]) in (0, 1, 3)
     assert cli.main(["status", "--format", "line", "--fresh", "--config", str(config)]) in (0, 1, 3)
@@ -200,7 +200,7 @@ def test_every_error_path_keeps_the_token_out(
     tokens.append(QUERY_TOKEN)
     config = write_config(tmp_path, text)
 
-    assert cli.main(["check", "--config", str(config)]) == 1
+    assert cli.main(["check", "--config", str(config)]) == 3
     # 1, not 3: the health check is down, and a known red outranks the unreadable sources.
     assert cli.main(["status", "--json", "--config", str(config)]) == 1
     assert cli.main(["status", "--format", "tmux", "--fresh", "--config", str(config)]) == 1

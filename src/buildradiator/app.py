@@ -37,6 +37,7 @@ from textual.worker import Worker, WorkerState
 from buildradiator.alerts import Action, Bell, Escalation, Flash, Level, Notify, Toast, Withdraw
 from buildradiator.claims import ClaimStore
 from buildradiator.clock import Clock
+from buildradiator.errors import EXIT_INTERNAL
 from buildradiator.hooks import HookResult, HookRunner, events_between
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.notify import TextSink, Writable, send_notification
@@ -76,7 +77,6 @@ PANE_BELOW_ROWS = 20
 LAYOUTS = ("-tall", "-wide", "-narrow", "-pane")
 TABLE_TICKS = 5
 """Tables recompute their ages every 5 s (they show minutes); only changed cells are redrawn."""
-EXIT_ENGINE_STOPPED = 4
 """The exit code once the engine has stopped (whenever the radiator is quit after that)."""
 
 
@@ -633,7 +633,7 @@ class BuildRadiatorApp(App[int]):
         self.push_screen(detail)
 
     def action_quit_app(self) -> None:
-        self.exit(EXIT_ENGINE_STOPPED if self.engine_stopped is not None else 0)
+        self.exit(EXIT_INTERNAL if self.engine_stopped is not None else 0)
 
     def action_refresh_now(self) -> None:
         self._feed.poll_now()

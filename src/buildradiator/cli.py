@@ -1,7 +1,8 @@
 """The command line: ``buildradiator [run|demo|simulate|check|status|serve|view|locate|init]``.
 
-Exit codes: 0 fine/green, 1 a source failed (``check``) or something is red (``status``),
-2 a usage or config problem, 3 a source could not be read (``status``).
+Exit codes, the same for every command (``export``, README "Exit codes"): 0 green (``check``:
+every source read), 1 something red, 2 a usage or config problem, 3 unknown (a source could not
+be read, or its data is not fresh), 4 the radiator itself failed (the engine stopped; see the log).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from typing import TYPE_CHECKING
 from buildradiator import __version__, fmt
 from buildradiator.config import Config, load_config, parse_config
 from buildradiator.errors import (
+    EXIT_CONFIG,
+    EXIT_GREEN,
+    EXIT_INTERNAL,
+    EXIT_UNKNOWN,
     AuthFailed,
     BuildRadiatorError,
     ConfigError,
@@ -39,8 +44,7 @@ if TYPE_CHECKING:
     from buildradiator.history import History
     from buildradiator.model import Snapshot
 
-EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
-EXIT_INTERNAL = 4
+EXIT_OK = EXIT_GREEN
 
 
 class NoConfigFound(BuildRadiatorError):
@@ -497,7 +501,6 @@ def _port(value: str) -> int:
     return port
 
 
-EXIT_ENGINE_STOPPED = 4
 """``serve``: the engine stopped (something unexpected escaped it); the traceback is logged."""
 
 
@@ -586,7 +589,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"buildradiator serve: {exc}; the traceback is in {get_paths().log_file}",
             file=sys.stderr,
         )
-        return EXIT_ENGINE_STOPPED
+        return EXIT_INTERNAL
     except OSError as exc:
         print(
             f"buildradiator serve: cannot listen on {settings.host}:{settings.port}: "
@@ -646,7 +649,25 @@ def cmd_check(args: argparse.Namespace) -> int:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
     for row in [header, *rows]:
         print("  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]))
-    return EXIT_FAIL if any(row[-1].startswith(_FAILED_PREFIXES) for row in rows) else EXIT_OK
+    _check_history(config)
+    # The same code as `status` for a source that could not be read (README, "Exit codes").
+    failed = any(row[-1].startswith(_FAILED_PREFIXES) for row in rows)
+    return EXIT_UNKNOWN if failed else EXIT_OK
+
+
+def _check_history(config: Config) -> None:
+    """One line on the history store: where it is, or what was wrong with it (a damaged file is
+    moved aside when opened, and said so here as on the screen)."""
+    from buildradiator.history import History
+
+    store = History.open(get_paths().history_db, retention_days=config.radiator.history_days)
+    try:
+        for notice in store.notices:
+            print(f"warning: {notice}")
+        if not store.notices:
+            print(f"history: {get_paths().history_db}")
+    finally:
+        store.close()
 
 
 _FAILED_PREFIXES = ("FAILED", "rate limited", "not found")

@@ -20,6 +20,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# The exit codes of every command (README, "Exit codes").
+EXIT_GREEN = 0
+"""Everything known, fresh and green (``check``: every source was read)."""
+EXIT_RED = 1
+"""Something is red: a red main, a service down, a deploy failed or suspect (wins over 3)."""
+EXIT_CONFIG = 2
+"""A usage or config problem: nothing was polled."""
+EXIT_UNKNOWN = 3
+"""Unknown: a source could not be read, or its data is not fresh (waiting, cached, stale)."""
+EXIT_INTERNAL = 4
+"""The radiator itself failed (the engine stopped on a bug): see the log."""
+
 
 class BuildRadiatorError(Exception):
     """Base of every error buildradiator raises on purpose."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from buildradiator import instance
+from buildradiator.errors import EXIT_GREEN, EXIT_RED, EXIT_UNKNOWN
 from buildradiator.http import redact
 from buildradiator.model import (
     Build,
@@ -37,17 +38,6 @@ SCHEMA_VERSION = 1
 RECENT_SHOWN = 10
 """Finished builds per pipeline in the document (newest first)."""
 
-# The exit codes of every command (README, "Exit codes").
-EXIT_GREEN = 0
-"""Everything known, fresh and green."""
-EXIT_RED = 1
-"""Something is red: a red main, a service down, a deploy failed or suspect (wins over 3)."""
-EXIT_CONFIG = 2
-"""A usage or config problem: nothing was polled."""
-EXIT_SOURCE_FAILED = 3
-"""Unknown: a source could not be read, or its data is not fresh (waiting, cached, stale)."""
-EXIT_INTERNAL = 4
-"""The radiator itself failed (the engine stopped on a bug): see the log."""
 
 
 def _time(value: datetime | None) -> str | None:
@@ -246,7 +236,7 @@ def all_green(snapshot: Snapshot | None) -> bool:
 
 def exit_code(snapshot: Snapshot) -> int:
     """0 all green, 1 anything red (a known red outranks an unknown), 3 anything unknown."""
-    return {"failed": EXIT_RED, "unknown": EXIT_SOURCE_FAILED}.get(overall(snapshot), EXIT_GREEN)
+    return {"failed": EXIT_RED, "unknown": EXIT_UNKNOWN}.get(overall(snapshot), EXIT_GREEN)
 
 
 # -- one-line summaries: shell prompts and tmux's status bar --------------------------------
