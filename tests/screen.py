@@ -120,3 +120,20 @@ def box_titled(lines: list[str], words: str) -> Box | None:
 def show(lines: list[str]) -> str:
     """For assertion messages: the screen with row numbers."""
     return "\n" + "\n".join(f"{n:3} {line}" for n, line in enumerate(lines))
+
+
+def green_colours(app: App[object]) -> set[str]:
+    """The foreground colours of the screen's text that are the theme's greens."""
+    greens = {
+        app.theme_variables[name].lower()
+        for name in ("status-passed", "health-up", "banner-green-fg")
+    }
+    found = set()
+    for strip in app.screen._compositor.render_strips():
+        for segment in strip:
+            colour = segment.style.color if segment.style else None
+            if segment.text.strip() and colour is not None and colour.triplet is not None:
+                hex_colour = colour.triplet.hex.lower()
+                if hex_colour in greens:
+                    found.add(f"{hex_colour} on {segment.text!r}")
+    return found

@@ -17,7 +17,7 @@ import pytest
 from buildradiator.app import BuildRadiatorApp
 from buildradiator.clock import FakeClock
 from buildradiator.model import Snapshot
-from screen import find_boxes, screen_lines, show
+from screen import find_boxes, green_colours, screen_lines, show
 from snapshot_fixtures import green_estate
 
 GREEN_WORDS = ("all green", "ALL GREEN", "passed", " up ", " GO", " met", "✔")
@@ -39,23 +39,6 @@ class DyingFeed:
 
     def poll_now(self) -> None:
         pass
-
-
-def green_colours(app: BuildRadiatorApp) -> set[str]:
-    """The foreground colours of the screen's text that are the theme's greens."""
-    greens = {
-        app.theme_variables[name].lower()
-        for name in ("status-passed", "health-up", "banner-green-fg")
-    }
-    found = set()
-    for strip in app.screen._compositor.render_strips():
-        for segment in strip:
-            colour = segment.style.color if segment.style else None
-            if segment.text.strip() and colour is not None and colour.triplet is not None:
-                hex_colour = colour.triplet.hex.lower()
-                if hex_colour in greens:
-                    found.add(f"{hex_colour} on {segment.text!r}")
-    return found
 
 
 def make(feed: DyingFeed, **kwargs: object) -> BuildRadiatorApp:

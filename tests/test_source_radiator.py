@@ -654,3 +654,13 @@ token_env = "CENTRAL_TOKEN"
         assert any(w.key == "gh:acme/monolith" for w in snap.broken)
     finally:
         await engine.aclose()
+
+
+async def test_a_central_radiator_whose_engine_stopped_is_not_read_as_current() -> None:
+    """Its /snapshot.json keeps the last document with "engine": {"running": false}: what it
+    says is no longer current, so the screens fed by it say so instead of showing it."""
+    doc = json.loads(another_radiators(red_estate()))
+    doc["overall"] = "unknown"
+    doc["engine"] = {"running": False, "error": "OverflowError: date value out of range"}
+    error = await poll_error(Central(body=json.dumps(doc).encode()))
+    assert "engine stopped" in str(error) and "OverflowError" in str(error)

@@ -262,8 +262,12 @@ class Engine:
             self._publish_if_changed(publish, force=True)
         try:
             if self.facts is not None:
-                # Seeded data (from the cache) gets its history facts before the first poll.
-                await self.refresh_facts()
+                # Seeded data (from the cache) gets its history facts before the first poll;
+                # a history that fails here costs those facts, never the radiator.
+                try:
+                    await self.refresh_facts()
+                except Exception:
+                    log.exception("reading history's facts failed")
                 self._publish_if_changed(publish)
             while True:
                 now = self.clock.monotonic()

@@ -39,7 +39,6 @@ RECENT_SHOWN = 10
 """Finished builds per pipeline in the document (newest first)."""
 
 
-
 def _time(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 

@@ -34,10 +34,10 @@ from buildradiator.model import (
     ServiceCheck,
     Snapshot,
     Status,
-    clean_text,
 )
 from buildradiator.production import WORST, service_rows
 from buildradiator.shareconfig import TargetConfig
+from buildradiator.text import clean_text
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 PREFIX = "buildradiator_"

@@ -41,10 +41,10 @@ from buildradiator.model import (
     Health,
     ServiceCheck,
     SourceResult,
-    clean_text,
 )
 from buildradiator.prodconfig import ArgoCDSource
 from buildradiator.sources.base import Source, Stamp, describe_validation, parse_iso, safe_url
+from buildradiator.text import clean_text
 
 # --- vocabulary (api-facts section 8) -----------------------------------------------------------
 

@@ -43,11 +43,11 @@ from buildradiator.model import (
     ReportedFlake,
     SourceResult,
     Status,
-    clean_text,
     first_line,
 )
 from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
 from buildradiator.sources.circleci_flaky import CIRCLECI_INSIGHTS_RATE, FlakyInsight
+from buildradiator.text import clean_text
 
 PIPELINES_WANTED = 20
 """Pipelines read per project: one page on circleci.com."""

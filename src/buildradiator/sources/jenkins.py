@@ -65,7 +65,6 @@ from buildradiator.model import (
     TestResult,
     TestRun,
     TestStatus,
-    clean_text,
     first_line,
 )
 from buildradiator.sources.base import Source, parse_model, safe_url
@@ -79,6 +78,7 @@ from buildradiator.sources.testreports import (
     fold_results,
     seconds,
 )
+from buildradiator.text import clean_text
 
 log = logging.getLogger(__name__)
 

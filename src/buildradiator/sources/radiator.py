@@ -50,10 +50,10 @@ from buildradiator.model import (
     ServiceCheck,
     SourceResult,
     Status,
-    clean_text,
 )
 from buildradiator.sourceconfig import RadiatorFeedSource
 from buildradiator.sources.base import Source, Stamp, parse_iso, safe_url
+from buildradiator.text import clean_text
 
 SNAPSHOT_PATH = "/snapshot.json"
 KEY_TEXT = 300
@@ -226,6 +226,12 @@ class RadiatorFeed(Source[RadiatorFeedSource]):
                     "another radiator): remove one of the two radiator sources"
                 )
             instance.UPSTREAM.update(v for v in via[: instance.MAX_VIA] if isinstance(v, str))
+        engine = doc.get("engine")
+        if isinstance(engine, dict) and engine.get("running") is False:
+            # Its last document is kept for the record, but nothing in it is current any more.
+            why = engine.get("error")
+            said = f": {clean_text(why, 160)}" if isinstance(why, str) and why.strip() else ""
+            raise SourceError(f"the radiator at {brief_url(url)} has its engine stopped{said}")
         result = _Reading(self.name, tuple(self.config.only)).read(doc)
         self._last = result
         return result
