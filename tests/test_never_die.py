@@ -267,3 +267,19 @@ class _Args:
     theme = None
     mode = None
     ascii = False
+
+
+def test_a_command_that_fails_on_a_bug_exits_4_with_words(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from buildradiator import engine as engine_module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(engine_module.insights, "broken_windows", broken)
+    config = tmp_path / "config.toml"
+    config.write_text('[[sources]]\nname = "h"\ntype = "health"\nurl = "http://127.0.0.1:9/h"\n')
+    assert main(["status", "--json", "--config", str(config)]) == 4
+    err = capsys.readouterr().err
+    assert "internal error (RuntimeError)" in err and "Traceback" not in err

@@ -83,8 +83,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # A bug of ours: the traceback goes to the log, the words and exit code 4 to the caller
+        # (a script must not read a crash as 1, "something is red").
+        return _internal_error(command, exc)
     parser.error(f"unknown command {command}")
     return EXIT_CONFIG
+
+
+def _internal_error(command: str, exc: Exception) -> int:
+    with _logging_to_file():
+        logging.getLogger("buildradiator.cli").error(
+            "buildradiator %s failed", command, exc_info=(type(exc), exc, exc.__traceback__)
+        )
+    print(
+        f"buildradiator {command}: internal error ({type(exc).__name__}); the traceback is in "
+        f"{get_paths().log_file}",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 CONFIG_HELP = (
