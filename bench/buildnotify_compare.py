@@ -50,7 +50,7 @@ def buildnotify_poller(url: str) -> Any:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    from buildradiator.engine import Engine
+    from buildradiator.engine.engine import Engine
 
     with ChildServer(projects=args.projects, feeds=1) as server:
         url = f"{server.base_url}/cctray/0/cc.xml"

@@ -105,14 +105,14 @@ def child(args: argparse.Namespace) -> None:
     if kind == "bare":
         app: App[object] = BareClock()  # type: ignore[assignment]
     elif args.feed == "still":
-        from buildradiator.app import BuildRadiatorApp
+        from buildradiator.ui.app import BuildRadiatorApp
 
         app = BuildRadiatorApp(StillFeed(pipelines, every))  # type: ignore[assignment]
     else:
         from _estate import ChildServer, config_text, load
 
-        from buildradiator.app import BuildRadiatorApp
-        from buildradiator.engine import Engine
+        from buildradiator.engine.engine import Engine
+        from buildradiator.ui.app import BuildRadiatorApp
 
         server = ChildServer(projects=pipelines, feeds=1).__enter__()
         text = config_text(server.base_url, projects=pipelines, interval=args.interval)

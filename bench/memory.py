@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from _estate import CCTrayEstate, GitHubEstate, config_text, load, verdict
 
 from buildradiator.clock import FakeClock
-from buildradiator.engine import Engine
-from buildradiator.export import to_json
-from buildradiator.http import HttpClient
+from buildradiator.engine.engine import Engine
+from buildradiator.export.document import to_json
+from buildradiator.sources.http import HttpClient
 
 BASE = "http://ci.bench.test"
 FAULTS = ("good", "500", "good", "timeout", "good", "html", "good", "truncated")

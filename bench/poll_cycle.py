@@ -59,8 +59,8 @@ class IdleFeed:
 def make_app() -> Any:
     from textual._compositor import CompositorUpdate
 
-    from buildradiator import app as app_module
-    from buildradiator.app import BuildRadiatorApp
+    from buildradiator.ui import app as app_module
+    from buildradiator.ui.app import BuildRadiatorApp
 
     class BenchApp(BuildRadiatorApp):
         """The real app; it only notes when a snapshot landed and when a frame went out."""
@@ -90,7 +90,7 @@ def make_app() -> Any:
 
 async def render(app: Any, snapshot: Snapshot) -> None:
     """Post the snapshot as the feed does and wait for the frame that shows it."""
-    from buildradiator.app import SnapshotUpdated
+    from buildradiator.ui.app import SnapshotUpdated
 
     landed = app.landed
     app.post_message(SnapshotUpdated(snapshot))
@@ -114,7 +114,7 @@ def estate_of(kind: str, size: int) -> tuple[int, int]:
 async def run_size(
     kind: str, size: int, cycles: int, history: bool, profile: bool
 ) -> dict[str, float]:
-    from buildradiator.engine import Engine
+    from buildradiator.engine.engine import Engine
     from buildradiator.history import History
 
     repos, projects = estate_of(kind, size)

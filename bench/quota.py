@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from _estate import GitHubEstate, config_text, load, verdict
 
 from buildradiator.clock import FakeClock
-from buildradiator.engine import Engine
-from buildradiator.http import HttpClient
+from buildradiator.engine.engine import Engine
+from buildradiator.sources.http import HttpClient
 
 BASE = "http://api.github.test"
 

@@ -46,8 +46,8 @@ from buildradiator.model import Snapshot
 def make_app(engine: Any, pending: dict[tuple[str, str], list[float]]) -> Any:
     from textual._compositor import CompositorUpdate
 
-    from buildradiator import app as app_module
-    from buildradiator.app import BuildRadiatorApp
+    from buildradiator.ui import app as app_module
+    from buildradiator.ui.app import BuildRadiatorApp
 
     class WatchedApp(BuildRadiatorApp):
         # Relative CSS paths resolve against the subclass's module: point at the app's own.
@@ -75,7 +75,7 @@ def make_app(engine: Any, pending: dict[tuple[str, str], list[float]]) -> Any:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    from buildradiator.engine import Engine
+    from buildradiator.engine.engine import Engine
 
     rng = random.Random(args.seed)
     estate = Estate(GitHubEstate(args.repos, limit=10**9), CCTrayEstate(args.projects))

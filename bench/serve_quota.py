@@ -24,10 +24,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from buildradiator.config import parse_config
-from buildradiator.engine import Engine
-from buildradiator.serve import RadiatorServer, serve
-from buildradiator.serve_limits import Limits
+from buildradiator.config.loading import parse_config
+from buildradiator.engine.engine import Engine
+from buildradiator.serve.limits import Limits
+from buildradiator.serve.server import RadiatorServer, serve
 from buildradiator.simulator import Simulator, demo_config_text
 
 PINNED = 20.0

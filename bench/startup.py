@@ -46,7 +46,7 @@ def child(config_path: str, launched_wall: float) -> None:
     from textual.app import App
 
     from buildradiator import cli
-    from buildradiator.app import BuildRadiatorApp
+    from buildradiator.ui.app import BuildRadiatorApp
 
     state = {"cached": False, "fresh": False}
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.history import History
 from buildradiator.model import Snapshot
 from buildradiator.simulator import Simulator, demo_config_text, moments

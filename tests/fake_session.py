@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from buildradiator import webview
+from buildradiator.serve import browser as webview
 
 SCRIPT = """\
 #!{python}

@@ -6,18 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from buildradiator.alerts import (
-    Bell,
-    Escalation,
-    Flash,
-    Level,
-    Notify,
-    Toast,
-    Withdraw,
-    is_quiet,
-    level_for,
-)
-from buildradiator.config import AlertsConfig
+from buildradiator.config.loading import AlertsConfig
 from buildradiator.model import (
     BrokenWindow,
     Build,
@@ -27,6 +16,17 @@ from buildradiator.model import (
     Snapshot,
     SourceState,
     Status,
+)
+from buildradiator.ui.alerts import (
+    Bell,
+    Escalation,
+    Flash,
+    Level,
+    Notify,
+    Toast,
+    Withdraw,
+    is_quiet,
+    level_for,
 )
 
 # A Thursday, in UTC (the zone quiet hours are read in for these tests).
@@ -339,8 +339,8 @@ def test_alerting_modules_stay_headless() -> None:
 
     code = (
         "import sys\n"
-        "import buildradiator.alerts, buildradiator.notify, buildradiator.hooks\n"
-        "import buildradiator.claims\n"
+        "import buildradiator.ui.alerts, buildradiator.ui.notify, buildradiator.ui.hooks\n"
+        "import buildradiator.ui.claims\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

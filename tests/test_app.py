@@ -10,11 +10,11 @@ import pytest
 from rich.text import Text
 from textual.theme import BUILTIN_THEMES
 
-from buildradiator.app import BuildRadiatorApp, SnapshotUpdated
 from buildradiator.clock import FakeClock
 from buildradiator.model import Snapshot
 from buildradiator.paths import get_paths
-from buildradiator.widgets import (
+from buildradiator.ui.app import BuildRadiatorApp, SnapshotUpdated
+from buildradiator.ui.widgets import (
     Banner,
     CompactSummary,
     Flaky,
@@ -195,7 +195,7 @@ def test_without_a_display_no_browser_is_tried(monkeypatch: pytest.MonkeyPatch) 
     terminal, so none is started at all."""
     import webbrowser
 
-    from buildradiator.app import open_in_browser
+    from buildradiator.ui.app import open_in_browser
 
     monkeypatch.setattr("sys.platform", "linux")
     monkeypatch.delenv("DISPLAY", raising=False)

@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from buildradiator.alerts import Escalation
-from buildradiator.app import BuildRadiatorApp
-from buildradiator.claims import ClaimStore
 from buildradiator.clock import FakeClock
-from buildradiator.config import AlertsConfig, HookConfig
-from buildradiator.hooks import HookRunner
+from buildradiator.config.loading import AlertsConfig, HookConfig
 from buildradiator.model import BrokenWindow, Snapshot, SourceState, Status
-from buildradiator.widgets import Banner, MainBranches
-from buildradiator.widgets.claim import ClaimScreen
-from buildradiator.widgets.wall import WallHead
+from buildradiator.ui.alerts import Escalation
+from buildradiator.ui.app import BuildRadiatorApp
+from buildradiator.ui.claims import ClaimStore
+from buildradiator.ui.hooks import HookRunner
+from buildradiator.ui.widgets import Banner, MainBranches
+from buildradiator.ui.widgets.claim import ClaimScreen
+from buildradiator.ui.widgets.wall import WallHead
 from snapshot_fixtures import NOW, ago, build, pipeline
 
 ESCALATE = 60.0

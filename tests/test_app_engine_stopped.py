@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from buildradiator.app import BuildRadiatorApp
 from buildradiator.clock import FakeClock
 from buildradiator.model import Snapshot
+from buildradiator.ui.app import BuildRadiatorApp
 from screen import find_boxes, green_colours, screen_lines, show
 from snapshot_fixtures import green_estate
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from buildradiator.claims import ClaimStore
 from buildradiator.clock import FakeClock
 from buildradiator.model import (
     Freshness,
@@ -18,6 +17,7 @@ from buildradiator.model import (
     Snapshot,
     Status,
 )
+from buildradiator.ui.claims import ClaimStore
 from screen import box_titled, find_boxes, screen_lines, show
 from snapshot_fixtures import NOW, build, green_estate, pipeline, red_estate
 from test_app import make_app

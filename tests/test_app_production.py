@@ -13,9 +13,9 @@ from buildradiator.model import (
     ServiceCheck,
     Snapshot,
 )
-from buildradiator.widgets import CompactSummary, Production
-from buildradiator.widgets.production import production_rows
-from buildradiator.widgets.wall import wall_tiles
+from buildradiator.ui.widgets import CompactSummary, Production
+from buildradiator.ui.widgets.production import production_rows
+from buildradiator.ui.widgets.wall import wall_tiles
 from snapshot_fixtures import MARKUP_MESSAGE, NOW, ago, red_estate
 from test_app import make_app, rows
 

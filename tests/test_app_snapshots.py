@@ -13,9 +13,9 @@ from datetime import UTC
 
 import pytest
 
-from buildradiator.app import BuildRadiatorApp
 from buildradiator.clock import FakeClock
 from buildradiator.model import Snapshot
+from buildradiator.ui.app import BuildRadiatorApp
 from snapshot_fixtures import big_estate, big_green_estate, green_estate, red_estate
 
 
@@ -88,8 +88,8 @@ def test_ssh_ascii_snapshot(snap_compare: Callable[..., bool]) -> None:
 
 def test_escalated_and_claimed_snapshot(snap_compare: Callable[..., bool]) -> None:
     """80x24: main red for 20 minutes (level 1 of 3: a taller banner), claimed by dana."""
-    from buildradiator.claims import ClaimStore
-    from buildradiator.widgets import MainBranches
+    from buildradiator.ui.claims import ClaimStore
+    from buildradiator.ui.widgets import MainBranches
     from test_app_alerts import FakeFeed, green, red
 
     clock = FakeClock()

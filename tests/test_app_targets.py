@@ -6,12 +6,12 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 
+from buildradiator.config.share import TargetConfig
 from buildradiator.model import Snapshot, TargetStatus
-from buildradiator.shareconfig import TargetConfig
-from buildradiator.targets import evaluate
-from buildradiator.widgets import Flaky, Targets
-from buildradiator.widgets.palette import palette
-from buildradiator.widgets.wall import calm_counts
+from buildradiator.rules.targets import evaluate
+from buildradiator.ui.widgets import Flaky, Targets
+from buildradiator.ui.widgets.palette import palette
+from buildradiator.ui.widgets.wall import calm_counts
 from snapshot_fixtures import (
     MARKUP_MESSAGE,
     big_green_estate,
@@ -208,7 +208,7 @@ async def test_wall_calm_screen_shows_the_targets_line() -> None:
 
 def test_pane_line_counts_targets_met() -> None:
     from buildradiator.model import TargetStatus
-    from buildradiator.widgets.summary import pane_line
+    from buildradiator.ui.widgets.summary import pane_line
     from snapshot_fixtures import green_estate
 
     targets = (

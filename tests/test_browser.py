@@ -31,7 +31,7 @@ import aiohttp
 import pytest
 
 from buildradiator.clock import Clock
-from buildradiator.serve import Board, RadiatorServer, browser_mount
+from buildradiator.serve.server import Board, RadiatorServer, browser_mount
 from snapshot_fixtures import red_estate
 
 pytestmark = pytest.mark.browser
@@ -240,7 +240,7 @@ async def test_a_page_elsewhere_cannot_open_the_radiator_in_the_users_browser(
     from aiohttp import web
 
     started_sessions: list[list[str]] = []
-    from buildradiator import webview
+    from buildradiator.serve import browser as webview
 
     real_view_command = webview.view_command
 

@@ -8,8 +8,8 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widgets import Input, Static
 
-from buildradiator import claims as claims_module
-from buildradiator.widgets.claim import ClaimScreen
+from buildradiator.ui import claims as claims_module
+from buildradiator.ui.widgets.claim import ClaimScreen
 
 MARKUP_NAME = "[bold red]acme/monolith[/] [link=http://evil]x[/link]\x1b[31m"
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from buildradiator import claims as claims_module
-from buildradiator.claims import ClaimStore, claims_path, default_name
 from buildradiator.clock import FakeClock
 from buildradiator.model import BrokenWindow, Build, Pipeline, Snapshot, SourceState, Status
 from buildradiator.paths import get_paths
+from buildradiator.ui import claims as claims_module
+from buildradiator.ui.claims import ClaimStore, claims_path, default_name
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

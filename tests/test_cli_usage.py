@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-import buildradiator.app
+import buildradiator.ui.app
 from buildradiator import cli
 from buildradiator.cli import main, wants_ascii
-from buildradiator.config import parse_config
+from buildradiator.config.loading import parse_config
 from buildradiator.simulator import Simulator, demo_config_text, moments
 
 
@@ -74,7 +74,7 @@ class FakeApp:
 @pytest.fixture
 def fake_app(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     FakeApp.seen = []
-    monkeypatch.setattr(buildradiator.app, "BuildRadiatorApp", FakeApp)
+    monkeypatch.setattr(buildradiator.ui.app, "BuildRadiatorApp", FakeApp)
     monkeypatch.setenv("LANG", "en_US.UTF-8")
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_CTYPE", raising=False)
@@ -261,7 +261,7 @@ def test_simulate_prints_one_usable_config_on_stdout_and_the_rest_on_stderr(
 
     import httpx
 
-    from buildradiator.config import load_config
+    from buildradiator.config.loading import load_config
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "buildradiator", "simulate", "--port", "0"],

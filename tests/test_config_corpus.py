@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from buildradiator import cli, config
+from buildradiator import cli
+from buildradiator.config import loading as config
 
 BROKEN = Path(__file__).parent / "configs" / "broken"
 SCREEN = 24

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.model import Snapshot
 from buildradiator.simulator import moments
 from buildradiator.simulator.demo_config import demo_config_text

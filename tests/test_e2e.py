@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from buildradiator.cli import main
-from buildradiator.config import parse_config
-from buildradiator.engine import Engine
-from buildradiator.http import GITHUB_RATE
+from buildradiator.config.loading import parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.model import Health, Snapshot, Status
 from buildradiator.simulator import Simulator, demo_config_text, moments
+from buildradiator.sources.http import GITHUB_RATE
 
 
 @pytest.fixture

@@ -5,14 +5,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from buildradiator.config import Config, parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import Config, parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.errors import SourceError
-from buildradiator.http import HttpClient
 from buildradiator.model import Health, ServiceCheck, Snapshot
-from buildradiator.prodconfig import AlertmanagerSource
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.sources.alertmanager import Alertmanager
+from buildradiator.sources.http import HttpClient
+from buildradiator.sources.prodconfigs import AlertmanagerSource
 
 
 def only(config: Config, kind: str) -> Config:

@@ -7,14 +7,14 @@ from datetime import datetime
 import httpx
 import pytest
 
-from buildradiator.config import Config, parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import Config, parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.errors import BadPayload, SourceError
-from buildradiator.http import HttpClient
 from buildradiator.model import Deployment, DeployState, Health, ServiceCheck, Snapshot
-from buildradiator.prodconfig import ArgoCDSource
 from buildradiator.simulator import Simulator, demo_config_text, prodstory
 from buildradiator.sources.argocd import ArgoCD
+from buildradiator.sources.http import HttpClient
+from buildradiator.sources.prodconfigs import ArgoCDSource
 
 
 def only(config: Config, kind: str) -> Config:

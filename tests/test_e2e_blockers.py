@@ -7,8 +7,8 @@ story (``simulator/prodstory.py``, ``sim_tracker.py``) opens the GitHub blocker 
 
 from __future__ import annotations
 
-from buildradiator.config import Config, parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import Config, parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.model import Blocker, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.prodstory import BLOCKER_OPEN, BLOCKER_TITLE

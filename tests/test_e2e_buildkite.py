@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.simulator import Simulator, demo_config_text
 

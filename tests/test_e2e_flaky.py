@@ -8,8 +8,8 @@ The engine polls the whole demo config around those retries, with an in-memory h
 
 from __future__ import annotations
 
-from buildradiator.config import parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.history import History
 from buildradiator.model import FlakyTestInfo, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text

@@ -8,16 +8,16 @@ from datetime import datetime
 import httpx
 import pytest
 
-from buildradiator.config import Config, parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import Config, parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.errors import NotFound
-from buildradiator.http import HttpClient
 from buildradiator.model import Deployment, DeployState, Snapshot
-from buildradiator.prodconfig import GitHubDeploymentsSource
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.scenario import MALLORY_SHA_PREFIX
 from buildradiator.simulator.sim_github_deploy import STAGING_FAILURE
 from buildradiator.sources.github_deployments import GitHubDeployments
+from buildradiator.sources.http import HttpClient
+from buildradiator.sources.prodconfigs import GitHubDeploymentsSource
 
 
 def only(config: Config, kind: str) -> Config:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from buildradiator.config import Config, parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import Config, parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.model import Pipeline, Snapshot, Status, TestRun, TestStatus
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.sim_gitlab import BROKEN_CASE, FLAKY_CASE

@@ -6,8 +6,8 @@ opens and closes, and a staging deploy fails."""
 from __future__ import annotations
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.model import DeployState, Health, Snapshot
 from buildradiator.simulator import moments
 from buildradiator.simulator.demo_config import demo_config_text

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from buildradiator.config import Config, parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import Config, parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.model import Health, ServiceCheck, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.sim_prometheus import go_float, parse_problem, result_labels

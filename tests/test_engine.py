@@ -10,15 +10,15 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from buildradiator import engine as engine_mod
 from buildradiator.clock import FakeClock
-from buildradiator.config import parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import parse_config
+from buildradiator.engine import engine as engine_mod
+from buildradiator.engine.engine import Engine
+from buildradiator.engine.facts import HistoryFacts
 from buildradiator.errors import RateLimited, SourceError, Unreachable
-from buildradiator.facts import HistoryFacts
-from buildradiator.http import HttpClient
 from buildradiator.model import Build, Pipeline, Snapshot, SourceResult, Status
 from buildradiator.sources.base import Source
+from buildradiator.sources.http import HttpClient
 
 CONFIG = """
 [radiator]
@@ -480,7 +480,7 @@ async def test_test_runs_reach_the_flaky_ranking(make_engine, clock) -> None:
 async def test_quota_spreading_weighs_what_each_poll_costs(monkeypatch, clock) -> None:
     """A source watching ten repositories spends ten requests a poll: the spread must count
     them all, or the host's quota runs out before its reset."""
-    from buildradiator.http import GITHUB_RATE
+    from buildradiator.sources.http import GITHUB_RATE
 
     reset = int(clock.now().timestamp()) + 3600
 

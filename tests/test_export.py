@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from buildradiator.export import (
+from buildradiator.export.document import (
     cache_file,
     exit_code,
     read_cache,

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import httpx
 
 from buildradiator.clock import FakeClock
-from buildradiator.export_cctray import CONTENT_TYPE, cc_xml, project_names
-from buildradiator.http import HttpClient
+from buildradiator.export.cctray import CONTENT_TYPE, cc_xml, project_names
 from buildradiator.model import Build, Pipeline, Snapshot, SourceResult, Status
-from buildradiator.sourceconfig import CCTraySource
 from buildradiator.sources.cctray import CCTray
+from buildradiator.sources.configs import CCTraySource
+from buildradiator.sources.http import HttpClient
 from snapshot_fixtures import NOW, ago, build, green_estate, pipeline, red_estate
 
 FEED_URL = "http://127.0.0.1:8686/cc.xml"

@@ -10,7 +10,7 @@ from buildnotifylib.core.model import Activity
 from buildnotifylib.core.model import Status as BNStatus
 from buildnotifylib.core.settings import ServerSettings
 
-from buildradiator.export_cctray import cc_xml, project_names
+from buildradiator.export.cctray import cc_xml, project_names
 from buildradiator.model import Build, Snapshot, Status
 from buildradiator.text import clean_text
 from snapshot_fixtures import NOW, red_estate, red_estate_with_history

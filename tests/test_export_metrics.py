@@ -9,7 +9,7 @@ from datetime import timedelta
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
-from buildradiator.export_metrics import CONTENT_TYPE, TOP_FLAKY_TESTS, metrics_text
+from buildradiator.export.metrics import CONTENT_TYPE, TOP_FLAKY_TESTS, metrics_text
 from buildradiator.model import (
     Blocker,
     BrokenWindow,
@@ -454,7 +454,7 @@ def test_only_the_top_flaky_tests_get_series() -> None:
 def test_content_type_and_no_textual() -> None:
     assert CONTENT_TYPE == CONTENT_TYPE_LATEST
     code = (
-        "import sys, buildradiator.export_metrics, buildradiator.export_cctray;"
+        "import sys, buildradiator.export.metrics, buildradiator.export.cctray;"
         "assert not any(m.split('.')[0] == 'textual' for m in sys.modules), 'textual imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=30)

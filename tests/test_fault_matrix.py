@@ -38,14 +38,14 @@ from pydantic import SecretStr
 
 from buildradiator import instance
 from buildradiator.clock import FakeClock
-from buildradiator.config import Config, RadiatorConfig, SourceBase, parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import Config, RadiatorConfig, SourceBase, parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.errors import RateLimited
-from buildradiator.export import to_json
-from buildradiator.http import HttpClient
+from buildradiator.export.document import to_json
 from buildradiator.model import Health, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
-from buildradiator.sourceconfig import JUnitSource, RadiatorFeedSource
+from buildradiator.sources.configs import JUnitSource, RadiatorFeedSource
+from buildradiator.sources.http import HttpClient
 from snapshot_fixtures import red_estate
 
 TIMEOUT = 0.3
@@ -639,8 +639,8 @@ class FailingFeed:
 
 
 async def test_the_app_answers_keys_while_errors_keep_arriving() -> None:
-    from buildradiator.app import BuildRadiatorApp
-    from buildradiator.widgets import HelpScreen, StatusBar
+    from buildradiator.ui.app import BuildRadiatorApp
+    from buildradiator.ui.widgets import HelpScreen, StatusBar
 
     feed = FailingFeed()
     app = BuildRadiatorApp(feed, clock=FakeClock())  # type: ignore[arg-type]
@@ -664,7 +664,7 @@ async def test_the_app_answers_keys_while_errors_keep_arriving() -> None:
 
 
 def test_every_registered_source_type_is_in_the_matrix() -> None:
-    from buildradiator.sources import REGISTRY
+    from buildradiator.sources.catalog import REGISTRY
 
     # A new provider must join the matrix (junit may come later as a source of its own).
     assert set(REGISTRY) <= set(SOURCE_TYPES), set(REGISTRY) - set(SOURCE_TYPES)

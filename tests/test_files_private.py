@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from buildradiator import cli
-from buildradiator.claims import ClaimStore
 from buildradiator.clock import Clock
-from buildradiator.config import parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.history import History
 from buildradiator.paths import get_paths
+from buildradiator.ui.claims import ClaimStore
 from hostile_server import HostileServer, answer
 
 SIGNED = "X-Amz-Signature=f00dfeedbeefcafe1234&X-Amz-Credential=AKIASECRETKEY"

@@ -19,11 +19,11 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import BuildkiteSource, CircleCISource
-from buildradiator.http import HttpClient
+from buildradiator.config.loading import BuildkiteSource, CircleCISource
 from buildradiator.model import SourceResult
 from buildradiator.sources.buildkite import Buildkite
 from buildradiator.sources.circleci import CircleCI
+from buildradiator.sources.http import HttpClient
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

@@ -24,10 +24,10 @@ from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
 from buildradiator.errors import SourceError
-from buildradiator.http import HttpClient
 from buildradiator.model import SourceResult
 from buildradiator.simulator import Simulator
-from buildradiator.sources import make_source
+from buildradiator.sources.catalog import make_source
+from buildradiator.sources.http import HttpClient
 from test_fault_matrix import SOURCE_TYPES, demo_source, sim_handler
 
 PAYLOADS = Path(__file__).parent / "payloads"

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from buildradiator.config import ReleaseConfig
-from buildradiator.gate import (
-    bad_deploys,
-    blockers_open,
-    critical_alerts,
-    gate_summary,
-    main_red,
-    production_down,
-    release_gate,
-)
+from buildradiator.config.loading import ReleaseConfig
 from buildradiator.model import (
     Blocker,
     BrokenWindow,
@@ -26,6 +17,15 @@ from buildradiator.model import (
     Snapshot,
     SourceState,
     Status,
+)
+from buildradiator.rules.gate import (
+    bad_deploys,
+    blockers_open,
+    critical_alerts,
+    gate_summary,
+    main_red,
+    production_down,
+    release_gate,
 )
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from datetime import UTC
 
 from buildradiator import fmt
-from buildradiator.app import SnapshotUpdated
 from buildradiator.model import PipelineFacts, Status
-from buildradiator.widgets import Banner, Flaky, MainBranches
-from buildradiator.widgets.detail import PipelineDetail, detail_lines
-from buildradiator.widgets.summary import (
+from buildradiator.ui.app import SnapshotUpdated
+from buildradiator.ui.widgets import Banner, Flaky, MainBranches
+from buildradiator.ui.widgets.detail import PipelineDetail, detail_lines
+from buildradiator.ui.widgets.summary import (
     compact_lines,
     flaky_lines,
     flaky_test_lines,

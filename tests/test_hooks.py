@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import HookConfig
-from buildradiator.hooks import HookResult, HookRunner, events_between, hook_environment
+from buildradiator.config.loading import HookConfig
 from buildradiator.model import (
     BrokenWindow,
     Build,
@@ -25,6 +24,7 @@ from buildradiator.model import (
     SourceState,
     Status,
 )
+from buildradiator.ui.hooks import HookResult, HookRunner, events_between, hook_environment
 
 PY = sys.executable
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

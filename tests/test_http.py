@@ -15,7 +15,7 @@ from buildradiator.errors import (
     Timeout,
     Unreachable,
 )
-from buildradiator.http import BUILDKITE_RATE, GITHUB_RATE, GITLAB_RATE, HttpClient, redact
+from buildradiator.sources.http import BUILDKITE_RATE, GITHUB_RATE, GITLAB_RATE, HttpClient, redact
 
 
 def client(handler, clock: FakeClock | None = None, **kw) -> HttpClient:

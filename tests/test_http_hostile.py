@@ -12,7 +12,7 @@ import pytest
 
 from buildradiator.clock import FakeClock
 from buildradiator.errors import BadPayload, SourceError, Timeout
-from buildradiator.http import HttpClient, make_client, redact
+from buildradiator.sources.http import HttpClient, make_client, redact
 from hostile_server import HostileServer, answer, hang
 
 MIB = 1024 * 1024

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from buildradiator import insights
 from buildradiator.model import Build, Health, Pipeline, ServiceCheck, Status
+from buildradiator.rules import insights
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -128,8 +128,8 @@ def test_label_applies_display_names_and_first_matching_group() -> None:
 
 
 def test_a_group_the_source_reports_stands_unless_ours_matches() -> None:
-    from buildradiator.insights import label
     from buildradiator.model import Pipeline
+    from buildradiator.rules.insights import label
 
     remote = Pipeline(source="central", key="gh:acme/x", name="acme/x", group="Payments team")
     assert label(remote, {}, []).group == "Payments team"

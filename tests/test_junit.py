@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from buildradiator import junit
 from buildradiator.errors import BadPayload
-from buildradiator.junit import collect_junit, parse_junit, parse_time
 from buildradiator.model import TestResult, TestStatus
+from buildradiator.sources import junit_parse as junit
+from buildradiator.sources.junit_parse import collect_junit, parse_junit, parse_time
 
 OK, FAIL, SKIP, FLAKY = TestStatus.PASSED, TestStatus.FAILED, TestStatus.SKIPPED, TestStatus.FLAKY
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from rich.color import Color, ColorSystem
 
-from buildradiator.app import SnapshotUpdated
 from buildradiator.model import Pipeline, Snapshot, Status
-from buildradiator.themes import load_themes
-from buildradiator.widgets import Banner, CompactSummary, HelpScreen, MainBranches, StatusBar
-from buildradiator.widgets.filterbar import FilterBar
+from buildradiator.ui.app import SnapshotUpdated
+from buildradiator.ui.themes import load_themes
+from buildradiator.ui.widgets import Banner, CompactSummary, HelpScreen, MainBranches, StatusBar
+from buildradiator.ui.widgets.filterbar import FilterBar
 from snapshot_fixtures import NOW, build, green_estate, pipeline, red_estate
 from test_app import make_app, rows
 
@@ -260,7 +260,7 @@ async def test_ascii_cuts_names_with_three_dots() -> None:
 
 async def test_red_rows_stay_in_view_when_nobody_uses_the_table() -> None:
     from buildradiator.model import Status
-    from buildradiator.widgets import MainBranches
+    from buildradiator.ui.widgets import MainBranches
     from snapshot_fixtures import big_estate
 
     estate = big_estate(60)
@@ -291,7 +291,7 @@ async def test_red_rows_stay_in_view_when_nobody_uses_the_table() -> None:
 
 
 async def test_a_huge_estate_shows_the_urgent_rows_and_a_count() -> None:
-    from buildradiator.widgets.pipelines import MAX_ROWS
+    from buildradiator.ui.widgets.pipelines import MAX_ROWS
     from snapshot_fixtures import big_estate
 
     estate = big_estate(MAX_ROWS + 100)
@@ -312,7 +312,7 @@ async def test_a_huge_estate_shows_the_urgent_rows_and_a_count() -> None:
 
 async def test_a_focused_table_stays_at_the_top_until_someone_moves_the_cursor() -> None:
     from buildradiator.model import Status
-    from buildradiator.widgets import MainBranches
+    from buildradiator.ui.widgets import MainBranches
     from snapshot_fixtures import big_estate
 
     estate = big_estate(60)

@@ -47,14 +47,14 @@ def test_untrusted_fields_are_cleaned() -> None:
 
 def test_core_never_imports_textual() -> None:
     core = [
-        "buildradiator.config",
+        "buildradiator.config.loading",
         "buildradiator.model",
         "buildradiator.errors",
-        "buildradiator.http",
-        "buildradiator.engine",
-        "buildradiator.insights",
+        "buildradiator.sources.http",
+        "buildradiator.engine.engine",
+        "buildradiator.rules.insights",
         "buildradiator.paths",
-        "buildradiator.export",
+        "buildradiator.export.document",
         "buildradiator.sources.github",
         "buildradiator.sources.cctray",
         "buildradiator.sources.health",

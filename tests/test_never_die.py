@@ -17,17 +17,17 @@ from xml.etree import ElementTree
 
 import pytest
 
-from buildradiator.app import BuildRadiatorApp
 from buildradiator.cli import main
 from buildradiator.clock import FakeClock
-from buildradiator.config import parse_config
-from buildradiator.engine import Engine
-from buildradiator.export import exit_code as export_code
-from buildradiator.export import read_cache, to_json, write_cache
+from buildradiator.config.loading import parse_config
+from buildradiator.engine.engine import Engine
+from buildradiator.export.document import exit_code as export_code
+from buildradiator.export.document import read_cache, to_json, write_cache
 from buildradiator.history import History
-from buildradiator.http import HttpClient, make_client
-from buildradiator.serve import Board
+from buildradiator.serve.server import Board
 from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.sources.http import HttpClient, make_client
+from buildradiator.ui.app import BuildRadiatorApp
 from hostile_server import HostileServer, Seen, answer
 
 FAR_WAITS = {
@@ -253,7 +253,7 @@ async def test_absurd_estimates_and_timestamps_never_crash_the_screen() -> None:
 def test_a_radiator_that_dies_exits_non_zero(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever kills the app, the process says so in its exit code (it exited 0)."""
     from buildradiator import cli
-    from buildradiator.widgets import inflight
+    from buildradiator.ui.widgets import inflight
 
     def broken(*args: object, **kwargs: object) -> None:
         raise OverflowError("Python int too large to convert to C int")
@@ -272,7 +272,7 @@ class _Args:
 def test_a_command_that_fails_on_a_bug_exits_4_with_words(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from buildradiator import engine as engine_module
+    from buildradiator.engine import engine as engine_module
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug of ours")

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from buildradiator.notify import (
+from buildradiator.ui.notify import (
     BEL,
     TextSink,
     in_tmux,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from buildradiator.facts import merge_reported
+from buildradiator.engine.facts import merge_reported
 from buildradiator.model import (
     Build,
     Deployment,
@@ -18,8 +18,8 @@ from buildradiator.model import (
     Snapshot,
     Status,
 )
-from buildradiator.production import drift_from_builds, env_key, same_commit, service_rows
-from buildradiator.verify import DeployWatch, suspect_reason
+from buildradiator.rules.deploywatch import DeployWatch, suspect_reason
+from buildradiator.rules.production import drift_from_builds, env_key, same_commit, service_rows
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=15)
@@ -212,7 +212,7 @@ def test_reported_flakes_merge_with_history_by_test() -> None:
 
 
 def test_a_service_down_by_several_checks_is_one_broken_window() -> None:
-    from buildradiator.insights import broken_windows
+    from buildradiator.rules.insights import broken_windows
 
     health = check(Health.DOWN, detail="HTTP 500")
     query = check(Health.DOWN, kind="query", name="5xx share", service="payments", source="prom")

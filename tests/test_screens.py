@@ -15,11 +15,11 @@ from collections.abc import Callable
 
 import pytest
 
-from buildradiator.app import BuildRadiatorApp
 from buildradiator.clock import FakeClock
-from buildradiator.gate import gate_summary
 from buildradiator.model import Snapshot
-from buildradiator.production import service_rows
+from buildradiator.rules.gate import gate_summary
+from buildradiator.rules.production import service_rows
+from buildradiator.ui.app import BuildRadiatorApp
 from demo_moments import Demo, play_demo
 from screen import box_titled, find_boxes, screen_lines, show
 

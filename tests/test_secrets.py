@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from buildradiator import cli
-from buildradiator.config import parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.simulator import Simulator, demo_config_text
 from test_fault_matrix import LoopbackServer, refused_port, self_signed  # noqa: F401 (fixture)
 

@@ -16,13 +16,17 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from buildradiator import export_cctray, export_metrics
 from buildradiator.cli import main
 from buildradiator.clock import FakeClock
-from buildradiator.export import to_json
+from buildradiator.config.share import ServeConfig
+from buildradiator.export import cctray as export_cctray
+from buildradiator.export import metrics as export_metrics
+from buildradiator.export.document import to_json
 from buildradiator.instance import ID, INSTANCE_HEADER
 from buildradiator.model import Snapshot, SourceState
-from buildradiator.serve import (
+from buildradiator.serve.limits import Limits, TokenBuckets
+from buildradiator.serve.origins import Origins
+from buildradiator.serve.server import (
     Board,
     RadiatorServer,
     RedactingHandler,
@@ -34,9 +38,6 @@ from buildradiator.serve import (
     resolve_token,
     serve,
 )
-from buildradiator.serve_limits import Limits, TokenBuckets
-from buildradiator.serve_origins import Origins
-from buildradiator.shareconfig import ServeConfig
 from snapshot_fixtures import big_estate, green_estate, red_estate
 
 ROOMY = Limits(rate=1000.0, burst=1000, keepalive=5.0, write_timeout=5.0)
@@ -205,7 +206,7 @@ async def test_before_the_first_snapshot_the_data_endpoints_say_so() -> None:
 async def test_the_browser_view_is_mounted_at_the_root_with_the_servers_own_url(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from buildradiator import webview
+    from buildradiator.serve import browser as webview
 
     mounted: list[dict[str, object]] = []
     real = webview.add_browser
@@ -361,7 +362,7 @@ def test_serve_with_an_unset_token_variable_exits_2(
 def test_view_runs_the_radiator_fed_by_a_serving_radiator(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from buildradiator import webview
+    from buildradiator.serve import browser as webview
 
     calls: list[tuple[object, ...]] = []
 
@@ -625,8 +626,8 @@ async def test_serve_runs_the_engine_and_the_server_in_one_loop() -> None:
 
 
 def test_the_token_is_in_no_repr_a_traceback_or_log_line_could_show() -> None:
-    from buildradiator.serve import Served
-    from buildradiator.webview import BrowserSettings
+    from buildradiator.serve.browser import BrowserSettings
+    from buildradiator.serve.server import Served
 
     served = Served(url="http://127.0.0.1:1", origins=Origins(), token=TOKEN)
     settings = BrowserSettings("http://127.0.0.1:1", TOKEN, "t", Origins(), 1, 1)

@@ -17,12 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from buildradiator.config import parse_config
-from buildradiator.engine import Engine
-from buildradiator.export_cctray import project_names
+from buildradiator.config.loading import parse_config
+from buildradiator.engine.engine import Engine
+from buildradiator.export.cctray import project_names
 from buildradiator.instance import ID, INSTANCE_HEADER
 from buildradiator.model import Snapshot, Status
-from buildradiator.serve import RadiatorServer, serve
+from buildradiator.serve.server import RadiatorServer, serve
 from buildradiator.simulator import Simulator, demo_config_text
 
 INTERVAL = 1.0

@@ -13,9 +13,9 @@ from contextlib import asynccontextmanager
 import httpx
 
 from buildradiator.clock import FakeClock
-from buildradiator.export import to_json
-from buildradiator.serve import Board, RadiatorServer
-from buildradiator.serve_limits import Limits
+from buildradiator.export.document import to_json
+from buildradiator.serve.limits import Limits
+from buildradiator.serve.server import Board, RadiatorServer
 from snapshot_fixtures import green_estate
 
 FLOOD_LIMITS = Limits(rate=1000.0, burst=1000, keepalive=60.0)

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from buildradiator.clock import Clock
-from buildradiator.serve import Board, RadiatorServer, browser_mount
+from buildradiator.serve.server import Board, RadiatorServer, browser_mount
 from snapshot_fixtures import green_estate
 
 TOKEN_ENV = "BR_SESSION_ENV_TEST_TOKEN"

@@ -14,13 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from buildradiator import serve as serve_module
 from buildradiator.cli import main
 from buildradiator.clock import FakeClock
-from buildradiator.export import snapshot_doc
+from buildradiator.export.document import snapshot_doc
 from buildradiator.model import Snapshot
-from buildradiator.serve import Board, EngineStopped, RadiatorServer, serve
-from buildradiator.serve_limits import Limits
+from buildradiator.serve import server as serve_module
+from buildradiator.serve.limits import Limits
+from buildradiator.serve.server import Board, EngineStopped, RadiatorServer, serve
 from snapshot_fixtures import green_estate
 
 ROOMY = Limits(rate=1000.0, burst=1000, keepalive=5.0, write_timeout=5.0)
@@ -139,7 +139,7 @@ def test_the_serve_command_exits_4_and_logs_the_traceback(
     capsys: pytest.CaptureFixture[str],
     own_logging: None,
 ) -> None:
-    from buildradiator.engine import Engine
+    from buildradiator.engine.engine import Engine
 
     async def broken_run(self: Engine, publish: object) -> None:
         raise ZeroDivisionError("the bug the lead has not found yet")

@@ -20,10 +20,10 @@ import httpx
 import pytest
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import CCTraySource, GitHubSource, HealthSource, parse_config
-from buildradiator.http import GITHUB_RATE, HttpClient
+from buildradiator.config.loading import CCTraySource, GitHubSource, HealthSource, parse_config
 from buildradiator.simulator import Scenario, Simulator, demo_config_text
 from buildradiator.simulator.scenario import REPOS, UNTRUSTED_MESSAGE
+from buildradiator.sources.http import GITHUB_RATE, HttpClient
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 RUN_FIELDS = {

@@ -20,12 +20,12 @@ import httpx
 import pytest
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import Config, RadiatorConfig
-from buildradiator.engine import Engine
+from buildradiator.config.loading import Config, RadiatorConfig
+from buildradiator.engine.engine import Engine
 from buildradiator.history import History
-from buildradiator.http import HttpClient
 from buildradiator.model import Snapshot
 from buildradiator.simulator import Simulator
+from buildradiator.sources.http import HttpClient
 from test_fault_matrix import demo_source, sim_handler
 
 KINDS = ("github", "cctray", "health", "buildkite", "circleci", "buildbot")

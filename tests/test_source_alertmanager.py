@@ -20,11 +20,11 @@ from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, ServerError, SourceError
-from buildradiator.http import HttpClient
 from buildradiator.model import Health, ServiceCheck, SourceResult
-from buildradiator.prodconfig import AlertmanagerSource
-from buildradiator.sources import make_source
+from buildradiator.sources.catalog import make_source
 from buildradiator.sources.alertmanager import Alertmanager
+from buildradiator.sources.http import HttpClient
+from buildradiator.sources.prodconfigs import AlertmanagerSource
 
 TOKEN = "am-s3cr3t-T0ken-0123456789abcdef"
 URL = "https://alertmanager.example.com"

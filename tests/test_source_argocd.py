@@ -21,11 +21,11 @@ from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
-from buildradiator.http import HttpClient
 from buildradiator.model import Deployment, DeployState, Health, ServiceCheck, SourceResult
-from buildradiator.prodconfig import ArgoCDSource
-from buildradiator.sources import make_source
+from buildradiator.sources.catalog import make_source
 from buildradiator.sources.argocd import ArgoCD, repo_of, short
+from buildradiator.sources.http import HttpClient
+from buildradiator.sources.prodconfigs import ArgoCDSource
 
 Handler = Callable[[httpx.Request], httpx.Response]
 URL = "https://argocd.example.com"

@@ -19,11 +19,11 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import BuildbotSource
+from buildradiator.config.loading import BuildbotSource
 from buildradiator.errors import AuthFailed, BadPayload, NotFound
-from buildradiator.http import HttpClient
 from buildradiator.model import Pipeline, Status
 from buildradiator.sources.buildbot import Buildbot, build_status, from_epoch_s, person
+from buildradiator.sources.http import HttpClient
 
 PAYLOADS = Path(__file__).parent / "payloads" / "buildbot"
 API = "/api/v2"

@@ -18,12 +18,12 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import BuildkiteSource
+from buildradiator.config.loading import BuildkiteSource
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, ServerError
-from buildradiator.http import HttpClient
 from buildradiator.model import Status
 from buildradiator.sources import buildkite as bk
 from buildradiator.sources.buildkite import Buildkite, build_status
+from buildradiator.sources.http import HttpClient
 
 PAYLOADS = Path(__file__).parent / "payloads" / "buildkite"
 TOKEN = "bkua_s3cr3tT0kenValue0123456789abcdef"

@@ -17,11 +17,11 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import CircleCISource
+from buildradiator.config.loading import CircleCISource
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, ServerError
-from buildradiator.http import HttpClient
 from buildradiator.model import Status
 from buildradiator.sources.circleci import MAX_WORKFLOW_LOOKUPS, REFRESH_NEWEST, CircleCI
+from buildradiator.sources.http import HttpClient
 
 TOKEN = "CCIPAT_s3cr3tT0kenValue_0123456789"
 SLUG = "gh/acme/api"

@@ -18,7 +18,7 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import GitHubSource
+from buildradiator.config.loading import GitHubSource
 from buildradiator.errors import (
     AuthFailed,
     BadPayload,
@@ -26,9 +26,9 @@ from buildradiator.errors import (
     RateLimited,
     ServerError,
 )
-from buildradiator.http import GITHUB_RATE, HttpClient
 from buildradiator.model import Pipeline, Status
 from buildradiator.sources.github import GitHubActions
+from buildradiator.sources.http import GITHUB_RATE, HttpClient
 
 PAYLOADS = Path(__file__).parent / "payloads" / "github"
 TOKEN = "ghp_s3cr3tT0kenValue0123456789abcdef"

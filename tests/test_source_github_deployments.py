@@ -15,10 +15,10 @@ from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, ServerError
-from buildradiator.http import HttpClient
 from buildradiator.model import Deployment, DeployState
-from buildradiator.prodconfig import GitHubDeploymentsSource
 from buildradiator.sources.github_deployments import GitHubDeployments
+from buildradiator.sources.http import HttpClient
+from buildradiator.sources.prodconfigs import GitHubDeploymentsSource
 
 TOKEN = "ghp_d3pl0yT0kenValue0123456789abcdef"
 API = "https://api.github.com"

@@ -17,16 +17,16 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import GitLabSource
+from buildradiator.config.loading import GitLabSource
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited
 from buildradiator.history import History
-from buildradiator.http import GITLAB_RATE, HttpClient
 from buildradiator.model import Status, TestResult, TestStatus
 from buildradiator.sources.gitlab import (
     MAX_BACKFILL,
     MAX_LOOKUPS,
     GitLabCI,
 )
+from buildradiator.sources.http import GITLAB_RATE, HttpClient
 from buildradiator.sources.testreports import MAX_REPORT_TRIES, MAX_REPORTS, Case, fold_results
 
 TOKEN = "glpat-S3cr3tT0kenValue0123"

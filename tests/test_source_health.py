@@ -13,11 +13,11 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import HealthSource
-from buildradiator.http import HttpClient
+from buildradiator.config.loading import HealthSource
 from buildradiator.model import Health, ServiceCheck, SourceResult
-from buildradiator.sources import make_source
+from buildradiator.sources.catalog import make_source
 from buildradiator.sources.health import HealthCheck
+from buildradiator.sources.http import HttpClient
 
 Handler = Callable[[httpx.Request], httpx.Response]
 URL = "https://api.example.com/actuator/health"

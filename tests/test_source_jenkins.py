@@ -20,7 +20,7 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import JenkinsSource
+from buildradiator.config.loading import JenkinsSource
 from buildradiator.errors import (
     AuthFailed,
     BadPayload,
@@ -30,8 +30,8 @@ from buildradiator.errors import (
     Unreachable,
 )
 from buildradiator.history import History
-from buildradiator.http import HttpClient
 from buildradiator.model import Pipeline, Status, TestResult, TestStatus
+from buildradiator.sources.http import HttpClient
 from buildradiator.sources.jenkins import (
     REPORT_TREE,
     Jenkins,

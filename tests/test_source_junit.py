@@ -16,15 +16,15 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from buildradiator.clock import FakeClock
-from buildradiator.config import parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.errors import BadPayload, NotFound, SourceError
 from buildradiator.history import History
-from buildradiator.http import HttpClient
 from buildradiator.model import TestRun, TestStatus
-from buildradiator.sourceconfig import JUnitSource
 from buildradiator.sources import junit as junit_source
-from buildradiator.sources import make_source
+from buildradiator.sources.catalog import make_source
+from buildradiator.sources.configs import JUnitSource
+from buildradiator.sources.http import HttpClient
 from buildradiator.sources.junit import JUnitReports
 
 Handler = Callable[[httpx.Request], httpx.Response]

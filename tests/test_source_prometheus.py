@@ -28,10 +28,10 @@ from buildradiator.errors import (
     SourceError,
     Unreachable,
 )
-from buildradiator.http import HttpClient
 from buildradiator.model import Health, ServiceCheck, SourceResult
-from buildradiator.prodconfig import PrometheusSource
-from buildradiator.sources import make_source
+from buildradiator.sources.catalog import make_source
+from buildradiator.sources.http import HttpClient
+from buildradiator.sources.prodconfigs import PrometheusSource
 from buildradiator.sources.prometheus import PrometheusQuery, fmt_value, parse_value
 
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -19,10 +19,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from buildradiator import export, insights, instance
+from buildradiator import instance
 from buildradiator.clock import FakeClock
-from buildradiator.config import parse_config
-from buildradiator.engine import Engine
+from buildradiator.config.loading import parse_config
+from buildradiator.engine.engine import Engine
 from buildradiator.errors import (
     AuthFailed,
     BadPayload,
@@ -31,7 +31,7 @@ from buildradiator.errors import (
     SourceError,
     Unreachable,
 )
-from buildradiator.http import HttpClient
+from buildradiator.export import document as export
 from buildradiator.model import (
     Blocker,
     Deployment,
@@ -44,8 +44,10 @@ from buildradiator.model import (
     SourceState,
     Status,
 )
-from buildradiator.sourceconfig import RadiatorFeedSource
-from buildradiator.sources import make_source
+from buildradiator.rules import insights
+from buildradiator.sources.catalog import make_source
+from buildradiator.sources.configs import RadiatorFeedSource
+from buildradiator.sources.http import HttpClient
 from buildradiator.sources.radiator import RadiatorFeed, snapshot_url
 from snapshot_fixtures import (
     MARKUP_MESSAGE,

@@ -13,6 +13,7 @@ import pytest
 
 from buildradiator.cli import main
 from buildradiator.clock import Clock
+from buildradiator.export.text import status_text, to_ascii
 from buildradiator.model import (
     BrokenWindow,
     Freshness,
@@ -23,7 +24,6 @@ from buildradiator.model import (
 )
 from buildradiator.simulator import Simulator, demo_config_text, moments
 from buildradiator.simulator.scenario import SCRIPT_SECONDS
-from buildradiator.summary_text import status_text, to_ascii
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 COUNTS = re.compile(

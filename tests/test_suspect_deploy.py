@@ -7,12 +7,12 @@ import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
-from buildradiator import insights
-from buildradiator.app import BuildRadiatorApp
 from buildradiator.clock import FakeClock
 from buildradiator.model import Deployment, DeployState, Health, ServiceCheck, Snapshot
-from buildradiator.production import service_rows
-from buildradiator.verify import suspect_reason
+from buildradiator.rules import insights
+from buildradiator.rules.deploywatch import suspect_reason
+from buildradiator.rules.production import service_rows
+from buildradiator.ui.app import BuildRadiatorApp
 from screen import screen_text
 
 CLOCK = FakeClock()

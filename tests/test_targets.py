@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from buildradiator import engine as engine_mod
 from buildradiator.clock import FakeClock
-from buildradiator.config import GroupConfig, parse_config
-from buildradiator.engine import Engine
-from buildradiator.http import HttpClient
+from buildradiator.config.loading import GroupConfig, parse_config
+from buildradiator.config.share import TargetConfig
+from buildradiator.engine import engine as engine_mod
+from buildradiator.engine.engine import Engine
 from buildradiator.model import (
     Build,
     Deployment,
@@ -26,9 +26,7 @@ from buildradiator.model import (
     Status,
     TargetStatus,
 )
-from buildradiator.shareconfig import TargetConfig
-from buildradiator.sources.base import Source
-from buildradiator.targets import (
+from buildradiator.rules.targets import (
     change,
     default_name,
     evaluate,
@@ -39,6 +37,8 @@ from buildradiator.targets import (
     unmet,
     value_text,
 )
+from buildradiator.sources.base import Source
+from buildradiator.sources.http import HttpClient
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ import pytest
 from textual.theme import BUILTIN_THEMES
 
 from buildradiator.paths import get_paths
-from buildradiator.themes import (
+from buildradiator.ui.themes import (
     FALLBACK,
     VARIABLES,
     ThemeError,

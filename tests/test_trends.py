@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from buildradiator.model import Status
-from buildradiator.trends import (
+from buildradiator.rules.trends import (
     DAY,
     BuildRow,
     DayStats,

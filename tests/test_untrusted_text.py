@@ -21,13 +21,13 @@ from typing import Any
 import httpx
 import pytest
 
-from buildradiator import export
 from buildradiator.clock import FakeClock
-from buildradiator.config import parse_config
-from buildradiator.engine import Engine
-from buildradiator.http import HttpClient
-from buildradiator.junit import parse_junit
+from buildradiator.config.loading import parse_config
+from buildradiator.engine.engine import Engine
+from buildradiator.export import document as export
 from buildradiator.model import FlakyTestInfo, Snapshot
+from buildradiator.sources.http import HttpClient
+from buildradiator.sources.junit_parse import parse_junit
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -238,8 +238,8 @@ def screen_text(app: Any) -> tuple[str, list[Any]]:
 async def test_the_screen_shows_it_literally_and_harmlessly(
     snapshot: Snapshot, size: tuple[int, int]
 ) -> None:
-    from buildradiator.app import BuildRadiatorApp
-    from buildradiator.widgets import StatusBar
+    from buildradiator.ui.app import BuildRadiatorApp
+    from buildradiator.ui.widgets import StatusBar
 
     published: list[Callable[[Snapshot], None]] = []
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from buildradiator.clock import FakeClock
-from buildradiator.widgets import StatusBar
-from buildradiator.widgets.wall import (
+from buildradiator.ui.widgets import StatusBar
+from buildradiator.ui.widgets.wall import (
     GREEN,
     RED,
     RUNNING,

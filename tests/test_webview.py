@@ -19,10 +19,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from buildradiator import webview, webview_session
-from buildradiator.config import Config
+from buildradiator.config.loading import Config
 from buildradiator.errors import ConfigError
-from buildradiator.sourceconfig import RadiatorFeedSource
+from buildradiator.serve import browser as webview
+from buildradiator.serve import browser_session as webview_session
+from buildradiator.sources.configs import RadiatorFeedSource
 from fake_session import Marks, hello, install, wait_for_file
 
 CENTRAL = "http://127.0.0.1:8686"
@@ -297,7 +298,7 @@ def test_run_view_without_its_token_says_which_variable_is_missing(
 
 
 def test_sessions_get_an_allow_listed_environment() -> None:
-    from buildradiator.webview import session_environment
+    from buildradiator.serve.browser import session_environment
 
     env = {
         "PATH": "/usr/bin",

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from buildradiator.errors import BadPayload
-from buildradiator.xmlsafe import local_name, parse_xml
+from buildradiator.sources.xmlsafe import local_name, parse_xml
 
 WHAT = "cc.xml from ci.example.com"
 

@@ -19,7 +19,7 @@ def _q(value: str) -> str:
 
 
 def demo_config_text(base_url: str, interval: float = 3.0) -> str:
-    """A TOML config for ``buildradiator.config.parse_config`` watching the simulator at ``base_url``."""
+    """A TOML config for ``buildradiator.config.loading.parse_config`` watching the simulator at ``base_url``."""
     base = base_url.rstrip("/")
     repos = ", ".join(_q(name) for name in REPOS)
     parts = [

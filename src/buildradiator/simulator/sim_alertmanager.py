@@ -34,10 +34,10 @@ from email.message import Message
 from typing import Any
 from urllib.parse import quote
 
-from buildradiator.prodconfig import MATCHER
 from buildradiator.simulator.answer import Answer, json_answer, text_answer
 from buildradiator.simulator.prodstory import ALERT_PAYMENTS, ALERT_SEARCH, within
 from buildradiator.simulator.scenario import SCRIPT_SECONDS, Moment, Scenario
+from buildradiator.sources.prodconfigs import MATCHER
 
 PREFIX = "alertmanager"
 RESEND = timedelta(minutes=4)

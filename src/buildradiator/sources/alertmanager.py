@@ -28,10 +28,10 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
-from buildradiator.http import Response, redact
 from buildradiator.model import Health, ServiceCheck, SourceResult
-from buildradiator.prodconfig import AlertmanagerSource
 from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
+from buildradiator.sources.http import Response, redact
+from buildradiator.sources.prodconfigs import AlertmanagerSource
 from buildradiator.text import clean_text
 
 UNNAMED = "unnamed alert"

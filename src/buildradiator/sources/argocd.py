@@ -34,7 +34,6 @@ from urllib.parse import quote, urlsplit
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, SourceError
-from buildradiator.http import Response, brief_url, looks_like_html
 from buildradiator.model import (
     Deployment,
     DeployState,
@@ -42,8 +41,9 @@ from buildradiator.model import (
     ServiceCheck,
     SourceResult,
 )
-from buildradiator.prodconfig import ArgoCDSource
 from buildradiator.sources.base import Source, Stamp, describe_validation, parse_iso, safe_url
+from buildradiator.sources.http import Response, brief_url, looks_like_html
+from buildradiator.sources.prodconfigs import ArgoCDSource
 from buildradiator.text import clean_text
 
 # --- vocabulary (api-facts section 8) -----------------------------------------------------------

@@ -16,10 +16,10 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
-from buildradiator.config import SourceBase
+from buildradiator.config.loading import SourceBase
 from buildradiator.errors import BadPayload, SourceError
-from buildradiator.http import HttpClient, RateHeaders, host_of
 from buildradiator.model import SourceResult
+from buildradiator.sources.http import HttpClient, RateHeaders, host_of
 
 ConfigT = TypeVar("ConfigT", bound=SourceBase)
 ModelT = TypeVar("ModelT", bound=BaseModel)

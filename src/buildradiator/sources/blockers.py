@@ -34,7 +34,9 @@ from urllib.parse import quote, urlsplit
 from pydantic import BaseModel, ConfigDict, RootModel
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
-from buildradiator.http import (
+from buildradiator.model import Blocker, SourceResult
+from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
+from buildradiator.sources.http import (
     GITHUB_RATE,
     GITLAB_RATE,
     HttpClient,
@@ -42,9 +44,7 @@ from buildradiator.http import (
     Response,
     brief_url,
 )
-from buildradiator.model import Blocker, SourceResult
-from buildradiator.prodconfig import BlockersSource
-from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
+from buildradiator.sources.prodconfigs import BlockersSource
 from buildradiator.text import clean_text
 
 GITHUB_API_VERSION = "2022-11-28"

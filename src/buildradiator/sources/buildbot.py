@@ -42,11 +42,11 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from buildradiator.config import BuildbotSource
+from buildradiator.config.loading import BuildbotSource
 from buildradiator.errors import AuthFailed, NotFound, SourceError
-from buildradiator.http import HttpClient, Response
 from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
 from buildradiator.sources.base import Source, parse_model, safe_url
+from buildradiator.sources.http import HttpClient, Response
 
 MAX_CHANGE_LOOKUPS = 10
 """Requests for a build's changes per poll at most (each is answered once, then remembered)."""

@@ -37,17 +37,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel
 
-from buildradiator.config import BuildkiteSource
+from buildradiator.config.loading import BuildkiteSource
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited
-from buildradiator.http import (
-    HttpClient,
-    RateHeaders,
-    Response,
-    clamp_wait,
-    epoch_time,
-    later,
-    retry_after,
-)
 from buildradiator.model import (
     Build,
     Pipeline,
@@ -59,6 +50,15 @@ from buildradiator.model import (
 )
 from buildradiator.sources.base import Source, parse_iso, parse_model, safe_url
 from buildradiator.sources.buildkite_tests import TestEngineFlakes
+from buildradiator.sources.http import (
+    HttpClient,
+    RateHeaders,
+    Response,
+    clamp_wait,
+    epoch_time,
+    later,
+    retry_after,
+)
 
 MAX_PIPELINES = 30
 """Builds requests per poll at most (one per pipeline). At the default interval this stays well

@@ -26,9 +26,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel, Validati
 
 from buildradiator.clock import Clock
 from buildradiator.errors import NotFound, SourceError
-from buildradiator.http import Response
 from buildradiator.model import ReportedFlake
 from buildradiator.sources.base import Stamp, parse_iso, parse_model, safe_url
+from buildradiator.sources.http import Response
 from buildradiator.text import clean_text
 
 TESTS_EVERY = 600.0

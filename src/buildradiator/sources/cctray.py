@@ -20,12 +20,12 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
-from buildradiator.config import CCTraySource
+from buildradiator.config.loading import CCTraySource
 from buildradiator.errors import BadPayload
 from buildradiator.model import Build, Pipeline, SourceResult, Status
 from buildradiator.sources.base import Source, parse_iso, safe_url
+from buildradiator.sources.xmlsafe import local_name, parse_xml
 from buildradiator.text import clean_text
-from buildradiator.xmlsafe import local_name, parse_xml
 
 _LAST_STATUS = {
     "success": Status.PASSED,

@@ -34,9 +34,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from buildradiator.config import CircleCISource
+from buildradiator.config.loading import CircleCISource
 from buildradiator.errors import AuthFailed, NotFound, SourceError
-from buildradiator.http import HttpClient, RateHeaders, Response
 from buildradiator.model import (
     Build,
     Pipeline,
@@ -47,6 +46,7 @@ from buildradiator.model import (
 )
 from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
 from buildradiator.sources.circleci_flaky import CIRCLECI_INSIGHTS_RATE, FlakyInsight
+from buildradiator.sources.http import HttpClient, RateHeaders, Response
 from buildradiator.text import clean_text
 
 PIPELINES_WANTED = 20

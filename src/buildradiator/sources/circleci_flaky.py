@@ -30,9 +30,9 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from buildradiator.clock import Clock
 from buildradiator.errors import BadPayload, NotFound, SourceError
-from buildradiator.http import RateHeaders, Response
 from buildradiator.model import ReportedFlake
 from buildradiator.sources.base import Stamp, parse_iso, parse_model, safe_url
+from buildradiator.sources.http import RateHeaders, Response
 from buildradiator.text import clean_text
 
 CIRCLECI_INSIGHTS_RATE = RateHeaders("circleci-insights", "x-ratelimit-")

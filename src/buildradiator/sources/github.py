@@ -31,11 +31,11 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from buildradiator.config import GitHubSource
+from buildradiator.config.loading import GitHubSource
 from buildradiator.errors import AuthFailed, NotFound, SourceError
-from buildradiator.http import GITHUB_RATE, Response
 from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
 from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
+from buildradiator.sources.http import GITHUB_RATE, Response
 
 API_VERSION = "2022-11-28"
 

@@ -38,9 +38,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from buildradiator.config import GitLabSource
+from buildradiator.config.loading import GitLabSource
 from buildradiator.errors import AuthFailed, NotFound, SourceError
-from buildradiator.http import GITLAB_RATE, HttpClient, Response
 from buildradiator.model import (
     Build,
     Pipeline,
@@ -60,6 +59,7 @@ from buildradiator.sources.gitlab_payloads import (
     TestReport,
     report_cases,
 )
+from buildradiator.sources.http import GITLAB_RATE, HttpClient, Response
 from buildradiator.sources.testreports import (
     ReportReader,
     fold_results,

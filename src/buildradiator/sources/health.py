@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from buildradiator.config import HealthSource
+from buildradiator.config.loading import HealthSource
 from buildradiator.errors import ServerError, SourceError, Timeout, Unreachable
-from buildradiator.http import Response, looks_like_html, redact
 from buildradiator.model import Health, ServiceCheck, SourceResult
 from buildradiator.sources.base import Source
+from buildradiator.sources.http import Response, looks_like_html, redact
 from buildradiator.text import clean_text
 
 # The body words of api-facts section 10, lower-cased; "healthy"/"unhealthy" and "degraded" are

@@ -54,9 +54,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from buildradiator.config import JenkinsSource
+from buildradiator.config.loading import JenkinsSource
 from buildradiator.errors import AuthFailed, BadPayload, NotFound
-from buildradiator.http import HttpClient, Response, looks_like_html
 from buildradiator.model import (
     Build,
     Pipeline,
@@ -68,6 +67,7 @@ from buildradiator.model import (
     first_line,
 )
 from buildradiator.sources.base import Source, parse_model, safe_url
+from buildradiator.sources.http import HttpClient, Response, looks_like_html
 
 # One rule for a test seen twice in one report, shared with GitLab's test_report.
 from buildradiator.sources.testreports import (

@@ -38,11 +38,11 @@ from email.utils import parsedate_to_datetime
 from typing import ClassVar
 
 from buildradiator.errors import BadPayload, SourceError
-from buildradiator.http import HttpClient, redact
-from buildradiator.junit import MAX_TOTAL_BYTES, parse_junit
 from buildradiator.model import SourceResult, TestResult, TestRun, TestStatus
-from buildradiator.sourceconfig import JUnitSource
 from buildradiator.sources.base import Source
+from buildradiator.sources.configs import JUnitSource
+from buildradiator.sources.http import HttpClient, redact
+from buildradiator.sources.junit_parse import MAX_TOTAL_BYTES, parse_junit
 from buildradiator.text import clean_text
 
 log = logging.getLogger(__name__)

@@ -31,10 +31,10 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, ServerError, SourceError
-from buildradiator.http import Response, brief_url, looks_like_html, redact
 from buildradiator.model import Health, ServiceCheck, SourceResult
-from buildradiator.prodconfig import PrometheusSource
 from buildradiator.sources.base import Source, parse_model
+from buildradiator.sources.http import Response, brief_url, looks_like_html, redact
+from buildradiator.sources.prodconfigs import PrometheusSource
 from buildradiator.text import clean_text
 
 QUERY_PATH = "/api/v1/query"

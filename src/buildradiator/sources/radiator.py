@@ -37,8 +37,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from buildradiator import instance
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
-from buildradiator.export import SCHEMA_VERSION
-from buildradiator.http import HttpClient, Response, brief_url
+from buildradiator.export.document import SCHEMA_VERSION
 from buildradiator.model import (
     Blocker,
     Build,
@@ -51,8 +50,9 @@ from buildradiator.model import (
     SourceResult,
     Status,
 )
-from buildradiator.sourceconfig import RadiatorFeedSource
 from buildradiator.sources.base import Source, Stamp, parse_iso, safe_url
+from buildradiator.sources.configs import RadiatorFeedSource
+from buildradiator.sources.http import HttpClient, Response, brief_url
 from buildradiator.text import clean_text
 
 SNAPSHOT_PATH = "/snapshot.json"

@@ -1,0 +1,411 @@
+"""``on_change`` hooks: a configured command run on each change of state.
+
+A hook is an argument list run with ``asyncio.create_subprocess_exec`` (never a shell, so CI text
+can never become shell syntax). The facts arrive in ``BUILDRADIATOR_*`` environment variables,
+every one always set (empty when unknown)::
+
+    BUILDRADIATOR_EVENT    red, green, down, up, stale or fresh
+    BUILDRADIATOR_KIND     pipeline, service or source
+    BUILDRADIATOR_NAME     what the radiator calls it
+    BUILDRADIATOR_SOURCE   the config name of the source
+    BUILDRADIATOR_STATUS   failed / passed / ..., down / up / ..., stale / fresh
+    BUILDRADIATOR_COMMIT   BUILDRADIATOR_AUTHOR   BUILDRADIATOR_MESSAGE   BUILDRADIATOR_URL
+    BUILDRADIATOR_SINCE    ISO 8601, when the state began (when known)
+
+The environment is the radiator's own *minus* every variable whose name looks like a secret
+(``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``, ``*API_KEY*``...) and minus the ``token_env``
+variables the config names: a hook is someone's script, and the radiator's CI tokens are not its
+business. A hook that needs a credential reads it from its own file or keychain.
+
+Hooks never block the radiator: ``fire`` only schedules. A hook runs in its own session (process
+group) with stdin and stdout closed; a hook that outlives its ``timeout`` gets SIGTERM, then
+SIGKILL after a grace second, sent to its whole group so its children go too. Every run ends in a
+``HookResult`` (kept in ``results``, logged, and passed to ``on_result``). ``aclose`` cancels and
+reaps everything still running.
+
+Timeouts use the event loop's real timers, not the injected clock: a fake clock must not make a
+hook time out instantly. The clock only stamps results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import signal
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO
+
+from buildradiator.clock import Clock
+from buildradiator.config.loading import HookConfig
+from buildradiator.model import BrokenWindow, Snapshot
+from buildradiator.rules.insights import red_streak
+from buildradiator.text import clean_text
+
+__all__ = [
+    "EVENTS",
+    "FACT_NAMES",
+    "HookResult",
+    "HookRunner",
+    "events_between",
+    "hook_environment",
+]
+
+log = logging.getLogger(__name__)
+
+EVENTS = ("red", "green", "down", "up", "stale", "fresh")
+FACT_NAMES = (
+    "event",
+    "kind",
+    "name",
+    "source",
+    "status",
+    "commit",
+    "author",
+    "message",
+    "url",
+    "since",
+)
+KILL_GRACE = 1.0
+"""Seconds between SIGTERM and SIGKILL for a hook past its timeout."""
+MAX_RESULTS = 50
+STDERR_TAIL = 400
+
+_SECRET_NAME = re.compile(
+    r"TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY",
+    re.IGNORECASE,
+)
+
+Facts = dict[str, str]
+
+
+@dataclass(frozen=True)
+class HookResult:
+    """How one run of one hook ended."""
+
+    command: tuple[str, ...]
+    event: str
+    started_at: datetime
+    seconds: float
+    returncode: int | None
+    """The exit code; ``None`` when it never started or was killed."""
+    outcome: str
+    """``ok``, ``failed``, ``not found``, ``cannot run``, ``timed out`` or ``cancelled``."""
+    detail: str = ""
+    """Plain words for a toast or the log: the end of its stderr, or why it could not run."""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+    def describe(self) -> str:
+        name = os.path.basename(self.command[0]) if self.command else "hook"
+        if self.ok:
+            return f"hook {name} ran for {self.event}"
+        words = {
+            "failed": f"exited with code {self.returncode}",
+            "timed out": f"was killed after {self.seconds:.0f}s",
+        }.get(self.outcome, self.outcome)
+        text = f"hook {name} for {self.event} {words}"
+        return f"{text}: {self.detail}" if self.detail else text
+
+
+def secret_name(name: str) -> bool:
+    """Whether an environment variable's name says it holds a secret (``GITHUB_TOKEN``)."""
+    return bool(_SECRET_NAME.search(name))
+
+
+def hook_environment(
+    facts: Mapping[str, str],
+    event: str,
+    base: Mapping[str, str] | None = None,
+    drop: Iterable[str] = (),
+) -> dict[str, str]:
+    """The environment a hook runs with: ``base`` (the radiator's) without secrets, plus facts."""
+    dropped = set(drop)
+    env = {
+        k: v
+        for k, v in (os.environ if base is None else base).items()
+        if k not in dropped and not _SECRET_NAME.search(k) and not k.startswith("BUILDRADIATOR_")
+    }
+    # BUILDRADIATOR_HOME and _CONFIG say where the radiator lives: harmless and useful to keep.
+    for k in ("BUILDRADIATOR_HOME", "BUILDRADIATOR_CONFIG"):
+        value = (os.environ if base is None else base).get(k)
+        if value is not None:
+            env[k] = value
+    for name in FACT_NAMES:
+        value = event if name == "event" else facts.get(name, "")
+        env[f"BUILDRADIATOR_{name.upper()}"] = clean_text(value or "")
+    return env
+
+
+class HookRunner:
+    """Runs the configured hooks for each event, in the background.
+
+    ``secret_env`` names extra variables to keep from hooks (the config's ``token_env`` names);
+    ``on_result`` is called (in the event loop) with each finished run, e.g. to toast failures.
+    """
+
+    def __init__(
+        self,
+        hooks: Iterable[HookConfig],
+        clock: Clock | None = None,
+        *,
+        secret_env: Iterable[str] = (),
+        on_result: Callable[[HookResult], None] | None = None,
+    ) -> None:
+        self.hooks = list(hooks)
+        self.clock = clock or Clock()
+        self.secret_env = frozenset(secret_env)
+        self.on_result = on_result
+        self.results: deque[HookResult] = deque(maxlen=MAX_RESULTS)
+        self._tasks: set[asyncio.Task[HookResult]] = set()
+        self._closed = False
+
+    @property
+    def running(self) -> int:
+        return len(self._tasks)
+
+    async def fire(self, event: str, facts: Mapping[str, str]) -> list[asyncio.Task[HookResult]]:
+        """Start every hook listening for ``event`` and return at once (never waits for them)."""
+        if self._closed:
+            return []
+        env = hook_environment(facts, event, drop=self.secret_env)
+        started = []
+        for hook in self.hooks:
+            if event not in hook.on:
+                continue
+            task = asyncio.create_task(self._run(hook, event, env), name=f"hook {hook.command[0]}")
+            # The loop keeps only weak references to tasks: hold them until they finish.
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            started.append(task)
+        return started
+
+    async def fire_all(self, events: Iterable[tuple[str, Mapping[str, str]]]) -> None:
+        for event, facts in events:
+            await self.fire(event, facts)
+
+    async def wait(self) -> list[HookResult]:
+        """Wait for every hook running now (tests, and a graceful shutdown)."""
+        done = await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        return [r for r in done if isinstance(r, HookResult)]
+
+    async def aclose(self) -> None:
+        """Cancel every running hook, kill its process group and reap it."""
+        self._closed = True
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- one run -----------------------------------------------------------------------------
+
+    async def _run(self, hook: HookConfig, event: str, env: dict[str, str]) -> HookResult:
+        started_at = self.clock.now()
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        command = tuple(hook.command)
+
+        def result(outcome: str, code: int | None = None, detail: str = "") -> HookResult:
+            done = HookResult(command, event, started_at, loop.time() - t0, code, outcome, detail)
+            self._record(done)
+            return done
+
+        with tempfile.TemporaryFile() as stderr:
+            try:
+                proc = await asyncio.create_subprocess_exec(
+                    *command,
+                    env=env,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=stderr,
+                    start_new_session=True,
+                )
+            except FileNotFoundError:
+                return result("not found", detail=f"no such command: {command[0]}")
+            except OSError as exc:
+                return result("cannot run", detail=exc.strerror or str(exc))
+            try:
+                code = await asyncio.wait_for(proc.wait(), hook.timeout)
+            except TimeoutError:
+                await _terminate(proc)
+                return result("timed out", detail=_tail(stderr))
+            except asyncio.CancelledError:
+                await asyncio.shield(_terminate(proc))
+                result("cancelled")
+                raise
+            if code != 0:
+                return result("failed", code, _tail(stderr))
+            return result("ok", code)
+
+    def _record(self, result: HookResult) -> None:
+        self.results.append(result)
+        if result.ok:
+            log.info("%s", result.describe())
+        else:
+            log.warning("%s", result.describe())
+        if self.on_result is not None:
+            try:
+                self.on_result(result)
+            except Exception:
+                log.exception("on_result callback failed for %s", result.describe())
+
+
+async def _terminate(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM the hook's process group, SIGKILL it after a grace period, and reap the leader."""
+    _signal_group(proc, signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), KILL_GRACE)
+    except TimeoutError:
+        pass
+    # The group may outlive its leader (children of a shell script): kill it whatever happened.
+    _signal_group(proc, signal.SIGKILL)
+    await proc.wait()
+
+
+def _signal_group(proc: asyncio.subprocess.Process, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if hasattr(os, "killpg"):
+            # start_new_session made the hook a group leader: its pgid is its pid.
+            os.killpg(proc.pid, sig)
+        else:  # pragma: no cover - Windows has no process groups of this kind
+            proc.send_signal(sig)
+
+
+def _tail(stream: IO[bytes]) -> str:
+    try:
+        stream.seek(0, os.SEEK_END)
+        size = stream.tell()
+        stream.seek(max(0, size - STDERR_TAIL))
+        text = stream.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return clean_text(lines[-1], 200) if lines else ""
+
+
+# -- deriving events from two snapshots ------------------------------------------------------
+
+
+def events_between(
+    old: Snapshot | None, new: Snapshot, *, privacy: bool = False
+) -> list[tuple[str, Facts]]:
+    """The changes of state from ``old`` to ``new``, as ``(event, facts)`` pairs (pure).
+
+    - ``red`` / ``green``: a pipeline's broken window opens / closes (and the pipeline is still
+      listed); ``down`` / ``up`` the same for a production check.
+    - ``stale`` / ``fresh``: a source's data goes stale / comes back.
+
+    Nothing fires for the first snapshot, nor for a source's first data: a main already red when
+    the radiator started is not a change. Stale windows neither open nor close anything.
+    """
+    if old is None:
+        return []
+    events: list[tuple[str, Facts]] = []
+    had_data = _sources_with_data(old)
+    stale_now = set(new.stale_sources) | {s.name for s in new.sources if s.stale}
+    before = {_wid(w): w for w in old.broken}
+    after = {_wid(w): w for w in new.broken}
+
+    for wid, w in after.items():
+        if wid in before or w.stale or w.source not in had_data:
+            continue
+        events.append(("red" if w.kind == "pipeline" else "down", _window_facts(w, privacy)))
+
+    for wid, w in before.items():
+        if wid in after or w.source in stale_now:
+            continue
+        facts = _recovered_facts(w, new, privacy)
+        if facts is not None:
+            events.append(("green" if w.kind == "pipeline" else "up", facts))
+
+    old_states = {s.name: s for s in old.sources}
+    for state in new.sources:
+        previous = old_states.get(state.name)
+        if previous is None or previous.stale == state.stale:
+            continue
+        event = "stale" if state.stale else "fresh"
+        events.append(
+            (
+                event,
+                {
+                    "kind": "source",
+                    "name": state.name,
+                    "source": state.name,
+                    "status": event,
+                    "message": state.error or "",
+                    "since": _iso(state.last_success),
+                },
+            )
+        )
+    return events
+
+
+def _wid(w: BrokenWindow) -> tuple[str, str, str]:
+    return (w.kind, w.source, w.key)
+
+
+def _iso(when: datetime | None) -> str:
+    return when.isoformat() if when else ""
+
+
+def _window_facts(w: BrokenWindow, privacy: bool) -> Facts:
+    return {
+        "kind": w.kind,
+        "name": w.name,
+        "source": w.source,
+        "status": "failed" if w.kind == "pipeline" else "down",
+        "commit": w.commit or "",
+        "author": "" if privacy else (w.author or ""),
+        "message": w.message or "",
+        "url": w.url or "",
+        "since": _iso(w.since),
+    }
+
+
+def _recovered_facts(w: BrokenWindow, new: Snapshot, privacy: bool) -> Facts | None:
+    """Facts of what closed a window, or ``None`` when its pipeline or check left the radiator."""
+    if w.kind == "service":
+        for check in new.services:
+            if check.source == w.source and f"{check.name}@{check.environment or ''}" == w.key:
+                return {
+                    "kind": "service",
+                    "name": check.name,
+                    "source": check.source,
+                    "status": check.health.value,
+                    "message": check.detail or "",
+                    "url": check.url or "",
+                    "since": _iso(check.checked_at),
+                }
+        return None
+    for pipeline in new.pipelines:
+        if pipeline.source == w.source and pipeline.key == w.key:
+            if red_streak(pipeline):
+                return None  # still red by its builds: the window was dropped for another reason
+            last = pipeline.last
+            return {
+                "kind": "pipeline",
+                "name": pipeline.name,
+                "source": pipeline.source,
+                "status": pipeline.status.value,
+                "commit": (last.commit if last else None) or "",
+                "author": "" if privacy else ((last.author if last else None) or ""),
+                "message": (last.message if last else None) or "",
+                "url": (last.url if last else None) or pipeline.url or "",
+                "since": _iso(last.finished_at if last else None),
+            }
+    return None
+
+
+def _sources_with_data(snapshot: Snapshot) -> set[str]:
+    names = {s.name for s in snapshot.sources if s.last_success is not None}
+    names |= {p.source for p in snapshot.pipelines}
+    names |= {c.source for c in snapshot.services}
+    return names | {w.source for w in snapshot.broken}

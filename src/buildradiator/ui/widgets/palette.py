@@ -1,0 +1,54 @@
+"""Theme variables as Rich styles, for the coloured spans inside rendered text.
+
+Widgets build ``rich.text.Text`` with ``Text.append`` (untrusted text is never parsed as markup),
+so they need plain Rich styles; these come from the running theme's variables. A widget caches
+nothing here: on a theme switch the app asks every widget to restyle, and the next render reads
+the new palette.
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import App
+
+from buildradiator import fmt
+from buildradiator.model import Health, Status
+from buildradiator.ui.themes import VARIABLES, rich_colour
+
+STATUS_STYLE: dict[Status, str] = {s: f"status-{s.value}" for s in Status}
+HEALTH_STYLE: dict[Health, str] = {h: f"health-{h.value}" for h in Health}
+
+Segment = tuple[str, str]
+"""A run of text and the name of its style (a theme variable, ``bold``, ``dim`` or ``""``)."""
+
+
+def palette(app: App[object]) -> dict[str, Style]:
+    """Style name -> Rich style, from the app's current theme variables."""
+    variables = app.theme_variables or VARIABLES
+    styles = {name: Style(color=rich_colour(variables, name)) for name in VARIABLES}
+    styles["bold"] = Style(bold=True)
+    styles["dim"] = Style(dim=True)
+    styles[""] = Style()
+    return styles
+
+
+def fit_line(line: Text, width: int, ascii: bool) -> Text:
+    """Cut one line to ``width`` cells with the ellipsis of the mode: Rich's own overflow would
+    put "…" on an ASCII-only screen."""
+    if width <= 0 or line.cell_len <= width:
+        return line
+    mark = fmt.ELLIPSIS[ascii]
+    line.truncate(max(0, width - len(mark)), overflow="crop")
+    line.append(mark)
+    return line
+
+
+CLAIM_GLYPH = {False: "⚑", True: "@"}
+CLAIM_WHO_WIDTH = 12
+
+
+def claim_marker(who: str, ascii: bool) -> str:
+    """The short "someone is on it" mark of a claimed row: ``⚑ dana`` (``@dana`` in ASCII)."""
+    name = fmt.truncate(who, CLAIM_WHO_WIDTH, ascii)
+    return f"@{name}" if ascii else f"{CLAIM_GLYPH[False]} {name}"
