@@ -1,0 +1,247 @@
+"""Bitbucket Cloud's pipelines API (REST 2.0) as it answers: only the fields the source reads.
+
+Shapes from the published OpenAPI description of ``https://api.bitbucket.org/2.0`` (schemas
+``paginated_pipelines``, ``pipeline``, ``pipeline_state_*``, ``pipeline_step``,
+``pipeline_step_state_*``) and from what api.bitbucket.org sends beyond it: ``run_number`` (1,
+then 2, 3... for each re-run of the same ``build_number``), ``duration_in_seconds``, a ``name``
+on ``trigger`` and on every step, and ``commit.message`` when the commit is expanded.
+
+Everything is lenient, because a radiator that dies on an odd answer is worse than one that
+shows "unknown": every field may be missing or null, a value of the wrong type becomes ``None``,
+an object that is not an object becomes ``None``, and list items that are not objects are
+dropped. States are read by ``name`` and, where the name is missing, by ``type``
+(``pipeline_state_completed`` / ``pipeline_state_completed_successful``): ``parse.state_words``
+turns both into one vocabulary.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+# --- lenient field types ----------------------------------------------------------------------
+
+
+def _text(value: Any) -> Any:
+    return value if isinstance(value, str) else None
+
+
+def _count(value: Any) -> Any:
+    """A whole number from an int, an integral float or a digit string; else ``None``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
+        return int(value.strip())
+    return None
+
+
+def _seconds(value: Any) -> Any:
+    """A finite number of seconds, from a number or a numeric string; else ``None``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            parsed = float(value)
+        except ValueError:
+            return None
+        return parsed if math.isfinite(parsed) else None
+    return None
+
+
+def _flag(value: Any) -> Any:
+    return value if isinstance(value, bool) else None
+
+
+def _object(value: Any) -> Any:
+    # A nested object that arrives as a string, a number or a list says nothing we can read.
+    return value if isinstance(value, dict) else None
+
+
+def _objects(value: Any) -> Any:
+    if not isinstance(value, list):
+        return None
+    return [item for item in value if isinstance(item, dict)]
+
+
+Text = Annotated[str | None, BeforeValidator(_text)]
+Stamp = Annotated[str | None, BeforeValidator(_text)]
+"""An ISO-8601 time as sent (``parse_iso`` reads it later; garbage becomes ``None`` there)."""
+Count = Annotated[int | None, BeforeValidator(_count)]
+Seconds = Annotated[float | None, BeforeValidator(_seconds)]
+Flag = Annotated[bool | None, BeforeValidator(_flag)]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+# --- nested objects ---------------------------------------------------------------------------
+
+
+class Href(_Payload):
+    href: Text = None
+
+
+class Links(_Payload):
+    html: Annotated[Href | None, BeforeValidator(_object)] = None
+    api: Annotated[Href | None, BeforeValidator(_object), Field(alias="self")] = None
+    """``links.self``: the API URL of the object."""
+
+
+class Account(_Payload):
+    """``creator``: a user, or an app or a team for pipelines started by an integration."""
+
+    type: Text = None
+    display_name: Text = None
+    nickname: Text = None
+    username: Text = None
+    uuid: Text = None
+
+    @property
+    def shown(self) -> str | None:
+        return self.display_name or self.nickname or self.username
+
+
+class Commit(_Payload):
+    type: Text = None
+    hash: Text = None
+    message: Text = None
+    """Only when the commit is expanded (``fields=+values.target.commit.message``)."""
+    summary: Annotated[dict[str, Any] | None, BeforeValidator(_object)] = None
+
+    @property
+    def text(self) -> str | None:
+        if self.message:
+            return self.message
+        raw = (self.summary or {}).get("raw")
+        return raw if isinstance(raw, str) else None
+
+
+class Selector(_Payload):
+    type: Text = None
+    """``branches``, ``tags``, ``default``, ``custom``, ``pull-requests``."""
+    pattern: Text = None
+
+
+class Target(_Payload):
+    type: Text = None
+    """``pipeline_ref_target``, ``pipeline_commit_target`` or ``pipeline_pullrequest_target``."""
+    ref_type: Text = None
+    """``branch``, ``tag``, ``named_branch`` or ``bookmark``."""
+    ref_name: Text = None
+    commit: Annotated[Commit | None, BeforeValidator(_object)] = None
+    selector: Annotated[Selector | None, BeforeValidator(_object)] = None
+
+
+class Trigger(_Payload):
+    type: Text = None
+    """``pipeline_trigger_push``, ``pipeline_trigger_manual``, ``pipeline_trigger_schedule``..."""
+    name: Text = None
+    """``PUSH``, ``MANUAL``, ``SCHEDULE``... (not in the OpenAPI description; sent anyway)."""
+
+
+class ErrorInfo(_Payload):
+    key: Text = None
+    message: Text = None
+
+
+class Outcome(_Payload):
+    """``state.result`` of a completed pipeline or step, or ``state.stage`` of one in progress."""
+
+    type: Text = None
+    name: Text = None
+    error: Annotated[ErrorInfo | None, BeforeValidator(_object)] = None
+
+
+class State(_Payload):
+    type: Text = None
+    name: Text = None
+    result: Annotated[Outcome | None, BeforeValidator(_object)] = None
+    stage: Annotated[Outcome | None, BeforeValidator(_object)] = None
+
+
+class RepositoryRef(_Payload):
+    full_name: Text = None
+    name: Text = None
+    links: Annotated[Links | None, BeforeValidator(_object)] = None
+
+
+# --- the answers ------------------------------------------------------------------------------
+
+
+class PipelinePayload(_Payload):
+    """One item of ``GET /repositories/{workspace}/{repo_slug}/pipelines/``."""
+
+    type: Text = None
+    uuid: Text = None
+    """``{8-4-4-4-12}``, braces included."""
+    build_number: Count = None
+    run_number: Count = None
+    """1 for the first run; each re-run of the pipeline adds one (same ``uuid`` and number)."""
+    creator: Annotated[Account | None, BeforeValidator(_object)] = None
+    target: Annotated[Target | None, BeforeValidator(_object)] = None
+    trigger: Annotated[Trigger | None, BeforeValidator(_object)] = None
+    state: Annotated[State | None, BeforeValidator(_object)] = None
+    created_on: Stamp = None
+    completed_on: Stamp = None
+    duration_in_seconds: Seconds = None
+    build_seconds_used: Seconds = None
+    first_successful: Flag = None
+    expired: Flag = None
+    repository: Annotated[RepositoryRef | None, BeforeValidator(_object)] = None
+    links: Annotated[Links | None, BeforeValidator(_object)] = None
+
+
+class StepPayload(_Payload):
+    """One item of ``GET .../pipelines/{pipeline_uuid}/steps/``."""
+
+    type: Text = None
+    uuid: Text = None
+    name: Text = None
+    """The step's ``name`` from bitbucket-pipelines.yml (absent for unnamed steps)."""
+    state: Annotated[State | None, BeforeValidator(_object)] = None
+    trigger: Annotated[Trigger | None, BeforeValidator(_object)] = None
+    """``pipeline_step_trigger_manual`` for a step that waits for a person [UNCONFIRMED: not in
+    the OpenAPI description; read only as a hint]."""
+    started_on: Stamp = None
+    completed_on: Stamp = None
+    duration_in_seconds: Seconds = None
+    run_number: Count = None
+
+
+class Page(_Payload):
+    """The paging every 2.0 list shares: ``values``, ``page``, ``pagelen``, ``size``, ``next``."""
+
+    page: Count = None
+    pagelen: Count = None
+    size: Count = None
+    next: Text = None
+    previous: Text = None
+
+
+class PipelinePage(Page):
+    values: Annotated[list[PipelinePayload] | None, BeforeValidator(_objects)] = None
+
+
+class StepPage(Page):
+    values: Annotated[list[StepPayload] | None, BeforeValidator(_objects)] = None
+
+
+class ApiError(_Payload):
+    """The body of an error answer: ``{"type": "error", "error": {"message", "detail"}}``."""
+
+    type: Text = None
+    error: Annotated[dict[str, Any] | None, BeforeValidator(_object)] = None
+
+    @property
+    def message(self) -> str | None:
+        found = (self.error or {}).get("message")
+        return found if isinstance(found, str) else None
