@@ -55,7 +55,7 @@ def test_core_never_imports_textual() -> None:
         "buildradiator.rules.insights",
         "buildradiator.paths",
         "buildradiator.export.document",
-        "buildradiator.sources.github",
+        "buildradiator.sources.github.source",
         "buildradiator.sources.cctray",
         "buildradiator.sources.health",
         "buildradiator.simulator",

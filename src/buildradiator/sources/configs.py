@@ -7,7 +7,7 @@ Keys mean the same everywhere: ``url`` (a server or feed), ``api_url`` (an API b
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -20,54 +20,6 @@ from buildradiator.sources.prodconfigs import (
     ProductionBase,
     PrometheusSource,
 )
-
-
-class GitHubSource(SourceBase):
-    """GitHub Actions: workflow runs on a branch of one or more repositories."""
-
-    type: Literal["github"]
-    api_url: str = "https://api.github.com"
-    """The API base; GitHub Enterprise Server: ``https://HOST/api/v3``."""
-    repo: str | None = None
-    """``owner/name``."""
-    repos: list[str] = Field(default_factory=list)
-    """Several repositories at once, each ``owner/name``."""
-    branch: str = "main"
-    branches: list[str] = Field(default_factory=list)
-    """More branches to watch besides ``branch``, as glob patterns (``release/*``)."""
-    workflow: str | None = None
-    """A workflow file name (``ci.yml``) or id; default: all workflows of the repository."""
-    workflows: list[str] = Field(default_factory=list)
-    """Several workflows (file names or ids); default: all. ``workflow`` adds one more."""
-    per_page: int = Field(default=20, ge=1, le=100)
-    """How many recent runs to read per repository."""
-
-    _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
-
-    @field_validator("repo")
-    @classmethod
-    def _repo_shape(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
-            raise ValueError("must look like owner/name")
-        return value
-
-    @field_validator("repos")
-    @classmethod
-    def _repos_shape(cls, value: list[str]) -> list[str]:
-        for repo in value:
-            if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
-                raise ValueError(f"{repo!r} must look like owner/name")
-        return value
-
-    @model_validator(mode="after")
-    def _some_repo(self) -> GitHubSource:
-        if not self.repo and not self.repos:
-            raise ValueError('name a repository with repo = "owner/name" (or repos = [...])')
-        return self
-
-    @property
-    def all_repos(self) -> list[str]:
-        return ([self.repo] if self.repo else []) + [r for r in self.repos if r != self.repo]
 
 
 class CCTraySource(SourceBase):
@@ -274,51 +226,14 @@ class RadiatorFeedSource(SourceBase):
     _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
 
 
-SourceConfig = Annotated[
-    GitHubSource
-    | CCTraySource
-    | HealthSource
-    | GitLabSource
-    | JenkinsSource
-    | BuildkiteSource
-    | CircleCISource
-    | BuildbotSource
-    | JUnitSource
-    | AlertmanagerSource
-    | PrometheusSource
-    | ArgoCDSource
-    | GitHubDeploymentsSource
-    | BlockersSource
-    | RadiatorFeedSource,
-    Field(discriminator="type"),
-]
-SOURCE_TYPES: dict[str, type[SourceBase]] = {
-    "github": GitHubSource,
-    "cctray": CCTraySource,
-    "health": HealthSource,
-    "gitlab": GitLabSource,
-    "jenkins": JenkinsSource,
-    "buildkite": BuildkiteSource,
-    "circleci": CircleCISource,
-    "buildbot": BuildbotSource,
-    "junit": JUnitSource,
-    "alertmanager": AlertmanagerSource,
-    "prometheus": PrometheusSource,
-    "argocd": ArgoCDSource,
-    "github_deployments": GitHubDeploymentsSource,
-    "blockers": BlockersSource,
-    "radiator": RadiatorFeedSource,
-}
-PLANNED_TYPES: set[str] = set()
 __all__ = [
-    "SOURCE_TYPES",
     "AlertmanagerSource",
     "ArgoCDSource",
     "BlockersSource",
     "GitHubDeploymentsSource",
+    "ProductionBase",
     "PrometheusSource",
     "RadiatorFeedSource",
     "SourceBase",
-    "SourceConfig",
     "Strict",
 ]
