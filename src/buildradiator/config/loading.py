@@ -43,10 +43,8 @@ from buildradiator.sources.catalog import PLANNED_TYPES, SOURCE_TYPES, SourceCon
 from buildradiator.sources.configs import (
     BuildbotSource,
     BuildkiteSource,
-    CCTraySource,
     CircleCISource,
     GitLabSource,
-    HealthSource,
     JenkinsSource,
 )
 from buildradiator.sources.github.config import GitHubSource
@@ -57,14 +55,12 @@ __all__ = [
     "AlertsConfig",
     "BuildbotSource",
     "BuildkiteSource",
-    "CCTraySource",
     "CircleCISource",
     "ClaimsConfig",
     "Config",
     "GitHubSource",
     "GitLabSource",
     "GroupConfig",
-    "HealthSource",
     "HookConfig",
     "JenkinsSource",
     "RadiatorConfig",

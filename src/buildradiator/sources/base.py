@@ -211,7 +211,8 @@ class Source(ABC, Generic[ConfigT]):
         try:
             response = await self.http.get(
                 url,
-                params=params if isinstance(params, list) else dict(params or {}),
+                # None, not {}: an empty mapping would drop a query the URL itself carries.
+                params=params if params is None or isinstance(params, list) else dict(params),
                 headers=sent,
                 timeout=self.config.timeout,
                 rate_headers=rate_headers or self.rate_headers,

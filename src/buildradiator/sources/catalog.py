@@ -15,15 +15,13 @@ from typing import Annotated, Any, Union
 from pydantic import Field
 
 from buildradiator.config.base import SourceBase
-from buildradiator.sources import github
+from buildradiator.sources import cctray, github, health
 from buildradiator.sources.base import Provider, Source
 from buildradiator.sources.configs import (
     BuildbotSource,
     BuildkiteSource,
-    CCTraySource,
     CircleCISource,
     GitLabSource,
-    HealthSource,
     JenkinsSource,
     JUnitSource,
     RadiatorFeedSource,
@@ -41,8 +39,8 @@ _S = "buildradiator.sources."
 
 PROVIDERS: tuple[Provider, ...] = (
     github.PROVIDER,
-    Provider("cctray", CCTraySource, _S + "cctray:CCTray"),
-    Provider("health", HealthSource, _S + "health:HealthCheck"),
+    cctray.PROVIDER,
+    health.PROVIDER,
     Provider("gitlab", GitLabSource, _S + "gitlab:GitLabCI", "api_url", "sim_gitlab"),
     Provider("jenkins", JenkinsSource, _S + "jenkins:Jenkins", simulator="sim_jenkins"),
     Provider("buildkite", BuildkiteSource, _S + "buildkite:Buildkite", "api_url", "sim_buildkite"),

@@ -17,52 +17,8 @@ from buildradiator.sources.prodconfigs import (
     ArgoCDSource,
     BlockersSource,
     GitHubDeploymentsSource,
-    ProductionBase,
     PrometheusSource,
 )
-
-
-class CCTraySource(SourceBase):
-    """A CCTray XML feed (Jenkins ccxml, GoCD, TeamCity, Buildkite's cc feed...)."""
-
-    type: Literal["cctray"]
-    url: str
-    """The feed's URL, e.g. ``https://gocd.example.com/go/cctray.xml``."""
-    username: str | None = None
-    """For Basic auth; the password comes from token_env / token_file / token_command."""
-    projects: list[str] = Field(default_factory=list)
-    """Only these projects (glob patterns such as ``monolith*``); default: all."""
-
-    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
-
-
-class HealthSource(ProductionBase):
-    """One plain HTTP health check."""
-
-    type: Literal["health"]
-    url: str
-    environment: str = Field(default="prod", min_length=1, max_length=40)
-    expected_status: list[int] = Field(default_factory=list)
-    """HTTP codes that mean alive; default any 2xx or 3xx."""
-    warn_latency_ms: float | None = Field(default=None, gt=0)
-    """Answers slower than this are ``warn``."""
-    headers: dict[str, str] = Field(default_factory=dict)
-    """Extra request headers (the token, if any, goes in ``Authorization: Bearer``)."""
-    body_field: str | None = Field(default=None, min_length=1, max_length=200)
-    """A JSON field (dotted path, ``status`` or ``checks.db.status``) that must equal
-    ``body_value`` for the service to be up."""
-    body_value: str | None = None
-    """What ``body_field`` must say (compared as text, case-insensitive)."""
-    body_contains: str | None = Field(default=None, min_length=1, max_length=200)
-    """A substring the body must contain for the service to be up."""
-
-    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
-
-    @model_validator(mode="after")
-    def _body_rule_whole(self) -> HealthSource:
-        if (self.body_field is None) != (self.body_value is None):
-            raise ValueError("give body_field and body_value together")
-        return self
 
 
 class GitLabSource(SourceBase):
@@ -231,7 +187,6 @@ __all__ = [
     "ArgoCDSource",
     "BlockersSource",
     "GitHubDeploymentsSource",
-    "ProductionBase",
     "PrometheusSource",
     "RadiatorFeedSource",
     "SourceBase",
