@@ -44,7 +44,6 @@ from buildradiator.sources.configs import (
     BuildbotSource,
     BuildkiteSource,
     CircleCISource,
-    GitLabSource,
     JenkinsSource,
 )
 from buildradiator.sources.github.config import GitHubSource
@@ -59,7 +58,6 @@ __all__ = [
     "ClaimsConfig",
     "Config",
     "GitHubSource",
-    "GitLabSource",
     "GroupConfig",
     "HookConfig",
     "JenkinsSource",

@@ -212,7 +212,7 @@ class Source(ABC, Generic[ConfigT]):
             response = await self.http.get(
                 url,
                 # None, not {}: an empty mapping would drop a query the URL itself carries.
-                params=params if params is None or isinstance(params, list) else dict(params),
+                params=(params if isinstance(params, list) else dict(params)) if params else None,
                 headers=sent,
                 timeout=self.config.timeout,
                 rate_headers=rate_headers or self.rate_headers,
