@@ -44,7 +44,6 @@ from buildradiator.sources.configs import (
     BuildbotSource,
     BuildkiteSource,
     CircleCISource,
-    JenkinsSource,
 )
 from buildradiator.sources.github.config import GitHubSource
 
@@ -60,7 +59,6 @@ __all__ = [
     "GitHubSource",
     "GroupConfig",
     "HookConfig",
-    "JenkinsSource",
     "RadiatorConfig",
     "ReleaseConfig",
     "ServeConfig",

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, Generic, TypeVar, get_args
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 
@@ -95,7 +96,8 @@ class Provider:
 class Words:
     """What an unwanted HTTP status means, in words. Placeholders: ``{host}``, ``{what}`` (the
     thing asked for, e.g. "repository acme/shop"), ``{origin}`` (where the token came from, never
-    the token), ``{status}`` and ``{url}`` (shortened, credentials redacted)."""
+    the token), ``{status}``, ``{url}`` (shortened, credentials redacted), ``{path}`` (the URL
+    without query or credentials), and what the source's ``_placeholders`` adds."""
 
     error: builtins.type[SourceError]
     anonymous: str
@@ -225,17 +227,24 @@ class Source(ABC, Generic[ConfigT]):
             raise self._in_words(words[403], 403, url, what) from None
         if response.status_code in ok:
             return response
-        raise self._in_words(words[response.status_code], response.status_code, url, what)
+        status = response.status_code
+        raise self._in_words(words[status], status, response.url, what)
+
+    def _placeholders(self) -> dict[str, str]:
+        """More placeholders for this provider's ``status_words`` (a user name...)."""
+        return {}
 
     def _in_words(self, words: Words, status: int, url: str, what: str | None) -> SourceError:
-        signed = bool(self.token) and words.signed is not None
-        template = words.signed if signed and words.signed else words.anonymous
+        template = words.signed if self.token and words.signed else words.anonymous
+        parts = urlsplit(url)
         message = template.format(
+            **self._placeholders(),
             host=self._host or host_of(url),
             what=what or brief_url(url),
             origin=self._token_origin,
             status=status,
             url=brief_url(url),
+            path=f"{parts.scheme}://{host_of(url)}{parts.path}",
         )
         return words.error(message)
 

@@ -15,13 +15,12 @@ from typing import Annotated, Any, Union
 from pydantic import Field
 
 from buildradiator.config.base import SourceBase
-from buildradiator.sources import cctray, github, gitlab, health
+from buildradiator.sources import cctray, github, gitlab, health, jenkins
 from buildradiator.sources.base import Provider, Source
 from buildradiator.sources.configs import (
     BuildbotSource,
     BuildkiteSource,
     CircleCISource,
-    JenkinsSource,
     JUnitSource,
     RadiatorFeedSource,
 )
@@ -41,7 +40,7 @@ PROVIDERS: tuple[Provider, ...] = (
     cctray.PROVIDER,
     health.PROVIDER,
     gitlab.PROVIDER,
-    Provider("jenkins", JenkinsSource, _S + "jenkins:Jenkins", simulator="sim_jenkins"),
+    jenkins.PROVIDER,
     Provider("buildkite", BuildkiteSource, _S + "buildkite:Buildkite", "api_url", "sim_buildkite"),
     Provider("circleci", CircleCISource, _S + "circleci:CircleCI", "api_url", "sim_circleci"),
     Provider("buildbot", BuildbotSource, _S + "buildbot:Buildbot", simulator="sim_buildbot"),
