@@ -34,12 +34,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from buildradiator.config.loading import GitLabSource
-from buildradiator.errors import AuthFailed, NotFound, SourceError
+from buildradiator.errors import AuthFailed, SourceError
 from buildradiator.model import (
     Build,
     Pipeline,
@@ -49,8 +49,18 @@ from buildradiator.model import (
     TestRun,
     first_line,
 )
-from buildradiator.sources.base import Source, parse_iso, parse_model, safe_url
-from buildradiator.sources.gitlab_payloads import (
+from buildradiator.sources.base import (
+    STATUS_WORDS,
+    Params,
+    Source,
+    Words,
+    parse_iso,
+    parse_model,
+    safe_url,
+)
+from buildradiator.sources.gitlab import PROVIDER
+from buildradiator.sources.gitlab.config import GitLabSource
+from buildradiator.sources.gitlab.payloads import (
     Job,
     JobList,
     PipelineDetail,
@@ -60,6 +70,7 @@ from buildradiator.sources.gitlab_payloads import (
     report_cases,
 )
 from buildradiator.sources.http import GITLAB_RATE, HttpClient, Response
+from buildradiator.sources.payload import EPOCH
 from buildradiator.sources.testreports import (
     ReportReader,
     fold_results,
@@ -207,8 +218,17 @@ class _Project:
 class GitLabCI(Source[GitLabSource]):
     """Pipelines on ``branch`` of each configured project."""
 
-    type = "gitlab"
+    provider = PROVIDER
     rate_headers = GITLAB_RATE
+    status_words = MappingProxyType(
+        {
+            403: Words(
+                AuthFailed,
+                STATUS_WORDS[403].anonymous,
+                f"{STATUS_WORDS[403].signed} (it needs the read_api scope)",
+            )
+        }
+    )
 
     def __init__(self, config: GitLabSource, http: HttpClient) -> None:
         super().__init__(config, http)
@@ -313,35 +333,7 @@ class GitLabCI(Source[GitLabSource]):
         return unique[:per_page]
 
     async def _get_list(self, project: str, url: str, params: dict[str, Any]) -> Response:
-        try:
-            # 401 and 404 come back as answers so that the message can name the project and the
-            # token's origin; a 403 may be a rate limit, which only the HTTP layer can tell.
-            response = await self._get(url, params, verify_ok=(200, 401, 404))
-        except AuthFailed:
-            if self.token is None:
-                raise AuthFailed(
-                    f"{self._host} denied access to project {project} (HTTP 403) without a "
-                    "token: set token_env, token_file or token_command"
-                ) from None
-            raise AuthFailed(
-                f"{self._host} denied access to project {project} (HTTP 403): the token from "
-                f"{self._token_origin} lacks permission (it needs the read_api scope)"
-            ) from None
-        if response.status_code == 404:
-            raise NotFound(
-                f"project {project} not found on {self._host} (or the token cannot see it)"
-            )
-        if response.status_code == 401:
-            if self.token is None:
-                raise AuthFailed(
-                    f"{self._host} asked for a token (HTTP 401): "
-                    "set token_env, token_file or token_command"
-                )
-            raise AuthFailed(
-                f"{self._host} refused the token from {self._token_origin} (HTTP 401): "
-                "wrong, expired or revoked"
-            )
-        return response
+        return await self._get(url, params, what=f"project {project}")
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -425,27 +417,16 @@ class GitLabCI(Source[GitLabSource]):
                 break
         return jobs
 
-    async def _get(
-        self,
-        url: str,
-        params: dict[str, Any],
-        verify_ok: tuple[int, ...] = (200,),
-        conditional: bool = True,
-    ) -> Response:
-        headers = {"Accept": "application/json"}
-        if self.token:
-            headers["PRIVATE-TOKEN"] = self.token
+    def _headers(self) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"PRIVATE-TOKEN": self.token} if self.token else {}
+
+    async def _get(self, url: str, params: Params | None = None, **how: Any) -> Response:
+        # GitLab's REST API may ignore validators [UNCONFIRMED]; sending them is harmless.
         self._poll.requests += 1
-        return await self.http.get(
-            url,
-            params=params,
-            headers=headers,
-            timeout=self.config.timeout,
-            rate_headers=GITLAB_RATE,
-            # GitLab's REST API may ignore validators [UNCONFIRMED]; sending them is harmless.
-            conditional=conditional,
-            verify_ok=verify_ok,
-        )
+        return await super()._get(url, params, **how)
 
     # -- test reports ----------------------------------------------------------------------------
 
@@ -455,14 +436,14 @@ class GitLabCI(Source[GitLabSource]):
             self.name,
             self._poll.finished,
             self._report,
-            newest=lambda b: (b.finished_at or _EPOCH, _numeric(b.id)),
+            newest=lambda b: (b.finished_at or EPOCH, _numeric(b.id)),
             describe=lambda b: f"{self.name} pipeline {b.id}",
         )
 
     async def _report(self, build: Build) -> tuple[TestResult, ...]:
         url = f"{self._project_url(build.pipeline)}/pipelines/{build.id}/test_report"
         # Not conditional: it is read once, and a copy of a big report is not worth keeping.
-        response = await self._get(url, {}, verify_ok=(200, 404), conditional=False)
+        response = await self._get(url, {}, ok=(200, 404), conditional=False)
         if response.status_code == 404:
             return ()  # no such pipeline any more, or a server without test reports
         report = parse_model(TestReport, response.json())
@@ -534,9 +515,6 @@ class GitLabCI(Source[GitLabSource]):
         if quiet:
             text += f"; no pipelines on {self.config.branch} in {', '.join(quiet)}"
         return text
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _report_key(build: Build) -> tuple[str, str, int]:

@@ -5,27 +5,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel
+from pydantic import BeforeValidator, RootModel
 
 from buildradiator.errors import BadPayload
 from buildradiator.model import TestStatus
-from buildradiator.sources.base import Stamp
+from buildradiator.sources.payload import Payload, Stamp, Text
 from buildradiator.sources.testreports import MAX_CASES, TEST_NAME_LIMIT, Case, seconds
 from buildradiator.text import clean_text
 
 
 def _number_or_none(value: Any) -> Any:
+    # Stricter than ``payload.Number``: GitLab sends numbers; a numeric string is not one.
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 Number = Annotated[float | None, BeforeValidator(_number_or_none)]
 
 
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class PipelineItem(_Payload):
+class PipelineItem(Payload):
     """One entry of ``GET /projects/:id/pipelines``."""
 
     id: int
@@ -45,17 +42,17 @@ class PipelineList(RootModel[list[PipelineItem]]):
     pass
 
 
-class User(_Payload):
+class User(Payload):
     username: str | None = None
     name: str | None = None
 
 
-class DetailedStatus(_Payload):
+class DetailedStatus(Payload):
     group: str | None = None
     text: str | None = None
 
 
-class PipelineDetail(_Payload):
+class PipelineDetail(Payload):
     """``GET /projects/:id/pipelines/:pid``: the list entry plus who and when."""
 
     id: int | None = None
@@ -67,14 +64,14 @@ class PipelineDetail(_Payload):
     detailed_status: DetailedStatus | None = None
 
 
-class JobCommit(_Payload):
+class JobCommit(Payload):
     author_name: str | None = None
     message: str | None = None
     title: str | None = None
     short_id: str | None = None
 
 
-class Job(_Payload):
+class Job(Payload):
     id: int | None = None
     name: str | None = None
     stage: str | None = None
@@ -89,14 +86,7 @@ class JobList(RootModel[list[Job]]):
     pass
 
 
-def _text_or_none(value: Any) -> Any:
-    return value if isinstance(value, str) else None
-
-
-Text = Annotated[str | None, BeforeValidator(_text_or_none)]
-
-
-class TestCase(_Payload):
+class TestCase(Payload):
     """One entry of a suite's ``test_cases`` (``system_output``/``stack_trace`` are not read)."""
 
     __test__ = False
@@ -107,14 +97,14 @@ class TestCase(_Payload):
     execution_time: Number = None
 
 
-class TestSuite(_Payload):
+class TestSuite(Payload):
     __test__ = False
 
     name: Text = None
     test_cases: list[TestCase | None] | None = None
 
 
-class TestReport(_Payload):
+class TestReport(Payload):
     """``GET /projects/:id/pipelines/:pid/test_report``: one suite per job name."""
 
     __test__ = False
