@@ -39,7 +39,7 @@ def load(name: str) -> Any:
 
 
 def pipelines(name: str) -> list[PipelinePayload]:
-    return list(parse_pipelines(load(name)).values or [])
+    return list(parse_pipelines(load(name)).values)
 
 
 def by_number(name: str) -> dict[int | None, PipelinePayload]:
@@ -198,7 +198,7 @@ def test_documented_page_on_main() -> None:
     steps = parse_steps(load("steps-running.json"))
     running = "{8e0b7b3e-6a55-4f2c-9a35-2f1b1d0c9a01}"
     pipeline = to_pipeline(
-        page.values or [],
+        page.values,
         source="bitbucket",
         key=KEY,
         name="web-portal",
@@ -269,7 +269,7 @@ def test_which_pipelines_need_their_steps() -> None:
 def test_odd_answers_survive() -> None:
     page = parse_pipelines(load("pipelines-odd.json"))
     assert (page.pagelen, page.size, page.next) == (10, None, None)
-    values = page.values or []
+    values = page.values
     assert len(values) == 9  # the string and the null are dropped
     pipeline = to_pipeline(values, source="bitbucket", key=KEY, name="web-portal", branch="main")
     assert pipeline is not None
@@ -299,7 +299,9 @@ def test_odd_answers_survive() -> None:
     assert pipeline.status is Status.PASSED
 
 
-@pytest.mark.parametrize("data", [[], "<html>502</html>", None, 3])
+@pytest.mark.parametrize(
+    "data", [[], "<html>502</html>", None, 3, {}, {"values": "not a list"}, {"values": None}]
+)
 def test_an_answer_that_is_no_page_is_a_bad_payload(data: Any) -> None:
     with pytest.raises(BadPayload):
         parse_pipelines(data)

@@ -56,12 +56,12 @@ def main_at(sim: BitbucketSim, t: float) -> Pipeline:
     _, body, _ = get(sim, LIST, MAIN, t)
     page = parse_pipelines(body)
     steps = {}
-    for item in page.values or []:
+    for item in page.values:
         if needs_steps(item):
             _, found, _ = get(sim, f"{LIST}{item.uuid}/steps/", t=t)
             steps[build_id(item) or ""] = parse_steps(found)
     pipeline = to_pipeline(
-        page.values or [], source="bitbucket", key="acme/web-portal", name="x", branch="main",
+        page.values, source="bitbucket", key="acme/web-portal", name="x", branch="main",
         steps=steps,
     )  # fmt: skip
     assert pipeline is not None

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Union
 from pydantic import Field
 
 from buildradiator.config.base import SourceBase
-from buildradiator.sources import cctray, github, gitlab, health, jenkins
+from buildradiator.sources import bitbucket, cctray, github, gitlab, health, jenkins
 from buildradiator.sources.base import Provider, Source
 from buildradiator.sources.configs import (
     BuildbotSource,
@@ -69,6 +69,7 @@ PROVIDERS: tuple[Provider, ...] = (
         "blockers", BlockersSource, _S + "blockers:ReleaseBlockers", "api_base", "sim_tracker"
     ),
     Provider("radiator", RadiatorFeedSource, _S + "radiator:RadiatorFeed"),
+    bitbucket.PROVIDER,
 )
 """In the order ``check``, the demo and the docs list them."""
 

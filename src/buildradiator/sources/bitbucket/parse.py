@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from buildradiator.model import Build, Pipeline, Status, first_line
@@ -38,10 +38,10 @@ from buildradiator.sources.bitbucket.payloads import (
     StepPage,
     StepPayload,
 )
+from buildradiator.sources.payload import EPOCH
 
 MAX_STAGE_STEPS = 3
 """Running steps named in a stage; more become "+N more"."""
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 RESULTS = frozenset({"SUCCESSFUL", "FAILED", "ERROR", "STOPPED", "EXPIRED", "NOT_RUN"})
 STAGES = frozenset({"RUNNING", "BUILDING", "PAUSED", "HALTED"})
@@ -300,9 +300,7 @@ def newest_first(payloads: Sequence[PipelinePayload]) -> list[PipelinePayload]:
         if ident is not None and ident not in seen:
             seen.add(ident)
             unique.append(payload)
-    unique.sort(
-        key=lambda p: (parse_iso(p.created_on) or _EPOCH, p.build_number or 0), reverse=True
-    )
+    unique.sort(key=lambda p: (parse_iso(p.created_on) or EPOCH, p.build_number or 0), reverse=True)
     return unique
 
 
@@ -357,4 +355,4 @@ def parse_pipelines(data: Any) -> PipelinePage:
 
 
 def parse_steps(data: Any) -> list[StepPayload]:
-    return list(parse_model(StepPage, data).values or [])
+    return list(parse_model(StepPage, data).values)

@@ -19,13 +19,11 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, Field
 
-# --- lenient field types ----------------------------------------------------------------------
+from buildradiator.sources.payload import Number, Payload, Stamp, Text
 
-
-def _text(value: Any) -> Any:
-    return value if isinstance(value, str) else None
+# --- lenient field types beyond the shared ones (``sources.payload``) --------------------------
 
 
 def _count(value: Any) -> Any:
@@ -41,21 +39,6 @@ def _count(value: Any) -> Any:
     return None
 
 
-def _seconds(value: Any) -> Any:
-    """A finite number of seconds, from a number or a numeric string; else ``None``."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, str):
-        try:
-            parsed = float(value)
-        except ValueError:
-            return None
-        return parsed if math.isfinite(parsed) else None
-    return None
-
-
 def _flag(value: Any) -> Any:
     return value if isinstance(value, bool) else None
 
@@ -66,37 +49,32 @@ def _object(value: Any) -> Any:
 
 
 def _objects(value: Any) -> Any:
+    # The list itself must be one (an answer without it is no page: a bad payload, said so);
+    # an item in it that is not an object is dropped.
     if not isinstance(value, list):
-        return None
+        raise ValueError("not a list")
     return [item for item in value if isinstance(item, dict)]
 
 
-Text = Annotated[str | None, BeforeValidator(_text)]
-Stamp = Annotated[str | None, BeforeValidator(_text)]
-"""An ISO-8601 time as sent (``parse_iso`` reads it later; garbage becomes ``None`` there)."""
 Count = Annotated[int | None, BeforeValidator(_count)]
-Seconds = Annotated[float | None, BeforeValidator(_seconds)]
 Flag = Annotated[bool | None, BeforeValidator(_flag)]
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
+Seconds = Number
+"""A number of seconds (finite; a numeric string counts)."""
 
 # --- nested objects ---------------------------------------------------------------------------
 
 
-class Href(_Payload):
+class Href(Payload):
     href: Text = None
 
 
-class Links(_Payload):
+class Links(Payload):
     html: Annotated[Href | None, BeforeValidator(_object)] = None
     api: Annotated[Href | None, BeforeValidator(_object), Field(alias="self")] = None
     """``links.self``: the API URL of the object."""
 
 
-class Account(_Payload):
+class Account(Payload):
     """``creator``: a user, or an app or a team for pipelines started by an integration."""
 
     type: Text = None
@@ -110,7 +88,7 @@ class Account(_Payload):
         return self.display_name or self.nickname or self.username
 
 
-class Commit(_Payload):
+class Commit(Payload):
     type: Text = None
     hash: Text = None
     message: Text = None
@@ -125,13 +103,13 @@ class Commit(_Payload):
         return raw if isinstance(raw, str) else None
 
 
-class Selector(_Payload):
+class Selector(Payload):
     type: Text = None
     """``branches``, ``tags``, ``default``, ``custom``, ``pull-requests``."""
     pattern: Text = None
 
 
-class Target(_Payload):
+class Target(Payload):
     type: Text = None
     """``pipeline_ref_target``, ``pipeline_commit_target`` or ``pipeline_pullrequest_target``."""
     ref_type: Text = None
@@ -141,19 +119,19 @@ class Target(_Payload):
     selector: Annotated[Selector | None, BeforeValidator(_object)] = None
 
 
-class Trigger(_Payload):
+class Trigger(Payload):
     type: Text = None
     """``pipeline_trigger_push``, ``pipeline_trigger_manual``, ``pipeline_trigger_schedule``..."""
     name: Text = None
     """``PUSH``, ``MANUAL``, ``SCHEDULE``... (not in the OpenAPI description; sent anyway)."""
 
 
-class ErrorInfo(_Payload):
+class ErrorInfo(Payload):
     key: Text = None
     message: Text = None
 
 
-class Outcome(_Payload):
+class Outcome(Payload):
     """``state.result`` of a completed pipeline or step, or ``state.stage`` of one in progress."""
 
     type: Text = None
@@ -161,14 +139,14 @@ class Outcome(_Payload):
     error: Annotated[ErrorInfo | None, BeforeValidator(_object)] = None
 
 
-class State(_Payload):
+class State(Payload):
     type: Text = None
     name: Text = None
     result: Annotated[Outcome | None, BeforeValidator(_object)] = None
     stage: Annotated[Outcome | None, BeforeValidator(_object)] = None
 
 
-class RepositoryRef(_Payload):
+class RepositoryRef(Payload):
     full_name: Text = None
     name: Text = None
     links: Annotated[Links | None, BeforeValidator(_object)] = None
@@ -177,7 +155,7 @@ class RepositoryRef(_Payload):
 # --- the answers ------------------------------------------------------------------------------
 
 
-class PipelinePayload(_Payload):
+class PipelinePayload(Payload):
     """One item of ``GET /repositories/{workspace}/{repo_slug}/pipelines/``."""
 
     type: Text = None
@@ -200,7 +178,7 @@ class PipelinePayload(_Payload):
     links: Annotated[Links | None, BeforeValidator(_object)] = None
 
 
-class StepPayload(_Payload):
+class StepPayload(Payload):
     """One item of ``GET .../pipelines/{pipeline_uuid}/steps/``."""
 
     type: Text = None
@@ -217,7 +195,7 @@ class StepPayload(_Payload):
     run_number: Count = None
 
 
-class Page(_Payload):
+class Page(Payload):
     """The paging every 2.0 list shares: ``values``, ``page``, ``pagelen``, ``size``, ``next``."""
 
     page: Count = None
@@ -228,14 +206,14 @@ class Page(_Payload):
 
 
 class PipelinePage(Page):
-    values: Annotated[list[PipelinePayload] | None, BeforeValidator(_objects)] = None
+    values: Annotated[list[PipelinePayload], BeforeValidator(_objects)]
 
 
 class StepPage(Page):
-    values: Annotated[list[StepPayload] | None, BeforeValidator(_objects)] = None
+    values: Annotated[list[StepPayload], BeforeValidator(_objects)]
 
 
-class ApiError(_Payload):
+class ApiError(Payload):
     """The body of an error answer: ``{"type": "error", "error": {"message", "detail"}}``."""
 
     type: Text = None

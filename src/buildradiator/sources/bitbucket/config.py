@@ -1,0 +1,58 @@
+"""The ``[[sources]]`` table of Bitbucket Pipelines (Bitbucket Cloud)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from buildradiator.config.base import SourceBase, check_http_url
+
+_SLUG = re.compile(r"[\w.-]+")
+
+
+class BitbucketSource(SourceBase):
+    """Bitbucket Pipelines: the pipelines on a branch of repositories of one workspace.
+
+    The token is an access token (repository, project or workspace; scope ``pipeline``, read),
+    sent as ``Bearer``; with ``username`` it is an app password (or an API token) sent with
+    Basic auth.
+    """
+
+    type: Literal["bitbucket"]
+    api_url: str = "https://api.bitbucket.org/2.0"
+    """The API base."""
+    workspace: str = Field(min_length=1)
+    """The workspace slug (``acme`` in ``bitbucket.org/acme/web-portal``)."""
+    repositories: list[str] = Field(min_length=1)
+    """Repository slugs in the workspace: ``["web-portal", "billing"]``."""
+    branch: str = "main"
+    pagelen: int = Field(default=20, ge=1, le=100)
+    """How many recent pipelines to read per repository."""
+    username: str | None = None
+    """For an app password or an API token (Basic auth); leave out for an access token."""
+    web_url: str | None = None
+    """Where the repositories' pages are: default ``https://bitbucket.org`` for the cloud API."""
+
+    _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
+
+    @field_validator("web_url")
+    @classmethod
+    def _check_web(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value)
+
+    @field_validator("workspace")
+    @classmethod
+    def _workspace_shape(cls, value: str) -> str:
+        if not _SLUG.fullmatch(value):
+            raise ValueError("must be the workspace slug, e.g. acme")
+        return value
+
+    @field_validator("repositories")
+    @classmethod
+    def _repository_shape(cls, value: list[str]) -> list[str]:
+        for slug in value:
+            if not _SLUG.fullmatch(slug):
+                raise ValueError(f"{slug!r} must be a repository slug, e.g. web-portal")
+        return list(dict.fromkeys(value))
