@@ -323,3 +323,45 @@ def test_a_manual_rerun_counts_as_a_retry_and_says_who_started_it() -> None:
     assert build is not None
     assert build.attempt == 3
     assert build.provider_status == "successful, started by hand"
+
+
+def test_a_rerun_in_flight_keeps_the_run_before_it_as_mains_last_word() -> None:
+    data = load("pipelines.json")["values"][1]
+    failed = {
+        **data,
+        "run_number": 1,
+        "state": {"name": "COMPLETED", "result": {"name": "FAILED"}},
+    }
+    rerun = {
+        **data,
+        "run_number": 2,
+        "completed_on": None,
+        "state": {"name": "IN_PROGRESS", "stage": {"name": "RUNNING"}},
+    }
+    before = to_pipeline(
+        [PipelinePayload.model_validate(failed)], source="b", key=KEY, name="x", branch="main"
+    )
+    assert before is not None and before.status is Status.FAILED
+    earlier = {b.id: b for b in before.recent}
+    during = to_pipeline(
+        [PipelinePayload.model_validate(rerun)],
+        source="b",
+        key=KEY,
+        name="x",
+        branch="main",
+        earlier=earlier,
+    )
+    assert during is not None
+    assert [(b.attempt, b.status) for b in during.in_flight] == [(2, Status.RUNNING)]
+    assert [(b.attempt, b.status) for b in during.recent] == [(1, Status.FAILED)]
+    # A run that is no re-run (same attempt) does not bring the old one back.
+    same = {**rerun, "run_number": 1}
+    again = to_pipeline(
+        [PipelinePayload.model_validate(same)],
+        source="b",
+        key=KEY,
+        name="x",
+        branch="main",
+        earlier=earlier,
+    )
+    assert again is not None and again.recent == ()

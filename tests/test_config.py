@@ -28,6 +28,7 @@ def test_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
         "GOCD_TOKEN",
         "CIRCLE_TOKEN",
         "ARGOCD_TOKEN",
+        "BITBUCKET_TOKEN",
     ):
         monkeypatch.setenv(var, "x")
     config = load_config(ROOT / "config.example.toml")

@@ -314,11 +314,15 @@ def to_pipeline(
     url: str | None = None,
     steps: Mapping[str, Sequence[StepPayload]] | None = None,
     page_url: Callable[[PipelinePayload], str | None] | None = None,
+    earlier: Mapping[str, Build] | None = None,
 ) -> Pipeline | None:
     """The builds on ``branch`` of one repository; ``None`` when there are none.
 
     ``steps`` maps a build id to its steps (read for the builds in flight or paused);
-    ``page_url(payload)`` gives a build's page when the answer carries no link.
+    ``page_url(payload)`` gives a build's page when the answer carries no link. ``earlier`` maps a
+    build id to how that build last finished: a re-run replaces its pipeline's finished state in
+    the API's answer, but until the re-run has finished, the run before it is still main's last
+    word (a red main stays red while its re-run runs; never greener than the truth).
     """
     recent: list[Build] = []
     in_flight: list[Build] = []
@@ -331,8 +335,15 @@ def to_pipeline(
             steps=(steps or {}).get(ident),
             page_url=page_url(payload) if page_url else None,
         )
-        if build is not None:
-            (in_flight if build.status.in_flight else recent).append(build)
+        if build is None:
+            continue
+        if not build.status.in_flight:
+            recent.append(build)
+            continue
+        in_flight.append(build)
+        before = (earlier or {}).get(ident)
+        if before is not None and not before.status.in_flight and before.attempt < build.attempt:
+            recent.append(before)
     if not recent and not in_flight:
         return None
     return Pipeline(

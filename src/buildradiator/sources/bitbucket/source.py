@@ -32,7 +32,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, SourceError
-from buildradiator.model import Pipeline, RateInfo, SourceResult
+from buildradiator.model import Build, Pipeline, RateInfo, SourceResult
 from buildradiator.sources.base import Source, Words, parse_model
 from buildradiator.sources.bitbucket import PROVIDER
 from buildradiator.sources.bitbucket.config import BitbucketSource
@@ -125,6 +125,8 @@ class BitbucketPipelines(Source[BitbucketSource]):
         """Steps of paused pipelines, by (id, run, state): read once per pause."""
         self.step_requests = 0
         """Steps requests of the last poll (for tests)."""
+        self._finished: dict[str, dict[str, Build]] = {}
+        """Per repository, how each build of the last answer finished (see ``to_pipeline``)."""
 
     async def poll(self) -> SourceResult:
         self.step_requests = 0
@@ -153,7 +155,7 @@ class BitbucketPipelines(Source[BitbucketSource]):
                 steps[build_id(payload) or ""] = found
         key = f"{self.config.workspace}/{repo}"
         web = self._web(repo)
-        return to_pipeline(
+        pipeline = to_pipeline(
             payloads,
             source=self.name,
             key=key,
@@ -166,7 +168,11 @@ class BitbucketPipelines(Source[BitbucketSource]):
                 if web
                 else None
             ),
+            earlier=self._finished.get(key),
         )
+        # How each build listed last finished, for a re-run to come (bounded by the page).
+        self._finished[key] = {b.id: b for b in pipeline.recent} if pipeline else {}
+        return pipeline
 
     async def _list(self, repo: str) -> list[PipelinePayload]:
         url = f"{self._repo_api(repo)}/pipelines/"
