@@ -42,7 +42,6 @@ from buildradiator.errors import ConfigError, ConfigProblem
 from buildradiator.sources.catalog import PLANNED_TYPES, SOURCE_TYPES, SourceConfig
 from buildradiator.sources.configs import (
     BuildbotSource,
-    BuildkiteSource,
     CircleCISource,
 )
 from buildradiator.sources.github.config import GitHubSource
@@ -52,7 +51,6 @@ __all__ = [
     "SOURCE_TYPES",
     "AlertsConfig",
     "BuildbotSource",
-    "BuildkiteSource",
     "CircleCISource",
     "ClaimsConfig",
     "Config",

@@ -15,11 +15,10 @@ from typing import Annotated, Any, Union
 from pydantic import Field
 
 from buildradiator.config.base import SourceBase
-from buildradiator.sources import cctray, github, gitlab, health, jenkins
+from buildradiator.sources import buildkite, cctray, github, gitlab, health, jenkins
 from buildradiator.sources.base import Provider, Source
 from buildradiator.sources.configs import (
     BuildbotSource,
-    BuildkiteSource,
     CircleCISource,
     JUnitSource,
     RadiatorFeedSource,
@@ -41,7 +40,7 @@ PROVIDERS: tuple[Provider, ...] = (
     health.PROVIDER,
     gitlab.PROVIDER,
     jenkins.PROVIDER,
-    Provider("buildkite", BuildkiteSource, _S + "buildkite:Buildkite", "api_url", "sim_buildkite"),
+    buildkite.PROVIDER,
     Provider("circleci", CircleCISource, _S + "circleci:CircleCI", "api_url", "sim_circleci"),
     Provider("buildbot", BuildbotSource, _S + "buildbot:Buildbot", simulator="sim_buildbot"),
     Provider("junit", JUnitSource, _S + "junit:JUnitReports", url_field=None),

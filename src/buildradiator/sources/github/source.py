@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -134,15 +133,13 @@ class GitHubActions(Source[GitHubSource]):
 
     provider = PROVIDER
     rate_headers = GITHUB_RATE
-    status_words = MappingProxyType(
-        {
-            403: Words(
-                AuthFailed,
-                STATUS_WORDS[403].anonymous,
-                f"{STATUS_WORDS[403].signed} (it needs read access to Actions)",
-            )
-        }
-    )
+    status_words = {
+        403: Words(
+            AuthFailed,
+            STATUS_WORDS[403].anonymous,
+            f"{STATUS_WORDS[403].signed} (it needs read access to Actions)",
+        )
+    }
     _stage_lookups = MAX_STAGE_LOOKUPS
 
     async def poll(self) -> SourceResult:

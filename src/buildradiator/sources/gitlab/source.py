@@ -35,7 +35,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -220,15 +219,13 @@ class GitLabCI(Source[GitLabSource]):
 
     provider = PROVIDER
     rate_headers = GITLAB_RATE
-    status_words = MappingProxyType(
-        {
-            403: Words(
-                AuthFailed,
-                STATUS_WORDS[403].anonymous,
-                f"{STATUS_WORDS[403].signed} (it needs the read_api scope)",
-            )
-        }
-    )
+    status_words = {
+        403: Words(
+            AuthFailed,
+            STATUS_WORDS[403].anonymous,
+            f"{STATUS_WORDS[403].signed} (it needs the read_api scope)",
+        )
+    }
 
     def __init__(self, config: GitLabSource, http: HttpClient) -> None:
         super().__init__(config, http)
