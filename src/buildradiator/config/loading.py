@@ -42,7 +42,6 @@ from buildradiator.errors import ConfigError, ConfigProblem
 from buildradiator.sources.catalog import PLANNED_TYPES, SOURCE_TYPES, SourceConfig
 from buildradiator.sources.configs import (
     BuildbotSource,
-    CircleCISource,
 )
 from buildradiator.sources.github.config import GitHubSource
 
@@ -51,7 +50,6 @@ __all__ = [
     "SOURCE_TYPES",
     "AlertsConfig",
     "BuildbotSource",
-    "CircleCISource",
     "ClaimsConfig",
     "Config",
     "GitHubSource",

@@ -15,11 +15,10 @@ from typing import Annotated, Any, Union
 from pydantic import Field
 
 from buildradiator.config.base import SourceBase
-from buildradiator.sources import buildkite, cctray, github, gitlab, health, jenkins
+from buildradiator.sources import buildkite, cctray, circleci, github, gitlab, health, jenkins
 from buildradiator.sources.base import Provider, Source
 from buildradiator.sources.configs import (
     BuildbotSource,
-    CircleCISource,
     JUnitSource,
     RadiatorFeedSource,
 )
@@ -41,7 +40,7 @@ PROVIDERS: tuple[Provider, ...] = (
     gitlab.PROVIDER,
     jenkins.PROVIDER,
     buildkite.PROVIDER,
-    Provider("circleci", CircleCISource, _S + "circleci:CircleCI", "api_url", "sim_circleci"),
+    circleci.PROVIDER,
     Provider("buildbot", BuildbotSource, _S + "buildbot:Buildbot", simulator="sim_buildbot"),
     Provider("junit", JUnitSource, _S + "junit:JUnitReports", url_field=None),
     Provider(

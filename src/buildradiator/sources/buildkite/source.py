@@ -37,6 +37,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from buildradiator.errors import AuthFailed, BadPayload, RateLimited
+from buildradiator.fmt import plural
 from buildradiator.model import (
     Build,
     Pipeline,
@@ -352,7 +353,7 @@ class Buildkite(Source[BuildkiteSource]):
         listed: int | None,
     ) -> str:
         running = sum(len(p.in_flight) for p in pipelines)
-        text = f"{_count(len(pipelines), 'pipeline')}, {running} in flight"
+        text = f"{plural(len(pipelines), 'pipeline')}, {running} in flight"
         if watched > MAX_PIPELINES:
             text += (
                 f"; watching the first {MAX_PIPELINES} of {watched} pipelines"
@@ -377,7 +378,3 @@ def _matches(pattern: str, pipeline: _Watched) -> bool:
         return True
     name = pipeline.name
     return name is not None and fnmatch.fnmatchcase(name.casefold(), pattern.casefold())
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
