@@ -15,10 +15,18 @@ from typing import Annotated, Any, Union
 from pydantic import Field
 
 from buildradiator.config.base import SourceBase
-from buildradiator.sources import buildkite, cctray, circleci, github, gitlab, health, jenkins
+from buildradiator.sources import (
+    buildbot,
+    buildkite,
+    cctray,
+    circleci,
+    github,
+    gitlab,
+    health,
+    jenkins,
+)
 from buildradiator.sources.base import Provider, Source
 from buildradiator.sources.configs import (
-    BuildbotSource,
     JUnitSource,
     RadiatorFeedSource,
 )
@@ -41,7 +49,7 @@ PROVIDERS: tuple[Provider, ...] = (
     jenkins.PROVIDER,
     buildkite.PROVIDER,
     circleci.PROVIDER,
-    Provider("buildbot", BuildbotSource, _S + "buildbot:Buildbot", simulator="sim_buildbot"),
+    buildbot.PROVIDER,
     Provider("junit", JUnitSource, _S + "junit:JUnitReports", url_field=None),
     Provider(
         "alertmanager",
