@@ -24,12 +24,10 @@ from buildradiator.sources import (
     gitlab,
     health,
     jenkins,
+    junit,
+    radiator,
 )
 from buildradiator.sources.base import Provider, Source
-from buildradiator.sources.configs import (
-    JUnitSource,
-    RadiatorFeedSource,
-)
 from buildradiator.sources.http import HttpClient
 from buildradiator.sources.prodconfigs import (
     AlertmanagerSource,
@@ -50,7 +48,7 @@ PROVIDERS: tuple[Provider, ...] = (
     buildkite.PROVIDER,
     circleci.PROVIDER,
     buildbot.PROVIDER,
-    Provider("junit", JUnitSource, _S + "junit:JUnitReports", url_field=None),
+    junit.PROVIDER,
     Provider(
         "alertmanager",
         AlertmanagerSource,
@@ -74,7 +72,7 @@ PROVIDERS: tuple[Provider, ...] = (
     Provider(
         "blockers", BlockersSource, _S + "blockers:ReleaseBlockers", "api_base", "sim_tracker"
     ),
-    Provider("radiator", RadiatorFeedSource, _S + "radiator:RadiatorFeed"),
+    radiator.PROVIDER,
 )
 """In the order ``check``, the demo and the docs list them."""
 

@@ -1,8 +1,4 @@
-"""The ``[[sources]]`` tables: one pydantic model per provider, all forbidding unknown keys.
-
-Keys mean the same everywhere: ``url`` (a server or feed), ``api_url`` (an API base),
-``repo``/``branch``, and ``token_env`` / ``token_file`` / ``token_command`` for the secret.
-"""
+"""The ``[[sources]]`` table of JUnit reports."""
 
 from __future__ import annotations
 
@@ -10,14 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from buildradiator.config.base import SourceBase, Strict, check_http_url
-from buildradiator.sources.prodconfigs import (
-    AlertmanagerSource,
-    ArgoCDSource,
-    BlockersSource,
-    GitHubDeploymentsSource,
-    PrometheusSource,
-)
+from buildradiator.config.base import SourceBase, check_http_url
 
 
 class JUnitSource(SourceBase):
@@ -62,29 +51,3 @@ class JUnitSource(SourceBase):
         if not self.paths and not self.urls:
             raise ValueError('name reports with paths = ["dir/TEST-*.xml"] or urls = [...]')
         return self
-
-
-class RadiatorFeedSource(SourceBase):
-    """Another radiator's ``/snapshot.json`` (``buildradiator serve``): show what a central
-    radiator collects without polling the CI APIs again."""
-
-    type: Literal["radiator"]
-    url: str
-    """The other radiator's address, e.g. ``http://radiator.internal:8686`` (``/snapshot.json``
-    is appended unless the URL already names it)."""
-    only: list[str] = Field(default_factory=list)
-    """Only these of its sources (glob patterns over source names); default: all."""
-
-    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
-
-
-__all__ = [
-    "AlertmanagerSource",
-    "ArgoCDSource",
-    "BlockersSource",
-    "GitHubDeploymentsSource",
-    "PrometheusSource",
-    "RadiatorFeedSource",
-    "SourceBase",
-    "Strict",
-]
