@@ -40,20 +40,12 @@ from buildradiator.config.base import SourceBase, Strict
 from buildradiator.config.share import ServeConfig, TargetConfig
 from buildradiator.errors import ConfigError, ConfigProblem
 from buildradiator.sources.catalog import PLANNED_TYPES, SOURCE_TYPES, SourceConfig
-from buildradiator.sources.configs import (
-    BuildbotSource,
-    BuildkiteSource,
-    CircleCISource,
-)
 from buildradiator.sources.github.config import GitHubSource
 
 __all__ = [
     "PLANNED_TYPES",
     "SOURCE_TYPES",
     "AlertsConfig",
-    "BuildbotSource",
-    "BuildkiteSource",
-    "CircleCISource",
     "ClaimsConfig",
     "Config",
     "GitHubSource",

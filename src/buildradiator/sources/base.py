@@ -203,9 +203,11 @@ class Source(ABC, Generic[ConfigT]):
         ok: tuple[int, ...] = (200,),
         conditional: bool = True,
         rate_headers: RateHeaders | None = None,
+        facts: Mapping[str, str] | None = None,
     ) -> Response:
         """GET ``url`` with this provider's headers and credentials; an answer whose status is
-        in ``ok`` is returned, any other becomes a ``SourceError`` in words naming ``what``."""
+        in ``ok`` is returned, any other becomes a ``SourceError`` in words naming ``what``
+        (``facts`` fills more placeholders of this request's words, e.g. the scope it needs)."""
         words = {**STATUS_WORDS, **self.status_words}
         # 403 stays with the HTTP client: only it can tell a rate limit from a denial.
         wanted = tuple(dict.fromkeys((*ok, *(s for s in words if s != 403))))
@@ -224,21 +226,29 @@ class Source(ABC, Generic[ConfigT]):
         except AuthFailed:  # a 403 that is not a rate limit (401 is always answered above)
             if 403 in ok:
                 raise
-            raise self._in_words(words[403], 403, url, what) from None
+            raise self._in_words(words[403], 403, url, what, facts) from None
         if response.status_code in ok:
             return response
         status = response.status_code
-        raise self._in_words(words[status], status, response.url, what)
+        raise self._in_words(words[status], status, response.url, what, facts)
 
     def _placeholders(self) -> dict[str, str]:
         """More placeholders for this provider's ``status_words`` (a user name...)."""
         return {}
 
-    def _in_words(self, words: Words, status: int, url: str, what: str | None) -> SourceError:
+    def _in_words(
+        self,
+        words: Words,
+        status: int,
+        url: str,
+        what: str | None,
+        facts: Mapping[str, str] | None = None,
+    ) -> SourceError:
         template = words.signed if self.token and words.signed else words.anonymous
         parts = urlsplit(url)
         message = template.format(
             **self._placeholders(),
+            **(facts or {}),
             host=self._host or host_of(url),
             what=what or brief_url(url),
             origin=self._token_origin,

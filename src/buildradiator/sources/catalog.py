@@ -15,15 +15,20 @@ from typing import Annotated, Any, Union
 from pydantic import Field
 
 from buildradiator.config.base import SourceBase
-from buildradiator.sources import bitbucket, cctray, github, gitlab, health, jenkins
-from buildradiator.sources.base import Provider, Source
-from buildradiator.sources.configs import (
-    BuildbotSource,
-    BuildkiteSource,
-    CircleCISource,
-    JUnitSource,
-    RadiatorFeedSource,
+from buildradiator.sources import (
+    bitbucket,
+    buildbot,
+    buildkite,
+    cctray,
+    circleci,
+    github,
+    gitlab,
+    health,
+    jenkins,
+    junit,
+    radiator,
 )
+from buildradiator.sources.base import Provider, Source
 from buildradiator.sources.http import HttpClient
 from buildradiator.sources.prodconfigs import (
     AlertmanagerSource,
@@ -41,10 +46,10 @@ PROVIDERS: tuple[Provider, ...] = (
     health.PROVIDER,
     gitlab.PROVIDER,
     jenkins.PROVIDER,
-    Provider("buildkite", BuildkiteSource, _S + "buildkite:Buildkite", "api_url", "sim_buildkite"),
-    Provider("circleci", CircleCISource, _S + "circleci:CircleCI", "api_url", "sim_circleci"),
-    Provider("buildbot", BuildbotSource, _S + "buildbot:Buildbot", simulator="sim_buildbot"),
-    Provider("junit", JUnitSource, _S + "junit:JUnitReports", url_field=None),
+    buildkite.PROVIDER,
+    circleci.PROVIDER,
+    buildbot.PROVIDER,
+    junit.PROVIDER,
     Provider(
         "alertmanager",
         AlertmanagerSource,
@@ -68,7 +73,7 @@ PROVIDERS: tuple[Provider, ...] = (
     Provider(
         "blockers", BlockersSource, _S + "blockers:ReleaseBlockers", "api_base", "sim_tracker"
     ),
-    Provider("radiator", RadiatorFeedSource, _S + "radiator:RadiatorFeed"),
+    radiator.PROVIDER,
     bitbucket.PROVIDER,
 )
 """In the order ``check``, the demo and the docs list them."""

@@ -34,12 +34,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from buildradiator.errors import AuthFailed, SourceError
+from buildradiator.fmt import plural
 from buildradiator.model import (
     Build,
     Pipeline,
@@ -56,9 +55,23 @@ from buildradiator.sources.base import (
     Words,
     parse_iso,
     parse_model,
-    safe_url,
 )
 from buildradiator.sources.gitlab import PROVIDER
+from buildradiator.sources.gitlab.builds import (
+    ACTIVE,
+    Extra,
+    allowed_failures,
+    attempts_of,
+    build_of,
+    first_red,
+    in_flight,
+    pipeline_status,
+    project_name,
+    project_page,
+    stage_of,
+    unique_items,
+    with_ref,
+)
 from buildradiator.sources.gitlab.config import GitLabSource
 from buildradiator.sources.gitlab.payloads import (
     Job,
@@ -87,117 +100,7 @@ MAX_JOB_PAGES = 5
 
 log = logging.getLogger(__name__)
 
-# --- status vocabulary (api-facts §2) ---------------------------------------------------------
-
-_FINISHED = {"success": Status.PASSED, "failed": Status.FAILED, "canceled": Status.CANCELED}
-# A skipped pipeline (every job ruled out) says nothing about the health of the ref.
-_NO_SIGNAL = {"skipped"}
-_ACTIVE = {
-    "created": Status.QUEUED,
-    "waiting_for_resource": Status.QUEUED,
-    "preparing": Status.QUEUED,
-    "pending": Status.QUEUED,
-    "scheduled": Status.QUEUED,
-    # Blocked until someone plays a manual job: it waits, it has not failed.
-    "manual": Status.QUEUED,
-    "running": Status.RUNNING,
-    "canceling": Status.RUNNING,
-    "waiting_for_callback": Status.RUNNING,
-}
-_JOB_RUNNING = {"running", "canceling", "waiting_for_callback"}
-_JOB_WAITING = ("pending", "preparing", "waiting_for_resource", "created", "scheduled", "manual")
-
-
-def pipeline_status(status: str | None, finished: bool = False) -> tuple[Status, str] | None:
-    """Our status and GitLab's word; ``None`` for a pipeline to leave out.
-
-    An unknown word is taken as in flight (api-facts: newer servers add waiting states), unless
-    the pipeline's detail says it has finished, then it is ``unknown``.
-    """
-    word = status or "unknown"
-    key = word.lower()
-    if key in _NO_SIGNAL:
-        return None
-    if key in _FINISHED:
-        return _FINISHED[key], word
-    if key in _ACTIVE:
-        return _ACTIVE[key], word
-    return (Status.UNKNOWN if finished else Status.QUEUED), word
-
-
-# --- payload shapes -----------------------------------------------------------------------------
-
-
-def latest_jobs(jobs: list[Job]) -> list[Job]:
-    """The newest job of each name, in creation order. With ``include_retried=true`` the older
-    jobs of a name are the ones that were retried (there is no ``retried`` flag)."""
-    ordered = sorted(
-        enumerate(jobs), key=lambda ij: (ij[1].id if ij[1].id is not None else -1, ij[0])
-    )
-    newest: dict[str, Job] = {}
-    for _, job in ordered:
-        newest[job.name or f"job {job.id}"] = job
-    return sorted(newest.values(), key=lambda j: j.id if j.id is not None else -1)
-
-
-def attempts_of(jobs: list[Job]) -> int:
-    """1 + the most times any one job was retried."""
-    counts: dict[str, int] = {}
-    for job in jobs:
-        name = job.name or f"job {job.id}"
-        counts[name] = counts.get(name, 0) + 1
-    return max(counts.values(), default=1)
-
-
-def allowed_failures(jobs: list[Job]) -> list[str]:
-    """Names of the jobs that failed but were allowed to (their latest attempt)."""
-    return [
-        job.name or f"job {job.id}"
-        for job in latest_jobs(jobs)
-        if job.allow_failure and (job.status or "").lower() == "failed"
-    ]
-
-
-def stage_of(jobs: list[Job]) -> str | None:
-    """``test › rspec`` for the running job (``+2`` more in the stage), else what waits next."""
-    latest = latest_jobs(jobs)
-    running = [j for j in latest if (j.status or "").lower() in _JOB_RUNNING]
-    if running:
-        stage = running[0].stage
-        same = [j for j in running if j.stage == stage]
-        text = same[0].name or "job"
-        if len(same) > 1:
-            text += f" +{len(same) - 1}"
-        return f"{stage} › {text}" if stage else text
-    for job in latest:
-        word = (job.status or "").lower()
-        if word in _JOB_WAITING:
-            text = job.name or "job"
-            if word in ("manual", "scheduled"):
-                text += f" ({word})"
-            return f"{job.stage} › {text}" if job.stage else text
-    return None
-
-
 # --- the source -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Extra:
-    """What a lookup added to one pipeline of the list."""
-
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    finished: bool = False
-    user: str | None = None
-    author: str | None = None
-    message: str | None = None
-    attempt: int = 1
-    allowed: tuple[str, ...] = ()
-    warnings: bool = False
-    stage: str | None = None
-    complete: bool = True
-    """Both the detail and the jobs were read (only a complete lookup is remembered)."""
 
 
 @dataclass
@@ -220,19 +123,17 @@ class GitLabCI(Source[GitLabSource]):
 
     provider = PROVIDER
     rate_headers = GITLAB_RATE
-    status_words = MappingProxyType(
-        {
-            403: Words(
-                AuthFailed,
-                STATUS_WORDS[403].anonymous,
-                f"{STATUS_WORDS[403].signed} (it needs the read_api scope)",
-            )
-        }
-    )
+    status_words = {
+        403: Words(
+            AuthFailed,
+            STATUS_WORDS[403].anonymous,
+            f"{STATUS_WORDS[403].signed} (it needs the read_api scope)",
+        )
+    }
 
     def __init__(self, config: GitLabSource, http: HttpClient) -> None:
         super().__init__(config, http)
-        self._memo: dict[tuple[str, int], tuple[tuple[str | None, str | None], _Extra]] = {}
+        self._memo: dict[tuple[str, int], tuple[tuple[str | None, str | None], Extra]] = {}
         self._poll = _Poll()
         self._reports = ReportReader(_report_key)
         """(project, pipeline id, attempt) whose test report was read (or never will be)."""
@@ -276,22 +177,22 @@ class GitLabCI(Source[GitLabSource]):
                 extra
                 and status is Status.QUEUED
                 and extra.finished
-                and ((item.status or "").lower() not in _ACTIVE)
+                and ((item.status or "").lower() not in ACTIVE)
             ):
                 status = Status.UNKNOWN  # a word we do not know, on a pipeline that has ended
-            build = self._build(project, item, status, word, extra)
+            build = build_of(self.name, project, item, status, word, extra)
             (row.in_flight if status.in_flight else row.recent).append(build)
             if not status.in_flight and extra is not None and extra.complete:
                 self._poll.finished.append(build)
         self._forget_reports(project, {str(item.id) for item in items})
 
-        page = next((w for i in items if (w := _project_page(i.web_url))), None)
+        page = next((w for i in items if (w := project_page(i.web_url))), None)
         return Pipeline(
             source=self.name,
             key=project,
-            name=_project_name(project, items, self.config.api_url),
+            name=project_name(project, items, self.config.api_url),
             branch=self.config.branch,
-            url=_with_ref(page or self._fallback_page(project), self.config.branch),
+            url=with_ref(page or self._fallback_page(project), self.config.branch),
             recent=tuple(row.recent),
             in_flight=tuple(row.in_flight),
         )
@@ -339,9 +240,9 @@ class GitLabCI(Source[GitLabSource]):
 
     async def _look_up(
         self, project: str, shown: list[tuple[PipelineItem, tuple[Status, str]]]
-    ) -> dict[int, _Extra]:
+    ) -> dict[int, Extra]:
         """Details for the pipelines worth them, within this poll's budget."""
-        extras: dict[int, _Extra] = {}
+        extras: dict[int, Extra] = {}
         live_keys = {(project, item.id) for item, _ in shown}
         for key in [k for k in self._memo if k[0] == project and k not in live_keys]:
             del self._memo[key]  # fell off the list: forget it, memory stays bounded
@@ -353,9 +254,9 @@ class GitLabCI(Source[GitLabSource]):
 
         flying = [item for item, (status, _) in shown if status.in_flight]
         finished = [item for item, (status, _) in shown if not status.in_flight]
-        wanted = flying + finished[:1] + _first_red(shown)
-        for item in _unique(wanted):
-            if item.id in extras and not _in_flight(item):
+        wanted = flying + finished[:1] + first_red(shown)
+        for item in unique_items(wanted):
+            if item.id in extras and not in_flight(item):
                 continue
             if self._poll.lookups <= 0:
                 break
@@ -369,7 +270,7 @@ class GitLabCI(Source[GitLabSource]):
                 extras[item.id] = await self._extra(project, item)
         return extras
 
-    async def _extra(self, project: str, item: PipelineItem) -> _Extra:
+    async def _extra(self, project: str, item: PipelineItem) -> Extra:
         base = f"{self._project_url(project)}/pipelines/{item.id}"
         detail: PipelineDetail | None = None
         jobs: list[Job] | None = None
@@ -383,7 +284,7 @@ class GitLabCI(Source[GitLabSource]):
             pass
         commit = next((j.commit for j in jobs or () if j.commit), None)
         user = detail.user if detail else None
-        extra = _Extra(
+        extra = Extra(
             started_at=parse_iso(detail.started_at) if detail else None,
             finished_at=parse_iso(detail.finished_at) if detail else None,
             finished=bool(detail and detail.finished_at),
@@ -397,10 +298,10 @@ class GitLabCI(Source[GitLabSource]):
                 and detail.detailed_status
                 and (detail.detailed_status.group or "").lower() == "success-with-warnings"
             ),
-            stage=stage_of(jobs) if jobs and _in_flight(item) else None,
+            stage=stage_of(jobs) if jobs and in_flight(item) else None,
             complete=detail is not None and jobs is not None,
         )
-        if extra.complete and not _in_flight(item):
+        if extra.complete and not in_flight(item):
             self._memo[(project, item.id)] = ((item.status, item.updated_at), extra)
         return extra
 
@@ -453,45 +354,6 @@ class GitLabCI(Source[GitLabSource]):
         """Pipelines that fell off the list are never polled again: memory stays bounded."""
         self._reports.forget(lambda k: k[0] == project and k[1] not in listed)
 
-    # -- turning pipelines into builds ---------------------------------------------------------
-
-    def _build(
-        self,
-        project: str,
-        item: PipelineItem,
-        status: Status,
-        word: str,
-        extra: _Extra | None,
-    ) -> Build:
-        extra = extra or _Extra(complete=False)
-        created = parse_iso(item.created_at)
-        if status is Status.PASSED and extra.allowed:
-            word = "passed with allowed failures: " + ", ".join(extra.allowed)
-        elif status is Status.PASSED and extra.warnings:
-            word = "passed with warnings"
-        finished = None
-        if not status.in_flight:
-            # The list has no finish time; updated_at stops moving once the pipeline ended.
-            finished = extra.finished_at or parse_iso(item.updated_at)
-        return Build(
-            source=self.name,
-            pipeline=project,
-            id=str(item.id),
-            number=item.iid if item.iid is not None else item.id,
-            attempt=extra.attempt,
-            branch=item.ref,
-            status=status,
-            provider_status=word,
-            created_at=created,
-            started_at=extra.started_at or created,
-            finished_at=finished,
-            commit=item.sha,
-            author=extra.author or extra.user,
-            message=extra.message,
-            url=safe_url(item.web_url),
-            stage=extra.stage if status.in_flight else None,
-        )
-
     # -- words and URLs ------------------------------------------------------------------------
 
     def _project_url(self, project: str) -> str:
@@ -510,8 +372,8 @@ class GitLabCI(Source[GitLabSource]):
 
     def _summary(self, pipelines: list[Pipeline], quiet: list[str]) -> str:
         running = sum(len(p.in_flight) for p in pipelines)
-        text = f"{_count(len(self.config.all_projects), 'project')}, {running} in flight"
-        text += f", {_count(self._poll.requests, 'request')}"
+        text = f"{plural(len(self.config.all_projects), 'project')}, {running} in flight"
+        text += f", {plural(self._poll.requests, 'request')}"
         if quiet:
             text += f"; no pipelines on {self.config.branch} in {', '.join(quiet)}"
         return text
@@ -523,65 +385,3 @@ def _report_key(build: Build) -> tuple[str, str, int]:
 
 def _numeric(value: str) -> int:
     return int(value) if value.isdigit() else -1
-
-
-def _in_flight(item: PipelineItem) -> bool:
-    verdict = pipeline_status(item.status)
-    return verdict is not None and verdict[0].in_flight
-
-
-def _first_red(shown: list[tuple[PipelineItem, tuple[Status, str]]]) -> list[PipelineItem]:
-    """The oldest failed pipeline of the current red streak: who turned the ref red."""
-    first: PipelineItem | None = None
-    for item, (status, _) in shown:
-        if status.in_flight or status is Status.CANCELED:
-            continue
-        if status is not Status.FAILED:
-            break
-        first = item
-    return [first] if first else []
-
-
-def _unique(items: list[PipelineItem]) -> list[PipelineItem]:
-    seen: set[int] = set()
-    out = []
-    for item in items:
-        if item.id not in seen:
-            seen.add(item.id)
-            out.append(item)
-    return out
-
-
-def _project_page(web_url: str | None) -> str | None:
-    """``https://gitlab.com/g/p/-/pipelines/7`` -> ``https://gitlab.com/g/p/-/pipelines``."""
-    url = safe_url(web_url)
-    if url and "/-/pipelines/" in url:
-        return url.split("/-/pipelines/", 1)[0] + "/-/pipelines"
-    return None
-
-
-def _with_ref(page: str | None, ref: str) -> str | None:
-    return f"{page}?ref={quote(ref, safe='')}" if page else None
-
-
-def _project_name(project: str, items: list[PipelineItem], api_url: str) -> str:
-    """The configured path; for a numeric id, the path its pipelines' links show (without the
-    prefix of a server installed under a sub-path, ``https://host/gitlab/api/v4``)."""
-    if not project.isdigit():
-        return project
-    api = urlsplit(api_url)
-    root = api.path.rstrip("/").removesuffix("/api/v4")
-    for item in items:
-        page = _project_page(item.web_url)
-        if page:
-            parts = urlsplit(page)
-            path = parts.path.removesuffix("/-/pipelines")
-            if root and parts.netloc == api.netloc and path.startswith(root + "/"):
-                path = path[len(root) :]
-            if path.strip("/"):
-                return path.strip("/")
-    return f"project {project}"
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"

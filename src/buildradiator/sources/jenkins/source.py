@@ -45,7 +45,6 @@ a missing job look like a job with nothing to report.
 from __future__ import annotations
 
 import logging
-from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound
@@ -92,28 +91,26 @@ class Jenkins(Source[JenkinsSource]):
     """The newest builds of each configured job (one request per job)."""
 
     provider = PROVIDER
-    status_words = MappingProxyType(
-        {
-            401: Words(
-                AuthFailed,
-                "Jenkins at {host} asked for a login (HTTP 401): set username and token_env "
-                "(an API token from the user's Security page)",
-                "Jenkins at {host} refused user {username} with the API token from {origin} "
-                "(HTTP 401): wrong or revoked token",
-            ),
-            403: Words(
-                AuthFailed,
-                "Jenkins at {host} denied anonymous access to {what} (HTTP 403): "
-                "set username and token_env",
-                "Jenkins at {host} denied user {username} access to {what} (HTTP 403): the token "
-                "from {origin} is wrong, or the user lacks Overall/Read and Job/Read",
-            ),
-            404: Words(
-                NotFound,
-                "{what} not found on Jenkins at {host} (tried {path}; or {who} cannot see it)",
-            ),
-        }
-    )
+    status_words = {
+        401: Words(
+            AuthFailed,
+            "Jenkins at {host} asked for a login (HTTP 401): set username and token_env "
+            "(an API token from the user's Security page)",
+            "Jenkins at {host} refused user {username} with the API token from {origin} "
+            "(HTTP 401): wrong or revoked token",
+        ),
+        403: Words(
+            AuthFailed,
+            "Jenkins at {host} denied anonymous access to {what} (HTTP 403): "
+            "set username and token_env",
+            "Jenkins at {host} denied user {username} access to {what} (HTTP 403): the token "
+            "from {origin} is wrong, or the user lacks Overall/Read and Job/Read",
+        ),
+        404: Words(
+            NotFound,
+            "{what} not found on Jenkins at {host} (tried {path}; or {who} cannot see it)",
+        ),
+    }
 
     def __init__(self, config: JenkinsSource, http: HttpClient) -> None:
         super().__init__(config, http)

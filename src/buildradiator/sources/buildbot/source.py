@@ -33,19 +33,37 @@ Auth: Buildbot itself has none or a session cookie. A token, if configured, is s
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from fnmatch import fnmatchcase
-from typing import Annotated, Any, ClassVar
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
-
-from buildradiator.config.loading import BuildbotSource
 from buildradiator.errors import AuthFailed, NotFound, SourceError
 from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
-from buildradiator.sources.base import Source, parse_model, safe_url
+from buildradiator.sources.base import Params, Source, Words, parse_model, safe_url
+from buildradiator.sources.buildbot import PROVIDER
+from buildradiator.sources.buildbot.builds import (
+    attempts_of,
+    author_of,
+    branch_of,
+    build_status,
+    from_epoch_s,
+    is_glob,
+    newest_first,
+    person,
+    revision,
+    unique_builds,
+)
+from buildradiator.sources.buildbot.config import BuildbotSource
+from buildradiator.sources.buildbot.payloads import (
+    BuilderPayload,
+    BuildersPage,
+    BuildPayload,
+    BuildsPage,
+    ChangePayload,
+    ChangesPage,
+    RequestPayload,
+    RequestsPage,
+)
 from buildradiator.sources.http import HttpClient, Response
 
 MAX_CHANGE_LOOKUPS = 10
@@ -68,175 +86,6 @@ PROPERTIES = (
 )
 """The build properties asked for: revision and branch, and every place an author is seen in
 the wild (``owners`` for forced and try builds, Gerrit's ``event.*`` for review builds)."""
-_AUTHOR_PROPERTIES = (
-    "author",
-    "event.change.author",
-    "event.change.owner.name",
-    "event.patchSet.uploader.name",
-    "owners",
-    "owner",
-)
-
-# --- status vocabulary (api-facts §7) ---------------------------------------------------------
-
-RESULTS: dict[int, tuple[Status, str]] = {
-    0: (Status.PASSED, "success"),
-    1: (Status.PASSED, "warnings"),
-    2: (Status.FAILED, "failure"),
-    4: (Status.FAILED, "exception"),
-    5: (Status.CANCELED, "retry"),
-    6: (Status.CANCELED, "cancelled"),
-}
-SKIPPED = 3
-
-
-def build_status(
-    results: float | None, complete: bool | None, state: str | None
-) -> tuple[Status, str] | None:
-    """Our status and word for a build; ``None`` for a skipped build (left out)."""
-    if results is None:
-        if complete:
-            return Status.UNKNOWN, "complete, no result"
-        return Status.RUNNING, "building"
-    code = int(results)
-    if code == SKIPPED:
-        return None
-    return RESULTS.get(code, (Status.UNKNOWN, f"result {code}"))
-
-
-# --- payload shapes ---------------------------------------------------------------------------
-
-
-def _number(value: Any) -> Any:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
-
-
-def _text(value: Any) -> Any:
-    return value if isinstance(value, str) else None
-
-
-def _properties(value: Any) -> Any:
-    # {name: [value, source]}; anything else (a bare value, a null) is dropped, not a failed poll.
-    if not isinstance(value, dict):
-        return {}
-    return {k: v[0] for k, v in value.items() if isinstance(k, str) and isinstance(v, list) and v}
-
-
-def _tags(value: Any) -> Any:
-    return [t for t in value if isinstance(t, str)] if isinstance(value, list) else []
-
-
-Number = Annotated[float | None, BeforeValidator(_number)]
-Text = Annotated[str | None, BeforeValidator(_text)]
-Properties = Annotated[dict[str, Any], BeforeValidator(_properties)]
-Tags = Annotated[list[str], BeforeValidator(_tags)]
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class Meta(_Payload):
-    total: Number = None
-
-
-class BuilderPayload(_Payload):
-    builderid: int
-    name: Text = None
-    tags: Tags = []
-
-
-class BuildersPage(_Payload):
-    builders: list[BuilderPayload]
-    meta: Meta | None = None
-
-
-class BuildPayload(_Payload):
-    buildid: int
-    number: Number = None
-    builderid: Number = None
-    buildrequestid: Number = None
-    started_at: Number = None
-    complete_at: Number = None
-    complete: bool | None = None
-    results: Number = None
-    state_string: Text = None
-    properties: Properties = {}
-
-
-class BuildsPage(_Payload):
-    builds: list[BuildPayload]
-    meta: Meta | None = None
-
-
-class RequestPayload(_Payload):
-    buildrequestid: int
-    builderid: Number = None
-    submitted_at: Number = None
-    claimed: bool | None = None
-
-
-class RequestsPage(_Payload):
-    buildrequests: list[RequestPayload]
-
-
-class ChangePayload(_Payload):
-    author: Text = None
-    comments: Text = None
-    revision: Text = None
-    branch: Text = None
-
-
-class ChangesPage(_Payload):
-    changes: list[ChangePayload]
-
-
-# --- small readers ----------------------------------------------------------------------------
-
-
-def from_epoch_s(value: float | None) -> datetime | None:
-    """Buildbot's epoch seconds; a value that can only be milliseconds (after 5138 as seconds)
-    is read as milliseconds; zero, negative and out-of-range values are unknown."""
-    if value is None or value <= 0:
-        return None
-    seconds = value / 1000 if value >= 1e11 else value
-    try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-_EMAIL = re.compile(r"\s*<[^>]*>\s*$")
-
-
-def person(value: Any) -> str | None:
-    """``Dana Smith <dana@x>`` -> ``Dana Smith``; a list (``owners``) -> its first person."""
-    if isinstance(value, list):
-        value = next((v for v in value if isinstance(v, str) and v.strip()), None)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    name = _EMAIL.sub("", value).strip()
-    return name or value.strip().strip("<>")
-
-
-def revision(value: Any) -> str | None:
-    """``got_revision``: a string, or ``{codebase: revision}`` with several codebases."""
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, dict):
-        return next((v for v in value.values() if isinstance(v, str) and v), None)
-    return None
-
 
 # --- the source -------------------------------------------------------------------------------
 
@@ -256,7 +105,24 @@ class _Builder:
 class Buildbot(Source[BuildbotSource]):
     """The builds of the configured builders of one Buildbot master."""
 
-    type: ClassVar[str] = "buildbot"
+    provider = PROVIDER
+    status_words = {
+        401: Words(
+            AuthFailed,
+            "Buildbot at {host} asked for a login (HTTP 401) for {what}: set token_env",
+            "Buildbot at {host} asked for a login (HTTP 401) for {what}: the token was refused",
+        ),
+        403: Words(
+            AuthFailed,
+            "Buildbot at {host} denied access to {what} (HTTP 403): it needs a login",
+            "Buildbot at {host} denied access to {what} (HTTP 403): the token is not enough",
+        ),
+        404: Words(
+            NotFound,
+            "{what} not found on Buildbot at {host} (tried {api_path}): "
+            "is url the Buildbot root, with /api/v2 under it?",
+        ),
+    }
 
     def __init__(self, config: BuildbotSource, http: HttpClient) -> None:
         super().__init__(config, http)
@@ -270,7 +136,7 @@ class Buildbot(Source[BuildbotSource]):
         by_id = {b.payload.builderid: b for b in builders}
         for builder in builders:
             page = parse_model(BuildsPage, (await self._get_builds(builder)).json())
-            builder.recent = _unique(page.builds)
+            builder.recent = unique_builds(page.builds)
         for build in await self._running():
             if build.builderid is not None and int(build.builderid) in by_id:
                 by_id[int(build.builderid)].running.append(build)
@@ -285,7 +151,7 @@ class Buildbot(Source[BuildbotSource]):
 
     async def _builders(self) -> list[BuilderPayload]:
         first = parse_model(
-            BuildersPage, (await self._get("/builders", "the builders list")).json()
+            BuildersPage, (await self._api("/builders", "the builders list")).json()
         )
         builders = list(first.builders)
         total = int(first.meta.total) if first.meta and first.meta.total is not None else None
@@ -296,7 +162,7 @@ class Buildbot(Source[BuildbotSource]):
             more = parse_model(
                 BuildersPage,
                 (
-                    await self._get(
+                    await self._api(
                         "/builders",
                         "the builders list",
                         params={"limit": PAGE, "offset": len(builders)},
@@ -323,7 +189,7 @@ class Buildbot(Source[BuildbotSource]):
                 continue
             chosen.append(_Builder(builder))
         names = {b.name or "" for b in builders}
-        missing = [p for p in patterns if not _is_glob(p) and p not in names]
+        missing = [p for p in patterns if not is_glob(p) and p not in names]
         if missing:
             known = ", ".join(sorted(names)[:8]) or "none"
             raise NotFound(
@@ -343,7 +209,7 @@ class Buildbot(Source[BuildbotSource]):
             ("limit", self.config.builds),
             *self._property_params(),
         ]
-        return await self._get(
+        return await self._api(
             f"/builders/{builder.payload.builderid}/builds",
             f"the builds of builder {builder.name}",
             params=params,
@@ -357,14 +223,14 @@ class Buildbot(Source[BuildbotSource]):
             *self._property_params(),
         ]
         page = parse_model(
-            BuildsPage, (await self._get("/builds", "the running builds", params)).json()
+            BuildsPage, (await self._api("/builds", "the running builds", params)).json()
         )
-        return _unique(page.builds)
+        return unique_builds(page.builds)
 
     async def _waiting(self) -> list[RequestPayload]:
         params = {"claimed": "false", "complete": "false", "limit": 500}
         try:
-            response = await self._get("/buildrequests", "the build requests", params)
+            response = await self._api("/buildrequests", "the build requests", params)
             return parse_model(RequestsPage, response.json()).buildrequests
         except AuthFailed:
             raise
@@ -387,7 +253,7 @@ class Buildbot(Source[BuildbotSource]):
                     wanted.append(build)
         for build in wanted[:MAX_CHANGE_LOOKUPS]:
             try:
-                response = await self._get(
+                response = await self._api(
                     f"/builds/{build.buildid}/changes", f"the changes of build {build.buildid}"
                 )
                 changes = parse_model(ChangesPage, response.json()).changes
@@ -401,51 +267,26 @@ class Buildbot(Source[BuildbotSource]):
             match = next((c for c in changes if built and c.revision == built), None)
             self._changes[build.buildid] = match or (changes[-1] if changes else None)
 
-    async def _get(
-        self, path: str, what: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None
-    ) -> Response:
+    def _headers(self) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
+    async def _api(self, path: str, what: str, params: Params | None = None) -> Response:
+        """GET ``path`` under the master's ``/api/v2``, naming ``what`` if it fails."""
         url = f"{self.config.url.rstrip('/')}/api/v2{path}"
-        headers = {"Accept": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        try:
-            response = await self.http.get(
-                url,
-                params=params,
-                headers=headers,
-                timeout=self.config.timeout,
-                conditional=True,
-                verify_ok=(200, 401, 404),
-            )
-        except AuthFailed:
-            raise AuthFailed(
-                f"Buildbot at {self._host} denied access to {what} (HTTP 403)"
-                + (": the token is not enough" if self.token else ": it needs a login")
-            ) from None
-        if response.status_code == 404:
-            raise NotFound(
-                f"{what} not found on Buildbot at {self._host} (tried {path}): "
-                "is url the Buildbot root, with /api/v2 under it?"
-            )
-        if response.status_code == 401:
-            raise AuthFailed(
-                f"Buildbot at {self._host} asked for a login (HTTP 401) for {what}"
-                + (": the token was refused" if self.token else ": set token_env")
-            )
-        return response
+        return await self._get(url, params, what=what, facts={"api_path": path})
 
     # -- turning builders into pipelines -------------------------------------------------------
 
     def _wanted_branch(self, build: BuildPayload) -> bool:
-        return self.config.branch is None or _branch_of(build) == self.config.branch
+        return self.config.branch is None or branch_of(build) == self.config.branch
 
     def _pipeline(self, builder: _Builder) -> Pipeline:
         wanted = self.config.branch
-        attempts = _attempts([*builder.recent, *builder.running])
+        attempts = attempts_of([*builder.recent, *builder.running])
         keep = self._wanted_branch
 
         recent: list[Build] = []
-        for payload in sorted(builder.recent, key=_newest_first):
+        for payload in sorted(builder.recent, key=newest_first):
             verdict = build_status(payload.results, payload.complete, payload.state_string)
             if verdict is None or not keep(payload):
                 continue
@@ -460,7 +301,7 @@ class Buildbot(Source[BuildbotSource]):
             # It was submitted after every build that runs already: newest, so first.
             for request in sorted(builder.queued, key=lambda r: -r.buildrequestid):
                 in_flight.append(self._waiting_build(builder, request))
-        for payload in sorted(builder.running, key=_newest_first):
+        for payload in sorted(builder.running, key=newest_first):
             if keep(payload):
                 in_flight.append(
                     self._build(builder, payload, Status.RUNNING, "building", attempts)
@@ -495,7 +336,7 @@ class Buildbot(Source[BuildbotSource]):
             id=str(payload.buildid),
             number=number,
             attempt=attempts.get(payload.buildid, 1),
-            branch=_branch_of(payload) or (change.branch if change else None),
+            branch=branch_of(payload) or (change.branch if change else None),
             status=status,
             provider_status=word,
             created_at=from_epoch_s(payload.started_at),
@@ -503,7 +344,7 @@ class Buildbot(Source[BuildbotSource]):
             finished_at=None if running else from_epoch_s(payload.complete_at),
             commit=commit or (change.revision if change else None),
             # The change's author wrote the commit; ``owners`` may only have pressed the button.
-            author=(person(change.author) if change else None) or _author_of(payload),
+            author=(person(change.author) if change else None) or author_of(payload),
             message=first_line(change.comments) if change else None,
             url=self._web(f"builders/{builder.payload.builderid}/builds/{number}")
             if number is not None
@@ -540,44 +381,3 @@ class Buildbot(Source[BuildbotSource]):
         count = len(pipelines)
         text = f"{count} builder{'s' if count != 1 else ''}, {running} running, {queued} queued"
         return text + (f", {red} red" if red else "")
-
-
-def _is_glob(pattern: str) -> bool:
-    return any(c in pattern for c in "*?[")
-
-
-def _unique(builds: list[BuildPayload]) -> list[BuildPayload]:
-    unique: dict[int, BuildPayload] = {}
-    for build in builds:
-        unique.setdefault(build.buildid, build)
-    return list(unique.values())
-
-
-def _newest_first(build: BuildPayload) -> tuple[float, int]:
-    return (-(build.number or 0), -build.buildid)
-
-
-def _branch_of(build: BuildPayload) -> str | None:
-    value = build.properties.get("branch")
-    return value if isinstance(value, str) and value else None
-
-
-def _author_of(build: BuildPayload) -> str | None:
-    for name in _AUTHOR_PROPERTIES:
-        found = person(build.properties.get(name))
-        if found:
-            return found
-    return None
-
-
-def _attempts(builds: list[BuildPayload]) -> dict[int, int]:
-    """Builds that ran the same build request again (after a RETRY) count as further attempts."""
-    by_request: dict[int, list[BuildPayload]] = {}
-    for build in builds:
-        if build.buildrequestid is not None:
-            by_request.setdefault(int(build.buildrequestid), []).append(build)
-    attempts: dict[int, int] = {}
-    for group in by_request.values():
-        for index, build in enumerate(sorted(group, key=lambda b: (b.number or 0, b.buildid))):
-            attempts[build.buildid] = index + 1
-    return attempts

@@ -1,28 +1,5 @@
-"""Another radiator's ``/snapshot.json`` (``buildradiator serve``), turned back into pipelines,
-services, deployments, blockers and flaky tests, so a terminal or a team's radiator shows what a
-central one collects without polling the CI APIs itself (one engine's quota for every screen).
-
-The document is ``export.snapshot_doc`` (the contract of ``status --json``): one request per
-poll, conditional on the ETag ``serve`` sends, so an unchanged snapshot costs a 304 and this
-source hands back its last result without reading anything again.
-
-Keys: ``{remote source}:{remote key}``, so two of the remote's sources never collide here, and
-the flaky tests' ``source:pipeline`` names (which the remote already writes that way) point at
-the very pipelines this source produces. Everything the remote derives (broken windows, facts,
-the release gate) is left out: this radiator's engine derives them again from the builds.
-
-Reading is forgiving where a document from a newer radiator or a hand-made one may differ: an
-unknown schema number is read as far as it goes (and said so in the summary), unknown status
-words become ``unknown`` (or ``queued`` for a build in flight) with the word kept in
-``provider_status``, unreadable times become ``None``, and an entry that does not match the
-document's shape is skipped and counted rather than failing the whole poll. What is not a
-radiator snapshot at all (HTML, truncated JSON, not an object, no schema, a section that is not
-a list) fails the poll with ``BadPayload`` naming the (redacted) URL.
-
-A radiator source that points at this very radiator would only echo its own data: ``serve``
-sends ``instance.INSTANCE_HEADER`` on every answer and an answer carrying our own ``instance.ID``
-fails the poll with a plain-words error.
-"""
+"""Reading another radiator's snapshot document into a ``SourceResult``: forgiving entry by entry
+(an entry that does not match is skipped and counted), strict about what is not a snapshot."""
 
 from __future__ import annotations
 
@@ -30,14 +7,12 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, ClassVar, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from buildradiator import instance
-from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
 from buildradiator.export.document import SCHEMA_VERSION
+from buildradiator.fmt import plural
 from buildradiator.model import (
     Blocker,
     Build,
@@ -50,274 +25,26 @@ from buildradiator.model import (
     SourceResult,
     Status,
 )
-from buildradiator.sources.base import Source, Stamp, parse_iso, safe_url
-from buildradiator.sources.configs import RadiatorFeedSource
-from buildradiator.sources.http import HttpClient, Response, brief_url
+from buildradiator.sources.base import parse_iso, safe_url
+from buildradiator.sources.radiator.payloads import (
+    BlockerDoc,
+    BuildDoc,
+    DeploymentDoc,
+    FlakyTestDoc,
+    PipelineDoc,
+    ServiceDoc,
+    SourceDoc,
+)
 from buildradiator.text import clean_text
 
-SNAPSHOT_PATH = "/snapshot.json"
 KEY_TEXT = 300
 """Longest remote source name or key kept (they become part of our keys)."""
-
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _T = TypeVar("_T")
 
 
-def snapshot_url(url: str) -> str:
-    """``url`` + ``/snapshot.json``, unless the URL names a ``.json`` document already (a
-    query, e.g. a proxy's token, stays where it is)."""
-    parts = urlsplit(url)
-    if parts.path.endswith(".json"):
-        return url
-    path = parts.path.rstrip("/") + SNAPSHOT_PATH
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
-
-
-# --- the document's shapes (export.py): only what we read; everything may be null -----------
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class BuildDoc(_Payload):
-    id: str | int
-    number: int | None = None
-    attempt: int | None = None
-    branch: str | None = None
-    status: str | None = None
-    provider_status: str | None = None
-    stage: str | None = None
-    created_at: Stamp = None
-    started_at: Stamp = None
-    finished_at: Stamp = None
-    estimated_seconds: float | None = None
-    commit: str | None = None
-    author: str | None = None
-    message: str | None = None
-    url: str | None = None
-
-
-class PipelineDoc(_Payload):
-    source: str
-    key: str
-    name: str | None = None
-    branch: str | None = None
-    group: str | None = None
-    url: str | None = None
-    recent: list[Any] | None = None
-    """Absent in documents from radiators before the builds were exported: then the
-    pipeline-level fields below describe the last build."""
-    in_flight: list[Any] | None = None
-    status: str | None = None
-    provider_status: str | None = None
-    running: bool = False
-    started_at: Stamp = None
-    finished_at: Stamp = None
-    commit: str | None = None
-    author: str | None = None
-    message: str | None = None
-
-
-class ServiceDoc(_Payload):
-    source: str
-    name: str
-    environment: str | None = None
-    health: str | None = None
-    http_status: int | None = None
-    latency_ms: float | None = None
-    version: str | None = None
-    detail: str | None = None
-    checked_at: Stamp = None
-    url: str | None = None
-    service: str | None = None
-    kind: str | None = None
-    since: Stamp = None
-    severity: str | None = None
-    muted: str | None = None
-    value: float | None = None
-    unit: str | None = None
-
-
-class DeploymentDoc(_Payload):
-    source: str
-    service: str
-    environment: str | None = None
-    id: str | int | None = None
-    state: str | None = None
-    provider_state: str | None = None
-    revision: str | None = None
-    version: str | None = None
-    deployed_at: Stamp = None
-    target_revision: str | None = None
-    started_at: Stamp = None
-    finished_at: Stamp = None
-    author: str | None = None
-    detail: str | None = None
-    url: str | None = None
-    repo: str | None = None
-    pipeline: str | None = None
-    behind_by: int | None = None
-    oldest_undeployed_at: Stamp = None
-    suspect: str | None = None
-
-
-class BlockerDoc(_Payload):
-    source: str
-    id: str | int
-    title: str
-    url: str | None = None
-    opened_at: Stamp = None
-    author: str | None = None
-
-
-class FlakyTestDoc(_Payload):
-    classname: str | None = None
-    name: str
-    times_flaked: int = 1
-    first_seen: Stamp = None
-    last_seen: Stamp = None
-    pipelines: list[str] | None = None
-
-
-class SourceDoc(_Payload):
-    name: str
-    type: str | None = None
-    ok: bool = True
-    stale: bool = False
-
-
-_SECTIONS = ("pipelines", "services", "deployments", "blockers", "flaky_tests", "sources")
-
-
-# --- the source -------------------------------------------------------------------------------
-
-
-class RadiatorFeed(Source[RadiatorFeedSource]):
-    """One other radiator's snapshot, all of its sources or those ``only`` names."""
-
-    type: ClassVar[str] = "radiator"
-
-    def __init__(self, config: RadiatorFeedSource, http: HttpClient) -> None:
-        super().__init__(config, http)
-        self._last: SourceResult | None = None
-
-    async def poll(self) -> SourceResult:
-        url = snapshot_url(self.config.url)
-        response = await self._get(url)
-        # Checked on every answer, a 304 too (its headers are those of the answer it repeats):
-        # a config edited to point here must fail at once, not after the next change.
-        if response.headers.get(instance.INSTANCE_HEADER, "").strip() == instance.ID:
-            raise SourceError(
-                f"{brief_url(url)} is this radiator itself (a loop): point the radiator "
-                "source at another radiator's serve address"
-            )
-        if response.not_modified and self._last is not None:
-            return self._last
-        # Forget the last result first: if this body cannot be read, a 304 for it must read
-        # it again (and fail again), not bring back data older than the broken answer.
-        self._last = None
-        doc = _document(response, url)
-        via = doc.get("via")
-        if isinstance(via, list):
-            if instance.ID in via:
-                raise SourceError(
-                    f"{brief_url(url)} shows this radiator's own data back (a loop through "
-                    "another radiator): remove one of the two radiator sources"
-                )
-            instance.UPSTREAM.update(v for v in via[: instance.MAX_VIA] if isinstance(v, str))
-        engine = doc.get("engine")
-        if isinstance(engine, dict) and engine.get("running") is False:
-            # Its last document is kept for the record, but nothing in it is current any more.
-            why = engine.get("error")
-            said = f": {clean_text(why, 160)}" if isinstance(why, str) and why.strip() else ""
-            raise SourceError(f"the radiator at {brief_url(url)} has its engine stopped{said}")
-        result = _Reading(self.name, tuple(self.config.only)).read(doc)
-        self._last = result
-        return result
-
-    async def _get(self, url: str) -> Response:
-        headers = {"Accept": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        where = f"the radiator at {self._host}"
-        try:
-            # 401 and 404 come back as answers so that the message can say which radiator and
-            # where the token came from; a 403 may be a rate limit, which only HttpClient tells.
-            response = await self.http.get(
-                url,
-                headers=headers,
-                timeout=self.config.timeout,
-                conditional=True,
-                verify_ok=(200, 401, 404),
-            )
-        except AuthFailed:
-            raise AuthFailed(
-                f"{where} denied access (HTTP 403)"
-                + ("" if self.token else ": it may want a token (token_env)")
-            ) from None
-        if response.status_code == 401:
-            if self.token is None:
-                raise AuthFailed(
-                    f"{where} wants a token (HTTP 401): set token_env, token_file or "
-                    "token_command to the token its serve expects"
-                )
-            raise AuthFailed(
-                f"{where} refused the token from {self._token_origin} (HTTP 401): wrong or changed"
-            )
-        if response.status_code == 404:
-            raise NotFound(
-                f"snapshot not found (HTTP 404) at {brief_url(url)}: "
-                "is it a buildradiator serve address?"
-            )
-        return response
-
-
-def _document(response: Response, url: str) -> dict[str, Any]:
-    """The body as a snapshot document, or ``BadPayload`` naming the URL."""
-    shown = brief_url(url)
-    try:
-        doc = response.json()
-    except BadPayload as exc:
-        message = exc.message if shown in exc.message else f"{shown} {exc.message}"
-        raise BadPayload(message) from None
-    if not isinstance(doc, dict):
-        raise BadPayload(
-            f"unexpected payload from {shown}: not a radiator snapshot "
-            f"(a JSON {_json_kind(doc)}, expected an object)"
-        )
-    schema = doc.get("schema")
-    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
-        raise BadPayload(
-            f"unexpected payload from {shown}: not a radiator snapshot "
-            "(no schema number; is it a buildradiator serve address?)"
-        )
-    for section in _SECTIONS:
-        value = doc.get(section)
-        if value is not None and not isinstance(value, list):
-            raise BadPayload(
-                f"unexpected payload from {shown}: "
-                f"{section} is a JSON {_json_kind(value)}, expected a list"
-            )
-    return doc
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    return "null"
-
-
 @dataclass
-class _Reading:
+class Reading:
     """One document read into one ``SourceResult``: counts what it had to skip."""
 
     name: str
@@ -564,7 +291,7 @@ class _Reading:
 
     def _summary(self, result: SourceResult, sources: list[SourceDoc], doc: dict[str, Any]) -> str:
         running = sum(len(p.in_flight) for p in result.pipelines)
-        text = _count(len(result.pipelines), "pipeline")
+        text = plural(len(result.pipelines), "pipeline")
         if running:
             text += f" ({running} in flight)"
         for items, word in (
@@ -574,14 +301,14 @@ class _Reading:
             (result.flaky_reports, "flaky test"),
         ):
             if items:
-                text += f", {_count(len(items), word)}"
+                text += f", {plural(len(items), word)}"
         if self.only:
-            text += f" from {_count(len(sources), 'source')} matching only"
+            text += f" from {plural(len(sources), 'source')} matching only"
         stale = [clean_text(s.name, 60) for s in sources if s.stale or not s.ok]
         if stale:
             text += f"; {len(stale)} of its {len(sources)} sources stale: {', '.join(stale)}"
         if self.skipped:
-            text += f"; {_count(self.skipped, 'unreadable entry', 'unreadable entries')} skipped"
+            text += f"; {plural(self.skipped, 'unreadable entry', 'unreadable entries')} skipped"
         schema = doc["schema"]
         if schema > SCHEMA_VERSION:
             text += (
@@ -623,10 +350,3 @@ def _finite(value: float | None) -> float | None:
 def _seconds(value: float | None) -> float | None:
     value = _finite(value)
     return value if value is not None and value > 0 else None
-
-
-def _count(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {plural or word + 's'}"
-
-
-__all__ = ["RadiatorFeed", "snapshot_url"]

@@ -22,13 +22,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated, Any, Protocol
 from urllib.parse import quote
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel, ValidationError
+from pydantic import BeforeValidator, RootModel, ValidationError
 
 from buildradiator.clock import Clock
 from buildradiator.errors import NotFound, SourceError
 from buildradiator.model import ReportedFlake
-from buildradiator.sources.base import Stamp, parse_iso, parse_model, safe_url
+from buildradiator.sources.base import parse_iso, parse_model, safe_url
 from buildradiator.sources.http import Response
+from buildradiator.sources.payload import Payload, Stamp, Text
 from buildradiator.text import clean_text
 
 TESTS_EVERY = 600.0
@@ -37,10 +38,6 @@ MAX_PAGES = 5
 PAGE_SIZE = 100
 LEGACY_PERIOD = "28days"
 """The longest window the legacy endpoint offers (default 7days): counts over four weeks."""
-
-
-def _str_or_none(value: Any) -> Any:
-    return value if isinstance(value, str) else None
 
 
 def _count_or_none(value: Any) -> Any:
@@ -55,13 +52,8 @@ def _labels_or_none(value: Any) -> Any:
     return [v for v in value if isinstance(v, str)]
 
 
-Text = Annotated[str | None, BeforeValidator(_str_or_none)]
-
-
-class SuiteTest(BaseModel):
+class SuiteTest(Payload):
     """One test of either list: ``/tests`` (labels) or the legacy ``/flaky-tests`` (counts)."""
-
-    model_config = ConfigDict(extra="ignore")
 
     id: Text = None
     web_url: Text = None
@@ -85,7 +77,7 @@ class _Page(RootModel[list[Any]]):
 
 class Get(Protocol):
     def __call__(
-        self, url: str, params: dict[str, Any] | None, *, what: str, scope: str
+        self, url: str, params: dict[str, Any] | None = None, *, what: str, scope: str
     ) -> Awaitable[Response]: ...
 
 

@@ -1,11 +1,5 @@
-"""CircleCI (API v2): the workflows of the pipelines on one branch of one or more projects.
-
-A CircleCI pipeline's ``state`` says whether its config was processed, not whether it passed: the
-result lives in its workflows. So a row is one (project, workflow name): a project usually runs
-several workflows (``build-test``, ``deploy``, ``nightly``) that pass and fail on their own, and the
-web UI shows them apart; one row per project would hide which one is red and mix their durations
-into one ETA. A pipeline whose config did not even compile (``state: errored``) has no workflow: it
-counts as a failed build in every row of its project, since none of them ran on that commit.
+"""CircleCI (API v2): the workflows of the pipelines on one branch of one or more projects; a
+row is one (project, workflow name); the package docstring says why.
 
 Per poll and project: one request for the newest pipelines of the branch (one page of 20; more
 pages only if a server hands out fewer), one per pipeline for its workflows and one per workflow in
@@ -22,20 +16,17 @@ token's origin. A failed workflows request fails the poll (without it a red pipe
 like the green one before it); a failed jobs request only loses the stage.
 
 With ``flaky_tests`` (the default) each project's flaky-tests insight is read too, at most every
-``flaky_every`` seconds, into ``flaky_reports`` (see ``circleci_flaky.py``); it never fails a poll.
+``flaky_every`` seconds, into ``flaky_reports`` (see ``flaky.py``); it never fails a poll.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict
-
-from buildradiator.config.loading import CircleCISource
-from buildradiator.errors import AuthFailed, NotFound, SourceError
+from buildradiator.errors import NotFound, SourceError
+from buildradiator.fmt import plural
 from buildradiator.model import (
     Build,
     Pipeline,
@@ -44,9 +35,28 @@ from buildradiator.model import (
     Status,
     first_line,
 )
-from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
-from buildradiator.sources.circleci_flaky import CIRCLECI_INSIGHTS_RATE, FlakyInsight
+from buildradiator.sources.base import Params, Source, parse_iso, parse_model, safe_url
+from buildradiator.sources.circleci import PROVIDER
+from buildradiator.sources.circleci.builds import (
+    by_name,
+    ended,
+    failed_jobs,
+    project_label,
+    stage_of,
+    workflow_status,
+)
+from buildradiator.sources.circleci.config import CircleCISource
+from buildradiator.sources.circleci.flaky import CIRCLECI_INSIGHTS_RATE, FlakyInsight
+from buildradiator.sources.circleci.payloads import (
+    Job,
+    JobPage,
+    PipelineItem,
+    PipelinePage,
+    Workflow,
+    WorkflowPage,
+)
 from buildradiator.sources.http import HttpClient, RateHeaders, Response
+from buildradiator.sources.payload import EPOCH
 from buildradiator.text import clean_text
 
 PIPELINES_WANTED = 20
@@ -65,140 +75,6 @@ CIRCLECI_RATE = RateHeaders("circleci", "x-ratelimit-")
 budget key keeps a 429 from blocking other APIs on the same host, and quota headers, if a server
 sends the common ``X-RateLimit-*`` ones, are read."""
 
-# --- status vocabulary (api-facts §5) ---------------------------------------------------------
-
-_FINISHED = {
-    "success": Status.PASSED,
-    "failed": Status.FAILED,
-    # The config or the infrastructure broke: nothing was verified, the branch is not green.
-    "error": Status.FAILED,
-    # A restricted context the triggering user may not use: like GitHub's action_required,
-    # main is not verified until someone acts.
-    "unauthorized": Status.FAILED,
-    "canceled": Status.CANCELED,
-}
-# A workflow that never ran (filtered out, superseded) says nothing about the branch.
-_NO_SIGNAL = {"not_run"}
-_ACTIVE = {
-    "running": Status.RUNNING,
-    # Still running, but a job has already failed: shown as running, with the word "failing".
-    "failing": Status.RUNNING,
-    # Waiting for someone to approve a hold job.
-    "on_hold": Status.QUEUED,
-}
-_WORDS = {"on_hold": "on hold (approval)"}
-_JOB_FAILED = {"failed", "infrastructure_fail", "timedout", "terminated-unknown", "unauthorized"}
-_JOB_WAITING = {"queued", "not_running", "blocked"}
-
-
-def workflow_status(status: str | None, stopped: bool) -> tuple[Status, str] | None:
-    """Our status and CircleCI's word; ``None`` for a workflow to leave out.
-
-    An unknown word is ``unknown`` once the workflow has stopped, in flight (queued) before.
-    """
-    word = status or "unknown"
-    key = word.lower()
-    if key in _NO_SIGNAL:
-        return None
-    if key in _FINISHED:
-        return _FINISHED[key], word
-    if key in _ACTIVE:
-        return _ACTIVE[key], _WORDS.get(key, word)
-    return (Status.UNKNOWN if stopped else Status.QUEUED), word
-
-
-# --- payload shapes -----------------------------------------------------------------------------
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class Actor(_Payload):
-    login: str | None = None
-
-
-class Trigger(_Payload):
-    type: str | None = None
-    actor: Actor | None = None
-
-
-class VcsCommit(_Payload):
-    subject: str | None = None
-    body: str | None = None
-
-
-class Vcs(_Payload):
-    revision: str | None = None
-    branch: str | None = None
-    commit: VcsCommit | None = None
-
-
-class PipelineError(_Payload):
-    type: str | None = None
-    message: str | None = None
-
-
-class PipelineItem(_Payload):
-    id: str
-    number: int | None = None
-    state: str | None = None
-    created_at: Stamp = None
-    updated_at: Stamp = None
-    trigger: Trigger | None = None
-    vcs: Vcs | None = None
-    errors: list[PipelineError] | None = None
-
-
-class PipelinePage(_Payload):
-    items: list[PipelineItem]
-    next_page_token: str | None = None
-
-
-class Workflow(_Payload):
-    id: str
-    name: str | None = None
-    status: str | None = None
-    created_at: Stamp = None
-    stopped_at: Stamp = None
-    pipeline_number: int | None = None
-
-
-class WorkflowPage(_Payload):
-    items: list[Workflow]
-    next_page_token: str | None = None
-
-
-class Job(_Payload):
-    name: str | None = None
-    status: str | None = None
-    type: str | None = None
-    job_number: int | None = None
-
-
-class JobPage(_Payload):
-    items: list[Job]
-    next_page_token: str | None = None
-
-
-def stage_of(jobs: list[Job]) -> str | None:
-    """The running job (``unit-tests +2``), else the hold waiting for approval, else what waits."""
-    running = [j.name or "job" for j in jobs if (j.status or "").lower() == "running"]
-    if running:
-        return running[0] + (f" +{len(running) - 1}" if len(running) > 1 else "")
-    for job in jobs:
-        if (job.status or "").lower() == "on_hold":
-            return f"{job.name or 'hold'} (approval)"
-    for job in jobs:
-        if (job.status or "").lower() in _JOB_WAITING:
-            return job.name
-    return None
-
-
-def failed_jobs(jobs: list[Job]) -> list[str]:
-    return [j.name or "job" for j in jobs if (j.status or "").lower() in _JOB_FAILED]
-
-
 # --- the source -----------------------------------------------------------------------------------
 
 
@@ -216,13 +92,10 @@ class _Row:
     """(pipeline order, build): sorted newest first at the end."""
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
 class CircleCI(Source[CircleCISource]):
     """Workflows of the pipelines on ``branch`` of each configured project."""
 
-    type = "circleci"
+    provider = PROVIDER
     rate_headers = CIRCLECI_RATE
 
     def __init__(self, config: CircleCISource, http: HttpClient) -> None:
@@ -278,7 +151,7 @@ class CircleCI(Source[CircleCISource]):
             if not workflows and (item.state or "").lower() == "errored":
                 errored.append((order, item))
                 continue
-            for name, attempts in _by_name(workflows).items():
+            for name, attempts in by_name(workflows).items():
                 newest = attempts[-1]
                 verdict = workflow_status(newest.status, bool(newest.stopped_at))
                 if verdict is None:
@@ -314,7 +187,7 @@ class CircleCI(Source[CircleCISource]):
         pipelines = []
         for key, row in sorted(rows.items(), key=lambda kv: kv[1].name.casefold()):
             builds = [b for _, b in sorted(row.builds, key=lambda ob: ob[0])]
-            label = _project_label(slug)
+            label = project_label(slug)
             pipelines.append(
                 Pipeline(
                     source=self.name,
@@ -359,37 +232,14 @@ class CircleCI(Source[CircleCISource]):
         unique.sort(
             key=lambda i: (
                 i.number if i.number is not None else -1,
-                parse_iso(i.created_at) or _EPOCH,
+                parse_iso(i.created_at) or EPOCH,
             ),
             reverse=True,
         )
         return unique[:PIPELINES_WANTED]
 
     async def _get_list(self, slug: str, url: str, params: dict[str, Any]) -> Response:
-        try:
-            response = await self._get(url, params, verify_ok=(200, 401, 404))
-        except AuthFailed:
-            raise AuthFailed(
-                f"{self._host} denied access to project {slug} (HTTP 403): "
-                + (
-                    "set token_env, token_file or token_command"
-                    if self.token is None
-                    else f"the token from {self._token_origin} lacks permission"
-                )
-            ) from None
-        if response.status_code == 404:
-            raise NotFound(f"project {slug} not found on {self._host} (or the token cannot see it)")
-        if response.status_code == 401:
-            if self.token is None:
-                raise AuthFailed(
-                    f"{self._host} asked for a token (HTTP 401): "
-                    "set token_env, token_file or token_command"
-                )
-            raise AuthFailed(
-                f"{self._host} refused the token from {self._token_origin} (HTTP 401): "
-                "wrong, expired or revoked"
-            )
-        return response
+        return await self._get(url, params, what=f"project {slug}")
 
     async def _workflows(self, item: PipelineItem, fresh: bool) -> list[Workflow] | None:
         remembered = self._memo.get(item.id)
@@ -411,7 +261,7 @@ class CircleCI(Source[CircleCISource]):
             token = page.next_page_token
             if not token or not page.items:
                 break
-        if workflows and all(w.stopped_at and _ended(w.status) for w in workflows):
+        if workflows and all(w.stopped_at and ended(w.status) for w in workflows):
             self._memo[item.id] = (item.updated_at, workflows)
         return workflows
 
@@ -422,36 +272,19 @@ class CircleCI(Source[CircleCISource]):
         except SourceError:
             return None  # the workflow is known; without its jobs we only lose the stage
 
-    async def _get(
-        self, url: str, params: dict[str, Any], verify_ok: tuple[int, ...] = (200,)
-    ) -> Response:
-        headers = {"Accept": "application/json"}
-        if self.token:
-            headers["Circle-Token"] = self.token
-        self._poll.requests += 1
+    def _headers(self) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Circle-Token": self.token} if self.token else {}
+
+    async def _get(self, url: str, params: Params | None = None, **how: Any) -> Response:
         # A 429's Retry-After becomes RateLimited with its retry time in the HTTP layer.
-        return await self.http.get(
-            url,
-            params=params,
-            headers=headers,
-            timeout=self.config.timeout,
-            rate_headers=CIRCLECI_RATE,
-            conditional=True,
-            verify_ok=verify_ok,
-        )
+        self._poll.requests += 1
+        return await super()._get(url, params, **how)
 
     async def _insight(self, url: str) -> Response:
-        headers = {"Accept": "application/json"}
-        if self.token:
-            headers["Circle-Token"] = self.token
-        self._poll.requests += 1
-        return await self.http.get(
-            url,
-            headers=headers,
-            timeout=self.config.timeout,
-            rate_headers=CIRCLECI_INSIGHTS_RATE,
-            conditional=True,
-        )
+        return await self._get(url, rate_headers=CIRCLECI_INSIGHTS_RATE, what="flaky tests")
 
     # -- builds --------------------------------------------------------------------------------
 
@@ -554,36 +387,10 @@ class CircleCI(Source[CircleCISource]):
     def _summary(self, pipelines: list[Pipeline], quiet: list[str]) -> str:
         running = sum(len(p.in_flight) for p in pipelines)
         text = (
-            f"{_count(len(self.config.projects), 'project')}, "
-            f"{_count(len(pipelines), 'workflow')}, {running} in flight, "
-            f"{_count(self._poll.requests, 'request')}"
+            f"{plural(len(self.config.projects), 'project')}, "
+            f"{plural(len(pipelines), 'workflow')}, {running} in flight, "
+            f"{plural(self._poll.requests, 'request')}"
         )
         if quiet:
             text += f"; no pipelines on {self.config.branch} in {', '.join(quiet)}"
         return text
-
-
-def _ended(status: str | None) -> bool:
-    verdict = workflow_status(status, stopped=True)
-    return verdict is None or not verdict[0].in_flight
-
-
-def _by_name(workflows: list[Workflow]) -> dict[str, list[Workflow]]:
-    """Workflows per name, oldest first: the later ones of a name are its re-runs."""
-    named: dict[str, list[Workflow]] = {}
-    ordered = sorted(
-        enumerate(workflows), key=lambda iw: (parse_iso(iw[1].created_at) or _EPOCH, iw[0])
-    )
-    for _, workflow in ordered:
-        named.setdefault(workflow.name or "workflow", []).append(workflow)
-    return named
-
-
-def _project_label(slug: str) -> str:
-    """``gh/acme/api`` -> ``acme/api``; a ``circleci/<uuid>/<uuid>`` slug stays whole."""
-    vcs, _, rest = slug.partition("/")
-    return rest if vcs.lower() in ("gh", "github", "bb", "bitbucket") else slug
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"

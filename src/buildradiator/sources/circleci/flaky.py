@@ -26,13 +26,14 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BeforeValidator, Field, ValidationError
 
 from buildradiator.clock import Clock
 from buildradiator.errors import BadPayload, NotFound, SourceError
 from buildradiator.model import ReportedFlake
-from buildradiator.sources.base import Stamp, parse_iso, parse_model, safe_url
+from buildradiator.sources.base import parse_iso, parse_model, safe_url
 from buildradiator.sources.http import RateHeaders, Response
+from buildradiator.sources.payload import Payload, Stamp, Text
 from buildradiator.text import clean_text
 
 CIRCLECI_INSIGHTS_RATE = RateHeaders("circleci-insights", "x-ratelimit-")
@@ -46,10 +47,6 @@ MAX_FLAKES = 500
 def _keys(name: str) -> AliasChoices:
     """The documented kebab-case key, and its snake_case spelling."""
     return AliasChoices(name, name.replace("-", "_"))
-
-
-def _str_or_none(value: Any) -> Any:
-    return value if isinstance(value, str) else None
 
 
 def _count_or_none(value: Any) -> Any:
@@ -70,15 +67,10 @@ def _id_or_none(value: Any) -> Any:
     return None
 
 
-Text = Annotated[str | None, BeforeValidator(_str_or_none)]
 Count = Annotated[int | None, BeforeValidator(_count_or_none)]
 
 
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class FlakyEntry(_Payload):
+class FlakyEntry(Payload):
     test_name: Text = Field(default=None, validation_alias=_keys("test-name"))
     classname: Text = None
     file: Text = None
@@ -93,7 +85,7 @@ class FlakyEntry(_Payload):
     times_flaked: Count = Field(default=None, validation_alias=_keys("times-flaked"))
 
 
-class FlakyList(_Payload):
+class FlakyList(Payload):
     flaky_tests: list[Any] | None = Field(validation_alias=_keys("flaky-tests"))
     """Required: an answer without the list says nothing, and must not wipe the last one."""
     total_flaky_tests: Count = Field(default=None, validation_alias=_keys("total-flaky-tests"))

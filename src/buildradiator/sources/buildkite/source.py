@@ -31,14 +31,13 @@ import fnmatch
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel
 
-from buildradiator.config.loading import BuildkiteSource
-from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited
+from buildradiator.errors import AuthFailed, BadPayload, RateLimited
+from buildradiator.fmt import plural
 from buildradiator.model import (
     Build,
     Pipeline,
@@ -48,8 +47,20 @@ from buildradiator.model import (
     Status,
     first_line,
 )
-from buildradiator.sources.base import Source, parse_iso, parse_model, safe_url
-from buildradiator.sources.buildkite_tests import TestEngineFlakes
+from buildradiator.sources.base import (
+    STATUS_WORDS,
+    Params,
+    Source,
+    Words,
+    parse_iso,
+    parse_model,
+    safe_url,
+)
+from buildradiator.sources.buildkite import PROVIDER
+from buildradiator.sources.buildkite.builds import attempt_of, build_status, stage_of
+from buildradiator.sources.buildkite.config import BuildkiteSource
+from buildradiator.sources.buildkite.payloads import BuildList, BuildPayload, PipelineList, TooMany
+from buildradiator.sources.buildkite.testengine import TestEngineFlakes
 from buildradiator.sources.http import (
     HttpClient,
     RateHeaders,
@@ -59,6 +70,7 @@ from buildradiator.sources.http import (
     later,
     retry_after,
 )
+from buildradiator.sources.payload import EPOCH
 
 MAX_PIPELINES = 30
 """Builds requests per poll at most (one per pipeline). At the default interval this stays well
@@ -67,165 +79,6 @@ MAX_LIST_PAGES = 5
 """Pages of 100 pipelines read when listing: an organisation larger than that should name its
 pipelines (or patterns) instead of watching all of them."""
 LIST_PAGE_SIZE = 100
-MAX_STAGE_JOBS = 3
-"""Running jobs named in a stage; more become "+N more" so the row stays readable."""
-BLOCKED = "blocked (waiting for unblock)"
-
-# --- status vocabulary (api-facts §4) ---------------------------------------------------------
-
-_FINISHED = {
-    "passed": Status.PASSED,
-    "failed": Status.FAILED,
-    "canceled": Status.CANCELED,
-    # A build that waited on another one which failed: it ends there, red.
-    "waiting_failed": Status.FAILED,
-}
-# Skipped (superseded by a newer build, "skip intermediate builds") and not_run (never started)
-# say nothing about the health of the branch: left out, as GitHub's skipped runs are.
-_NO_SIGNAL = {"skipped", "not_run"}
-_ACTIVE = {
-    "creating": Status.QUEUED,
-    "scheduled": Status.QUEUED,
-    "waiting": Status.QUEUED,
-    "running": Status.RUNNING,
-    # Running but already red: a job failed while others still run.
-    "failing": Status.RUNNING,
-    # Still winding down; it ends as canceled.
-    "canceling": Status.RUNNING,
-}
-_JOB_RUNNING = {"running", "canceling", "timing_out"}
-_JOB_WAITING = {"scheduled", "assigned", "accepted", "pending", "waiting", "limited", "limiting"}
-
-
-def build_status(
-    state: str | None,
-    blocked: bool | None,
-    blocked_state: str | None,
-    finished: bool,
-) -> tuple[Status, str | None] | None:
-    """Our status and the provider's word for a build; ``None`` for builds to leave out.
-
-    ``finished`` (a ``finished_at`` is present) decides what an unknown state means: a finished
-    build we cannot read is unknown, an unfinished one is in flight.
-    """
-    word = (state or "").lower()
-    if blocked or word == "blocked":
-        # The build keeps its state; where it says only "blocked", the block step's
-        # blocked_state (default "passed") says what the build shows meanwhile.
-        verdict = word if word not in ("", "blocked") else (blocked_state or "passed").lower()
-        if verdict in _FINISHED:
-            status = _FINISHED[verdict]
-        elif verdict in _ACTIVE:
-            status = _ACTIVE[verdict]
-        else:
-            status = Status.UNKNOWN if finished else Status.QUEUED
-        return status, BLOCKED if verdict == "passed" else f"{verdict}, {BLOCKED}"
-    if word in _NO_SIGNAL:
-        return None
-    if word in _FINISHED:
-        return _FINISHED[word], state
-    if word in _ACTIVE:
-        return _ACTIVE[word], state
-    # A state Buildkite adds later: shown as unknown when over, else as waiting.
-    return (Status.UNKNOWN if finished else Status.QUEUED), state or None
-
-
-# --- payload shapes: only the fields we read; everything a server may null is optional ---------
-
-
-def _str_or_none(value: Any) -> Any:
-    return value if isinstance(value, str) else None
-
-
-def _int_or_none(value: Any) -> Any:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _bool_or_none(value: Any) -> Any:
-    return value if isinstance(value, bool) else None
-
-
-Stamp = Annotated[str | None, BeforeValidator(_str_or_none)]
-Text = Annotated[str | None, BeforeValidator(_str_or_none)]
-Count = Annotated[int | None, BeforeValidator(_int_or_none)]
-Flag = Annotated[bool | None, BeforeValidator(_bool_or_none)]
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class Person(_Payload):
-    name: Text = None
-    username: Text = None
-    email: Text = None
-
-
-class Rebuilt(_Payload):
-    id: Text = None
-    number: Count = None
-
-
-class JobPayload(_Payload):
-    id: Text = None
-    type: Text = None
-    name: Text = None
-    label: Text = None
-    step_key: Text = None
-    state: Text = None
-    soft_failed: Flag = None
-    retried: Flag = None
-    retried_in_job_id: Text = None
-    retries_count: Count = None
-
-    @property
-    def title(self) -> str:
-        return self.name or self.label or self.step_key or "job"
-
-
-class PipelineRef(_Payload):
-    slug: Text = None
-    name: Text = None
-    web_url: Text = None
-
-
-class BuildPayload(_Payload):
-    id: str
-    number: Count = None
-    state: Text = None
-    blocked: Flag = None
-    blocked_state: Text = None
-    web_url: Text = None
-    message: Text = None
-    commit: Text = None
-    branch: Text = None
-    creator: Person | None = None
-    author: Person | None = None
-    created_at: Stamp = None
-    scheduled_at: Stamp = None
-    started_at: Stamp = None
-    finished_at: Stamp = None
-    rebuilt_from: Rebuilt | None = None
-    pipeline: PipelineRef | None = None
-    jobs: list[JobPayload] | None = None
-
-
-class BuildList(RootModel[list[BuildPayload]]):
-    pass
-
-
-class PipelineList(RootModel[list[PipelineRef]]):
-    pass
-
-
-class TooMany(_Payload):
-    message: Text = None
-    reset: Annotated[float | None, BeforeValidator(lambda v: v if _is_number(v) else None)] = None
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
 
 # --- rate limits -------------------------------------------------------------------------------
 
@@ -268,14 +121,19 @@ class _Watched:
     web_url: str | None = None
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
 class Buildkite(Source[BuildkiteSource]):
     """Builds on ``branch`` of the organisation's pipelines (all, or by slug or pattern)."""
 
-    type = "buildkite"
+    provider = PROVIDER
     rate_headers = BUILDKITE_BOTH_RATE
+    status_words = {
+        403: Words(
+            AuthFailed,
+            STATUS_WORDS[403].anonymous,
+            "{host} denied access to {what} (HTTP 403): the token from {origin} lacks the "
+            "{scope} scope or access to the organization",
+        )
+    }
 
     def __init__(self, config: BuildkiteSource, http: HttpClient) -> None:
         super().__init__(config, http)
@@ -371,7 +229,7 @@ class Buildkite(Source[BuildkiteSource]):
             if payload.id not in seen:
                 seen.add(payload.id)
                 builds.append(payload)
-        builds.sort(key=lambda b: (parse_iso(b.created_at) or _EPOCH, b.number or 0), reverse=True)
+        builds.sort(key=lambda b: (parse_iso(b.created_at) or EPOCH, b.number or 0), reverse=True)
         key = f"{self.config.organization}/{ref.slug}"
         recent: list[Build] = []
         in_flight: list[Build] = []
@@ -432,47 +290,15 @@ class Buildkite(Source[BuildkiteSource]):
 
     # -- HTTP ----------------------------------------------------------------------------------
 
+    def _headers(self) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
     async def _get(
-        self, url: str, params: dict[str, Any] | None, *, what: str, scope: str
+        self, url: str, params: Params | None = None, *, scope: str = "read_builds", **how: Any
     ) -> Response:
-        headers = {"Accept": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        try:
-            # 401, 404 and 429 come back as answers so the message can name what was tried and,
-            # for 429, read Buildkite's JSON ``reset``. A 403 may be a rate limit, which the
-            # HTTP layer tells apart, so it stays an error from there.
-            response = await self.http.get(
-                url,
-                params=params,
-                headers=headers,
-                timeout=self.config.timeout,
-                rate_headers=BUILDKITE_BOTH_RATE,
-                conditional=True,
-                verify_ok=(200, 401, 404, 429),
-            )
-        except AuthFailed:
-            if self.token is None:
-                raise AuthFailed(
-                    f"{self._host} denied access to {what} (HTTP 403) without a token: "
-                    "set token_env, token_file or token_command"
-                ) from None
-            raise AuthFailed(
-                f"{self._host} denied access to {what} (HTTP 403): the token from "
-                f"{self._token_origin} lacks the {scope} scope or access to the organization"
-            ) from None
-        if response.status_code == 404:
-            raise NotFound(f"{what} not found on {self._host} (or the token cannot see it)")
-        if response.status_code == 401:
-            if self.token is None:
-                raise AuthFailed(
-                    f"{self._host} asked for a token (HTTP 401): "
-                    "set token_env, token_file or token_command"
-                )
-            raise AuthFailed(
-                f"{self._host} refused the token from {self._token_origin} (HTTP 401): "
-                "wrong, expired or revoked"
-            )
+        """``Source._get``, naming the token scope a 403 lacks, and a 429 read here: Buildkite
+        may say when to come back in its JSON ``reset`` only."""
+        response = await super()._get(url, params, ok=(200, 429), facts={"scope": scope}, **how)
         if response.status_code == 429:
             raise self._rate_limited(response)
         return response
@@ -527,7 +353,7 @@ class Buildkite(Source[BuildkiteSource]):
         listed: int | None,
     ) -> str:
         running = sum(len(p.in_flight) for p in pipelines)
-        text = f"{_count(len(pipelines), 'pipeline')}, {running} in flight"
+        text = f"{plural(len(pipelines), 'pipeline')}, {running} in flight"
         if watched > MAX_PIPELINES:
             text += (
                 f"; watching the first {MAX_PIPELINES} of {watched} pipelines"
@@ -543,47 +369,6 @@ class Buildkite(Source[BuildkiteSource]):
         return text
 
 
-# --- helpers ----------------------------------------------------------------------------------
-
-
-def attempt_of(jobs: list[JobPayload], rebuilt: bool) -> int:
-    """1 + the most retries any step needed; a rebuild of an earlier build is at least 2."""
-    retries = max((j.retries_count or 0 for j in jobs), default=0)
-    # Some answers carry the retried jobs but no counts: count them per step instead.
-    per_step: dict[str, int] = {}
-    for job in jobs:
-        if job.retried:
-            step = job.step_key or job.name or job.label or job.id or "?"
-            per_step[step] = per_step.get(step, 0) + 1
-    retries = max(retries, *per_step.values()) if per_step else retries
-    attempt = 1 + retries
-    return max(attempt, 2) if rebuilt else attempt
-
-
-def stage_of(jobs: list[JobPayload], build: BuildPayload) -> str | None:
-    """The running script jobs (``unit, lint +2 more``), else the block or the first waiting job."""
-    running = [
-        j.title
-        for j in jobs
-        if (j.type or "script") == "script" and (j.state or "").lower() in _JOB_RUNNING
-    ]
-    if running:
-        names = list(dict.fromkeys(running))
-        shown = ", ".join(names[:MAX_STAGE_JOBS])
-        return shown + (
-            f" +{len(names) - MAX_STAGE_JOBS} more" if len(names) > MAX_STAGE_JOBS else ""
-        )
-    if build.blocked or (build.state or "").lower() == "blocked":
-        block = next(
-            (j for j in jobs if (j.type or "") == "manual" and (j.state or "") == "blocked"), None
-        )
-        return f"waiting for unblock: {block.title}" if block else "waiting for unblock"
-    for job in jobs:
-        if (job.type or "script") == "script" and (job.state or "").lower() in _JOB_WAITING:
-            return job.title
-    return None
-
-
 def _is_pattern(text: str) -> bool:
     return any(c in text for c in "*?[")
 
@@ -593,7 +378,3 @@ def _matches(pattern: str, pipeline: _Watched) -> bool:
         return True
     name = pipeline.name
     return name is not None and fnmatch.fnmatchcase(name.casefold(), pattern.casefold())
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -35,14 +35,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import ClassVar
 
-from buildradiator.errors import BadPayload, SourceError
+from buildradiator.errors import BadPayload, NotFound, SourceError
 from buildradiator.model import SourceResult, TestResult, TestRun, TestStatus
-from buildradiator.sources.base import Source
-from buildradiator.sources.configs import JUnitSource
+from buildradiator.sources.base import Source, Words
 from buildradiator.sources.http import HttpClient, redact
-from buildradiator.sources.junit_parse import MAX_TOTAL_BYTES, parse_junit
+from buildradiator.sources.junit import PROVIDER
+from buildradiator.sources.junit.config import JUnitSource
+from buildradiator.sources.junit.parse import MAX_TOTAL_BYTES, parse_junit
 from buildradiator.text import clean_text
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,8 @@ class _Outcome:
 class JUnitReports(Source[JUnitSource]):
     """JUnit XML files (globs) and URLs; see the module docstring."""
 
-    type: ClassVar[str] = "junit"
+    provider = PROVIDER
+    status_words = {404: Words(NotFound, "not found (HTTP 404): {url}")}
 
     def __init__(self, config: JUnitSource, http: HttpClient) -> None:
         super().__init__(config, http)
@@ -187,19 +188,16 @@ class JUnitReports(Source[JUnitSource]):
 
     # -- URLs -------------------------------------------------------------------------------
 
+    def _headers(self) -> dict[str, str]:
+        return {"Accept": "application/xml, text/xml;q=0.9, */*;q=0.1"}
+
+    def _auth_headers(self) -> dict[str, str]:
+        return self._basic_or_bearer(self.config.username)
+
     async def _fetch(self, url: str) -> _Outcome:
         shown = redact(url)
-        headers = {"Accept": "application/xml, text/xml;q=0.9, */*;q=0.1"}
-        auth: tuple[str, str] | None = None
-        token = self.token
-        if self.config.username:
-            auth = (self.config.username, token or "")
-        elif token:
-            headers["Authorization"] = f"Bearer {token}"
         try:
-            response = await self.http.get(
-                url, headers=headers, auth=auth, timeout=self.config.timeout, conditional=True
-            )
+            response = await self._get(url, what=f"report {shown}")
         except SourceError as exc:
             return _Outcome(error=exc)
         digest = self._url_digest.get(url)
