@@ -32,6 +32,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, SourceError
+from buildradiator.fmt import plural
 from buildradiator.model import Build, Pipeline, RateInfo, SourceResult
 from buildradiator.sources.base import Source, Words, parse_model
 from buildradiator.sources.bitbucket import PROVIDER
@@ -282,8 +283,7 @@ class BitbucketPipelines(Source[BitbucketSource]):
 
     def _summary(self, pipelines: list[Pipeline], quiet: list[str]) -> str:
         running = sum(len(p.in_flight) for p in pipelines)
-        count = len(pipelines)
-        text = f"{count} repositor{'y' if count == 1 else 'ies'}, {running} in flight"
+        text = f"{plural(len(pipelines), 'repository', 'repositories')}, {running} in flight"
         watched = len(self.config.repositories)
         if watched > MAX_REPOSITORIES:
             text += f"; watching the first {MAX_REPOSITORIES} of {watched} repositories"
