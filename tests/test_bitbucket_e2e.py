@@ -309,3 +309,37 @@ async def test_an_answer_that_is_not_a_page_is_a_bad_payload() -> None:
     source = fake(lambda r: httpx.Response(200, content=json.dumps({"values": "nope"})))
     with pytest.raises(BadPayload, match="values"):
         await source.poll()
+
+
+async def test_commit_messages_are_read_once_per_commit_at_most_two_a_poll() -> None:
+    listed = [
+        pipeline(n, target={
+            "type": "pipeline_ref_target", "ref_type": "branch", "ref_name": "main",
+            "commit": {"type": "commit", "hash": f"{n:040x}"},
+        })
+        for n in range(1, 5)
+    ]  # fmt: skip
+    asked: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if "/commit/" in request.url.path:
+            sha = request.url.path.rsplit("/", 1)[1]
+            asked.append(sha)
+            if int(sha, 16) == 3:
+                return httpx.Response(404, json={"type": "error", "error": {"message": "gone"}})
+            return httpx.Response(
+                200, json={"type": "commit", "hash": sha, "message": f"C{sha[-1]}\nbody"}
+            )
+        return httpx.Response(200, json=page(*listed))
+
+    source = fake(handle)
+    (first,) = (await source.poll()).pipelines
+    assert source.commit_requests == 2
+    assert [b.message for b in first.recent] == ["C4", None, None, None]
+    (second,) = (await source.poll()).pipelines
+    assert [b.message for b in second.recent] == ["C4", None, "C2", None]
+    (third,) = (await source.poll()).pipelines
+    assert [b.message for b in third.recent] == ["C4", None, "C2", "C1"]
+    # Each commit once; the one that failed is asked again on a later poll, within the cap.
+    assert asked.count(f"{4:040x}") == 1 and asked.count(f"{2:040x}") == 1
+    assert source.commit_requests <= 2

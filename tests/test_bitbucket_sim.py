@@ -122,6 +122,8 @@ def test_errors_are_worded_as_bitbucket_words_them(sim: BitbucketSim) -> None:
     assert body["error"]["message"] == "Repository acme/nope not found"
     status, body, _ = get(sim, f"{LIST}{{00000000-0000-0000-0000-000000000000}}/steps/")
     assert status == 404 and body["error"]["message"] == "Not found"
+    status, body, _ = get(sim, "/2.0/repositories/acme/web-portal/commit/0000000")
+    assert status == 404 and body["error"]["message"] == "Commit not found: 0000000"
     status, body, _ = get(sim, LIST, auth="Token nope")
     assert status == 401 and body["type"] == "error"
 
@@ -148,7 +150,13 @@ def test_the_story_running_paused_and_a_rerun_that_goes_green(sim: BitbucketSim)
     )
     assert paused.status is Status.PASSED
     red = main_at(sim, 307)
-    assert (red.status, red.recent[0].message) == (Status.FAILED, "Bump axios to 1.7")
+    assert red.status is Status.FAILED
+    # The list names the commit only; the commit says what it is.
+    assert red.recent[0].message is None and red.recent[0].commit
+    sha = red.recent[0].commit
+    status, commit, _ = get(sim, f"/2.0/repositories/acme/web-portal/commit/{sha}", t=307)
+    assert (status, commit["message"]) == (200, "Bump axios to 1.7\n")
+    assert commit["author"]["raw"] == "Erin Walsh <erin@acme.example>"
     # The re-run: the same pipeline, run 2, in flight; main stays red until it has passed.
     rerun = main_at(sim, 320, earlier=red)
     assert [(b.attempt, b.status) for b in rerun.in_flight] == [(2, Status.RUNNING)]

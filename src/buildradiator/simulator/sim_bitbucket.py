@@ -9,6 +9,7 @@ for workspace ``acme``. Served:
   ``next`` a full URL while more pages follow;
 - ``GET .../pipelines/{uuid}`` and ``GET .../pipelines/{uuid}/steps/`` (the steps of the latest
   run), braces in the uuid sent URL-encoded or not;
+- ``GET .../commit/{hash}``: the commit and its message (the pipelines list names only the hash);
 - errors as Bitbucket words them: ``{"type": "error", "error": {"message": ...}}``.
 
 An ``Authorization`` that is neither ``Bearer <token>`` nor ``Basic`` gets Bitbucket's 401. A
@@ -300,7 +301,8 @@ class BitbucketSim:
                 "type": "pipeline_ref_target",
                 "ref_type": "branch",
                 "ref_name": plan.branch,
-                "commit": {"type": "commit", "hash": plan.sha, "message": plan.message},
+                # The list names the commit only; its message is at .../commit/{hash}.
+                "commit": {"type": "commit", "hash": plan.sha},
                 "selector": {"type": "branches", "pattern": plan.branch},
             },
             "trigger": {"name": plan.trigger, "type": f"pipeline_trigger_{plan.trigger.lower()}"},
@@ -374,12 +376,16 @@ class BitbucketSim:
         self, path: str, query: dict[str, list[str]], moment: Moment, api: str, web: str
     ) -> Answer:
         parts = [p for p in path.split("/") if p]
-        if parts[:2] != ["2.0", "repositories"] or len(parts) < 5 or parts[4] != "pipelines":
+        if parts[:2] != ["2.0", "repositories"] or len(parts) < 5:
             return _error(404, "Resource not found")
         if parts[2].lower() != WORKSPACE or parts[3].lower() != REPO:
             return _error(404, f"Repository {parts[2]}/{parts[3]} not found")
-        rest = parts[5:]
         repo_api = f"{api}/2.0/repositories/{WORKSPACE}/{REPO}"
+        if parts[4] == "commit" and len(parts) == 6:
+            return self._commit(parts[5], moment, repo_api)
+        if parts[4] != "pipelines":
+            return _error(404, "Resource not found")
+        rest = parts[5:]
         if not rest:
             return self._list(query, moment, repo_api, web)
         wanted = rest[0] if rest[0].startswith("{") else "{" + rest[0] + "}"
@@ -392,6 +398,27 @@ class BitbucketSim:
             steps = self.steps_json(plan, moment)
             return _paged(steps, query, f"{api}/{'/'.join(parts)}/")
         return _error(404, "Resource not found")
+
+    def _commit(self, sha: str, moment: Moment, repo_api: str) -> Answer:
+        plan = next((p for p in self._plans(moment) if p.sha.startswith(sha.lower())), None)
+        if plan is None or len(sha) < 7:
+            return _error(404, f"Commit not found: {sha}")
+        author = plan.runs[0].creator
+        body = {
+            "type": "commit",
+            "hash": plan.sha,
+            "date": _iso(self._at(plan, plan.runs[0].created - 30)),
+            "author": {
+                "type": "author",
+                "raw": f"{author.name} <{author.email}>",
+                "user": {"type": "user", "display_name": author.name, "nickname": author.login},
+            },
+            "message": plan.message + "\n",
+            "summary": {"raw": plan.message + "\n", "markup": "markdown", "html": ""},
+            "parents": [],
+            "links": {"self": {"href": f"{repo_api}/commit/{plan.sha}"}},
+        }
+        return json_answer(200, body)
 
     def _list(self, query: dict[str, list[str]], moment: Moment, api: str, web: str) -> Answer:
         plans = self._plans(moment)

@@ -237,6 +237,11 @@ def _trigger_note(payload: PipelinePayload) -> str:
     return ""
 
 
+def commit_hash(payload: PipelinePayload) -> str | None:
+    commit = payload.target.commit if payload.target else None
+    return commit.hash if commit and commit.hash else None
+
+
 def build_id(payload: PipelinePayload) -> str | None:
     if payload.uuid and payload.uuid.strip():
         return payload.uuid.strip()
@@ -252,8 +257,10 @@ def to_build(
     key: str,
     steps: Sequence[StepPayload] | None = None,
     page_url: str | None = None,
+    message: str | None = None,
 ) -> Build | None:
-    """One pipeline run as a ``Build``; ``None`` for one without a uuid or a number."""
+    """One pipeline run as a ``Build``; ``None`` for one without a uuid or a number.
+    ``message`` is the commit's message when the answer does not carry it."""
     ident = build_id(payload)
     if ident is None:
         return None
@@ -285,7 +292,7 @@ def to_build(
         finished_at=None if in_flight else parse_iso(payload.completed_on),
         commit=commit.hash if commit else None,
         author=payload.creator.shown if payload.creator else None,
-        message=first_line(commit.text) if commit else None,
+        message=first_line((commit.text if commit else None) or message),
         url=url,
         stage=found.stage if in_flight else None,
     )
@@ -315,6 +322,7 @@ def to_pipeline(
     steps: Mapping[str, Sequence[StepPayload]] | None = None,
     page_url: Callable[[PipelinePayload], str | None] | None = None,
     earlier: Mapping[str, Build] | None = None,
+    messages: Mapping[str, str] | None = None,
 ) -> Pipeline | None:
     """The builds on ``branch`` of one repository; ``None`` when there are none.
 
@@ -323,6 +331,7 @@ def to_pipeline(
     build id to how that build last finished: a re-run replaces its pipeline's finished state in
     the API's answer, but until the re-run has finished, the run before it is still main's last
     word (a red main stays red while its re-run runs; never greener than the truth).
+    ``messages`` maps a commit hash to its message, for answers that leave it out.
     """
     recent: list[Build] = []
     in_flight: list[Build] = []
@@ -334,6 +343,7 @@ def to_pipeline(
             key=key,
             steps=(steps or {}).get(ident),
             page_url=page_url(payload) if page_url else None,
+            message=(messages or {}).get(commit_hash(payload) or ""),
         )
         if build is None:
             continue

@@ -7,7 +7,9 @@ and ``run_number`` (a re-run of the same pipeline counts up: ``attempt``), so ev
 from it alone. Then, newest first and at most ``MAX_STEP_REQUESTS`` per poll, the steps
 (``.../pipelines/{uuid}/steps/``) of the pipelines in flight (which step runs: the stage) and of
 the paused ones (green only when every step passed and a manual one waits). A paused pipeline's
-steps do not change while it stays paused: they are read once per pause.
+steps do not change while it stays paused: they are read once per pause. The list carries each
+commit's hash but not its message: ``.../commit/{hash}`` is read once per commit for the newest
+``COMMITS_SHOWN`` pipelines, at most ``MAX_COMMIT_REQUESTS`` per poll.
 
 Defences: the branch is checked on every item too (a server that ignores ``target.branch``); a
 server that answers 400 to ``sort`` is asked again without it, and a list that then comes oldest
@@ -39,6 +41,7 @@ from buildradiator.sources.bitbucket import PROVIDER
 from buildradiator.sources.bitbucket.config import BitbucketSource
 from buildradiator.sources.bitbucket.parse import (
     build_id,
+    commit_hash,
     needs_steps,
     newest_first,
     on_branch,
@@ -47,7 +50,12 @@ from buildradiator.sources.bitbucket.parse import (
     state_words,
     to_pipeline,
 )
-from buildradiator.sources.bitbucket.payloads import ApiError, PipelinePayload, StepPayload
+from buildradiator.sources.bitbucket.payloads import (
+    ApiError,
+    Commit,
+    PipelinePayload,
+    StepPayload,
+)
 from buildradiator.sources.http import (
     HttpClient,
     RateHeaders,
@@ -60,6 +68,11 @@ MAX_REPOSITORIES = 30
 """Repositories read per poll at most (one request each, more for steps)."""
 MAX_STEP_REQUESTS = 4
 """Steps requests per poll over all repositories, for the newest pipelines in flight or paused."""
+MAX_COMMIT_REQUESTS = 2
+"""Commit requests per poll over all repositories, for messages the list leaves out."""
+COMMITS_SHOWN = 5
+"""The newest pipelines per repository whose commit message is looked up."""
+MAX_COMMITS_KEPT = 500
 NEAR_LIMIT_SHARE = 0.2
 """What ``X-RateLimit-NearLimit: true`` means: less than this share of the hour is left."""
 CLOUD_API = "api.bitbucket.org"
@@ -126,11 +139,15 @@ class BitbucketPipelines(Source[BitbucketSource]):
         """Steps of paused pipelines, by (id, run, state): read once per pause."""
         self.step_requests = 0
         """Steps requests of the last poll (for tests)."""
+        self.commit_requests = 0
+        """Commit requests of the last poll (for tests)."""
+        self._commits: dict[str, str] = {}
+        """Commit messages by hash, oldest first (at most ``MAX_COMMITS_KEPT``)."""
         self._finished: dict[str, dict[str, Build]] = {}
         """Per repository, how each build of the last answer finished (see ``to_pipeline``)."""
 
     async def poll(self) -> SourceResult:
-        self.step_requests = 0
+        self.step_requests = self.commit_requests = 0
         pipelines: list[Pipeline] = []
         quiet: list[str] = []
         for repo in self.config.repositories[:MAX_REPOSITORIES]:
@@ -154,6 +171,7 @@ class BitbucketPipelines(Source[BitbucketSource]):
             found = await self._steps(repo, payload)
             if found is not None:
                 steps[build_id(payload) or ""] = found
+        messages = await self._messages(repo, payloads)
         key = f"{self.config.workspace}/{repo}"
         web = self._web(repo)
         pipeline = to_pipeline(
@@ -170,6 +188,7 @@ class BitbucketPipelines(Source[BitbucketSource]):
                 else None
             ),
             earlier=self._finished.get(key),
+            messages=messages,
         )
         # How each build listed last finished, for a re-run to come (bounded by the page).
         self._finished[key] = {b.id: b for b in pipeline.recent} if pipeline else {}
@@ -229,6 +248,43 @@ class BitbucketPipelines(Source[BitbucketSource]):
             self._paused = {k: v for k, v in self._paused.items() if k[0] != ident}
             self._paused[paused_key] = steps
         return steps
+
+    async def _messages(self, repo: str, payloads: list[PipelinePayload]) -> dict[str, str]:
+        """Commit messages the list left out, for the newest pipelines on the branch: read once
+        per commit (a commit never changes), at most ``MAX_COMMIT_REQUESTS`` per poll."""
+        found: dict[str, str] = {}
+        shown = [p for p in newest_first(payloads) if on_branch(p, self.config.branch)]
+        for payload in shown[:COMMITS_SHOWN]:
+            sha = commit_hash(payload)
+            commit = payload.target.commit if payload.target else None
+            if sha is None or (commit is not None and commit.text):
+                continue
+            if sha not in self._commits:
+                if self.commit_requests >= MAX_COMMIT_REQUESTS:
+                    continue
+                self.commit_requests += 1
+                message = await self._commit_message(repo, sha)
+                if message is None:
+                    continue
+                self._commits[sha] = message
+                while len(self._commits) > MAX_COMMITS_KEPT:
+                    self._commits.pop(next(iter(self._commits)))
+            found[sha] = self._commits[sha]
+        return found
+
+    async def _commit_message(self, repo: str, sha: str) -> str | None:
+        url = f"{self._repo_api(repo)}/commit/{quote(sha, safe='')}"
+        what = f"commit {sha[:12]} of {self.config.workspace}/{repo}"
+        try:
+            response = await self._request(url, {}, what)
+            if response.status_code != 200:
+                return None
+            return parse_model(Commit, response.json()).text or ""
+        except RateLimited:
+            self.commit_requests = MAX_COMMIT_REQUESTS
+            return None
+        except SourceError:
+            return None
 
     # -- HTTP ----------------------------------------------------------------------------------
 
