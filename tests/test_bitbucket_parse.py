@@ -365,3 +365,12 @@ def test_a_rerun_in_flight_keeps_the_run_before_it_as_mains_last_word() -> None:
         earlier=earlier,
     )
     assert again is not None and again.recent == ()
+
+
+@pytest.mark.parametrize(
+    ("raw", "number"),
+    [(12, 12), ("12", 12), (12.0, 12), (12.5, None), (-3, None), (2**70, None), (True, None)],
+)
+def test_numbers_beyond_belief_are_no_numbers(raw: Any, number: int | None) -> None:
+    payload = PipelinePayload.model_validate({"build_number": raw, "run_number": raw})
+    assert (payload.build_number, payload.run_number) == (number, number)

@@ -26,16 +26,21 @@ from buildradiator.sources.payload import Number, Payload, Stamp, Text
 # --- lenient field types beyond the shared ones (``sources.payload``) --------------------------
 
 
+_MAX_COUNT = 2**53
+"""Above this no build or run number is real, and it would not fit the history's integers."""
+
+
 def _count(value: Any) -> Any:
-    """A whole number from an int, an integral float or a digit string; else ``None``."""
+    """A whole number in ``0 .. 2**53`` from an int, an integral float or a digit string; else
+    ``None``."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
-        return int(value.strip())
+        value = int(value)
+    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
+        value = int(value.strip())
+    if isinstance(value, int) and 0 <= value < _MAX_COUNT:
+        return value
     return None
 
 
