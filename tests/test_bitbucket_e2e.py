@@ -326,6 +326,8 @@ async def test_commit_messages_are_read_once_per_commit_at_most_two_a_poll() -> 
             sha = request.url.path.rsplit("/", 1)[1]
             asked.append(sha)
             if int(sha, 16) == 3:
+                return httpx.Response(502, text="Bad Gateway")  # may pass: asked again
+            if int(sha, 16) == 1:
                 return httpx.Response(404, json={"type": "error", "error": {"message": "gone"}})
             return httpx.Response(
                 200, json={"type": "commit", "hash": sha, "message": f"C{sha[-1]}\nbody"}
@@ -339,7 +341,28 @@ async def test_commit_messages_are_read_once_per_commit_at_most_two_a_poll() -> 
     (second,) = (await source.poll()).pipelines
     assert [b.message for b in second.recent] == ["C4", None, "C2", None]
     (third,) = (await source.poll()).pipelines
-    assert [b.message for b in third.recent] == ["C4", None, "C2", "C1"]
-    # Each commit once; the one that failed is asked again on a later poll, within the cap.
+    assert [b.message for b in third.recent] == ["C4", None, "C2", None]
+    await source.poll()
+    # Each commit once, a gone one (404) too; the one that failed with a 502 is asked again on
+    # later polls, within the cap.
     assert asked.count(f"{4:040x}") == 1 and asked.count(f"{2:040x}") == 1
+    assert asked.count(f"{1:040x}") == 1 and asked.count(f"{3:040x}") == 4
     assert source.commit_requests <= 2
+
+
+async def test_credentials_refused_the_commits_stop_asking_and_say_so() -> None:
+    asked: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        if "/commit/" in request.url.path:
+            return httpx.Response(403, json={"type": "error", "error": {"message": "scope"}})
+        target = {"ref_name": "main", "commit": {"hash": "ab" * 20}}
+        return httpx.Response(200, json=page(pipeline(1, target=target)))
+
+    source = fake(handle)
+    for _ in range(3):
+        result = await source.poll()
+        assert result.pipelines[0].status is Status.PASSED
+    assert sum("/commit/" in p for p in asked) == 1
+    assert "may not read the repository" in result.summary

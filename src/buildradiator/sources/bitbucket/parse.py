@@ -292,7 +292,7 @@ def to_build(
         finished_at=None if in_flight else parse_iso(payload.completed_on),
         commit=commit.hash if commit else None,
         author=payload.creator.shown if payload.creator else None,
-        message=first_line((commit.text if commit else None) or message),
+        message=first_line((commit.text if commit else None) or message) or None,
         url=url,
         stage=found.stage if in_flight else None,
     )

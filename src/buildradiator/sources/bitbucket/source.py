@@ -141,6 +141,8 @@ class BitbucketPipelines(Source[BitbucketSource]):
         """Steps requests of the last poll (for tests)."""
         self.commit_requests = 0
         """Commit requests of the last poll (for tests)."""
+        self._no_commits = False
+        """True once the credentials were refused the commits (no repository read scope)."""
         self._commits: dict[str, str] = {}
         """Commit messages by hash, oldest first (at most ``MAX_COMMITS_KEPT``)."""
         self._finished: dict[str, dict[str, Build]] = {}
@@ -253,6 +255,8 @@ class BitbucketPipelines(Source[BitbucketSource]):
         """Commit messages the list left out, for the newest pipelines on the branch: read once
         per commit (a commit never changes), at most ``MAX_COMMIT_REQUESTS`` per poll."""
         found: dict[str, str] = {}
+        if self._no_commits:
+            return found
         shown = [p for p in newest_first(payloads) if on_branch(p, self.config.branch)]
         for payload in shown[:COMMITS_SHOWN]:
             sha = commit_hash(payload)
@@ -283,8 +287,14 @@ class BitbucketPipelines(Source[BitbucketSource]):
         except RateLimited:
             self.commit_requests = MAX_COMMIT_REQUESTS
             return None
-        except SourceError:
+        except AuthFailed:
+            # The token may read pipelines but not the repository: never ask again.
+            self._no_commits = True
             return None
+        except NotFound:
+            return ""  # gone (a force-push): no message, and no use asking again
+        except SourceError:
+            return None  # a failure that may pass: asked again on a later poll
 
     # -- HTTP ----------------------------------------------------------------------------------
 
@@ -346,6 +356,8 @@ class BitbucketPipelines(Source[BitbucketSource]):
         if quiet:
             shown = ", ".join(quiet[:5]) + (f" and {len(quiet) - 5} more" if len(quiet) > 5 else "")
             text += f"; no pipelines on {self.config.branch} in {shown}"
+        if self._no_commits:
+            text += "; no commit messages: the credentials may not read the repository"
         return text
 
 
