@@ -16,6 +16,7 @@ from pydantic import Field
 
 from buildradiator.config.base import SourceBase
 from buildradiator.sources import (
+    alertmanager,
     buildbot,
     buildkite,
     cctray,
@@ -25,16 +26,15 @@ from buildradiator.sources import (
     health,
     jenkins,
     junit,
+    prometheus,
     radiator,
 )
 from buildradiator.sources.base import Provider, Source
 from buildradiator.sources.http import HttpClient
 from buildradiator.sources.prodconfigs import (
-    AlertmanagerSource,
     ArgoCDSource,
     BlockersSource,
     GitHubDeploymentsSource,
-    PrometheusSource,
 )
 
 _S = "buildradiator.sources."
@@ -49,18 +49,8 @@ PROVIDERS: tuple[Provider, ...] = (
     circleci.PROVIDER,
     buildbot.PROVIDER,
     junit.PROVIDER,
-    Provider(
-        "alertmanager",
-        AlertmanagerSource,
-        _S + "alertmanager:Alertmanager",
-        simulator="sim_alertmanager",
-    ),
-    Provider(
-        "prometheus",
-        PrometheusSource,
-        _S + "prometheus:PrometheusQuery",
-        simulator="sim_prometheus",
-    ),
+    alertmanager.PROVIDER,
+    prometheus.PROVIDER,
     Provider("argocd", ArgoCDSource, _S + "argocd:ArgoCD", simulator="sim_argocd"),
     Provider(
         "github_deployments",
