@@ -97,7 +97,8 @@ class Words:
     """What an unwanted HTTP status means, in words. Placeholders: ``{host}``, ``{what}`` (the
     thing asked for, e.g. "repository acme/shop"), ``{origin}`` (where the token came from, never
     the token), ``{status}``, ``{url}`` (shortened, credentials redacted), ``{path}`` (the URL
-    without query or credentials), and what the source's ``_placeholders`` adds."""
+    without query or credentials), ``{said}`` (what the server's body says, if the source reads
+    it: ``_server_says``), and what the source's ``_placeholders`` adds."""
 
     error: builtins.type[SourceError]
     anonymous: str
@@ -230,11 +231,17 @@ class Source(ABC, Generic[ConfigT]):
         if response.status_code in ok:
             return response
         status = response.status_code
-        raise self._in_words(words[status], status, response.url, what, facts)
+        said = {"said": self._server_says(response), **(facts or {})}
+        raise self._in_words(words[status], status, response.url, what, said)
 
     def _placeholders(self) -> dict[str, str]:
         """More placeholders for this provider's ``status_words`` (a user name...)."""
         return {}
+
+    def _server_says(self, response: Response) -> str:
+        """The ``{said}`` placeholder: what the server's error body says (``": reason"``), for
+        a provider whose errors explain themselves; by default nothing."""
+        return ""
 
     def _in_words(
         self,
@@ -246,16 +253,18 @@ class Source(ABC, Generic[ConfigT]):
     ) -> SourceError:
         template = words.signed if self.token and words.signed else words.anonymous
         parts = urlsplit(url)
-        message = template.format(
+        fills = {
+            "said": "",
             **self._placeholders(),
             **(facts or {}),
-            host=self._host or host_of(url),
-            what=what or brief_url(url),
-            origin=self._token_origin,
-            status=status,
-            url=brief_url(url),
-            path=f"{parts.scheme}://{host_of(url)}{parts.path}",
-        )
+            "host": self._host or host_of(url),
+            "what": what or brief_url(url),
+            "origin": self._token_origin,
+            "status": str(status),
+            "url": brief_url(url),
+            "path": f"{parts.scheme}://{host_of(url)}{parts.path}",
+        }
+        message = template.format(**fills)
         return words.error(message)
 
     @abstractmethod

@@ -17,6 +17,7 @@ from pydantic import Field
 from buildradiator.config.base import SourceBase
 from buildradiator.sources import (
     alertmanager,
+    argocd,
     buildbot,
     buildkite,
     cctray,
@@ -32,7 +33,6 @@ from buildradiator.sources import (
 from buildradiator.sources.base import Provider, Source
 from buildradiator.sources.http import HttpClient
 from buildradiator.sources.prodconfigs import (
-    ArgoCDSource,
     BlockersSource,
     GitHubDeploymentsSource,
 )
@@ -51,7 +51,7 @@ PROVIDERS: tuple[Provider, ...] = (
     junit.PROVIDER,
     alertmanager.PROVIDER,
     prometheus.PROVIDER,
-    Provider("argocd", ArgoCDSource, _S + "argocd:ArgoCD", simulator="sim_argocd"),
+    argocd.PROVIDER,
     Provider(
         "github_deployments",
         GitHubDeploymentsSource,

@@ -15,21 +15,6 @@ from buildradiator.config.base import SourceBase, check_http_url
 from buildradiator.sources.production import ProductionBase
 
 
-class ArgoCDSource(ProductionBase):
-    """Argo CD applications: health, sync, the revision deployed, a sync in progress or failed."""
-
-    type: Literal["argocd"]
-    url: str
-    """The Argo CD server, e.g. ``https://argocd.example.com`` (``/api/v1`` appended)."""
-    applications: list[str] = Field(default_factory=list)
-    """Application names or glob patterns; default: all (of ``projects`` / ``selector``)."""
-    projects: list[str] = Field(default_factory=list)
-    selector: str | None = None
-    """A label selector, e.g. ``team=checkout,tier!=batch``."""
-
-    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
-
-
 class GitHubDeploymentsSource(ProductionBase):
     """GitHub Deployments: per environment the latest deployment, its state, commit and drift."""
 
