@@ -18,6 +18,7 @@ from buildradiator.config.base import SourceBase
 from buildradiator.sources import (
     alertmanager,
     argocd,
+    blockers,
     buildbot,
     buildkite,
     cctray,
@@ -33,7 +34,6 @@ from buildradiator.sources import (
 from buildradiator.sources.base import Provider, Source
 from buildradiator.sources.http import HttpClient
 from buildradiator.sources.prodconfigs import (
-    BlockersSource,
     GitHubDeploymentsSource,
 )
 
@@ -59,9 +59,7 @@ PROVIDERS: tuple[Provider, ...] = (
         "api_url",
         "sim_github_deploy",
     ),
-    Provider(
-        "blockers", BlockersSource, _S + "blockers:ReleaseBlockers", "api_base", "sim_tracker"
-    ),
+    blockers.PROVIDER,
     radiator.PROVIDER,
 )
 """In the order ``check``, the demo and the docs list them."""
