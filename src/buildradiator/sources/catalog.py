@@ -24,6 +24,7 @@ from buildradiator.sources import (
     cctray,
     circleci,
     github,
+    github_deployments,
     gitlab,
     health,
     jenkins,
@@ -33,11 +34,6 @@ from buildradiator.sources import (
 )
 from buildradiator.sources.base import Provider, Source
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import (
-    GitHubDeploymentsSource,
-)
-
-_S = "buildradiator.sources."
 
 PROVIDERS: tuple[Provider, ...] = (
     github.PROVIDER,
@@ -52,13 +48,7 @@ PROVIDERS: tuple[Provider, ...] = (
     alertmanager.PROVIDER,
     prometheus.PROVIDER,
     argocd.PROVIDER,
-    Provider(
-        "github_deployments",
-        GitHubDeploymentsSource,
-        _S + "github_deployments:GitHubDeployments",
-        "api_url",
-        "sim_github_deploy",
-    ),
+    github_deployments.PROVIDER,
     blockers.PROVIDER,
     radiator.PROVIDER,
 )

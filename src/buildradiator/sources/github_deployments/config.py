@@ -1,8 +1,4 @@
-"""The ``[[sources]]`` tables of production: alerts, queries, Argo CD, deployments, blockers.
-
-They share ``service`` / ``environment`` (what the Production panel groups by) and ``pipeline``
-(the key of the pipeline whose main branch this service ships, for drift and the release gate).
-"""
+"""The ``[[sources]]`` table of GitHub Deployments."""
 
 from __future__ import annotations
 
