@@ -159,11 +159,7 @@ class Source(ABC, Generic[ConfigT]):
     @property
     def _host(self) -> str:
         """The host the source talks to (its declared ``url_field``), for messages."""
-        provider: Provider | None = getattr(type(self), "provider", None)
-        if provider is None:  # TODO(issue 14): gone once every provider has its folder
-            url = getattr(self.config, "api_url", None) or getattr(self.config, "url", "")
-            return host_of(str(url))
-        return host_of(provider.url_of(self.config))
+        return host_of(self.provider.url_of(self.config))
 
     @property
     def _token_origin(self) -> str:
