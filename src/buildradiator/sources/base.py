@@ -97,7 +97,8 @@ class Words:
     """What an unwanted HTTP status means, in words. Placeholders: ``{host}``, ``{what}`` (the
     thing asked for, e.g. "repository acme/shop"), ``{origin}`` (where the token came from, never
     the token), ``{status}``, ``{url}`` (shortened, credentials redacted), ``{path}`` (the URL
-    without query or credentials), and what the source's ``_placeholders`` adds."""
+    without query or credentials), ``{said}`` (what the server's body says, if the source reads
+    it: ``_server_says``), and what the source's ``_placeholders`` adds."""
 
     error: builtins.type[SourceError]
     anonymous: str
@@ -158,11 +159,7 @@ class Source(ABC, Generic[ConfigT]):
     @property
     def _host(self) -> str:
         """The host the source talks to (its declared ``url_field``), for messages."""
-        provider: Provider | None = getattr(type(self), "provider", None)
-        if provider is None:  # TODO(issue 14): gone once every provider has its folder
-            url = getattr(self.config, "api_url", None) or getattr(self.config, "url", "")
-            return host_of(str(url))
-        return host_of(provider.url_of(self.config))
+        return host_of(self.provider.url_of(self.config))
 
     @property
     def _token_origin(self) -> str:
@@ -230,11 +227,17 @@ class Source(ABC, Generic[ConfigT]):
         if response.status_code in ok:
             return response
         status = response.status_code
-        raise self._in_words(words[status], status, response.url, what, facts)
+        said = {"said": self._server_says(response), **(facts or {})}
+        raise self._in_words(words[status], status, response.url, what, said)
 
     def _placeholders(self) -> dict[str, str]:
         """More placeholders for this provider's ``status_words`` (a user name...)."""
         return {}
+
+    def _server_says(self, response: Response) -> str:
+        """The ``{said}`` placeholder: what the server's error body says (``": reason"``), for
+        a provider whose errors explain themselves; by default nothing."""
+        return ""
 
     def _in_words(
         self,
@@ -246,16 +249,18 @@ class Source(ABC, Generic[ConfigT]):
     ) -> SourceError:
         template = words.signed if self.token and words.signed else words.anonymous
         parts = urlsplit(url)
-        message = template.format(
+        fills = {
+            "said": "",
             **self._placeholders(),
             **(facts or {}),
-            host=self._host or host_of(url),
-            what=what or brief_url(url),
-            origin=self._token_origin,
-            status=status,
-            url=brief_url(url),
-            path=f"{parts.scheme}://{host_of(url)}{parts.path}",
-        )
+            "host": self._host or host_of(url),
+            "what": what or brief_url(url),
+            "origin": self._token_origin,
+            "status": str(status),
+            "url": brief_url(url),
+            "path": f"{parts.scheme}://{host_of(url)}{parts.path}",
+        }
+        message = template.format(**fills)
         return words.error(message)
 
     @abstractmethod

@@ -16,29 +16,25 @@ from pydantic import Field
 
 from buildradiator.config.base import SourceBase
 from buildradiator.sources import (
+    alertmanager,
+    argocd,
     bitbucket,
+    blockers,
     buildbot,
     buildkite,
     cctray,
     circleci,
     github,
+    github_deployments,
     gitlab,
     health,
     jenkins,
     junit,
+    prometheus,
     radiator,
 )
 from buildradiator.sources.base import Provider, Source
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import (
-    AlertmanagerSource,
-    ArgoCDSource,
-    BlockersSource,
-    GitHubDeploymentsSource,
-    PrometheusSource,
-)
-
-_S = "buildradiator.sources."
 
 PROVIDERS: tuple[Provider, ...] = (
     github.PROVIDER,
@@ -50,29 +46,11 @@ PROVIDERS: tuple[Provider, ...] = (
     circleci.PROVIDER,
     buildbot.PROVIDER,
     junit.PROVIDER,
-    Provider(
-        "alertmanager",
-        AlertmanagerSource,
-        _S + "alertmanager:Alertmanager",
-        simulator="sim_alertmanager",
-    ),
-    Provider(
-        "prometheus",
-        PrometheusSource,
-        _S + "prometheus:PrometheusQuery",
-        simulator="sim_prometheus",
-    ),
-    Provider("argocd", ArgoCDSource, _S + "argocd:ArgoCD", simulator="sim_argocd"),
-    Provider(
-        "github_deployments",
-        GitHubDeploymentsSource,
-        _S + "github_deployments:GitHubDeployments",
-        "api_url",
-        "sim_github_deploy",
-    ),
-    Provider(
-        "blockers", BlockersSource, _S + "blockers:ReleaseBlockers", "api_base", "sim_tracker"
-    ),
+    alertmanager.PROVIDER,
+    prometheus.PROVIDER,
+    argocd.PROVIDER,
+    github_deployments.PROVIDER,
+    blockers.PROVIDER,
     radiator.PROVIDER,
     bitbucket.PROVIDER,
 )

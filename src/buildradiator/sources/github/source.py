@@ -39,6 +39,7 @@ from buildradiator.sources.http import GITHUB_RATE, Response
 from buildradiator.sources.payload import EPOCH
 
 API_VERSION = "2022-11-28"
+API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
 
 BRANCH_SCAN = 100
 """Runs read (one page, GitHub's maximum) to find the branches matching ``branches``: a branch
@@ -276,7 +277,7 @@ class GitHubActions(Source[GitHubSource]):
             return None
 
     def _headers(self) -> dict[str, str]:
-        return {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
+        return dict(API_HEADERS)
 
     # -- turning runs into builds --------------------------------------------------------------
 

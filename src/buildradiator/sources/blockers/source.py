@@ -1,10 +1,5 @@
-"""Release blockers: the open issues that hold a release, from GitHub, GitLab or Jira.
-
-One ``Blocker`` per open issue that carries every configured label (GitHub, GitLab) or matches
-the configured JQL (Jira). The release gate holds while any is open, so this source is built to
-fail loudly rather than to under-count: a page it cannot read, a next-page link to another host,
-or Jira quietly treating us as anonymous after refusing our credentials all raise a
-``SourceError`` -- "no blockers" must only ever mean the tracker said so.
+"""Release blockers: the open issues that hold a release, from GitHub, GitLab or Jira (the
+package docstring says why it fails loudly rather than under-count).
 
 Requests per poll (at most ``MAX_PAGES`` of each):
 
@@ -28,23 +23,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import quote, urlsplit
-
-from pydantic import BaseModel, ConfigDict, RootModel
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
 from buildradiator.model import Blocker, SourceResult
-from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
+from buildradiator.sources.base import Source, Words, parse_iso, parse_model, safe_url
+from buildradiator.sources.blockers import PROVIDER
+from buildradiator.sources.blockers.config import BlockersSource
+from buildradiator.sources.blockers.payloads import (
+    GitHubIssues,
+    GitLabIssues,
+    JiraCloudPage,
+    JiraErrors,
+    JiraFields,
+    JiraIssue,
+    JiraServerPage,
+)
 from buildradiator.sources.http import (
     GITHUB_RATE,
     GITLAB_RATE,
     HttpClient,
-    RateHeaders,
     Response,
     brief_url,
 )
-from buildradiator.sources.prodconfigs import BlockersSource
 from buildradiator.text import clean_text
 
 GITHUB_API_VERSION = "2022-11-28"
@@ -63,92 +65,30 @@ _NEXT_LINK = re.compile(r'<([^>]*)>\s*;[^,]*\brel="?next"?', re.IGNORECASE)
 _PROVIDER_WORD = {"github": "GitHub", "gitlab": "GitLab", "jira": "Jira"}
 
 
-# --- payloads --------------------------------------------------------------------------------
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class GitHubUser(_Payload):
-    login: str | None = None
-
-
-class GitHubIssue(_Payload):
-    number: int
-    title: str | None = None
-    html_url: str | None = None
-    created_at: Stamp = None
-    user: GitHubUser | None = None
-    pull_request: dict[str, Any] | None = None
-    """Only pull requests carry this key (its value may in theory be null: the key decides)."""
-
-
-class GitHubIssues(RootModel[list[GitHubIssue]]):
-    pass
-
-
-class GitLabUser(_Payload):
-    username: str | None = None
-    name: str | None = None
-
-
-class GitLabIssue(_Payload):
-    iid: int
-    title: str | None = None
-    web_url: str | None = None
-    created_at: Stamp = None
-    author: GitLabUser | None = None
-
-
-class GitLabIssues(RootModel[list[GitLabIssue]]):
-    pass
-
-
-class JiraUser(_Payload):
-    displayName: str | None = None
-
-
-class JiraFields(_Payload):
-    summary: str | None = None
-    created: Stamp = None
-    reporter: JiraUser | None = None
-
-
-class JiraIssue(_Payload):
-    key: str
-    fields: JiraFields | None = None
-
-
-class JiraCloudPage(_Payload):
-    """``/rest/api/3/search/jql``: ``nextPageToken`` is absent (not null) on the last page."""
-
-    issues: list[JiraIssue] = []
-    nextPageToken: str | None = None
-    isLast: bool | None = None
-
-
-class JiraServerPage(_Payload):
-    """``/rest/api/2/search`` (Data Center, Server): offset paging."""
-
-    issues: list[JiraIssue] = []
-    startAt: int | None = None
-    maxResults: int | None = None
-    total: int | None = None
-
-
-class JiraErrors(_Payload):
-    errorMessages: list[Any] | None = None
-    errors: dict[str, Any] | None = None
-
-
 # --- the source ------------------------------------------------------------------------------
 
 
 class ReleaseBlockers(Source[BlockersSource]):
     """The open release blockers of one repository, project or JQL query."""
 
-    type: ClassVar[str] = "blockers"
+    provider = PROVIDER
+    status_words = {
+        401: Words(
+            AuthFailed,
+            "{tracker} asked for a token (HTTP 401): set token_env, token_file or token_command",
+            "{tracker} refused the token from {origin} (HTTP 401): wrong, expired or revoked",
+        ),
+        403: Words(
+            AuthFailed,
+            "{tracker} denied access to {what} (HTTP 403) without a token: "
+            "set token_env, token_file or token_command",
+            "{tracker} denied access to {what} (HTTP 403): the token from {origin} lacks "
+            "permission ({permission})",
+        ),
+        404: Words(NotFound, "{tracker} {what} not found on {host} (or the token cannot see it)"),
+        # GitHub answers 410 Gone for a repository whose issues are turned off.
+        410: Words(NotFound, "{tracker} {what} has issues turned off (HTTP 410)"),
+    }
 
     def __init__(self, config: BlockersSource, http: HttpClient) -> None:
         super().__init__(config, http)
@@ -165,10 +105,6 @@ class ReleaseBlockers(Source[BlockersSource]):
     @property
     def _base(self) -> str:
         return self.config.api_base.rstrip("/")
-
-    @property
-    def _host(self) -> str:
-        return urlsplit(self._base).netloc.rsplit("@", 1)[-1]
 
     async def poll(self) -> SourceResult:
         provider = self.config.provider
@@ -194,18 +130,10 @@ class ReleaseBlockers(Source[BlockersSource]):
         if self.config.labels:
             first["labels"] = ",".join(self.config.labels)
         params: dict[str, Any] | None = first
-        headers = {
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": GITHUB_API_VERSION,
-        }
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
         what = f"repository {repo}"
         found: list[Blocker] = []
         for _ in range(MAX_PAGES):
-            response = await self._get(
-                url, params, headers=headers, rate=GITHUB_RATE, conditional=True, what=what
-            )
+            response = await self._get(url, params, what=what)
             page = parse_model(GitHubIssues, self._json(response)).root
             for issue in page:
                 if "pull_request" in issue.model_fields_set:
@@ -248,12 +176,9 @@ class ReleaseBlockers(Source[BlockersSource]):
         params: dict[str, Any] = {"state": "opened", "per_page": PER_PAGE}
         if self.config.labels:
             params["labels"] = ",".join(self.config.labels)
-        headers = {"PRIVATE-TOKEN": self.token} if self.token else {}
         found: list[Blocker] = []
         for _ in range(MAX_PAGES):
-            response = await self._get(
-                url, params, headers=headers, rate=GITLAB_RATE, what=f"project {project}"
-            )
+            response = await self._get(url, params, what=f"project {project}", conditional=False)
             for issue in parse_model(GitLabIssues, self._json(response)).root:
                 found.append(
                     self._blocker(
@@ -272,17 +197,6 @@ class ReleaseBlockers(Source[BlockersSource]):
         return found, False
 
     # -- Jira ------------------------------------------------------------------------------
-
-    def _jira_auth(self) -> tuple[dict[str, str], tuple[str, str] | None]:
-        token = self.token
-        if not token:
-            # Anonymous: Jira answers with what anonymous users may see (public projects).
-            return {"Accept": "application/json"}, None
-        if self.config.username:
-            # Cloud: the account e-mail and an API token, as Basic auth.
-            return {"Accept": "application/json"}, (self.config.username, token)
-        # Data Center / Server: a personal access token.
-        return {"Accept": "application/json", "Authorization": f"Bearer {token}"}, None
 
     async def _jira(self) -> tuple[list[Blocker], bool]:
         if self._jira_api != _JIRA_V2:
@@ -346,10 +260,13 @@ class ReleaseBlockers(Source[BlockersSource]):
         return found, False
 
     async def _jira_get(self, url: str, params: dict[str, Any]) -> Any:
-        headers, auth = self._jira_auth()
         response = await self._get(
-            url, params, headers=headers, auth=auth, what="the search", jira=True
+            url, params, ok=(200, 400, 404), what="the search", conditional=False
         )
+        if response.status_code == 400:
+            raise self._jira_rejected(response)
+        if response.status_code == 404:
+            raise NotFound(f"Jira search not found (HTTP 404): {brief_url(response.url)}")
         reason = response.headers.get("x-seraph-loginreason", "").upper()
         if self.token and ("AUTHENTICATED_FAILED" in reason or "AUTHENTICATION_DENIED" in reason):
             # Jira may answer a refused login with 200 and the anonymous user's results: fewer
@@ -378,84 +295,39 @@ class ReleaseBlockers(Source[BlockersSource]):
 
     def _jira_rejected(self, response: Response) -> SourceError:
         """A 400: Jira's own words on what is wrong with the query."""
-        words: list[str] = []
         try:
             body = JiraErrors.model_validate(response.json())
         except (BadPayload, ValueError):
             body = JiraErrors()
-        for message in body.errorMessages or []:
-            if isinstance(message, str):
-                words.append(message)
-        for field, message in (body.errors or {}).items():
-            if isinstance(message, str):
-                words.append(f"{field}: {message}")
-        said = self._scrub("; ".join(words)) or "no reason given"
+        said = self._scrub("; ".join(body.words())) or "no reason given"
         jql = clean_text(self.config.jql or "", 80)
         hint = " (no token: Jira answered as an anonymous user)" if not self.token else ""
         return SourceError(f"Jira rejected the JQL {jql!r} (HTTP 400): {said}{hint}")
 
     # -- shared ----------------------------------------------------------------------------
 
-    async def _get(
-        self,
-        url: str,
-        params: dict[str, Any] | None,
-        *,
-        headers: dict[str, str],
-        what: str,
-        rate: RateHeaders | None = None,
-        auth: tuple[str, str] | None = None,
-        conditional: bool = False,
-        jira: bool = False,
-    ) -> Response:
-        provider = self._provider
-        try:
-            # 401/404/410 (and 400 for Jira) come back as answers so that the message can say
-            # which tracker, what was asked and which token; a 403 may be a rate limit, which
-            # only the HTTP layer can tell, so it stays an error from there.
-            response = await self.http.get(
-                url,
-                params=params,
-                headers=headers,
-                auth=auth,
-                timeout=self.config.timeout,
-                rate_headers=rate,
-                conditional=conditional,
-                verify_ok=(200, 400, 401, 404, 410) if jira else (200, 401, 404, 410),
-            )
-        except AuthFailed:
-            if self.token is None:
-                raise AuthFailed(
-                    f"{provider} denied access to {what} (HTTP 403) without a token: "
-                    "set token_env, token_file or token_command"
-                ) from None
-            raise AuthFailed(
-                f"{provider} denied access to {what} (HTTP 403): the token from "
-                f"{self._token_origin} lacks permission ({self._permission})"
-            ) from None
-        status = response.status_code
-        if status == 400:
-            raise self._jira_rejected(response)
-        if status == 401:
-            if self.token is None:
-                raise AuthFailed(
-                    f"{provider} asked for a token (HTTP 401): "
-                    "set token_env, token_file or token_command"
-                )
-            raise AuthFailed(
-                f"{provider} refused the token from {self._token_origin} (HTTP 401): "
-                "wrong, expired or revoked"
-            )
-        if status == 410:
-            # GitHub answers 410 Gone for a repository whose issues are turned off.
-            raise NotFound(f"{provider} {what} has issues turned off (HTTP 410)")
-        if status == 404:
-            if jira:
-                raise NotFound(f"Jira search not found (HTTP 404): {brief_url(response.url)}")
-            raise NotFound(
-                f"{provider} {what} not found on {self._host} (or the token cannot see it)"
-            )
-        return response
+    def _headers(self) -> dict[str, str]:
+        if self.config.provider == "github":
+            return {
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": GITHUB_API_VERSION,
+            }
+        return {"Accept": "application/json"}
+
+    def _auth_headers(self) -> dict[str, str]:
+        if not self.token:
+            # Jira anonymous: it answers with what anonymous users may see (public projects).
+            return {}
+        if self.config.provider == "gitlab":
+            return {"PRIVATE-TOKEN": self.token}
+        if self.config.provider == "jira":
+            # Cloud: the account e-mail and an API token as Basic auth; Data Center / Server:
+            # a personal access token.
+            return self._basic_or_bearer(self.config.username)
+        return super()._auth_headers()
+
+    def _placeholders(self) -> dict[str, str]:
+        return {"tracker": self._provider, "permission": self._permission}
 
     @property
     def _permission(self) -> str:

@@ -25,20 +25,32 @@ GitHub is still asked about its own name.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, RootModel
-
-from buildradiator.errors import AuthFailed, NotFound, ServerError, Timeout
+from buildradiator.errors import AuthFailed, ServerError, Timeout
 from buildradiator.fmt import format_age, plural, seconds_between, short_sha
 from buildradiator.model import Deployment, DeployState, SourceResult
-from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
-from buildradiator.sources.github.payloads import Actor
-from buildradiator.sources.github.source import API_VERSION, web_base
-from buildradiator.sources.http import GITHUB_RATE, Response
-from buildradiator.sources.prodconfigs import GitHubDeploymentsSource
+from buildradiator.sources.base import (
+    Source,
+    Words,
+    parse_iso,
+    parse_model,
+    safe_url,
+)
+from buildradiator.sources.github.source import API_HEADERS, web_base
+from buildradiator.sources.github_deployments import PROVIDER
+from buildradiator.sources.github_deployments.config import GitHubDeploymentsSource
+from buildradiator.sources.github_deployments.payloads import (
+    ComparePayload,
+    DeploymentList,
+    DeploymentPayload,
+    StatusList,
+    StatusPayload,
+)
+from buildradiator.sources.http import GITHUB_RATE
+from buildradiator.sources.payload import EPOCH
 from buildradiator.text import clean_text
 
 PER_PAGE = 10
@@ -62,60 +74,6 @@ _STATES = {
     "error": DeployState.FAILED,
 }
 _FINISHED = {"success", "failure", "error"}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-# --- payload shapes: only the fields we read; everything a server may null is optional ---------
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class DeploymentPayload(_Payload):
-    id: int
-    sha: str | None = None
-    ref: str | None = None
-    created_at: Stamp = None
-    creator: Actor | None = None
-
-
-class DeploymentList(RootModel[list[DeploymentPayload]]):
-    pass
-
-
-class StatusPayload(_Payload):
-    id: int | None = None
-    state: str | None = None
-    description: str | None = None
-    environment_url: str | None = None
-    log_url: str | None = None
-    target_url: str | None = None
-    created_at: Stamp = None
-
-
-class StatusList(RootModel[list[StatusPayload]]):
-    pass
-
-
-class GitPerson(_Payload):
-    date: Stamp = None
-
-
-class GitCommit(_Payload):
-    author: GitPerson | None = None
-    committer: GitPerson | None = None
-
-
-class CompareCommit(_Payload):
-    sha: str | None = None
-    commit: GitCommit | None = None
-
-
-class ComparePayload(_Payload):
-    status: str | None = None
-    ahead_by: int | None = None
-    commits: list[CompareCommit] | None = None
 
 
 # --- pure pieces ------------------------------------------------------------------------------
@@ -138,7 +96,7 @@ def deploy_state(word: str | None) -> tuple[DeployState, str | None]:
 
 
 def _stamp(value: str | None) -> datetime:
-    return parse_iso(value) or _EPOCH
+    return parse_iso(value) or EPOCH
 
 
 def newest_first_deployments(items: list[DeploymentPayload]) -> list[DeploymentPayload]:
@@ -190,8 +148,17 @@ class _Found:
 class GitHubDeployments(Source[GitHubDeploymentsSource]):
     """Per configured environment of one repository: the latest deployment and what is live."""
 
-    type: ClassVar[str] = "github_deployments"
+    provider = PROVIDER
     rate_headers = GITHUB_RATE
+    status_words = {
+        403: Words(
+            AuthFailed,
+            "{host} denied access to {repo} (HTTP 403) without a token: "
+            "set token_env, token_file or token_command",
+            "{host} denied access to {repo} (HTTP 403): the token from {origin} lacks permission "
+            "(it needs read access to Deployments and Contents)",
+        )
+    }
 
     async def poll(self) -> SourceResult:
         drifts: dict[str, Drift] = {}
@@ -291,13 +258,8 @@ class GitHubDeployments(Source[GitHubDeploymentsSource]):
         response = await self._get(
             f"{self._base}/deployments",
             {"environment": env, "per_page": PER_PAGE},
-            ok=(200, 404),
+            what=f"repository {self.config.repo}",
         )
-        if response.status_code == 404:
-            raise NotFound(
-                f"repository {self.config.repo} not found on {self._host} "
-                "(or the token cannot see it)"
-            )
         return newest_first_deployments(parse_model(DeploymentList, response.json()).root)
 
     async def _statuses(self, deployment_id: int) -> list[StatusPayload]:
@@ -305,6 +267,7 @@ class GitHubDeployments(Source[GitHubDeploymentsSource]):
             f"{self._base}/deployments/{deployment_id}/statuses",
             {"per_page": STATUSES_PER_PAGE},
             ok=(200, 404),
+            what=f"repository {self.config.repo}",
         )
         if response.status_code == 404:
             # Deleted between the two requests: as good as a deployment without statuses.
@@ -316,7 +279,9 @@ class GitHubDeployments(Source[GitHubDeploymentsSource]):
         basehead = f"{quote(sha, safe='')}...{quote(self.config.branch, safe='/')}"
         try:
             response = await self._get(
-                f"{self._base}/compare/{basehead}", None, ok=(200, *COMPARE_MISSING)
+                f"{self._base}/compare/{basehead}",
+                ok=(200, *COMPARE_MISSING),
+                what=f"repository {self.config.repo}",
             )
         except (ServerError, Timeout):
             # GitHub gives up on very large comparisons with a 5xx or a slow answer; that costs
@@ -327,48 +292,11 @@ class GitHubDeployments(Source[GitHubDeploymentsSource]):
             return Drift(note=f"drift unknown ({shown} not found on {self.config.branch})")
         return drift_of(parse_model(ComparePayload, response.json()))
 
-    async def _get(
-        self, url: str, params: dict[str, Any] | None, ok: tuple[int, ...] = (200,)
-    ) -> Response:
-        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        repo = self.config.repo
-        try:
-            # As in github.py: 401 comes back as an answer so the message can name the
-            # repository and the token's origin; a 403 may be a rate limit, which only the HTTP
-            # layer can tell, so it stays an error from there.
-            response = await self.http.get(
-                url,
-                params=params,
-                headers=headers,
-                timeout=self.config.timeout,
-                rate_headers=GITHUB_RATE,
-                conditional=True,
-                verify_ok=(*ok, 401),
-            )
-        except AuthFailed:
-            if self.token is None:
-                raise AuthFailed(
-                    f"{self._host} denied access to {repo} (HTTP 403) without a token: "
-                    "set token_env, token_file or token_command"
-                ) from None
-            raise AuthFailed(
-                f"{self._host} denied access to {repo} (HTTP 403): the token from "
-                f"{self._token_origin} lacks permission "
-                "(it needs read access to Deployments and Contents)"
-            ) from None
-        if response.status_code == 401:
-            if self.token is None:
-                raise AuthFailed(
-                    f"{self._host} asked for a token (HTTP 401): "
-                    "set token_env, token_file or token_command"
-                )
-            raise AuthFailed(
-                f"{self._host} refused the token from {self._token_origin} (HTTP 401): "
-                "wrong, expired or revoked"
-            )
-        return response
+    def _headers(self) -> dict[str, str]:
+        return dict(API_HEADERS)
+
+    def _placeholders(self) -> dict[str, str]:
+        return {"repo": self.config.repo}
 
     # -- words ---------------------------------------------------------------------------------
 

@@ -23,15 +23,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
 from buildradiator.model import Health, ServiceCheck, SourceResult
-from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
+from buildradiator.sources.alertmanager import PROVIDER
+from buildradiator.sources.alertmanager.config import AlertmanagerSource
+from buildradiator.sources.alertmanager.payloads import AlertPayload, AlertStatus
+from buildradiator.sources.base import Source, Words, parse_iso, parse_model, safe_url
 from buildradiator.sources.http import Response, redact
-from buildradiator.sources.prodconfigs import AlertmanagerSource
 from buildradiator.text import clean_text
 
 UNNAMED = "unnamed alert"
@@ -39,81 +38,38 @@ NO_SERVICE = "no service label"
 REASON_MAX = 200
 """Longest server reason quoted in an error (a 400's body): it must fit a status bar."""
 
-# --- payload shapes: lenient, because "missing or null" must never cost the whole poll --------
-
-
-def _text_map(value: Any) -> dict[str, str]:
-    """Labels/annotations as ``str -> str``; anything else (null, a list, nested objects) is
-    reduced to what can be read. Real servers only send strings; proxies and fakes do not."""
-    if not isinstance(value, dict):
-        return {}
-    out: dict[str, str] = {}
-    for key, item in value.items():
-        if isinstance(item, str):
-            out[str(key)] = item
-        elif isinstance(item, int | float) and not isinstance(item, bool):
-            out[str(key)] = str(item)
-    return out
-
-
-def _id_list(value: Any) -> list[str]:
-    """``silencedBy``/``inhibitedBy``/``mutedBy``: ids as strings; null or junk is empty."""
-    if not isinstance(value, list):
-        return []
-    return [str(item) for item in value if isinstance(item, str | int) and str(item)]
-
-
-def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-TextMap = Annotated[dict[str, str], BeforeValidator(_text_map)]
-IdList = Annotated[list[str], BeforeValidator(_id_list)]
-Text = Annotated[str | None, BeforeValidator(_str_or_none)]
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class AlertStatus(_Payload):
-    state: Text = None
-    """``unprocessed``, ``active`` or ``suppressed``."""
-    silencedBy: IdList = []
-    inhibitedBy: IdList = []
-    mutedBy: IdList = []
-    """Alertmanager 0.25+: the time intervals muting it."""
-
-
-def _status(value: Any) -> Any:
-    return value if isinstance(value, dict) else {}
-
-
-class AlertPayload(_Payload):
-    labels: TextMap = {}
-    annotations: TextMap = {}
-    fingerprint: Text = None
-    startsAt: Stamp = None
-    updatedAt: Stamp = None
-    endsAt: Stamp = None
-    generatorURL: Text = None
-    status: Annotated[AlertStatus, BeforeValidator(_status)] = AlertStatus()
-
-
 # --- the source -------------------------------------------------------------------------------
 
 
 class Alertmanager(Source[AlertmanagerSource]):
     """The alerts an Alertmanager lists as firing (and, apart, the muted ones)."""
 
-    type: ClassVar[str] = "alertmanager"
+    provider = PROVIDER
+    status_words = {
+        401: Words(
+            AuthFailed,
+            "{host} asked for credentials (HTTP 401): set token_env, token_file or "
+            "token_command (and username for Basic auth)",
+            "{host} refused the credentials from {origin} (HTTP 401): wrong, expired or revoked",
+        ),
+        403: Words(
+            AuthFailed,
+            "{host} denied access to {what} (HTTP 403): "
+            "the credentials from {origin} lack permission",
+        ),
+        404: Words(
+            NotFound,
+            "Alertmanager API v2 not found at {path} (HTTP 404): "
+            "url must be the Alertmanager root, without /api/v2",
+        ),
+    }
 
     @property
     def _alerts_url(self) -> str:
         return self.config.url.rstrip("/") + "/api/v2/alerts"
 
     async def poll(self) -> SourceResult:
-        data = (await self._get()).json()
+        data = (await self._get_alerts()).json()
         if not isinstance(data, list):
             shape = "an object" if isinstance(data, dict) else f"a {type(data).__name__}"
             raise BadPayload(
@@ -145,7 +101,13 @@ class Alertmanager(Source[AlertmanagerSource]):
 
     # -- the request ---------------------------------------------------------------------------
 
-    async def _get(self) -> Response:
+    def _headers(self) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
+    def _auth_headers(self) -> dict[str, str]:
+        return self._basic_or_bearer(self.config.username)
+
+    async def _get_alerts(self) -> Response:
         show = "true" if self.config.muted == "show" else "false"
         params: list[tuple[str, str]] = [
             ("active", "true"),
@@ -153,48 +115,14 @@ class Alertmanager(Source[AlertmanagerSource]):
             ("inhibited", show),
         ]
         params += [("filter", m.strip()) for m in self.config.matchers]
-        headers = {"Accept": "application/json"}
-        auth: tuple[str, str] | None = None
-        token = self.token
-        if self.config.username:
-            auth = (self.config.username, token or "")
-        elif token:
-            headers["Authorization"] = f"Bearer {token}"
-        try:
-            # 400 (a matcher the server rejects), 401 and 404 come back as answers so the
-            # message can name the matchers, the token's origin or the URL tried.
-            response = await self.http.get(
-                self._alerts_url,
-                params=params,
-                headers=headers,
-                auth=auth,
-                timeout=self.config.timeout,
-                verify_ok=(200, 400, 401, 404),
-            )
-        except AuthFailed:
-            raise AuthFailed(
-                f"{self._host} denied access to the alerts (HTTP 403): "
-                f"the credentials from {self._token_origin} lack permission"
-            ) from None
+        # A 400 (a matcher the server rejects) comes back as an answer: its body says why.
+        response = await self._get(
+            self._alerts_url, params, ok=(200, 400), conditional=False, what="the alerts"
+        )
         if response.status_code == 400:
             raise SourceError(
                 f"{self._host} rejected the matchers {self._matchers_words()} (HTTP 400)"
                 + self._reason(response)
-            )
-        if response.status_code == 401:
-            if token is None:
-                raise AuthFailed(
-                    f"{self._host} asked for credentials (HTTP 401): "
-                    "set token_env, token_file or token_command (and username for Basic auth)"
-                )
-            raise AuthFailed(
-                f"{self._host} refused the credentials from {self._token_origin} (HTTP 401): "
-                "wrong, expired or revoked"
-            )
-        if response.status_code == 404:
-            raise NotFound(
-                f"Alertmanager API v2 not found at {redact(self._alerts_url)} (HTTP 404): "
-                "url must be the Alertmanager root, without /api/v2"
             )
         return response
 

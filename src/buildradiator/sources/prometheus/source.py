@@ -22,19 +22,17 @@ requests nor rate-limit headers, so neither is used.
 
 from __future__ import annotations
 
-import math
-import re
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import quote
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, ServerError, SourceError
 from buildradiator.model import Health, ServiceCheck, SourceResult
-from buildradiator.sources.base import Source, parse_model
+from buildradiator.sources.base import Source, Words, parse_model
 from buildradiator.sources.http import Response, brief_url, looks_like_html, redact
-from buildradiator.sources.prodconfigs import PrometheusSource
+from buildradiator.sources.prometheus import PROVIDER
+from buildradiator.sources.prometheus.config import PrometheusSource
+from buildradiator.sources.prometheus.judge import SHOWN_WARNING, Judge, Verdict
+from buildradiator.sources.prometheus.payloads import QueryAnswer, QueryData, Series
 from buildradiator.text import clean_text
 
 QUERY_PATH = "/api/v1/query"
@@ -42,14 +40,8 @@ SHOWN_QUERY = 60
 """Characters of the query an error message repeats: enough to recognise it, short enough for a
 status bar (the server's own message gives the position of a parse error)."""
 SHOWN_ERROR = 200
-SHOWN_WARNING = 80
 SHOWN_LABELS = 3
 SHOWN_LABEL_VALUE = 40
-
-# Go's strconv.FormatFloat writes what Prometheus sends: decimal or exponent notation, "NaN",
-# "+Inf", "-Inf". Python's float() also takes "1_000" and " 1 "; a value like that is not from
-# Prometheus and is better reported than guessed at.
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity)|nan", re.I)
 
 # Worst first: what the check shows when series disagree. A series without a number is worse
 # than a healthy one (it may hide a problem), but not as bad as one past a threshold.
@@ -57,129 +49,8 @@ _RANK = {Health.DOWN: 3, Health.WARN: 2, Health.UNKNOWN: 1, Health.UP: 0}
 _STATE_WORDS = {Health.DOWN: "down", Health.WARN: "at warn", Health.UNKNOWN: "without a number"}
 
 
-# --- payload shapes -----------------------------------------------------------------------------
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-
-class QueryData(_Payload):
-    result_type: str | None = Field(default=None, alias="resultType")
-    result: Any = None
-    """A list of series (vector, matrix) or one ``[ts, "value"]`` pair (scalar, string)."""
-
-
-class QueryAnswer(_Payload):
-    status: str | None = None
-    data: QueryData | None = None
-    error_type: str | None = Field(default=None, alias="errorType")
-    error: str | None = None
-    warnings: list[Any] | None = None
-
-
-class Series(_Payload):
-    metric: dict[str, Any] | None = None
-    value: Any = None
-    histogram: Any = None
-    """A native histogram sample, sent instead of ``value``."""
-
-
-# --- judging one sample --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One series (or the scalar) judged against the thresholds."""
-
-    health: Health
-    value: float | None
-    words: str
-    """``0.034 (> 0.01)``, ``value is NaN``."""
-    labels: dict[str, str]
-    badness: float = -math.inf
-    """How far past (or short of) the nearest threshold, relative to it: ranks series of one state."""
-
-
-def parse_value(raw: Any) -> float | str:
-    """A sample value as a float (NaN and infinities included), or a reason it is none."""
-    if isinstance(raw, bool):
-        return f"value {raw!r} is not a number"
-    if isinstance(raw, int | float):
-        # Not what Prometheus sends (it quotes numbers), but what some look-alikes do.
-        return float(raw)
-    if not isinstance(raw, str):
-        return "sample without a value" if raw is None else "value is not a number"
-    text = raw.strip()
-    if not _NUMBER.fullmatch(text):
-        shown = clean_text(raw, SHOWN_WARNING)
-        return f'value "{shown}" is not a number' if shown else "value is empty"
-    return float(text)
-
-
-def fmt_value(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    if abs(value) >= 1000:
-        return f"{value:.0f}"
-    return f"{value:.4g}"
-
-
-def _fmt_threshold(value: float) -> str:
-    # Thresholds are the user's own numbers: show them as written (0.005 stays 0.005).
-    return fmt_value(value) if math.isinf(value) or value == int(value) else f"{value:g}"
-
-
-class Judge:
-    """The thresholds of one source: a sample's health, and words for it."""
-
-    def __init__(self, config: PrometheusSource) -> None:
-        self.config = config
-        self.unit = (config.unit or "").strip()
-
-    def sample(self, pair: Any, labels: dict[str, str]) -> Verdict:
-        """Judge one ``[ts, "value"]`` pair."""
-        if not isinstance(pair, list | tuple) or len(pair) != 2:
-            return Verdict(Health.UNKNOWN, None, "sample is not a [time, value] pair", labels)
-        parsed = parse_value(pair[1])
-        if isinstance(parsed, str):
-            return Verdict(Health.UNKNOWN, None, parsed, labels)
-        return self.number(parsed, labels)
-
-    def number(self, value: float, labels: dict[str, str]) -> Verdict:
-        if math.isnan(value):
-            return Verdict(Health.UNKNOWN, None, "value is NaN", labels)
-        c = self.config
-        shown = fmt_value(value) + (f" {self.unit}" if self.unit else "")
-        checks = (
-            (Health.DOWN, c.down_above, ">"),
-            (Health.DOWN, c.down_below, "<"),
-            (Health.WARN, c.warn_above, ">"),
-            (Health.WARN, c.warn_below, "<"),
-        )
-        for health, limit, op in checks:
-            if limit is None:
-                continue
-            if (op == ">" and value > limit) or (op == "<" and value < limit):
-                words = f"{shown} ({op} {_fmt_threshold(limit)})"
-                return Verdict(health, value, words, labels, self._badness(value))
-        return Verdict(Health.UP, value, shown, labels, self._badness(value))
-
-    def _badness(self, value: float) -> float:
-        c = self.config
-        scores = [
-            (value - t) / max(abs(t), 1e-12) for t in (c.down_above, c.warn_above) if t is not None
-        ]
-        scores += [
-            (t - value) / max(abs(t), 1e-12) for t in (c.down_below, c.warn_below) if t is not None
-        ]
-        best = max(scores, default=-math.inf)
-        return -math.inf if math.isnan(best) else best
-
+_NO_TOKEN = "no token given; set token_env, token_file or token_command"  # noqa: S105 - words
+_BAD_TOKEN = "the {credential} from {origin} is wrong or lacks permission"  # noqa: S105 - words
 
 # --- the source ----------------------------------------------------------------------------------
 
@@ -187,7 +58,24 @@ class Judge:
 class PrometheusQuery(Source[PrometheusSource]):
     """One instant query, judged against its thresholds, as one ``ServiceCheck``."""
 
-    type: ClassVar[str] = "prometheus"
+    provider = PROVIDER
+    status_words = {
+        401: Words(
+            AuthFailed,
+            f"{{host}} refused the credentials (HTTP 401): {_NO_TOKEN}",
+            f"{{host}} refused the credentials (HTTP 401): {_BAD_TOKEN}",
+        ),
+        403: Words(
+            AuthFailed,
+            f"{{host}} denied access to {{what}} (HTTP 403): {_NO_TOKEN}",
+            f"{{host}} denied access to {{what}} (HTTP 403): {_BAD_TOKEN}",
+        ),
+        404: Words(
+            NotFound,
+            "not found: no Prometheus query API at {url} "
+            "(url must be the Prometheus root, e.g. https://prometheus.example.com)",
+        ),
+    }
 
     @property
     def _root(self) -> str:
@@ -205,7 +93,7 @@ class PrometheusQuery(Source[PrometheusSource]):
         return self.config.label or self.config.name
 
     async def poll(self) -> SourceResult:
-        response = await self._get()
+        response = await self._get_query()
         answer = self._parse(response)
         data = answer.data
         if data is None:
@@ -237,46 +125,26 @@ class PrometheusQuery(Source[PrometheusSource]):
 
     # -- the request -------------------------------------------------------------------------------
 
-    async def _get(self) -> Response:
-        headers: dict[str, str] = {"Accept": "application/json"}
-        auth: tuple[str, str] | None = None
-        if self.config.username:
-            auth = (self.config.username, self.token or "")
-        elif self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        try:
-            # Prometheus answers a refused query with a JSON body on 400, 422 and 503: take those
-            # as answers so the message can say what the server disliked about the query.
-            response = await self.http.get(
-                f"{self._root}{QUERY_PATH}",
-                params={"query": self.config.query},
-                headers=headers,
-                auth=auth,
-                timeout=self.config.timeout,
-                verify_ok=(200, 400, 401, 404, 422, 503),
-            )
-        except AuthFailed:
-            raise AuthFailed(
-                f"{self._host} denied access to the query API (HTTP 403): "
-                + self._credential_words()
-            ) from None
-        status = response.status_code
-        if status == 401:
-            raise AuthFailed(
-                f"{self._host} refused the credentials (HTTP 401): " + self._credential_words()
-            )
-        if status == 404:
-            raise NotFound(
-                f"not found: no Prometheus query API at {brief_url(response.url)} "
-                "(url must be the Prometheus root, e.g. https://prometheus.example.com)"
-            )
-        return response
+    def _headers(self) -> dict[str, str]:
+        return {"Accept": "application/json"}
 
-    def _credential_words(self) -> str:
-        if self.token is None:
-            return "no token given; set token_env, token_file or token_command"
-        how = "password for " + self.config.username if self.config.username else "token"
-        return f"the {how} from {self._token_origin} is wrong or lacks permission"
+    def _auth_headers(self) -> dict[str, str]:
+        return self._basic_or_bearer(self.config.username)
+
+    def _placeholders(self) -> dict[str, str]:
+        username = self.config.username
+        return {"credential": f"password for {username}" if username else "token"}
+
+    async def _get_query(self) -> Response:
+        # Prometheus answers a refused query with a JSON body on 400, 422 and 503: take those
+        # as answers so the message can say what the server disliked about the query.
+        return await self._get(
+            f"{self._root}{QUERY_PATH}",
+            {"query": self.config.query},
+            ok=(200, 400, 422, 503),
+            conditional=False,
+            what="the query API",
+        )
 
     def _parse(self, response: Response) -> QueryAnswer:
         status = response.status_code
