@@ -202,6 +202,17 @@ async def test_a_server_refusing_sort_is_asked_again_and_read_from_its_last_page
     assert "sort" not in asked[3]  # remembered
 
 
+async def test_a_server_ignoring_sort_silently_is_read_from_its_last_page() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if parse_qs(request.url.query.decode()).get("page") == ["3"]:
+            return httpx.Response(200, json=page(pipeline(5, "FAILED"), size=5))
+        return httpx.Response(200, json=page(pipeline(1), pipeline(2), size=5))
+
+    (portal,) = (await fake(handle, pagelen=2).poll()).pipelines
+    assert [b.number for b in portal.recent] == [5, 2, 1]
+    assert portal.status is Status.FAILED
+
+
 @pytest.mark.parametrize(
     ("status", "error", "words"),
     [

@@ -12,8 +12,8 @@ commit's hash but not its message: ``.../commit/{hash}`` is read once per commit
 ``COMMITS_SHOWN`` pipelines, at most ``MAX_COMMIT_REQUESTS`` per poll.
 
 Defences: the branch is checked on every item too (a server that ignores ``target.branch``); a
-server that answers 400 to ``sort`` is asked again without it, and a list that then comes oldest
-first is read from its last page. Both are remembered for the source's lifetime.
+server that answers 400 to ``sort`` is asked again without it (remembered for the source's
+lifetime), and a list that comes oldest first is read from its last page too.
 
 Rate limit: an hourly, rolling window (1,000 requests and up, per user or token). Access tokens
 get ``X-RateLimit-Limit`` and ``X-RateLimit-NearLimit`` (true below 20 % left) but no count and no
@@ -73,6 +73,7 @@ MAX_COMMIT_REQUESTS = 2
 COMMITS_SHOWN = 5
 """The newest pipelines per repository whose commit message is looked up."""
 MAX_COMMITS_KEPT = 500
+MAX_PAUSES_KEPT = 100
 NEAR_LIMIT_SHARE = 0.2
 """What ``X-RateLimit-NearLimit: true`` means: less than this share of the hour is left."""
 CLOUD_API = "api.bitbucket.org"
@@ -212,8 +213,9 @@ class BitbucketPipelines(Source[BitbucketSource]):
             raise self._bad_request(response, what)
         page = parse_pipelines(response.json())
         values = page.values
-        if not self._sort and page.size and page.size > len(values) and _oldest_first(values):
-            # The server's own order (oldest first): the newest are on the last page.
+        if page.size and page.size > len(values) and _oldest_first(values):
+            # The server's own order (oldest first; ``sort`` refused or silently ignored): the
+            # newest are on the last page.
             last = math.ceil(page.size / self.config.pagelen)
             response = await self._request(url, {**params, "page": last}, what)
             if response.status_code == 200:
@@ -249,6 +251,8 @@ class BitbucketPipelines(Source[BitbucketSource]):
         if words.paused:
             self._paused = {k: v for k, v in self._paused.items() if k[0] != ident}
             self._paused[paused_key] = steps
+            while len(self._paused) > MAX_PAUSES_KEPT:
+                self._paused.pop(next(iter(self._paused)))
         return steps
 
     async def _messages(self, repo: str, payloads: list[PipelinePayload]) -> dict[str, str]:
