@@ -69,6 +69,7 @@ from buildradiator.serve.setup import (
     resolve_token,
     route_server_logs,
 )
+from buildradiator.serve.webhooks import WebhookReceiver
 
 if TYPE_CHECKING:
     from buildradiator.engine.engine import Engine
@@ -164,6 +165,7 @@ def make_app(
     browser: Callable[[web.Application], None] | None = None,
     gate: ConnectionGate | None = None,
     origins: Origins | None = None,
+    hooks: WebhookReceiver | None = None,
 ) -> web.Application:
     """The aiohttp application (without a server). ``browser`` mounts the browser view at ``/``;
     without it ``/`` lists the endpoints. ``gate``: the server's connection gate, whose
@@ -179,6 +181,10 @@ def make_app(
     async def guard(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        if hooks is not None and request.method == "POST" and request.path.startswith("/hooks/"):
+            # CI events: the receiver checks each provider's signature and rates on its own
+            # (the CI knows its webhook secret, not this radiator's token).
+            return await handler(request)
         # Cheapest refusals first: a flood costs a dict lookup per request, nothing more.
         if request.method not in ("GET", "HEAD"):
             return _text(405, "read-only: GET and HEAD only\n", {"Allow": METHODS})
@@ -233,6 +239,8 @@ def make_app(
 
     async def metrics(request: web.Request) -> web.Response:
         data = board.metrics(current(live=True))
+        if hooks is not None:
+            data += hooks.metrics_text().encode("utf-8")
         return web.Response(body=data, headers={"Content-Type": export_metrics.CONTENT_TYPE})
 
     async def healthz(request: web.Request) -> web.Response:
@@ -269,6 +277,8 @@ def make_app(
     app.router.add_get("/cc.xml", cc_xml)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
+    if hooks is not None:
+        hooks.mount(app)
     if browser is not None:
         browser(app)
     else:
@@ -313,8 +323,10 @@ class RadiatorServer:
         limits: Limits | None = None,
         browser: Callable[[web.Application, Served], None] | None = None,
         allowed_origins: Iterable[str] = (),
+        hooks: WebhookReceiver | None = None,
     ) -> None:
         self.board = board
+        self.hooks = hooks
         self.host, self.port = host, port
         self.token = token
         self.limits = limits or Limits()
@@ -346,6 +358,7 @@ class RadiatorServer:
                 browser=(lambda a: mount(a, served)) if mount is not None else None,
                 gate=self.gate,
                 origins=self.origins,
+                hooks=self.hooks,
             )
             limits = self.limits
             runner = web.AppRunner(
@@ -399,6 +412,7 @@ async def serve(
     ready: Callable[[RadiatorServer], None] | None = None,
     linger: float | None = None,
     allowed_origins: Iterable[str] = (),
+    hooks: WebhookReceiver | None = None,
 ) -> None:
     """Run ``engine`` and the server in this loop until cancelled.
 
@@ -416,6 +430,7 @@ async def serve(
         limits=limits,
         browser=browser,
         allowed_origins=allowed_origins,
+        hooks=hooks,
     )
     async with server:
         if ready is not None:
