@@ -100,6 +100,8 @@ log = logging.getLogger("buildradiator.serve.server")
 METHODS = "GET, HEAD"
 COOKIE = "buildradiator_token"
 STOPPED_LINGER = 5.0
+MAX_WAIT = 60
+"""Longest a screen's ``Prefer: wait`` may hold a ``/snapshot.json`` request, in seconds."""
 """Seconds ``serve`` goes on answering after its engine stopped ("engine stopped" on
 ``/healthz``, ``"running": false`` in the JSON), so screens and monitors see why before the
 process exits (a browser session reads every 3 s)."""
@@ -145,6 +147,20 @@ def _answer(request: web.Request, item: Body) -> web.Response:
         return web.Response(status=304, headers=headers)
     headers["Content-Type"] = item.content_type
     return web.Response(body=item.data, headers=headers)
+
+
+def _prefer_wait(header: str | None) -> float:
+    """Seconds a request says it will wait (``Prefer: wait=25``), at most ``MAX_WAIT``; 0 when
+    it does not say so, or says nonsense."""
+    if not header:
+        return 0.0
+    for preference in header.split(","):
+        name, _, value = preference.strip().partition("=")
+        if name.strip().lower() == "wait":
+            digits = value.strip().strip('"')
+            if digits.isdigit() and len(digits) <= 6:
+                return float(min(int(digits), MAX_WAIT))
+    return 0.0
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -232,7 +248,17 @@ def make_app(
         return board.current
 
     async def snapshot_json(request: web.Request) -> web.Response:
-        return _answer(request, current().json)
+        item = current().json
+        wait = _prefer_wait(request.headers.get("Prefer"))
+        inm = request.headers.get("If-None-Match")
+        if wait and inm is not None and _none_match(inm, item.etag):
+            # A screen that has this snapshot waits here for the next one: it hears of a
+            # change the moment it is published, not on its next poll (RFC 7240 "wait").
+            await board.changed_since(item.etag, wait)
+            answer = _answer(request, current().json)
+            answer.headers["Preference-Applied"] = f"wait={wait:g}"
+            return answer
+        return _answer(request, item)
 
     async def cc_xml(request: web.Request) -> web.Response:
         return _answer(request, current(live=True).cc)
