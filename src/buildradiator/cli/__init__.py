@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from buildradiator import __version__, fmt
-from buildradiator.config.loading import Config, load_config, parse_config
+from buildradiator.config.loading import Config
 from buildradiator.errors import (
     EXIT_CONFIG,
     EXIT_GREEN,
@@ -38,6 +38,7 @@ from buildradiator.errors import (
 )
 from buildradiator.errors import Timeout as SourceTimeout
 from buildradiator.paths import PRIVATE_FILE, config_candidates, get_paths, private_file
+from buildradiator.sources.catalog import load_config, parse_config
 
 if TYPE_CHECKING:
     from buildradiator.engine.engine import Slot
@@ -538,6 +539,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         route_server_logs,
         serve,
     )
+    from buildradiator.serve.webhooks import attach_webhooks
 
     config = require_config(getattr(args, "config", None))
     overrides = {"host": args.host, "port": args.port}
@@ -559,6 +561,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     cache = _cache_path(config)
     store = History.open(get_paths().history_db, retention_days=config.radiator.history_days)
     engine = Engine(config, cache_path=cache, history=store)
+    try:
+        hooks = attach_webhooks(config, engine, str(find_config(getattr(args, "config", None))))
+    except ConfigError as exc:
+        _print_config_error(exc)
+        return EXIT_CONFIG
     cached = read_cache(cache)
     if cached is not None:
         engine.seed(cached)
@@ -595,6 +602,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ),
             ready=ready,
             allowed_origins=settings.allowed_origins,
+            hooks=hooks,
         )
 
     try:
