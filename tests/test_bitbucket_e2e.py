@@ -14,13 +14,14 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import Config, parse_config
+from buildradiator.config.loading import Config
 from buildradiator.engine.engine import Engine
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.sources.bitbucket.config import BitbucketSource
 from buildradiator.sources.bitbucket.source import BITBUCKET_RATE, BitbucketPipelines
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
 
 TOKEN = "bb-ATCTT3xFfGN0s3cr3tT0ken"
@@ -108,7 +109,7 @@ async def test_an_access_token_reads_the_hourly_limit_from_the_simulator() -> No
             one = config.model_copy(update={"repositories": ["web-portal"]})
             result = await BitbucketPipelines(one, http).poll()
             assert [p.key for p in result.pipelines] == ["acme/web-portal"]
-            assert result.summary.startswith("1 repository, ")
+            assert result.summary.startswith("1 repo, 0 running, 0 queued")
             rate = http.budget(config.api_url, BITBUCKET_RATE).rate
             assert rate is not None and (rate.limit, rate.remaining) == (1000, None)
         finally:
@@ -217,7 +218,7 @@ async def test_a_server_ignoring_sort_silently_is_read_from_its_last_page() -> N
     ("status", "error", "words"),
     [
         (401, AuthFailed, "refused the credentials from the config"),
-        (403, AuthFailed, "lack the pipeline read permission"),
+        (403, AuthFailed, r"lacks permission \(it needs Pipelines: read, and access to the repo"),
         (404, NotFound, "repository acme/web-portal not found"),
     ],
 )

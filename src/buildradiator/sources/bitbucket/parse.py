@@ -39,6 +39,7 @@ from buildradiator.sources.bitbucket.payloads import (
     StepPayload,
 )
 from buildradiator.sources.payload import EPOCH
+from buildradiator.sources.reading import first_of_each
 
 MAX_STAGE_STEPS = 3
 """Running steps named in a stage; more become "+N more"."""
@@ -300,13 +301,8 @@ def to_build(
 
 def newest_first(payloads: Sequence[PipelinePayload]) -> list[PipelinePayload]:
     """Unique by uuid (or number), newest first: a server that ignores ``sort`` changes nothing."""
-    seen: set[str] = set()
-    unique: list[PipelinePayload] = []
-    for payload in payloads:
-        ident = build_id(payload)
-        if ident is not None and ident not in seen:
-            seen.add(ident)
-            unique.append(payload)
+    known = [p for p in payloads if build_id(p) is not None]
+    unique = first_of_each(known, build_id)
     unique.sort(key=lambda p: (parse_iso(p.created_on) or EPOCH, p.build_number or 0), reverse=True)
     return unique
 

@@ -34,7 +34,6 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, SourceError
-from buildradiator.fmt import plural
 from buildradiator.model import Build, Pipeline, RateInfo, SourceResult
 from buildradiator.sources.base import Source, Words, parse_model
 from buildradiator.sources.bitbucket import PROVIDER
@@ -63,6 +62,7 @@ from buildradiator.sources.http import (
     clamp_wait,
     retry_after,
 )
+from buildradiator.sources.reading import activity
 
 MAX_REPOSITORIES = 30
 """Repositories read per poll at most (one request each, more for steps)."""
@@ -109,6 +109,7 @@ class BitbucketPipelines(Source[BitbucketSource]):
 
     provider = PROVIDER
     rate_headers = BITBUCKET_RATE
+    needs = "Pipelines: read, and access to the repository"
     status_words = MappingProxyType(
         {
             401: Words(
@@ -116,13 +117,6 @@ class BitbucketPipelines(Source[BitbucketSource]):
                 f"{{host}} asked for credentials (HTTP 401): {_CREDENTIALS}",
                 "{host} refused the credentials from {origin} (HTTP 401): wrong, expired or "
                 "revoked",
-            ),
-            403: Words(
-                AuthFailed,
-                f"{{host}} denied access to {{what}} (HTTP 403) without credentials: "
-                f"{_CREDENTIALS}",
-                "{host} denied access to {what} (HTTP 403): the credentials from {origin} lack "
-                "the pipeline read permission or access to the repository",
             ),
             404: Words(
                 NotFound,
@@ -352,8 +346,7 @@ class BitbucketPipelines(Source[BitbucketSource]):
         return f"{base.rstrip('/')}/{quote(self.config.workspace)}/{quote(repo)}"
 
     def _summary(self, pipelines: list[Pipeline], quiet: list[str]) -> str:
-        running = sum(len(p.in_flight) for p in pipelines)
-        text = f"{plural(len(pipelines), 'repository', 'repositories')}, {running} in flight"
+        text = activity(pipelines, "repo")
         watched = len(self.config.repositories)
         if watched > MAX_REPOSITORIES:
             text += f"; watching the first {MAX_REPOSITORIES} of {watched} repositories"
