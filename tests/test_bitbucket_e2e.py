@@ -25,12 +25,12 @@ from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
 
 TOKEN = "bb-ATCTT3xFfGN0s3cr3tT0ken"
-API = "https://api.bitbucket.org/2.0"
 LIST = "/2.0/repositories/acme/web-portal/pipelines/"
 
 
 def only(config: Config, kind: str) -> Config:
-    return config.model_copy(update={"sources": [s for s in config.sources if s.type == kind]})
+    kept = [s for s in config.sources if getattr(s, "type", None) == kind]
+    return config.model_copy(update={"sources": kept})
 
 
 def row(snapshot: Snapshot) -> Pipeline:
