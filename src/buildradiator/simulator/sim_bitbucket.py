@@ -262,7 +262,10 @@ class BitbucketSim:
     def _plans(self, moment: Moment) -> list[PipelinePlan]:
         """Every pipeline created by ``moment``, newest first."""
         found = list(_history())
-        for loop in range(max(0, moment.loop - LOOPS_KEPT + 1), moment.loop + 1):
+        first = max(0, moment.loop - LOOPS_KEPT + 1)
+        for loop in [k for k in self._loops if k < first]:
+            del self._loops[loop]  # a demo that runs for days keeps only what it lists
+        for loop in range(first, moment.loop + 1):
             if loop not in self._loops:
                 self._loops[loop] = _story(loop)
             found += self._loops[loop]
