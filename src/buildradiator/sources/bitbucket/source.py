@@ -11,6 +11,11 @@ steps do not change while it stays paused: they are read once per pause. The lis
 commit's hash but not its message: ``.../commit/{hash}`` is read once per commit for the newest
 ``COMMITS_SHOWN`` pipelines, at most ``MAX_COMMIT_REQUESTS`` per poll.
 
+A re-run is the same pipeline again (same uuid and ``build_number``, ``run_number`` + 1): the
+API then no longer says how the run before it ended. The source remembers how each listed
+pipeline last finished, so a red main stays red while its re-run runs; a radiator started during
+a re-run cannot know, and shows the pipeline finished before it until the re-run ends.
+
 Defences: the branch is checked on every item too (a server that ignores ``target.branch``); a
 server that answers 400 to ``sort`` is asked again without it (remembered for the source's
 lifetime), and a list that comes oldest first is read from its last page too.
