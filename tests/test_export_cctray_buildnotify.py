@@ -13,8 +13,8 @@ from buildnotifylib.core.settings import ServerSettings
 from buildradiator.export.cctray import cc_xml, project_names
 from buildradiator.model import Build, Snapshot, Status
 from buildradiator.text import clean_text
+from cctray_helpers import FEED_URL, hostile_estate, read_back
 from snapshot_fixtures import NOW, red_estate, red_estate_with_history
-from test_export_cctray import FEED_URL, hostile_estate, read_back
 
 _BN_STATUS = {Status.PASSED: BNStatus.SUCCESS, Status.FAILED: BNStatus.FAILURE}
 
