@@ -46,8 +46,8 @@ from buildradiator.rules.deploywatch import DeployWatch
 from buildradiator.rules.gate import release_gate
 from buildradiator.rules.production import with_drift
 from buildradiator.rules.targets import evaluate
-from buildradiator.sources.catalog import make_source
 from buildradiator.sources.base import Source
+from buildradiator.sources.catalog import make_source
 from buildradiator.sources.http import (
     MAX_SERVER_WAIT,
     HostBudget,
