@@ -378,3 +378,53 @@ async def test_credentials_refused_the_commits_stop_asking_and_say_so() -> None:
         assert result.pipelines[0].status is Status.PASSED
     assert sum("/commit/" in p for p in asked) == 1
     assert "may not read the repository" in result.summary
+
+
+async def test_a_signed_bitbucket_webhook_pokes_the_bitbucket_source(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The declared type meets serve's webhooks: a delivery signed the way Bitbucket signs it
+    (``X-Hub-Signature: sha256=...``) makes the engine poll that source at once."""
+    import hashlib
+    import hmac
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from buildradiator.serve.webhooks import attach_webhooks
+
+    monkeypatch.setenv("BB_HOOK_SECRET", "s3cr3t-hook")
+    with Simulator() as sim:
+        text = demo_config_text(sim.base_url).replace(
+            'repositories = ["web-portal"]',
+            'repositories = ["web-portal"]\nwebhook = { secret_env = "BB_HOOK_SECRET" }',
+        )
+        engine = Engine(only(parse_config(text), "bitbucket"))
+        poked: list[str] = []
+        monkeypatch.setattr(engine, "poll_soon", poked.append)
+        try:
+            receiver = attach_webhooks(engine.config, engine, "<demo>")
+            assert receiver is not None and receiver.hooks["bitbucket"].type == "bitbucket"
+            app = web.Application()
+            receiver.mount(app)
+            server = TestServer(app, host="127.0.0.1")
+            await server.start_server()
+            try:
+                body = json.dumps({"commit_status": {"state": "FAILED"}}).encode()
+                digest = hmac.new(b"s3cr3t-hook", body, hashlib.sha256).hexdigest()
+                headers = {
+                    "X-Event-Key": "repo:commit_status_updated",
+                    "X-Request-UUID": "fbd4ec16-0c58-4bea-9ac5-9bd2cfe9a16d",
+                    "X-Hub-Signature": f"sha256={digest}",
+                }
+                base = str(server.make_url("/")).rstrip("/")
+                async with httpx.AsyncClient(base_url=base) as client:
+                    good = await client.post("/hooks/bitbucket", content=body, headers=headers)
+                    forged = {**headers, "X-Hub-Signature": "sha256=" + "0" * 64}
+                    bad = await client.post("/hooks/bitbucket", content=body, headers=forged)
+                assert (good.status_code, bad.status_code) == (202, 403)
+                assert poked == ["bitbucket"]
+            finally:
+                await server.close()
+        finally:
+            await engine.aclose()
