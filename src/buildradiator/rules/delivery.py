@@ -1,0 +1,369 @@
+"""The four keys of delivery, per service and environment and for the whole estate, over a
+window and the window before it, each with its band. Pure: the rows come from
+``history.delivery_queries``; no I/O, no clock (``now`` is given).
+
+- **Deployment frequency**: production deploys that succeeded, per day.
+- **Lead time for changes**: from the commit landing on main (its first main build, or its
+  commit time when no build of it is known) to the production deploy that shipped it; the
+  commit the deploy names, so a deploy carrying several commits counts its newest one.
+- **Change failure rate**: the share of production deploys that failed, were suspect, or were
+  followed within ``FOLLOW_UP`` by a rollback (the next deploy ships an older commit, or one
+  already shipped before) or a hotfix (the next deploy's version or commit message says
+  ``hotfix`` or starts with ``Revert``).
+- **Time to restore** (DORA's "failed deployment recovery time"): a failed or suspect production
+  deploy until it was resolved (the watch cleared it) or a good deploy replaced it; median.
+  Beside it, not banded: main red to green (mean, from the day rollups) and service down to up.
+
+Bands: DORA, Accelerate State of DevOps Report 2023, "How do you compare?" (README, "Delivery
+measures"). Where the radiator cannot know, a fact carries ``value=None`` and says in ``note``
+what to add; it never shows a zero it did not measure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from buildradiator.rules.trends import percentile
+
+DAY = 86400.0
+HOUR = 3600.0
+FOLLOW_UP = 24 * HOUR
+"""A rollback or hotfix deploy this soon after a production deploy marks that deploy failed."""
+PRODUCTION = frozenset({"production", "prod", "prd", "live"})
+ESTATE = "estate"
+NO_DEPLOY_SOURCE = (
+    "no deploys recorded: add a deploy source ([[sources]] of type github_deployments or argocd)"
+)
+_HOTFIX = re.compile(r"hot-?fix|^revert\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class DeployRow:
+    """One deploy as history keeps it, with the landing of the commit it shipped."""
+
+    service: str
+    environment: str
+    commit: str | None
+    state: str
+    suspect: bool
+    at: float
+    resolved_at: float | None = None
+    landed_at: float | None = None
+    message: str | None = None
+    version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthChange:
+    service: str
+    environment: str
+    health: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class MainDays:
+    """Sums over a window of one pipeline's day rollups."""
+
+    pipeline: str
+    restore_sum: float
+    restore_n: int
+    retry_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One measure over one window for one scope: what every format prints."""
+
+    key: str
+    scope: str
+    window_days: int
+    value: float | None
+    unit: str
+    p90: float | None = None
+    previous: float | None = None
+    trend: str | None = None
+    """``better``, ``worse`` or ``same`` against the window before; ``None`` when unknown."""
+    band: str | None = None
+    samples: int = 0
+    note: str = ""
+
+
+HIGHER_IS_BETTER = {"deploy_frequency": True}
+
+
+def is_production(environment: str) -> bool:
+    return environment.strip().lower() in PRODUCTION
+
+
+def band_frequency(per_day: float) -> str:
+    """On demand (daily or more) / daily to weekly / weekly to monthly / less."""
+    if per_day >= 1.0:
+        return "elite"
+    if per_day >= 1 / 7:
+        return "high"
+    if per_day >= 1 / 30:
+        return "medium"
+    return "low"
+
+
+def band_lead_time(seconds: float) -> str:
+    """Under a day / a day to a week / a week to a month / longer."""
+    if seconds < DAY:
+        return "elite"
+    if seconds < 7 * DAY:
+        return "high"
+    if seconds < 30 * DAY:
+        return "medium"
+    return "low"
+
+
+def band_failure_rate(share: float) -> str:
+    """5% / 10% / 15% / more."""
+    if share <= 0.05:
+        return "elite"
+    if share <= 0.10:
+        return "high"
+    if share <= 0.15:
+        return "medium"
+    return "low"
+
+
+def band_restore(seconds: float) -> str:
+    """Under an hour / under a day / under a week / longer."""
+    if seconds < HOUR:
+        return "elite"
+    if seconds < DAY:
+        return "high"
+    if seconds < 7 * DAY:
+        return "medium"
+    return "low"
+
+
+def trend_of(key: str, value: float | None, previous: float | None) -> str | None:
+    if value is None or previous is None:
+        return None
+    if abs(value - previous) <= 1e-9 * max(1.0, abs(previous)):
+        return "same"
+    higher = value > previous
+    return "better" if higher == HIGHER_IS_BETTER.get(key, False) else "worse"
+
+
+def mark_failures(deploys: Sequence[DeployRow], follow_up: float = FOLLOW_UP) -> list[bool]:
+    """For the deploys of one service and environment, oldest first: which were failed changes."""
+    out: list[bool] = []
+    shipped: set[str] = set()
+    for i, d in enumerate(deploys):
+        failed = d.state == "failed" or d.suspect
+        nxt = deploys[i + 1] if i + 1 < len(deploys) else None
+        if not failed and nxt is not None and nxt.at - d.at <= follow_up:
+            rollback = nxt.commit is not None and (
+                nxt.commit in shipped
+                or (
+                    nxt.landed_at is not None
+                    and d.landed_at is not None
+                    and nxt.landed_at < d.landed_at
+                )
+            )
+            hotfix = any(_HOTFIX.search(t) for t in (nxt.version, nxt.message) if t)
+            failed = rollback or hotfix
+        out.append(failed)
+        if d.commit is not None and d.state == "succeeded":
+            shipped.add(d.commit)
+    return out
+
+
+def deploy_restores(deploys: Sequence[DeployRow]) -> list[tuple[float, float]]:
+    """(resolved at, seconds) for each failed or suspect deploy of one service and environment,
+    oldest first: until the watch cleared it, or a good deploy replaced it, whichever first."""
+    out: list[tuple[float, float]] = []
+    for i, d in enumerate(deploys):
+        if d.state != "failed" and not d.suspect:
+            continue
+        ends = [d.resolved_at] if d.resolved_at is not None else []
+        good = next((n for n in deploys[i + 1 :] if n.state == "succeeded" and not n.suspect), None)
+        if good is not None:
+            ends.append(good.at)
+        if ends:
+            end = min(ends)
+            out.append((end, max(0.0, end - d.at)))
+    return out
+
+
+def service_restores(
+    changes: Iterable[HealthChange],
+) -> dict[tuple[str, str], list[tuple[float, float]]]:
+    """(up again at, seconds down) per service and environment, from its health changes."""
+    down_since: dict[tuple[str, str], float] = {}
+    out: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    for c in sorted(changes, key=lambda c: c.at):
+        key = (c.service, c.environment)
+        if c.health == "down":
+            down_since.setdefault(key, c.at)
+        elif c.health == "up" and key in down_since:
+            start = down_since.pop(key)
+            out[key].append((c.at, c.at - start))
+    return out
+
+
+def _in(at: float, since: float, until: float) -> bool:
+    return since <= at < until
+
+
+def _four_keys(
+    deploys: Sequence[DeployRow], since: float, until: float, days: int
+) -> dict[str, tuple[float | None, float | None, int]]:
+    """(value, p90, samples) of the four keys over [since, until) for deploys of one scope
+    (each service and environment's deploys oldest first, concatenated)."""
+    groups: dict[tuple[str, str], list[DeployRow]] = defaultdict(list)
+    for d in deploys:
+        groups[(d.service, d.environment)].append(d)
+    done = 0
+    leads: list[float] = []
+    outcomes: list[bool] = []
+    restores: list[float] = []
+    for rows in groups.values():
+        for d, failed in zip(rows, mark_failures(rows), strict=True):
+            if not _in(d.at, since, until) or d.state not in ("succeeded", "failed"):
+                continue
+            outcomes.append(failed)
+            if d.state == "succeeded":
+                done += 1
+                if d.landed_at is not None and d.landed_at <= d.at:
+                    leads.append(d.at - d.landed_at)
+        restores += [s for end, s in deploy_restores(rows) if _in(end, since, until)]
+    failure = sum(outcomes) / len(outcomes) if outcomes else None
+    return {
+        "deploy_frequency": (done / days, None, done),
+        "lead_time": (percentile(leads, 0.5), percentile(leads, 0.9), len(leads)),
+        "change_failure_rate": (failure, None, len(outcomes)),
+        "time_to_restore": (percentile(restores, 0.5), None, len(restores)),
+    }
+
+
+_BANDS = {
+    "deploy_frequency": band_frequency,
+    "lead_time": band_lead_time,
+    "change_failure_rate": band_failure_rate,
+    "time_to_restore": band_restore,
+}
+_UNITS = {
+    "deploy_frequency": "per_day",
+    "lead_time": "seconds",
+    "change_failure_rate": "share",
+    "time_to_restore": "seconds",
+}
+
+
+def _missing(key: str, samples: int, days: int, prod: bool, any_deploys: bool) -> str:
+    if not any_deploys:
+        return NO_DEPLOY_SOURCE
+    if key == "time_to_restore" and samples == 0:
+        return f"no failed or suspect deploy resolved in the last {days} d"
+    if key == "lead_time":
+        return "no shipped commit was built on a watched main: watch the pipeline that builds it"
+    where = "production" if prod else "this environment"
+    return f"no deploys to {where} in the last {days} d"
+
+
+def four_keys(
+    deploys: Sequence[DeployRow],
+    *,
+    now: float,
+    windows: Sequence[int] = (7, 30),
+    any_deploys: bool | None = None,
+) -> list[Fact]:
+    """The four keys for the estate (production only) and for each service and environment.
+    ``deploys`` oldest first, reaching back two windows (for the trend); ``any_deploys`` says
+    whether history holds any deploy at all (no deploy source configured, otherwise)."""
+    ever = bool(deploys) if any_deploys is None else any_deploys
+    scopes: dict[str, list[DeployRow]] = {
+        ESTATE: [d for d in deploys if is_production(d.environment)]
+    }
+    for d in deploys:
+        scopes.setdefault(f"{d.service}/{d.environment or '-'}", []).append(d)
+    facts: list[Fact] = []
+    for scope, rows in scopes.items():
+        prod = scope == ESTATE or (bool(rows) and is_production(rows[0].environment))
+        for days in windows:
+            span = days * DAY
+            now_ = _four_keys(rows, now - span, now, days)
+            before = _four_keys(rows, now - 2 * span, now - span, days)
+            for key, (value, p90, samples) in now_.items():
+                if samples == 0:
+                    value = None if key != "deploy_frequency" or not ever else value
+                previous = before[key][0] if before[key][2] else None
+                fact = Fact(
+                    key=key,
+                    scope=scope,
+                    window_days=days,
+                    value=value,
+                    unit=_UNITS[key],
+                    p90=p90,
+                    previous=previous,
+                    trend=trend_of(key, value, previous),
+                    band=_BANDS[key](value) if value is not None and prod else None,
+                    samples=samples,
+                )
+                if value is None or (key == "deploy_frequency" and samples == 0):
+                    fact = replace(fact, note=_missing(key, samples, days, prod, ever))
+                facts.append(fact)
+    return facts
+
+
+def restore_facts(
+    main: Sequence[tuple[int, Sequence[MainDays], Sequence[MainDays]]],
+    changes: Sequence[HealthChange],
+    *,
+    now: float,
+) -> list[Fact]:
+    """Main red to green (mean, from the day rollups: (days, this window, the one before)) and
+    service down to up (median), estate-wide, not banded."""
+    facts: list[Fact] = []
+    restores = service_restores(changes)
+    for days, this, before in main:
+        n = sum(m.restore_n for m in this)
+        value = sum(m.restore_sum for m in this) / n if n else None
+        pn = sum(m.restore_n for m in before)
+        previous = sum(m.restore_sum for m in before) / pn if pn else None
+        facts.append(
+            Fact(
+                key="restore_main",
+                scope=ESTATE,
+                window_days=days,
+                value=value,
+                unit="seconds",
+                previous=previous,
+                trend=trend_of("restore_main", value, previous),
+                samples=n,
+                note="mean" if n else f"main did not go red and back in the last {days} d",
+            )
+        )
+        since, prev = now - days * DAY, now - 2 * days * DAY
+        this_s = [s for rs in restores.values() for end, s in rs if _in(end, since, now)]
+        before_s = [s for rs in restores.values() for end, s in rs if _in(end, prev, since)]
+        value = percentile(this_s, 0.5)
+        previous = percentile(before_s, 0.5)
+        facts.append(
+            Fact(
+                key="restore_service",
+                scope=ESTATE,
+                window_days=days,
+                value=value,
+                unit="seconds",
+                previous=previous,
+                trend=trend_of("restore_service", value, previous),
+                samples=len(this_s),
+                note=""
+                if this_s
+                else (
+                    f"no service went down and up again in the last {days} d"
+                    if changes
+                    else "no health changes recorded: add a health, alertmanager or prometheus source"
+                ),
+            )
+        )
+    return facts
