@@ -36,10 +36,10 @@ from buildradiator.history.delivery_queries import (
     gate_changes,
     health_changes,
     main_days,
-    queue_buckets,
     undeployed,
 )
 from buildradiator.history.delivery_report import delivery_facts
+from buildradiator.history.queue_rollups import queue_days
 from buildradiator.rules.congestion import gate_facts, queue_facts
 from buildradiator.rules.delivery import DAY, four_keys, restore_facts
 
@@ -155,12 +155,22 @@ def main() -> None:
         print(f"filled {args.builds:,} builds, {args.deploys:,} deploys in"
               f" {time.perf_counter() - t0:.1f}s", file=sys.stderr)  # fmt: skip
         now = END.timestamp()
+        today = int(now // DAY)
         t0 = time.perf_counter()
         rollups = {d: main_days(history, d) for d in (7, 30)}
-        print(f"day rollups, first use (cold): {(time.perf_counter() - t0) * 1000:.0f} ms")
+        print(f"build day rollups, first use (cold): {(time.perf_counter() - t0) * 1000:.0f} ms")
+        t0 = time.perf_counter()
+        queue_days(history, today - 59, today, today=today)
+        print(f"queue day rollups, first use (cold): {(time.perf_counter() - t0) * 1000:.0f} ms")
         deploys = deploy_rows(history, now - 60 * DAY, now + 1)
         changes = health_changes(history, now - 60 * DAY, now + 1)
         gates, initial = gate_changes(history, now - 60 * DAY, now + 1)
+
+        def queue(days: int) -> object:
+            waits, hours = queue_days(history, today - days + 1, today, today=today)
+            before, _ = queue_days(history, today - 2 * days + 1, today - days, today=today)
+            return queue_facts(days, waits, before, hours, "UTC")
+
         parts: dict[str, Callable[[], object]] = {
             "deploys read (60 d)": lambda: deploy_rows(history, now - 60 * DAY, now + 1),
             "four keys (rules)": lambda: four_keys(deploys, now=now, windows=(7, 30)),
@@ -168,12 +178,7 @@ def main() -> None:
                 [(d, *main_days(history, d)) for d in (7, 30)], changes, now=now
             ),
             "health changes read": lambda: health_changes(history, now - 60 * DAY, now + 1),
-            "queue wait + hours (30 d)": lambda: queue_facts(
-                30,
-                queue_buckets(history, now - 30 * DAY, now + 1),
-                queue_buckets(history, now - 60 * DAY, now - 30 * DAY),
-                "UTC",
-            ),
+            "queue wait + hours (30 d)": lambda: queue(30),
             "commits per build (30 d)": lambda: commits_per_build(history, now - 30 * DAY, now),
             "oldest undeployed": lambda: undeployed(history),
             "gate hold (30 d)": lambda: gate_facts(

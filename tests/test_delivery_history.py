@@ -164,3 +164,32 @@ def test_a_version_1_file_is_migrated_with_its_builds(tmp_path: Path) -> None:
     version = rows(history, "SELECT value FROM meta WHERE key = 'schema_version'")
     assert version == [(str(SCHEMA_VERSION),)] and SCHEMA_VERSION == 2
     assert record_snapshot(history, snap(deployments=(deploy(),))) == 1
+
+
+def test_a_queue_row_seen_late_still_counts_in_its_days_rollup() -> None:
+    from buildradiator.history.queue_rollups import queue_days
+
+    history = History.memory(clock=FakeClock(NOW))
+    today = int(NOW.timestamp() // 86400)
+
+    def pipeline(key: str, waited: float) -> Pipeline:
+        queued = NOW - timedelta(days=1)
+        build = Build(
+            source="gh",
+            pipeline=key,
+            id="1",
+            status=Status.PASSED,
+            created_at=queued,
+            started_at=queued + timedelta(seconds=waited),
+            finished_at=queued + timedelta(minutes=9),
+        )
+        return Pipeline(source="gh", key=key, name=key, recent=(build,))
+
+    record_snapshot(history, snap(pipelines=(pipeline("a", 20),)))
+    waits, hours = queue_days(history, today - 1, today, today=today)
+    assert sum(w.builds for w in waits) == 1  # yesterday is rolled up now
+    # After a restart, a build queued yesterday shows up for the first time.
+    record_snapshot(history, snap(1, pipelines=(pipeline("a", 20), pipeline("b", 300))))
+    waits, hours = queue_days(history, today - 1, today, today=today)
+    assert sorted((w.wait, w.builds) for w in waits) == [(20.0, 1), (300.0, 1)]
+    assert [(h.hour, h.builds, h.queued) for h in hours] == [(12, 2, 2)]

@@ -28,8 +28,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from buildradiator.history.queue_rollups import forget_days
 from buildradiator.history.store import Store, guarded
-from buildradiator.model import DeployState, Health, Snapshot
+from buildradiator.model import DeployState, Health, Pipeline, Snapshot
 
 _WORST = {Health.DOWN: 3, Health.WARN: 2, Health.UP: 1}
 
@@ -68,7 +69,8 @@ class _Last:
     deploys: dict[tuple[str, str, str, str], DeployValues] = field(default_factory=dict)
     health: dict[tuple[str, str], str] = field(default_factory=dict)
     gate: tuple[bool, tuple[str, ...]] | None = None
-    queued: set[tuple[str, str, str, int]] = field(default_factory=set)
+    recent: dict[tuple[str, str], tuple[object, ...]] = field(default_factory=dict)
+    """Per pipeline: the newest build and count of ``recent`` whose queue waits were written."""
 
 
 _LAST: weakref.WeakKeyDictionary[Store, _Last] = weakref.WeakKeyDictionary()
@@ -127,9 +129,25 @@ def service_health(snapshot: Snapshot) -> dict[tuple[str, str], tuple[str, float
     return {key: (health.value, at) for key, (health, at) in out.items()}
 
 
-def _queue_values(snapshot: Snapshot) -> dict[tuple[str, str, str, int], tuple[float, float]]:
+def _recent_key(p: Pipeline) -> tuple[object, ...]:
+    newest = p.recent[0] if p.recent else None
+    return (len(p.recent), newest.id if newest else None, newest.attempt if newest else None)
+
+
+def _queue_values(
+    snapshot: Snapshot, last: _Last
+) -> tuple[
+    dict[tuple[str, str, str, int], tuple[float, float]], dict[tuple[str, str], tuple[object, ...]]
+]:
+    """Queue waits of the main builds of pipelines whose recent builds changed (a finished
+    build shows up first): a snapshot of 2,000 unchanged pipelines costs a key compare each."""
     out: dict[tuple[str, str, str, int], tuple[float, float]] = {}
+    seen: dict[tuple[str, str], tuple[object, ...]] = {}
     for p in snapshot.pipelines:
+        key = _recent_key(p)
+        seen[(p.source, p.key)] = key
+        if last.recent.get((p.source, p.key)) == key:
+            continue
         for b in p.recent:
             if b.created_at is None or b.started_at is None or b.started_at < b.created_at:
                 continue
@@ -139,7 +157,7 @@ def _queue_values(snapshot: Snapshot) -> dict[tuple[str, str, str, int], tuple[f
                 b.created_at.timestamp(),
                 b.started_at.timestamp(),
             )
-    return out
+    return out, seen
 
 
 def _last(store: Store) -> _Last:
@@ -186,10 +204,11 @@ def record_snapshot(store: Store, snapshot: Snapshot) -> int:
             tuple(r.text for r in gate.reasons),
         )
     )
-    queue = _queue_values(snapshot)
-    fingerprint = (deploys, sorted((k, v[0]) for k, v in health.items()), gate_state, sorted(queue))
     last = _last(store)
-    if fingerprint == last.fingerprint:
+    queue, recent = _queue_values(snapshot, last)
+    fingerprint = (deploys, sorted((k, v[0]) for k, v in health.items()), gate_state)
+    if fingerprint == last.fingerprint and not queue:
+        last.recent = recent
         return 0
     now = snapshot.taken_at.timestamp()
     new_deploys = [
@@ -209,7 +228,7 @@ def record_snapshot(store: Store, snapshot: Snapshot) -> int:
                 json.dumps([[r.kind, r.text] for r in gate.reasons]),
                 now,
             )
-    new_queue = [(key, value) for key, value in queue.items() if key not in last.queued]
+    new_queue = list(queue.items())
     written = 0
     if new_deploys or changes or gate_row or new_queue:
         with store._transaction() as db:
@@ -227,18 +246,23 @@ def record_snapshot(store: Store, snapshot: Snapshot) -> int:
             )
             if gate_row is not None:
                 db.execute("INSERT INTO gate_changes (go, reasons, at) VALUES (?, ?, ?)", gate_row)
-            db.executemany(
-                "INSERT OR IGNORE INTO queue_waits (pipeline_id, build_id, attempt, queued_at,"
-                " started_at) VALUES (?, ?, ?, ?, ?)",
-                queue_rows,
-            )
+            added = [
+                row[3]
+                for row in queue_rows
+                if db.execute(
+                    "INSERT OR IGNORE INTO queue_waits (pipeline_id, build_id, attempt,"
+                    " queued_at, started_at) VALUES (?, ?, ?, ?, ?)",
+                    row,
+                ).rowcount
+            ]
+            forget_days(db, added)
             written = db.total_changes - before
     # Only after the transaction committed: a failed write is tried again next time.
     last.deploys.update(((r[0], r[1], r[2], r[3]), r) for r in deploys)
     last.health.update((key, value[0]) for key, value in health.items())
     if gate is not None:
         last.gate = (gate.go, tuple(sorted({r.kind for r in gate.reasons})))
-    last.queued = set(queue)
+    last.recent = recent
     last.fingerprint = fingerprint
     if written:
         store.generation += 1

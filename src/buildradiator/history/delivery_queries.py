@@ -1,6 +1,6 @@
 """Reading the delivery rows back: small, indexed queries whose results feed the pure rules in
-``rules.delivery`` and ``rules.congestion``. Big tables are aggregated in SQL (the queue
-histogram, build counts) so no call reads more than a few thousand rows.
+``rules.delivery`` and ``rules.congestion``. Big tables are aggregated in SQL (build counts;
+the queue's histogram is read from its day rollups, ``history.queue_rollups``) so no call reads more than a few thousand rows.
 
 Every function takes the store's lock; none writes, except ``main_days`` which lets the day
 rollups fill the days they have not computed yet (as ``History.trends`` does).
@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 
 from buildradiator.history import History
-from buildradiator.rules.congestion import CommitsPerBuild, GateChange, QueueBucket, Undeployed
+from buildradiator.rules.congestion import CommitsPerBuild, GateChange, Undeployed
 from buildradiator.rules.delivery import DeployRow, HealthChange, MainDays, is_production
 
 _DEPLOYS = """
@@ -25,17 +25,6 @@ SELECT d.service, d.environment, d.commit_sha, d.state, d.suspect IS NOT NULL, d
        d.version
 FROM deploys d WHERE d.at >= ? AND d.at < ? AND d.state IN ('succeeded', 'failed')
 ORDER BY d.service, d.environment, d.at
-"""
-
-_QUEUE = """
-SELECT CAST((CAST(queued_at AS INTEGER) + ?) % 86400 / 3600 AS INTEGER) AS h,
-       CASE WHEN w < 60 THEN CAST(w AS INTEGER)
-            WHEN w < 3600 THEN CAST(w / 10 AS INTEGER) * 10
-            ELSE CAST(w / 60 AS INTEGER) * 60 END AS b,
-       count(*)
-FROM (SELECT queued_at, started_at - queued_at AS w FROM queue_waits
-      WHERE queued_at >= ? AND queued_at < ?)
-GROUP BY h, b
 """
 
 
@@ -108,17 +97,6 @@ def main_days(store: History, days: int) -> tuple[list[MainDays], list[MainDays]
                     )
                 )
     return this, before
-
-
-def queue_buckets(
-    store: History, since: float, until: float, offset_seconds: int = 0
-) -> list[QueueBucket]:
-    """The queue-wait histogram of main builds queued in [since, until), per local hour."""
-    with store._lock:
-        return [
-            QueueBucket(hour=int(h) % 24, wait=float(b), builds=int(n))
-            for h, b, n in store._db.execute(_QUEUE, (offset_seconds, since, until))
-        ]
 
 
 def commits_per_build(store: History, since: float, until: float) -> list[CommitsPerBuild]:

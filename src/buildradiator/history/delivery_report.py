@@ -21,9 +21,9 @@ from buildradiator.history.delivery_queries import (
     gate_changes,
     health_changes,
     main_days,
-    queue_buckets,
     undeployed,
 )
+from buildradiator.history.queue_rollups import queue_days
 from buildradiator.rules.congestion import (
     commits_per_build_facts,
     gate_facts,
@@ -75,12 +75,12 @@ def delivery_facts(
     facts += restore_facts([(d, *rollups[d]) for d in windows], changes, now=t)
     for days in windows:
         span = days * DAY
-        facts += queue_facts(
-            days,
-            queue_buckets(store, t - span, t + 1, offset_s),
-            queue_buckets(store, t - 2 * span, t - span, offset_s),
-            tz_name,
+        today = int(t // DAY)
+        waits, hours = queue_days(
+            store, today - days + 1, today, today=today, offset_seconds=offset_s
         )
+        waits_before, _ = queue_days(store, today - 2 * days + 1, today - days, today=today)
+        facts += queue_facts(days, waits, waits_before, hours, tz_name)
         facts += commits_per_build_facts(days, commits_per_build(store, t - span, t + 1))
         changes_g, initial = gate_changes(store, t - 2 * span, t + 1)
         in_force = initial

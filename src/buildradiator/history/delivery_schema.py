@@ -13,7 +13,7 @@ Why these shapes:
 - ``service_changes`` and ``gate_changes`` keep only changes, never samples: a service that is up
   for a month is one row.
 - ``queue_waits`` keeps when a main build was queued and when it started (the ``builds`` table
-  has no queue time); its index covers the window aggregate, so the table itself is not read.
+  has no queue time); ``history.queue_rollups`` rolls it up per day (``queue_day_*``).
 - ``commits`` is filled only where a source knows the commits between two builds (a compare
   API, the demo); without it, commits per build is reported unknown.
 - ``builds_by_commit`` finds the first main build of a commit (lead time) with one index seek.
@@ -66,6 +66,21 @@ CREATE TABLE queue_waits (
     PRIMARY KEY (pipeline_id, build_id, attempt)
 ) WITHOUT ROWID;
 CREATE INDEX queue_waits_by_time ON queue_waits (queued_at, started_at);
+CREATE TABLE queue_days_done (day INTEGER PRIMARY KEY);
+CREATE TABLE queue_day_waits (
+    day INTEGER NOT NULL,
+    wait REAL NOT NULL,
+    builds INTEGER NOT NULL,
+    PRIMARY KEY (day, wait)
+) WITHOUT ROWID;
+CREATE TABLE queue_day_slots (
+    day INTEGER NOT NULL,
+    slot INTEGER NOT NULL,
+    builds INTEGER NOT NULL,
+    queued INTEGER NOT NULL,
+    wait_sum REAL NOT NULL,
+    PRIMARY KEY (day, slot)
+) WITHOUT ROWID;
 CREATE TABLE commits (
     pipeline_id INTEGER NOT NULL,
     sha TEXT NOT NULL,
@@ -86,4 +101,7 @@ DELIVERY_COLUMNS: dict[str, set[str]] = {
     "gate_changes": {"id", "go", "reasons", "at"},
     "queue_waits": {"pipeline_id", "build_id", "attempt", "queued_at", "started_at"},
     "commits": {"pipeline_id", "sha", "committed_at"},
+    "queue_days_done": {"day"},
+    "queue_day_waits": {"day", "wait", "builds"},
+    "queue_day_slots": {"day", "slot", "builds", "queued", "wait_sum"},
 }  # fmt: skip

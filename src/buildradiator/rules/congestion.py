@@ -21,12 +21,22 @@ STAGES_UNKNOWN = (
 
 
 @dataclass(frozen=True, slots=True)
-class QueueBucket:
-    """Main builds whose queue wait rounds down to ``wait`` seconds, queued in ``hour`` (local)."""
+class WaitBucket:
+    """Main builds whose queue wait rounds down (``wait_bucket``) to ``wait`` seconds."""
 
-    hour: int
     wait: float
     builds: int
+
+
+@dataclass(frozen=True, slots=True)
+class HourLoad:
+    """Main builds queued in one hour of the day (local time), over a window."""
+
+    hour: int
+    builds: int
+    queued: int
+    """Of them, those that waited ``QUEUED_AFTER`` or longer."""
+    wait_sum: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +75,7 @@ def wait_bucket(seconds: float) -> float:
     return float(int(seconds / 60) * 60)
 
 
-def _quantile(buckets: Sequence[QueueBucket], q: float) -> float | None:
+def _quantile(buckets: Sequence[WaitBucket], q: float) -> float | None:
     total = sum(b.builds for b in buckets)
     if not total:
         return None
@@ -79,8 +89,13 @@ def _quantile(buckets: Sequence[QueueBucket], q: float) -> float | None:
 
 
 def queue_facts(
-    days: int, this: Sequence[QueueBucket], before: Sequence[QueueBucket], tz_name: str
+    days: int,
+    this: Sequence[WaitBucket],
+    before: Sequence[WaitBucket],
+    hours: Sequence[HourLoad],
+    tz_name: str,
 ) -> list[Fact]:
+    """Queue wait p50/p90 (to the histogram's step), builds queued, and the busiest hours."""
     if not this:
         note = "no queue times recorded: the provider gave no queued time for main builds"
         return [
@@ -93,21 +108,19 @@ def queue_facts(
     total = sum(b.builds for b in this)
     queued = sum(b.builds for b in this if b.wait >= QUEUED_AFTER)
     queued_before = sum(b.builds for b in before if b.wait >= QUEUED_AFTER) if before else None
-    per_hour: dict[int, list[QueueBucket]] = defaultdict(list)
-    for b in this:
-        per_hour[b.hour].append(b)
-    ranked = sorted(per_hour.items(), key=lambda kv: (-sum(b.builds for b in kv[1]), kv[0]))
-    words = []
-    for hour, buckets in ranked[:3]:
-        n = sum(b.builds for b in buckets)
-        wait = _quantile(buckets, 0.5) or 0.0
-        words.append(f"{hour:02d}:00-{(hour + 1) % 24:02d}:00 {n} builds, p50 wait {wait:.0f}s")
-    top = sum(b.builds for b in ranked[0][1])
+    ranked = sorted(hours, key=lambda h: (-h.builds, h.hour))
+    words = [
+        f"{h.hour:02d}:00-{(h.hour + 1) % 24:02d}:00 {h.builds} builds,"
+        f" {h.queued} queued, mean wait {h.wait_sum / h.builds:.0f}s"
+        for h in ranked[:3]
+        if h.builds
+    ]
+    top = ranked[0].builds if ranked else 0
     return [
         Fact(
             "queue_wait", ESTATE, days, p50, "seconds", p90=p90, previous=previous,
             trend=trend_of("queue_wait", p50, previous), samples=total,
-            note=f"{queued} of {total} main builds waited over {QUEUED_AFTER:.0f}s",
+            note=f"{queued} of {total} main builds waited {QUEUED_AFTER:.0f}s or more",
         ),
         Fact(
             "builds_queued", ESTATE, days, float(queued), "builds",

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from buildradiator.history import History
+from buildradiator.history.queue_rollups import forget_days
 from buildradiator.model import Deployment, Pipeline
 
 MINUTE = 60.0
@@ -72,6 +73,7 @@ def backfill_deliveries(
         for service in sorted({s for group in services.values() for s, _, _ in group}):
             events += _outages(db, rng, service, end, first=end - 20 * 86400)
         _gate(db, events)
+        forget_days(db, [r[0] for r in db.execute("SELECT queued_at FROM queue_waits")])
         written = db.total_changes - before
     history.generation += 1
     return written
