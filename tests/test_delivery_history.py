@@ -193,3 +193,17 @@ def test_a_queue_row_seen_late_still_counts_in_its_days_rollup() -> None:
     waits, hours = queue_days(history, today - 1, today, today=today)
     assert sorted((w.wait, w.builds) for w in waits) == [(20.0, 1), (300.0, 1)]
     assert [(h.hour, h.builds, h.queued) for h in hours] == [(12, 2, 2)]
+
+
+def test_prune_drops_old_deliveries_but_keeps_the_state_in_force() -> None:
+    from buildradiator.history.deliveries import prune_deliveries
+
+    history = History.memory(retention_days=30, clock=FakeClock(NOW))
+    old = NOW - timedelta(days=40)
+    record_snapshot(history, Snapshot(taken_at=old, deployments=(deploy(finished_at=old),)))
+    check = ServiceCheck(source="h", name="shop", health=Health.UP)
+    record_snapshot(history, Snapshot(taken_at=old, services=(check,)))
+    record_snapshot(history, snap(deployments=(deploy(id="d2"),)))
+    assert prune_deliveries(history) == 1
+    assert rows(history, "SELECT deploy_key FROM deploys") == [("d2",)]
+    assert rows(history, "SELECT health FROM service_changes") == [("up",)]

@@ -303,6 +303,8 @@ def prune_deliveries(store: Store) -> int:
         before = db.total_changes
         db.execute("DELETE FROM deploys WHERE at < ?", (cutoff,))
         db.execute("DELETE FROM queue_waits WHERE queued_at < ?", (cutoff,))
+        for table in ("queue_days_done", "queue_day_waits", "queue_day_slots"):
+            db.execute(f"DELETE FROM {table} WHERE day < ?", (int(cutoff // 86400),))  # noqa: S608
         db.execute(
             "DELETE FROM commits WHERE pipeline_id IN (SELECT id FROM pipelines)"
             " AND committed_at < ?",
