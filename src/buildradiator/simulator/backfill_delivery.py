@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -46,25 +47,24 @@ def backfill_deliveries(
                 (pid,),
             ).fetchall()
             red_from: float | None = None
+            waits, commits = [], []
             for build_id, attempt, sha, started, finished, status in builds:
                 if attempt == 1 and started is not None:
                     hour = int(started // HOUR) % 24
                     busy = 3.0 if 8 <= hour <= 11 or 13 <= hour <= 16 else 1.0
                     wait = rng.lognormvariate(3.0, 1.0) * busy
-                    db.execute(
-                        "INSERT OR IGNORE INTO queue_waits VALUES (?, ?, ?, ?, ?)",
-                        (pid, build_id, attempt, started - wait, started),
-                    )
-                    for n in range(rng.choice((1, 1, 2, 2, 3, 4))):
-                        db.execute(
-                            "INSERT OR IGNORE INTO commits VALUES (?, ?, ?)",
-                            (pid, sha if n == 0 else f"{sha}-{n}", started - (n + 1) * 7 * MINUTE),
-                        )
+                    waits.append((pid, build_id, attempt, started - wait, started))
+                    commits += [
+                        (pid, sha if n == 0 else f"{sha}-{n}", started - (n + 1) * 7 * MINUTE)
+                        for n in range(rng.choice((1, 1, 2, 2, 3, 4)))
+                    ]
                 if status == "failed" and red_from is None:
                     red_from = finished
                 elif status == "passed" and red_from is not None:
                     events.append((red_from, finished, "main_red", f"main red: {pipeline.name}"))
                     red_from = None
+            db.executemany("INSERT OR IGNORE INTO queue_waits VALUES (?, ?, ?, ?, ?)", waits)
+            db.executemany("INSERT OR IGNORE INTO commits VALUES (?, ?, ?)", commits)
             greens = [
                 (sha, finished) for _, _, sha, _, finished, status in builds if status == "passed"
             ]
@@ -212,11 +212,21 @@ def _outages(
 
 
 def _gate(db: sqlite3.Connection, events: list[tuple[float, float, str, str]]) -> None:
-    """One gate change wherever the set of reasons holding it changes."""
-    points = sorted({t for start, stop, _, _ in events for t in (start, stop)})
+    """One gate change wherever the set of reasons holding it changes (a sweep over the starts
+    and ends of every event)."""
+    edges = sorted(
+        [(start, 1, (kind, text)) for start, stop, kind, text in events if stop > start]
+        + [(stop, -1, (kind, text)) for start, stop, kind, text in events if stop > start]
+    )
+    holding: Counter[tuple[str, str]] = Counter()
     last: tuple[tuple[str, str], ...] | None = None
-    for t in points:
-        active = tuple(sorted({(k, text) for start, stop, k, text in events if start <= t < stop}))
+    i = 0
+    while i < len(edges):
+        t = edges[i][0]
+        while i < len(edges) and edges[i][0] == t:
+            holding[edges[i][2]] += edges[i][1]
+            i += 1
+        active = tuple(sorted(r for r, n in holding.items() if n > 0))
         if active == last:
             continue
         db.execute(
