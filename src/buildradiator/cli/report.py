@@ -117,6 +117,8 @@ def run(args: argparse.Namespace, *, now: datetime | None = None) -> int:
     moment = now or datetime.now(UTC)
     windows = tuple(sorted({7, days})) if days != 7 else (7,)
     with History.open(path) as store:
+        for notice in store.notices:
+            print(f"buildradiator report: {notice}", file=sys.stderr)
         facts = delivery_facts(store, now=moment, windows=windows, tz=zone)
     out = render(facts, args.report_format, generated_at=moment, windows=windows)
     sys.stdout.write(out)
