@@ -213,28 +213,33 @@ def _in(at: float, since: float, until: float) -> bool:
     return since <= at < until
 
 
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """The deploys of one service and environment, oldest first, judged once."""
+
+    rows: Sequence[DeployRow]
+    failed: Sequence[bool]
+    restores: Sequence[tuple[float, float]]
+
+
 def _four_keys(
-    deploys: Sequence[DeployRow], since: float, until: float, days: int
+    groups: Sequence[_Group], since: float, until: float, days: int
 ) -> dict[str, tuple[float | None, float | None, int]]:
-    """(value, p90, samples) of the four keys over [since, until) for deploys of one scope
-    (each service and environment's deploys oldest first, concatenated)."""
-    groups: dict[tuple[str, str], list[DeployRow]] = defaultdict(list)
-    for d in deploys:
-        groups[(d.service, d.environment)].append(d)
+    """(value, p90, samples) of the four keys over [since, until) for the deploys of one scope."""
     done = 0
     leads: list[float] = []
     outcomes: list[bool] = []
     restores: list[float] = []
-    for rows in groups.values():
-        for d, failed in zip(rows, mark_failures(rows), strict=True):
-            if not _in(d.at, since, until) or d.state not in ("succeeded", "failed"):
+    for group in groups:
+        for d, failed in zip(group.rows, group.failed, strict=True):
+            if not since <= d.at < until or d.state not in ("succeeded", "failed"):
                 continue
             outcomes.append(failed)
             if d.state == "succeeded":
                 done += 1
                 if d.landed_at is not None and d.landed_at <= d.at:
                     leads.append(d.at - d.landed_at)
-        restores += [s for end, s in deploy_restores(rows) if _in(end, since, until)]
+        restores += [s for end, s in group.restores if since <= end < until]
     failure = sum(outcomes) / len(outcomes) if outcomes else None
     return {
         "deploy_frequency": (done / days, None, done),
@@ -280,18 +285,22 @@ def four_keys(
     ``deploys`` oldest first, reaching back two windows (for the trend); ``any_deploys`` says
     whether history holds any deploy at all (no deploy source configured, otherwise)."""
     ever = bool(deploys) if any_deploys is None else any_deploys
-    scopes: dict[str, list[DeployRow]] = {
-        ESTATE: [d for d in deploys if is_production(d.environment)]
-    }
+    by_target: dict[tuple[str, str], list[DeployRow]] = defaultdict(list)
     for d in deploys:
-        scopes.setdefault(f"{d.service}/{d.environment or '-'}", []).append(d)
+        by_target[(d.service, d.environment)].append(d)
+    scopes: dict[str, list[_Group]] = {ESTATE: []}
+    for (service, environment), rows in by_target.items():
+        group = _Group(rows, mark_failures(rows), deploy_restores(rows))
+        scopes[f"{service}/{environment or '-'}"] = [group]
+        if is_production(environment):
+            scopes[ESTATE].append(group)
     facts: list[Fact] = []
-    for scope, rows in scopes.items():
-        prod = scope == ESTATE or (bool(rows) and is_production(rows[0].environment))
+    for scope, groups in scopes.items():
+        prod = scope == ESTATE or is_production(groups[0].rows[0].environment)
         for days in windows:
             span = days * DAY
-            now_ = _four_keys(rows, now - span, now, days)
-            before = _four_keys(rows, now - 2 * span, now - span, days)
+            now_ = _four_keys(groups, now - span, now, days)
+            before = _four_keys(groups, now - 2 * span, now - span, days)
             for key, (value, p90, samples) in now_.items():
                 if samples == 0:
                     value = None if key != "deploy_frequency" or not ever else value
