@@ -18,12 +18,18 @@ import hashlib
 import logging
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
+from buildradiator.config.loading import Config, read_webhook_secret
+from buildradiator.engine.engine import Engine
+from buildradiator.errors import ConfigError, ConfigProblem
 from buildradiator.serve.limits import TokenBuckets, client_address, retry_after
 from buildradiator.serve.signatures import IGNORED_EVENTS, SCHEMES, Delivery, Refused
 from buildradiator.text import clean_text
@@ -140,6 +146,12 @@ class WebhookReceiver:
             self._poke(hook.source)
         return _answer(202, "accepted")
 
+    def metrics_text(self) -> str:
+        """The counters in Prometheus' text format, to follow the snapshot's exposition."""
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(_Counters(self))
+        return generate_latest(registry).decode("utf-8")
+
     def _refuse(self, hook: Hook | None, reason: str) -> None:
         if hook is None:
             self.refused_unknown += 1
@@ -148,6 +160,65 @@ class WebhookReceiver:
         counts.refused[reason] += 1
         counts.last_refused = datetime.fromtimestamp(self._wall(), UTC)
         log.warning("webhook for source %s refused: %s", hook.source, reason)
+
+
+def attach_webhooks(config: Config, engine: Engine, shown: str) -> WebhookReceiver | None:
+    """The receiver for every source with ``webhook = {...}``, its events poking ``engine``,
+    whose polling of those sources slows to ``reconcile``; ``None`` when no source has one.
+    Reads each secret now: ``ConfigError`` names the source whose secret cannot be read."""
+    hooks: dict[str, Hook] = {}
+    for source in config.sources:
+        if source.webhook is None:
+            continue
+        kind = str(getattr(source, "type", ""))
+        if kind not in SCHEMES:
+            raise ConfigError(
+                [
+                    ConfigProblem(
+                        shown,
+                        f"source {source.name} webhook",
+                        f"{kind} sources take no webhooks",
+                        None,
+                        "these do: " + ", ".join(sorted(SCHEMES)),
+                    )
+                ]
+            )
+        secret = read_webhook_secret(source, shown)
+        value = secret.get_secret_value().encode("utf-8") if secret is not None else None
+        hooks[source.name] = Hook(source.name, kind, value)
+    if not hooks:
+        return None
+    for source in config.sources:
+        if source.webhook is not None:
+            engine.reconcile_every(source.name, source.webhook.reconcile)
+    return WebhookReceiver(hooks, engine.poll_soon)
+
+
+class _Counters(Collector):
+    def __init__(self, receiver: WebhookReceiver) -> None:
+        self.receiver = receiver
+
+    def collect(self) -> Iterator[Metric]:
+        deliveries = CounterMetricFamily(
+            "buildradiator_webhook_deliveries",
+            "Webhook deliveries per source: accepted, duplicate, or refused and why.",
+            labels=["source", "result", "reason"],
+        )
+        last = GaugeMetricFamily(
+            "buildradiator_webhook_last_event_timestamp_seconds",
+            "When each source's webhook last delivered an accepted event.",
+            labels=["source"],
+        )
+        for name, counts in sorted(self.receiver.counts.items()):
+            deliveries.add_metric([name, "accepted", ""], counts.accepted)
+            deliveries.add_metric([name, "duplicate", ""], counts.duplicates)
+            for reason, n in sorted(counts.refused.items()):
+                deliveries.add_metric([name, "refused", reason], n)
+            if counts.last_event is not None:
+                last.add_metric([name], counts.last_event.timestamp())
+        deliveries.add_metric(["", "refused", "no such source"], self.receiver.refused_unknown)
+        yield deliveries
+        yield last
 
 
 def _event_name(kind: str, headers: Mapping[str, str]) -> str:
