@@ -207,3 +207,16 @@ def test_prune_drops_old_deliveries_but_keeps_the_state_in_force() -> None:
     assert prune_deliveries(history) == 1
     assert rows(history, "SELECT deploy_key FROM deploys") == [("d2",)]
     assert rows(history, "SELECT health FROM service_changes") == [("up",)]
+
+
+def test_a_health_check_in_prod_and_an_alert_in_production_are_one_service() -> None:
+    history = History.memory()
+    up = ServiceCheck(source="health", name="shop", environment="prod", health=Health.UP)
+    alert = ServiceCheck(
+        source="alerts", name="HighErrors", service="shop", environment="production",
+        health=Health.DOWN, kind="alert",
+    )  # fmt: skip
+    assert record_snapshot(history, snap(services=(up, alert))) == 1
+    assert rows(history, "SELECT service, environment, health FROM service_changes") == [
+        ("shop", "prod", "down")
+    ]

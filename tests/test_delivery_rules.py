@@ -234,3 +234,16 @@ def test_lead_time_falls_back_to_the_commit_time_and_a_service_without_deploys()
     # The live commit was never built on a watched main: not knowable, said in words.
     undeployed = fact(facts, "oldest_undeployed", "other/production", 0)
     assert undeployed.value is None and "pipeline" in undeployed.note
+
+
+def test_prod_and_production_are_one_target_however_the_tools_spell_it() -> None:
+    rows = [
+        row(T - 3 * HOUR, "a", T - 9 * HOUR, environment="production"),  # GitHub
+        row(T - 2 * HOUR, "b", T - 8 * HOUR, environment="prod"),  # Argo CD
+        row(T - 1 * HOUR, "a", T - 9 * HOUR, environment="prod"),  # back to a: b rolled back
+    ]
+    facts = four_keys(rows, now=T, windows=(7,))
+    assert not [f for f in facts if f.scope == "shop/prod"]
+    failure = fact(facts, "change_failure_rate", "shop/production")
+    assert failure.samples == 3 and failure.value == pytest.approx(1 / 3)
+    assert failure.band == "low"

@@ -31,6 +31,7 @@ from datetime import datetime
 from buildradiator.history.queue_rollups import forget_days
 from buildradiator.history.store import Store, guarded
 from buildradiator.model import DeployState, Health, Pipeline, Snapshot
+from buildradiator.rules.production import env_key
 
 _WORST = {Health.DOWN: 3, Health.WARN: 2, Health.UP: 1}
 
@@ -121,7 +122,7 @@ def service_health(snapshot: Snapshot) -> dict[tuple[str, str], tuple[str, float
     for check in snapshot.services:
         if check.muted or check.source in snapshot.stale_sources or check.health not in _WORST:
             continue
-        key = (check.service_name, check.environment or "")
+        key = (check.service_name, env_key(check.environment))  # prod and production: one
         at = _ts(check.since) or _ts(check.checked_at) or now
         known = out.get(key)
         if known is None or _WORST[check.health] > _WORST[known[0]]:

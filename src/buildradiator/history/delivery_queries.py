@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from buildradiator.history import History
 from buildradiator.rules.congestion import CommitsPerBuild, GateChange, Undeployed
 from buildradiator.rules.delivery import DeployRow, HealthChange, MainDays, is_production
+from buildradiator.rules.production import env_key
 
 _DEPLOYS = """
 SELECT d.service, d.environment, d.commit_sha, d.state, d.suspect IS NOT NULL, d.at,
@@ -134,7 +135,13 @@ def undeployed(store: History, production: Sequence[str] | None = None) -> list[
             "SELECT service, environment, commit_sha, pipeline, max(at) FROM deploys"
             " WHERE state = 'succeeded' AND suspect IS NULL GROUP BY service, environment"
         ).fetchall()
-        for service, environment, commit, pipeline, _ in live:
+        # One row per service and environment however the tools spell it (prod, production).
+        latest: dict[tuple[str, str], tuple[str, str, str | None, str | None, float]] = {}
+        for service, environment, commit, pipeline, at in live:
+            key = (service, env_key(environment))
+            if key not in latest or at > latest[key][4]:
+                latest[key] = (service, environment, commit, pipeline, at)
+        for service, environment, commit, pipeline, _ in latest.values():
             prod = (
                 environment in production if production is not None else is_production(environment)
             )

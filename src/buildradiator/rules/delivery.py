@@ -26,13 +26,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from buildradiator.rules.production import env_key
 from buildradiator.rules.trends import percentile
 
 DAY = 86400.0
 HOUR = 3600.0
 FOLLOW_UP = 24 * HOUR
 """A rollback or hotfix deploy this soon after a production deploy marks that deploy failed."""
-PRODUCTION = frozenset({"production", "prod", "prd", "live"})
 ESTATE = "estate"
 NO_DEPLOY_SOURCE = (
     "no deploys recorded: add a deploy source ([[sources]] of type github_deployments or argocd)"
@@ -95,8 +95,9 @@ class Fact:
 HIGHER_IS_BETTER = {"deploy_frequency": True}
 
 
-def is_production(environment: str) -> bool:
-    return environment.strip().lower() in PRODUCTION
+def is_production(environment: str | None) -> bool:
+    """``production``, ``prod``, ``prd`` and ``live`` are one environment (``env_key``)."""
+    return env_key(environment) == "prod"
 
 
 def band_frequency(per_day: float) -> str:
@@ -200,7 +201,7 @@ def service_restores(
     down_since: dict[tuple[str, str], float] = {}
     out: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     for c in sorted(changes, key=lambda c: c.at):
-        key = (c.service, c.environment)
+        key = (c.service, env_key(c.environment))
         if c.health == "down":
             down_since.setdefault(key, c.at)
         elif c.health == "up" and key in down_since:
@@ -285,14 +286,17 @@ def four_keys(
     ``deploys`` oldest first, reaching back two windows (for the trend); ``any_deploys`` says
     whether history holds any deploy at all (no deploy source configured, otherwise)."""
     ever = bool(deploys) if any_deploys is None else any_deploys
+    # Tools spell environments differently (Argo CD's prod, GitHub's production): one target,
+    # named by the first spelling met, as on the Production panel.
     by_target: dict[tuple[str, str], list[DeployRow]] = defaultdict(list)
     for d in deploys:
-        by_target[(d.service, d.environment)].append(d)
+        by_target[(d.service, env_key(d.environment))].append(d)
     scopes: dict[str, list[_Group]] = {ESTATE: []}
-    for (service, environment), rows in by_target.items():
+    for rows in by_target.values():
+        rows.sort(key=lambda d: d.at)
         group = _Group(rows, mark_failures(rows), deploy_restores(rows))
-        scopes[f"{service}/{environment or '-'}"] = [group]
-        if is_production(environment):
+        scopes[f"{rows[0].service}/{rows[0].environment or '-'}"] = [group]
+        if is_production(rows[0].environment):
             scopes[ESTATE].append(group)
     facts: list[Fact] = []
     for scope, groups in scopes.items():
