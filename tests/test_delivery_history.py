@@ -220,3 +220,11 @@ def test_a_health_check_in_prod_and_an_alert_in_production_are_one_service() -> 
     assert rows(history, "SELECT service, environment, health FROM service_changes") == [
         ("shop", "prod", "down")
     ]
+
+
+def test_a_queued_deploy_without_times_is_written_once() -> None:
+    history = History.memory()
+    queued = deploy(DeployState.QUEUED, started_at=None, finished_at=None, target_revision="d")
+    assert record_snapshot(history, snap(deployments=(queued,))) == 1
+    assert record_snapshot(history, snap(1, deployments=(queued,))) == 0
+    assert rows(history, "SELECT at FROM deploys") == [(NOW.timestamp(),)]

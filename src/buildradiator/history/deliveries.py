@@ -189,6 +189,14 @@ def _kinds(reasons_json: str) -> tuple[str, ...]:
         return ()
 
 
+def _first_seen(row: DeployValues, last: _Last) -> DeployValues:
+    """A deploy with neither start nor end time is dated when first seen, not every snapshot."""
+    if row[8] is not None or row[9] is not None:
+        return row
+    known = last.deploys.get((row[0], row[1], row[2], row[3]))
+    return row if known is None else (*row[:10], known[10], row[11])
+
+
 @guarded
 def record_snapshot(store: Store, snapshot: Snapshot) -> int:
     """Write what changed in deploys, service health, the gate and main's queue since the last
@@ -206,6 +214,7 @@ def record_snapshot(store: Store, snapshot: Snapshot) -> int:
         )
     )
     last = _last(store)
+    deploys = [_first_seen(row, last) for row in deploys]
     queue, recent = _queue_values(snapshot, last)
     fingerprint = (deploys, sorted((k, v[0]) for k, v in health.items()), gate_state)
     if fingerprint == last.fingerprint and not queue:
