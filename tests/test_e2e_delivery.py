@@ -39,6 +39,9 @@ async def test_the_production_story_becomes_delivery_facts() -> None:
         "SELECT commit_sha FROM deploys WHERE service = 'payments' AND suspect IS NOT NULL"
     ).fetchall()
     assert [sha[:7] for (sha,) in suspect] == ["8e4abf2"]  # fixed forward by the next deploy
+    # Argo CD's sync had no id while it ran; once it ended, its running row made way.
+    states = history._db.execute("SELECT state FROM deploys WHERE service = 'payments'")
+    assert "running" not in {state for (state,) in states}
     facts = delivery_facts(history, now=clock.now(), windows=(7,))
     restore = fact(facts, "time_to_restore")
     assert restore.samples >= 1 and restore.value and restore.band == "elite"

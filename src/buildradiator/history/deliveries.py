@@ -249,6 +249,15 @@ def record_snapshot(store: Store, snapshot: Snapshot) -> int:
             before = db.total_changes
             for row in new_deploys:
                 db.execute(_UPSERT_DEPLOY, (*row, now))
+                if row[6] in ("succeeded", "failed") and row[4] is not None:
+                    # A tool that names a deploy only once it ended (Argo CD's sync) left a
+                    # row for it while it ran: that row is this deploy.
+                    db.execute(
+                        "DELETE FROM deploys WHERE source = ? AND service = ? AND environment = ?"
+                        " AND commit_sha = ? AND state IN ('running', 'queued')"
+                        " AND deploy_key != ?",
+                        (row[0], row[1], row[2], row[4], row[3]),
+                    )
             db.executemany(
                 "INSERT INTO service_changes (service, environment, health, at)"
                 " VALUES (?, ?, ?, ?)",
