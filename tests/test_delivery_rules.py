@@ -247,3 +247,15 @@ def test_prod_and_production_are_one_target_however_the_tools_spell_it() -> None
     failure = fact(facts, "change_failure_rate", "shop/production")
     assert failure.samples == 3 and failure.value == pytest.approx(1 / 3)
     assert failure.band == "low"
+
+
+def test_a_resync_of_the_live_commit_is_no_change_and_no_rollback() -> None:
+    rows = [
+        row(T - 3 * HOUR, "a", T - 9 * HOUR),
+        row(T - 2 * HOUR, "a", T - 9 * HOUR),  # Argo CD synced the same revision again
+        row(T - 1 * HOUR, "a", T - 9 * HOUR),
+    ]
+    assert mark_failures(rows) == [False, False, False]
+    facts = four_keys(rows, now=T, windows=(7,))
+    assert fact(facts, "deploy_frequency").samples == 1
+    assert fact(facts, "change_failure_rate").value == 0.0

@@ -21,6 +21,7 @@ what to add; it never shows a zero it did not measure.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -161,12 +162,16 @@ def mark_failures(deploys: Sequence[DeployRow], follow_up: float = FOLLOW_UP) ->
         failed = d.state == "failed" or d.suspect
         nxt = deploys[i + 1] if i + 1 < len(deploys) else None
         if not failed and nxt is not None and nxt.at - d.at <= follow_up:
-            rollback = nxt.commit is not None and (
-                nxt.commit in shipped
-                or (
-                    nxt.landed_at is not None
-                    and d.landed_at is not None
-                    and nxt.landed_at < d.landed_at
+            rollback = (
+                nxt.commit is not None
+                and nxt.commit != d.commit
+                and (
+                    nxt.commit in shipped
+                    or (
+                        nxt.landed_at is not None
+                        and d.landed_at is not None
+                        and nxt.landed_at < d.landed_at
+                    )
                 )
             )
             hotfix = any(_HOTFIX.search(t) for t in (nxt.version, nxt.message) if t)
@@ -185,7 +190,8 @@ def deploy_restores(deploys: Sequence[DeployRow]) -> list[tuple[float, float]]:
         if d.state != "failed" and not d.suspect:
             continue
         ends = [d.resolved_at] if d.resolved_at is not None else []
-        good = next((n for n in deploys[i + 1 :] if n.state == "succeeded" and not n.suspect), None)
+        later = itertools.islice(deploys, i + 1, None)
+        good = next((n for n in later if n.state == "succeeded" and not n.suspect), None)
         if good is not None:
             ends.append(good.at)
         if ends:
@@ -221,6 +227,8 @@ class _Group:
     rows: Sequence[DeployRow]
     failed: Sequence[bool]
     restores: Sequence[tuple[float, float]]
+    redeploy: Sequence[bool]
+    """The same commit as the deploy before it went out again (a resync): not a change."""
 
 
 def _four_keys(
@@ -232,8 +240,8 @@ def _four_keys(
     outcomes: list[bool] = []
     restores: list[float] = []
     for group in groups:
-        for d, failed in zip(group.rows, group.failed, strict=True):
-            if not since <= d.at < until or d.state not in ("succeeded", "failed"):
+        for d, failed, again in zip(group.rows, group.failed, group.redeploy, strict=True):
+            if again or not since <= d.at < until or d.state not in ("succeeded", "failed"):
                 continue
             outcomes.append(failed)
             if d.state == "succeeded":
@@ -294,7 +302,9 @@ def four_keys(
     scopes: dict[str, list[_Group]] = {ESTATE: []}
     for rows in by_target.values():
         rows.sort(key=lambda d: d.at)
-        group = _Group(rows, mark_failures(rows), deploy_restores(rows))
+        again = [i > 0 and d.commit is not None and d.commit == rows[i - 1].commit
+                 and d.state == rows[i - 1].state == "succeeded" for i, d in enumerate(rows)]  # fmt: skip
+        group = _Group(rows, mark_failures(rows), deploy_restores(rows), again)
         scopes[f"{rows[0].service}/{rows[0].environment or '-'}"] = [group]
         if is_production(rows[0].environment):
             scopes[ESTATE].append(group)
