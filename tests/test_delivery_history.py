@@ -205,6 +205,7 @@ def test_prune_drops_old_deliveries_but_keeps_the_state_in_force() -> None:
     record_snapshot(history, Snapshot(taken_at=old, services=(check,)))
     record_snapshot(history, snap(deployments=(deploy(id="d2"),)))
     assert prune_deliveries(history) == 1
+    assert prune_deliveries(history) == 0  # throttled: at most once an hour
     assert rows(history, "SELECT deploy_key FROM deploys") == [("d2",)]
     assert rows(history, "SELECT health FROM service_changes") == [("up",)]
 

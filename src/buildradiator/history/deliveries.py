@@ -6,7 +6,7 @@ Public surface::
 
     record_snapshot(store, snapshot)   # -> rows written; idempotent, no SQL when nothing changed
     record_commits(store, source, pipeline, [(sha, committed_at), ...])  # -> rows new
-    prune_deliveries(store)            # retention, as ``History.prune`` does for builds
+    prune_deliveries(store)            # retention, throttled, as ``History.prune`` for builds
 
 Why it works the way it does:
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from buildradiator.history.queue_rollups import forget_days
-from buildradiator.history.store import Store, guarded
+from buildradiator.history.store import PRUNE_EVERY, Store, guarded
 from buildradiator.model import DeployState, Health, Pipeline, Snapshot
 from buildradiator.rules.production import env_key
 
@@ -71,6 +71,7 @@ class _Last:
     health: dict[tuple[str, str], str] = field(default_factory=dict)
     gate: tuple[bool, tuple[str, ...]] | None = None
     recent: dict[tuple[str, str], tuple[object, ...]] = field(default_factory=dict)
+    pruned_at: float | None = None
     """Per pipeline: the newest build and count of ``recent`` whose queue waits were written."""
 
 
@@ -311,9 +312,15 @@ def record_commits(
 
 
 @guarded
-def prune_deliveries(store: Store) -> int:
+def prune_deliveries(store: Store, *, force: bool = False) -> int:
     """Drop delivery rows older than the store's retention (never closer than the retention
-    before the newest deploy, as ``prune`` does for builds). Returns rows deleted."""
+    before the newest deploy, as ``prune`` does for builds). Throttled like ``prune``, to once
+    per ``PRUNE_EVERY`` unless ``force``. Returns rows deleted."""
+    last = _last(store)
+    mono = store.clock.monotonic()
+    if not force and last.pruned_at is not None and 0 <= mono - last.pruned_at < PRUNE_EVERY:
+        return 0
+    last.pruned_at = mono
     db = store._db
     newest = db.execute("SELECT max(at) FROM deploys").fetchone()[0]
     now = store.clock.now().timestamp()
