@@ -1,8 +1,10 @@
 """Reading the delivery rows back: small, indexed queries whose results feed the pure rules in
 ``rules.delivery`` and ``rules.congestion``. Big tables are aggregated in SQL (build counts;
-the queue's histogram is read from its day rollups, ``history.queue_rollups``) so no call reads more than a few thousand rows.
+the queue's histogram is read from its day rollups, ``history.queue_rollups``) so no call
+reads more than a few thousand rows.
 
-Every function takes the store's lock; none writes, except ``main_days`` which lets the day
+Every function takes the store's lock (``guarded``: a file found corrupt is set aside and the
+question asked again of a fresh one); none writes, except ``main_days`` which lets the day
 rollups fill the days they have not computed yet (as ``History.trends`` does).
 """
 
@@ -12,6 +14,7 @@ import json
 from collections.abc import Sequence
 
 from buildradiator.history import History
+from buildradiator.history.store import guarded
 from buildradiator.rules.congestion import CommitsPerBuild, GateChange, Undeployed
 from buildradiator.rules.delivery import DeployRow, HealthChange, MainDays, is_production
 from buildradiator.rules.production import env_key
@@ -29,6 +32,7 @@ ORDER BY d.service, d.environment, d.at
 """
 
 
+@guarded
 def deploy_rows(store: History, since: float, until: float) -> list[DeployRow]:
     """Finished deploys in [since, until), per service and environment, oldest first."""
     with store._lock:
@@ -49,11 +53,13 @@ def deploy_rows(store: History, since: float, until: float) -> list[DeployRow]:
         ]
 
 
+@guarded
 def any_deploys(store: History) -> bool:
     with store._lock:
         return store._db.execute("SELECT 1 FROM deploys LIMIT 1").fetchone() is not None
 
 
+@guarded
 def health_changes(store: History, since: float, until: float) -> list[HealthChange]:
     """Changes in [since, until), with the state each service was in at ``since``."""
     with store._lock:
@@ -71,6 +77,7 @@ def health_changes(store: History, since: float, until: float) -> list[HealthCha
     return [HealthChange(*r) for r in before + inside]
 
 
+@guarded
 def main_days(store: History, days: int) -> tuple[list[MainDays], list[MainDays]]:
     """Per pipeline, sums of the day rollups over the last ``days`` UTC days and the ``days``
     before them (red-to-green restores, time lost to retries)."""
@@ -100,6 +107,7 @@ def main_days(store: History, days: int) -> tuple[list[MainDays], list[MainDays]
     return this, before
 
 
+@guarded
 def commits_per_build(store: History, since: float, until: float) -> list[CommitsPerBuild]:
     """Per pipeline with builds in the window: commits landed (if history knows its commits)
     and builds (first attempts) in [since, until)."""
@@ -125,6 +133,7 @@ def commits_per_build(store: History, since: float, until: float) -> list[Commit
     return out
 
 
+@guarded
 def undeployed(store: History, production: Sequence[str] | None = None) -> list[Undeployed]:
     """Per production service: when the oldest main commit not live yet landed (its first main
     build after the live commit's), ``None`` when main is live."""
@@ -174,6 +183,7 @@ def undeployed(store: History, production: Sequence[str] | None = None) -> list[
     return out
 
 
+@guarded
 def gate_changes(
     store: History, since: float, until: float
 ) -> tuple[list[GateChange], GateChange | None]:

@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from buildradiator.history.store import Store
+from buildradiator.history.store import Store, guarded
 from buildradiator.rules.congestion import QUEUED_AFTER, HourLoad, WaitBucket
 
 DAY = 86400
@@ -66,6 +66,7 @@ def _compute(db: sqlite3.Connection, first: int, last: int) -> None:
     )
 
 
+@guarded
 def queue_days(
     store: Store, first_day: int, last_day: int, *, today: int, offset_seconds: int = 0
 ) -> tuple[list[WaitBucket], list[HourLoad]]:
