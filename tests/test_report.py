@@ -88,3 +88,19 @@ def test_the_parser_reads_the_options() -> None:
     report.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["report", "--since", "7d", "--format", "csv"])
     assert (args.since, args.report_format) == ("7d", "csv")
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "csv", "json"])
+def test_names_from_ci_never_reach_the_terminal_with_escapes(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "history.sqlite"
+    with History.open(path, clock=FakeClock(NOW)) as history:
+        history._db.execute(
+            "INSERT INTO deploys (source, service, environment, deploy_key, commit_sha, state, at)"
+            " VALUES ('gh', ?, 'production', '1', 'abc', 'succeeded', ?)",
+            ("shop\x1b]8;;http://evil\x07\x1b[2J", NOW.timestamp() - 3600),
+        )
+    out = run(path, fmt, capsys)
+    assert "\x1b" not in out and "\x07" not in out and "\\u001b" not in out
+    assert "shop" in out

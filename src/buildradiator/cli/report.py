@@ -19,6 +19,7 @@ import io
 import json
 import re
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from buildradiator.errors import EXIT_CONFIG, EXIT_GREEN
 from buildradiator.rules.delivery import Fact
+from buildradiator.text import clean_key
 
 FIELDS = (
     "key",
@@ -126,6 +128,9 @@ def run(args: argparse.Namespace, *, now: datetime | None = None) -> int:
 
 
 def render(facts: list[Fact], fmt: str, *, generated_at: datetime, windows: tuple[int, ...]) -> str:
+    """The facts in one format. Names and reasons came from CI (through the history file): they
+    are scrubbed of escapes and controls here too, whatever the format."""
+    facts = [replace(f, scope=clean_key(f.scope), note=clean_key(f.note)) for f in facts]
     if fmt == "json":
         doc = {
             "schema": REPORT_SCHEMA,
