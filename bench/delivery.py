@@ -36,6 +36,7 @@ from buildradiator.history.delivery_queries import (
     gate_changes,
     health_changes,
     main_days,
+    main_landings,
     undeployed,
 )
 from buildradiator.history.delivery_report import delivery_facts
@@ -163,6 +164,7 @@ def main() -> None:
         queue_days(history, today - 59, today, today=today)
         print(f"queue day rollups, first use (cold): {(time.perf_counter() - t0) * 1000:.0f} ms")
         deploys = deploy_rows(history, now - 60 * DAY, now + 1)
+        landings = main_landings(history, deploys)
         changes = health_changes(history, now - 60 * DAY, now + 1)
         gates, initial = gate_changes(history, now - 60 * DAY, now + 1)
 
@@ -173,7 +175,10 @@ def main() -> None:
 
         parts: dict[str, Callable[[], object]] = {
             "deploys read (60 d)": lambda: deploy_rows(history, now - 60 * DAY, now + 1),
-            "four keys (rules)": lambda: four_keys(deploys, now=now, windows=(7, 30)),
+            "commit landings (60 d)": lambda: main_landings(history, deploys),
+            "four keys (rules)": lambda: four_keys(
+                deploys, now=now, windows=(7, 30), landings=landings
+            ),
             "restores main+service": lambda: restore_facts(
                 [(d, *main_days(history, d)) for d in (7, 30)], changes, now=now
             ),

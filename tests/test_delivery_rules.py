@@ -259,3 +259,42 @@ def test_a_resync_of_the_live_commit_is_no_change_and_no_rollback() -> None:
     facts = four_keys(rows, now=T, windows=(7,))
     assert fact(facts, "deploy_frequency").samples == 1
     assert fact(facts, "change_failure_rate").value == 0.0
+
+
+def test_every_commit_a_deploy_shipped_gets_its_lead_time() -> None:
+    from buildradiator.rules.delivery import shipped_leads
+
+    marks = {1: [T - 10 * HOUR, T - 8 * HOUR, T - 6 * HOUR, T - 4 * HOUR]}
+    rows = [
+        row(T - 9 * HOUR, "c1", T - 10 * HOUR, pipeline_id=1),
+        row(T - 3 * HOUR, "c4", T - 4 * HOUR, pipeline_id=1),  # ships c2, c3 and c4
+        row(T - 2 * HOUR, "c1", T - 10 * HOUR, pipeline_id=1),  # a rollback: nothing new
+    ]
+    assert shipped_leads(rows, marks) == [(HOUR,), (5 * HOUR, 3 * HOUR, HOUR), ()]
+    assert shipped_leads(rows) == [(HOUR,), (HOUR,), ()]  # landings unknown: own commit only
+
+
+def test_lead_time_end_to_end_counts_the_batch() -> None:
+    history = History.memory(clock=FakeClock(NOW))
+    builds = [
+        Build(
+            source="gh",
+            pipeline="acme/shop",
+            id=str(n),
+            status=Status.PASSED,
+            commit=f"c{n}",
+            started_at=NOW - timedelta(hours=10 - 2 * n),
+            finished_at=NOW - timedelta(hours=10 - 2 * n, minutes=-10),
+        )
+        for n in range(4)  # c0..c3 landed 10, 8, 6 and 4 hours ago
+    ]
+    history.record_builds(builds)
+    for key, sha, hours in (("1", "c0", 9), ("2", "c3", 3)):
+        history._db.execute(
+            "INSERT INTO deploys (source, service, environment, deploy_key, commit_sha, state, at)"
+            " VALUES ('gh', 'shop', 'production', ?, ?, 'succeeded', ?)",
+            (key, sha, T - hours * HOUR),
+        )
+    lead = fact(delivery_facts(history, now=NOW, windows=(7,)), "lead_time")
+    assert lead.samples == 4  # c0 by the first deploy; c1, c2 and c3 by the second
+    assert lead.value == pytest.approx(2 * HOUR) and lead.p90 == pytest.approx(4.4 * HOUR)

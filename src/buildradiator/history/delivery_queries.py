@@ -26,7 +26,9 @@ SELECT d.service, d.environment, d.commit_sha, d.state, d.suspect IS NOT NULL, d
                  WHERE b.commit_sha = d.commit_sha),
                 (SELECT min(c.committed_at) FROM commits c WHERE c.sha = d.commit_sha)),
        (SELECT b.message FROM builds b WHERE b.commit_sha = d.commit_sha LIMIT 1),
-       d.version
+       d.version,
+       (SELECT b.pipeline_id FROM builds b WHERE b.commit_sha = d.commit_sha
+        ORDER BY coalesce(b.started_at, b.finished_at) LIMIT 1)
 FROM deploys d WHERE d.at >= ? AND d.at < ? AND d.state IN ('succeeded', 'failed')
 ORDER BY d.service, d.environment, d.at
 """
@@ -48,9 +50,39 @@ def deploy_rows(store: History, since: float, until: float) -> list[DeployRow]:
                 landed_at=r[7],
                 message=r[8],
                 version=r[9],
+                pipeline_id=r[10],
             )
             for r in store._db.execute(_DEPLOYS, (since, until))
         ]
+
+
+@guarded
+def main_landings(store: History, deploys: Sequence[DeployRow]) -> dict[int, list[float]]:
+    """Per pipeline that built a deployed commit: when each commit whose first
+    main build falls between the oldest and the newest landing of those deploys' commits,
+    oldest first. What ``rules.delivery`` needs to give every shipped commit its lead time."""
+    spans: dict[int, tuple[float, float]] = {}
+    for d in deploys:
+        if d.pipeline_id is None or d.landed_at is None:
+            continue
+        lo, hi = spans.get(d.pipeline_id, (d.landed_at, d.landed_at))
+        spans[d.pipeline_id] = (min(lo, d.landed_at), max(hi, d.landed_at))
+    out: dict[int, list[float]] = {}
+    with store._lock:
+        for pid, (lo, hi) in spans.items():
+            first: dict[str, float] = {}
+            # finished_at bounds the index range; a build started before ``lo`` that finished
+            # after it is kept (its landing is its start), one finishing a day late too.
+            for sha, landed in store._db.execute(
+                "SELECT commit_sha, coalesce(started_at, finished_at) FROM builds"
+                " WHERE pipeline_id = ? AND finished_at >= ? AND finished_at < ? AND attempt = 1"
+                " AND commit_sha IS NOT NULL",
+                (pid, lo, hi + 86400.0),
+            ):
+                if landed < first.get(sha, float("inf")):
+                    first[sha] = landed
+            out[pid] = sorted(at for at in first.values() if lo <= at <= hi)
+    return out
 
 
 @guarded

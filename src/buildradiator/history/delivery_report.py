@@ -21,6 +21,7 @@ from buildradiator.history.delivery_queries import (
     gate_changes,
     health_changes,
     main_days,
+    main_landings,
     undeployed,
 )
 from buildradiator.history.queue_rollups import queue_days
@@ -69,7 +70,10 @@ def delivery_facts(
     offset_s = int(offset.total_seconds()) if offset is not None else 0
     tz_name = now.astimezone(tz).tzname() or "UTC" if tz is not None else "UTC"
     deploys = deploy_rows(store, t - 2 * longest * DAY, t + 1)
-    facts = four_keys(deploys, now=t, windows=windows, any_deploys=any_deploys(store))
+    landings = main_landings(store, deploys)
+    facts = four_keys(
+        deploys, now=t, windows=windows, any_deploys=any_deploys(store), landings=landings
+    )
     changes = health_changes(store, t - 2 * longest * DAY, t + 1)
     rollups = {days: main_days(store, days) for days in windows}
     facts += restore_facts([(d, *rollups[d]) for d in windows], changes, now=t)

@@ -3,9 +3,10 @@ window and the window before it, each with its band. Pure: the rows come from
 ``history.delivery_queries``; no I/O, no clock (``now`` is given).
 
 - **Deployment frequency**: production deploys that succeeded, per day.
-- **Lead time for changes**: from the commit landing on main (its first main build, or its
-  commit time when no build of it is known) to the production deploy that shipped it; the
-  commit the deploy names, so a deploy carrying several commits counts its newest one.
+- **Lead time for changes**: from a commit landing on main (its first main build, or its
+  commit time when no build of it is known) to the production deploy that shipped it; every
+  commit a deploy shipped counts (those that landed after the commit live before it), so a
+  deploy carrying a batch shows how long the oldest of it waited.
 - **Change failure rate**: the share of production deploys that failed, were suspect, or were
   followed within ``FOLLOW_UP`` by a rollback (the next deploy ships an older commit, or one
   already shipped before) or a hotfix (the next deploy's version or commit message says
@@ -21,10 +22,11 @@ what to add; it never shows a zero it did not measure.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from buildradiator.rules.production import env_key
@@ -55,6 +57,8 @@ class DeployRow:
     landed_at: float | None = None
     message: str | None = None
     version: str | None = None
+    pipeline_id: int | None = None
+    """The pipeline whose main built the commit first (history's id), where known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +233,34 @@ class _Group:
     restores: Sequence[tuple[float, float]]
     redeploy: Sequence[bool]
     """The same commit as the deploy before it went out again (a resync): not a change."""
+    leads: Sequence[tuple[float, ...]]
+    """Per deploy: the lead times of the commits it shipped (``shipped_leads``)."""
+
+
+def shipped_leads(
+    rows: Sequence[DeployRow], landings: Mapping[int, Sequence[float]] | None = None
+) -> list[tuple[float, ...]]:
+    """Per deploy of one target, oldest first: the lead time of every commit it shipped. With
+    ``landings`` (per pipeline, when each commit first built on main, sorted) a deploy ships
+    every commit that landed after the one live before it, up to its own; without, or for the
+    first deploy seen, only its own commit. A rollback ships nothing new."""
+    out: list[tuple[float, ...]] = []
+    live: float | None = None
+    for d in rows:
+        leads: tuple[float, ...] = ()
+        if d.state == "succeeded" and d.landed_at is not None and d.landed_at <= d.at:
+            if live is None or d.landed_at > live:
+                marks = (
+                    landings.get(d.pipeline_id) if landings and d.pipeline_id is not None else None
+                )
+                if marks and live is not None:
+                    lo = bisect.bisect_right(marks, live)
+                    hi = bisect.bisect_right(marks, d.landed_at)
+                    leads = tuple(d.at - t for t in marks[lo:hi])
+                leads = leads or (d.at - d.landed_at,)
+            live = d.landed_at
+        out.append(leads)
+    return out
 
 
 def _four_keys(
@@ -246,8 +278,12 @@ def _four_keys(
             outcomes.append(failed)
             if d.state == "succeeded":
                 done += 1
-                if d.landed_at is not None and d.landed_at <= d.at:
-                    leads.append(d.at - d.landed_at)
+        leads += [
+            lead
+            for d, again, shipped in zip(group.rows, group.redeploy, group.leads, strict=True)
+            if not again and since <= d.at < until
+            for lead in shipped
+        ]
         restores += [s for end, s in group.restores if since <= end < until]
     failure = sum(outcomes) / len(outcomes) if outcomes else None
     return {
@@ -289,10 +325,12 @@ def four_keys(
     now: float,
     windows: Sequence[int] = (7, 30),
     any_deploys: bool | None = None,
+    landings: Mapping[int, Sequence[float]] | None = None,
 ) -> list[Fact]:
     """The four keys for the estate (production only) and for each service and environment.
     ``deploys`` oldest first, reaching back two windows (for the trend); ``any_deploys`` says
-    whether history holds any deploy at all (no deploy source configured, otherwise)."""
+    whether history holds any deploy at all (no deploy source configured, otherwise);
+    ``landings`` gives every shipped commit its lead time (``shipped_leads``)."""
     ever = bool(deploys) if any_deploys is None else any_deploys
     # Tools spell environments differently (Argo CD's prod, GitHub's production): one target,
     # named by the first spelling met, as on the Production panel.
@@ -304,7 +342,8 @@ def four_keys(
         rows.sort(key=lambda d: d.at)
         again = [i > 0 and d.commit is not None and d.commit == rows[i - 1].commit
                  and d.state == rows[i - 1].state == "succeeded" for i, d in enumerate(rows)]  # fmt: skip
-        group = _Group(rows, mark_failures(rows), deploy_restores(rows), again)
+        leads = shipped_leads(rows, landings)
+        group = _Group(rows, mark_failures(rows), deploy_restores(rows), again, leads)
         scopes[f"{rows[0].service}/{rows[0].environment or '-'}"] = [group]
         if is_production(rows[0].environment):
             scopes[ESTATE].append(group)
