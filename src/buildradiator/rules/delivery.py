@@ -263,6 +263,21 @@ def shipped_leads(
     return out
 
 
+def _p50_p90(values: list[float]) -> tuple[float | None, float | None]:
+    """``percentile`` at 0.5 and 0.9 (the same interpolation) with one sort and no filter:
+    lead times are differences of finite times, and there are tens of thousands of them."""
+    if not values:
+        return None, None
+    values.sort()
+    out = []
+    for q in (0.5, 0.9):
+        pos = (len(values) - 1) * q
+        lo = int(pos)
+        hi = min(lo + 1, len(values) - 1)
+        out.append(values[lo] + (values[hi] - values[lo]) * (pos - lo))
+    return out[0], out[1]
+
+
 def _four_keys(
     groups: Sequence[_Group], since: float, until: float, days: int
 ) -> dict[str, tuple[float | None, float | None, int]]:
@@ -288,7 +303,7 @@ def _four_keys(
     failure = sum(outcomes) / len(outcomes) if outcomes else None
     return {
         "deploy_frequency": (done / days, None, done),
-        "lead_time": (percentile(leads, 0.5), percentile(leads, 0.9), len(leads)),
+        "lead_time": (*_p50_p90(leads), len(leads)),
         "change_failure_rate": (failure, None, len(outcomes)),
         "time_to_restore": (percentile(restores, 0.5), None, len(restores)),
     }
