@@ -229,3 +229,30 @@ def test_a_queued_deploy_without_times_is_written_once() -> None:
     assert record_snapshot(history, snap(deployments=(queued,))) == 1
     assert record_snapshot(history, snap(1, deployments=(queued,))) == 0
     assert rows(history, "SELECT at FROM deploys") == [(NOW.timestamp(),)]
+
+
+def test_a_file_found_corrupt_mid_run_answers_from_a_fresh_store(tmp_path: Path) -> None:
+    from buildradiator.history.delivery_report import delivery_facts
+
+    path = tmp_path / "history.sqlite"
+    clock = FakeClock(NOW)
+    with History.open(path, clock=clock) as history:
+        history.record_builds(
+            Build(
+                source="gh",
+                pipeline="acme/shop",
+                id=str(i),
+                status=Status.PASSED,
+                commit=f"c{i}",
+                message="x" * 500,
+                finished_at=NOW - timedelta(minutes=i),
+            )
+            for i in range(3000)
+        )
+    with History.open(path, clock=clock) as history:
+        with path.open("r+b") as f:  # another program scribbles over the pages while we run
+            f.seek(4096 * 2)
+            f.write(b"\xa5" * 4096 * 20)
+        facts = delivery_facts(history, now=NOW, windows=(7,))
+        assert facts and all(f.value is None for f in facts if f.key == "deploy_frequency")
+        assert history.notices  # said in words, not raised
