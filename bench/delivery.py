@@ -42,7 +42,8 @@ from buildradiator.history.delivery_queries import (
 from buildradiator.history.delivery_report import delivery_facts
 from buildradiator.history.queue_rollups import queue_days
 from buildradiator.rules.congestion import gate_facts, queue_facts
-from buildradiator.rules.delivery import DAY, four_keys, restore_facts
+from buildradiator.rules.delivery import four_keys, restore_facts
+from buildradiator.rules.dora import DAY
 
 END = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 TARGET_MS = 50.0

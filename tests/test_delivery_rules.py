@@ -15,20 +15,22 @@ from buildradiator.history.delivery_report import delivery_facts
 from buildradiator.model import Build, Status
 from buildradiator.rules.congestion import GateChange, hold_time
 from buildradiator.rules.delivery import (
-    DAY,
-    HOUR,
     NO_DEPLOY_SOURCE,
     DeployRow,
-    Fact,
     HealthChange,
-    band_failure_rate,
-    band_frequency,
-    band_lead_time,
-    band_restore,
     deploy_restores,
     four_keys,
     mark_failures,
     service_restores,
+)
+from buildradiator.rules.dora import (
+    DAY,
+    HOUR,
+    Fact,
+    band_failure_rate,
+    band_frequency,
+    band_lead_time,
+    band_restore,
 )
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from buildradiator.engine.engine import Engine
 from buildradiator.history import History
 from buildradiator.history.deliveries import record_snapshot
 from buildradiator.history.delivery_report import delivery_facts
-from buildradiator.rules.delivery import Fact
+from buildradiator.rules.dora import Fact
 from buildradiator.simulator import moments
 from buildradiator.simulator.demo_config import demo_config_text
 from buildradiator.simulator.server import Simulator

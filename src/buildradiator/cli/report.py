@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from buildradiator.errors import EXIT_CONFIG, EXIT_GREEN
-from buildradiator.rules.delivery import Fact
+from buildradiator.rules.dora import Fact
 from buildradiator.text import clean_key
 
 FIELDS = (

@@ -33,7 +33,8 @@ from buildradiator.rules.congestion import (
     stage_facts,
     undeployed_facts,
 )
-from buildradiator.rules.delivery import DAY, Fact, four_keys, restore_facts
+from buildradiator.rules.delivery import four_keys, restore_facts
+from buildradiator.rules.dora import DAY, Fact
 
 ORDER = (
     "deploy_frequency",

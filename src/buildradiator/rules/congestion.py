@@ -9,7 +9,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from buildradiator.rules.delivery import DAY, ESTATE, HOUR, Fact, MainDays, trend_of
+from buildradiator.rules.delivery import MainDays
+from buildradiator.rules.dora import DAY, ESTATE, HOUR, Fact, trend_of
 
 QUEUED_AFTER = 5.0
 """A build that waited longer than this (seconds) for an agent counts as queued."""

@@ -15,9 +15,9 @@ window and the window before it, each with its band. Pure: the rows come from
   deploy until it was resolved (the watch cleared it) or a good deploy replaced it; median.
   Beside it, not banded: main red to green (mean, from the day rollups) and service down to up.
 
-Bands: DORA, Accelerate State of DevOps Report 2023, "How do you compare?" (README, "Delivery
-measures"). Where the radiator cannot know, a fact carries ``value=None`` and says in ``note``
-what to add; it never shows a zero it did not measure.
+Bands and the shape of a result: ``rules.dora``. Where the radiator cannot know, a fact
+carries ``value=None`` and says in ``note`` what to add; it never shows a zero it did not
+measure.
 """
 
 from __future__ import annotations
@@ -29,14 +29,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from buildradiator.rules.dora import BANDS, DAY, ESTATE, HOUR, UNITS, Fact, trend_of
 from buildradiator.rules.production import env_key
 from buildradiator.rules.trends import percentile
 
-DAY = 86400.0
-HOUR = 3600.0
 FOLLOW_UP = 24 * HOUR
 """A rollback or hotfix deploy this soon after a production deploy marks that deploy failed."""
-ESTATE = "estate"
 NO_DEPLOY_SOURCE = (
     "no deploys recorded: add a deploy source ([[sources]] of type github_deployments or argocd)"
 )
@@ -79,83 +77,9 @@ class MainDays:
     retry_seconds: float
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """One measure over one window for one scope: what every format prints."""
-
-    key: str
-    scope: str
-    window_days: int
-    value: float | None
-    unit: str
-    p90: float | None = None
-    previous: float | None = None
-    trend: str | None = None
-    """``better``, ``worse`` or ``same`` against the window before; ``None`` when unknown."""
-    band: str | None = None
-    samples: int = 0
-    note: str = ""
-
-
-HIGHER_IS_BETTER = {"deploy_frequency": True}
-
-
 def is_production(environment: str | None) -> bool:
     """``production``, ``prod``, ``prd`` and ``live`` are one environment (``env_key``)."""
     return env_key(environment) == "prod"
-
-
-def band_frequency(per_day: float) -> str:
-    """On demand (daily or more) / daily to weekly / weekly to monthly / less."""
-    if per_day >= 1.0:
-        return "elite"
-    if per_day >= 1 / 7:
-        return "high"
-    if per_day >= 1 / 30:
-        return "medium"
-    return "low"
-
-
-def band_lead_time(seconds: float) -> str:
-    """Under a day / a day to a week / a week to a month / longer."""
-    if seconds < DAY:
-        return "elite"
-    if seconds < 7 * DAY:
-        return "high"
-    if seconds < 30 * DAY:
-        return "medium"
-    return "low"
-
-
-def band_failure_rate(share: float) -> str:
-    """5% / 10% / 15% / more."""
-    if share <= 0.05:
-        return "elite"
-    if share <= 0.10:
-        return "high"
-    if share <= 0.15:
-        return "medium"
-    return "low"
-
-
-def band_restore(seconds: float) -> str:
-    """Under an hour / under a day / under a week / longer."""
-    if seconds < HOUR:
-        return "elite"
-    if seconds < DAY:
-        return "high"
-    if seconds < 7 * DAY:
-        return "medium"
-    return "low"
-
-
-def trend_of(key: str, value: float | None, previous: float | None) -> str | None:
-    if value is None or previous is None:
-        return None
-    if abs(value - previous) <= 1e-9 * max(1.0, abs(previous)):
-        return "same"
-    higher = value > previous
-    return "better" if higher == HIGHER_IS_BETTER.get(key, False) else "worse"
 
 
 def mark_failures(deploys: Sequence[DeployRow], follow_up: float = FOLLOW_UP) -> list[bool]:
@@ -309,20 +233,6 @@ def _four_keys(
     }
 
 
-_BANDS = {
-    "deploy_frequency": band_frequency,
-    "lead_time": band_lead_time,
-    "change_failure_rate": band_failure_rate,
-    "time_to_restore": band_restore,
-}
-_UNITS = {
-    "deploy_frequency": "per_day",
-    "lead_time": "seconds",
-    "change_failure_rate": "share",
-    "time_to_restore": "seconds",
-}
-
-
 def _missing(key: str, samples: int, days: int, prod: bool, any_deploys: bool) -> str:
     if not any_deploys:
         return NO_DEPLOY_SOURCE
@@ -378,11 +288,11 @@ def four_keys(
                     scope=scope,
                     window_days=days,
                     value=value,
-                    unit=_UNITS[key],
+                    unit=UNITS[key],
                     p90=p90,
                     previous=previous,
                     trend=trend_of(key, value, previous),
-                    band=_BANDS[key](value) if value is not None and prod else None,
+                    band=BANDS[key](value) if value is not None and prod else None,
                     samples=samples,
                 )
                 if value is None or (key == "deploy_frequency" and samples == 0):
