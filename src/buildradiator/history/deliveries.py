@@ -278,7 +278,8 @@ def record_snapshot(store: Store, snapshot: Snapshot) -> int:
             forget_days(db, added)
             written = db.total_changes - before
     # Only after the transaction committed: a failed write is tried again next time.
-    last.deploys.update(((r[0], r[1], r[2], r[3]), r) for r in deploys)
+    # What this snapshot shows, no more: the memory stays as small as a snapshot.
+    last.deploys = {(r[0], r[1], r[2], r[3]): r for r in deploys}
     last.health.update((key, value[0]) for key, value in health.items())
     if gate is not None:
         last.gate = (gate.go, tuple(sorted({r.kind for r in gate.reasons})))
