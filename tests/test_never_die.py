@@ -21,9 +21,10 @@ from buildradiator.cli import main
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
-from buildradiator.export.document import exit_code as export_code
-from buildradiator.export.document import read_cache, to_json, write_cache
+from buildradiator.export.cache import read_cache, write_cache
+from buildradiator.export.document import to_json
 from buildradiator.history import History
+from buildradiator.rules.verdict import exit_code as export_code
 from buildradiator.serve.server import Board
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.sources.http import HttpClient, make_client

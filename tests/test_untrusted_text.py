@@ -25,6 +25,7 @@ from buildradiator.clock import FakeClock
 from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.export import document as export
+from buildradiator.export import lines
 from buildradiator.model import FlakyTestInfo, Snapshot
 from buildradiator.sources.http import HttpClient
 from buildradiator.sources.junit_parse import parse_junit
@@ -193,10 +194,10 @@ def test_the_hostile_text_reached_the_snapshot_cleaned(snapshot: Snapshot) -> No
 def test_the_line_and_tmux_formats_show_it_literally(snapshot: Snapshot) -> None:
     now = snapshot.taken_at
     for ascii in (False, True):
-        line = export.status_line(snapshot, now, ascii)
+        line = lines.status_line(snapshot, now, ascii)
         assert not FORBIDDEN.search(line), repr(line)
         assert "[red]boom[/red]" in line and "\n" not in line
-        tmux = export.tmux_line(snapshot, now, ascii)
+        tmux = lines.tmux_line(snapshot, now, ascii)
         assert not FORBIDDEN.search(tmux), repr(tmux)
         # tmux runs #(...) and styles #[...]: every # from CI is doubled, so it stays a #.
         assert "##[fg=red]##(touch /tmp/pwned)" in tmux

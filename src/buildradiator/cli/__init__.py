@@ -397,7 +397,7 @@ def _run_radiator(
 ) -> int:
     from buildradiator.clock import Clock
     from buildradiator.engine.engine import Engine
-    from buildradiator.export.document import read_cache
+    from buildradiator.export.cache import read_cache
     from buildradiator.ui.alerts import Escalation
     from buildradiator.ui.app import BuildRadiatorApp
     from buildradiator.ui.claims import ClaimStore
@@ -525,7 +525,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Run one engine and serve its snapshot to every screen (see ``serve``). Exits 4 when the
     engine stops, after saying so to every client for a few seconds (``serve.STOPPED_LINGER``)."""
     from buildradiator.engine.engine import Engine
-    from buildradiator.export.document import read_cache
+    from buildradiator.export.cache import read_cache
     from buildradiator.history import History
     from buildradiator.serve.limits import Limits
     from buildradiator.serve.server import (
@@ -717,7 +717,9 @@ def _error_words(error: SourceError) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from buildradiator.export.document import exit_code, status_line, tmux_line, to_json
+    from buildradiator.export.document import to_json
+    from buildradiator.export.lines import status_line, tmux_line
+    from buildradiator.rules.verdict import exit_code
 
     config = require_config(getattr(args, "config", None))
     fmt_ = args.format or ("json" if args.json else "text")
@@ -740,7 +742,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cache_path(config: Config) -> Path:
-    from buildradiator.export.document import cache_file
+    from buildradiator.export.cache import cache_file
 
     return cache_file(get_paths().cache_dir, config.path)
 
@@ -748,7 +750,7 @@ def _cache_path(config: Config) -> Path:
 def _cached_if_fresh(config: Config) -> Snapshot | None:
     """A running radiator's last snapshot, when it is younger than one poll interval: tmux
     calls ``status --format tmux`` every few seconds and must not poll the CI APIs each time."""
-    from buildradiator.export.document import read_cache
+    from buildradiator.export.cache import read_cache
 
     snapshot = read_cache(_cache_path(config))
     if snapshot is None:
@@ -765,7 +767,7 @@ async def _poll_once(config: Config) -> Snapshot:
         snapshot = await engine.poll_all()
     finally:
         await engine.aclose()
-    from buildradiator.export.document import write_cache
+    from buildradiator.export.cache import write_cache
 
     write_cache(_cache_path(config), snapshot)
     return snapshot

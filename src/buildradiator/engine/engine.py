@@ -25,7 +25,7 @@ from buildradiator.clock import Clock
 from buildradiator.config.loading import Config, SourceBase
 from buildradiator.engine.facts import Facts, HistoryFacts, merge_reported, with_eta, with_history
 from buildradiator.errors import RateLimited, SourceError
-from buildradiator.export.document import write_cache
+from buildradiator.export.cache import write_cache
 from buildradiator.history import History
 from buildradiator.model import (
     Blocker,
@@ -45,8 +45,8 @@ from buildradiator.rules.deploywatch import DeployWatch
 from buildradiator.rules.gate import release_gate
 from buildradiator.rules.production import with_drift
 from buildradiator.rules.targets import evaluate
-from buildradiator.sources.catalog import make_source
 from buildradiator.sources.base import Source
+from buildradiator.sources.catalog import make_source
 from buildradiator.sources.http import (
     MAX_SERVER_WAIT,
     HostBudget,

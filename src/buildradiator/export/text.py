@@ -18,7 +18,6 @@ import unicodedata
 from datetime import datetime
 
 from buildradiator import fmt
-from buildradiator.export.document import overall
 from buildradiator.model import (
     BrokenWindow,
     Freshness,
@@ -29,6 +28,7 @@ from buildradiator.model import (
     first_line,
 )
 from buildradiator.rules.production import service_rows
+from buildradiator.rules.verdict import overall
 
 INDENT = "  "
 _KINDS = {"pipeline": "main red", "service": "down", "deploy": "deploy suspect"}
