@@ -20,9 +20,9 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator import document, instance
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.errors import (
     AuthFailed,
     BadPayload,
@@ -625,7 +625,7 @@ token_env = "CENTRAL_TOKEN"
     http = HttpClient(
         httpx.AsyncClient(transport=httpx.MockTransport(central.handler)), clock=clock
     )
-    engine = Engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
+    engine = build_engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
     try:
         snap = await engine.poll_all()
         state = snap.source_state("central")

@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.export import document as export
 from buildradiator.export import lines
 from buildradiator.model import FlakyTestInfo, Snapshot
@@ -139,7 +139,7 @@ def handler(request: httpx.Request) -> httpx.Response:
 async def hostile_snapshot() -> Snapshot:
     clock = FakeClock(datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
     http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(handler)), clock=clock)
-    engine = Engine(parse_config(CONFIG), http=http, clock=clock)
+    engine = build_engine(parse_config(CONFIG), http=http, clock=clock)
     try:
         snapshot = await engine.poll_all()
     finally:
@@ -280,7 +280,7 @@ async def test_a_hostile_source_error_is_plain_text_too() -> None:
 
     clock = FakeClock()
     http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(evil)), clock=clock)
-    engine = Engine(parse_config(CONFIG), http=http, clock=clock)
+    engine = build_engine(parse_config(CONFIG), http=http, clock=clock)
     try:
         snap = await engine.poll_all()
     finally:

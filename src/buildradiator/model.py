@@ -11,7 +11,7 @@ and never as markup.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -474,6 +474,15 @@ class FlakyTestInfo(_Frozen):
     last_seen: AwareDatetime
     pipelines: tuple[str, ...] = ()
     """``source:pipeline`` where it flaked."""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What history knows at one moment: per pipeline (keyed ``(source, key)``) and the flaky
+    ranking. The engine hands it from its recorder to the rules; empty without a history."""
+
+    per_pipeline: dict[tuple[str, str], PipelineFacts] = field(default_factory=dict)
+    flaky_tests: tuple[FlakyTestInfo, ...] = ()
 
 
 class TargetStatus(_Frozen):

@@ -395,8 +395,8 @@ def run_radiator(
 def _run_radiator(
     config: Config, args: argparse.Namespace, *, use_cache: bool, history: History | None
 ) -> int:
+    from buildradiator.assemble import build_engine
     from buildradiator.clock import Clock
-    from buildradiator.engine.engine import Engine
     from buildradiator.export.cache import read_cache
     from buildradiator.ui.alerts import Escalation
     from buildradiator.ui.app import BuildRadiatorApp
@@ -412,7 +412,7 @@ def _run_radiator(
         if history is not None
         else History.open(get_paths().history_db, retention_days=config.radiator.history_days)
     )
-    engine = Engine(config, cache_path=cache, history=store)
+    engine = build_engine(config, cache_path=cache, history=store)
     cached = read_cache(cache) if cache else None
     if cached is not None:
         # The last known state shows at once (marked stale by its age) until fresh data arrives.
@@ -473,12 +473,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _demo_history(config: Config) -> History:
-    from buildradiator.engine.engine import Engine
+    from buildradiator.assemble import build_engine
     from buildradiator.history import History
     from buildradiator.simulator.backfill import backfill
 
     async def first_poll() -> Snapshot:
-        engine = Engine(config)
+        engine = build_engine(config)
         try:
             return await engine.poll_all()
         finally:
@@ -524,7 +524,7 @@ def _port(value: str) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run one engine and serve its snapshot to every screen (see ``serve``). Exits 4 when the
     engine stops, after saying so to every client for a few seconds (``serve.STOPPED_LINGER``)."""
-    from buildradiator.engine.engine import Engine
+    from buildradiator.assemble import build_engine
     from buildradiator.export.cache import read_cache
     from buildradiator.history import History
     from buildradiator.serve.limits import Limits
@@ -558,7 +558,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # finished build goes to history, so red-since, ETAs and trends are in what we serve.
     cache = _cache_path(config)
     store = History.open(get_paths().history_db, retention_days=config.radiator.history_days)
-    engine = Engine(config, cache_path=cache, history=store)
+    engine = build_engine(config, cache_path=cache, history=store)
     cached = read_cache(cache)
     if cached is not None:
         engine.seed(cached)
@@ -642,7 +642,7 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from buildradiator.engine.engine import Engine
+    from buildradiator.assemble import build_engine
 
     config = require_config(getattr(args, "config", None))
     print(f"config: {config.path} is valid ({fmt.plural(len(config.sources), 'source')})")
@@ -654,7 +654,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"warning: TLS verification is off for source {source.name}")
 
     async def probe() -> list[tuple[str, ...]]:
-        engine = Engine(config)
+        engine = build_engine(config)
         try:
             await engine.poll_all()
         finally:
@@ -760,9 +760,9 @@ def _cached_if_fresh(config: Config) -> Snapshot | None:
 
 
 async def _poll_once(config: Config) -> Snapshot:
-    from buildradiator.engine.engine import Engine
+    from buildradiator.assemble import build_engine
 
-    engine = Engine(config, cache_path=_cache_path(config))
+    engine = build_engine(config, cache_path=_cache_path(config))
     try:
         snapshot = await engine.poll_all()
     finally:

@@ -272,14 +272,3 @@ def label(
     if display == pipeline.name and group == pipeline.group:
         return pipeline
     return pipeline.model_copy(update={"name": display, "group": group})
-
-
-def anonymous(pipeline: Pipeline) -> Pipeline:
-    """The pipeline without author names (``privacy = true``): commits and messages stay."""
-
-    def strip(builds: tuple[Build, ...]) -> tuple[Build, ...]:
-        return tuple(b.model_copy(update={"author": None}) if b.author else b for b in builds)
-
-    return pipeline.model_copy(
-        update={"recent": strip(pipeline.recent), "in_flight": strip(pipeline.in_flight)}
-    )
