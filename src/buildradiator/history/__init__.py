@@ -2,8 +2,8 @@
 
 CI APIs say what the last build did; they do not say how long main has been red, which commit
 started it, which tests flip on the same commit, or whether retries are hiding trouble. The engine
-writes here and asks here; the rules themselves live in ``rules.streaks``, ``rules.trends`` and ``rules.flaky`` (pure
-functions).
+writes here and asks here; the rules themselves live in ``rules.streaks``, ``rules.trends`` and
+``rules.flaky`` (pure functions).
 
 Public surface::
 
