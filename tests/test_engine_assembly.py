@@ -80,6 +80,13 @@ def test_the_rules_import_no_history_engine_or_exports(path: Path) -> None:
     assert reaches(imported(path), ("history", "engine", "export", "serve", "ui", "cli")) == set()
 
 
+@pytest.mark.parametrize("path", sorted((PACKAGE / "export").glob("*.py")), ids=lambda p: p.name)
+def test_the_exports_import_no_sources_engine_or_views(path: Path) -> None:
+    # URLs are made safe by ``urls`` (foundation), not by the sources' helpers.
+    above = ("sources", "engine", "serve", "ui", "cli", "assemble")
+    assert reaches(imported(path), above) == set()
+
+
 def test_the_checker_sees_an_upward_import(tmp_path: Path) -> None:
     # The tests above would pass on a checker that finds nothing: show that it finds one.
     bad = tmp_path / "bad.py"
