@@ -33,6 +33,8 @@ class Slot:
     """Quota-counted requests per poll (moving average): a source may watch many repos."""
     cached: bool = False
     """``result`` is the last run's, from the snapshot cache: no poll of this run confirmed it."""
+    webhook_at: datetime | None = None
+    """When a webhook last said this source changed (``Engine.poll_soon``)."""
 
     @property
     def in_flight(self) -> bool:

@@ -67,6 +67,9 @@ class SourceState(Frozen):
     freshness: Freshness = Freshness.FRESH
     next_poll: AwareDatetime | None = None
     rate: RateInfo | None = None
+    webhook_at: AwareDatetime | None = None
+    """When ``serve`` last took a webhook event for this source (it then polls it at once);
+    ``None``: no event yet, or no webhook."""
 
 
 class GateReason(Frozen):

@@ -58,6 +58,7 @@ from buildradiator.serve.setup import (
     resolve_token,
     route_server_logs,
 )
+from buildradiator.serve.webhooks import WebhookReceiver
 
 if TYPE_CHECKING:
     from buildradiator.engine.engine import Engine
@@ -134,8 +135,10 @@ class RadiatorServer:
         limits: Limits | None = None,
         browser: Callable[[web.Application, Served], None] | None = None,
         allowed_origins: Iterable[str] = (),
+        hooks: WebhookReceiver | None = None,
     ) -> None:
         self.board = board
+        self.hooks = hooks
         self.host, self.port = host, port
         self.token = token
         self.limits = limits or Limits()
@@ -167,6 +170,7 @@ class RadiatorServer:
                 browser=(lambda a: mount(a, served)) if mount is not None else None,
                 gate=self.gate,
                 origins=self.origins,
+                hooks=self.hooks,
             )
             limits = self.limits
             runner = web.AppRunner(
@@ -220,6 +224,7 @@ async def serve(
     ready: Callable[[RadiatorServer], None] | None = None,
     linger: float | None = None,
     allowed_origins: Iterable[str] = (),
+    hooks: WebhookReceiver | None = None,
 ) -> None:
     """Run ``engine`` and the server in this loop until cancelled.
 
@@ -237,6 +242,7 @@ async def serve(
         limits=limits,
         browser=browser,
         allowed_origins=allowed_origins,
+        hooks=hooks,
     )
     async with server:
         if ready is not None:
