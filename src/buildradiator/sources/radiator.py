@@ -36,8 +36,8 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from buildradiator import instance
+from buildradiator.document import SCHEMA_VERSION
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
-from buildradiator.export.document import SCHEMA_VERSION
 from buildradiator.model import (
     Blocker,
     Build,
