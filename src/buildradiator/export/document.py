@@ -12,10 +12,10 @@ from typing import Any
 from buildradiator import document
 from buildradiator.document import SCHEMA_VERSION
 from buildradiator.model import Snapshot
-
-# The verdict was defined here before it moved to the rules; the views still import it here.
 from buildradiator.rules.verdict import all_green, answered, exit_code, not_current, overall
 
+# Names that lived here before they moved (the schema to ``document``, the verdict to the rules),
+# kept until their last importers (``ui.widgets.verdict``) import them from there.
 __all__ = [
     "SCHEMA_VERSION",
     "all_green",
