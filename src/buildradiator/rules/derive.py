@@ -10,7 +10,8 @@ snapshot the views, the exports and the cache read:
 4. the post-deploy watch (a deploy followed by a service going down is suspect);
 5. the broken windows (a red main, a service down, a failed or suspect deploy; stale never green);
 6. history's streak for each red main (red since, who broke it, the commit range);
-7. pipelines ordered red first, then running, then the rest;
+7. pipelines ordered red first, then running, then the rest, then green (stale data is never
+   running nor green: ``rules.ordering``);
 8. the retry painkiller per pipeline;
 9. green since when, once nothing is broken;
 10. the flaky ranking with the tests providers call flaky folded in;
@@ -110,7 +111,7 @@ def derive(
     snapshot = Snapshot(
         taken_at=now,
         title=raw.title,
-        pipelines=insights.sort_pipelines(pipelines),
+        pipelines=insights.sort_pipelines(pipelines, raw.stale_sources),
         services=raw.services,
         sources=raw.sources,
         broken=broken,
