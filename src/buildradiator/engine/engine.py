@@ -342,10 +342,11 @@ class Engine:
         reported: list[ReportedFlake] = []
         states: list[SourceState] = []
         stale: set[str] = set()
+        now = self.clock.now()
         for name, slot in self.slots.items():
-            freshness = self.freshness(slot)
-            is_stale = freshness is not Freshness.FRESH
-            if is_stale:
+            state = slot.state(name, now)
+            states.append(state)
+            if state.stale:
                 stale.add(name)
             if slot.result is not None:
                 pipelines.extend(slot.result.pipelines)
@@ -353,24 +354,9 @@ class Engine:
                 deployments.extend(slot.result.deployments)
                 blockers.extend(slot.result.blockers)
                 reported.extend(slot.result.flaky_reports)
-            states.append(
-                SourceState(
-                    name=name,
-                    type=slot.config.type,  # type: ignore[attr-defined]
-                    last_success=slot.last_success,
-                    last_attempt=slot.last_attempt,
-                    error=str(slot.error) if slot.error else None,
-                    error_kind=slot.error.kind if slot.error else None,
-                    stale=is_stale,
-                    freshness=freshness,
-                    next_poll=slot.next_poll,
-                    rate=slot.rate,
-                    webhook_at=slot.webhook_at,
-                )
-            )
         facts = self.recorder.current() if self.recorder is not None else Facts()
         raw = Snapshot(
-            taken_at=self.clock.now(),
+            taken_at=now,
             title=self.config.radiator.title,
             pipelines=tuple(pipelines),
             services=tuple(services),

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from buildradiator.config.loading import SourceBase
 from buildradiator.errors import SourceError
-from buildradiator.model import Freshness, RateInfo, Snapshot, SourceResult
+from buildradiator.model import Freshness, RateInfo, Snapshot, SourceResult, SourceState
 from buildradiator.sources.base import Source
 
 
@@ -51,6 +51,23 @@ class Slot:
             return Freshness.STALE
         age = (now - self.last_success).total_seconds()
         return Freshness.STALE if age > self.stale_after else Freshness.FRESH
+
+    def state(self, name: str, now: datetime) -> SourceState:
+        """How the source is doing now, as the snapshot carries it."""
+        freshness = self.freshness(now)
+        return SourceState(
+            name=name,
+            type=self.config.type,  # type: ignore[attr-defined]
+            last_success=self.last_success,
+            last_attempt=self.last_attempt,
+            error=str(self.error) if self.error else None,
+            error_kind=self.error.kind if self.error else None,
+            stale=freshness is not Freshness.FRESH,
+            freshness=freshness,
+            next_poll=self.next_poll,
+            rate=self.rate,
+            webhook_at=self.webhook_at,
+        )
 
 
 def content(snapshot: Snapshot) -> Snapshot:
