@@ -35,9 +35,14 @@ def answered(snapshot: Snapshot | None) -> bool:
     return any(s.last_success is not None for s in snapshot.sources)
 
 
+def not_fresh(state: SourceState) -> bool:
+    """The source's data is not current, for any reason (see ``model.Freshness``)."""
+    return state.freshness is not Freshness.FRESH or state.stale or state.error is not None
+
+
 def not_current(snapshot: Snapshot) -> list[SourceState]:
-    """Sources whose data is not current, for any reason (see ``model.Freshness``)."""
-    return [s for s in snapshot.sources if s.stale or s.error or s.freshness is not Freshness.FRESH]
+    """Sources whose data is not current, for any reason (``not_fresh``)."""
+    return [s for s in snapshot.sources if not_fresh(s)]
 
 
 def all_green(snapshot: Snapshot | None) -> bool:
