@@ -7,7 +7,7 @@ from datetime import datetime
 
 from buildradiator import fmt
 from buildradiator.model import Freshness, Snapshot, SourceState, Status
-from buildradiator.rules.verdict import all_green
+from buildradiator.rules.verdict import all_green, not_current
 
 _TMUX_STYLE = {
     "red": "#[fg=white,bg=red,bold]",
@@ -47,9 +47,9 @@ def summary_segments(snapshot: Snapshot, now: datetime, ascii: bool) -> list[tup
         segments.append((f"{fmt.status_glyph(Status.PASSED, ascii)} {green}", "green"))
     if snapshot.gate is not None and not snapshot.gate.go:
         segments.append((f"HOLD {len(snapshot.gate.reasons)}", "running"))
-    not_fresh = [s for s in snapshot.sources if s.stale or s.error]
-    if not_fresh:
-        segments.append((_not_fresh_words(not_fresh), "stale"))
+    stale = not_current(snapshot)
+    if stale:
+        segments.append((_not_fresh_words(stale), "stale"))
     if not segments:
         segments.append((f"{fmt.status_glyph(Status.UNKNOWN, ascii)} no data", "stale"))
     return segments

@@ -16,7 +16,7 @@ def overall(snapshot: Snapshot) -> str:
     is unknown, or when nothing is known at all; else ``passed``. Stale is never green."""
     if snapshot.broken:
         return "failed"
-    if any(s.stale or s.error for s in snapshot.sources):
+    if any(not_fresh(s) for s in snapshot.sources):
         return "unknown"
     if not (snapshot.pipelines or snapshot.services):
         return "unknown"
