@@ -2,7 +2,8 @@
 
 CI APIs say what the last build did; they do not say how long main has been red, which commit
 started it, which tests flip on the same commit, or whether retries are hiding trouble. The engine
-writes here and asks here; the rules themselves live in ``trends`` (pure functions).
+writes here and asks here; the rules themselves live in ``rules.streaks``, ``rules.trends`` and
+``rules.flaky`` (pure functions).
 
 Public surface::
 
@@ -70,13 +71,9 @@ from __future__ import annotations
 from buildradiator.history.builds import BuildFacts
 from buildradiator.history.flakes import TestFacts
 from buildradiator.model import TestResult, TestStatus
-from buildradiator.rules.trends import (
-    Durations,
-    FlakyTest,
-    RetryShare,
-    Streak,
-    Trend,
-)
+from buildradiator.rules.flaky import FlakyTest
+from buildradiator.rules.streaks import Durations, Streak
+from buildradiator.rules.trends import RetryShare, Trend
 
 __all__ = [
     "Durations",
