@@ -256,3 +256,31 @@ def test_a_file_found_corrupt_mid_run_answers_from_a_fresh_store(tmp_path: Path)
         facts = delivery_facts(history, now=NOW, windows=(7,))
         assert facts and all(f.value is None for f in facts if f.key == "deploy_frequency")
         assert history.notices  # said in words, not raised
+
+
+def test_the_recorder_records_published_snapshots_off_the_callers_thread() -> None:
+    import threading
+
+    from buildradiator.history.delivery_recorder import DeliveryRecorder
+
+    history = History.memory()
+    recorder = DeliveryRecorder(history)
+    callers = set()
+    original = history._transaction
+
+    def spy():  # type: ignore[no-untyped-def]
+        callers.add(threading.get_ident())
+        return original()
+
+    history._transaction = spy  # type: ignore[method-assign]
+    recorder(snap(deployments=(deploy(id="d1"),)))
+    recorder(snap(1, deployments=(deploy(id="d2"),)))
+    assert recorder.flush()
+    assert [r[0] for r in rows(history, "SELECT deploy_key FROM deploys ORDER BY id")] == [
+        "d1",
+        "d2",
+    ]
+    assert callers and threading.get_ident() not in callers
+    recorder.close()
+    recorder(snap(2, deployments=(deploy(id="d3"),)))  # closed: ignored, never raises
+    assert len(rows(history, "SELECT 1 FROM deploys")) == 2

@@ -4,11 +4,12 @@ of history as a restore time, a service restore, a failed change and time on hol
 
 from __future__ import annotations
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.history import History
 from buildradiator.history.deliveries import record_snapshot
+from buildradiator.history.delivery_recorder import DeliveryRecorder
 from buildradiator.history.delivery_report import delivery_facts
 from buildradiator.rules.dora import Fact
 from buildradiator.simulator import moments
@@ -24,17 +25,21 @@ async def test_the_production_story_becomes_delivery_facts() -> None:
     clock = FakeClock()
     history = History.memory(clock=clock)
     with Simulator(clock=clock) as sim:
-        engine = Engine(parse_config(demo_config_text(sim.base_url)), clock=clock, history=history)
+        config = parse_config(demo_config_text(sim.base_url))
+        engine = build_engine(config, clock=clock, history=history)
+        recorder = DeliveryRecorder(history)  # what the engine's subscriber would be
         at = 0.0
         try:
             for t in (30, 200, moments.DEPLOY_SUSPECT, moments.FIXED_FORWARD, moments.ACT_TWO, 560):
                 clock.advance(t - at)
                 at = t
                 snap = await engine.poll_all()
-                record_snapshot(history, snap)
+                recorder(snap)
+                assert recorder.flush()
                 assert record_snapshot(history, snap) == 0  # the same snapshot again: nothing
         finally:
             await engine.aclose()
+            recorder.close()
     suspect = history._db.execute(
         "SELECT commit_sha FROM deploys WHERE service = 'payments' AND suspect IS NOT NULL"
     ).fetchall()

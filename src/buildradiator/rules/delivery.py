@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 
 from buildradiator.rules.dora import BANDS, DAY, ESTATE, HOUR, UNITS, Fact, trend_of
 from buildradiator.rules.production import env_key
-from buildradiator.rules.trends import percentile
+from buildradiator.rules.streaks import percentile
 
 FOLLOW_UP = 24 * HOUR
 """A rollback or hotfix deploy this soon after a production deploy marks that deploy failed."""
