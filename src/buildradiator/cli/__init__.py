@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from buildradiator import __version__, fmt
+from buildradiator.cli import report
 from buildradiator.config.loading import Config, load_config, parse_config
 from buildradiator.errors import (
     EXIT_CONFIG,
@@ -73,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_view(args)
         if command == "locate":
             return cmd_locate(args)
+        if command == "report":
+            return report.run(args)
         if command == "init":
             return cmd_init(args)
     except ConfigError as exc:
@@ -198,6 +201,7 @@ def _parser() -> argparse.ArgumentParser:
         parents=[config],
         help="print the config in use and where data, cache and logs live",
     )
+    report.add_parser(sub)
     init = sub.add_parser("init", parents=[config], help="write a commented starting config")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     return parser
@@ -486,7 +490,7 @@ def _demo_history(config: Config) -> History:
 
     snapshot = asyncio.run(first_poll())
     history = History.memory()
-    backfill(history, snapshot.pipelines, now=datetime.now(UTC))
+    backfill(history, snapshot.pipelines, now=datetime.now(UTC), deployments=snapshot.deployments)
     return history
 
 

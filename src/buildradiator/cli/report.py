@@ -73,6 +73,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         choices=("text", "markdown", "csv", "json"),
         default="text",
         dest="report_format",
+        help="text for a person (default), markdown for a wiki page, csv for a sheet, json for a script",
     )
     parser.add_argument("--history", type=Path, help="the history file (default: the data dir's)")
     parser.add_argument("--tz", help="time zone of the busiest hours (default: this machine's)")
