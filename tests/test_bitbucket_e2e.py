@@ -13,9 +13,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import Config
-from buildradiator.engine.engine import Engine
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.simulator import Simulator, demo_config_text
@@ -41,7 +41,7 @@ def row(snapshot: Snapshot) -> Pipeline:
 
 async def test_the_bitbucket_story_reaches_the_snapshot() -> None:
     with Simulator() as sim:
-        engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "bitbucket"))
+        engine = build_engine(only(parse_config(demo_config_text(sim.base_url)), "bitbucket"))
         try:
             # Grace's pipeline runs Unit tests and Lint side by side.
             sim.set_time(70)
@@ -399,7 +399,7 @@ async def test_a_signed_bitbucket_webhook_pokes_the_bitbucket_source(
             'repositories = ["web-portal"]',
             'repositories = ["web-portal"]\nwebhook = { secret_env = "BB_HOOK_SECRET" }',
         )
-        engine = Engine(only(parse_config(text), "bitbucket"))
+        engine = build_engine(only(parse_config(text), "bitbucket"))
         poked: list[str] = []
         monkeypatch.setattr(engine, "poll_soon", poked.append)
         try:
