@@ -23,6 +23,7 @@ from buildradiator.ui.alerts import Escalation
 from buildradiator.ui.app import BuildRadiatorApp
 from buildradiator.ui.claims import ClaimStore
 from buildradiator.ui.hooks import HookRunner
+from buildradiator.ui.options import Mode, RadiatorOptions
 from buildradiator.ui.widgets import Banner, MainBranches
 from buildradiator.ui.widgets.claim import ClaimScreen
 from buildradiator.ui.widgets.wall import WallHead
@@ -113,6 +114,8 @@ def make_app(
     *snapshots: Snapshot,
     clock: FakeClock,
     alerts: AlertsConfig | None = None,
+    mode: Mode = "auto",
+    ascii: bool = False,
     **kwargs: Any,
 ) -> tuple[BuildRadiatorApp, FakeFeed, Recorder]:
     feed = FakeFeed(*snapshots)
@@ -123,6 +126,7 @@ def make_app(
         clock=clock,
         escalation=Escalation(config, tz=UTC),
         notify_writer=rec,
+        options=RadiatorOptions(mode=mode, ascii=ascii),
         **kwargs,
     )
     app.display_tz = UTC

@@ -4,6 +4,7 @@ the command, ``locate`` naming the config in use, singular and plural, the local
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import queue
 import subprocess
@@ -19,6 +20,7 @@ from buildradiator import cli
 from buildradiator.cli import main, wants_ascii
 from buildradiator.config.loading import parse_config
 from buildradiator.simulator import Simulator, demo_config_text, moments
+from buildradiator.ui.options import RadiatorOptions
 
 
 def commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -64,8 +66,8 @@ class FakeApp:
     seen: list[dict[str, Any]] = []
     return_code = 0
 
-    def __init__(self, feed: object, **kwargs: Any) -> None:
-        FakeApp.seen.append(kwargs)
+    def __init__(self, feed: object, *, options: RadiatorOptions, **kwargs: Any) -> None:
+        FakeApp.seen.append({**kwargs, **dataclasses.asdict(options)})
 
     def run(self) -> int:
         return 0

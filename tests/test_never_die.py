@@ -28,6 +28,7 @@ from buildradiator.serve.server import Board
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.sources.http import HttpClient, make_client
 from buildradiator.ui.app import BuildRadiatorApp
+from buildradiator.ui.options import RadiatorOptions
 from hostile_server import HostileServer, Seen, answer
 
 FAR_WAITS = {
@@ -260,13 +261,8 @@ def test_a_radiator_that_dies_exits_non_zero(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(inflight, "inflight_rows", broken)
     config = parse_config("[radiator]\ntitle = 'x'\n")
-    assert cli.run_radiator(config, _Args(), use_cache=False, history=History.memory()) == 4
-
-
-class _Args:
-    theme = None
-    mode = None
-    ascii = False
+    options = RadiatorOptions()
+    assert cli.run_radiator(config, options, use_cache=False, history=History.memory()) == 4
 
 
 def test_a_command_that_fails_on_a_bug_exits_4_with_words(

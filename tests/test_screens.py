@@ -20,6 +20,7 @@ from buildradiator.model import Snapshot
 from buildradiator.rules.gate import gate_summary
 from buildradiator.rules.production import service_rows
 from buildradiator.ui.app import BuildRadiatorApp
+from buildradiator.ui.options import RadiatorOptions
 from demo_moments import Demo, play_demo
 from screen import box_titled, find_boxes, screen_lines, show
 
@@ -205,7 +206,7 @@ async def test_the_wall_tells_the_same_story(demo: Demo, size: tuple[int, int]) 
     not, the release gate in its headline when it holds, every tile closed."""
     feed = Feed()
     clock = FakeClock(demo.before.taken_at)
-    app = BuildRadiatorApp(feed, clock=clock, mode="wall")  # type: ignore[arg-type]
+    app = BuildRadiatorApp(feed, clock=clock, options=RadiatorOptions(mode="wall"))  # type: ignore[arg-type]
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         assert feed.publish is not None

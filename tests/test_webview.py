@@ -24,6 +24,7 @@ from buildradiator.errors import ConfigError
 from buildradiator.serve import browser as webview
 from buildradiator.serve import browser_session as webview_session
 from buildradiator.sources.configs import RadiatorFeedSource
+from buildradiator.ui.options import RadiatorOptions
 from fake_session import Marks, hello, install, wait_for_file
 
 CENTRAL = "http://127.0.0.1:8686"
@@ -265,11 +266,11 @@ def test_run_view_runs_the_radiator_on_one_radiator_source(
 ) -> None:
     seen: dict[str, Any] = {}
 
-    def fake_run_radiator(config: Config, args: Any, **kwargs: Any) -> int:
-        seen.update(config=config, args=args, **kwargs)
+    def fake_run_radiator(config: Config, options: RadiatorOptions, **kwargs: Any) -> int:
+        seen.update(config=config, options=options, **kwargs)
         return 7
 
-    monkeypatch.setattr("buildradiator.cli.run_radiator", fake_run_radiator)
+    monkeypatch.setattr("buildradiator.ui.launch.run_radiator", fake_run_radiator)
     monkeypatch.setenv(TOKEN_ENV, f"  {TOKEN}\n")
     code = webview.run_view(CENTRAL, TOKEN_ENV, mode="wall", ascii=True, theme="mono")
     assert code == 7
@@ -280,7 +281,8 @@ def test_run_view_runs_the_radiator_on_one_radiator_source(
     assert source.token is not None and source.token.get_secret_value() == TOKEN
     assert source.interval is not None and source.interval <= 10
     assert TOKEN not in repr(config)
-    assert (seen["args"].mode, seen["args"].ascii, seen["args"].theme) == ("wall", True, "mono")
+    options: RadiatorOptions = seen["options"]
+    assert (options.mode, options.ascii, options.theme) == ("wall", True, "mono")
     # Its own throwaway state: no cache, no history file shared by thirty sessions.
     assert seen["use_cache"] is False
     assert seen["history"] is not None and seen["history"].path is None
@@ -289,7 +291,7 @@ def test_run_view_runs_the_radiator_on_one_radiator_source(
 def test_run_view_without_its_token_says_which_variable_is_missing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("buildradiator.cli.run_radiator", lambda *a, **k: 0)
+    monkeypatch.setattr("buildradiator.ui.launch.run_radiator", lambda *a, **k: 0)
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     with pytest.raises(ConfigError) as missing:
         webview.run_view(CENTRAL, TOKEN_ENV, mode=None, ascii=False, theme=None)
@@ -349,7 +351,8 @@ def test_a_token_pipe_is_read_once_and_closed(tmp_path: Path) -> None:
 def test_run_view_takes_its_token_from_the_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
     monkeypatch.setattr(
-        "buildradiator.cli.run_radiator", lambda config, *a, **k: seen.update(config=config) or 0
+        "buildradiator.ui.launch.run_radiator",
+        lambda config, *a, **k: seen.update(config=config) or 0,
     )
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     fd = webview_session.token_pipe(TOKEN)
@@ -357,3 +360,23 @@ def test_run_view_takes_its_token_from_the_pipe(monkeypatch: pytest.MonkeyPatch)
     (source,) = seen["config"].sources
     assert source.token is not None and source.token.get_secret_value() == TOKEN
     assert source.token_env is None
+
+
+def test_the_browser_view_imports_no_command_line_and_no_private_config() -> None:
+    """serve sits below cli: the browser view builds its own options and config (the package's
+    one import cycle was ``serve.browser`` importing ``cli`` back)."""
+    import ast
+    import inspect
+
+    for module in (webview, webview_session):
+        tree = ast.parse(inspect.getsource(module))
+        imported = {
+            (node.module or "", alias.name)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
+        assert not [m for m, _ in imported if m == "buildradiator.cli"], module.__name__
+        assert not [
+            name for m, name in imported if m.startswith("buildradiator") and name.startswith("_")
+        ], module.__name__

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from buildradiator.engine.engine import Slot
     from buildradiator.history import History
     from buildradiator.model import Snapshot
+    from buildradiator.ui.options import RadiatorOptions
 
 EXIT_OK = EXIT_GREEN
 
@@ -380,80 +381,32 @@ def _logging_to_file() -> Iterator[None]:
         root.handlers[:], root.level, root.propagate = before
 
 
+def radiator_options(args: argparse.Namespace, config: Config) -> RadiatorOptions:
+    """The app's options: the display arguments (``None`` when not given) over the config's
+    ``[radiator]`` table, ASCII also by the locale (``wants_ascii``)."""
+    from buildradiator.ui.options import RadiatorOptions
+
+    ascii = wants_ascii(locale_environ(), args.ascii, config)
+    return RadiatorOptions.from_config(config, theme=args.theme, mode=args.mode, ascii=ascii)
+
+
 def run_radiator(
     config: Config,
-    args: argparse.Namespace,
+    options: RadiatorOptions,
     *,
     use_cache: bool = True,
     history: History | None = None,
 ) -> int:
-    """Run the Textual radiator. ``history`` defaults to the store in the data dir."""
+    """Run the Textual radiator (``ui.launch``), its log going to the log file."""
+    from buildradiator.ui.launch import run_radiator as launch
+
     with _logging_to_file():
-        return _run_radiator(config, args, use_cache=use_cache, history=history)
-
-
-def _run_radiator(
-    config: Config, args: argparse.Namespace, *, use_cache: bool, history: History | None
-) -> int:
-    from buildradiator.clock import Clock
-    from buildradiator.engine.engine import Engine
-    from buildradiator.export.document import read_cache
-    from buildradiator.ui.alerts import Escalation
-    from buildradiator.ui.app import BuildRadiatorApp
-    from buildradiator.ui.claims import ClaimStore
-    from buildradiator.ui.hooks import HookRunner
-
-    # The demo's simulator starts afresh every time: no cache to show or keep for it.
-    cache = _cache_path(config) if use_cache else None
-    from buildradiator.history import History
-
-    store = (
-        history
-        if history is not None
-        else History.open(get_paths().history_db, retention_days=config.radiator.history_days)
-    )
-    engine = Engine(config, cache_path=cache, history=store)
-    cached = read_cache(cache) if cache else None
-    if cached is not None:
-        # The last known state shows at once (marked stale by its age) until fresh data arrives.
-        engine.seed(cached)
-    clock = Clock()
-    escalation = Escalation(config.alerts, privacy=config.radiator.privacy)
-    # The app toasts hooks that fail or time out (it sets on_result itself).
-    hooks = HookRunner(
-        config.hooks, clock, secret_env=[s.token_env for s in config.sources if s.token_env]
-    )
-    # The demo's pipelines are make-believe: its claims stay in the app's private temp dir.
-    claims = (
-        ClaimStore(get_paths().data_dir / "claims.json", clock, config.claims.expire_hours)
-        if use_cache
-        else None
-    )
-    app = BuildRadiatorApp(
-        engine,
-        title=config.radiator.title,
-        theme=getattr(args, "theme", None) or config.radiator.theme,
-        mode=getattr(args, "mode", None) or config.radiator.mode,
-        ascii=wants_ascii(locale_environ(), getattr(args, "ascii", None), config),
-        clock=clock,
-        page_seconds=config.radiator.page_seconds,
-        escalation=escalation,
-        hooks=hooks,
-        claims=claims,
-    )
-    try:
-        result = app.run()
-    finally:
-        store.close()
-    # An app that died of an error returns nothing but sets its return code: a process that
-    # dies must not exit 0 (a wrapper script would read that as a clean stop).
-    if app.return_code:
-        return EXIT_INTERNAL if app.return_code == 1 and result is None else app.return_code
-    return int(result or 0)
+        return launch(config, options, use_cache=use_cache, history=history)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return run_radiator(require_config(args.config), args)
+    config = require_config(args.config)
+    return run_radiator(config, radiator_options(args, config))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -467,7 +420,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         # The demo's history lives in memory, filled with a few weeks of made-up builds under
         # the keys the real sources report, so trends and the flaky ranking have shape at once.
-        return run_radiator(config, args, use_cache=False, history=_demo_history(config))
+        options = radiator_options(args, config)
+        return run_radiator(config, options, use_cache=False, history=_demo_history(config))
     finally:
         simulator.stop()
 
@@ -625,14 +579,15 @@ def cmd_view(args: argparse.Namespace) -> int:
     from buildradiator.serve.browser import ViewTokenError, run_view
 
     try:
-        return run_view(
-            args.url,
-            args.token_env,
-            mode=args.mode,
-            ascii=wants_ascii(locale_environ(), args.ascii, None),
-            theme=args.theme,
-            token_fd=getattr(args, "token_fd", None),
-        )
+        with _logging_to_file():
+            return run_view(
+                args.url,
+                args.token_env,
+                mode=args.mode,
+                ascii=wants_ascii(locale_environ(), args.ascii, None),
+                theme=args.theme,
+                token_fd=args.token_fd,
+            )
     except ViewTokenError as exc:
         print(f"buildradiator view: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -79,6 +79,7 @@ __all__ = [
     "load_config",
     "parse_config",
     "read_secret",
+    "resolve_secrets",
 ]
 
 TOKEN_COMMAND_TIMEOUT = 10.0
@@ -485,6 +486,13 @@ def _resolve_secrets(config: Config, text: str, shown: str) -> Config:
     if problems:
         raise ConfigError(problems)
     return config.model_copy(update={"sources": sources})
+
+
+def resolve_secrets(config: Config, shown: str) -> Config:
+    """``config`` with every source's token read (``token_env``, ``token_file``,
+    ``token_command``), for a config made in code rather than read from a file; a token that
+    cannot be read is a ``ConfigError`` naming ``shown`` and the key."""
+    return _resolve_secrets(config, "", shown)
 
 
 class _SecretProblem(Exception):

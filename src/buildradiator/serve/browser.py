@@ -25,7 +25,6 @@ What we take from textual-serve (1.1.x) and what we do ourselves:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import logging
@@ -51,6 +50,7 @@ from buildradiator.serve.browser_session import (
 )
 from buildradiator.serve.limits import client_address
 from buildradiator.serve.origins import Origins
+from buildradiator.ui.options import Mode, RadiatorOptions
 
 __all__ = [
     "MAX_SESSIONS",
@@ -345,7 +345,7 @@ def run_view(
     url: str,
     token_env: str | None,
     *,
-    mode: str | None,
+    mode: Mode | None,
     ascii: bool,
     theme: str | None,
     token_fd: int | None = None,
@@ -353,10 +353,10 @@ def run_view(
     """``buildradiator view``: the radiator showing another radiator's snapshot, polling no CI
     API. What each browser session runs (its token on a pipe, ``token_fd``); also handy in a
     terminal next to a central server (its token named by ``token_env``)."""
-    from buildradiator.cli import run_radiator
-    from buildradiator.config.loading import Config, _resolve_secrets
+    from buildradiator.config.loading import Config, resolve_secrets
     from buildradiator.history import History
     from buildradiator.sources.configs import RadiatorFeedSource
+    from buildradiator.ui.launch import run_radiator
 
     source = RadiatorFeedSource(
         type="radiator", name="radiator", url=url, token_env=token_env, interval=VIEW_INTERVAL
@@ -367,8 +367,8 @@ def run_view(
         )
     # The token is read from the environment exactly as a config file's token_env would be
     # (a missing variable is a ConfigError naming it, never a traceback).
-    config = _resolve_secrets(Config(sources=[source]), "", "buildradiator view")
+    config = resolve_secrets(Config(sources=[source]), "buildradiator view")
+    options = RadiatorOptions.from_config(config, theme=theme, mode=mode, ascii=ascii)
     # No cache and an in-memory history: thirty sessions must not fight over the server's
     # SQLite file, and what they show is the central engine's anyway.
-    args = argparse.Namespace(mode=mode, ascii=ascii, theme=theme)
-    return run_radiator(config, args, use_cache=False, history=History.memory())
+    return run_radiator(config, options, use_cache=False, history=History.memory())

@@ -42,7 +42,8 @@ from buildradiator.ui.alerts import Action, Bell, Escalation, Flash, Level, Noti
 from buildradiator.ui.claims import ClaimStore
 from buildradiator.ui.hooks import HookResult, HookRunner, events_between
 from buildradiator.ui.notify import TextSink, Writable, send_notification
-from buildradiator.ui.themes import DEFAULT_THEME, VARIABLES, load_themes
+from buildradiator.ui.options import DEFAULT_THEME, RadiatorOptions
+from buildradiator.ui.themes import VARIABLES, load_themes
 from buildradiator.ui.widgets import (
     Banner,
     CompactSummary,
@@ -156,13 +157,9 @@ class BuildRadiatorApp(App[int]):
         self,
         feed: SnapshotFeed,
         *,
-        title: str = "buildradiator",
-        theme: str = "default",
-        mode: str = "auto",
-        ascii: bool = False,
+        options: RadiatorOptions | None = None,
         clock: Clock | None = None,
         initial: Snapshot | None = None,
-        page_seconds: float = 15.0,
         escalation: Escalation | None = None,
         hooks: HookRunner | None = None,
         claims: ClaimStore | None = None,
@@ -170,7 +167,8 @@ class BuildRadiatorApp(App[int]):
         browser: Callable[[str], bool] = open_in_browser,
         log_path: Path | None = None,
     ) -> None:
-        """``escalation``, ``hooks`` and ``claims`` default to alerts with the default settings,
+        """``options`` say what to show and how (``RadiatorOptions()``: the defaults).
+        ``escalation``, ``hooks`` and ``claims`` default to alerts with the default settings,
         no hooks, and claims kept in a private temp dir (removed on exit), so tests and the
         bench never touch the user's claims. ``notify_writer`` receives the desktop
         notification bytes; by default they go to the terminal (never when headless).
@@ -182,12 +180,13 @@ class BuildRadiatorApp(App[int]):
         self._said: list[_Said] = []
         self.engine_stopped: EngineStopped | None = None
         """Set when the feed's ``run`` raised or returned: the screen says so until quit."""
-        self.title = title
+        self.options = options = options or RadiatorOptions()
+        self.title = options.title
         self._feed = feed
-        self._mode = mode
-        self._wall = mode == "wall"
-        self._page_seconds = page_seconds
-        self._ascii = ascii
+        self._mode = options.mode
+        self._wall = options.wall
+        self._page_seconds = options.page_seconds
+        self._ascii = options.ascii
         self.layout_name = "-wall" if self._wall else ""
         """The layout in use: ``-wall``, or (re-picked on every resize) ``-wide``, ``-narrow``
         or ``-pane``; also a CSS class on the app."""
@@ -215,7 +214,8 @@ class BuildRadiatorApp(App[int]):
         self._theme_names = sorted(catalog.themes)
         for theme_obj in catalog.themes.values():
             self.register_theme(theme_obj)
-        wanted = "wall" if mode == "wall" and theme == DEFAULT_THEME else theme
+        theme = options.theme
+        wanted = "wall" if options.wall and theme == DEFAULT_THEME else theme
         self._problems = [f"{p} (ignored)" for n, p in catalog.problems.items() if n != wanted]
         if wanted not in catalog.themes:
             why = catalog.problems.get(wanted) or f"no theme named {wanted!r}"

@@ -22,8 +22,7 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from buildradiator.paths import get_paths
-
-DEFAULT_THEME = "default"
+from buildradiator.ui.options import DEFAULT_THEME
 
 VARIABLES: dict[str, str] = {
     "status-passed": "#5fd787",
