@@ -13,7 +13,8 @@ from textual.theme import BUILTIN_THEMES
 from buildradiator.clock import FakeClock
 from buildradiator.model import Snapshot
 from buildradiator.paths import get_paths
-from buildradiator.ui.app import BuildRadiatorApp, SnapshotUpdated
+from buildradiator.ui.app import BuildRadiatorApp
+from buildradiator.ui.feed import SnapshotUpdated
 from buildradiator.ui.options import Mode, RadiatorOptions
 from buildradiator.ui.widgets import (
     Banner,
@@ -209,7 +210,7 @@ def test_without_a_display_no_browser_is_tried(monkeypatch: pytest.MonkeyPatch) 
     terminal, so none is started at all."""
     import webbrowser
 
-    from buildradiator.ui.app import open_in_browser
+    from buildradiator.ui.links import open_in_browser
 
     monkeypatch.setattr("sys.platform", "linux")
     monkeypatch.delenv("DISPLAY", raising=False)

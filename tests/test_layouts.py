@@ -6,7 +6,7 @@ import pytest
 from rich.color import Color, ColorSystem
 
 from buildradiator.model import Pipeline, Snapshot, Status
-from buildradiator.ui.app import SnapshotUpdated
+from buildradiator.ui.feed import SnapshotUpdated
 from buildradiator.ui.themes import load_themes
 from buildradiator.ui.widgets import Banner, CompactSummary, HelpScreen, MainBranches, StatusBar
 from buildradiator.ui.widgets.filterbar import FilterBar
