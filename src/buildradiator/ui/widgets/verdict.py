@@ -157,11 +157,11 @@ def calm_line(
         return [(waiting, "bold")]
     if not answered(snapshot):
         total = fmt.plural(len(snapshot.sources), "source")
-        line = [(waiting, "bold"), (f"{sep}0 of {total} answered", "dim")]
+        first: list[Segment] = [(waiting, "bold"), (f"{sep}0 of {total} answered", "dim")]
         failing = sum(1 for s in snapshot.sources if s.error)
         if failing:
-            line.append((f"{sep}{failing} failing", "status-failed"))
-        return line
+            first.append((f"{sep}{failing} failing", "status-failed"))
+        return first
     gate = snapshot.gate
     rows = service_rows(snapshot)
     warn = [r for r in rows if r.health is Health.WARN and not r.stale]
