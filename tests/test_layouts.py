@@ -291,7 +291,7 @@ async def test_red_rows_stay_in_view_when_nobody_uses_the_table() -> None:
 
 
 async def test_a_huge_estate_shows_the_urgent_rows_and_a_count() -> None:
-    from buildradiator.ui.widgets.pipelines import MAX_ROWS
+    from buildradiator.ui.widgets.pipeline_rows import MAX_ROWS
     from snapshot_fixtures import big_estate
 
     estate = big_estate(MAX_ROWS + 100)

@@ -35,8 +35,8 @@ from buildradiator.ui.widgets import (
 from buildradiator.ui.widgets.claim import ClaimScreen
 from buildradiator.ui.widgets.detail import PipelineDetail
 from buildradiator.ui.widgets.filterbar import FilterBar
+from buildradiator.ui.widgets.finder import Finder
 from buildradiator.ui.widgets.overlay import OverlayScreen
-from buildradiator.ui.widgets.pipelines import Finder
 
 WIDE_COLUMNS = 120
 TALL_COLUMNS, TALL_ROWS = 160, 50

@@ -17,7 +17,7 @@ from buildradiator.model import Build, Pipeline, Snapshot, Status
 from buildradiator.rules.production import service_rows
 from buildradiator.ui.widgets.inflight import progress
 from buildradiator.ui.widgets.palette import STATUS_STYLE
-from buildradiator.ui.widgets.pipelines import stale_words
+from buildradiator.ui.widgets.stale import stale_words
 from buildradiator.ui.widgets.tile import GREEN, OTHER, RED, RUNNING, Tile
 from buildradiator.ui.widgets.wall_production import gate_tile, service_tile
 
