@@ -253,7 +253,7 @@ async def test_absurd_estimates_and_timestamps_never_crash_the_screen() -> None:
 
 def test_a_radiator_that_dies_exits_non_zero(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever kills the app, the process says so in its exit code (it exited 0)."""
-    from buildradiator import cli
+    from buildradiator.cli.radiator import run_radiator
     from buildradiator.ui.widgets import inflight
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -262,7 +262,7 @@ def test_a_radiator_that_dies_exits_non_zero(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(inflight, "inflight_rows", broken)
     config = parse_config("[radiator]\ntitle = 'x'\n")
     options = RadiatorOptions()
-    assert cli.run_radiator(config, options, use_cache=False, history=History.memory()) == 4
+    assert run_radiator(config, options, use_cache=False, history=History.memory()) == 4
 
 
 def test_a_command_that_fails_on_a_bug_exits_4_with_words(

@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from buildradiator import cli
+from buildradiator.cli.parser import build_parser
+from buildradiator.cli.radiator import radiator_options
 from buildradiator.config.loading import parse_config
 from buildradiator.ui.options import RadiatorOptions
 
@@ -60,10 +61,10 @@ def test_the_cli_builds_options_from_its_arguments(
     argv: list[str], expected: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LC_ALL", "en_US.UTF-8")
-    args = cli._parser().parse_args(argv)
-    options = cli.radiator_options(args, parse_config(CONFIG))
+    args = build_parser().parse_args(argv)
+    options = radiator_options(args, parse_config(CONFIG))
     assert (options.theme, options.mode) == expected
     assert options.title == "Acme" and not options.ascii
-    assert cli.radiator_options(
-        cli._parser().parse_args([*argv, "--ascii"]), parse_config(CONFIG)
+    assert radiator_options(
+        build_parser().parse_args([*argv, "--ascii"]), parse_config(CONFIG)
     ).ascii
