@@ -9,16 +9,17 @@ import asyncio
 import contextlib
 import signal
 import sys
-from typing import TYPE_CHECKING
 
-from buildradiator.cli.config_file import cache_path, require_config
+from buildradiator.cli.config_file import (
+    cache_path,
+    find_config,
+    print_config_error,
+    require_config,
+)
 from buildradiator.cli.logs import logging_to_file, setup_logging
 from buildradiator.cli.terminal import locale_environ, wants_ascii
-from buildradiator.errors import EXIT_CONFIG, EXIT_GREEN, EXIT_INTERNAL
+from buildradiator.errors import EXIT_CONFIG, EXIT_GREEN, EXIT_INTERNAL, ConfigError
 from buildradiator.paths import get_paths
-
-if TYPE_CHECKING:
-    pass
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -38,6 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         route_server_logs,
         serve,
     )
+    from buildradiator.serve.webhooks import attach_webhooks
 
     config = require_config(args.config)
     overrides = {"host": args.host, "port": args.port}
@@ -59,6 +61,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     cache = cache_path(config)
     store = History.open(get_paths().history_db, retention_days=config.radiator.history_days)
     engine = Engine(config, cache_path=cache, history=store)
+    try:
+        hooks = attach_webhooks(config, engine, str(find_config(args.config)))
+    except ConfigError as exc:
+        print_config_error(exc)
+        return EXIT_CONFIG
     cached = read_cache(cache)
     if cached is not None:
         engine.seed(cached)
@@ -95,6 +102,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ),
             ready=ready,
             allowed_origins=settings.allowed_origins,
+            hooks=hooks,
         )
 
     try:

@@ -6,17 +6,15 @@ it is handed do (writing to the terminal, running hooks in the background, savin
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, tzinfo
 from functools import partial
 from pathlib import Path
 
 from textual import events
-from textual.app import App, SystemCommand
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.filter import LineFilter
 from textual.geometry import Size
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -28,6 +26,7 @@ from buildradiator.errors import EXIT_INTERNAL
 from buildradiator.model import Snapshot
 from buildradiator.paths import get_paths
 from buildradiator.ui.alerts import Action, Bell, Escalation, Flash, Level, Notify, Toast, Withdraw
+from buildradiator.ui.ascii import AsciiCells
 from buildradiator.ui.claims import ClaimStore
 from buildradiator.ui.feed import SnapshotFeed, SnapshotUpdated
 from buildradiator.ui.hook_events import events_between
@@ -89,6 +88,7 @@ class BuildRadiatorApp(App[int]):
         self._browser = browser
         self._log_path = log_path
         self._said = Messages()
+        self._ascii_cells = AsciiCells()
         self.engine_stopped: EngineStopped | None = None
         """Set when the feed's ``run`` raised or returned: the screen says so until quit."""
         self.layout_name = ""
@@ -99,17 +99,12 @@ class BuildRadiatorApp(App[int]):
         self.display_tz: tzinfo | None = None
         """Zone of the clock times shown (ETA, green since); ``None`` is the local zone."""
         self._ticks = 0
-        self._screen_up = False
         self._escalation = escalation or Escalation()
         self._hooks = hooks or HookRunner(())
         if self._hooks.on_result is None:
             self._hooks.on_result = self._hook_finished
-        self._own_claims_dir: Path | None = None
-        if claims is None:
-            # Not created until a claim is saved: most runs never make one.
-            self._own_claims_dir = Path(tempfile.gettempdir()) / f"buildradiator-{uuid.uuid4()}"
-            claims = ClaimStore(self._own_claims_dir / "claims.json", self._clock)
-        self._claims = claims
+        self._own_claims = claims is None
+        self._claims = ClaimStore.throwaway(self._clock) if claims is None else claims
         self._claim_warning: str | None = None
         self._notify_writer = notify_writer
         self._blink = False
@@ -127,26 +122,31 @@ class BuildRadiatorApp(App[int]):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLES)
 
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then (with ``--ascii``) every drawn cell folded to ASCII."""
+        filters = list(super().get_line_filters())
+        return [*filters, self._ascii_cells] if self.options.ascii else filters
+
     def get_default_screen(self) -> Screen[None]:
         """The mode's screen: the wall, or the main one. ``app.query`` searches it."""
         return self._mode
+
+    def compose(self) -> ComposeResult:
+        # Textual composes the default screen from here, before on_mount: the mode's widgets
+        # are there before anything is drawn or fed (the screen's own compose would run later).
+        yield from self._mode.widgets()
 
     def on_mount(self) -> None:
         for problem in self._problems:
             self.notify(problem, title="Theme", severity="error", timeout=15, markup=False)
         self.toast_claim_warning()  # a claims file that could not be read at start-up
         self.set_class(self.options.ascii, "-ascii")
-        self.theme_changed_signal.subscribe(self, self._on_theme_changed)
-
-    def screen_ready(self) -> None:
-        """The mode's screen has composed (after ``on_mount``): lay out, draw, start."""
-        self._screen_up = True
         self._apply_layout(self.size)
+        self.theme_changed_signal.subscribe(self, self._on_theme_changed)
         self._show_all()
         self.set_interval(1.0, self._tick)
-        # The function, not a coroutine: an app closed before the worker starts leaves none behind.
-        feed = self._run_feed
-        self.run_worker(feed, name="feed", exclusive=True, exit_on_error=False)  # type: ignore[arg-type]
+        # The function, not a coroutine: an app closed before the worker starts leaves none.
+        self.run_worker(self._run_feed, name="feed", exclusive=True, exit_on_error=False)  # type: ignore[arg-type]
 
     async def _run_feed(self) -> None:
         await self._feed.run(self._publish)
@@ -270,8 +270,8 @@ class BuildRadiatorApp(App[int]):
 
     async def on_unmount(self) -> None:
         await self._hooks.aclose()
-        if self._own_claims_dir is not None:
-            shutil.rmtree(self._own_claims_dir, ignore_errors=True)
+        if self._own_claims:
+            self._claims.discard()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The feed never ends while the app runs: if it raises or returns, the engine has
@@ -300,8 +300,6 @@ class BuildRadiatorApp(App[int]):
         self._apply_layout(event.size)
 
     def _apply_layout(self, size: Size) -> None:
-        if not self._screen_up:
-            return  # the screen lays itself out once it is there (``screen_ready``)
         layout = self._mode.pick_layout(size)
         changed = layout != self.layout_name
         self.layout_name = layout
@@ -334,7 +332,7 @@ class BuildRadiatorApp(App[int]):
     def _alive(self) -> bool:
         """Whether the screen is there to draw on: the 1 Hz timer can still fire while the app
         closes and its widgets are gone."""
-        if self._closing or self._closed or self._exit or not self._screen_up:
+        if self._closing or self._closed or self._exit:
             return False
         return bool(self._mode.alarm_widgets())
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Protocol
 
+from textual.app import ComposeResult
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
@@ -41,9 +42,6 @@ class Host(Protocol):
     snapshot: Snapshot | None
     display_tz: tzinfo | None
 
-    def screen_ready(self) -> None:
-        """The screen's widgets are there: lay them out, draw them, start the feed."""
-
     def redraw(self) -> None:
         """Draw every view from the app's state now."""
 
@@ -64,10 +62,10 @@ class ModeScreen(Screen[None]):
         self.options = options
         self.host = host
 
-    def on_mount(self) -> None:
-        # The app's own on_mount runs before a default screen has composed: the app waits for
-        # this before it draws or starts the feed, so no snapshot lands on missing widgets.
-        self.host.screen_ready()
+    def widgets(self) -> ComposeResult:
+        """What the mode shows. The app composes them (``App.compose`` fills its default
+        screen before ``on_mount``; a screen's own ``compose`` would run after it)."""
+        raise NotImplementedError
 
     def pick_layout(self, size: Size) -> str:
         """The layout for a terminal of ``size`` (a CSS class the app sets on itself)."""

@@ -76,7 +76,7 @@ class MainScreen(ModeScreen):
         self._finder = Finder()
         self._layout = ""
 
-    def compose(self) -> ComposeResult:
+    def widgets(self) -> ComposeResult:
         yield Banner(id="banner")
         tall = self.pick_layout(self.app.size) == "-tall"
         with Container(id="columns"):

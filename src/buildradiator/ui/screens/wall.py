@@ -18,14 +18,12 @@ from buildradiator.ui.widgets.wall import WallHead, WallView
 
 
 class WallScreen(ModeScreen):
-    def compose(self) -> ComposeResult:
+    def widgets(self) -> ComposeResult:
         options = self.options
         yield WallView(ascii=options.ascii, page_seconds=options.page_seconds, id="wall")
-        yield StatusBar(id="status-bar")
-
-    def on_mount(self) -> None:
-        self.query_one(StatusBar).keys = ""
-        super().on_mount()
+        bar = StatusBar(id="status-bar")
+        bar.keys = ""
+        yield bar
 
     def pick_layout(self, size: Size) -> str:
         return "-wall"
