@@ -68,3 +68,13 @@ def test_the_cli_builds_options_from_its_arguments(
     assert radiator_options(
         build_parser().parse_args([*argv, "--ascii"]), parse_config(CONFIG)
     ).ascii
+
+
+def test_options_import_no_textual() -> None:
+    """The command line and serve build options before any UI is wanted: no textual for that."""
+    import subprocess
+    import sys
+
+    code = "import sys, buildradiator.ui.options; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
