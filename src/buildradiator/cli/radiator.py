@@ -57,9 +57,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         config = parse_config(
             demo_config_text(simulator.base_url, interval=args.interval), "<demo>"
         )
+        options = radiator_options(args, config)
         # The demo's history lives in memory, filled with a few weeks of made-up builds under
         # the keys the real sources report, so trends and the flaky ranking have shape at once.
-        options = radiator_options(args, config)
         return run_radiator(config, options, use_cache=False, history=_demo_history(config))
     finally:
         simulator.stop()
