@@ -16,6 +16,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from buildradiator.cli import report
 from buildradiator.cli.check import cmd_check
 from buildradiator.cli.config_file import NoConfigFound, print_config_error
 from buildradiator.cli.files import cmd_init, cmd_locate
@@ -38,6 +39,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "view": cmd_view,
     "locate": cmd_locate,
+    "report": report.run,
     "init": cmd_init,
 }
 

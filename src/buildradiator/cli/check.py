@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from buildradiator.engine.engine import Engine
+    from buildradiator.assemble import build_engine
 
     config = require_config(args.config)
     print(f"config: {config.path} is valid ({fmt.plural(len(config.sources), 'source')})")
@@ -40,7 +40,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"warning: TLS verification is off for source {source.name}")
 
     async def probe() -> list[tuple[str, ...]]:
-        engine = Engine(config)
+        engine = build_engine(config)
         try:
             await engine.poll_all()
         finally:

@@ -52,6 +52,6 @@ def print_config_error(exc: ConfigError) -> None:
 
 def cache_path(config: Config) -> Path:
     """The snapshot cache of the radiator running on ``config``."""
-    from buildradiator.export.document import cache_file
+    from buildradiator.export.cache import cache_file
 
     return cache_file(get_paths().cache_dir, config.path)

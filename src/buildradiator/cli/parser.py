@@ -8,6 +8,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from buildradiator import __version__
+from buildradiator.cli import report
 
 if TYPE_CHECKING:
     pass
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[config],
         help="print the config in use and where data, cache and logs live",
     )
+    report.add_parser(sub)
     init = sub.add_parser("init", parents=[config], help="write a commented starting config")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     return parser

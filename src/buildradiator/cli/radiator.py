@@ -66,12 +66,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _demo_history(config: Config) -> History:
-    from buildradiator.engine.engine import Engine
+    from buildradiator.assemble import build_engine
     from buildradiator.history import History
     from buildradiator.simulator.backfill import backfill
 
     async def first_poll() -> Snapshot:
-        engine = Engine(config)
+        engine = build_engine(config)
         try:
             return await engine.poll_all()
         finally:
@@ -79,7 +79,7 @@ def _demo_history(config: Config) -> History:
 
     snapshot = asyncio.run(first_poll())
     history = History.memory()
-    backfill(history, snapshot.pipelines, now=datetime.now(UTC))
+    backfill(history, snapshot.pipelines, now=datetime.now(UTC), deployments=snapshot.deployments)
     return history
 
 

@@ -25,8 +25,8 @@ from buildradiator.paths import get_paths
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run one engine and serve its snapshot to every screen (see ``serve``). Exits 4 when the
     engine stops, after saying so to every client for a few seconds (``serve.STOPPED_LINGER``)."""
-    from buildradiator.engine.engine import Engine
-    from buildradiator.export.document import read_cache
+    from buildradiator.assemble import build_engine
+    from buildradiator.export.cache import read_cache
     from buildradiator.history import History
     from buildradiator.serve.limits import Limits
     from buildradiator.serve.server import (
@@ -60,7 +60,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # finished build goes to history, so red-since, ETAs and trends are in what we serve.
     cache = cache_path(config)
     store = History.open(get_paths().history_db, retention_days=config.radiator.history_days)
-    engine = Engine(config, cache_path=cache, history=store)
+    engine = build_engine(config, cache_path=cache, history=store)
     try:
         hooks = attach_webhooks(config, engine, str(find_config(args.config)))
     except ConfigError as exc:

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from buildradiator.export.document import exit_code, status_line, tmux_line, to_json
+    from buildradiator.export.document import to_json
+    from buildradiator.export.lines import status_line, tmux_line
+    from buildradiator.rules.verdict import exit_code
 
     config = require_config(args.config)
     fmt_ = args.format or ("json" if args.json else "text")
@@ -43,7 +45,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def _cached_if_fresh(config: Config) -> Snapshot | None:
     """A running radiator's last snapshot, when it is younger than one poll interval: tmux
     calls ``status --format tmux`` every few seconds and must not poll the CI APIs each time."""
-    from buildradiator.export.document import read_cache
+    from buildradiator.export.cache import read_cache
 
     snapshot = read_cache(cache_path(config))
     if snapshot is None:
@@ -53,14 +55,14 @@ def _cached_if_fresh(config: Config) -> Snapshot | None:
 
 
 async def _poll_once(config: Config) -> Snapshot:
-    from buildradiator.engine.engine import Engine
+    from buildradiator.assemble import build_engine
 
-    engine = Engine(config, cache_path=cache_path(config))
+    engine = build_engine(config, cache_path=cache_path(config))
     try:
         snapshot = await engine.poll_all()
     finally:
         await engine.aclose()
-    from buildradiator.export.document import write_cache
+    from buildradiator.export.cache import write_cache
 
     write_cache(cache_path(config), snapshot)
     return snapshot

@@ -263,9 +263,9 @@ def _toml(text: str, shown: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or _lineno_from_message(str(exc))
+        at: int | None = getattr(exc, "lineno", None) or _lineno_from_message(str(exc))
         message = str(exc).split(" (at line")[0]
-        raise ConfigError([ConfigProblem(shown, "", f"not valid TOML: {message}", line)]) from None
+        raise ConfigError([ConfigProblem(shown, "", f"not valid TOML: {message}", at)]) from None
     except RecursionError:
         raise ConfigError(
             [ConfigProblem(shown, "", "not a config: arrays or tables nested too deeply")]

@@ -27,9 +27,9 @@ def run_radiator(
     """Run the Textual radiator until it is quit; its exit code. ``history`` defaults to the
     store in the data dir; without ``use_cache`` no cache is read or written and claims stay in
     the app's private temp dir."""
+    from buildradiator.assemble import build_engine
     from buildradiator.clock import Clock
-    from buildradiator.engine.engine import Engine
-    from buildradiator.export.document import cache_file, read_cache
+    from buildradiator.export.cache import cache_file, read_cache
     from buildradiator.ui.alerts import Escalation
     from buildradiator.ui.app import BuildRadiatorApp
     from buildradiator.ui.claims import ClaimStore
@@ -44,7 +44,7 @@ def run_radiator(
         if history is not None
         else History.open(get_paths().history_db, retention_days=config.radiator.history_days)
     )
-    engine = Engine(config, cache_path=cache, history=store)
+    engine = build_engine(config, cache_path=cache, history=store)
     cached = read_cache(cache) if cache else None
     if cached is not None:
         # The last known state shows at once (marked stale by its age) until fresh data arrives.
