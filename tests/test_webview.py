@@ -24,6 +24,7 @@ from buildradiator.errors import ConfigError
 from buildradiator.serve import browser as webview
 from buildradiator.serve import browser_session as webview_session
 from buildradiator.sources.configs import RadiatorFeedSource
+from buildradiator.ui import view
 from buildradiator.ui.options import RadiatorOptions
 from fake_session import Marks, hello, install, wait_for_file
 
@@ -272,7 +273,7 @@ def test_run_view_runs_the_radiator_on_one_radiator_source(
 
     monkeypatch.setattr("buildradiator.ui.launch.run_radiator", fake_run_radiator)
     monkeypatch.setenv(TOKEN_ENV, f"  {TOKEN}\n")
-    code = webview.run_view(CENTRAL, TOKEN_ENV, mode="wall", ascii=True, theme="mono")
+    code = view.run_view(CENTRAL, TOKEN_ENV, mode="wall", ascii=True, theme="mono")
     assert code == 7
     config: Config = seen["config"]
     (source,) = config.sources
@@ -294,9 +295,9 @@ def test_run_view_without_its_token_says_which_variable_is_missing(
     monkeypatch.setattr("buildradiator.ui.launch.run_radiator", lambda *a, **k: 0)
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     with pytest.raises(ConfigError) as missing:
-        webview.run_view(CENTRAL, TOKEN_ENV, mode=None, ascii=False, theme=None)
+        view.run_view(CENTRAL, TOKEN_ENV, mode=None, ascii=False, theme=None)
     assert TOKEN_ENV in missing.value.problems[0].render()
-    assert webview.run_view(CENTRAL, None, mode=None, ascii=False, theme=None) == 0
+    assert view.run_view(CENTRAL, None, mode=None, ascii=False, theme=None) == 0
 
 
 def test_sessions_get_an_allow_listed_environment() -> None:
@@ -335,17 +336,17 @@ def test_sessions_get_an_allow_listed_environment() -> None:
 
 def test_a_token_pipe_is_read_once_and_closed(tmp_path: Path) -> None:
     fd = webview_session.token_pipe(TOKEN)
-    assert webview.read_token_fd(fd) == TOKEN
+    assert view.read_token_fd(fd) == TOKEN
     with pytest.raises(OSError):
         os.fstat(fd)  # closed: nothing else in the process can read it again
     not_a_pipe = os.open(tmp_path / "file", os.O_CREAT | os.O_RDONLY)
-    with pytest.raises(webview.ViewTokenError, match="not a pipe"):
-        webview.read_token_fd(not_a_pipe)
+    with pytest.raises(view.ViewTokenError, match="not a pipe"):
+        view.read_token_fd(not_a_pipe)
     empty = webview_session.token_pipe(" ")
-    with pytest.raises(webview.ViewTokenError, match="no usable token"):
-        webview.read_token_fd(empty)
-    with pytest.raises(webview.ViewTokenError, match="cannot read"):
-        webview.read_token_fd(empty)  # closed already
+    with pytest.raises(view.ViewTokenError, match="no usable token"):
+        view.read_token_fd(empty)
+    with pytest.raises(view.ViewTokenError, match="cannot read"):
+        view.read_token_fd(empty)  # closed already
 
 
 def test_run_view_takes_its_token_from_the_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -356,7 +357,7 @@ def test_run_view_takes_its_token_from_the_pipe(monkeypatch: pytest.MonkeyPatch)
     )
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     fd = webview_session.token_pipe(TOKEN)
-    assert webview.run_view(CENTRAL, None, mode=None, ascii=False, theme=None, token_fd=fd) == 0
+    assert view.run_view(CENTRAL, None, mode=None, ascii=False, theme=None, token_fd=fd) == 0
     (source,) = seen["config"].sources
     assert source.token is not None and source.token.get_secret_value() == TOKEN
     assert source.token_env is None

@@ -130,7 +130,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_view(args: argparse.Namespace) -> int:
     """The radiator fed only by another radiator's ``serve`` (what each browser session runs:
     ``serve`` hands it the token on a pipe, ``--token-fd``)."""
-    from buildradiator.serve.browser import ViewTokenError, run_view
+    from buildradiator.ui.view import ViewTokenError, run_view
 
     try:
         with logging_to_file():
