@@ -122,23 +122,24 @@ class _Tree:
     def __init__(self, records: list[RecordPayload]) -> None:
         self.by_id = {r.id: r for r in records if r.id}
 
-    def stage_of(self, record: RecordPayload) -> RecordPayload | None:
-        seen: set[str] = set()
-        current: RecordPayload | None = record
-        # A cycle or a deep chain of parents is garbage: give up rather than loop.
-        while current is not None and len(seen) < 16:
-            if _kind(current) == "stage":
-                return current
-            parent = current.parentId
-            if not parent or parent in seen:
-                return None
-            seen.add(parent)
-            current = self.by_id.get(parent)
-        return None
+    def chain(self, record: RecordPayload) -> list[RecordPayload]:
+        """The record and its parents, nearest first (a cycle or a deep chain is cut short)."""
+        found = [record]
+        seen = {record.id} if record.id else set()
+        while len(found) < 16:
+            parent = self.by_id.get(found[-1].parentId or "")
+            if parent is None or parent.id in seen:
+                break
+            seen.add(parent.id or "")
+            found.append(parent)
+        return found
 
-    def order(self, record: RecordPayload) -> tuple[int, int, str]:
-        stage = self.stage_of(record)
-        return ((stage.order or 0) if stage else 0, record.order or 0, record.name or "")
+    def stage_of(self, record: RecordPayload) -> RecordPayload | None:
+        return next((r for r in self.chain(record) if _kind(r) == "stage"), None)
+
+    def order(self, record: RecordPayload) -> tuple[list[int], str]:
+        """Stage order, then phase order, then the job's own: the order Azure shows them in."""
+        return [r.order or 0 for r in reversed(self.chain(record))], record.name or ""
 
 
 def _kind(record: RecordPayload) -> str:
