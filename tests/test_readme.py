@@ -20,7 +20,7 @@ from buildradiator.export.document import to_json
 from buildradiator.history import History
 from buildradiator.simulator import Simulator, demo_config_text, moments
 from buildradiator.simulator.backfill import backfill
-from buildradiator.sources.configs import SourceConfig
+from buildradiator.sources.catalog import SourceConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

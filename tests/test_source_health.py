@@ -13,10 +13,10 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import HealthSource
 from buildradiator.model import Health, ServiceCheck, SourceResult
 from buildradiator.sources.catalog import make_source
-from buildradiator.sources.health import HealthCheck
+from buildradiator.sources.health.config import HealthSource
+from buildradiator.sources.health.source import HealthCheck
 from buildradiator.sources.http import HttpClient
 
 Handler = Callable[[httpx.Request], httpx.Response]

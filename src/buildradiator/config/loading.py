@@ -36,23 +36,18 @@ from pydantic import (
     field_validator,
 )
 
+from buildradiator.config.base import SourceBase, Strict
 from buildradiator.config.share import ServeConfig, TargetConfig
 from buildradiator.errors import ConfigError, ConfigProblem
+from buildradiator.sources.catalog import PLANNED_TYPES, SOURCE_TYPES, SourceConfig
 from buildradiator.sources.configs import (
-    PLANNED_TYPES,
-    SOURCE_TYPES,
     BuildbotSource,
     BuildkiteSource,
-    CCTraySource,
     CircleCISource,
-    GitHubSource,
     GitLabSource,
-    HealthSource,
     JenkinsSource,
-    SourceBase,
-    SourceConfig,
-    Strict,
 )
+from buildradiator.sources.github.config import GitHubSource
 
 __all__ = [
     "PLANNED_TYPES",
@@ -60,14 +55,12 @@ __all__ = [
     "AlertsConfig",
     "BuildbotSource",
     "BuildkiteSource",
-    "CCTraySource",
     "CircleCISource",
     "ClaimsConfig",
     "Config",
     "GitHubSource",
     "GitLabSource",
     "GroupConfig",
-    "HealthSource",
     "HookConfig",
     "JenkinsSource",
     "RadiatorConfig",

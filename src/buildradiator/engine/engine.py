@@ -45,8 +45,8 @@ from buildradiator.rules.deploywatch import DeployWatch
 from buildradiator.rules.gate import release_gate
 from buildradiator.rules.production import with_drift
 from buildradiator.rules.targets import evaluate
-from buildradiator.sources.catalog import make_source
 from buildradiator.sources.base import Source
+from buildradiator.sources.catalog import make_source, url_of
 from buildradiator.sources.http import (
     MAX_SERVER_WAIT,
     HostBudget,
@@ -519,12 +519,9 @@ class Engine:
 
 
 def _url_of(config: SourceBase) -> str:
-    """The API base a source talks to (its rate budget is that host's)."""
-    return str(
-        getattr(config, "api_url", None)
-        or getattr(config, "url", None)
-        or getattr(config, "api_base", "")
-    )
+    """The API base a source talks to (its rate budget is that host's): its provider's
+    declared ``url_field``."""
+    return url_of(config)
 
 
 def _content(snapshot: Snapshot) -> Snapshot:

@@ -7,7 +7,7 @@ Keys mean the same everywhere: ``url`` (a server or feed), ``api_url`` (an API b
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -17,100 +17,8 @@ from buildradiator.sources.prodconfigs import (
     ArgoCDSource,
     BlockersSource,
     GitHubDeploymentsSource,
-    ProductionBase,
     PrometheusSource,
 )
-
-
-class GitHubSource(SourceBase):
-    """GitHub Actions: workflow runs on a branch of one or more repositories."""
-
-    type: Literal["github"]
-    api_url: str = "https://api.github.com"
-    """The API base; GitHub Enterprise Server: ``https://HOST/api/v3``."""
-    repo: str | None = None
-    """``owner/name``."""
-    repos: list[str] = Field(default_factory=list)
-    """Several repositories at once, each ``owner/name``."""
-    branch: str = "main"
-    branches: list[str] = Field(default_factory=list)
-    """More branches to watch besides ``branch``, as glob patterns (``release/*``)."""
-    workflow: str | None = None
-    """A workflow file name (``ci.yml``) or id; default: all workflows of the repository."""
-    workflows: list[str] = Field(default_factory=list)
-    """Several workflows (file names or ids); default: all. ``workflow`` adds one more."""
-    per_page: int = Field(default=20, ge=1, le=100)
-    """How many recent runs to read per repository."""
-
-    _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
-
-    @field_validator("repo")
-    @classmethod
-    def _repo_shape(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
-            raise ValueError("must look like owner/name")
-        return value
-
-    @field_validator("repos")
-    @classmethod
-    def _repos_shape(cls, value: list[str]) -> list[str]:
-        for repo in value:
-            if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
-                raise ValueError(f"{repo!r} must look like owner/name")
-        return value
-
-    @model_validator(mode="after")
-    def _some_repo(self) -> GitHubSource:
-        if not self.repo and not self.repos:
-            raise ValueError('name a repository with repo = "owner/name" (or repos = [...])')
-        return self
-
-    @property
-    def all_repos(self) -> list[str]:
-        return ([self.repo] if self.repo else []) + [r for r in self.repos if r != self.repo]
-
-
-class CCTraySource(SourceBase):
-    """A CCTray XML feed (Jenkins ccxml, GoCD, TeamCity, Buildkite's cc feed...)."""
-
-    type: Literal["cctray"]
-    url: str
-    """The feed's URL, e.g. ``https://gocd.example.com/go/cctray.xml``."""
-    username: str | None = None
-    """For Basic auth; the password comes from token_env / token_file / token_command."""
-    projects: list[str] = Field(default_factory=list)
-    """Only these projects (glob patterns such as ``monolith*``); default: all."""
-
-    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
-
-
-class HealthSource(ProductionBase):
-    """One plain HTTP health check."""
-
-    type: Literal["health"]
-    url: str
-    environment: str = Field(default="prod", min_length=1, max_length=40)
-    expected_status: list[int] = Field(default_factory=list)
-    """HTTP codes that mean alive; default any 2xx or 3xx."""
-    warn_latency_ms: float | None = Field(default=None, gt=0)
-    """Answers slower than this are ``warn``."""
-    headers: dict[str, str] = Field(default_factory=dict)
-    """Extra request headers (the token, if any, goes in ``Authorization: Bearer``)."""
-    body_field: str | None = Field(default=None, min_length=1, max_length=200)
-    """A JSON field (dotted path, ``status`` or ``checks.db.status``) that must equal
-    ``body_value`` for the service to be up."""
-    body_value: str | None = None
-    """What ``body_field`` must say (compared as text, case-insensitive)."""
-    body_contains: str | None = Field(default=None, min_length=1, max_length=200)
-    """A substring the body must contain for the service to be up."""
-
-    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
-
-    @model_validator(mode="after")
-    def _body_rule_whole(self) -> HealthSource:
-        if (self.body_field is None) != (self.body_value is None):
-            raise ValueError("give body_field and body_value together")
-        return self
 
 
 class GitLabSource(SourceBase):
@@ -274,44 +182,7 @@ class RadiatorFeedSource(SourceBase):
     _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
 
 
-SourceConfig = Annotated[
-    GitHubSource
-    | CCTraySource
-    | HealthSource
-    | GitLabSource
-    | JenkinsSource
-    | BuildkiteSource
-    | CircleCISource
-    | BuildbotSource
-    | JUnitSource
-    | AlertmanagerSource
-    | PrometheusSource
-    | ArgoCDSource
-    | GitHubDeploymentsSource
-    | BlockersSource
-    | RadiatorFeedSource,
-    Field(discriminator="type"),
-]
-SOURCE_TYPES: dict[str, type[SourceBase]] = {
-    "github": GitHubSource,
-    "cctray": CCTraySource,
-    "health": HealthSource,
-    "gitlab": GitLabSource,
-    "jenkins": JenkinsSource,
-    "buildkite": BuildkiteSource,
-    "circleci": CircleCISource,
-    "buildbot": BuildbotSource,
-    "junit": JUnitSource,
-    "alertmanager": AlertmanagerSource,
-    "prometheus": PrometheusSource,
-    "argocd": ArgoCDSource,
-    "github_deployments": GitHubDeploymentsSource,
-    "blockers": BlockersSource,
-    "radiator": RadiatorFeedSource,
-}
-PLANNED_TYPES: set[str] = set()
 __all__ = [
-    "SOURCE_TYPES",
     "AlertmanagerSource",
     "ArgoCDSource",
     "BlockersSource",
@@ -319,6 +190,5 @@ __all__ = [
     "PrometheusSource",
     "RadiatorFeedSource",
     "SourceBase",
-    "SourceConfig",
     "Strict",
 ]

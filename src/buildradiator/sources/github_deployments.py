@@ -35,7 +35,8 @@ from buildradiator.errors import AuthFailed, NotFound, ServerError, Timeout
 from buildradiator.fmt import format_age, plural, seconds_between, short_sha
 from buildradiator.model import Deployment, DeployState, SourceResult
 from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
-from buildradiator.sources.github import API_VERSION, Actor, web_base
+from buildradiator.sources.github.payloads import Actor
+from buildradiator.sources.github.source import API_VERSION, web_base
 from buildradiator.sources.http import GITHUB_RATE, Response
 from buildradiator.sources.prodconfigs import GitHubDeploymentsSource
 from buildradiator.text import clean_text

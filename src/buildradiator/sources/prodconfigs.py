@@ -12,24 +12,13 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from buildradiator.config.base import SourceBase, check_http_url
+from buildradiator.sources.production import ProductionBase
 
 # Alertmanager's matcher syntax (as amtool and the v2 API's ``filter`` take it):
 # ``label="value"``, ``label!="value"``, ``label=~"regex"``, ``label!~"regex"``; quotes optional.
 MATCHER = re.compile(
     r'^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|[^"\s]*)\s*$'
 )
-
-
-class ProductionBase(SourceBase):
-    """Keys every production source has besides the common ones."""
-
-    service: str | None = Field(default=None, min_length=1, max_length=80)
-    """The service its checks belong to on the Production panel (default: per source, below)."""
-    environment: str | None = Field(default=None, min_length=1, max_length=40)
-    """The environment (``prod``, ``staging``); default: ``prod``, or what the source says."""
-    pipeline: str | None = Field(default=None, min_length=1, max_length=200)
-    """The key of the pipeline that builds this service's main (``acme/shop``), so drift can be
-    counted from history and a red main holds this service's release."""
 
 
 class AlertmanagerSource(ProductionBase):

@@ -13,12 +13,13 @@ overrides the code: plenty of healthy endpoints answer 200 with an HTML page.
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any
 
-from buildradiator.config.loading import HealthSource
 from buildradiator.errors import ServerError, SourceError, Timeout, Unreachable
 from buildradiator.model import Health, ServiceCheck, SourceResult
 from buildradiator.sources.base import Source
+from buildradiator.sources.health import PROVIDER
+from buildradiator.sources.health.config import HealthSource
 from buildradiator.sources.http import Response, looks_like_html, redact
 from buildradiator.text import clean_text
 
@@ -45,23 +46,20 @@ _SECRET_HEADER_HINTS = ("auth", "token", "key", "secret", "cookie", "session", "
 class HealthCheck(Source[HealthSource]):
     """GET one URL and say whether the service behind it is up, in one ``ServiceCheck``."""
 
-    type: ClassVar[str] = "health"
+    provider = PROVIDER
 
     @property
     def service(self) -> str:
         return self.config.service or self.config.name
 
     async def poll(self) -> SourceResult:
-        headers = dict(self.config.headers)
-        token = self.token
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
         try:
-            response = await self.http.get(
+            # Every answer is data here, a 401 or a 503 included: none is turned into an error.
+            response = await self._get(
                 self.config.url,
-                headers=headers,
-                timeout=self.config.timeout,
-                verify_ok=tuple(range(100, 600)),
+                headers=self.config.headers,
+                ok=tuple(range(100, 600)),
+                conditional=False,
             )
         except Timeout as exc:
             # "complete": the server started answering but did not finish within the deadline.

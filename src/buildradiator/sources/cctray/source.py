@@ -16,14 +16,14 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from fnmatch import fnmatchcase
-from typing import ClassVar
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
-from buildradiator.config.loading import CCTraySource
 from buildradiator.errors import BadPayload
 from buildradiator.model import Build, Pipeline, SourceResult, Status
 from buildradiator.sources.base import Source, parse_iso, safe_url
+from buildradiator.sources.cctray import PROVIDER
+from buildradiator.sources.cctray.config import CCTraySource
 from buildradiator.sources.xmlsafe import local_name, parse_xml
 from buildradiator.text import clean_text
 
@@ -42,23 +42,16 @@ _ASCII_INT = re.compile(r"\d{1,18}", re.ASCII)
 class CCTray(Source[CCTraySource]):
     """One CCTray feed: one pipeline per ``<Project>`` (filtered by ``projects`` globs)."""
 
-    type: ClassVar[str] = "cctray"
+    provider = PROVIDER
+
+    def _headers(self) -> dict[str, str]:
+        return {"Accept": "application/xml, text/xml;q=0.9, */*;q=0.1"}
+
+    def _auth_headers(self) -> dict[str, str]:
+        return self._basic_or_bearer(self.config.username)
 
     async def poll(self) -> SourceResult:
-        headers = {"Accept": "application/xml, text/xml;q=0.9, */*;q=0.1"}
-        auth: tuple[str, str] | None = None
-        token = self.token
-        if self.config.username:
-            auth = (self.config.username, token or "")
-        elif token:
-            headers["Authorization"] = f"Bearer {token}"
-        response = await self.http.get(
-            self.config.url,
-            headers=headers,
-            auth=auth,
-            timeout=self.config.timeout,
-            conditional=True,
-        )
+        response = await self._get(self.config.url, what="the feed")
         # Only the host names the feed in messages: the URL may carry ?access_token=...
         host = urlsplit(self.config.url).hostname or "the feed"
         root = parse_xml(response.content, what=f"cc.xml from {host}")

@@ -25,17 +25,18 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict
-
-from buildradiator.config.loading import GitHubSource
-from buildradiator.errors import AuthFailed, NotFound, SourceError
+from buildradiator.errors import AuthFailed, SourceError
 from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
-from buildradiator.sources.base import Source, Stamp, parse_iso, parse_model, safe_url
+from buildradiator.sources.base import STATUS_WORDS, Source, Words, parse_iso, parse_model, safe_url
+from buildradiator.sources.github import PROVIDER
+from buildradiator.sources.github.config import GitHubSource
+from buildradiator.sources.github.payloads import JobPayload, JobsPage, RunPayload, RunsPage
 from buildradiator.sources.http import GITHUB_RATE, Response
+from buildradiator.sources.payload import EPOCH
 
 API_VERSION = "2022-11-28"
 
@@ -86,75 +87,6 @@ def run_status(status: str | None, conclusion: str | None) -> tuple[Status, str 
     return _ACTIVE.get(state, Status.QUEUED), status
 
 
-# --- payload shapes: only the fields we read; everything a server may null is optional ---------
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class Actor(_Payload):
-    login: str | None = None
-
-
-class CommitAuthor(_Payload):
-    name: str | None = None
-    email: str | None = None
-
-
-class HeadCommit(_Payload):
-    id: str | None = None
-    message: str | None = None
-    timestamp: Stamp = None
-    author: CommitAuthor | None = None
-
-
-class RunPayload(_Payload):
-    id: int
-    name: str | None = None
-    path: str | None = None
-    workflow_id: int | None = None
-    head_branch: str | None = None
-    head_sha: str | None = None
-    run_number: int | None = None
-    run_attempt: int | None = None
-    display_title: str | None = None
-    event: str | None = None
-    status: str | None = None
-    conclusion: str | None = None
-    html_url: str | None = None
-    created_at: Stamp = None
-    updated_at: Stamp = None
-    run_started_at: Stamp = None
-    actor: Actor | None = None
-    head_commit: HeadCommit | None = None
-
-
-class RunsPage(_Payload):
-    total_count: int | None = None
-    workflow_runs: list[RunPayload]
-
-
-class StepPayload(_Payload):
-    name: str | None = None
-    status: str | None = None
-    conclusion: str | None = None
-    number: int | None = None
-
-
-class JobPayload(_Payload):
-    id: int | None = None
-    name: str | None = None
-    status: str | None = None
-    conclusion: str | None = None
-    steps: list[StepPayload] | None = None
-
-
-class JobsPage(_Payload):
-    total_count: int | None = None
-    jobs: list[JobPayload]
-
-
 # --- untrusted text and URLs ------------------------------------------------------------------
 
 
@@ -197,14 +129,20 @@ class _Workflow:
     in_flight: list[Build] = field(default_factory=list)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
 class GitHubActions(Source[GitHubSource]):
     """Workflow runs on ``branch`` of each configured repository."""
 
-    type = "github"
+    provider = PROVIDER
     rate_headers = GITHUB_RATE
+    status_words = MappingProxyType(
+        {
+            403: Words(
+                AuthFailed,
+                STATUS_WORDS[403].anonymous,
+                f"{STATUS_WORDS[403].signed} (it needs read access to Actions)",
+            )
+        }
+    )
     _stage_lookups = MAX_STAGE_LOOKUPS
 
     async def poll(self) -> SourceResult:
@@ -301,7 +239,7 @@ class GitHubActions(Source[GitHubSource]):
         # The API sorts newest first already; sorting again costs nothing and protects the
         # "newest first" promise. Created time is the commit order, which is what "is the branch
         # green" asks about, even when an old run was re-run later.
-        runs.sort(key=lambda rb: (parse_iso(rb[0].created_at) or _EPOCH, rb[0].id), reverse=True)
+        runs.sort(key=lambda rb: (parse_iso(rb[0].created_at) or EPOCH, rb[0].id), reverse=True)
         return runs
 
     @property
@@ -328,59 +266,19 @@ class GitHubActions(Source[GitHubSource]):
         if every_branch:
             del params["branch"]
             params["per_page"] = BRANCH_SCAN
-        try:
-            # 401 and 404 come back as answers (they are never rate limits) so that the
-            # message can say which repository and which token; a 403 may be a rate limit,
-            # which only the HTTP layer can tell, so it stays an error from there.
-            response = await self._get(url, params, verify_ok=(200, 401, 404))
-        except AuthFailed:
-            if self.token is None:
-                raise AuthFailed(
-                    f"{self._host} denied access to {repo} (HTTP 403) without a token: "
-                    "set token_env, token_file or token_command"
-                ) from None
-            raise AuthFailed(
-                f"{self._host} denied access to {repo} (HTTP 403): the token from "
-                f"{self._token_origin} lacks permission (it needs read access to Actions)"
-            ) from None
-        if response.status_code == 404:
-            raise NotFound(f"{what} not found on {self._host} (or the token cannot see it)")
-        if response.status_code == 401:
-            if self.token is None:
-                raise AuthFailed(
-                    f"{self._host} asked for a token (HTTP 401): "
-                    "set token_env, token_file or token_command"
-                )
-            raise AuthFailed(
-                f"{self._host} refused the token from {self._token_origin} (HTTP 401): "
-                "wrong, expired or revoked"
-            )
-        return response
+        return await self._get(url, params, what=what)
 
     async def _stage(self, repo: str, run_id: int) -> str | None:
         url = f"{self.config.api_url.rstrip('/')}/repos/{repo}/actions/runs/{run_id}/jobs"
         try:
-            response = await self._get(url, {"filter": "latest", "per_page": 100})
+            response = await self._get(url, {"filter": "latest", "per_page": 100}, what="jobs")
             return stage_of(parse_model(JobsPage, response.json()).jobs)
         except SourceError:
             # The run itself is known; without its jobs we only lose the stage name.
             return None
 
-    async def _get(
-        self, url: str, params: dict[str, Any], verify_ok: tuple[int, ...] = (200,)
-    ) -> Response:
-        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        return await self.http.get(
-            url,
-            params=params,
-            headers=headers,
-            timeout=self.config.timeout,
-            rate_headers=GITHUB_RATE,
-            conditional=True,
-            verify_ok=verify_ok,
-        )
+    def _headers(self) -> dict[str, str]:
+        return {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
 
     # -- turning runs into builds --------------------------------------------------------------
 

@@ -1,0 +1,107 @@
+"""The provider declarations and what is derived from them."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from pydantic import SecretStr, TypeAdapter
+
+from buildradiator.config.base import SourceBase
+from buildradiator.errors import SourceError
+from buildradiator.simulator.providers import NAMES
+from buildradiator.sources.base import Provider, Source
+from buildradiator.sources.catalog import PROVIDERS, SOURCE_TYPES, SourceConfig, make_source, url_of
+from buildradiator.sources.github import PROVIDER as GITHUB
+from buildradiator.sources.github.config import GitHubSource
+from buildradiator.sources.http import HttpClient
+
+
+def test_types_are_declared_once_each() -> None:
+    types = [p.type for p in PROVIDERS]
+    assert len(types) == len(set(types))
+    assert list(SOURCE_TYPES) == types
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, ids=[p.type for p in PROVIDERS])
+def test_each_declaration_names_a_source_and_a_url_field(provider: Provider) -> None:
+    cls = provider.load()
+    assert issubclass(cls, Source)
+    if provider.url_field:
+        assert provider.url_field in provider.config.model_fields or isinstance(
+            getattr(provider.config, provider.url_field, None), property
+        ), provider.url_field
+
+
+def test_a_declaration_must_match_its_config_type() -> None:
+    with pytest.raises(TypeError, match="Literal"):
+        Provider("gitlab", GitHubSource, "buildradiator.sources.github.source:GitHubActions")
+    with pytest.raises(ValueError, match="module:Class"):
+        Provider("github", GitHubSource, "GitHubActions")
+
+
+def test_the_union_validates_each_declared_model() -> None:
+    adapter: TypeAdapter[SourceBase] = TypeAdapter(SourceConfig)
+    found = adapter.validate_python({"type": "github", "name": "g", "repo": "acme/shop"})
+    assert isinstance(found, GitHubSource)
+
+
+def test_url_of_reads_the_declared_field() -> None:
+    config = GitHubSource(
+        type="github", name="g", repo="acme/shop", api_url="https://ghes.example.com/api/v3"
+    )
+    assert GITHUB.url_field == "api_url"
+    assert url_of(config) == "https://ghes.example.com/api/v3"
+
+
+async def test_make_source_builds_the_declared_class() -> None:
+    config = GitHubSource(type="github", name="g", repo="acme/shop")
+    http = HttpClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(500)))
+    )
+    source = make_source(config, http)
+    await http.aclose()
+    assert source.type == "github" and type(source).provider is GITHUB
+
+
+def test_the_simulator_list_comes_from_the_declarations() -> None:
+    assert NAMES == tuple(p.simulator for p in PROVIDERS if p.simulator)
+    assert "sim_gitlab" in NAMES
+
+
+@pytest.mark.parametrize(
+    ("status", "token", "words"),
+    [
+        (401, None, "api.github.com asked for a token (HTTP 401): set token_env"),
+        (401, "t0k3n", "refused the token from $GH_TOKEN (HTTP 401)"),
+        (403, "t0k3n", "denied access to repository acme/shop (HTTP 403): the token from "
+         "$GH_TOKEN lacks permission (it needs read access to Actions)"),
+        (403, None, "denied access to repository acme/shop (HTTP 403) without a token"),
+        (404, "t0k3n", "repository acme/shop not found on api.github.com"),
+    ],
+)  # fmt: skip
+async def test_the_one_request_path_words_a_status_and_sends_the_auth_hook(
+    status: int, token: str | None, words: str
+) -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(status, json={"message": "no"})
+
+    config = GitHubSource(
+        type="github",
+        name="g",
+        repo="acme/shop",
+        token_env="GH_TOKEN",
+        token=SecretStr(token) if token else None,
+    )
+    http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(answer)))
+    try:
+        with pytest.raises(SourceError) as caught:
+            await make_source(config, http).poll()
+    finally:
+        await http.aclose()
+    assert words in str(caught.value)
+    assert (token or "never") not in str(caught.value)
+    sent = seen[0].headers.get("authorization")
+    assert sent == (f"Bearer {token}" if token else None)
