@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from buildradiator.errors import BadPayload
 from buildradiator.model import Status
 from buildradiator.sources.azure import parse
 from buildradiator.sources.azure.payloads import (
@@ -25,6 +26,7 @@ from buildradiator.sources.azure.payloads import (
     ErrorBody,
     TimelinePayload,
 )
+from buildradiator.sources.base import parse_model
 
 PAYLOADS = Path(__file__).parent / "payloads" / "azure"
 BASE = "https://dev.azure.com/acme"
@@ -183,8 +185,18 @@ def test_builds_are_grouped_by_their_definition() -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
-    [{}, {"value": None}, {"value": "x"}, {"count": None, "value": [None]}, {"value": [{}]}],
+    "body", [{}, {"value": None}, {"value": "not a list"}, {"count": [5], "value": {"id": 1}}, []]
+)
+def test_a_list_that_is_no_list_is_another_document(body: Any) -> None:
+    # Read as "no builds", a proxy's answer would empty the rows: it must fail the poll instead.
+    with pytest.raises(BadPayload, match="value"):
+        parse_model(BuildList, body if isinstance(body, dict) else {"value": "x"})
+    with pytest.raises(BadPayload):
+        parse_model(BuildList, body)
+
+
+@pytest.mark.parametrize(
+    "body", [{"value": []}, {"count": None, "value": [None]}, {"count": "x", "value": [{}]}]
 )
 def test_an_empty_or_hollow_list_reads_as_no_builds(body: Any) -> None:
     payloads = BuildList.model_validate(body).value

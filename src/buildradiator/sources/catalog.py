@@ -15,7 +15,7 @@ from typing import Annotated, Any, Union
 from pydantic import Field
 
 from buildradiator.config.base import SourceBase
-from buildradiator.sources import cctray, github, health
+from buildradiator.sources import azure, cctray, github, health
 from buildradiator.sources.base import Provider, Source
 from buildradiator.sources.configs import (
     BuildbotSource,
@@ -71,6 +71,7 @@ PROVIDERS: tuple[Provider, ...] = (
         "blockers", BlockersSource, _S + "blockers:ReleaseBlockers", "api_base", "sim_tracker"
     ),
     Provider("radiator", RadiatorFeedSource, _S + "radiator:RadiatorFeed"),
+    azure.PROVIDER,
 )
 """In the order ``check``, the demo and the docs list them."""
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import quote
 
 from buildradiator.model import Build, Pipeline, Status, first_line
@@ -38,13 +37,13 @@ from buildradiator.sources.azure.payloads import (
     TimelinePayload,
 )
 from buildradiator.sources.base import parse_iso, safe_url
+from buildradiator.sources.payload import EPOCH
 
 API_VERSION = "7.1"
 MAX_ATTEMPT = 50
 """Attempts believed: a record claiming more is a garbage value, not a build retried 10⁹ times."""
 MAX_STAGE_JOBS = 3
 DEFAULT_STAGE = "__default"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _RESULTS = {
     "succeeded": Status.PASSED,
@@ -300,7 +299,7 @@ def newest_first(builds: Iterable[BuildPayload]) -> list[BuildPayload]:
         if build.id is not None and build.id not in seen:
             seen.add(build.id)
             kept.append(build)
-    kept.sort(key=lambda b: (parse_iso(b.queueTime) or _EPOCH, b.id or 0), reverse=True)
+    kept.sort(key=lambda b: (parse_iso(b.queueTime) or EPOCH, b.id or 0), reverse=True)
     return kept
 
 

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, Field
 
-
-def _text(value: Any) -> Any:
-    return value if isinstance(value, str) else None
+from buildradiator.sources.payload import Payload, Text
 
 
 def _count(value: Any) -> Any:
@@ -43,6 +41,14 @@ def _objects(value: Any) -> Any:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
+def _listed(value: Any) -> Any:
+    # The envelope's list itself must be one: a string or an object there is another document
+    # (a proxy's, a login page's JSON), and "no builds" would be a lie. Its items stay lenient.
+    if not isinstance(value, list):
+        raise ValueError("not a list")
+    return _objects(value)
+
+
 def _flag(value: Any) -> Any:
     return value if isinstance(value, bool) else None
 
@@ -54,16 +60,11 @@ def _strings(value: Any) -> Any:
     return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
 
 
-Text = Annotated[str | None, BeforeValidator(_text)]
 Count = Annotated[int | None, BeforeValidator(_count)]
 Flag = Annotated[bool | None, BeforeValidator(_flag)]
 
 
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-
-class Identity(_Payload):
+class Identity(Payload):
     """``IdentityRef`` (``displayName`` comes from its base, ``GraphSubjectBase``)."""
 
     displayName: Text = None
@@ -71,28 +72,28 @@ class Identity(_Payload):
     id: Text = None
 
 
-class Href(_Payload):
+class Href(Payload):
     href: Text = None
 
 
-class Links(_Payload):
+class Links(Payload):
     """``_links``: ``web`` is the build's page in the browser."""
 
     web: Annotated[Href | None, BeforeValidator(_object)] = None
 
 
-class DefinitionRef(_Payload):
+class DefinitionRef(Payload):
     id: Count = None
     name: Text = None
     path: Text = None
 
 
-class ProjectRef(_Payload):
+class ProjectRef(Payload):
     id: Text = None
     name: Text = None
 
 
-class BuildPayload(_Payload):
+class BuildPayload(Payload):
     """One ``Build`` of ``GET {org}/{project}/_apis/build/builds``."""
 
     id: Count = None
@@ -117,15 +118,15 @@ class BuildPayload(_Payload):
     url: Text = None
 
 
-class BuildList(_Payload):
+class BuildList(Payload):
     """The list's envelope: ``{"count": N, "value": [...]}``; the next page's token comes in the
     ``x-ms-continuationtoken`` header."""
 
     count: Count = None
-    value: Annotated[list[BuildPayload], BeforeValidator(_objects)] = Field(default_factory=list)
+    value: Annotated[list[BuildPayload], BeforeValidator(_listed)]
 
 
-class AttemptRef(_Payload):
+class AttemptRef(Payload):
     """``TimelineAttempt``: where an earlier attempt of a record lives."""
 
     attempt: Count = None
@@ -133,7 +134,7 @@ class AttemptRef(_Payload):
     recordId: Text = None
 
 
-class RecordPayload(_Payload):
+class RecordPayload(Payload):
     """``TimelineRecord``: a Stage, Phase, Job, Task, Checkpoint... of the build's timeline."""
 
     id: Text = None
@@ -156,7 +157,7 @@ class RecordPayload(_Payload):
     currentOperation: Text = None
 
 
-class TimelinePayload(_Payload):
+class TimelinePayload(Payload):
     """``GET {org}/{project}/_apis/build/builds/{id}/timeline``."""
 
     id: Text = None
@@ -165,7 +166,7 @@ class TimelinePayload(_Payload):
     records: Annotated[list[RecordPayload], BeforeValidator(_objects)] = Field(default_factory=list)
 
 
-class ChangePayload(_Payload):
+class ChangePayload(Payload):
     """``Change`` of ``GET .../builds/{id}/changes``: a commit, its message and author."""
 
     id: Text = None
@@ -176,12 +177,12 @@ class ChangePayload(_Payload):
     timestamp: Text = None
 
 
-class ChangeList(_Payload):
+class ChangeList(Payload):
     count: Count = None
     value: Annotated[list[ChangePayload], BeforeValidator(_objects)] = Field(default_factory=list)
 
 
-class ErrorBody(_Payload):
+class ErrorBody(Payload):
     """What Azure DevOps answers with a 4xx: ``{"message": "TF400813: ...", "typeKey": ...}``."""
 
     message: Text = None
