@@ -10,9 +10,9 @@ from buildradiator.engine.engine import Engine
 from buildradiator.errors import SourceError
 from buildradiator.model import Health, ServiceCheck, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
-from buildradiator.sources.alertmanager import Alertmanager
+from buildradiator.sources.alertmanager.config import AlertmanagerSource
+from buildradiator.sources.alertmanager.source import Alertmanager
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import AlertmanagerSource
 
 
 def only(config: Config, kind: str) -> Config:

@@ -12,9 +12,9 @@ from buildradiator.engine.engine import Engine
 from buildradiator.errors import BadPayload, SourceError
 from buildradiator.model import Deployment, DeployState, Health, ServiceCheck, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text, prodstory
-from buildradiator.sources.argocd import ArgoCD
+from buildradiator.sources.argocd.config import ArgoCDSource
+from buildradiator.sources.argocd.source import ArgoCD
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import ArgoCDSource
 
 
 def only(config: Config, kind: str) -> Config:

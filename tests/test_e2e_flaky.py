@@ -15,8 +15,8 @@ from buildradiator.model import FlakyTestInfo, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.sim_gitlab import BROKEN_CASE, FLAKY_CASE
 from buildradiator.simulator.sim_jenkins import BROKEN_TEST, FLAKY_TEST
-from buildradiator.sources.gitlab import GitLabCI
-from buildradiator.sources.jenkins import Jenkins
+from buildradiator.sources.gitlab.source import GitLabCI
+from buildradiator.sources.jenkins.source import Jenkins
 from buildradiator.sources.testreports import MAX_REPORTS as GITLAB_REPORTS
 from buildradiator.sources.testreports import MAX_REPORTS as JENKINS_REPORTS
 

@@ -45,8 +45,9 @@ from buildradiator.export.document import to_json
 from buildradiator.model import Health, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.sources.catalog import PROVIDERS
-from buildradiator.sources.configs import JUnitSource, RadiatorFeedSource
 from buildradiator.sources.http import HttpClient
+from buildradiator.sources.junit.config import JUnitSource
+from buildradiator.sources.radiator.config import RadiatorFeedSource
 from snapshot_fixtures import red_estate
 
 TIMEOUT = 0.3

@@ -19,10 +19,10 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import BuildbotSource
 from buildradiator.errors import AuthFailed, BadPayload, NotFound
 from buildradiator.model import Pipeline, Status
-from buildradiator.sources.buildbot import Buildbot, build_status, from_epoch_s, person
+from buildradiator.sources.buildbot.config import BuildbotSource
+from buildradiator.sources.buildbot.source import Buildbot, build_status, from_epoch_s, person
 from buildradiator.sources.http import HttpClient
 
 PAYLOADS = Path(__file__).parent / "payloads" / "buildbot"

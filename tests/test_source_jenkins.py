@@ -20,7 +20,6 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import JenkinsSource
 from buildradiator.errors import (
     AuthFailed,
     BadPayload,
@@ -32,7 +31,8 @@ from buildradiator.errors import (
 from buildradiator.history import History
 from buildradiator.model import Pipeline, Status, TestResult, TestStatus
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.jenkins import (
+from buildradiator.sources.jenkins.config import JenkinsSource
+from buildradiator.sources.jenkins.source import (
     REPORT_TREE,
     Jenkins,
     build_status,

@@ -21,11 +21,11 @@ from buildradiator.engine.engine import Engine
 from buildradiator.errors import BadPayload, NotFound, SourceError
 from buildradiator.history import History
 from buildradiator.model import TestRun, TestStatus
-from buildradiator.sources import junit as junit_source
 from buildradiator.sources.catalog import make_source
-from buildradiator.sources.configs import JUnitSource
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.junit import JUnitReports
+from buildradiator.sources.junit import source as junit_source
+from buildradiator.sources.junit.config import JUnitSource
+from buildradiator.sources.junit.source import JUnitReports
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

@@ -46,9 +46,9 @@ from buildradiator.model import (
 )
 from buildradiator.rules import insights
 from buildradiator.sources.catalog import make_source
-from buildradiator.sources.configs import RadiatorFeedSource
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.radiator import RadiatorFeed, snapshot_url
+from buildradiator.sources.radiator.config import RadiatorFeedSource
+from buildradiator.sources.radiator.source import RadiatorFeed, snapshot_url
 from snapshot_fixtures import (
     MARKUP_MESSAGE,
     ago,

@@ -27,7 +27,7 @@ from buildradiator.engine.engine import Engine
 from buildradiator.export import document as export
 from buildradiator.model import FlakyTestInfo, Snapshot
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.junit_parse import parse_junit
+from buildradiator.sources.junit.parse import parse_junit
 
 PAYLOADS = Path(__file__).parent / "payloads"
 

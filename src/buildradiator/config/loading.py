@@ -40,29 +40,17 @@ from buildradiator.config.base import SourceBase, Strict
 from buildradiator.config.share import ServeConfig, TargetConfig
 from buildradiator.errors import ConfigError, ConfigProblem
 from buildradiator.sources.catalog import PLANNED_TYPES, SOURCE_TYPES, SourceConfig
-from buildradiator.sources.configs import (
-    BuildbotSource,
-    BuildkiteSource,
-    CircleCISource,
-    GitLabSource,
-    JenkinsSource,
-)
 from buildradiator.sources.github.config import GitHubSource
 
 __all__ = [
     "PLANNED_TYPES",
     "SOURCE_TYPES",
     "AlertsConfig",
-    "BuildbotSource",
-    "BuildkiteSource",
-    "CircleCISource",
     "ClaimsConfig",
     "Config",
     "GitHubSource",
-    "GitLabSource",
     "GroupConfig",
     "HookConfig",
-    "JenkinsSource",
     "RadiatorConfig",
     "ReleaseConfig",
     "ServeConfig",

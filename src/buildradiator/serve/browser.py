@@ -356,7 +356,7 @@ def run_view(
     from buildradiator.cli import run_radiator
     from buildradiator.config.loading import Config, _resolve_secrets
     from buildradiator.history import History
-    from buildradiator.sources.configs import RadiatorFeedSource
+    from buildradiator.sources.radiator.config import RadiatorFeedSource
 
     source = RadiatorFeedSource(
         type="radiator", name="radiator", url=url, token_env=token_env, interval=VIEW_INTERVAL

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, Generic, TypeVar, get_args
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 
@@ -95,7 +96,9 @@ class Provider:
 class Words:
     """What an unwanted HTTP status means, in words. Placeholders: ``{host}``, ``{what}`` (the
     thing asked for, e.g. "repository acme/shop"), ``{origin}`` (where the token came from, never
-    the token), ``{status}`` and ``{url}`` (shortened, credentials redacted)."""
+    the token), ``{status}``, ``{url}`` (shortened, credentials redacted), ``{path}`` (the URL
+    without query or credentials), ``{said}`` (what the server's body says, if the source reads
+    it: ``_server_says``), and what the source's ``_placeholders`` adds."""
 
     error: builtins.type[SourceError]
     anonymous: str
@@ -156,11 +159,7 @@ class Source(ABC, Generic[ConfigT]):
     @property
     def _host(self) -> str:
         """The host the source talks to (its declared ``url_field``), for messages."""
-        provider: Provider | None = getattr(type(self), "provider", None)
-        if provider is None:  # TODO(issue 14): gone once every provider has its folder
-            url = getattr(self.config, "api_url", None) or getattr(self.config, "url", "")
-            return host_of(str(url))
-        return host_of(provider.url_of(self.config))
+        return host_of(self.provider.url_of(self.config))
 
     @property
     def _token_origin(self) -> str:
@@ -201,9 +200,11 @@ class Source(ABC, Generic[ConfigT]):
         ok: tuple[int, ...] = (200,),
         conditional: bool = True,
         rate_headers: RateHeaders | None = None,
+        facts: Mapping[str, str] | None = None,
     ) -> Response:
         """GET ``url`` with this provider's headers and credentials; an answer whose status is
-        in ``ok`` is returned, any other becomes a ``SourceError`` in words naming ``what``."""
+        in ``ok`` is returned, any other becomes a ``SourceError`` in words naming ``what``
+        (``facts`` fills more placeholders of this request's words, e.g. the scope it needs)."""
         words = {**STATUS_WORDS, **self.status_words}
         # 403 stays with the HTTP client: only it can tell a rate limit from a denial.
         wanted = tuple(dict.fromkeys((*ok, *(s for s in words if s != 403))))
@@ -212,7 +213,7 @@ class Source(ABC, Generic[ConfigT]):
             response = await self.http.get(
                 url,
                 # None, not {}: an empty mapping would drop a query the URL itself carries.
-                params=params if params is None or isinstance(params, list) else dict(params),
+                params=(params if isinstance(params, list) else dict(params)) if params else None,
                 headers=sent,
                 timeout=self.config.timeout,
                 rate_headers=rate_headers or self.rate_headers,
@@ -222,21 +223,44 @@ class Source(ABC, Generic[ConfigT]):
         except AuthFailed:  # a 403 that is not a rate limit (401 is always answered above)
             if 403 in ok:
                 raise
-            raise self._in_words(words[403], 403, url, what) from None
+            raise self._in_words(words[403], 403, url, what, facts) from None
         if response.status_code in ok:
             return response
-        raise self._in_words(words[response.status_code], response.status_code, url, what)
+        status = response.status_code
+        said = {"said": self._server_says(response), **(facts or {})}
+        raise self._in_words(words[status], status, response.url, what, said)
 
-    def _in_words(self, words: Words, status: int, url: str, what: str | None) -> SourceError:
-        signed = bool(self.token) and words.signed is not None
-        template = words.signed if signed and words.signed else words.anonymous
-        message = template.format(
-            host=self._host or host_of(url),
-            what=what or brief_url(url),
-            origin=self._token_origin,
-            status=status,
-            url=brief_url(url),
-        )
+    def _placeholders(self) -> dict[str, str]:
+        """More placeholders for this provider's ``status_words`` (a user name...)."""
+        return {}
+
+    def _server_says(self, response: Response) -> str:
+        """The ``{said}`` placeholder: what the server's error body says (``": reason"``), for
+        a provider whose errors explain themselves; by default nothing."""
+        return ""
+
+    def _in_words(
+        self,
+        words: Words,
+        status: int,
+        url: str,
+        what: str | None,
+        facts: Mapping[str, str] | None = None,
+    ) -> SourceError:
+        template = words.signed if self.token and words.signed else words.anonymous
+        parts = urlsplit(url)
+        fills = {
+            "said": "",
+            **self._placeholders(),
+            **(facts or {}),
+            "host": self._host or host_of(url),
+            "what": what or brief_url(url),
+            "origin": self._token_origin,
+            "status": str(status),
+            "url": brief_url(url),
+            "path": f"{parts.scheme}://{host_of(url)}{parts.path}",
+        }
+        message = template.format(**fills)
         return words.error(message)
 
     @abstractmethod

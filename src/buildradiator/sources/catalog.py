@@ -15,62 +15,43 @@ from typing import Annotated, Any, Union
 from pydantic import Field
 
 from buildradiator.config.base import SourceBase
-from buildradiator.sources import azure, cctray, github, health
+from buildradiator.sources import (
+    alertmanager,
+    argocd,
+    azure,
+    blockers,
+    buildbot,
+    buildkite,
+    cctray,
+    circleci,
+    github,
+    github_deployments,
+    gitlab,
+    health,
+    jenkins,
+    junit,
+    prometheus,
+    radiator,
+)
 from buildradiator.sources.base import Provider, Source
-from buildradiator.sources.configs import (
-    BuildbotSource,
-    BuildkiteSource,
-    CircleCISource,
-    GitLabSource,
-    JenkinsSource,
-    JUnitSource,
-    RadiatorFeedSource,
-)
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import (
-    AlertmanagerSource,
-    ArgoCDSource,
-    BlockersSource,
-    GitHubDeploymentsSource,
-    PrometheusSource,
-)
-
-_S = "buildradiator.sources."
 
 PROVIDERS: tuple[Provider, ...] = (
     github.PROVIDER,
     cctray.PROVIDER,
     health.PROVIDER,
-    Provider("gitlab", GitLabSource, _S + "gitlab:GitLabCI", "api_url", "sim_gitlab"),
-    Provider("jenkins", JenkinsSource, _S + "jenkins:Jenkins", simulator="sim_jenkins"),
-    Provider("buildkite", BuildkiteSource, _S + "buildkite:Buildkite", "api_url", "sim_buildkite"),
-    Provider("circleci", CircleCISource, _S + "circleci:CircleCI", "api_url", "sim_circleci"),
-    Provider("buildbot", BuildbotSource, _S + "buildbot:Buildbot", simulator="sim_buildbot"),
-    Provider("junit", JUnitSource, _S + "junit:JUnitReports", url_field=None),
-    Provider(
-        "alertmanager",
-        AlertmanagerSource,
-        _S + "alertmanager:Alertmanager",
-        simulator="sim_alertmanager",
-    ),
-    Provider(
-        "prometheus",
-        PrometheusSource,
-        _S + "prometheus:PrometheusQuery",
-        simulator="sim_prometheus",
-    ),
-    Provider("argocd", ArgoCDSource, _S + "argocd:ArgoCD", simulator="sim_argocd"),
-    Provider(
-        "github_deployments",
-        GitHubDeploymentsSource,
-        _S + "github_deployments:GitHubDeployments",
-        "api_url",
-        "sim_github_deploy",
-    ),
-    Provider(
-        "blockers", BlockersSource, _S + "blockers:ReleaseBlockers", "api_base", "sim_tracker"
-    ),
-    Provider("radiator", RadiatorFeedSource, _S + "radiator:RadiatorFeed"),
+    gitlab.PROVIDER,
+    jenkins.PROVIDER,
+    buildkite.PROVIDER,
+    circleci.PROVIDER,
+    buildbot.PROVIDER,
+    junit.PROVIDER,
+    alertmanager.PROVIDER,
+    prometheus.PROVIDER,
+    argocd.PROVIDER,
+    github_deployments.PROVIDER,
+    blockers.PROVIDER,
+    radiator.PROVIDER,
     azure.PROVIDER,
 )
 """In the order ``check``, the demo and the docs list them."""

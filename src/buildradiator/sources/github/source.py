@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from buildradiator.errors import AuthFailed, SourceError
+from buildradiator.fmt import plural
 from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
 from buildradiator.sources.base import STATUS_WORDS, Source, Words, parse_iso, parse_model, safe_url
 from buildradiator.sources.github import PROVIDER
@@ -39,6 +39,7 @@ from buildradiator.sources.http import GITHUB_RATE, Response
 from buildradiator.sources.payload import EPOCH
 
 API_VERSION = "2022-11-28"
+API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
 
 BRANCH_SCAN = 100
 """Runs read (one page, GitHub's maximum) to find the branches matching ``branches``: a branch
@@ -134,15 +135,13 @@ class GitHubActions(Source[GitHubSource]):
 
     provider = PROVIDER
     rate_headers = GITHUB_RATE
-    status_words = MappingProxyType(
-        {
-            403: Words(
-                AuthFailed,
-                STATUS_WORDS[403].anonymous,
-                f"{STATUS_WORDS[403].signed} (it needs read access to Actions)",
-            )
-        }
-    )
+    status_words = {
+        403: Words(
+            AuthFailed,
+            STATUS_WORDS[403].anonymous,
+            f"{STATUS_WORDS[403].signed} (it needs read access to Actions)",
+        )
+    }
     _stage_lookups = MAX_STAGE_LOOKUPS
 
     async def poll(self) -> SourceResult:
@@ -278,7 +277,7 @@ class GitHubActions(Source[GitHubSource]):
             return None
 
     def _headers(self) -> dict[str, str]:
-        return {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
+        return dict(API_HEADERS)
 
     # -- turning runs into builds --------------------------------------------------------------
 
@@ -322,10 +321,10 @@ class GitHubActions(Source[GitHubSource]):
         repos = len(self.config.all_repos)
         running = sum(len(p.in_flight) for p in pipelines)
         default = [p for p in pipelines if p.branch == self.config.branch]
-        text = f"{_count(repos, 'repo')}, {_count(len(default), 'workflow')}"
+        text = f"{plural(repos, 'repo')}, {plural(len(default), 'workflow')}"
         if self.config.branches:
             others = len(pipelines) - len(default)
-            text += f", {_count(others, 'pipeline')} on {', '.join(self.config.branches)}"
+            text += f", {plural(others, 'pipeline')} on {', '.join(self.config.branches)}"
         text += f", {running} in flight"
         if quiet:
             text += f"; no runs on {self.config.branch} in {', '.join(quiet)}"
@@ -360,7 +359,3 @@ def _actions_page(html_url: str | None) -> str | None:
     if url and "/actions/runs/" in url:
         return url.split("/actions/runs/", 1)[0] + "/actions"
     return None
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
