@@ -70,6 +70,9 @@ async def test_the_azure_story_reaches_the_snapshot() -> None:
             attempts = {b.id: b.attempt for b in ci.recent}
             assert attempts.get("4805") == 2, attempts
             assert attempts.get("4804") == 1
+            # ... which the snapshot counts as green only after a retry.
+            [flaky] = [f for f in snap.flaky if f.source == "azure" and f.pipeline == "Platform/41"]
+            assert flaky.retried_to_green == 1 and flaky.green == len(ci.recent) - 1
 
             # Warm: finished builds' timelines are not read again; only builds in flight cost.
             before = timeline_requests(sim)
