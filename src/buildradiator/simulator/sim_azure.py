@@ -7,7 +7,9 @@ organisation, or a Server's collection); project ``Platform``. Served:
   ``$top``, ``maxBuildsPerDefinition``, ``queryOrder`` and ``continuationToken`` (the next page's
   token in the ``x-ms-continuationtoken`` header), answering ``{"count", "value"}``;
 - ``GET .../_apis/build/builds/{id}/timeline``: Stage > Phase > Job > Task records with ``state``,
-  ``result``, ``attempt`` and ``previousAttempts``;
+  ``result``, ``attempt`` and ``previousAttempts``. What Azure answers for a build that has not
+  started is not documented [UNCONFIRMED]; the simulator answers 204 without a body, and the
+  source reads a 204, an empty body, ``null`` and a timeline without records alike;
 - ``GET .../_apis/build/builds/{id}/changes``: the built commit first;
 - ``/{org}/{project}/_build...`` pages as HTML, so "open in browser" lands somewhere.
 
