@@ -224,6 +224,8 @@ async def test_a_definition_without_builds_is_named_in_the_summary() -> None:
     fake = Fake()
     result = await poll(fake, config(definitions=[41, 42, 77]))
     assert result.summary == "2 definitions, 2 in flight; no builds on main in definition 77"
+    result = await poll(fake, config(definitions=[41, 77, 78]))
+    assert result.summary == "1 definition, 2 in flight; no builds on main in definitions 77, 78"
 
 
 # --- refusals, in words --------------------------------------------------------------------------

@@ -253,7 +253,8 @@ class AzurePipelines(Source[AzureSource]):
         text = f"{len(pipelines)} {word}, {running} in flight"
         if quiet:
             names = ", ".join(str(d) for d in quiet)
-            text += f"; no builds on {self.config.branch} in definition {names}"
+            word = "definition" if len(quiet) == 1 else "definitions"
+            text += f"; no builds on {self.config.branch} in {word} {names}"
         return text
 
 
