@@ -47,7 +47,9 @@ async def test_the_azure_story_reaches_the_snapshot() -> None:
             nightly = row(snap, NIGHTLY)
             assert nightly.status is Status.PASSED and nightly.last is not None
             assert nightly.last.provider_status == "partially succeeded"
-            assert nightly.last.message == "Nightly build"  # from the build's changes
+            # Run for a service identity: message and author come from the build's changes.
+            assert nightly.last.message == "Bump locked dependencies"
+            assert nightly.last.author == "Dana Smith"
 
             sim.set_time(70)
             snap = await engine.poll_all()

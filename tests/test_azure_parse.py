@@ -120,7 +120,17 @@ def test_a_partially_succeeded_nightly_is_green_with_its_word_and_a_service_requ
     assert nightly is not None and nightly.status is Status.PASSED
     assert nightly.last is not None
     assert nightly.last.provider_status == "partially succeeded"
+    # Run on behalf of a service identity, and no person at hand: the service it is.
     assert nightly.last.author == "Microsoft.VisualStudio.Services.TFS"
+    nightly_build = builds(definition=42)[0]
+    changes = ChangeList.model_validate(load("changes.json")).value
+    commit = changes[0].model_copy(update={"id": nightly_build.sourceVersion})
+    assert parse.author_of(nightly_build, commit) == "Dana Smith"  # the commit's author
+    service = nightly_build.model_copy(
+        update={"requestedFor": nightly_build.requestedBy.model_copy(  # type: ignore[union-attr]
+            update={"displayName": "Project Collection Build Service (acme)"})}
+    )  # fmt: skip
+    assert parse.author_of(service, commit) == "Dana Smith"
 
 
 def test_a_definition_without_builds_on_the_branch_has_no_row() -> None:

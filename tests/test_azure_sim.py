@@ -135,7 +135,8 @@ def test_the_nightly_partially_succeeded_on_a_schedule(world: tuple[AzureSim, Sc
     sim, scenario = world
     _, body, _ = get(sim, scenario, 200, f"{API}/{nightly.last.id}/changes")
     (change,) = ChangeList.model_validate(body).value
-    assert change.message == "Nightly build"  # ... but its changes have one
+    assert change.message == "Bump locked dependencies"  # ... but its changes have one
+    assert change.author is not None and change.author.displayName == "Dana Smith"
 
 
 def test_filters_paging_and_errors(world: tuple[AzureSim, Scenario]) -> None:

@@ -23,7 +23,8 @@ Azure's part of the story is a calm one, so the demo never shows more than two b
 35; Build, then Test with unit, integration and lint side by side, then Deploy) to green at 110,
 and Bob's "Tune retry budget" in act 2 (320-395). Its history holds a red build, fixed by the next
 one, and a build that went green only after "Rerun failed jobs" (attempt 2 of ``integration``).
-``platform-api nightly`` (42) ran once a night, scheduled, and partially succeeded.
+``platform-api nightly`` (42) ran once a night, scheduled (for Azure's service identity; the
+commit's author comes from the build's changes), and partially succeeded.
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ class BuildPlan:
     outcome: str | None = None
     """The result when all jobs are over (default: failed if one failed, else succeeded)."""
     branch: str = "refs/heads/main"
+    committer: Person | None = None
+    """Who wrote the commit, when it is not whom the build ran for (a scheduled build)."""
 
     @property
     def number(self) -> str:
@@ -216,11 +219,12 @@ class AzureStory:
                     NIGHTLY,
                     queued,
                     _sha("azure-nightly", night),
-                    "Nightly build",
+                    "Bump locked dependencies",
                     SERVICE,
                     "schedule",
                     _jobs(_after(queued + timedelta(seconds=9))),
                     outcome="partiallySucceeded",
+                    committer=DANA,
                 )
             )
         return tuple(plans)
@@ -569,11 +573,11 @@ def _changes(plan: BuildPlan, base: str) -> dict[str, Any]:
         "id": plan.sha,
         "message": plan.message,
         "type": "TfsGit",
-        "author": _identity(plan.person, base),
+        "author": _identity(plan.committer or plan.person, base),
         "timestamp": _stamp(plan.queued - timedelta(minutes=2)),
         "location": f"{base}/_apis/git/repositories/{REPO_ID}/commits/{plan.sha}",
         "messageTruncated": False,
-        "pusher": plan.person.email,
+        "pusher": (plan.committer or plan.person).email,
         "displayUri": f"{base}/{quote(PROJECT)}/_git/platform-api/commit/{plan.sha}",
     }
     return {"count": 1, "value": [change]}

@@ -242,13 +242,23 @@ def _same_commit(change: str | None, built: str | None) -> bool:
     return not change or not built or change.lower() == built.lower()
 
 
+def _service(name: str) -> bool:
+    # Scheduled and triggered builds run on behalf of Azure's own identities
+    # ("Microsoft.VisualStudio.Services.TFS", "Project Collection Build Service (acme)"): no one
+    # to ask about a red build while a person's name is at hand.
+    return name.startswith("Microsoft.VisualStudio.Services.") or "Build Service" in name
+
+
 def author_of(build: BuildPayload, change: ChangePayload | None = None) -> str | None:
     """On whose behalf it ran (the pusher of a CI build), else the change's author, else who
-    queued it."""
-    for person in (build.requestedFor, change.author if change else None, build.requestedBy):
-        if person is not None and (person.displayName or person.uniqueName):
-            return person.displayName or person.uniqueName
-    return None
+    queued it; a person before one of Azure's service identities."""
+    names = [
+        person.displayName or person.uniqueName
+        for person in (build.requestedFor, change.author if change else None, build.requestedBy)
+        if person is not None and (person.displayName or person.uniqueName)
+    ]
+    people = [n for n in names if n and not _service(n)]
+    return (people or names or [None])[0]
 
 
 def to_build(
