@@ -24,11 +24,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.serve.limits import Limits
 from buildradiator.serve.server import RadiatorServer, serve
 from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.sources.catalog import parse_config
 
 PINNED = 20.0
 """Seconds into the simulator's script: both runs see the same builds."""

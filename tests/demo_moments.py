@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.history import History
 from buildradiator.model import Snapshot
 from buildradiator.simulator import Simulator, demo_config_text, moments
 from buildradiator.simulator.backfill import backfill
+from buildradiator.sources.catalog import parse_config
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 MOMENTS = (

@@ -17,8 +17,8 @@ import pytest
 import buildradiator.ui.app
 from buildradiator import cli
 from buildradiator.cli import main, wants_ascii
-from buildradiator.config.loading import parse_config
 from buildradiator.simulator import Simulator, demo_config_text, moments
+from buildradiator.sources.catalog import parse_config
 
 
 def commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -261,7 +261,7 @@ def test_simulate_prints_one_usable_config_on_stdout_and_the_rest_on_stderr(
 
     import httpx
 
-    from buildradiator.config.loading import load_config
+    from buildradiator.sources.catalog import load_config
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "buildradiator", "simulate", "--port", "0"],

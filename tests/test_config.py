@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from buildradiator.config.loading import GitHubSource, load_config, parse_config
 from buildradiator.errors import ConfigError
+from buildradiator.sources.catalog import load_config, parse_config
+from buildradiator.sources.github.config import GitHubSource
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +32,7 @@ def test_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     ):
         monkeypatch.setenv(var, "x")
     config = load_config(ROOT / "config.example.toml")
-    from buildradiator.config.loading import SOURCE_TYPES
+    from buildradiator.sources.catalog import SOURCE_TYPES
 
     assert {s.type for s in config.sources} == set(SOURCE_TYPES)
     assert config.groups and config.hooks and config.alerts.quiet_hours == "19:00-08:00"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from buildradiator.config.loading import Config, parse_config
+from buildradiator.config.loading import Config
 from buildradiator.engine.engine import Engine
 from buildradiator.errors import SourceError
 from buildradiator.model import Health, ServiceCheck, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.sources.alertmanager.config import AlertmanagerSource
 from buildradiator.sources.alertmanager.source import Alertmanager
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
 
 

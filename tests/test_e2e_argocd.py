@@ -7,13 +7,14 @@ from datetime import datetime
 import httpx
 import pytest
 
-from buildradiator.config.loading import Config, parse_config
+from buildradiator.config.loading import Config
 from buildradiator.engine.engine import Engine
 from buildradiator.errors import BadPayload, SourceError
 from buildradiator.model import Deployment, DeployState, Health, ServiceCheck, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text, prodstory
 from buildradiator.sources.argocd.config import ArgoCDSource
 from buildradiator.sources.argocd.source import ArgoCD
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.sources.catalog import parse_config
 
 
 def pipe(snapshot: Snapshot, name: str) -> Pipeline:

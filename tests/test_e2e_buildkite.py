@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import pytest
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.sources.catalog import parse_config
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ opens and closes, and a staging deploy fails."""
 from __future__ import annotations
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.model import DeployState, Health, Snapshot
 from buildradiator.simulator import moments
 from buildradiator.simulator.demo_config import demo_config_text
 from buildradiator.simulator.server import Simulator
+from buildradiator.sources.catalog import parse_config
 
 
 def deployment(snap: Snapshot, service: str, environment: str):  # type: ignore[no-untyped-def]

@@ -11,13 +11,13 @@ import httpx
 import pytest
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.engine import engine as engine_mod
 from buildradiator.engine.engine import Engine
 from buildradiator.engine.facts import HistoryFacts
 from buildradiator.errors import RateLimited, SourceError, Unreachable
 from buildradiator.model import Build, Pipeline, Snapshot, SourceResult, Status
 from buildradiator.sources.base import Source
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
 
 CONFIG = """

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from buildradiator.config.loading import parse_config
 from buildradiator.engine import engine as engine_module
 from buildradiator.engine.engine import Engine
 from buildradiator.engine.facts import HistoryFacts
 from buildradiator.history import History
 from buildradiator.rules.deploywatch import DeployWatch
+from buildradiator.sources.catalog import parse_config
 from buildradiator.ui.app import BuildRadiatorApp
 from hostile_server import HostileServer, answer
 from screen import green_colours, screen_text

@@ -38,13 +38,13 @@ from pydantic import SecretStr
 
 from buildradiator import instance
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import Config, RadiatorConfig, SourceBase, parse_config
+from buildradiator.config.loading import Config, RadiatorConfig, SourceBase
 from buildradiator.engine.engine import Engine
 from buildradiator.errors import RateLimited
 from buildradiator.export.document import to_json
 from buildradiator.model import Health, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
-from buildradiator.sources.catalog import PROVIDERS
+from buildradiator.sources.catalog import PROVIDERS, parse_config
 from buildradiator.sources.http import HttpClient
 from buildradiator.sources.junit.config import JUnitSource
 from buildradiator.sources.radiator.config import RadiatorFeedSource

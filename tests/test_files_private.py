@@ -17,10 +17,10 @@ import pytest
 
 from buildradiator import cli
 from buildradiator.clock import Clock
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.history import History
 from buildradiator.paths import get_paths
+from buildradiator.sources.catalog import parse_config
 from buildradiator.ui.claims import ClaimStore
 from hostile_server import HostileServer, answer
 

@@ -19,13 +19,13 @@ import pytest
 
 from buildradiator.cli import main
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.export.document import exit_code as export_code
 from buildradiator.export.document import read_cache, to_json, write_cache
 from buildradiator.history import History
 from buildradiator.serve.server import Board
 from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient, make_client
 from buildradiator.ui.app import BuildRadiatorApp
 from hostile_server import HostileServer, Seen, answer

@@ -14,13 +14,12 @@ from typing import Any, get_args
 import pytest
 
 from buildradiator.cli import main
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.export.document import to_json
 from buildradiator.history import History
 from buildradiator.simulator import Simulator, demo_config_text, moments
 from buildradiator.simulator.backfill import backfill
-from buildradiator.sources.catalog import SourceConfig
+from buildradiator.sources.catalog import SourceConfig, parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 
 from buildradiator import cli
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.sources.catalog import parse_config
 from test_fault_matrix import LoopbackServer, refused_port, self_signed  # noqa: F401 (fixture)
 
 QUERY_TOKEN = "qtok-S3cr3tInTheQuery-77"

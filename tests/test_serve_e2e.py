@@ -17,13 +17,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.export.cctray import project_names
 from buildradiator.instance import ID, INSTANCE_HEADER
 from buildradiator.model import Snapshot, Status
 from buildradiator.serve.server import RadiatorServer, serve
 from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.sources.catalog import parse_config
 
 INTERVAL = 1.0
 MIN_REQUESTS = 40

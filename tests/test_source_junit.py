@@ -16,12 +16,11 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.errors import BadPayload, NotFound, SourceError
 from buildradiator.history import History
 from buildradiator.model import TestRun, TestStatus
-from buildradiator.sources.catalog import make_source
+from buildradiator.sources.catalog import make_source, parse_config
 from buildradiator.sources.http import HttpClient
 from buildradiator.sources.junit import source as junit_source
 from buildradiator.sources.junit.config import JUnitSource

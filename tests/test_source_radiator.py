@@ -21,7 +21,6 @@ from pydantic import SecretStr
 
 from buildradiator import instance
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.errors import (
     AuthFailed,
@@ -45,7 +44,7 @@ from buildradiator.model import (
     Status,
 )
 from buildradiator.rules import insights
-from buildradiator.sources.catalog import make_source
+from buildradiator.sources.catalog import make_source, parse_config
 from buildradiator.sources.http import HttpClient
 from buildradiator.sources.radiator.config import RadiatorFeedSource
 from buildradiator.sources.radiator.source import RadiatorFeed, snapshot_url

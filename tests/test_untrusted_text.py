@@ -22,10 +22,10 @@ import httpx
 import pytest
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.export import document as export
 from buildradiator.model import FlakyTestInfo, Snapshot
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
 from buildradiator.sources.junit.parse import parse_junit
 

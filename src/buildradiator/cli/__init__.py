@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from buildradiator import __version__, fmt
-from buildradiator.config.loading import Config, load_config, parse_config
+from buildradiator.config.loading import Config
 from buildradiator.errors import (
     EXIT_CONFIG,
     EXIT_GREEN,
@@ -38,6 +38,7 @@ from buildradiator.errors import (
 )
 from buildradiator.errors import Timeout as SourceTimeout
 from buildradiator.paths import PRIVATE_FILE, config_candidates, get_paths, private_file
+from buildradiator.sources.catalog import load_config, parse_config
 
 if TYPE_CHECKING:
     from buildradiator.engine.engine import Slot

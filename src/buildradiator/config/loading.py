@@ -23,12 +23,15 @@ import stat
 import subprocess
 import time
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
+    Discriminator,
     Field,
     SecretStr,
     TypeAdapter,
@@ -39,23 +42,18 @@ from pydantic import (
 from buildradiator.config.base import SourceBase, Strict
 from buildradiator.config.share import ServeConfig, TargetConfig
 from buildradiator.errors import ConfigError, ConfigProblem
-from buildradiator.sources.catalog import PLANNED_TYPES, SOURCE_TYPES, SourceConfig
-from buildradiator.sources.github.config import GitHubSource
 
 __all__ = [
-    "PLANNED_TYPES",
-    "SOURCE_TYPES",
     "AlertsConfig",
     "ClaimsConfig",
     "Config",
-    "GitHubSource",
     "GroupConfig",
     "HookConfig",
     "RadiatorConfig",
     "ReleaseConfig",
     "ServeConfig",
     "SourceBase",
-    "SourceConfig",
+    "SourceTypes",
     "TargetConfig",
     "load_config",
     "parse_config",
@@ -63,6 +61,25 @@ __all__ = [
 ]
 
 TOKEN_COMMAND_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True, eq=False)
+class SourceTypes:
+    """The ``[[sources]]`` types a config may use, each with its model (a model's ``type`` is a
+    ``Literal`` of its key). The loader validates each table against their discriminated union.
+    Passed in by the caller (``sources.catalog`` derives it from the providers' declarations),
+    so configuration never imports the sources."""
+
+    models: Mapping[str, type[SourceBase]]
+    planned: frozenset[str] = frozenset()
+    """Types a later version will read: "not supported yet" rather than "unknown"."""
+
+    @cached_property
+    def adapter(self) -> TypeAdapter[SourceBase]:
+        # Built at run time from the models given: mypy sees ``Any``.
+        union: Any = Union[tuple(self.models.values())]  # noqa: UP007
+        shape: Any = Annotated[union, Discriminator("type")]
+        return TypeAdapter(shape)
 
 
 class RadiatorConfig(Strict):
@@ -170,7 +187,8 @@ class Config(Strict):
     """The whole config file."""
 
     radiator: RadiatorConfig = Field(default_factory=RadiatorConfig)
-    sources: list[SourceConfig] = Field(default_factory=list)
+    sources: list[SourceBase] = Field(default_factory=list)
+    """Each of the provider's own model (``SourceTypes``), validated one by one by the loader."""
     groups: list[GroupConfig] = Field(default_factory=list)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     hooks: list[HookConfig] = Field(default_factory=list)
@@ -198,7 +216,7 @@ MAX_SECRET_BYTES = 64 * 1024
 """The most a token file or a token command may hold or print."""
 
 
-def load_config(path: Path, *, resolve_secrets: bool = True) -> Config:
+def load_config(path: Path, *, types: SourceTypes, resolve_secrets: bool = True) -> Config:
     """Read, check and (unless told not to) resolve secrets. Raises ``ConfigError``."""
     shown = str(path)
     try:
@@ -216,7 +234,7 @@ def load_config(path: Path, *, resolve_secrets: bool = True) -> Config:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError([ConfigProblem(shown, "", "not UTF-8 text")]) from None
-    return parse_config(text, shown, resolve_secrets=resolve_secrets)
+    return parse_config(text, shown, types=types, resolve_secrets=resolve_secrets)
 
 
 # A dotted key of many parts costs tomllib time and memory that grow with the square of its
@@ -242,16 +260,20 @@ def _toml(text: str, shown: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or _lineno_from_message(str(exc))
+        at: int | None = getattr(exc, "lineno", None) or _lineno_from_message(str(exc))
         message = str(exc).split(" (at line")[0]
-        raise ConfigError([ConfigProblem(shown, "", f"not valid TOML: {message}", line)]) from None
+        raise ConfigError([ConfigProblem(shown, "", f"not valid TOML: {message}", at)]) from None
     except RecursionError:
         raise ConfigError(
             [ConfigProblem(shown, "", "not a config: arrays or tables nested too deeply")]
         ) from None
 
 
-def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = True) -> Config:
+def parse_config(
+    text: str, shown: str = "<config>", *, types: SourceTypes, resolve_secrets: bool = True
+) -> Config:
+    """Check a config's text (``shown`` names it in messages), its sources against ``types``.
+    Raises ``ConfigError`` with every problem found."""
     data = _toml(text, shown)
 
     problems: list[ConfigProblem] = []
@@ -259,7 +281,7 @@ def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = 
     try:
         config = Config.model_validate({**data, "path": shown})
     except ValidationError as exc:
-        problems.extend(_problems_from(exc, text, shown))
+        problems.extend(_problems_from(exc, text, shown, types))
         config = Config(path=shown)
     if not isinstance(sources, list):
         sources = []
@@ -288,8 +310,8 @@ def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = 
             )
         elif isinstance(name, str):
             seen[name] = index
-        if isinstance(source, dict) and source.get("type") not in (None, *SOURCE_TYPES):
-            problems.append(_unknown_type(shown, text, index, source))
+        if isinstance(source, dict) and source.get("type") not in (None, *types.models):
+            problems.append(_unknown_type(shown, text, index, source, types))
             continue
         if isinstance(source, dict) and "token" in source:
             source = {k: v for k, v in source.items() if k != "token"}
@@ -303,9 +325,9 @@ def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = 
                 )
             )
         try:
-            valid = SOURCE_ADAPTER.validate_python(source)
+            valid = types.adapter.validate_python(source)
         except ValidationError as exc:
-            problems.extend(_problems_from(exc, text, shown, prefix=("sources", index)))
+            problems.extend(_problems_from(exc, text, shown, types, prefix=("sources", index)))
             continue
         checked.append(valid)
     config = config.model_copy(update={"sources": checked})
@@ -316,29 +338,32 @@ def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = 
     return config
 
 
-def _unknown_type(shown: str, text: str, index: int, source: dict[str, Any]) -> ConfigProblem:
+def _unknown_type(
+    shown: str, text: str, index: int, source: dict[str, Any], types: SourceTypes
+) -> ConfigProblem:
     kind = str(source["type"])
     key = f"sources[{index}].type"
-    if kind in PLANNED_TYPES:
+    known = list(types.models)
+    if kind in types.planned:
         message = f"source type {kind!r} is not supported by this version yet"
-        hint = "supported: " + ", ".join(sorted(SOURCE_TYPES))
+        hint = "supported: " + ", ".join(sorted(known))
     else:
         message = f"unknown source type {kind!r}"
-        close = difflib.get_close_matches(kind, list(SOURCE_TYPES) + sorted(PLANNED_TYPES), 1)
-        hint = f"did you mean {close[0]!r}?" if close else "one of " + ", ".join(SOURCE_TYPES)
+        close = difflib.get_close_matches(kind, known + sorted(types.planned), 1)
+        hint = f"did you mean {close[0]!r}?" if close else "one of " + ", ".join(known)
     return ConfigProblem(shown, key, message, _find_line(text, ("sources", index, "type")), hint)
 
 
 def _problems_from(
-    exc: ValidationError, text: str, shown: str, prefix: tuple[Any, ...] = ()
+    exc: ValidationError, text: str, shown: str, types: SourceTypes, prefix: tuple[Any, ...] = ()
 ) -> list[ConfigProblem]:
     problems = []
     for error in exc.errors():
         loc = [*prefix, *error["loc"]]
         model: type[BaseModel] | None
         # A discriminated union puts the tag in the location: sources.0.github.repo -> drop it.
-        if len(loc) >= 3 and loc[0] == "sources" and loc[2] in SOURCE_TYPES:
-            model = SOURCE_TYPES[str(loc[2])]
+        if len(loc) >= 3 and loc[0] == "sources" and loc[2] in types.models:
+            model = types.models[str(loc[2])]
             loc = loc[:2] + loc[3:]
         elif loc[:1] == ["radiator"]:
             model = RadiatorConfig
@@ -370,7 +395,7 @@ def _problems_from(
                 hint = f"did you mean {close[0]!r}?" if close else None
         elif kind == "union_tag_not_found":
             message = "needs a type"
-            hint = "type = one of " + ", ".join(repr(t) for t in SOURCE_TYPES)
+            hint = "type = one of " + ", ".join(repr(t) for t in types.models)
         elif kind == "missing":
             message = "is required"
         else:
@@ -617,6 +642,3 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(5)
     if process.stdout is not None:
         process.stdout.close()
-
-
-SOURCE_ADAPTER: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)

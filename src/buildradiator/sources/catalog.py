@@ -2,19 +2,23 @@
 
 A provider declares itself once, as ``PROVIDER`` in ``sources/<provider>/__init__.py``. From the
 list below come ``REGISTRY``/``make_source`` (a config entry's source object), ``SOURCE_TYPES``
-and ``SourceConfig`` (the config models and their discriminated union, which the config loader
-validates ``[[sources]]`` tables with), ``url_of`` (the server a config talks to) and, outside
-this package, the simulator's provider list and the fault matrix's types. Importing this module
+and ``TYPES`` (the config models, whose discriminated union the config loader validates
+``[[sources]]`` tables with: ``parse_config``/``load_config`` here pass it in), ``url_of`` (the
+server a config talks to) and, outside this package, the simulator's provider list and the fault
+matrix's types. Importing this module
 imports each provider's config model, never its source (that waits for ``make_source``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Union
 
 from pydantic import Field
 
+from buildradiator.config import loading
 from buildradiator.config.base import SourceBase
+from buildradiator.config.loading import Config, SourceTypes
 from buildradiator.sources import (
     alertmanager,
     argocd,
@@ -61,15 +65,26 @@ SOURCE_TYPES: dict[str, type[SourceBase]] = {p.type: p.config for p in PROVIDERS
 """Each ``type`` and its config model."""
 PLANNED_TYPES: frozenset[str] = frozenset()
 """Types a later version will read (``check`` says "not supported yet" rather than "unknown")."""
+TYPES = SourceTypes(SOURCE_TYPES, PLANNED_TYPES)
+"""What the config loader validates ``[[sources]]`` tables against."""
 REGISTRY: dict[str, str] = {p.type: p.source for p in PROVIDERS}
 """Each ``type`` and its source class (``module:Class``)."""
 
-# The discriminated union of every config model: built from the declarations, so no list of
-# models is written twice. (A run-time type: mypy sees ``Any``.)
+# The discriminated union of every config model, as a type (``TYPES.adapter`` validates with it).
 SourceConfig: Any = Annotated[
-    Union[tuple(p.config for p in PROVIDERS)],  # noqa: UP007
+    Union[tuple(SOURCE_TYPES.values())],  # noqa: UP007
     Field(discriminator="type"),
 ]
+
+
+def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = True) -> Config:
+    """``config.loading.parse_config`` with every declared provider's ``[[sources]]`` type."""
+    return loading.parse_config(text, shown, types=TYPES, resolve_secrets=resolve_secrets)
+
+
+def load_config(path: Path, *, resolve_secrets: bool = True) -> Config:
+    """``config.loading.load_config`` with every declared provider's ``[[sources]]`` type."""
+    return loading.load_config(path, types=TYPES, resolve_secrets=resolve_secrets)
 
 
 def provider_of(config: SourceBase) -> Provider | None:
