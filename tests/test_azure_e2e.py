@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import Config, parse_config
+from buildradiator.config.loading import Config
 from buildradiator.engine.engine import Engine
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.simulator import Simulator, demo_config_text, moments
 from buildradiator.simulator.sim_azure import CI, NIGHTLY
+from buildradiator.sources.catalog import parse_config
 
 
 def only(config: Config, kind: str) -> Config:
