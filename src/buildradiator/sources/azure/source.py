@@ -187,9 +187,9 @@ class AzurePipelines(Source[AzureSource]):
         lookups = MAX_CHANGE_LOOKUPS
         found: dict[int, ChangePayload] = {}
         for builds in grouped.values():
-            shown = [b for b in builds if not _finished(b)] + [b for b in builds if _finished(b)][
-                :2
-            ]
+            # What a screen shows of a definition: its builds in flight and the newest two over.
+            done = [b for b in builds if _finished(b)]
+            shown = [b for b in builds if not _finished(b)] + done[:2]
             for build in shown:
                 if build.id is None or build.triggerInfo.get("ci.message"):
                     continue
