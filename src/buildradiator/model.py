@@ -387,6 +387,9 @@ class SourceState(_Frozen):
     freshness: Freshness = Freshness.FRESH
     next_poll: AwareDatetime | None = None
     rate: RateInfo | None = None
+    webhook_at: AwareDatetime | None = None
+    """When ``serve`` last took a webhook event for this source (it then polls it at once);
+    ``None``: no event yet, or no webhook."""
 
 
 class FlakySummary(_Frozen):

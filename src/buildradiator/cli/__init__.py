@@ -539,6 +539,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         route_server_logs,
         serve,
     )
+    from buildradiator.serve.webhooks import attach_webhooks
 
     config = require_config(getattr(args, "config", None))
     overrides = {"host": args.host, "port": args.port}
@@ -560,6 +561,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     cache = _cache_path(config)
     store = History.open(get_paths().history_db, retention_days=config.radiator.history_days)
     engine = Engine(config, cache_path=cache, history=store)
+    try:
+        hooks = attach_webhooks(config, engine, str(find_config(getattr(args, "config", None))))
+    except ConfigError as exc:
+        _print_config_error(exc)
+        return EXIT_CONFIG
     cached = read_cache(cache)
     if cached is not None:
         engine.seed(cached)
@@ -596,6 +602,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ),
             ready=ready,
             allowed_origins=settings.allowed_origins,
+            hooks=hooks,
         )
 
     try:

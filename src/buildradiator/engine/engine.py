@@ -95,6 +95,8 @@ class Slot:
     """Quota-counted requests per poll (moving average): a source may watch many repos."""
     cached: bool = False
     """``result`` is the last run's, from the snapshot cache: no poll of this run confirmed it."""
+    webhook_at: datetime | None = None
+    """When a webhook last said this source changed (``poll_soon``)."""
 
     @property
     def in_flight(self) -> bool:
@@ -234,6 +236,25 @@ class Engine:
             if not isinstance(slot.error, RateLimited):
                 slot.next_due = min(slot.next_due, now)
         self._wake.set()
+
+    def poll_soon(self, name: str) -> bool:
+        """A webhook says source ``name`` changed: poll it now (unless the server asked us to
+        wait, or a poll is under way: its answer comes soon). ``False`` for an unknown name."""
+        slot = self.slots.get(name)
+        if slot is None:
+            return False
+        slot.webhook_at = self.clock.now()
+        if not isinstance(slot.error, RateLimited):
+            slot.next_due = min(slot.next_due, self.clock.monotonic())
+            self._wake.set()
+        return True
+
+    def reconcile_every(self, name: str, seconds: float) -> None:
+        """Events arrive by webhook: poll ``name`` only every ``seconds`` to repair missed ones
+        (or on its own interval, if that is longer)."""
+        slot = self.slots[name]
+        slot.interval = max(slot.interval, seconds)
+        slot.stale_after = max(slot.stale_after, 3 * slot.interval + 60)
 
     def seed(self, snapshot: Snapshot) -> None:
         """Start from a cached snapshot: its data shows (stale by its age) until fresh data
@@ -439,6 +460,7 @@ class Engine:
                     freshness=freshness,
                     next_poll=slot.next_poll,
                     rate=slot.rate,
+                    webhook_at=slot.webhook_at,
                 )
             )
         stale_sources = frozenset(stale)

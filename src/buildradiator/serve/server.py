@@ -69,6 +69,7 @@ from buildradiator.serve.setup import (
     resolve_token,
     route_server_logs,
 )
+from buildradiator.serve.webhooks import WebhookReceiver
 
 if TYPE_CHECKING:
     from buildradiator.engine.engine import Engine
@@ -99,6 +100,8 @@ log = logging.getLogger("buildradiator.serve.server")
 METHODS = "GET, HEAD"
 COOKIE = "buildradiator_token"
 STOPPED_LINGER = 5.0
+MAX_WAIT = 60
+"""Longest a screen's ``Prefer: wait`` may hold a ``/snapshot.json`` request, in seconds."""
 """Seconds ``serve`` goes on answering after its engine stopped ("engine stopped" on
 ``/healthz``, ``"running": false`` in the JSON), so screens and monitors see why before the
 process exits (a browser session reads every 3 s)."""
@@ -146,6 +149,20 @@ def _answer(request: web.Request, item: Body) -> web.Response:
     return web.Response(body=item.data, headers=headers)
 
 
+def _prefer_wait(header: str | None) -> float:
+    """Seconds a request says it will wait (``Prefer: wait=25``), at most ``MAX_WAIT``; 0 when
+    it does not say so, or says nonsense."""
+    if not header:
+        return 0.0
+    for preference in header.split(","):
+        name, _, value = preference.strip().partition("=")
+        if name.strip().lower() == "wait":
+            digits = value.strip().strip('"')
+            if digits.isdigit() and len(digits) <= 6:
+                return float(min(int(digits), MAX_WAIT))
+    return 0.0
+
+
 def _bearer(request: web.Request) -> str | None:
     value = request.headers.get("Authorization", "")
     scheme, _, credentials = value.partition(" ")
@@ -164,6 +181,7 @@ def make_app(
     browser: Callable[[web.Application], None] | None = None,
     gate: ConnectionGate | None = None,
     origins: Origins | None = None,
+    hooks: WebhookReceiver | None = None,
 ) -> web.Application:
     """The aiohttp application (without a server). ``browser`` mounts the browser view at ``/``;
     without it ``/`` lists the endpoints. ``gate``: the server's connection gate, whose
@@ -179,6 +197,10 @@ def make_app(
     async def guard(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        if hooks is not None and request.method == "POST" and request.path.startswith("/hooks/"):
+            # CI events: the receiver checks each provider's signature and rates on its own
+            # (the CI knows its webhook secret, not this radiator's token).
+            return await handler(request)
         # Cheapest refusals first: a flood costs a dict lookup per request, nothing more.
         if request.method not in ("GET", "HEAD"):
             return _text(405, "read-only: GET and HEAD only\n", {"Allow": METHODS})
@@ -226,13 +248,25 @@ def make_app(
         return board.current
 
     async def snapshot_json(request: web.Request) -> web.Response:
-        return _answer(request, current().json)
+        item = current().json
+        wait = _prefer_wait(request.headers.get("Prefer"))
+        inm = request.headers.get("If-None-Match")
+        if wait and inm is not None and _none_match(inm, item.etag):
+            # A screen that has this snapshot waits here for the next one: it hears of a
+            # change the moment it is published, not on its next poll (RFC 7240 "wait").
+            await board.changed_since(item.etag, wait)
+            answer = _answer(request, current().json)
+            answer.headers["Preference-Applied"] = f"wait={wait:g}"
+            return answer
+        return _answer(request, item)
 
     async def cc_xml(request: web.Request) -> web.Response:
         return _answer(request, current(live=True).cc)
 
     async def metrics(request: web.Request) -> web.Response:
         data = board.metrics(current(live=True))
+        if hooks is not None:
+            data += hooks.metrics_text().encode("utf-8")
         return web.Response(body=data, headers={"Content-Type": export_metrics.CONTENT_TYPE})
 
     async def healthz(request: web.Request) -> web.Response:
@@ -269,6 +303,8 @@ def make_app(
     app.router.add_get("/cc.xml", cc_xml)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
+    if hooks is not None:
+        hooks.mount(app)
     if browser is not None:
         browser(app)
     else:
@@ -313,8 +349,10 @@ class RadiatorServer:
         limits: Limits | None = None,
         browser: Callable[[web.Application, Served], None] | None = None,
         allowed_origins: Iterable[str] = (),
+        hooks: WebhookReceiver | None = None,
     ) -> None:
         self.board = board
+        self.hooks = hooks
         self.host, self.port = host, port
         self.token = token
         self.limits = limits or Limits()
@@ -346,6 +384,7 @@ class RadiatorServer:
                 browser=(lambda a: mount(a, served)) if mount is not None else None,
                 gate=self.gate,
                 origins=self.origins,
+                hooks=self.hooks,
             )
             limits = self.limits
             runner = web.AppRunner(
@@ -399,6 +438,7 @@ async def serve(
     ready: Callable[[RadiatorServer], None] | None = None,
     linger: float | None = None,
     allowed_origins: Iterable[str] = (),
+    hooks: WebhookReceiver | None = None,
 ) -> None:
     """Run ``engine`` and the server in this loop until cancelled.
 
@@ -416,6 +456,7 @@ async def serve(
         limits=limits,
         browser=browser,
         allowed_origins=allowed_origins,
+        hooks=hooks,
     )
     async with server:
         if ready is not None:

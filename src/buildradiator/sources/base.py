@@ -98,7 +98,8 @@ class Words:
     thing asked for, e.g. "repository acme/shop"), ``{origin}`` (where the token came from, never
     the token), ``{status}``, ``{url}`` (shortened, credentials redacted), ``{path}`` (the URL
     without query or credentials), ``{said}`` (what the server's body says, if the source reads
-    it: ``_server_says``), and what the source's ``_placeholders`` adds."""
+    it: ``_server_says``), ``{needs}`` (`` (it needs X)`` from ``Source.needs``), and what the
+    source's ``_placeholders`` adds."""
 
     error: builtins.type[SourceError]
     anonymous: str
@@ -119,7 +120,8 @@ STATUS_WORDS: Mapping[int, Words] = MappingProxyType(
         403: Words(
             AuthFailed,
             f"{{host}} denied access to {{what}} (HTTP 403) without a token: {_SET_A_TOKEN}",
-            "{host} denied access to {what} (HTTP 403): the token from {origin} lacks permission",
+            "{host} denied access to {what} (HTTP 403): the token from {origin} lacks "
+            "permission{needs}",
         ),
         404: Words(NotFound, "{what} not found on {host} (or the token cannot see it)"),
     }
@@ -138,10 +140,14 @@ class Source(ABC, Generic[ConfigT]):
     """How this API reports its quota (the engine reads the matching budget)."""
     status_words: ClassVar[Mapping[int, Words]] = MappingProxyType({})
     """This provider's words for statuses, over ``STATUS_WORDS``."""
+    needs: ClassVar[str] = ""
+    """What its token needs (``read access to Actions``), named when a 403 says it lacks it."""
 
     def __init__(self, config: ConfigT, http: HttpClient) -> None:
         self.config = config
         self.http = http
+        self.sent = 0
+        """Requests made through ``_get`` so far (a source's summary may count them)."""
 
     @property
     def name(self) -> str:
@@ -209,6 +215,7 @@ class Source(ABC, Generic[ConfigT]):
         # 403 stays with the HTTP client: only it can tell a rate limit from a denial.
         wanted = tuple(dict.fromkeys((*ok, *(s for s in words if s != 403))))
         sent = {**self._headers(), **(headers or {}), **self._auth_headers()}
+        self.sent += 1
         try:
             response = await self.http.get(
                 url,
@@ -251,6 +258,7 @@ class Source(ABC, Generic[ConfigT]):
         parts = urlsplit(url)
         fills = {
             "said": "",
+            "needs": f" (it needs {self.needs})" if self.needs else "",
             **self._placeholders(),
             **(facts or {}),
             "host": self._host or host_of(url),

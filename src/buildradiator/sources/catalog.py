@@ -12,9 +12,7 @@ imports each provider's config model, never its source (that waits for ``make_so
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Union
-
-from pydantic import Field
+from typing import Any
 
 from buildradiator.config import loading
 from buildradiator.config.base import SourceBase
@@ -69,12 +67,6 @@ TYPES = SourceTypes(SOURCE_TYPES, PLANNED_TYPES)
 """What the config loader validates ``[[sources]]`` tables against."""
 REGISTRY: dict[str, str] = {p.type: p.source for p in PROVIDERS}
 """Each ``type`` and its source class (``module:Class``)."""
-
-# The discriminated union of every config model, as a type (``TYPES.adapter`` validates with it).
-SourceConfig: Any = Annotated[
-    Union[tuple(SOURCE_TYPES.values())],  # noqa: UP007
-    Field(discriminator="type"),
-]
 
 
 def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = True) -> Config:

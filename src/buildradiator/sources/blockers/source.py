@@ -83,7 +83,7 @@ class ReleaseBlockers(Source[BlockersSource]):
             "{tracker} denied access to {what} (HTTP 403) without a token: "
             "set token_env, token_file or token_command",
             "{tracker} denied access to {what} (HTTP 403): the token from {origin} lacks "
-            "permission ({permission})",
+            "permission{needs}",
         ),
         404: Words(NotFound, "{tracker} {what} not found on {host} (or the token cannot see it)"),
         # GitHub answers 410 Gone for a repository whose issues are turned off.
@@ -327,7 +327,7 @@ class ReleaseBlockers(Source[BlockersSource]):
         return super()._auth_headers()
 
     def _placeholders(self) -> dict[str, str]:
-        return {"tracker": self._provider, "permission": self._permission}
+        return {"tracker": self._provider, "needs": f" ({self._permission})"}
 
     @property
     def _permission(self) -> str:

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from buildradiator.errors import AuthFailed, SourceError
+from buildradiator.errors import SourceError
 from buildradiator.fmt import plural
 from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
-from buildradiator.sources.base import STATUS_WORDS, Source, Words, parse_iso, parse_model, safe_url
+from buildradiator.sources.base import Source, parse_iso, parse_model, safe_url
 from buildradiator.sources.github import PROVIDER
 from buildradiator.sources.github.config import GitHubSource
 from buildradiator.sources.github.payloads import JobPayload, JobsPage, RunPayload, RunsPage
@@ -135,13 +135,7 @@ class GitHubActions(Source[GitHubSource]):
 
     provider = PROVIDER
     rate_headers = GITHUB_RATE
-    status_words = {
-        403: Words(
-            AuthFailed,
-            STATUS_WORDS[403].anonymous,
-            f"{STATUS_WORDS[403].signed} (it needs read access to Actions)",
-        )
-    }
+    needs = "read access to Actions"
     _stage_lookups = MAX_STAGE_LOOKUPS
 
     async def poll(self) -> SourceResult:

@@ -29,10 +29,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from buildradiator.errors import AuthFailed, ServerError, Timeout
+from buildradiator.errors import NotFound, ServerError, Timeout
 from buildradiator.fmt import format_age, plural, seconds_between, short_sha
 from buildradiator.model import Deployment, DeployState, SourceResult
 from buildradiator.sources.base import (
+    STATUS_WORDS,
     Source,
     Words,
     parse_iso,
@@ -150,15 +151,9 @@ class GitHubDeployments(Source[GitHubDeploymentsSource]):
 
     provider = PROVIDER
     rate_headers = GITHUB_RATE
-    status_words = {
-        403: Words(
-            AuthFailed,
-            "{host} denied access to {repo} (HTTP 403) without a token: "
-            "set token_env, token_file or token_command",
-            "{host} denied access to {repo} (HTTP 403): the token from {origin} lacks permission "
-            "(it needs read access to Deployments and Contents)",
-        )
-    }
+    needs = "read access to Deployments and Contents"
+    # Requests name the bare repository (``denied access to acme/shop``); a 404 says what it is.
+    status_words = {404: Words(NotFound, "repository " + STATUS_WORDS[404].anonymous)}
 
     async def poll(self) -> SourceResult:
         drifts: dict[str, Drift] = {}
@@ -258,7 +253,7 @@ class GitHubDeployments(Source[GitHubDeploymentsSource]):
         response = await self._get(
             f"{self._base}/deployments",
             {"environment": env, "per_page": PER_PAGE},
-            what=f"repository {self.config.repo}",
+            what=self.config.repo,
         )
         return newest_first_deployments(parse_model(DeploymentList, response.json()).root)
 
@@ -267,7 +262,7 @@ class GitHubDeployments(Source[GitHubDeploymentsSource]):
             f"{self._base}/deployments/{deployment_id}/statuses",
             {"per_page": STATUSES_PER_PAGE},
             ok=(200, 404),
-            what=f"repository {self.config.repo}",
+            what=self.config.repo,
         )
         if response.status_code == 404:
             # Deleted between the two requests: as good as a deployment without statuses.
@@ -281,7 +276,7 @@ class GitHubDeployments(Source[GitHubDeploymentsSource]):
             response = await self._get(
                 f"{self._base}/compare/{basehead}",
                 ok=(200, *COMPARE_MISSING),
-                what=f"repository {self.config.repo}",
+                what=self.config.repo,
             )
         except (ServerError, Timeout):
             # GitHub gives up on very large comparisons with a 5xx or a slow answer; that costs
@@ -294,9 +289,6 @@ class GitHubDeployments(Source[GitHubDeploymentsSource]):
 
     def _headers(self) -> dict[str, str]:
         return dict(API_HEADERS)
-
-    def _placeholders(self) -> dict[str, str]:
-        return {"repo": self.config.repo}
 
     # -- words ---------------------------------------------------------------------------------
 
