@@ -14,7 +14,7 @@ import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited
+from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, SourceError
 from buildradiator.model import SourceResult, Status
 from buildradiator.sources.azure import PROVIDER
 from buildradiator.sources.azure.config import AzureSource
@@ -112,6 +112,7 @@ def test_the_declaration_names_the_source_its_url_and_its_simulator() -> None:
         ({"project": ""}, "at least 1"),
         ({"builds": 0}, "greater than or equal to 1"),
         ({"organisation": "acme"}, "Extra inputs"),
+        ({"api_version": "latest"}, "pattern"),
     ],
 )
 def test_the_config_refuses_what_cannot_work(changes: dict[str, Any], words: str) -> None:
@@ -245,7 +246,8 @@ def refusing(status: int, body: Any = None, **headers: str) -> Fake:
         (401, TOKEN, AuthFailed, "refused the token from $AZURE_DEVOPS_TOKEN (HTTP 401)"),
         (401, None, AuthFailed, "dev.azure.com asked for a token (HTTP 401)"),
         (403, TOKEN, AuthFailed, "lacks permission (it needs the Build (Read) scope)"),
-        (404, TOKEN, NotFound, "project Platform not found on dev.azure.com"),
+        (404, TOKEN, NotFound, "project Platform not found on dev.azure.com (or the token cannot "
+         "see it): TF200016: The following project does not exist: Nope."),
         (203, None, AuthFailed, "answered with its sign-in page (HTTP 203) for project Platform: "
          "it needs a personal access token"),
         (203, TOKEN, AuthFailed, "the token from $AZURE_DEVOPS_TOKEN was not accepted"),
@@ -259,6 +261,26 @@ async def test_refusals_are_worded_and_never_carry_the_token(
         await poll(refusing(status, body), config(token=token))
     assert words in str(caught.value)
     assert TOKEN not in str(caught.value)
+
+
+async def test_an_older_server_is_told_which_api_version_to_ask_for() -> None:
+    body = {
+        "$id": "1",
+        "innerException": None,
+        "message": "VS800069: This service only supports API versions up to 6.0. " + "x" * 400,
+        "typeKey": "VssVersionOutOfRangeException",
+        "errorCode": 0,
+    }
+    with pytest.raises(SourceError) as caught:
+        await poll(refusing(400, body))
+    said = str(caught.value)
+    assert said.startswith("dev.azure.com refused the request for project Platform (HTTP 400): ")
+    assert "VS800069: This service only supports API versions up to 6.0." in said
+    assert "xxxxxxxxxx" * 20 not in said  # the server's words are cut short
+    assert "2020: 6.0" in said
+    fake = Fake()
+    await poll(fake, config(api_version="6.0"))
+    assert {r.url.params["api-version"] for r in fake.requests} == {"6.0"}
 
 
 async def test_a_sign_in_page_where_json_belongs_is_a_missing_token() -> None:

@@ -27,6 +27,9 @@ class AzureSource(SourceBase):
     """A branch name (``main``) or a full ref (``refs/heads/main``)."""
     builds: int = Field(default=10, ge=1, le=50)
     """How many recent builds to read per definition."""
+    api_version: str = Field(default="7.1", pattern=r"^\d{1,2}\.\d{1,2}(-preview(\.\d{1,2})?)?$")
+    """The REST API version asked for. Azure DevOps Services and Server 2022.1 speak 7.1; an
+    older Server answers 400 to it: Server 2022 wants ``7.0``, 2020 ``6.0``, 2019 ``5.0``."""
 
     @field_validator("url")
     @classmethod

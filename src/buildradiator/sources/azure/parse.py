@@ -39,7 +39,6 @@ from buildradiator.sources.azure.payloads import (
 from buildradiator.sources.base import parse_iso, safe_url
 from buildradiator.sources.payload import EPOCH
 
-API_VERSION = "7.1"
 MAX_ATTEMPT = 50
 """Attempts believed: a record claiming more is a garbage value, not a build retried 10⁹ times."""
 MAX_STAGE_JOBS = 3

@@ -31,15 +31,15 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
-from buildradiator.errors import AuthFailed, SourceError
+from buildradiator.errors import AuthFailed, NotFound, SourceError
 from buildradiator.model import Pipeline, SourceResult
 from buildradiator.sources.azure import PROVIDER
 from buildradiator.sources.azure.config import AzureSource
 from buildradiator.sources.azure.parse import (
-    API_VERSION,
     TimelineFacts,
     branch_ref,
     by_definition,
+    error_text,
     newest_first,
     on_branch,
     pipeline_of,
@@ -50,9 +50,10 @@ from buildradiator.sources.azure.payloads import (
     BuildPayload,
     ChangeList,
     ChangePayload,
+    ErrorBody,
     TimelinePayload,
 )
-from buildradiator.sources.base import STATUS_WORDS, Source, Words, parse_model
+from buildradiator.sources.base import Source, Words, parse_model
 from buildradiator.sources.http import (
     HttpClient,
     RateHeaders,
@@ -60,6 +61,7 @@ from buildradiator.sources.http import (
     basic_auth,
     looks_like_html,
 )
+from buildradiator.text import clean_text
 
 AZURE_RATE = RateHeaders("azure", "x-ratelimit-", reset_is_epoch=True)
 MAX_TIMELINES = 8
@@ -69,6 +71,8 @@ MAX_SETTLED_LOOKUPS = 4
 SETTLED_DEPTH = 5
 """Finished builds per definition whose attempt is looked up (the newest)."""
 MAX_CHANGE_LOOKUPS = 3
+MAX_SAID = 160
+"""Characters of the server's own words kept in an error (Azure's are long sentences)."""
 _SIGN_IN = "answered with its sign-in page (HTTP 203)"
 
 
@@ -77,6 +81,7 @@ class AzurePipelines(Source[AzureSource]):
 
     provider = PROVIDER
     rate_headers = AZURE_RATE
+    needs = "the Build (Read) scope"
     status_words = MappingProxyType(
         {
             203: Words(
@@ -86,11 +91,12 @@ class AzurePipelines(Source[AzureSource]):
                 f"{{host}} {_SIGN_IN} for {{what}}: the token from {{origin}} was not accepted "
                 "(wrong, expired or revoked)",
             ),
-            403: Words(
-                AuthFailed,
-                STATUS_WORDS[403].anonymous,
-                f"{STATUS_WORDS[403].signed} (it needs the Build (Read) scope)",
+            400: Words(
+                SourceError,
+                "{host} refused the request for {what} (HTTP 400){said}; an Azure DevOps Server "
+                "older than 2022.1 needs an older api_version (2022: 7.0, 2020: 6.0, 2019: 5.0)",
             ),
+            404: Words(NotFound, "{what} not found on {host} (or the token cannot see it){said}"),
         }
     )
 
@@ -99,6 +105,20 @@ class AzurePipelines(Source[AzureSource]):
         self._settled: dict[int, tuple[str | None, TimelineFacts]] = {}
         """Finished builds' timeline facts, with the ``finishTime`` they were read for."""
         self._changes: dict[int, ChangePayload | None] = {}
+
+    def _server_says(self, response: Response) -> str:
+        """``: TF200016: The following project does not exist: ...`` from Azure's error body."""
+        try:
+            data = response.json()
+        except SourceError:
+            return ""
+        said = error_text(ErrorBody.model_validate(data)) if isinstance(data, dict) else None
+        if not said:
+            return ""
+        text = clean_text(said, MAX_SAID)
+        if self.token and len(self.token) >= 4:
+            text = text.replace(self.token, "***")
+        return f": {text}"
 
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": basic_auth("", self.token)} if self.token else {}
@@ -116,7 +136,7 @@ class AzurePipelines(Source[AzureSource]):
             "queryOrder": "queueTimeDescending",
             "maxBuildsPerDefinition": config.builds,
             "$top": config.builds * len(definitions),
-            "api-version": API_VERSION,
+            "api-version": self.config.api_version,
         }
         response = await self._get(
             self._api("_apis/build/builds"), params, what=f"project {config.project}", ok=(200,)
@@ -173,9 +193,11 @@ class AzurePipelines(Source[AzureSource]):
         url = self._api(f"_apis/build/builds/{build.id}/timeline")
         try:
             response = await self._get(
-                url, {"api-version": API_VERSION}, what=f"the timeline of build {build.id}",
+                url,
+                {"api-version": self.config.api_version},
+                what=f"the timeline of build {build.id}",
                 ok=(200, 204),
-            )  # fmt: skip
+            )
             return timeline_facts(_optional(TimelinePayload, response))
         except SourceError:
             # The build itself is known; without its timeline only its stage and attempt go.
@@ -211,7 +233,7 @@ class AzurePipelines(Source[AzureSource]):
         try:
             response = await self._get(
                 url,
-                {"$top": 1, "api-version": API_VERSION},
+                {"$top": 1, "api-version": self.config.api_version},
                 what=f"the changes of build {build_id}",
             )
             listed = _optional(ChangeList, response)
