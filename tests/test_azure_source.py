@@ -147,7 +147,7 @@ async def test_one_list_request_asks_for_every_definition_on_the_branch_with_a_p
     assert {r.headers["authorization"] for r in fake.requests} == {expected}
     assert all(r.url.params["api-version"] == "7.1" for r in fake.requests)
     assert [p.key for p in result.pipelines] == ["Platform/41", "Platform/42"]
-    assert result.summary == "2 definitions, 2 in flight"
+    assert result.summary == "2 definitions, 1 running, 1 queued, 1 red"
 
 
 async def test_timelines_give_the_stage_and_the_attempt_and_are_read_once() -> None:
@@ -224,9 +224,13 @@ async def test_a_timeline_that_cannot_be_read_costs_only_the_stage(answer: httpx
 async def test_a_definition_without_builds_is_named_in_the_summary() -> None:
     fake = Fake()
     result = await poll(fake, config(definitions=[41, 42, 77]))
-    assert result.summary == "2 definitions, 2 in flight; no builds on main in definition 77"
+    assert result.summary == (
+        "2 definitions, 1 running, 1 queued, 1 red; no builds on main in definition 77"
+    )
     result = await poll(fake, config(definitions=[41, 77, 78]))
-    assert result.summary == "1 definition, 2 in flight; no builds on main in definitions 77, 78"
+    assert result.summary == (
+        "1 definition, 1 running, 1 queued, 1 red; no builds on main in definitions 77, 78"
+    )
 
 
 # --- refusals, in words --------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from buildradiator.sources.azure.payloads import (
 )
 from buildradiator.sources.base import parse_iso, safe_url
 from buildradiator.sources.payload import EPOCH
+from buildradiator.sources.reading import first_of_each
 
 MAX_ATTEMPT = 50
 """Attempts believed: a record claiming more is a garbage value, not a build retried 10⁹ times."""
@@ -302,12 +303,7 @@ def to_build(
 
 def newest_first(builds: Iterable[BuildPayload]) -> list[BuildPayload]:
     """Builds with an id, each once, newest queued first (ties: the higher id)."""
-    seen: set[int] = set()
-    kept: list[BuildPayload] = []
-    for build in builds:
-        if build.id is not None and build.id not in seen:
-            seen.add(build.id)
-            kept.append(build)
+    kept = first_of_each((b for b in builds if b.id is not None), lambda b: b.id)
     kept.sort(key=lambda b: (parse_iso(b.queueTime) or EPOCH, b.id or 0), reverse=True)
     return kept
 

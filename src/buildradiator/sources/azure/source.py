@@ -61,6 +61,7 @@ from buildradiator.sources.http import (
     basic_auth,
     looks_like_html,
 )
+from buildradiator.sources.reading import activity
 from buildradiator.text import clean_text
 
 AZURE_RATE = RateHeaders("azure", "x-ratelimit-", reset_is_epoch=True)
@@ -270,12 +271,10 @@ class AzurePipelines(Source[AzureSource]):
                 del cache[gone]
 
     def _summary(self, pipelines: list[Pipeline], quiet: list[int]) -> str:
-        running = sum(len(p.in_flight) for p in pipelines)
-        word = "definition" if len(pipelines) == 1 else "definitions"
-        text = f"{len(pipelines)} {word}, {running} in flight"
+        text = activity(pipelines, "definition")
         if quiet:
-            names = ", ".join(str(d) for d in quiet)
             word = "definition" if len(quiet) == 1 else "definitions"
+            names = ", ".join(str(d) for d in quiet)
             text += f"; no builds on {self.config.branch} in {word} {names}"
         return text
 
