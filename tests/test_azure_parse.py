@@ -84,6 +84,7 @@ def test_branch_names_become_the_refs_the_api_filters_on() -> None:
     assert parse.branch_ref("main") == "refs/heads/main"
     assert parse.branch_ref(" release/2.1 ") == "refs/heads/release/2.1"
     assert parse.branch_ref("refs/tags/v1") == "refs/tags/v1"
+    assert parse.branch_ref("$/Platform/Main") == "$/Platform/Main"  # TFVC on a Server
     assert parse.short_branch("refs/heads/main") == "main"
 
 

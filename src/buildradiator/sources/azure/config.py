@@ -24,7 +24,7 @@ class AzureSource(SourceBase):
     definitions: list[int] = Field(min_length=1, max_length=50)
     """Ids of the pipeline definitions to watch (``definitionId=`` in a pipeline's URL)."""
     branch: str = Field(default="main", min_length=1)
-    """A branch name (``main``) or a full ref (``refs/heads/main``)."""
+    """A branch name (``main``), a full ref (``refs/heads/main``) or a TFVC path (``$/P/Main``)."""
     builds: int = Field(default=10, ge=1, le=50)
     """How many recent builds to read per definition."""
     api_version: str = Field(default="7.1", pattern=r"^\d{1,2}\.\d{1,2}(-preview(\.\d{1,2})?)?$")

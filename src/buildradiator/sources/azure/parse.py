@@ -62,9 +62,10 @@ _WORDS = {"partiallysucceeded": "partially succeeded", "notstarted": "not starte
 
 
 def branch_ref(branch: str) -> str:
-    """The full ref the API filters on: ``main`` -> ``refs/heads/main``; a ref stays as it is."""
+    """The full ref the API filters on: ``main`` -> ``refs/heads/main``; a ref, or a TFVC path
+    (``$/Project/Main``, Azure DevOps Server), stays as it is."""
     branch = branch.strip()
-    return branch if branch.startswith("refs/") else f"refs/heads/{branch}"
+    return branch if branch.startswith(("refs/", "$/")) else f"refs/heads/{branch}"
 
 
 def short_branch(ref: str | None) -> str | None:
