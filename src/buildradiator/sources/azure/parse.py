@@ -58,7 +58,11 @@ _ACTIVE = {
     "notstarted": Status.QUEUED,
     "postponed": Status.QUEUED,
 }
-_WORDS = {"partiallysucceeded": "partially succeeded", "notstarted": "not started"}
+_WORDS = {
+    "partiallysucceeded": "partially succeeded",
+    "notstarted": "not started",
+    "inprogress": "in progress",
+}
 
 
 def branch_ref(branch: str) -> str:
