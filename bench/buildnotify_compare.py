@@ -1,6 +1,6 @@
 """Side by side with BuildNotify: time per poll of the same 500-project CCTray feed.
 
-    pip install buildnotify        # bench-only; not a dependency of buildradiator
+    pip install -e '.[interop]'    # BuildNotify, bench- and interop-only; not a dependency
     python bench/buildnotify_compare.py [--projects 500] [--polls 50]
 
 Both read one CCTray feed of ``--projects`` projects (Jenkins' ccxml shape, from ``_estate.py``)
@@ -17,13 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import time
-from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from _estate import ChildServer, config_text, load, median_ms
 

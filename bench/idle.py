@@ -25,10 +25,6 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 WARMUP = 3.0
 
@@ -110,7 +106,6 @@ def child(args: argparse.Namespace) -> None:
         app = BuildRadiatorApp(StillFeed(pipelines, every))  # type: ignore[assignment]
     else:
         from _estate import ChildServer, config_text, load
-
         from buildradiator.engine.engine import Engine
         from buildradiator.ui.app import BuildRadiatorApp
 

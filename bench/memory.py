@@ -24,15 +24,10 @@ import random
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
 from _estate import CCTrayEstate, GitHubEstate, config_text, load, verdict
-
 from buildradiator.clock import FakeClock
 from buildradiator.engine.engine import Engine
 from buildradiator.export.document import to_json

@@ -35,11 +35,7 @@ from typing import Any
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
 from _estate import ChildServer, config_text, load, median_ms, verdict
-
 from buildradiator.model import Snapshot
 
 TARGET_MS = 100.0

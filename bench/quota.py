@@ -25,18 +25,12 @@ import asyncio
 import itertools
 import random
 import statistics
-import sys
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
 from _estate import GitHubEstate, config_text, load, verdict
-
 from buildradiator.clock import FakeClock
 from buildradiator.engine.engine import Engine
 from buildradiator.sources.http import HttpClient

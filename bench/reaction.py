@@ -22,13 +22,9 @@ import argparse
 import asyncio
 import random
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from _estate import (
     CCTrayEstate,
@@ -39,7 +35,6 @@ from _estate import (
     load,
     verdict,
 )
-
 from buildradiator.model import Snapshot
 
 

@@ -16,13 +16,9 @@ import argparse
 import asyncio
 import random
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from buildradiator.engine.engine import Engine
 from buildradiator.serve.limits import Limits

@@ -153,3 +153,22 @@ def test_each_source_module_imports_on_its_own(provider: Provider) -> None:
     module = provider.source.partition(":")[0]
     code = f"import {module}; import buildradiator.sources.catalog"
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+async def test_words_naming_an_unknown_placeholder_still_say_what_failed() -> None:
+    from buildradiator.errors import NotFound
+    from buildradiator.sources.base import Words
+    from buildradiator.sources.github.source import GitHubActions
+
+    class Odd(GitHubActions):
+        status_words = {404: Words(NotFound, "{what} is gone{nobody} from {host}")}
+
+    config = GitHubSource(type="github", name="g", repo="acme/shop")
+    http = HttpClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(404)))
+    )
+    try:
+        with pytest.raises(NotFound, match=r"^repository acme/shop is gone from api\.github\.com$"):
+            await Odd(config, http).poll()
+    finally:
+        await http.aclose()

@@ -165,7 +165,7 @@ def test_token_command_success_failure_and_hang(monkeypatch: pytest.MonkeyPatch)
     assert "exit code 3" in failed[0] and "leak" not in failed[0]
     missing = problems(base + 'token_command = "no-such-command-xyz"\n')
     assert "command not found" in missing[0]
-    monkeypatch.setattr("buildradiator.config.loading.TOKEN_COMMAND_TIMEOUT", 0.5)
+    monkeypatch.setattr("buildradiator.config.credentials.TOKEN_COMMAND_TIMEOUT", 0.5)
     hung = problems(base + f'token_command = ["{py}", "-c", "import time; time.sleep(30)"]\n')
     assert "did not finish" in hung[0]
 

@@ -19,65 +19,7 @@ from buildradiator.model import Build, Pipeline, Snapshot, SourceResult, Status
 from buildradiator.sources.base import Source
 from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
-
-CONFIG = """
-[radiator]
-interval = 30
-
-[[sources]]
-name = "one"
-type = "health"
-url = "http://one.example/health"
-
-[[sources]]
-name = "two"
-type = "health"
-url = "http://two.example/health"
-"""
-
-
-def pipeline(source: str, *statuses: Status, running: bool = False) -> Pipeline:
-    builds = tuple(
-        Build(source=source, pipeline="p", id=str(i), status=s) for i, s in enumerate(statuses)
-    )
-    flight = (Build(source=source, pipeline="p", id="r", status=Status.RUNNING),) if running else ()
-    return Pipeline(source=source, key="p", name=f"{source}-p", recent=builds, in_flight=flight)
-
-
-class Scripted(Source):  # type: ignore[type-arg]
-    """A source whose outcomes are a script: results or SourceErrors, the last one repeating."""
-
-    type = "scripted"
-
-    def __init__(self, config, http) -> None:
-        super().__init__(config, http)
-        self.script: list[SourceResult | Exception] = [SourceResult()]
-        self.calls = 0
-
-    async def poll(self) -> SourceResult:
-        self.calls += 1
-        outcome = self.script[min(self.calls - 1, len(self.script) - 1)]
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-
-@pytest.fixture
-def make_engine(monkeypatch: pytest.MonkeyPatch, clock: FakeClock):
-    monkeypatch.setattr(engine_mod, "make_source", lambda config, http: Scripted(config, http))
-
-    def make(text: str = CONFIG) -> Engine:
-        http = HttpClient(
-            httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(500))),
-            clock=clock,
-        )
-        return Engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
-
-    return make
-
-
-def source(eng: Engine, name: str) -> Scripted:
-    return eng.slots[name].source  # type: ignore[return-value]
+from engine_helpers import CONFIG, pipeline, source
 
 
 async def test_success_schedules_interval_with_jitter(make_engine, clock) -> None:

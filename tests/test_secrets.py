@@ -26,7 +26,7 @@ from buildradiator import cli
 from buildradiator.engine.engine import Engine
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.sources.catalog import parse_config
-from test_fault_matrix import LoopbackServer, refused_port, self_signed  # noqa: F401 (fixture)
+from sim_helpers import LoopbackServer, refused_port
 
 QUERY_TOKEN = "qtok-S3cr3tInTheQuery-77"
 
@@ -214,7 +214,7 @@ def test_every_error_path_keeps_the_token_out(
 def test_tls_verification_is_on_by_default_and_off_only_where_asked(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    self_signed: ssl.SSLContext | None,  # noqa: F811 (the fixture imported above)
+    self_signed: ssl.SSLContext | None,
 ) -> None:
     text = (
         '[[sources]]\nname = "lab"\ntype = "health"\nurl = "https://lab.test/health"\n'

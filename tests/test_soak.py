@@ -26,7 +26,7 @@ from buildradiator.history import History
 from buildradiator.model import Snapshot
 from buildradiator.simulator import Simulator
 from buildradiator.sources.http import HttpClient
-from test_fault_matrix import demo_source, sim_handler
+from sim_helpers import demo_source, sim_handler
 
 KINDS = ("github", "cctray", "health", "buildkite", "circleci", "buildbot")
 SHORT_KINDS = ("github", "cctray", "health", "buildbot")

@@ -4,6 +4,7 @@ with one word and counted with their reason; a delivery sent twice is acted on o
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -87,6 +88,24 @@ ALERTMANAGER = {
 }
 
 
+BITBUCKET = {  # repo:commit_status_updated: what Pipelines sends as a build's state changes
+    "commit_status": {
+        "key": "abc123", "type": "build", "state": "FAILED", "name": "Pipeline #42 for main",
+        "refname": "main", "url": "https://bitbucket.org/acme/shop/pipelines/results/42",
+        "commit": {"hash": "bcbb5ec396a2c0f828686f14fac9b80b780504f2"},
+    },
+    "repository": {"full_name": "acme/shop", "uuid": "{b0d5ba5e-0000-4000-8000-000000000001}"},
+}  # fmt: skip
+AZURE = {  # a service hook's build.complete
+    "subscriptionId": "00000000-0000-0000-0000-000000000000",
+    "notificationId": 4,
+    "id": "4a5d99d6-1c75-4e53-91b9-ee80057d4ce3",
+    "eventType": "build.complete",
+    "publisherId": "tfs",
+    "resource": {"id": 2, "buildNumber": "ConsumerAddressModule_20150407.2", "status": "completed", "result": "failed"},
+}  # fmt: skip
+
+
 def _hmac(message: bytes) -> str:
     return hmac.new(SECRET, message, hashlib.sha256).hexdigest()
 
@@ -112,6 +131,14 @@ def signed(kind: str, body: bytes, *, now: float | None = None) -> dict[str, str
             "X-Buildkite-Event": "build.finished",
             "X-Buildkite-Signature": f"timestamp={stamp},signature={signature}",
         }
+    if kind == "bitbucket":
+        return {
+            "X-Event-Key": "repo:commit_status_updated",
+            "X-Request-UUID": "fbd4ec16-0c58-4bea-9ac5-9bd2cfe9a16d",
+            "X-Hub-Signature": "sha256=" + _hmac(body),
+        }
+    if kind == "azure":
+        return {"Authorization": "Basic " + base64.b64encode(b"radiator:" + SECRET).decode()}
     if kind == "circleci":
         return {
             "Circleci-Event-Type": "workflow-completed",
@@ -127,6 +154,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "circleci": WORKFLOW_COMPLETED,
     "jenkins": JENKINS_NOTIFICATION,
     "alertmanager": ALERTMANAGER,
+    "bitbucket": BITBUCKET,
+    "azure": AZURE,
 }
 
 
@@ -174,7 +203,9 @@ async def test_a_tampered_body_is_refused(rig: Rig, kind: str) -> None:
     headers = signed(kind, body)
     if kind in ("gitlab", "jenkins", "alertmanager"):  # the secret itself is the signature
         headers = {k: v.replace("Secret", "secret") for k, v in headers.items()}
-    response = await rig.post(kind, body.replace(b"fail", b"pass"), headers)
+    if kind == "azure":
+        headers = {"Authorization": "Basic " + base64.b64encode(b"radiator:guess").decode()}
+    response = await rig.post(kind, body + b"\n", headers)
     assert (response.status_code, response.text) == (403, "refused\n")
     assert rig.poked == []
     assert rig.receiver.counts[kind].refused == {"bad signature": 1}

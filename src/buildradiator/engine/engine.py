@@ -35,6 +35,7 @@ from buildradiator.model import (
     Health,
     Pipeline,
     RateInfo,
+    ReportedFlake,
     ServiceCheck,
     Snapshot,
     SourceResult,
@@ -430,7 +431,7 @@ class Engine:
         services: list[ServiceCheck] = []
         deployments: list[Deployment] = []
         blockers: list[Blocker] = []
-        reported = []
+        reported: list[ReportedFlake] = []
         states: list[SourceState] = []
         stale: set[str] = set()
         for name, slot in self.slots.items():

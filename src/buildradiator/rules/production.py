@@ -99,8 +99,8 @@ def service_rows(snapshot: Snapshot) -> list[ServiceRow]:
         counted = sorted(
             (c for c in mine if not c.muted), key=lambda c: (_RANK[c.health], c.name.lower())
         )
-        deployment = deploys.get(key)
-        sources = {c.source for c in mine} | ({deployment.source} if deployment else set())
+        deployed = deploys.get(key)
+        sources = {c.source for c in mine} | ({deployed.source} if deployed else set())
         rows.append(
             ServiceRow(
                 service=service,
@@ -109,14 +109,14 @@ def service_rows(snapshot: Snapshot) -> list[ServiceRow]:
                 # say since (a check that recovered does not clear the doubt; see verify.py).
                 health=(
                     Health.DOWN
-                    if deployment is not None and deployment.suspect
+                    if deployed is not None and deployed.suspect
                     else worst(c.health for c in counted)
                     if counted
                     else Health.UNKNOWN
                 ),
                 checks=tuple(counted),
                 muted=tuple(c for c in mine if c.muted),
-                deployment=deployment,
+                deployment=deployed,
                 stale=bool(sources) and sources <= snapshot.stale_sources,
             )
         )
@@ -178,6 +178,6 @@ def with_drift(
         by_key.setdefault(pipeline.key, pipeline)
     out = []
     for deployment in deployments:
-        pipeline = by_key.get(deployment.pipeline or deployment.repo or "")
-        out.append(drift_from_builds(deployment, pipeline) if pipeline else deployment)
+        built = by_key.get(deployment.pipeline or deployment.repo or "")
+        out.append(drift_from_builds(deployment, built) if built else deployment)
     return out

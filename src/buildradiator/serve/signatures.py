@@ -11,6 +11,11 @@ Each scheme is the provider's own, as its public docs give it:
   token in plain text) only where the config allows a plain token; ``X-Buildkite-Event``.
 - CircleCI: ``circleci-signature: v1=<hex HMAC-SHA256(secret, body)>`` (several ``v1=`` may be
   listed while a secret is rotated); ``Circleci-Event-Type``; the body's ``id`` is the id.
+- Bitbucket Cloud: ``X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, body)>`` (GitHub's
+  scheme under GitHub's older header name); ``X-Event-Key``; ``X-Request-UUID`` the id.
+- Azure DevOps service hooks (Web Hooks): no signature; the subscription sends Basic
+  authentication (any user name, the secret as password) or a header it is given
+  (``Authorization: Bearer <secret>``); the body's ``eventType`` and ``id``.
 - Jenkins (the Notification plugin, which signs nothing and sets no headers) and Alertmanager
   (``http_config.authorization``): a shared secret as ``Authorization: Bearer <secret>``, or for
   Jenkins ``?token=<secret>`` in the URL it posts to.
@@ -21,6 +26,7 @@ Every comparison is made in constant time (``hmac.compare_digest``). A check ans
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -128,6 +134,46 @@ def circleci(secret: bytes, headers: Mapping[str, str], body: bytes, now: float)
     return Delivery(_header(headers, "Circleci-Event-Type") or "", _body_id(body))
 
 
+def bitbucket(secret: bytes, headers: Mapping[str, str], body: bytes, now: float) -> Delivery:
+    signature = _header(headers, "X-Hub-Signature")
+    if not signature:
+        raise Refused("unsigned")
+    if not _same(signature, "sha256=" + _digest(secret, body)):
+        raise Refused("bad signature")
+    return Delivery(_header(headers, "X-Event-Key") or "", _header(headers, "X-Request-UUID"))
+
+
+def azure(secret: bytes, headers: Mapping[str, str], body: bytes, now: float) -> Delivery:
+    given = _bearer(headers)
+    value = _header(headers, "Authorization") or ""
+    if given is None and value[:6].lower() == "basic ":
+        try:
+            decoded = base64.b64decode(value[6:].strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            raise Refused("bad signature") from None
+        given = decoded.partition(":")[2]
+    if given is None:
+        raise Refused("unsigned")
+    if not _same(given, secret.decode("utf-8", "replace")):
+        raise Refused("bad signature")
+    event, ident = _azure_event(body)
+    return Delivery(event, ident)
+
+
+def _azure_event(body: bytes) -> tuple[str, str | None]:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return "", None
+    if not isinstance(data, dict):
+        return "", None
+    event, ident = data.get("eventType"), data.get("id")
+    return (
+        event[:60] if isinstance(event, str) else "",
+        ident if isinstance(ident, str) and len(ident) <= 200 else None,
+    )
+
+
 def shared_secret(secret: bytes, headers: Mapping[str, str], body: bytes, now: float) -> Delivery:
     """Jenkins and Alertmanager: the secret itself, as a bearer token."""
     given = _bearer(headers)
@@ -168,6 +214,8 @@ SCHEMES = {
     "gitlab": gitlab,
     "buildkite": buildkite,
     "circleci": circleci,
+    "bitbucket": bitbucket,
+    "azure": azure,
     "jenkins": shared_secret,
     "alertmanager": shared_secret,
 }

@@ -228,6 +228,7 @@ def _event_name(kind: str, headers: Mapping[str, str]) -> str:
         "gitlab": "X-Gitlab-Event",
         "buildkite": "X-Buildkite-Event",
         "circleci": "Circleci-Event-Type",
+        "bitbucket": "X-Event-Key",
     }
     header = names.get(kind)
     lower = {k.lower(): v for k, v in headers.items()}

@@ -214,14 +214,14 @@ class Source(ABC, Generic[ConfigT]):
         words = {**STATUS_WORDS, **self.status_words}
         # 403 stays with the HTTP client: only it can tell a rate limit from a denial.
         wanted = tuple(dict.fromkeys((*ok, *(s for s in words if s != 403))))
-        sent = {**self._headers(), **(headers or {}), **self._auth_headers()}
+        carried = {**self._headers(), **(headers or {}), **self._auth_headers()}
         self.sent += 1
         try:
             response = await self.http.get(
                 url,
                 # None, not {}: an empty mapping would drop a query the URL itself carries.
                 params=(params if isinstance(params, list) else dict(params)) if params else None,
-                headers=sent,
+                headers=carried,
                 timeout=self.config.timeout,
                 rate_headers=rate_headers or self.rate_headers,
                 conditional=conditional,
@@ -268,8 +268,7 @@ class Source(ABC, Generic[ConfigT]):
             "url": brief_url(url),
             "path": f"{parts.scheme}://{host_of(url)}{parts.path}",
         }
-        message = template.format(**fills)
-        return words.error(message)
+        return words.error(template.format_map(_Fills(fills)))
 
     @abstractmethod
     async def poll(self) -> SourceResult:
@@ -281,6 +280,14 @@ class Source(ABC, Generic[ConfigT]):
         A parser bug must never take down the engine; it shows as this source's error instead.
         """
         return await guard(self.poll)
+
+
+class _Fills(dict[str, str]):
+    """Placeholders for status words; one a provider's words name but nobody filled is left
+    out rather than turning the error into a ``KeyError``."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 async def guard(call: Callable[[], Awaitable[SourceResult]]) -> SourceResult:

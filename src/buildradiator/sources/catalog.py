@@ -5,8 +5,8 @@ list below come ``REGISTRY``/``make_source`` (a config entry's source object), `
 and ``TYPES`` (the config models, whose discriminated union the config loader validates
 ``[[sources]]`` tables with: ``parse_config``/``load_config`` here pass it in), ``url_of`` (the
 server a config talks to) and, outside this package, the simulator's provider list and the fault
-matrix's types. Importing this module
-imports each provider's config model, never its source (that waits for ``make_source``).
+matrix's types. Importing this module imports each provider's config model, never its source
+(that waits for ``make_source``).
 """
 
 from __future__ import annotations
