@@ -231,9 +231,8 @@ class AzureStory:
 
     def existing(self, moment: Moment) -> list[BuildPlan]:
         found: list[BuildPlan] = []
-        for loop in range(-1, moment.loop + 1):
-            if loop >= 0 and loop < moment.loop - 6:
-                continue
+        # The history and the last few loops: a demo left on a wall for a week lists no more.
+        for loop in (-1, *range(max(0, moment.loop - 6), moment.loop + 1)):
             found += [p for p in self.plans(loop) if p.queued <= moment.now]
         found.sort(key=lambda p: (p.queued, p.id), reverse=True)
         return found
