@@ -171,3 +171,12 @@ def test_demo_block_names_the_definitions() -> None:
     text = make(Scenario(START)).demo_sources("http://127.0.0.1:1/")
     assert 'type = "azure"' in text and 'url = "http://127.0.0.1:1/azure/acme"' in text
     assert "definitions = [41, 42]" in text
+
+
+def test_a_week_on_the_wall_lists_the_last_loops_only(world: tuple[AzureSim, Scenario]) -> None:
+    sim, scenario = world
+    _, body, _ = get(sim, scenario, 400, API, loop=1008)
+    ids = [b["id"] for b in body["value"]]
+    assert ids[0] == 5000 + 1008 * 10 + 2  # Bob's build of this loop, the newest
+    # Seven loops of two builds, the history's eight and the three nightlies: bounded.
+    assert len(ids) == 7 * 2 + 8 + 3
