@@ -45,12 +45,12 @@ def buildnotify_poller(url: str) -> Any:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    from buildradiator.engine.engine import Engine
+    from buildradiator.assemble import build_engine
 
     with ChildServer(projects=args.projects, feeds=1) as server:
         url = f"{server.base_url}/cctray/0/cc.xml"
         bn_poll = buildnotify_poller(url)
-        engine = Engine(load(config_text(server.base_url, projects=args.projects, feeds=1)))
+        engine = build_engine(load(config_text(server.base_url, projects=args.projects, feeds=1)))
         source = engine.slots["cc-0"].source
         samples: dict[str, list[tuple[float, float]]] = {"bn": [], "src": [], "eng": []}
         counts: dict[str, int] = {}

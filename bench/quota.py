@@ -31,8 +31,8 @@ from datetime import timedelta
 import httpx
 
 from _estate import GitHubEstate, config_text, load, verdict
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.engine.engine import Engine
 from buildradiator.sources.http import HttpClient
 
 BASE = "http://api.github.test"
@@ -79,7 +79,7 @@ async def simulate(
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     http = HttpClient(client, clock=clock)
     config = load(config_text(BASE, repos=repos, repos_per_source=per_source, interval=interval))
-    engine = Engine(config, http=http, clock=clock, rng=random.Random(seed))
+    engine = build_engine(config, http=http, clock=clock, rng=random.Random(seed))
     polls: dict[str, list[float]] = {name: [] for name in engine.slots}
     errors = 0
     poll_source = engine.poll_source

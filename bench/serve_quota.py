@@ -20,6 +20,7 @@ import time
 
 import httpx
 
+from buildradiator.assemble import build_engine
 from buildradiator.engine.engine import Engine
 from buildradiator.serve.limits import Limits
 from buildradiator.serve.server import RadiatorServer, serve
@@ -32,7 +33,7 @@ PINNED = 20.0
 
 def engine_for(sim: Simulator, interval: float) -> Engine:
     config = parse_config(demo_config_text(sim.base_url, interval=interval))
-    return Engine(config, rng=random.Random(7))  # the same jitter for both engines
+    return build_engine(config, rng=random.Random(7))  # the same jitter for both engines
 
 
 def github_spent(sim: Simulator) -> int:

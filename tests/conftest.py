@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.engine import engine as engine_mod
 from buildradiator.engine.engine import Engine
@@ -44,7 +45,7 @@ def make_engine(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Callable[.
             httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(500))),
             clock=clock,
         )
-        return Engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
+        return build_engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
 
     return make
 

@@ -32,6 +32,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import Config, RadiatorConfig
 from buildradiator.engine.engine import Engine
@@ -327,7 +328,7 @@ async def test_fault_ends_as_the_sources_error_and_keeps_the_last_good_data(
     bystander = demo_source(other_kind, f"http://{OTHER}", "bystander", timeout=TIMEOUT)
     config = Config(radiator=RadiatorConfig(interval=30), sources=[target, bystander])
     router = Router(httpx.MockTransport(sim_handler(sim)))
-    engine = Engine(
+    engine = build_engine(
         config,
         http=HttpClient(httpx.AsyncClient(transport=router), clock=clock),
         clock=clock,

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.engine.engine import Engine
 from buildradiator.serve.server import RadiatorServer, serve
 from buildradiator.serve.webhooks import attach_webhooks
@@ -42,7 +43,7 @@ async def served(
     with Simulator() as sim:
         sim.set_time(moments.CALM)
         config = parse_config(config_text(sim.base_url))
-        engine = Engine(config)
+        engine = build_engine(config)
         hooks = attach_webhooks(config, engine, "e2e.toml")
         assert hooks is not None
         ready: asyncio.Future[RadiatorServer] = asyncio.get_running_loop().create_future()
@@ -160,6 +161,6 @@ def test_serve_refuses_to_start_on_an_unreadable_secret(monkeypatch: pytest.Monk
 
     monkeypatch.delenv("E2E_HOOK_SECRET", raising=False)
     config = parse_config(config_text("http://127.0.0.1:9"))
-    engine = Engine(config)
+    engine = build_engine(config)
     with pytest.raises(ConfigError, match=r"source gh webhook\.secret_env"):
         attach_webhooks(config, engine, "e2e.toml")

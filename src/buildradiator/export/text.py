@@ -17,7 +17,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from buildradiator import fmt
-from buildradiator.export.document import all_green, answered
 from buildradiator.model import (
     BrokenWindow,
     Freshness,
@@ -28,6 +27,7 @@ from buildradiator.model import (
     first_line,
 )
 from buildradiator.rules.production import service_rows
+from buildradiator.rules.verdict import all_green, answered, not_fresh
 from buildradiator.text import to_ascii
 
 INDENT = "  "
@@ -47,10 +47,6 @@ def status_text(snapshot: Snapshot, now: datetime, ascii: bool = False) -> str:
     lines.append(INDENT + _counts(snapshot, ascii))
     text = "\n".join(lines)
     return to_ascii(text) if ascii else text
-
-
-def not_fresh(state: SourceState) -> bool:
-    return state.freshness is not Freshness.FRESH or state.stale or state.error is not None
 
 
 # -- the lines -----------------------------------------------------------------------------------

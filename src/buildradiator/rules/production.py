@@ -87,12 +87,12 @@ def service_rows(snapshot: Snapshot) -> list[ServiceRow]:
         checks.setdefault(key, []).append(check)
         names.setdefault(key, (check.service_name, check.environment))
     deploys: dict[tuple[str, str], Deployment] = {}
-    for deployment in snapshot.deployments:
-        key = row_key(deployment.service, deployment.environment)
-        names.setdefault(key, (deployment.service, deployment.environment))
+    for each in snapshot.deployments:
+        key = row_key(each.service, each.environment)
+        names.setdefault(key, (each.service, each.environment))
         # Two tools deploying one service: the one with news (running, failed) wins.
-        if key not in deploys or _deploy_rank(deployment) < _deploy_rank(deploys[key]):
-            deploys[key] = deployment
+        if key not in deploys or _deploy_rank(each) < _deploy_rank(deploys[key]):
+            deploys[key] = each
     rows = []
     for key, (service, environment) in names.items():
         mine = checks.get(key, [])
@@ -174,8 +174,8 @@ def with_drift(
 ) -> list[Deployment]:
     """Each deployment with drift filled in from its pipeline's builds where it has none."""
     by_key: dict[str, Pipeline] = {}
-    for pipeline in pipelines:
-        by_key.setdefault(pipeline.key, pipeline)
+    for each in pipelines:
+        by_key.setdefault(each.key, each)
     out = []
     for deployment in deployments:
         built = by_key.get(deployment.pipeline or deployment.repo or "")

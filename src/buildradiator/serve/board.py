@@ -23,8 +23,8 @@ from buildradiator.export import cctray as export_cctray
 from buildradiator.export import metrics as export_metrics
 from buildradiator.export.document import to_json
 from buildradiator.model import Snapshot
-from buildradiator.sources.http import redact
 from buildradiator.text import clean_text
+from buildradiator.urls import redact
 
 JSON_TYPE = "application/json; charset=utf-8"
 TEXT_TYPE = "text/plain; charset=utf-8"

@@ -1,8 +1,8 @@
 """Another radiator's ``/snapshot.json`` (``buildradiator serve``): what a central radiator
 collects, shown here without polling the CI APIs again.
 
-``config`` holds its ``[[sources]]`` table, ``payloads`` the document's shapes, ``reading`` the
-forgiving reader, ``source`` the poll.
+``config`` holds its ``[[sources]]`` table, ``reading`` the forgiving reader of the document
+(its shapes are ``buildradiator.document``'s, defined once), ``source`` the poll.
 """
 
 from __future__ import annotations

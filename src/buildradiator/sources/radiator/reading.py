@@ -11,7 +11,16 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from buildradiator.export.document import SCHEMA_VERSION
+from buildradiator.document import (
+    SCHEMA_VERSION,
+    BlockerDoc,
+    BuildDoc,
+    DeploymentDoc,
+    FlakyTestDoc,
+    PipelineDoc,
+    ServiceDoc,
+    SourceDoc,
+)
 from buildradiator.fmt import plural
 from buildradiator.model import (
     Blocker,
@@ -26,15 +35,6 @@ from buildradiator.model import (
     Status,
 )
 from buildradiator.sources.base import parse_iso, safe_url
-from buildradiator.sources.radiator.payloads import (
-    BlockerDoc,
-    BuildDoc,
-    DeploymentDoc,
-    FlakyTestDoc,
-    PipelineDoc,
-    ServiceDoc,
-    SourceDoc,
-)
 from buildradiator.text import clean_text
 
 KEY_TEXT = 300

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BaseModel
 
 from buildradiator import instance
+from buildradiator.document import SECTIONS
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
 from buildradiator.model import (
     SourceResult,
@@ -40,7 +41,6 @@ from buildradiator.sources.base import Source, Words
 from buildradiator.sources.http import HttpClient, Response, brief_url
 from buildradiator.sources.radiator import PROVIDER
 from buildradiator.sources.radiator.config import RadiatorFeedSource
-from buildradiator.sources.radiator.payloads import SECTIONS
 from buildradiator.sources.radiator.reading import Reading
 from buildradiator.text import clean_text
 
