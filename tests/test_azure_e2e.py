@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import Config
-from buildradiator.engine.engine import Engine
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.simulator import Simulator, demo_config_text, moments
 from buildradiator.simulator.sim_azure import CI, NIGHTLY
@@ -30,7 +30,9 @@ def timeline_requests(sim: Simulator) -> int:
 async def test_the_azure_story_reaches_the_snapshot() -> None:
     clock = FakeClock()
     with Simulator(clock=clock) as sim:
-        engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "azure"), clock=clock)
+        engine = build_engine(
+            only(parse_config(demo_config_text(sim.base_url)), "azure"), clock=clock
+        )
         try:
             sim.set_time(30)  # Grace's build is queued
             snap = await engine.poll_all()
@@ -92,7 +94,7 @@ async def test_the_azure_story_reaches_the_snapshot() -> None:
 async def test_a_wrong_project_is_named_in_words() -> None:
     with Simulator() as sim:
         text = demo_config_text(sim.base_url).replace('project = "Platform"', 'project = "Nope"')
-        engine = Engine(only(parse_config(text), "azure"))
+        engine = build_engine(only(parse_config(text), "azure"))
         try:
             snap = await engine.poll_all()
             state = snap.source_state("azure")
