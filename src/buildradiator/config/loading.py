@@ -64,6 +64,7 @@ __all__ = [
     "parse_config",
     "read_secret",
     "read_webhook_secret",
+    "resolve_secrets",
 ]
 
 
@@ -392,3 +393,10 @@ def _resolve_secrets(config: Config, text: str, shown: str) -> Config:
     if problems:
         raise ConfigError(problems)
     return config.model_copy(update={"sources": sources})
+
+
+def resolve_secrets(config: Config, shown: str) -> Config:
+    """``config`` with every source's token read (``token_env``, ``token_file``,
+    ``token_command``), for a config made in code rather than read from a file; a token that
+    cannot be read is a ``ConfigError`` naming ``shown`` and the key."""
+    return _resolve_secrets(config, "", shown)
