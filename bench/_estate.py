@@ -17,18 +17,14 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from buildradiator.simulator.answer import etag_matches, iso_z, strong_etag
 from buildradiator.simulator.cctray import cctray_xml
@@ -453,7 +449,7 @@ def load(text: str) -> Any:
     """Parse a bench config with a dummy token in the environment (never a real one)."""
     import os
 
-    from buildradiator.config.loading import parse_config
+    from buildradiator.sources.catalog import parse_config
 
     os.environ.setdefault("BENCH_GITHUB_TOKEN", "ghp_bench_not_a_real_token")
     return parse_config(text, "<bench>")

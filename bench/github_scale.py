@@ -21,6 +21,7 @@ import asyncio
 import time
 
 import httpx
+
 from _estate import ChildServer, config_text, load, median_ms, verdict
 
 TARGET_MS = 100.0

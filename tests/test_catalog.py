@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 import pytest
-from pydantic import SecretStr, TypeAdapter
+from pydantic import SecretStr
 
-from buildradiator.config.base import SourceBase
 from buildradiator.errors import SourceError
 from buildradiator.simulator.providers import NAMES
 from buildradiator.sources.base import Provider, Source
-from buildradiator.sources.catalog import PROVIDERS, SOURCE_TYPES, SourceConfig, make_source, url_of
+from buildradiator.sources.catalog import PROVIDERS, SOURCE_TYPES, TYPES, make_source, url_of
 from buildradiator.sources.github import PROVIDER as GITHUB
 from buildradiator.sources.github.config import GitHubSource
 from buildradiator.sources.http import HttpClient
@@ -40,8 +44,7 @@ def test_a_declaration_must_match_its_config_type() -> None:
 
 
 def test_the_union_validates_each_declared_model() -> None:
-    adapter: TypeAdapter[SourceBase] = TypeAdapter(SourceConfig)
-    found = adapter.validate_python({"type": "github", "name": "g", "repo": "acme/shop"})
+    found = TYPES.adapter.validate_python({"type": "github", "name": "g", "repo": "acme/shop"})
     assert isinstance(found, GitHubSource)
 
 
@@ -105,3 +108,67 @@ async def test_the_one_request_path_words_a_status_and_sends_the_auth_hook(
     assert (token or "never") not in str(caught.value)
     sent = seen[0].headers.get("authorization")
     assert sent == (f"Bearer {token}" if token else None)
+
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "buildradiator"
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_configuration_never_imports_the_sources() -> None:
+    for path in (SRC / "config").rglob("*.py"):
+        upward = {m for m in _imports(path) if m.startswith("buildradiator.sources")}
+        assert not upward, (path.name, upward)
+
+
+def test_a_provider_folder_imports_only_the_shared_sources_modules_and_itself() -> None:
+    shared = {"base", "flakes", "http", "payload", "production", "ratelimits", "reading"}
+    shared |= {"testreports", "wire", "xmlsafe"}
+    for provider in PROVIDERS:
+        folder = SRC / "sources" / provider.type
+        for path in folder.glob("*.py"):
+            for module in _imports(path):
+                parts = module.split(".")
+                if parts[:2] != ["buildradiator", "sources"] or len(parts) < 3:
+                    continue
+                # GitHub Deployments shares the API's version and web address with GitHub.
+                allowed = (
+                    shared
+                    | {provider.type}
+                    | ({"github"} if provider.type == "github_deployments" else set())
+                )
+                assert parts[2] in allowed, (str(path.relative_to(SRC)), module)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS, ids=[p.type for p in PROVIDERS])
+def test_each_source_module_imports_on_its_own(provider: Provider) -> None:
+    module = provider.source.partition(":")[0]
+    code = f"import {module}; import buildradiator.sources.catalog"
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+async def test_words_naming_an_unknown_placeholder_still_say_what_failed() -> None:
+    from buildradiator.errors import NotFound
+    from buildradiator.sources.base import Words
+    from buildradiator.sources.github.source import GitHubActions
+
+    class Odd(GitHubActions):
+        status_words = {404: Words(NotFound, "{what} is gone{nobody} from {host}")}
+
+    config = GitHubSource(type="github", name="g", repo="acme/shop")
+    http = HttpClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(404)))
+    )
+    try:
+        with pytest.raises(NotFound, match=r"^repository acme/shop is gone from api\.github\.com$"):
+            await Odd(config, http).poll()
+    finally:
+        await http.aclose()

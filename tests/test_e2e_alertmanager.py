@@ -5,14 +5,15 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from buildradiator.config.loading import Config, parse_config
-from buildradiator.engine.engine import Engine
+from buildradiator.assemble import build_engine
+from buildradiator.config.loading import Config
 from buildradiator.errors import SourceError
 from buildradiator.model import Health, ServiceCheck, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
-from buildradiator.sources.alertmanager import Alertmanager
+from buildradiator.sources.alertmanager.config import AlertmanagerSource
+from buildradiator.sources.alertmanager.source import Alertmanager
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import AlertmanagerSource
 
 
 def only(config: Config, kind: str) -> Config:
@@ -26,7 +27,7 @@ def alerts(snapshot: Snapshot) -> dict[str, ServiceCheck]:
 
 async def test_the_alert_story_reaches_the_snapshot() -> None:
     with Simulator() as sim:
-        engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "alertmanager"))
+        engine = build_engine(only(parse_config(demo_config_text(sim.base_url)), "alertmanager"))
         try:
             # The payments incident: its critical alert fires and holds the release.
             sim.set_time(245)

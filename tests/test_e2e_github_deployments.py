@@ -8,16 +8,17 @@ from datetime import datetime
 import httpx
 import pytest
 
-from buildradiator.config.loading import Config, parse_config
-from buildradiator.engine.engine import Engine
+from buildradiator.assemble import build_engine
+from buildradiator.config.loading import Config
 from buildradiator.errors import NotFound
 from buildradiator.model import Deployment, DeployState, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.scenario import MALLORY_SHA_PREFIX
 from buildradiator.simulator.sim_github_deploy import STAGING_FAILURE
-from buildradiator.sources.github_deployments import GitHubDeployments
+from buildradiator.sources.catalog import parse_config
+from buildradiator.sources.github_deployments.config import GitHubDeploymentsSource
+from buildradiator.sources.github_deployments.source import GitHubDeployments
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import GitHubDeploymentsSource
 
 
 def only(config: Config, kind: str) -> Config:
@@ -42,7 +43,9 @@ def main_commits(sim: Simulator, loop: int) -> dict[str, str]:
 
 async def test_the_deploy_story_reaches_the_snapshot() -> None:
     with Simulator() as sim:
-        engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "github_deployments"))
+        engine = build_engine(
+            only(parse_config(demo_config_text(sim.base_url)), "github_deployments")
+        )
         try:
             loop = sim.moment().loop
             commits = main_commits(sim, loop)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from buildradiator.config.loading import Config, parse_config
+from buildradiator.assemble import build_engine
+from buildradiator.config.loading import Config
 from buildradiator.engine.engine import Engine
 from buildradiator.model import Pipeline, Snapshot, Status, TestRun, TestStatus
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.sim_gitlab import BROKEN_CASE, FLAKY_CASE
+from buildradiator.sources.catalog import parse_config
 
 
 def only(config: Config, kind: str) -> Config:
@@ -34,7 +36,7 @@ def row(snapshot: Snapshot, key: str) -> Pipeline:
 
 async def test_the_gitlab_story_reaches_the_snapshot() -> None:
     with Simulator() as sim:
-        engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "gitlab"))
+        engine = build_engine(only(parse_config(demo_config_text(sim.base_url)), "gitlab"))
         try:
             # Alice's pipeline runs its test stage.
             sim.set_time(60)

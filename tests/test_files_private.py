@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from buildradiator import cli
+from buildradiator.assemble import build_engine
+from buildradiator.cli.logs import setup_logging
 from buildradiator.clock import Clock
-from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.history import History
 from buildradiator.paths import get_paths
+from buildradiator.sources.catalog import parse_config
 from buildradiator.ui.claims import ClaimStore
 from hostile_server import HostileServer, answer
 
@@ -71,7 +72,7 @@ async def test_cache_history_and_logs_are_private_and_hold_no_server_token(
         )
         history = History.open(paths.history_db)
         cache = paths.cache_dir / "snapshot.json"
-        engine = Engine(config, cache_path=cache, history=history)
+        engine = build_engine(config, cache_path=cache, history=history)
         try:
             published = []
             await engine.poll_all()
@@ -96,7 +97,7 @@ def test_the_log_file_is_private(monkeypatch: pytest.MonkeyPatch) -> None:
     root = logging.getLogger("buildradiator")
     saved = (root.handlers[:], root.propagate, root.level)
     try:
-        cli._setup_logging()
+        setup_logging()
         logging.getLogger("buildradiator.test").warning("hello")
         log_file = get_paths().log_file
         assert log_file.exists()
@@ -115,7 +116,7 @@ async def test_a_damaged_history_file_is_said_on_screen_and_in_check(
     paths.history_db.write_bytes(b"this is no database" * 100)
     history = History.open(paths.history_db)
     config = parse_config('[radiator]\ntitle = "x"\n')
-    engine = Engine(config, history=history)
+    engine = build_engine(config, history=history)
     try:
         snapshot = engine.snapshot()
     finally:

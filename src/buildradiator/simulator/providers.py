@@ -3,10 +3,9 @@
 Which modules there are comes from the providers' declarations (``Provider.simulator``, listed by
 ``sources.catalog``). The server asks each for the paths under its prefix (``/gitlab/...``), and
 the demo config asks each for its ``[[sources]]`` blocks, so adding a provider touches no shared
-file. A provider
-computes everything from the ``Moment`` (loop number, seconds into the loop, wall time) and the
-``Scenario`` (``scenario.at(loop, script_seconds)`` turns script time into wall time), so its
-story is deterministic like the rest of the demo.
+file. A provider computes everything from the ``Moment`` (loop number, seconds into the loop,
+wall time) and the ``Scenario`` (``scenario.at(loop, script_seconds)`` turns script time into
+wall time), so its story is deterministic like the rest of the demo.
 """
 
 from __future__ import annotations

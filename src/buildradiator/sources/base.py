@@ -97,7 +97,9 @@ class Words:
     """What an unwanted HTTP status means, in words. Placeholders: ``{host}``, ``{what}`` (the
     thing asked for, e.g. "repository acme/shop"), ``{origin}`` (where the token came from, never
     the token), ``{status}``, ``{url}`` (shortened, credentials redacted), ``{path}`` (the URL
-    without query or credentials), and what the source's ``_placeholders`` adds."""
+    without query or credentials), ``{said}`` (what the server's body says, if the source reads
+    it: ``_server_says``), ``{needs}`` (`` (it needs X)`` from ``Source.needs``), and what the
+    source's ``_placeholders`` adds."""
 
     error: builtins.type[SourceError]
     anonymous: str
@@ -118,7 +120,8 @@ STATUS_WORDS: Mapping[int, Words] = MappingProxyType(
         403: Words(
             AuthFailed,
             f"{{host}} denied access to {{what}} (HTTP 403) without a token: {_SET_A_TOKEN}",
-            "{host} denied access to {what} (HTTP 403): the token from {origin} lacks permission",
+            "{host} denied access to {what} (HTTP 403): the token from {origin} lacks "
+            "permission{needs}",
         ),
         404: Words(NotFound, "{what} not found on {host} (or the token cannot see it)"),
     }
@@ -137,10 +140,14 @@ class Source(ABC, Generic[ConfigT]):
     """How this API reports its quota (the engine reads the matching budget)."""
     status_words: ClassVar[Mapping[int, Words]] = MappingProxyType({})
     """This provider's words for statuses, over ``STATUS_WORDS``."""
+    needs: ClassVar[str] = ""
+    """What its token needs (``read access to Actions``), named when a 403 says it lacks it."""
 
     def __init__(self, config: ConfigT, http: HttpClient) -> None:
         self.config = config
         self.http = http
+        self.sent = 0
+        """Requests made through ``_get`` so far (a source's summary may count them)."""
 
     @property
     def name(self) -> str:
@@ -158,11 +165,7 @@ class Source(ABC, Generic[ConfigT]):
     @property
     def _host(self) -> str:
         """The host the source talks to (its declared ``url_field``), for messages."""
-        provider: Provider | None = getattr(type(self), "provider", None)
-        if provider is None:  # TODO(issue 14): gone once every provider has its folder
-            url = getattr(self.config, "api_url", None) or getattr(self.config, "url", "")
-            return host_of(str(url))
-        return host_of(provider.url_of(self.config))
+        return host_of(self.provider.url_of(self.config))
 
     @property
     def _token_origin(self) -> str:
@@ -213,13 +216,14 @@ class Source(ABC, Generic[ConfigT]):
         words = {**STATUS_WORDS, **self.status_words}
         # 403 stays with the HTTP client: only it can tell a rate limit from a denial.
         wanted = tuple(dict.fromkeys((*ok, *(s for s in words if s != 403))))
-        sent = {**self._headers(), **(headers or {}), **self._auth_headers()}
+        carried = {**self._headers(), **(headers or {}), **self._auth_headers()}
+        self.sent += 1
         try:
             response = await self.http.get(
                 url,
                 # None, not {}: an empty mapping would drop a query the URL itself carries.
                 params=(params if isinstance(params, list) else dict(params)) if params else None,
-                headers=sent,
+                headers=carried,
                 timeout=self.config.timeout,
                 rate_headers=rate_headers or self.rate_headers,
                 conditional=conditional,
@@ -234,11 +238,17 @@ class Source(ABC, Generic[ConfigT]):
         if response.status_code in ok:
             return response
         status = response.status_code
-        raise self._in_words(words[status], status, response.url, what, facts)
+        said = {"said": self._server_says(response), **(facts or {})}
+        raise self._in_words(words[status], status, response.url, what, said)
 
     def _placeholders(self) -> dict[str, str]:
         """More placeholders for this provider's ``status_words`` (a user name...)."""
         return {}
+
+    def _server_says(self, response: Response) -> str:
+        """The ``{said}`` placeholder: what the server's error body says (``": reason"``), for
+        a provider whose errors explain themselves; by default nothing."""
+        return ""
 
     def _in_words(
         self,
@@ -250,17 +260,19 @@ class Source(ABC, Generic[ConfigT]):
     ) -> SourceError:
         template = words.signed if self.token and words.signed else words.anonymous
         parts = urlsplit(url)
-        message = template.format(
+        fills = {
+            "said": "",
+            "needs": f" (it needs {self.needs})" if self.needs else "",
             **self._placeholders(),
             **(facts or {}),
-            host=self._host or host_of(url),
-            what=what or brief_url(url),
-            origin=self._token_origin,
-            status=status,
-            url=brief_url(url),
-            path=f"{parts.scheme}://{host_of(url)}{parts.path}",
-        )
-        return words.error(message)
+            "host": self._host or host_of(url),
+            "what": what or brief_url(url),
+            "origin": self._token_origin,
+            "status": str(status),
+            "url": brief_url(url),
+            "path": f"{parts.scheme}://{host_of(url)}{parts.path}",
+        }
+        return words.error(template.format_map(_Fills(fills)))
 
     @abstractmethod
     async def poll(self) -> SourceResult:
@@ -272,6 +284,14 @@ class Source(ABC, Generic[ConfigT]):
         A parser bug must never take down the engine; it shows as this source's error instead.
         """
         return await guard(self.poll)
+
+
+class _Fills(dict[str, str]):
+    """Placeholders for status words; one a provider's words name but nobody filled is left
+    out rather than turning the error into a ``KeyError``."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 async def guard(call: Callable[[], Awaitable[SourceResult]]) -> SourceResult:

@@ -2,44 +2,40 @@
 
 A provider declares itself once, as ``PROVIDER`` in ``sources/<provider>/__init__.py``. From the
 list below come ``REGISTRY``/``make_source`` (a config entry's source object), ``SOURCE_TYPES``
-and ``SourceConfig`` (the config models and their discriminated union, which the config loader
-validates ``[[sources]]`` tables with), ``url_of`` (the server a config talks to) and, outside
-this package, the simulator's provider list and the fault matrix's types. Importing this module
-imports each provider's config model, never its source (that waits for ``make_source``).
+and ``TYPES`` (the config models, whose discriminated union the config loader validates
+``[[sources]]`` tables with: ``parse_config``/``load_config`` here pass it in), ``url_of`` (the
+server a config talks to) and, outside this package, the simulator's provider list and the fault
+matrix's types. Importing this module imports each provider's config model, never its source
+(that waits for ``make_source``).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from pathlib import Path
+from typing import Any
 
-from pydantic import Field
-
+from buildradiator.config import loading
 from buildradiator.config.base import SourceBase
+from buildradiator.config.loading import Config, SourceTypes
 from buildradiator.sources import (
+    alertmanager,
+    argocd,
+    blockers,
     buildbot,
     buildkite,
     cctray,
     circleci,
     github,
+    github_deployments,
     gitlab,
     health,
     jenkins,
+    junit,
+    prometheus,
+    radiator,
 )
 from buildradiator.sources.base import Provider, Source
-from buildradiator.sources.configs import (
-    JUnitSource,
-    RadiatorFeedSource,
-)
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import (
-    AlertmanagerSource,
-    ArgoCDSource,
-    BlockersSource,
-    GitHubDeploymentsSource,
-    PrometheusSource,
-)
-
-_S = "buildradiator.sources."
 
 PROVIDERS: tuple[Provider, ...] = (
     github.PROVIDER,
@@ -50,31 +46,13 @@ PROVIDERS: tuple[Provider, ...] = (
     buildkite.PROVIDER,
     circleci.PROVIDER,
     buildbot.PROVIDER,
-    Provider("junit", JUnitSource, _S + "junit:JUnitReports", url_field=None),
-    Provider(
-        "alertmanager",
-        AlertmanagerSource,
-        _S + "alertmanager:Alertmanager",
-        simulator="sim_alertmanager",
-    ),
-    Provider(
-        "prometheus",
-        PrometheusSource,
-        _S + "prometheus:PrometheusQuery",
-        simulator="sim_prometheus",
-    ),
-    Provider("argocd", ArgoCDSource, _S + "argocd:ArgoCD", simulator="sim_argocd"),
-    Provider(
-        "github_deployments",
-        GitHubDeploymentsSource,
-        _S + "github_deployments:GitHubDeployments",
-        "api_url",
-        "sim_github_deploy",
-    ),
-    Provider(
-        "blockers", BlockersSource, _S + "blockers:ReleaseBlockers", "api_base", "sim_tracker"
-    ),
-    Provider("radiator", RadiatorFeedSource, _S + "radiator:RadiatorFeed"),
+    junit.PROVIDER,
+    alertmanager.PROVIDER,
+    prometheus.PROVIDER,
+    argocd.PROVIDER,
+    github_deployments.PROVIDER,
+    blockers.PROVIDER,
+    radiator.PROVIDER,
 )
 """In the order ``check``, the demo and the docs list them."""
 
@@ -83,15 +61,20 @@ SOURCE_TYPES: dict[str, type[SourceBase]] = {p.type: p.config for p in PROVIDERS
 """Each ``type`` and its config model."""
 PLANNED_TYPES: frozenset[str] = frozenset()
 """Types a later version will read (``check`` says "not supported yet" rather than "unknown")."""
+TYPES = SourceTypes(SOURCE_TYPES, PLANNED_TYPES)
+"""What the config loader validates ``[[sources]]`` tables against."""
 REGISTRY: dict[str, str] = {p.type: p.source for p in PROVIDERS}
 """Each ``type`` and its source class (``module:Class``)."""
 
-# The discriminated union of every config model: built from the declarations, so no list of
-# models is written twice. (A run-time type: mypy sees ``Any``.)
-SourceConfig: Any = Annotated[
-    Union[tuple(p.config for p in PROVIDERS)],  # noqa: UP007
-    Field(discriminator="type"),
-]
+
+def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = True) -> Config:
+    """``config.loading.parse_config`` with every declared provider's ``[[sources]]`` type."""
+    return loading.parse_config(text, shown, types=TYPES, resolve_secrets=resolve_secrets)
+
+
+def load_config(path: Path, *, resolve_secrets: bool = True) -> Config:
+    """``config.loading.load_config`` with every declared provider's ``[[sources]]`` type."""
+    return loading.load_config(path, types=TYPES, resolve_secrets=resolve_secrets)
 
 
 def provider_of(config: SourceBase) -> Provider | None:

@@ -4,7 +4,6 @@ which branch, which attempt."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from buildradiator.model import Status
@@ -35,18 +34,6 @@ def build_status(
     return RESULTS.get(code, (Status.UNKNOWN, f"result {code}"))
 
 
-def from_epoch_s(value: float | None) -> datetime | None:
-    """Buildbot's epoch seconds; a value that can only be milliseconds (after 5138 as seconds)
-    is read as milliseconds; zero, negative and out-of-range values are unknown."""
-    if value is None or value <= 0:
-        return None
-    seconds = value / 1000 if value >= 1e11 else value
-    try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
 _EMAIL = re.compile(r"\s*<[^>]*>\s*$")
 
 
@@ -71,13 +58,6 @@ def revision(value: Any) -> str | None:
 
 def is_glob(pattern: str) -> bool:
     return any(c in pattern for c in "*?[")
-
-
-def unique_builds(builds: list[BuildPayload]) -> list[BuildPayload]:
-    unique: dict[int, BuildPayload] = {}
-    for build in builds:
-        unique.setdefault(build.buildid, build)
-    return list(unique.values())
 
 
 def newest_first(build: BuildPayload) -> tuple[float, int]:

@@ -46,12 +46,10 @@ from buildradiator.sources.buildbot.builds import (
     author_of,
     branch_of,
     build_status,
-    from_epoch_s,
     is_glob,
     newest_first,
     person,
     revision,
-    unique_builds,
 )
 from buildradiator.sources.buildbot.config import BuildbotSource
 from buildradiator.sources.buildbot.payloads import (
@@ -65,6 +63,7 @@ from buildradiator.sources.buildbot.payloads import (
     RequestsPage,
 )
 from buildradiator.sources.http import HttpClient, Response
+from buildradiator.sources.reading import activity, first_of_each, from_epoch
 
 MAX_CHANGE_LOOKUPS = 10
 """Requests for a build's changes per poll at most (each is answered once, then remembered)."""
@@ -136,7 +135,7 @@ class Buildbot(Source[BuildbotSource]):
         by_id = {b.payload.builderid: b for b in builders}
         for builder in builders:
             page = parse_model(BuildsPage, (await self._get_builds(builder)).json())
-            builder.recent = unique_builds(page.builds)
+            builder.recent = first_of_each(page.builds, lambda build: build.buildid)
         for build in await self._running():
             if build.builderid is not None and int(build.builderid) in by_id:
                 by_id[int(build.builderid)].running.append(build)
@@ -173,10 +172,7 @@ class Buildbot(Source[BuildbotSource]):
                 break
             builders.extend(more.builders)
             page += 1
-        unique: dict[int, BuilderPayload] = {}
-        for builder in builders:
-            unique.setdefault(builder.builderid, builder)
-        return list(unique.values())
+        return first_of_each(builders, lambda builder: builder.builderid)
 
     def _select(self, builders: list[BuilderPayload]) -> list[_Builder]:
         patterns, tags = self.config.builders, set(self.config.tags)
@@ -225,7 +221,7 @@ class Buildbot(Source[BuildbotSource]):
         page = parse_model(
             BuildsPage, (await self._api("/builds", "the running builds", params)).json()
         )
-        return unique_builds(page.builds)
+        return first_of_each(page.builds, lambda build: build.buildid)
 
     async def _waiting(self) -> list[RequestPayload]:
         params = {"claimed": "false", "complete": "false", "limit": 500}
@@ -339,9 +335,9 @@ class Buildbot(Source[BuildbotSource]):
             branch=branch_of(payload) or (change.branch if change else None),
             status=status,
             provider_status=word,
-            created_at=from_epoch_s(payload.started_at),
-            started_at=from_epoch_s(payload.started_at),
-            finished_at=None if running else from_epoch_s(payload.complete_at),
+            created_at=from_epoch(payload.started_at),
+            started_at=from_epoch(payload.started_at),
+            finished_at=None if running else from_epoch(payload.complete_at),
             commit=commit or (change.revision if change else None),
             # The change's author wrote the commit; ``owners`` may only have pressed the button.
             author=(person(change.author) if change else None) or author_of(payload),
@@ -360,7 +356,7 @@ class Buildbot(Source[BuildbotSource]):
             id=f"request-{request.buildrequestid}",
             status=Status.QUEUED,
             provider_status="pending",
-            created_at=from_epoch_s(request.submitted_at),
+            created_at=from_epoch(request.submitted_at),
             stage="waiting for a worker",
             url=self._web(f"buildrequests/{request.buildrequestid}"),
         )
@@ -375,9 +371,4 @@ class Buildbot(Source[BuildbotSource]):
         return "no builder matches " + ", ".join(wanted) if wanted else "no builders"
 
     def _summary(self, pipelines: list[Pipeline]) -> str:
-        running = sum(1 for p in pipelines for b in p.in_flight if b.status is Status.RUNNING)
-        queued = sum(1 for p in pipelines for b in p.in_flight if b.status is Status.QUEUED)
-        red = sum(1 for p in pipelines if p.status is Status.FAILED)
-        count = len(pipelines)
-        text = f"{count} builder{'s' if count != 1 else ''}, {running} running, {queued} queued"
-        return text + (f", {red} red" if red else "")
+        return activity(pipelines, "builder")

@@ -28,6 +28,7 @@ from buildradiator.clock import Clock
 from buildradiator.errors import NotFound, SourceError
 from buildradiator.model import ReportedFlake
 from buildradiator.sources.base import parse_iso, parse_model, safe_url
+from buildradiator.sources.flakes import FlakeLists
 from buildradiator.sources.http import Response
 from buildradiator.sources.payload import Payload, Stamp, Text
 from buildradiator.text import clean_text
@@ -84,50 +85,29 @@ class Get(Protocol):
 NextLink = Callable[[Response], str | None]
 
 
-class TestEngineFlakes:
+class TestEngineFlakes(FlakeLists):
     """The last flaky list of each configured suite, and when to read them again."""
 
     __test__ = False  # not a pytest class, despite the name
+    what = "Test Engine suite"
+    label = "Test Engine"
 
     def __init__(
         self, api: str, organization: str, suites: Mapping[str, str], clock: Clock
     ) -> None:
+        super().__init__(TESTS_EVERY, clock)
         self.api = api.rstrip("/")
         self.organization = organization
         self.suites = dict(suites)
-        self.clock = clock
-        self._next: float | None = None
-        self._lists: dict[str, tuple[ReportedFlake, ...]] = {}
-        self._trouble: dict[str, str] = {}
-
-    def due(self) -> bool:
-        return self._next is None or self.clock.monotonic() >= self._next
 
     async def refresh(
         self, source: str, get: Get, next_link: NextLink
     ) -> tuple[ReportedFlake, ...]:
-        if self.due():
-            # Whatever happens, the next read waits a full period (a 429 or a 403 is not asked
-            # again on every poll).
-            self._next = self.clock.monotonic() + TESTS_EVERY
-            for suite, pipeline in self.suites.items():
-                try:
-                    tests = await self._suite(suite, get, next_link)
-                except SourceError as exc:
-                    self._trouble[suite] = str(exc)
-                    continue
-                self._trouble.pop(suite, None)
-                self._lists[suite] = self._flakes(source, pipeline, tests)
-        return tuple(f for suite in self.suites for f in self._lists.get(suite, ()))
+        async def read(suite: str) -> tuple[ReportedFlake, ...]:
+            tests = await self._suite(suite, get, next_link)
+            return self._flakes(source, self.suites[suite], tests)
 
-    def summary(self) -> str:
-        count = sum(len(v) for v in self._lists.values())
-        text = f"; {count} flaky test{'s' if count != 1 else ''} (Test Engine)" if count else ""
-        for suite, words in self._trouble.items():
-            kept = len(self._lists.get(suite, ()))
-            text += f"; Test Engine suite {suite} not read ({words})"
-            text += f", keeping the last list ({kept})" if kept else ""
-        return text
+        return await self.read_each(list(self.suites), read)
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -6,27 +6,30 @@ from buildradiator.model import Status
 from buildradiator.sources.base import parse_iso
 from buildradiator.sources.circleci.payloads import Job, Workflow
 from buildradiator.sources.payload import EPOCH
+from buildradiator.sources.reading import Vocabulary
 
-_FINISHED = {
-    "success": Status.PASSED,
-    "failed": Status.FAILED,
-    # The config or the infrastructure broke: nothing was verified, the branch is not green.
-    "error": Status.FAILED,
-    # A restricted context the triggering user may not use: like GitHub's action_required,
-    # main is not verified until someone acts.
-    "unauthorized": Status.FAILED,
-    "canceled": Status.CANCELED,
-}
-# A workflow that never ran (filtered out, superseded) says nothing about the branch.
-_NO_SIGNAL = {"not_run"}
-_ACTIVE = {
-    "running": Status.RUNNING,
-    # Still running, but a job has already failed: shown as running, with the word "failing".
-    "failing": Status.RUNNING,
-    # Waiting for someone to approve a hold job.
-    "on_hold": Status.QUEUED,
-}
-_WORDS = {"on_hold": "on hold (approval)"}
+WORKFLOW_WORDS = Vocabulary(
+    finished={
+        "success": Status.PASSED,
+        "failed": Status.FAILED,
+        # The config or the infrastructure broke: nothing was verified, the branch is not green.
+        "error": Status.FAILED,
+        # A restricted context the triggering user may not use: like GitHub's action_required,
+        # main is not verified until someone acts.
+        "unauthorized": Status.FAILED,
+        "canceled": Status.CANCELED,
+    },
+    active={
+        "running": Status.RUNNING,
+        # Still running, but a job has already failed: shown as running, with the word "failing".
+        "failing": Status.RUNNING,
+        # Waiting for someone to approve a hold job.
+        "on_hold": Status.QUEUED,
+    },
+    # A workflow that never ran (filtered out, superseded) says nothing about the branch.
+    no_signal=frozenset({"not_run"}),
+    shown={"on_hold": "on hold (approval)"},
+)
 _JOB_FAILED = {"failed", "infrastructure_fail", "timedout", "terminated-unknown", "unauthorized"}
 _JOB_WAITING = {"queued", "not_running", "blocked"}
 
@@ -36,15 +39,7 @@ def workflow_status(status: str | None, stopped: bool) -> tuple[Status, str] | N
 
     An unknown word is ``unknown`` once the workflow has stopped, in flight (queued) before.
     """
-    word = status or "unknown"
-    key = word.lower()
-    if key in _NO_SIGNAL:
-        return None
-    if key in _FINISHED:
-        return _FINISHED[key], word
-    if key in _ACTIVE:
-        return _ACTIVE[key], _WORDS.get(key, word)
-    return (Status.UNKNOWN if stopped else Status.QUEUED), word
+    return WORKFLOW_WORDS.read(status, ended=stopped)
 
 
 def stage_of(jobs: list[Job]) -> str | None:

@@ -28,10 +28,10 @@ from urllib.parse import quote
 
 from pydantic import AliasChoices, BeforeValidator, Field, ValidationError
 
-from buildradiator.clock import Clock
 from buildradiator.errors import BadPayload, NotFound, SourceError
 from buildradiator.model import ReportedFlake
 from buildradiator.sources.base import parse_iso, parse_model, safe_url
+from buildradiator.sources.flakes import FlakeLists
 from buildradiator.sources.http import RateHeaders, Response
 from buildradiator.sources.payload import Payload, Stamp, Text
 from buildradiator.text import clean_text
@@ -165,18 +165,11 @@ def _job_page(web: str, slug: str, entry: FlakyEntry) -> str | None:
 Fetch = Callable[[str], Awaitable[Response]]
 
 
-class FlakyInsight:
+class FlakyInsight(FlakeLists):
     """The last flaky-tests list of each project, and when to read them again."""
 
-    def __init__(self, every: float, clock: Clock) -> None:
-        self.every = every
-        self.clock = clock
-        self._next: float | None = None
-        self._lists: dict[str, tuple[ReportedFlake, ...]] = {}
-        self._trouble: dict[str, str] = {}
-
-    def due(self) -> bool:
-        return self._next is None or self.clock.monotonic() >= self._next
+    what = "flaky-tests insight of"
+    label = "insights"
 
     async def refresh(
         self,
@@ -189,36 +182,15 @@ class FlakyInsight:
     ) -> tuple[ReportedFlake, ...]:
         """Read each project's list if it is time (else keep the last ones); every project's
         current list, together."""
-        if self.due():
-            # Success or not, the next read waits a full period: a 429 or a 404 must not be
-            # asked again on every poll.
-            self._next = self.clock.monotonic() + self.every
-            for slug in slugs:
-                try:
-                    response = await fetch(f"{api}/insights/{slug}/flaky-tests")
-                    entries = parse_flaky(response.json())
-                except SourceError as exc:
-                    self._trouble[slug] = _words(exc)
-                    continue
-                self._trouble.pop(slug, None)
-                self._lists[slug] = to_flakes(source, slug, rows, entries, web)
-            for gone in [s for s in self._lists if s not in slugs]:
-                del self._lists[gone]
-        return tuple(f for slug in slugs for f in self._lists.get(slug, ()))
 
-    def summary(self) -> str:
-        """``; 3 flaky tests (insights)``, and what went wrong reading them, if anything."""
-        count = sum(len(v) for v in self._lists.values())
-        text = f"; {count} flaky test{'s' if count != 1 else ''} (insights)" if count else ""
-        for slug, words in self._trouble.items():
-            kept = len(self._lists.get(slug, ()))
-            text += f"; flaky-tests insight of {slug} not read ({words})"
-            text += f", keeping the last list ({kept})" if kept else ""
-        return text
+        async def read(slug: str) -> tuple[ReportedFlake, ...]:
+            response = await fetch(f"{api}/insights/{slug}/flaky-tests")
+            return to_flakes(source, slug, rows, parse_flaky(response.json()), web)
 
+        return await self.read_each(slugs, read)
 
-def _words(exc: SourceError) -> str:
-    if isinstance(exc, NotFound):
-        # CircleCI server installs have no insights; the URL in the message adds nothing.
-        return "HTTP 404: no insights on this server, or the token cannot see them"
-    return str(exc)
+    def words(self, exc: SourceError) -> str:
+        if isinstance(exc, NotFound):
+            # CircleCI server installs have no insights; the URL in the message adds nothing.
+            return "HTTP 404: no insights on this server, or the token cannot see them"
+        return str(exc)

@@ -35,7 +35,7 @@ from buildradiator.model import (
     Status,
     first_line,
 )
-from buildradiator.sources.base import Params, Source, parse_iso, parse_model, safe_url
+from buildradiator.sources.base import Source, parse_iso, parse_model, safe_url
 from buildradiator.sources.circleci import PROVIDER
 from buildradiator.sources.circleci.builds import (
     by_name,
@@ -57,6 +57,7 @@ from buildradiator.sources.circleci.payloads import (
 )
 from buildradiator.sources.http import HttpClient, RateHeaders, Response
 from buildradiator.sources.payload import EPOCH
+from buildradiator.sources.reading import first_of_each
 from buildradiator.text import clean_text
 
 PIPELINES_WANTED = 20
@@ -82,7 +83,7 @@ sends the common ``X-RateLimit-*`` ones, are read."""
 class _Poll:
     workflow_lookups: int = MAX_WORKFLOW_LOOKUPS
     job_lookups: int = MAX_JOB_LOOKUPS
-    requests: int = 0
+    sent_before: int = 0
 
 
 @dataclass
@@ -107,10 +108,10 @@ class CircleCI(Source[CircleCISource]):
 
     @property
     def requests_last_poll(self) -> int:
-        return self._poll.requests
+        return self.sent - self._poll.sent_before
 
     async def poll(self) -> SourceResult:
-        self._poll = _Poll()
+        self._poll = _Poll(sent_before=self.sent)
         pipelines: list[Pipeline] = []
         quiet: list[str] = []
         live: set[str] = set()
@@ -222,12 +223,7 @@ class CircleCI(Source[CircleCISource]):
                 break
             items.extend(more.items)
             token = more.next_page_token
-        seen: set[str] = set()
-        unique = []
-        for item in items:
-            if item.id not in seen:
-                seen.add(item.id)
-                unique.append(item)
+        unique = first_of_each(items, lambda item: item.id)
         # Newest first by pipeline number (the commit order on the branch), then creation.
         unique.sort(
             key=lambda i: (
@@ -277,11 +273,6 @@ class CircleCI(Source[CircleCISource]):
 
     def _auth_headers(self) -> dict[str, str]:
         return {"Circle-Token": self.token} if self.token else {}
-
-    async def _get(self, url: str, params: Params | None = None, **how: Any) -> Response:
-        # A 429's Retry-After becomes RateLimited with its retry time in the HTTP layer.
-        self._poll.requests += 1
-        return await super()._get(url, params, **how)
 
     async def _insight(self, url: str) -> Response:
         return await self._get(url, rate_headers=CIRCLECI_INSIGHTS_RATE, what="flaky tests")
@@ -389,7 +380,7 @@ class CircleCI(Source[CircleCISource]):
         text = (
             f"{plural(len(self.config.projects), 'project')}, "
             f"{plural(len(pipelines), 'workflow')}, {running} in flight, "
-            f"{plural(self._poll.requests, 'request')}"
+            f"{plural(self.sent - self._poll.sent_before, 'request')}"
         )
         if quiet:
             text += f"; no pipelines on {self.config.branch} in {', '.join(quiet)}"

@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from buildradiator.errors import AuthFailed, SourceError
+from buildradiator.errors import SourceError
 from buildradiator.fmt import plural
 from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
-from buildradiator.sources.base import STATUS_WORDS, Source, Words, parse_iso, parse_model, safe_url
+from buildradiator.sources.base import Source, parse_iso, parse_model, safe_url
 from buildradiator.sources.github import PROVIDER, graphql
 from buildradiator.sources.github.config import GitHubSource
 from buildradiator.sources.github.payloads import JobsPage, RunPayload, RunsPage
@@ -41,6 +41,7 @@ from buildradiator.sources.http import GITHUB_RATE, RateHeaders, Response
 from buildradiator.sources.payload import EPOCH
 
 API_VERSION = "2022-11-28"
+API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
 
 BATCH_FROM = 20
 """From this many repositories up, ``batch = "auto"`` learns what changed over GraphQL (see
@@ -76,13 +77,7 @@ class GitHubActions(Source[GitHubSource]):
 
     provider = PROVIDER
     rate_headers = GITHUB_RATE
-    status_words = {
-        403: Words(
-            AuthFailed,
-            STATUS_WORDS[403].anonymous,
-            f"{STATUS_WORDS[403].signed} (it needs read access to Actions)",
-        )
-    }
+    needs = "read access to Actions"
     _stage_lookups = MAX_STAGE_LOOKUPS
 
     _watch: graphql.HeadWatch | None = None
@@ -267,7 +262,7 @@ class GitHubActions(Source[GitHubSource]):
             return None
 
     def _headers(self) -> dict[str, str]:
-        return {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
+        return dict(API_HEADERS)
 
     # -- turning runs into builds --------------------------------------------------------------
 

@@ -10,10 +10,8 @@ from urllib.parse import quote, urlsplit
 from buildradiator.model import Build, Status
 from buildradiator.sources.base import parse_iso, safe_url
 from buildradiator.sources.gitlab.payloads import Job, PipelineItem
+from buildradiator.sources.reading import Vocabulary
 
-_FINISHED = {"success": Status.PASSED, "failed": Status.FAILED, "canceled": Status.CANCELED}
-# A skipped pipeline (every job ruled out) says nothing about the health of the ref.
-_NO_SIGNAL = {"skipped"}
 ACTIVE = {
     "created": Status.QUEUED,
     "waiting_for_resource": Status.QUEUED,
@@ -26,6 +24,12 @@ ACTIVE = {
     "canceling": Status.RUNNING,
     "waiting_for_callback": Status.RUNNING,
 }
+PIPELINE_WORDS = Vocabulary(
+    finished={"success": Status.PASSED, "failed": Status.FAILED, "canceled": Status.CANCELED},
+    active=ACTIVE,
+    # A skipped pipeline (every job ruled out) says nothing about the health of the ref.
+    no_signal=frozenset({"skipped"}),
+)
 _JOB_RUNNING = {"running", "canceling", "waiting_for_callback"}
 _JOB_WAITING = ("pending", "preparing", "waiting_for_resource", "created", "scheduled", "manual")
 
@@ -36,15 +40,7 @@ def pipeline_status(status: str | None, finished: bool = False) -> tuple[Status,
     An unknown word is taken as in flight (api-facts: newer servers add waiting states), unless
     the pipeline's detail says it has finished, then it is ``unknown``.
     """
-    word = status or "unknown"
-    key = word.lower()
-    if key in _NO_SIGNAL:
-        return None
-    if key in _FINISHED:
-        return _FINISHED[key], word
-    if key in ACTIVE:
-        return ACTIVE[key], word
-    return (Status.UNKNOWN if finished else Status.QUEUED), word
+    return PIPELINE_WORDS.read(status, ended=finished)
 
 
 def latest_jobs(jobs: list[Job]) -> list[Job]:
@@ -131,16 +127,6 @@ def first_red(shown: list[tuple[PipelineItem, tuple[Status, str]]]) -> list[Pipe
             break
         first = item
     return [first] if first else []
-
-
-def unique_items(items: list[PipelineItem]) -> list[PipelineItem]:
-    seen: set[int] = set()
-    out = []
-    for item in items:
-        if item.id not in seen:
-            seen.add(item.id)
-            out.append(item)
-    return out
 
 
 def project_page(web_url: str | None) -> str | None:

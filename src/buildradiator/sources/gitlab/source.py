@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from buildradiator.errors import AuthFailed, SourceError
+from buildradiator.errors import SourceError
 from buildradiator.fmt import plural
 from buildradiator.model import (
     Build,
@@ -49,10 +49,7 @@ from buildradiator.model import (
     first_line,
 )
 from buildradiator.sources.base import (
-    STATUS_WORDS,
-    Params,
     Source,
-    Words,
     parse_iso,
     parse_model,
 )
@@ -69,7 +66,6 @@ from buildradiator.sources.gitlab.builds import (
     project_name,
     project_page,
     stage_of,
-    unique_items,
     with_ref,
 )
 from buildradiator.sources.gitlab.config import GitLabSource
@@ -84,6 +80,7 @@ from buildradiator.sources.gitlab.payloads import (
 )
 from buildradiator.sources.http import GITLAB_RATE, HttpClient, Response
 from buildradiator.sources.payload import EPOCH
+from buildradiator.sources.reading import first_of_each
 from buildradiator.sources.testreports import (
     ReportReader,
     fold_results,
@@ -107,7 +104,7 @@ log = logging.getLogger(__name__)
 class _Poll:
     lookups: int = MAX_LOOKUPS
     backfill: int = MAX_BACKFILL
-    requests: int = 0
+    sent_before: int = 0
     finished: list[Build] = field(default_factory=list)
     """Finished builds whose lookup is complete: the ones whose test report may be read."""
 
@@ -123,13 +120,7 @@ class GitLabCI(Source[GitLabSource]):
 
     provider = PROVIDER
     rate_headers = GITLAB_RATE
-    status_words = {
-        403: Words(
-            AuthFailed,
-            STATUS_WORDS[403].anonymous,
-            f"{STATUS_WORDS[403].signed} (it needs the read_api scope)",
-        )
-    }
+    needs = "the read_api scope"
 
     def __init__(self, config: GitLabSource, http: HttpClient) -> None:
         super().__init__(config, http)
@@ -139,7 +130,7 @@ class GitLabCI(Source[GitLabSource]):
         """(project, pipeline id, attempt) whose test report was read (or never will be)."""
 
     async def poll(self) -> SourceResult:
-        self._poll = _Poll()
+        self._poll = _Poll(sent_before=self.sent)
         pipelines: list[Pipeline] = []
         quiet: list[str] = []
         for project in self.config.all_projects:
@@ -158,7 +149,7 @@ class GitLabCI(Source[GitLabSource]):
     @property
     def requests_last_poll(self) -> int:
         """How many requests the last poll made (for tests and ``check``)."""
-        return self._poll.requests
+        return self.sent - self._poll.sent_before
 
     # -- one project ---------------------------------------------------------------------------
 
@@ -255,7 +246,7 @@ class GitLabCI(Source[GitLabSource]):
         flying = [item for item, (status, _) in shown if status.in_flight]
         finished = [item for item, (status, _) in shown if not status.in_flight]
         wanted = flying + finished[:1] + first_red(shown)
-        for item in unique_items(wanted):
+        for item in first_of_each(wanted, lambda item: item.id):
             if item.id in extras and not in_flight(item):
                 continue
             if self._poll.lookups <= 0:
@@ -324,11 +315,6 @@ class GitLabCI(Source[GitLabSource]):
     def _auth_headers(self) -> dict[str, str]:
         return {"PRIVATE-TOKEN": self.token} if self.token else {}
 
-    async def _get(self, url: str, params: Params | None = None, **how: Any) -> Response:
-        # GitLab's REST API may ignore validators [UNCONFIRMED]; sending them is harmless.
-        self._poll.requests += 1
-        return await super()._get(url, params, **how)
-
     # -- test reports ----------------------------------------------------------------------------
 
     async def _test_runs(self) -> list[TestRun]:
@@ -373,7 +359,7 @@ class GitLabCI(Source[GitLabSource]):
     def _summary(self, pipelines: list[Pipeline], quiet: list[str]) -> str:
         running = sum(len(p.in_flight) for p in pipelines)
         text = f"{plural(len(self.config.all_projects), 'project')}, {running} in flight"
-        text += f", {plural(self._poll.requests, 'request')}"
+        text += f", {plural(self.sent - self._poll.sent_before, 'request')}"
         if quiet:
             text += f"; no pipelines on {self.config.branch} in {', '.join(quiet)}"
         return text

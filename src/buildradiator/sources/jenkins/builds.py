@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
 from buildradiator.model import (
@@ -34,18 +33,6 @@ def build_status(result: str | None, building: bool | None) -> tuple[Status, str
 
 
 # --- small readers ----------------------------------------------------------------------------
-
-
-def from_epoch_ms(value: float | None) -> datetime | None:
-    """Jenkins' epoch milliseconds; a value that can only be seconds (before 1973 as ms) is read
-    as seconds; zero, negative and out-of-range values are unknown."""
-    if value is None or value <= 0:
-        return None
-    seconds = value / 1000 if value >= 1e11 else value
-    try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
 
 
 _REPEATS = re.compile(

@@ -63,7 +63,6 @@ from buildradiator.sources.jenkins.builds import (
     Facts,
     build_status,
     facts_of,
-    from_epoch_ms,
     job_url,
     pretty_path,
     with_attempts,
@@ -76,6 +75,7 @@ from buildradiator.sources.jenkins.payloads import (
     tree_for,
 )
 from buildradiator.sources.payload import EPOCH
+from buildradiator.sources.reading import activity, from_epoch
 
 # One rule for a test seen twice in one report, shared with GitLab's test_report.
 from buildradiator.sources.testreports import (
@@ -173,10 +173,10 @@ class Jenkins(Source[JenkinsSource]):
     def _build(self, path: str, fact: Facts) -> Build:
         payload = fact.payload
         status, word = build_status(payload.result, payload.building)
-        started = from_epoch_ms(payload.timestamp)
+        started = from_epoch(payload.timestamp)
         finished = None
         if not status.in_flight and started is not None and payload.duration is not None:
-            finished = from_epoch_ms((payload.timestamp or 0) + max(0.0, payload.duration))
+            finished = from_epoch((payload.timestamp or 0) + max(0.0, payload.duration))
         estimate = payload.estimatedDuration
         return Build(
             source=self.name,
@@ -209,7 +209,7 @@ class Jenkins(Source[JenkinsSource]):
             word = "queued, blocked"
         number = int(job.nextBuildNumber) if job.nextBuildNumber else None
         ident = int(item.id) if item is not None and item.id is not None else number
-        queued_at = from_epoch_ms(item.inQueueSince) if item is not None else None
+        queued_at = from_epoch(item.inQueueSince) if item is not None else None
         return Build(
             source=self.name,
             pipeline=path,
@@ -307,12 +307,7 @@ class Jenkins(Source[JenkinsSource]):
         return f"user {self.config.username}" if self.config.username else "an anonymous user"
 
     def _summary(self, pipelines: list[Pipeline]) -> str:
-        running = sum(1 for p in pipelines for b in p.in_flight if b.status is Status.RUNNING)
-        queued = sum(1 for p in pipelines for b in p.in_flight if b.status is Status.QUEUED)
-        red = sum(1 for p in pipelines if p.status is Status.FAILED)
-        jobs = len(pipelines)
-        text = f"{jobs} job{'s' if jobs != 1 else ''}, {running} running, {queued} queued"
-        return text + (f", {red} red" if red else "")
+        return activity(pipelines, "job")
 
 
 def _report_key(build: Build) -> tuple[str, int]:

@@ -1,0 +1,147 @@
+"""What history adds to a snapshot: red since / broke it across restarts, ETAs from the median
+of successful builds, retry shares, trends and the flaky-test ranking.
+
+The engine is handed one ``HistoryFacts`` as its recorder (``assemble.build_engine``). ``record`` writes the finished builds a poll brought that
+were not written before, and ``refresh`` recomputes the facts when the store changed
+(``History.generation``) or the set of pipelines did; the engine calls both in a worker thread,
+since SQLite blocks and the first computation over a year of history takes a few hundred ms.
+``current`` is what the screen gets: always the last computed facts, never a query.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+
+from buildradiator.history import History
+from buildradiator.model import Facts, FlakyTestInfo, PipelineFacts, SourceResult
+from buildradiator.rules.facts import FLAKY_LIMIT
+
+log = logging.getLogger("buildradiator.history.facts")
+
+TREND_DAYS = 30
+FLAKY_WINDOW_DAYS = 7
+
+
+class HistoryFacts:
+    """The engine's recorder: its window on the history store. See the module docstring."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self._written: dict[str, set[tuple[str, str, int]]] = {}
+        self._tests_written: dict[str, set[tuple[str, str, int]]] = {}
+        self._tested: set[tuple[str, str]] = set()
+        """(source, pipeline) pairs test runs were recorded for: their flakes are ranked even
+        when no source shows that pipeline (a ``junit`` source shows none)."""
+        self._cache_key: tuple[int, frozenset[tuple[str, str]]] | None = None
+        self._cache = Facts()
+        self._lock = threading.Lock()
+
+    def record(self, source: str, result: SourceResult) -> int:
+        """Write the finished builds of one poll that this run has not written yet."""
+        seen = {(p.key, b.id, b.attempt): b for p in result.pipelines for b in p.recent}
+        with self._lock:
+            new = [b for key, b in seen.items() if key not in self._written.get(source, set())]
+            # Only what the source still shows is remembered: the set stays as small as a poll.
+            self._written[source] = set(seen)
+        written = self.history.record_builds(new) if new else 0
+        written += self._record_tests(source, result)
+        if written:
+            self.history.prune()
+        return written
+
+    def _record_tests(self, source: str, result: SourceResult) -> int:
+        runs = {(r.pipeline, r.build_id, r.attempt): r for r in result.test_runs}
+        with self._lock:
+            done = self._tests_written.setdefault(source, set())
+            new = [run for key, run in runs.items() if key not in done]
+            if len(done) > 10_000:
+                # A radiator runs for weeks: start the memory afresh. Recording a run again
+                # replaces its results, so the worst case is one rewrite, never a duplicate.
+                done.clear()
+            done.update(runs)
+        for run in new:
+            # The run names its pipeline's source: a junit source may report for a pipeline
+            # another source shows.
+            self._tested.add((run.source, run.pipeline))
+            self.history.record_tests(
+                run.source,
+                run.pipeline,
+                run.build_id,
+                run.commit,
+                run.results,
+                build_attempt=run.attempt,
+                at=run.finished_at,
+            )
+        return len(new)
+
+    def refresh(self, keys: Iterable[tuple[str, str]]) -> bool:
+        """Recompute the facts for these pipelines if anything changed; True if it did."""
+        wanted = frozenset(keys) | self._tested
+        cache_key = (self.history.generation, wanted)
+        if cache_key == self._cache_key:
+            return False
+        self._cache = self._compute(wanted)
+        self._cache_key = cache_key
+        return True
+
+    def current(self) -> Facts:
+        """The last computed facts (never queries the store)."""
+        return self._cache
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """What the store has to say in plain words (the file was damaged and moved aside)."""
+        return tuple(self.history.notices)
+
+    def _compute(self, keys: frozenset[tuple[str, str]]) -> Facts:
+        h = self.history
+        per: dict[tuple[str, str], PipelineFacts] = {}
+        for source, key in keys - self._tested:
+            streak = h.red_streak(source, key)
+            durations = h.durations(source, key)
+            week, month = h.retry_share(source, key, 7), h.retry_share(source, key, 30)
+            trend = h.trends(source, key, TREND_DAYS)
+            per[(source, key)] = PipelineFacts(
+                source=source,
+                key=key,
+                strip=tuple(h.recent_strip(source, key)),
+                p50_seconds=durations.p50 if durations else None,
+                p90_seconds=durations.p90 if durations else None,
+                retried_7d=week.retried_to_green,
+                green_7d=week.green,
+                retry_share_7d=week.share,
+                retry_minutes_7d=week.retry_minutes,
+                retried_30d=month.retried_to_green,
+                green_30d=month.green,
+                retry_share_30d=month.share,
+                retry_minutes_30d=month.retry_minutes,
+                green_share=tuple(trend.green_share),
+                mttr_seconds=tuple(trend.mttr_seconds),
+                p50_trend=tuple(trend.p50_seconds),
+                p90_trend=tuple(trend.p90_seconds),
+                flakes=tuple(trend.flakes),
+                red_since=streak.since if streak else None,
+                red_streak=streak.count if streak else 0,
+                broke_commit=streak.commit if streak else None,
+                broke_author=streak.author if streak else None,
+                broke_message=streak.message if streak else None,
+                broke_url=streak.url if streak else None,
+                last_green_commit=streak.last_green_commit if streak else None,
+                newest_red_commit=streak.newest_commit if streak else None,
+            )
+        flaky = tuple(
+            FlakyTestInfo(
+                classname=t.classname,
+                name=t.name,
+                times_flaked=t.times_flaked,
+                retried_builds=t.retried_builds,
+                lost_seconds=t.lost_seconds,
+                first_seen=t.first_seen,
+                last_seen=t.last_seen,
+                pipelines=tuple(f"{s}:{p}" for s, p in t.pipelines),
+            )
+            for t in h.flaky_tests(FLAKY_WINDOW_DAYS, FLAKY_LIMIT, only=list(keys))
+        )
+        return Facts(per, flaky)
