@@ -396,7 +396,7 @@ def load(text: str) -> Any:
     """Parse a bench config with a dummy token in the environment (never a real one)."""
     import os
 
-    from buildradiator.config.loading import parse_config
+    from buildradiator.sources.catalog import parse_config
 
     os.environ.setdefault("BENCH_GITHUB_TOKEN", "ghp_bench_not_a_real_token")
     return parse_config(text, "<bench>")

@@ -19,8 +19,8 @@ import buildradiator.ui.app
 from buildradiator.cli import main
 from buildradiator.cli.parser import build_parser
 from buildradiator.cli.terminal import wants_ascii
-from buildradiator.config.loading import parse_config
 from buildradiator.simulator import Simulator, demo_config_text, moments
+from buildradiator.sources.catalog import parse_config
 from buildradiator.ui.options import RadiatorOptions
 
 
@@ -264,7 +264,7 @@ def test_simulate_prints_one_usable_config_on_stdout_and_the_rest_on_stderr(
 
     import httpx
 
-    from buildradiator.config.loading import load_config
+    from buildradiator.sources.catalog import load_config
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "buildradiator", "simulate", "--port", "0"],

@@ -19,9 +19,9 @@ from buildradiator import cli
 from buildradiator.assemble import build_engine
 from buildradiator.cli.logs import setup_logging
 from buildradiator.clock import Clock
-from buildradiator.config.loading import parse_config
 from buildradiator.history import History
 from buildradiator.paths import get_paths
+from buildradiator.sources.catalog import parse_config
 from buildradiator.ui.claims import ClaimStore
 from hostile_server import HostileServer, answer
 

@@ -20,13 +20,13 @@ import pytest
 from buildradiator.assemble import build_engine
 from buildradiator.cli import main
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.export.cache import read_cache, write_cache
 from buildradiator.export.document import to_json
 from buildradiator.history import History
 from buildradiator.rules.verdict import exit_code as export_code
 from buildradiator.serve.server import Board
 from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient, make_client
 from buildradiator.ui.app import BuildRadiatorApp
 from buildradiator.ui.options import RadiatorOptions

@@ -8,7 +8,7 @@ import pytest
 
 from buildradiator.cli.parser import build_parser
 from buildradiator.cli.radiator import radiator_options
-from buildradiator.config.loading import parse_config
+from buildradiator.sources.catalog import parse_config
 from buildradiator.ui.options import RadiatorOptions
 
 CONFIG = """

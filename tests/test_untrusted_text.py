@@ -23,12 +23,12 @@ import pytest
 
 from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.export import document as export
 from buildradiator.export import lines
 from buildradiator.model import FlakyTestInfo, Snapshot
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.junit_parse import parse_junit
+from buildradiator.sources.junit.parse import parse_junit
 
 PAYLOADS = Path(__file__).parent / "payloads"
 

@@ -23,7 +23,7 @@ from buildradiator.config.loading import Config
 from buildradiator.errors import ConfigError
 from buildradiator.serve import browser as webview
 from buildradiator.serve import browser_session as webview_session
-from buildradiator.sources.configs import RadiatorFeedSource
+from buildradiator.sources.radiator.config import RadiatorFeedSource
 from buildradiator.ui import view
 from buildradiator.ui.options import RadiatorOptions
 from fake_session import Marks, hello, install, wait_for_file

@@ -6,9 +6,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from buildradiator.config.loading import Config, load_config
+from buildradiator.config.loading import Config
 from buildradiator.errors import BuildRadiatorError, ConfigError
 from buildradiator.paths import config_candidates, get_paths
+from buildradiator.sources.catalog import load_config
 
 if TYPE_CHECKING:
     pass

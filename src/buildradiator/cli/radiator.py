@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 from buildradiator.cli.config_file import require_config
 from buildradiator.cli.logs import logging_to_file
 from buildradiator.cli.terminal import locale_environ, wants_ascii
-from buildradiator.config.loading import Config, parse_config
+from buildradiator.config.loading import Config
 from buildradiator.errors import EXIT_CONFIG, EXIT_GREEN
+from buildradiator.sources.catalog import parse_config
 
 if TYPE_CHECKING:
     from buildradiator.history import History

@@ -56,7 +56,7 @@ def run_view(
     terminal next to a central server (its token named by ``token_env``)."""
     from buildradiator.config.loading import Config, resolve_secrets
     from buildradiator.history import History
-    from buildradiator.sources.configs import RadiatorFeedSource
+    from buildradiator.sources.radiator.config import RadiatorFeedSource
     from buildradiator.ui.launch import run_radiator
 
     source = RadiatorFeedSource(
