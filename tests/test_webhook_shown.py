@@ -14,10 +14,10 @@ from app_helpers import radiator
 from buildradiator import cli
 from buildradiator.assemble import build_engine
 from buildradiator.cli.config_file import cache_path
-from buildradiator.config.loading import load_config, parse_config
 from buildradiator.export.cache import write_cache
 from buildradiator.export.document import snapshot_doc
 from buildradiator.model import Build, Pipeline, Snapshot, SourceState, Status
+from buildradiator.sources.catalog import load_config, parse_config
 from screen import screen_text
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
