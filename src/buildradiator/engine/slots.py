@@ -67,6 +67,7 @@ class Slot:
             next_poll=self.next_poll,
             rate=self.rate,
             webhook_at=self.webhook_at,
+            webhook=self.config.webhook is not None,
         )
 
 
