@@ -17,6 +17,7 @@ from buildradiator.cli.config_file import cache_path
 from buildradiator.export.cache import write_cache
 from buildradiator.export.document import snapshot_doc
 from buildradiator.model import Build, Pipeline, Snapshot, SourceState, Status
+from buildradiator.serve.webhooks import attach_webhooks
 from buildradiator.sources.catalog import load_config, parse_config
 from screen import screen_text
 
@@ -60,6 +61,9 @@ def test_the_engine_marks_a_source_with_a_webhook_and_the_document_carries_it() 
         '[[sources]]\nname = "h"\ntype = "health"\nurl = "http://127.0.0.1:9/h"\n'
     )
     engine = build_engine(config)
+    alone = {s.name: s for s in engine.snapshot().sources}
+    assert not alone["gh"].webhook  # no serve takes its events: it is polled as any source
+    attach_webhooks(config, engine, "test.toml")
     before = {s.name: s for s in engine.snapshot().sources}
     assert before["gh"].webhook and before["gh"].webhook_at is None
     assert not before["h"].webhook
