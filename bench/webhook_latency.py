@@ -1,6 +1,6 @@
 """From a signed webhook delivery to every attached screen: how long, and what polling costs.
 
-    python bench/webhook_latency.py [--screens 30] [--rounds 12] [--quiet-seconds 60]
+    python bench/webhook_latency.py [--screens 30] [--rounds 12]
 
 One ``serve`` (in this process) runs the engine over the simulated GitHub API with a webhook on
 its source and ``interval = 3600``, so only the webhook can bring news in time. ``--screens``
@@ -10,9 +10,9 @@ and red in the simulator, posts a signed ``workflow_run`` delivery and times, fo
 the moment its engine publishes the new status: the snapshot its app then draws (drawing a frame
 is measured by ``bench/poll_cycle.py``: a few ms).
 
-Then the quiet estate: the API requests of polling alone (``interval`` seconds) against polling
-with a webhook (``reconcile`` seconds), over ``--quiet-seconds`` with the times scaled down 30x
-(interval 1 s for 30 s, reconcile 30 s for 900 s), nothing changing, after the first poll.
+Then the quiet estate: the API requests of 50 repositories in one simulated hour (the real
+engine loop on a fake clock, as ``bench/quota.py`` runs it), polling every 30 s alone against
+webhooks with polling every 900 s to repair missed deliveries, nothing changing.
 
 Targets (issue "Seconds, not intervals"): median under 300 ms, worst under 1 s, for 30 screens;
 a quiet estate's requests with webhooks under 5% of polling alone.
@@ -39,6 +39,7 @@ from buildradiator.serve.server import RadiatorServer, serve
 from buildradiator.serve.webhooks import attach_webhooks
 from buildradiator.simulator import Simulator, moments
 from buildradiator.sources.catalog import parse_config
+from quota import simulate
 
 SECRET = "bench-webhook-secret"
 MEDIAN_MS, WORST_MS, QUIET_SHARE = 300.0, 1000.0, 0.05
@@ -171,32 +172,14 @@ async def latency(screens: int, rounds: int) -> list[float]:
     return samples
 
 
-async def quiet_requests(seconds: float) -> tuple[int, int]:
-    """API requests over ``seconds`` of a quiet estate: polling alone, then with a webhook."""
-    os.environ["BENCH_HOOK_SECRET"] = SECRET
-    counts = []
-    for webhook in (False, True):
-        with Simulator() as sim:
-            sim.set_time(moments.QUIET_END)
-            config = parse_config(
-                central_config(sim.base_url, interval=1, webhook=webhook, reconcile=30)
-            )
-            engine = build_engine(config)
-            if webhook:
-                attach_webhooks(config, engine, "bench")
-            task = asyncio.create_task(engine.run(lambda _s: None))
-            await asyncio.sleep(3.0)  # the first poll, which both make, is not counted
-
-            def sent() -> int:
-                return sum(n for path, n in sim.requests.items() if path.startswith("/github/"))
-
-            before = sent()
-            await asyncio.sleep(seconds)
-            counts.append(sent() - before)
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            await engine.aclose()
-    return counts[0], counts[1]
+async def quiet_requests(repos: int, interval: float, reconcile: float) -> tuple[int, int]:
+    """API requests in one simulated hour of a quiet estate (``quota.simulate``: the real
+    engine loop on a fake clock): polling every ``interval`` seconds alone, then with webhooks
+    and polling every ``reconcile`` seconds."""
+    kinds = {"change_every": None, "conditional": True, "per_source": 50, "hours": 1.0}
+    alone = await simulate(repos, interval, **kinds)  # type: ignore[arg-type]
+    hooked = await simulate(repos, interval, reconcile=reconcile, **kinds)  # type: ignore[arg-type]
+    return alone.requests, hooked.requests
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -208,11 +191,11 @@ async def main_async(args: argparse.Namespace) -> None:
         f"-> {'MET' if median < MEDIAN_MS and worst < WORST_MS else 'MISSED'} "
         f"(median < {MEDIAN_MS:g} ms, worst < {WORST_MS:g} ms)"
     )
-    polling, hooked = await quiet_requests(args.quiet_seconds)
+    polling, hooked = await quiet_requests(50, 30.0, 900.0)
     share = hooked / max(1, polling)
     print(
-        f"quiet estate over {args.quiet_seconds:g} s (times scaled 30x): {polling} API requests "
-        f"polling alone, {hooked} with a webhook = {share:.1%} -> "
+        f"quiet estate, 50 repositories, one simulated hour: {polling:,} API requests polling "
+        f"every 30 s, {hooked:,} with webhooks (reconcile every 900 s) = {share:.1%} -> "
         f"{'MET' if share < QUIET_SHARE else 'MISSED'} (< {QUIET_SHARE:.0%})"
     )
 
@@ -221,7 +204,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--screens", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=12)
-    parser.add_argument("--quiet-seconds", type=float, default=60.0)
     asyncio.run(main_async(parser.parse_args()))
 
 
