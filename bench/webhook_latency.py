@@ -1,6 +1,6 @@
 """From a signed webhook delivery to every attached screen: how long, and what polling costs.
 
-    python bench/webhook_latency.py [--screens 30] [--rounds 12]
+    python bench/webhook_latency.py [--screens 30] [--rounds 12] [--quiet-repos 50]
 
 One ``serve`` (in this process) runs the engine over the simulated GitHub API with a webhook on
 its source and ``interval = 3600``, so only the webhook can bring news in time. ``--screens``
@@ -191,10 +191,10 @@ async def main_async(args: argparse.Namespace) -> None:
         f"-> {'MET' if median < MEDIAN_MS and worst < WORST_MS else 'MISSED'} "
         f"(median < {MEDIAN_MS:g} ms, worst < {WORST_MS:g} ms)"
     )
-    polling, hooked = await quiet_requests(50, 30.0, 900.0)
+    polling, hooked = await quiet_requests(args.quiet_repos, 30.0, 900.0)
     share = hooked / max(1, polling)
     print(
-        f"quiet estate, 50 repositories, one simulated hour: {polling:,} API requests polling "
+        f"quiet estate, {args.quiet_repos} repositories, one simulated hour: {polling:,} API requests polling "
         f"every 30 s, {hooked:,} with webhooks (reconcile every 900 s) = {share:.1%} -> "
         f"{'MET' if share < QUIET_SHARE else 'MISSED'} (< {QUIET_SHARE:.0%})"
     )
@@ -204,6 +204,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--screens", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--quiet-repos", type=int, default=50)
     asyncio.run(main_async(parser.parse_args()))
 
 
