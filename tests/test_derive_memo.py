@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from buildradiator.config.loading import parse_config
-from buildradiator.model import Build, Pipeline, Snapshot, Status
+from buildradiator.model import Build, Pipeline, PipelineFacts, Snapshot, Status
 from buildradiator.rules import insights
 from buildradiator.rules.derive import Derivation
 
@@ -110,3 +110,28 @@ def test_is_red_never_answers_from_an_entry_of_another_object() -> None:
     derivation.derive(raw(pipe("svc-1", Status.FAILED)), ())
     assert derivation.memo.is_red(pipe("svc-1", Status.PASSED)) is False
     assert derivation.memo.is_red(pipe("svc-1", Status.FAILED)) is True
+
+
+def test_history_and_gate_follow_new_facts_and_new_windows() -> None:
+    derivation = Derivation(CONFIG)
+    red = pipe("svc-1", Status.FAILED)
+    earlier = T0 - timedelta(hours=3)
+
+    def with_facts(*facts: PipelineFacts) -> Snapshot:
+        return raw(red).model_copy(update={"facts": facts})
+
+    first = derivation.derive(with_facts(), ())
+    assert first.broken[0].since == T0 - timedelta(minutes=5)
+    assert [r.text for r in first.gate.reasons] == ["main red: Payments"]  # type: ignore[union-attr]
+    known = PipelineFacts(source="ci", key="svc-1", red_since=earlier, red_streak=4)
+    second = derivation.derive(with_facts(known), ())
+    assert (second.broken[0].since, second.broken[0].streak) == (earlier, 4)
+    assert derivation.derive(with_facts(known), ()).broken[0] is second.broken[0]
+    # History learns more (a new facts object): the window follows it.
+    later = known.model_copy(update={"red_since": earlier - timedelta(hours=1), "red_streak": 5})
+    third = derivation.derive(with_facts(later), ())
+    assert (third.broken[0].since, third.broken[0].streak) == (earlier - timedelta(hours=1), 5)
+    # Another pipeline red instead: the gate names it, not the one before.
+    other = pipe("svc-2", Status.FAILED)
+    fourth = derivation.derive(raw(other, pipe("svc-1", Status.PASSED)), ())
+    assert [r.text for r in fourth.gate.reasons] == ["main red: svc-2"]  # type: ignore[union-attr]

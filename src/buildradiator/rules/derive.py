@@ -43,7 +43,7 @@ from buildradiator.model import (
 from buildradiator.rules import insights
 from buildradiator.rules.deploywatch import DeployWatch
 from buildradiator.rules.facts import merge_reported, with_eta, with_history
-from buildradiator.rules.gate import release_gate
+from buildradiator.rules.gate import main_red_reason, release_gate
 from buildradiator.rules.memo import PipelineMemo, SortKey
 from buildradiator.rules.privacy import anonymise
 from buildradiator.rules.production import with_drift
@@ -100,7 +100,8 @@ def derive(
     now = raw.taken_at
     stale = raw.stale_sources
     facts = {(f.source, f.key): f for f in raw.facts}
-    derived = (memo if memo is not None else memo_for(config)).derive_all(raw.pipelines)
+    memo = memo if memo is not None else memo_for(config)
+    derived = memo.derive_all(raw.pipelines)
     pipelines = [d.shown for d in derived]
     if facts:
         pipelines = [with_eta(p, facts.get((p.source, p.key))) for p in pipelines]
@@ -118,7 +119,7 @@ def derive(
         deployments,
     )
     if facts:
-        broken = _with_history(broken, facts)
+        broken = _with_history(broken, facts, memo)
     snapshot = Snapshot(
         taken_at=now,
         title=raw.title,
@@ -137,7 +138,10 @@ def derive(
         blockers=raw.blockers,
         notices=raw.notices,
     )
-    snapshot = snapshot.model_copy(update={"gate": release_gate(snapshot, config.release)})
+    gate = release_gate(
+        snapshot, config.release, lambda w: memo.once(w, "gate", None, lambda: main_red_reason(w))
+    )
+    snapshot = snapshot.model_copy(update={"gate": gate})
     targets = evaluate(config.targets, snapshot, config.groups)
     snapshot = snapshot.model_copy(update={"targets": targets})
     return anonymise(snapshot) if config.radiator.privacy else snapshot
@@ -157,9 +161,11 @@ def _in_order(pipelines: Sequence[Pipeline], keys: Sequence[SortKey]) -> tuple[P
 
 
 def _with_history(
-    broken: tuple[BrokenWindow, ...], facts: Mapping[tuple[str, str], PipelineFacts]
+    broken: tuple[BrokenWindow, ...],
+    facts: Mapping[tuple[str, str], PipelineFacts],
+    memo: PipelineMemo,
 ) -> tuple[BrokenWindow, ...]:
-    windows = [with_history(w, facts.get((w.source, w.key))) for w in broken]
+    windows = [_history_of(w, facts.get((w.source, w.key)), memo) for w in broken]
     return tuple(sorted(windows, key=lambda w: w.since.timestamp() if w.since else 1e18))
 
 
@@ -185,3 +191,9 @@ class Derivation:
             watch=self.watch,
             memo=self.memo,
         )
+
+
+def _history_of(
+    window: BrokenWindow, facts: PipelineFacts | None, memo: PipelineMemo
+) -> BrokenWindow:
+    return memo.once(window, "history", facts, lambda: with_history(window, facts))

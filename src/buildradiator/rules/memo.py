@@ -14,14 +14,16 @@ Memory is bounded: each ``derive_all`` keeps only the entries of the pipelines i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from buildradiator.model import BrokenWindow, FlakySummary, Pipeline
 from buildradiator.rules import insights
 
 SortKey = tuple[int, int, str]
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -39,6 +41,8 @@ class Derived:
     """The broken window of a red main, by whether its source is stale."""
     keys: dict[bool, SortKey] = field(default_factory=dict)
     """The sort key, by whether its source is stale."""
+    made: dict[str, tuple[object, object, object]] = field(default_factory=dict)
+    """``PipelineMemo.once``: per purpose, the window and argument it was made from, and it."""
 
     def window(self, stale: bool) -> BrokenWindow | None:
         if stale not in self.windows:
@@ -90,6 +94,19 @@ class PipelineMemo:
         if entry is not None and entry.pipeline is pipeline:
             return entry.red
         return bool(insights.red_streak(pipeline))
+
+    def once(self, window: BrokenWindow, purpose: str, arg: object, make: Callable[[], T]) -> T:
+        """``make()``, kept with the entry of the window's pipeline while the window and ``arg``
+        are the very objects it was made from (a window of no pipeline: made every time)."""
+        entry = self._entries.get((window.source, window.key))
+        if entry is None:
+            return make()
+        kept = entry.made.get(purpose)
+        if kept is not None and kept[0] is window and kept[1] is arg:
+            return kept[2]  # type: ignore[return-value]
+        made = make()
+        entry.made[purpose] = (window, arg, made)
+        return made
 
     def _derive(self, pipeline: Pipeline) -> Derived:
         shown = insights.label(
