@@ -16,6 +16,7 @@ from buildradiator.config.loading import Config
 from buildradiator.engine.engine import Engine
 from buildradiator.export.cache import CacheWriter
 from buildradiator.history import History
+from buildradiator.history.delivery_recorder import DeliveryRecorder
 from buildradiator.history.facts import HistoryFacts
 from buildradiator.rules.derive import Derivation
 from buildradiator.sources.http import HttpClient
@@ -43,6 +44,10 @@ def build_engine(
         deriver=Derivation(config),
         recorder=HistoryFacts(history) if history is not None else None,
     )
+    if history is not None:
+        # Deploys, service health, gate holds and main's queue, for the delivery measures
+        # (``buildradiator report``): written on a worker thread, never on the loop.
+        engine.subscribe(DeliveryRecorder(history))
     if cache_path is not None:
         writer = CacheWriter(cache_path)
         engine.subscribe(writer, every=writer.every)

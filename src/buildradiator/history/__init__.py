@@ -62,6 +62,8 @@ Where it lives (``History`` is assembled from one class per part, each in its ow
 - ``history_rollups``: the per-day rollups behind ``retry_share`` and ``trends``.
 - ``history_builds``: build rows and the facts read from them.
 - ``history_tests``: test results and the flaky ranking.
+- ``deliveries`` (writes), ``delivery_queries``, ``queue_rollups`` and ``delivery_report``
+  (reads): deploys, service health and gate changes, main's queue; ``delivery_facts``.
 """
 
 from __future__ import annotations
