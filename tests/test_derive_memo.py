@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from buildradiator.config.loading import parse_config
 from buildradiator.model import Build, Pipeline, PipelineFacts, Snapshot, Status
 from buildradiator.rules import insights
 from buildradiator.rules.derive import Derivation
+from buildradiator.sources.catalog import parse_config
 
 CONFIG = parse_config(
     '[[sources]]\nname = "ci"\ntype = "cctray"\nurl = "http://ci.example/cc.xml"\n'
