@@ -206,6 +206,7 @@ class Engine:
         """Events arrive by webhook: poll ``name`` only every ``seconds`` to repair missed ones
         (or on its own interval, if that is longer)."""
         slot = self.slots[name]
+        slot.webhook = True
         slot.interval = max(slot.interval, seconds)
         slot.stale_after = max(slot.stale_after, 3 * slot.interval + 60)
 

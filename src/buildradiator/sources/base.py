@@ -192,6 +192,13 @@ class Source(ABC, Generic[ConfigT]):
             return {"Authorization": basic_auth(username, self.token or "")}
         return Source._auth_headers(self)
 
+    @property
+    def pushes(self) -> bool:
+        """Whether the server holds this source's request until there is news (a ``serve``
+        answering ``Prefer: wait``): the engine then asks again at once instead of after an
+        interval, since the wait is in the request."""
+        return False
+
     def _headers(self) -> dict[str, str]:
         """Headers every request of this provider carries besides credentials (``Accept``...)."""
         return {}
