@@ -420,6 +420,7 @@ def config_text(
     interval: float = 30.0,
     token: bool = True,
     batch: str = "auto",
+    reconcile: float | None = None,
 ) -> str:
     """A config watching the estate: GitHub sources of up to ``repos_per_source`` repositories
     each, and one CCTray source per feed."""
@@ -436,6 +437,7 @@ def config_text(
             f"repos = [{names}]",
             "per_page = 5",
             f'batch = "{batch}"',
+            *([f"webhook = {{ unsigned = true, reconcile = {reconcile:g} }}"] if reconcile else []),
             *(['token_env = "BENCH_GITHUB_TOKEN"'] if token else []),
             "",
         ]

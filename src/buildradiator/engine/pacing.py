@@ -56,7 +56,9 @@ class Pacing:
         if slot.source.pushes:
             return PUSH_GAP  # the next request waits at the server for the next change
         delay = slot.interval
-        if slot.in_flight:
+        # A build in flight is polled faster for its stage and progress, unless its CI says
+        # when anything moves (a webhook): then polling only repairs missed deliveries.
+        if slot.in_flight and not slot.webhook:
             delay = max(MIN_INTERVAL, min(delay, slot.interval / IN_FLIGHT_FACTOR))
         delay = max(delay, self.quota_delay(slot))
         return self.jitter(delay)
