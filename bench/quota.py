@@ -33,6 +33,7 @@ import httpx
 from _estate import GitHubEstate, config_text, load, verdict
 from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
+from buildradiator.serve.webhooks import attach_webhooks
 from buildradiator.sources.http import HttpClient
 
 BASE = "http://api.github.test"
@@ -60,7 +61,10 @@ async def simulate(
     per_source: int,
     hours: float,
     seed: int = 1,
+    reconcile: float | None = None,
 ) -> Outcome:
+    """One simulated run; ``reconcile``: the sources take webhooks (as under ``serve``) and
+    poll only that often to repair missed deliveries."""
     clock = FakeClock()
     estate = GitHubEstate(repos)
     next_change = [clock.now().timestamp() + (change_every or 0)]
@@ -78,8 +82,13 @@ async def simulate(
 
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     http = HttpClient(client, clock=clock)
-    config = load(config_text(BASE, repos=repos, repos_per_source=per_source, interval=interval))
+    text = config_text(
+        BASE, repos=repos, repos_per_source=per_source, interval=interval, reconcile=reconcile
+    )
+    config = load(text)
     engine = build_engine(config, http=http, clock=clock, rng=random.Random(seed))
+    if reconcile:
+        attach_webhooks(config, engine, "bench")
     polls: dict[str, list[float]] = {name: [] for name in engine.slots}
     errors = 0
     poll_source = engine.poll_source

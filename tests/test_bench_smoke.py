@@ -39,6 +39,8 @@ RUNS: dict[str, list[str]] = {
     "buildnotify_compare": ["--projects", "7", "--polls", "2"],
     "serve_quota": ["--seconds", "2", "--screens", "3", "--interval", "1"],
     "delivery": ["--builds", "4000", "--deploys", "600", "--pipelines", "20", "--runs", "1"],
+    "github_scale": ["--sizes", "30", "--cycles", "1", "--per-source", "30"],
+    "webhook_latency": ["--screens", "2", "--rounds", "2", "--quiet-repos", "3"],
 }
 
 
@@ -154,3 +156,26 @@ def test_delivery(outputs) -> None:
     assert re.search(r"^four keys \(rules\)\s+[\d.]+\s+[\d.]+$", out, re.M)
     assert re.search(r"^all of delivery_facts\s+[\d.]+\s+[\d.]+$", out, re.M)
     assert re.search(r"^target: every delivery fact under 50 ms CPU -> (MET|MISSED)", out, re.M)
+
+
+def test_github_scale(outputs) -> None:  # type: ignore[no-untyped-def]
+    out = ok(outputs["github_scale"])
+    rest = re.search(r"^\s+30 rest\s+([\d.]+)ms .* ([\d.]+)\s+\d+\s+0$", out, re.M)
+    graph = re.search(r"^\s+30 graphql\s+([\d.]+)ms", out, re.M)
+    assert rest and graph, out
+    assert re.search(r"^target: 30 repositories .* -> (MET|MISSED)$", out, re.M)
+
+
+def test_webhook_latency(outputs) -> None:  # type: ignore[no-untyped-def]
+    out = ok(outputs["webhook_latency"])
+    assert re.search(
+        r"^webhook -> 2 screens, 2 rounds: median \d+ ms, .* -> (MET|MISSED)", out, re.M
+    )
+    found = re.search(
+        r"^quiet estate, 3 repositories, one simulated hour: ([\d,]+) API requests polling every 30 s, ([\d,]+) with webhooks",
+        out,
+        re.M,
+    )
+    assert found, out
+    alone, hooked = (int(g.replace(",", "")) for g in found.groups())
+    assert 0 < hooked < alone

@@ -173,7 +173,7 @@ async def test_a_mixed_estate_polls_every_provider_and_one_failure_stays_local(
         ]
         with_pipelines = {p.source for p in snap.pipelines}
         ci = {s.name for s in config.sources if s.type in ("github", "cctray", "gitlab",
-              "jenkins", "buildkite", "circleci", "buildbot", "bitbucket")}  # fmt: skip
+              "jenkins", "buildkite", "circleci", "buildbot", "azure", "bitbucket")}  # fmt: skip
         assert with_pipelines >= ci
         with_production = (
             {c.source for c in snap.services}

@@ -23,21 +23,26 @@ from screen import green_colours, screen_text
 GREEN_WORDS = ("all green", "passed", " GO", "✔")
 
 
-def green_feed() -> bytes:
+def green_feed(build: int = 0) -> bytes:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     projects = "".join(
         f'<Project name="svc-{n}" activity="Sleeping" lastBuildStatus="Success" '
-        f'lastBuildLabel="{n}" lastBuildTime="{now}" webUrl="https://ci.example/{n}"/>'
+        f'lastBuildLabel="{n}.{build}" lastBuildTime="{now}" webUrl="https://ci.example/{n}"/>'
         for n in range(3)
     )
     return f"<Projects>{projects}</Projects>".encode()
 
 
+# Per pipeline (label, window, sort key, retry summary, green streak) a stage runs when the
+# pipeline changed (``rules.memo``): the test's next poll brings a new build of every one.
 SNAPSHOT_STAGES = [
-    (derive_module.insights, "broken_windows"),
-    (derive_module.insights, "sort_pipelines"),
-    (derive_module.insights, "flaky_summaries"),
-    (derive_module.insights, "green_since"),
+    (derive_module.insights, "pipeline_window"),
+    (derive_module.insights, "with_other_windows"),
+    (derive_module.insights, "sort_key"),
+    (derive_module.insights, "flaky_summary"),
+    (derive_module.insights, "sort_flaky"),
+    (derive_module.insights, "green_streak_start"),
+    (derive_module.insights, "latest_start"),
     (derive_module.insights, "label"),
     (derive_module, "release_gate"),
     (derive_module, "evaluate"),
@@ -79,6 +84,7 @@ async def test_a_failing_snapshot_stage_stops_the_engine_in_plain_sight(
         async with app.run_test(size=(120, 35)) as pilot:
             assert "all green" in await run_until(app, pilot, "all green")
             monkeypatch.setattr(where, name, boom)
+            server.route("/cc.xml", answer(200, green_feed(1), {"Content-Type": "application/xml"}))
             engine.poll_now()
             text = await run_until(app, pilot, "ENGINE STOPPED")
             assert "ENGINE STOPPED: RuntimeError" in text, text

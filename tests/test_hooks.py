@@ -24,7 +24,7 @@ from buildradiator.model import (
     SourceState,
     Status,
 )
-from buildradiator.ui.hook_events import events_between
+from buildradiator.rules.events import events_between
 from buildradiator.ui.hooks import HookResult, HookRunner, hook_environment
 
 PY = sys.executable

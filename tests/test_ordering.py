@@ -7,6 +7,8 @@ from buildradiator.rules.ordering import (
     GroupState,
     Urgency,
     is_green,
+    red_count,
+    result_shown,
     roll_up,
     units,
     urgency,
@@ -101,3 +103,32 @@ def test_a_group_is_one_unit_ranked_by_its_roll_up() -> None:
     team = listed[0]
     assert team.rollup is not None and team.rollup.state is GroupState.FAILED
     assert [m.name for m in team.members] == ["a", "b"]  # most urgent member first
+
+
+def test_stale_data_shows_only_a_red_last_result() -> None:
+    stale = frozenset({"old"})
+    assert result_shown(p("a", Status.PASSED), FRESH) is Status.PASSED
+    assert result_shown(p("a", Status.CANCELED), FRESH) is Status.CANCELED
+    assert result_shown(p("a", Status.FAILED, source="old"), stale) is Status.FAILED
+    assert result_shown(p("a", Status.PASSED, source="old"), stale) is None
+    assert result_shown(p("a", Status.CANCELED, source="old"), stale) is None
+
+
+def test_red_counts_stale_red_too() -> None:
+    stale = frozenset({"old"})
+    pipelines = [
+        p("a", Status.FAILED),
+        p("b", Status.FAILED, source="old"),
+        p("c", Status.PASSED, running=True),
+        p("d", Status.PASSED, source="old"),
+    ]
+    assert red_count(pipelines, stale) == 2
+    assert red_count(pipelines[2:], stale) == 0
+
+
+def test_the_list_ranks_green_with_the_rest_the_wall_after_it() -> None:
+    pipelines = [p("a-green", Status.PASSED), p("b-unknown", Status.UNKNOWN)]
+    assert [u.name for u in units(pipelines, FRESH)] == ["b-unknown", "a-green"]
+    listed = units(pipelines, FRESH, green_apart=False)
+    assert [u.name for u in listed] == ["a-green", "b-unknown"]
+    assert [u.urgency for u in listed] == [Urgency.GREEN, Urgency.OTHER]

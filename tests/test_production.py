@@ -19,7 +19,14 @@ from buildradiator.model import (
 )
 from buildradiator.rules.deploywatch import DeployWatch, suspect_reason
 from buildradiator.rules.facts import merge_reported
-from buildradiator.rules.production import drift_from_builds, env_key, same_commit, service_rows
+from buildradiator.rules.production import (
+    counted_health,
+    deploy_health,
+    drift_from_builds,
+    env_key,
+    same_commit,
+    service_rows,
+)
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=15)
@@ -83,6 +90,28 @@ def test_environments_fold_but_stay_apart_from_staging() -> None:
 def test_a_deploy_without_checks_is_a_row_of_unknown_health() -> None:
     (row,) = service_rows(Snapshot(taken_at=NOW, deployments=(deploy(service="monolith"),)))
     assert row.service == "monolith" and row.health is Health.UNKNOWN and row.checks == ()
+
+
+def test_a_suspect_deploy_is_down_and_a_failed_one_never_up() -> None:
+    def health(h: Health, **d: object) -> Health:
+        snap = Snapshot(taken_at=NOW, services=(check(h),), deployments=(deploy(**d),))
+        (row,) = service_rows(snap)
+        return deploy_health(row)
+
+    assert health(Health.UP, suspect="HTTP 500 after deploy") is Health.DOWN
+    assert health(Health.UP, state=DeployState.FAILED) is Health.WARN
+    assert health(Health.DOWN, state=DeployState.FAILED) is Health.DOWN
+    assert health(Health.UP) is Health.UP
+
+
+def test_old_data_counts_as_unknown_whatever_it_said() -> None:
+    snap = Snapshot(
+        taken_at=NOW, services=(check(Health.DOWN),), stale_sources=frozenset({"health-payments"})
+    )
+    (row,) = service_rows(snap)
+    assert row.stale and row.health is Health.DOWN and counted_health(row) is Health.UNKNOWN
+    (fresh,) = service_rows(snap.model_copy(update={"stale_sources": frozenset()}))
+    assert counted_health(fresh) is Health.DOWN
 
 
 def test_stale_row_only_when_all_its_sources_are() -> None:

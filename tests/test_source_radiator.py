@@ -361,7 +361,7 @@ async def test_summary_counts_and_names_the_remote_stale_sources() -> None:
     assert "2 deployments, 1 blocker, 3 flaky tests" in result.summary
     assert "2 of its 9 sources stale: buildkite, argocd" in result.summary
     green = await poll(Central(green_estate()))
-    assert green.summary == "3 pipelines, 2 service checks"
+    assert green.summary == "3 pipelines, 2 service checks; polled (the server does not push)"
 
 
 # --- only ----------------------------------------------------------------------------------

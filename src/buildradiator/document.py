@@ -184,6 +184,8 @@ def snapshot_doc(snapshot: Snapshot, *, overall: str) -> dict[str, Any]:
                 "error": s.error,
                 "error_kind": s.error_kind,
                 "rate": s.rate.model_dump(mode="json") if s.rate else None,
+                "webhook": s.webhook,
+                "webhook_at": _time(s.webhook_at),
             }
             for s in snapshot.sources
         ],

@@ -1,20 +1,24 @@
-"""``check``: the config is valid, every source answers (a table of what each said), and
-what became of the history store.
+"""``check``: the config is valid, every source answers (a table of what each said), where
+each webhook's CI must post and whether its secret can be read, and what became of the history
+store.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from buildradiator import fmt
 from buildradiator.cli.config_file import require_config
-from buildradiator.config.loading import Config
+from buildradiator.config.loading import Config, SourceBase, read_webhook_secret
 from buildradiator.errors import (
     EXIT_GREEN,
     EXIT_UNKNOWN,
     AuthFailed,
+    ConfigError,
     NotFound,
     RateLimited,
     SourceError,
@@ -52,10 +56,65 @@ def cmd_check(args: argparse.Namespace) -> int:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
     for row in [header, *rows]:
         print("  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[-1]]))
+    _check_webhooks(config)
     _check_history(config)
     # The same code as `status` for a source that could not be read (README, "Exit codes").
     failed = any(row[-1].startswith(_FAILED_PREFIXES) for row in rows)
     return EXIT_UNKNOWN if failed else EXIT_GREEN
+
+
+def _check_webhooks(config: Config) -> None:
+    """One line per source with a webhook: where its CI must post, which secret ``serve`` reads
+    (never its value) and whether it is readable now, and when the last event came (from the
+    snapshot ``serve`` cached)."""
+    hooked = [s for s in config.sources if s.webhook is not None]
+    if not hooked:
+        return
+    from buildradiator.cli.config_file import cache_path
+    from buildradiator.export.cache import read_cache
+
+    cached = read_cache(cache_path(config))
+    events = {s.name: s.webhook_at for s in cached.sources} if cached is not None else {}
+    base = serve_address(config)
+    now = datetime.now(UTC)
+    for source in hooked:
+        last = events.get(source.name)
+        when = (
+            f"last event {fmt.format_age(fmt.seconds_between(last, now))} ago"
+            if last is not None
+            else "no event seen yet"
+        )
+        post = f"{base}/hooks/{quote(source.name, safe='')}"
+        print(f"webhook {source.name}: POST {post}; {_secret_words(source, config)}; {when}")
+
+
+def serve_address(config: Config) -> str:
+    """Where ``serve`` listens, as a URL (``[serve]`` host and port)."""
+    host = config.serve.host
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{config.serve.port}"
+
+
+def _secret_words(source: SourceBase, config: Config) -> str:
+    """Which secret the webhook reads, and whether it can be read now (never its value)."""
+    hook = source.webhook
+    if hook is None or hook.unsigned:
+        return "unsigned (unsigned = true): takes deliveries without a signature"
+    if hook.secret_env:
+        where = f"secret from environment variable {hook.secret_env}"
+    elif hook.secret_file is not None:
+        where = f"secret from file {hook.secret_file}"
+    else:
+        # The program only: a command's arguments are nobody's business on a shared screen.
+        words = hook.secret_command or []
+        words = words if isinstance(words, list) else words.split()
+        where = f"secret from command {words[0] if words else '?'}"
+    try:
+        read_webhook_secret(source, str(config.path))
+    except ConfigError as exc:
+        problem = exc.problems[0].message if exc.problems else "cannot be read"
+        return f"{where}, NOT readable now: {problem}"
+    return f"{where}, readable now"
 
 
 def _check_history(config: Config) -> None:

@@ -26,6 +26,7 @@ from buildradiator.clock import Clock
 from buildradiator.config.loading import Config, SourceBase
 from buildradiator.engine import pacing
 from buildradiator.engine.ports import AsPolled, Deriver, Recorder, Subscriber
+from buildradiator.engine.reuse import reuse
 from buildradiator.engine.slots import Slot, content
 from buildradiator.errors import RateLimited, SourceError
 from buildradiator.model import (
@@ -131,7 +132,7 @@ class Engine:
             slot.failures += 1
             delay = self.pacing.backoff(slot)
         else:
-            slot.result = result
+            result = slot.result = reuse(slot.result, result)
             slot.error = None
             slot.failures = 0
             slot.last_success = self.clock.now()
@@ -205,6 +206,7 @@ class Engine:
         """Events arrive by webhook: poll ``name`` only every ``seconds`` to repair missed ones
         (or on its own interval, if that is longer)."""
         slot = self.slots[name]
+        slot.webhook = True
         slot.interval = max(slot.interval, seconds)
         slot.stale_after = max(slot.stale_after, 3 * slot.interval + 60)
 

@@ -35,6 +35,9 @@ class Slot:
     """``result`` is the last run's, from the snapshot cache: no poll of this run confirmed it."""
     webhook_at: datetime | None = None
     """When a webhook last said this source changed (``Engine.poll_soon``)."""
+    webhook: bool = False
+    """Events arrive by webhook (``serve`` takes them: ``Engine.reconcile_every``): polling only
+    repairs missed deliveries."""
 
     @property
     def in_flight(self) -> bool:
@@ -67,6 +70,7 @@ class Slot:
             next_poll=self.next_poll,
             rate=self.rate,
             webhook_at=self.webhook_at,
+            webhook=self.webhook,
         )
 
 

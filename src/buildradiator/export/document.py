@@ -10,22 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from buildradiator import document
-from buildradiator.document import SCHEMA_VERSION
 from buildradiator.model import Snapshot
-from buildradiator.rules.verdict import all_green, answered, exit_code, not_current, overall
+from buildradiator.rules.verdict import overall
 
-# Names that lived here before they moved (the schema to ``document``, the verdict to the rules),
-# kept until their last importers (``ui.widgets.verdict``) import them from there.
-__all__ = [
-    "SCHEMA_VERSION",
-    "all_green",
-    "answered",
-    "exit_code",
-    "not_current",
-    "overall",
-    "snapshot_doc",
-    "to_json",
-]
+__all__ = ["snapshot_doc", "to_json"]
 
 
 def snapshot_doc(snapshot: Snapshot) -> dict[str, Any]:

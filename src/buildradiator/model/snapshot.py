@@ -70,6 +70,8 @@ class SourceState(Frozen):
     webhook_at: AwareDatetime | None = None
     """When ``serve`` last took a webhook event for this source (it then polls it at once);
     ``None``: no event yet, or no webhook."""
+    webhook: bool = False
+    """The source's config has a webhook (``serve`` takes its CI's events)."""
 
 
 class GateReason(Frozen):

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
@@ -20,9 +22,32 @@ def first_line(message: str | None) -> str | None:
     return message.strip().splitlines()[0] if message.strip() else ""
 
 
-Untrusted = Annotated[str, AfterValidator(clean_text)]
+_REMEMBERED = 16384
+"""Values remembered per kind of cleaning (``_remembered``)."""
+_REMEMBERED_UP_TO = 256
+"""Characters: a longer value is cleaned every time (never kept)."""
+
+
+def _remembered(clean: Callable[[str], str]) -> Callable[[str], str]:
+    """``clean`` (a pure function of the text), remembering its answers for short values.
+
+    Sources build every domain object anew on each poll from the same names, keys, ids and
+    links; cleaning them again was ~35,000 calls a cycle at 2,000 pipelines. Bounded: at most
+    ``_REMEMBERED`` values of at most ``_REMEMBERED_UP_TO`` characters, least recent dropped."""
+    kept = lru_cache(maxsize=_REMEMBERED)(clean)
+
+    def cleaned(value: str) -> str:
+        return kept(value) if len(value) <= _REMEMBERED_UP_TO else clean(value)
+
+    cleaned.__doc__ = clean.__doc__
+    cleaned.cache_clear = kept.cache_clear  # type: ignore[attr-defined]
+    cleaned.cache_info = kept.cache_info  # type: ignore[attr-defined]
+    return cleaned
+
+
+Untrusted = Annotated[str, AfterValidator(_remembered(clean_text))]
 """Text from a server, shown on one line: scrubbed, folded, cut (``text.clean_text``)."""
-Key = Annotated[str, AfterValidator(clean_key)]
+Key = Annotated[str, AfterValidator(_remembered(clean_key))]
 """An identifier from a server (a pipeline key, a build id): scrubbed, never cut."""
 
 EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
@@ -41,8 +66,11 @@ def _seconds(value: float | None) -> float | None:
     return value if value is not None and 0 < value <= MAX_SECONDS else None
 
 
+_redact = _remembered(redact)
+
+
 def _link(value: str | None) -> str | None:
-    return redact(value) if value else value
+    return _redact(value) if value else value
 
 
 Link = Annotated[str | None, AfterValidator(_link)]

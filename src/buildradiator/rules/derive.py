@@ -26,7 +26,7 @@ watch's memory) and applies ``derive`` with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,6 +34,7 @@ from buildradiator.config.loading import Config
 from buildradiator.model import (
     BrokenWindow,
     Health,
+    Pipeline,
     PipelineFacts,
     ReportedFlake,
     Snapshot,
@@ -42,7 +43,8 @@ from buildradiator.model import (
 from buildradiator.rules import insights
 from buildradiator.rules.deploywatch import DeployWatch
 from buildradiator.rules.facts import merge_reported, with_eta, with_history
-from buildradiator.rules.gate import release_gate
+from buildradiator.rules.gate import main_red_reason, release_gate
+from buildradiator.rules.memo import PipelineMemo, SortKey
 from buildradiator.rules.privacy import anonymise
 from buildradiator.rules.production import with_drift
 from buildradiator.rules.targets import evaluate
@@ -58,9 +60,15 @@ class Observed:
     """When the last broken window closed."""
     was_broken: bool = False
 
-    def observe(self, results: Iterable[SourceResult], now: datetime) -> None:
+    def observe(
+        self,
+        results: Iterable[SourceResult],
+        now: datetime,
+        is_red: Callable[[Pipeline], bool] | None = None,
+    ) -> None:
         """After each poll: remember when each service was first seen down and when the last
-        broken window closed."""
+        broken window closed. ``is_red``: whether a pipeline's main is red (``red_streak``)."""
+        red = is_red or (lambda p: bool(insights.red_streak(p)))
         results = list(results)
         down = set()
         for check in (c for r in results for c in r.services):
@@ -72,7 +80,7 @@ class Observed:
             if key not in down:
                 del self.down_since[key]
         pipelines = [p for r in results for p in r.pipelines]
-        broken = bool(down) or any(insights.red_streak(p) for p in pipelines)
+        broken = bool(down) or any(red(p) for p in pipelines)
         if self.was_broken and not broken:
             self.recovered_at = now
         self.was_broken = broken
@@ -85,16 +93,16 @@ def derive(
     config: Config,
     observed: Observed,
     watch: DeployWatch,
+    memo: PipelineMemo | None = None,
 ) -> Snapshot:
-    """The snapshot every view shows, from the engine's raw one (see the module docstring)."""
+    """The snapshot every view shows, from the engine's raw one (see the module docstring).
+    ``memo`` keeps each pipeline's derived facts while its object stays the same."""
     now = raw.taken_at
+    stale = raw.stale_sources
     facts = {(f.source, f.key): f for f in raw.facts}
-    names = {s.name: s.names for s in config.sources}
-    groups = [(g.name, tuple(g.pipelines)) for g in config.groups]
-    pipelines = [
-        insights.label(insights.with_estimates(p), names.get(p.source, {}), groups)
-        for p in raw.pipelines
-    ]
+    memo = memo if memo is not None else memo_for(config)
+    derived = memo.derive_all(raw.pipelines)
+    pipelines = [d.shown for d in derived]
     if facts:
         pipelines = [with_eta(p, facts.get((p.source, p.key))) for p in pipelines]
     deployments = watch.judge(
@@ -103,20 +111,26 @@ def derive(
         lambda c: observed.down_since.get(insights.service_key(c)),
         now,
     )
-    broken = insights.broken_windows(
-        pipelines, raw.services, raw.stale_sources, observed.down_since, deployments
+    broken = insights.with_other_windows(
+        (w for d in derived if (w := d.window(d.shown.source in stale)) is not None),
+        raw.services,
+        stale,
+        observed.down_since,
+        deployments,
     )
     if facts:
-        broken = _with_history(broken, facts)
+        broken = _with_history(broken, facts, memo)
     snapshot = Snapshot(
         taken_at=now,
         title=raw.title,
-        pipelines=insights.sort_pipelines(pipelines, raw.stale_sources),
+        pipelines=_in_order(pipelines, [d.key(d.shown.source in stale) for d in derived]),
         services=raw.services,
         sources=raw.sources,
         broken=broken,
-        flaky=insights.flaky_summaries(pipelines),
-        green_since=None if broken else insights.green_since(pipelines, observed.recovered_at),
+        flaky=insights.sort_flaky(d.flaky for d in derived if d.flaky is not None),
+        green_since=None
+        if broken
+        else insights.latest_start((d.green_start for d in derived), observed.recovered_at),
         stale_sources=raw.stale_sources,
         facts=raw.facts,
         flaky_tests=merge_reported(raw.flaky_tests, reported, now),
@@ -124,16 +138,34 @@ def derive(
         blockers=raw.blockers,
         notices=raw.notices,
     )
-    snapshot = snapshot.model_copy(update={"gate": release_gate(snapshot, config.release)})
+    gate = release_gate(
+        snapshot, config.release, lambda w: memo.once(w, "gate", None, lambda: main_red_reason(w))
+    )
+    snapshot = snapshot.model_copy(update={"gate": gate})
     targets = evaluate(config.targets, snapshot, config.groups)
     snapshot = snapshot.model_copy(update={"targets": targets})
     return anonymise(snapshot) if config.radiator.privacy else snapshot
 
 
+def memo_for(config: Config) -> PipelineMemo:
+    """A memo of derived pipeline facts for ``config``'s display names and groups."""
+    names = {s.name: s.names for s in config.sources}
+    groups = [(g.name, tuple(g.pipelines)) for g in config.groups]
+    return PipelineMemo(names, groups)
+
+
+def _in_order(pipelines: Sequence[Pipeline], keys: Sequence[SortKey]) -> tuple[Pipeline, ...]:
+    """``insights.sort_pipelines``, from each pipeline's key (``memo.Derived.key``)."""
+    order = sorted(range(len(pipelines)), key=keys.__getitem__)
+    return tuple(pipelines[i] for i in order)
+
+
 def _with_history(
-    broken: tuple[BrokenWindow, ...], facts: Mapping[tuple[str, str], PipelineFacts]
+    broken: tuple[BrokenWindow, ...],
+    facts: Mapping[tuple[str, str], PipelineFacts],
+    memo: PipelineMemo,
 ) -> tuple[BrokenWindow, ...]:
-    windows = [with_history(w, facts.get((w.source, w.key))) for w in broken]
+    windows = [_history_of(w, facts.get((w.source, w.key)), memo) for w in broken]
     return tuple(sorted(windows, key=lambda w: w.since.timestamp() if w.since else 1e18))
 
 
@@ -145,9 +177,23 @@ class Derivation:
         self.config = config
         self.observed = Observed()
         self.watch = DeployWatch(timedelta(minutes=config.release.verify_minutes))
+        self.memo = memo_for(config)
 
     def observe(self, results: Iterable[SourceResult], now: datetime) -> None:
-        self.observed.observe(results, now)
+        self.observed.observe(results, now, self.memo.is_red)
 
     def derive(self, raw: Snapshot, reported: Sequence[ReportedFlake]) -> Snapshot:
-        return derive(raw, reported, config=self.config, observed=self.observed, watch=self.watch)
+        return derive(
+            raw,
+            reported,
+            config=self.config,
+            observed=self.observed,
+            watch=self.watch,
+            memo=self.memo,
+        )
+
+
+def _history_of(
+    window: BrokenWindow, facts: PipelineFacts | None, memo: PipelineMemo
+) -> BrokenWindow:
+    return memo.once(window, "history", facts, lambda: with_history(window, facts))

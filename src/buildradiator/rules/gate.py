@@ -7,7 +7,7 @@ every source it relies on is fresh. Each rule returns its reasons; the gate hold
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from fnmatch import fnmatchcase
 
 from buildradiator.config.loading import ReleaseConfig
@@ -34,12 +34,18 @@ def gated(window: BrokenWindow, patterns: Sequence[str]) -> bool:
     return any(fnmatchcase(window.key, p) or fnmatchcase(window.name, p) for p in patterns)
 
 
-def main_red(broken: Iterable[BrokenWindow], patterns: Sequence[str] = ()) -> list[GateReason]:
-    return [
-        GateReason(kind="main_red", text=f"main red: {w.name}")
-        for w in broken
-        if w.kind == "pipeline" and gated(w, patterns)
-    ]
+def main_red(
+    broken: Iterable[BrokenWindow],
+    patterns: Sequence[str] = (),
+    reason_of: Callable[[BrokenWindow], GateReason] | None = None,
+) -> list[GateReason]:
+    """``reason_of``: ``main_red_reason``, or one that keeps each window's (``rules.memo``)."""
+    reason = reason_of or main_red_reason
+    return [reason(w) for w in broken if w.kind == "pipeline" and gated(w, patterns)]
+
+
+def main_red_reason(window: BrokenWindow) -> GateReason:
+    return GateReason(kind="main_red", text=f"main red: {window.name}")
 
 
 def production_down(snapshot: Snapshot) -> list[GateReason]:
@@ -100,8 +106,13 @@ def stale_sources(snapshot: Snapshot, relied_on: Iterable[str]) -> list[GateReas
 _NEVER_HOLDS = frozenset({"junit"})
 
 
-def release_gate(snapshot: Snapshot, config: ReleaseConfig) -> ReleaseGate | None:
-    """The verdict on ``snapshot``; ``None`` when there is nothing to judge or it is turned off."""
+def release_gate(
+    snapshot: Snapshot,
+    config: ReleaseConfig,
+    reason_of: Callable[[BrokenWindow], GateReason] | None = None,
+) -> ReleaseGate | None:
+    """The verdict on ``snapshot``; ``None`` when there is nothing to judge or it is turned off.
+    ``reason_of``: see ``main_red``."""
     if not config.gate:
         return None
     # Every source that could hold a release, whether or not it has said anything yet: one
@@ -115,7 +126,7 @@ def release_gate(snapshot: Snapshot, config: ReleaseConfig) -> ReleaseGate | Non
     if not relied_on:
         return None
     reasons = [
-        *main_red(snapshot.broken, config.pipelines),
+        *main_red(snapshot.broken, config.pipelines, reason_of),
         *production_down(snapshot),
         *critical_alerts(snapshot.services),
         *bad_deploys(snapshot.deployments),

@@ -122,6 +122,19 @@ def broken_windows(
     windows = [
         w for p in pipelines if (w := pipeline_window(p, p.source in stale_sources)) is not None
     ]
+    return with_other_windows(windows, services, stale_sources, down_since, deployments)
+
+
+def with_other_windows(
+    pipeline_windows: Iterable[BrokenWindow],
+    services: Iterable[ServiceCheck],
+    stale_sources: frozenset[str],
+    down_since: Mapping[tuple[str, str], datetime],
+    deployments: Iterable[Deployment] = (),
+) -> tuple[BrokenWindow, ...]:
+    """``broken_windows`` from the pipelines' windows (``pipeline_window``, in pipeline order)
+    and the services and deployments."""
+    windows = list(pipeline_windows)
     windows += _one_per_service(services, stale_sources, down_since)
     windows += [
         w for d in deployments if (w := deploy_window(d, d.source in stale_sources)) is not None
@@ -175,29 +188,42 @@ def green_streak_start(pipeline: Pipeline) -> datetime | None:
 def green_since(pipelines: Iterable[Pipeline], recovered_at: datetime | None) -> datetime | None:
     """Since when everything has been green: the latest start of any pipeline's green streak,
     or the moment the engine saw the last broken window close, whichever is later."""
-    starts = [s for p in pipelines if (s := green_streak_start(p)) is not None]
+    return latest_start((green_streak_start(p) for p in pipelines), recovered_at)
+
+
+def latest_start(
+    starts: Iterable[datetime | None], recovered_at: datetime | None
+) -> datetime | None:
+    """``green_since`` from each pipeline's ``green_streak_start``."""
+    known = [s for s in starts if s is not None]
     if recovered_at is not None:
-        starts.append(recovered_at)
-    return max(starts) if starts else None
+        known.append(recovered_at)
+    return max(known) if known else None
 
 
 def flaky_summaries(pipelines: Iterable[Pipeline]) -> tuple[FlakySummary, ...]:
     """Per pipeline: recent green builds that went green only on a retry (attempt > 1)."""
-    out = []
-    for p in pipelines:
-        green = [b for b in p.recent if b.status is Status.PASSED]
-        retried = sum(1 for b in green if b.attempt > 1)
-        if green:
-            out.append(
-                FlakySummary(
-                    source=p.source,
-                    pipeline=p.key,
-                    name=p.name,
-                    retried_to_green=retried,
-                    green=len(green),
-                )
-            )
-    return tuple(sorted(out, key=lambda f: (-f.retried_to_green, f.name)))
+    return sort_flaky(s for p in pipelines if (s := flaky_summary(p)) is not None)
+
+
+def flaky_summary(pipeline: Pipeline) -> FlakySummary | None:
+    """One pipeline's recent green builds and how many went green only on a retry; ``None``
+    without a green build."""
+    green = [b for b in pipeline.recent if b.status is Status.PASSED]
+    if not green:
+        return None
+    return FlakySummary(
+        source=pipeline.source,
+        pipeline=pipeline.key,
+        name=pipeline.name,
+        retried_to_green=sum(1 for b in green if b.attempt > 1),
+        green=len(green),
+    )
+
+
+def sort_flaky(summaries: Iterable[FlakySummary]) -> tuple[FlakySummary, ...]:
+    """Most retried to green first, then by name."""
+    return tuple(sorted(summaries, key=lambda f: (-f.retried_to_green, f.name)))
 
 
 def typical_duration(pipeline: Pipeline) -> float | None:
@@ -238,12 +264,13 @@ def sort_pipelines(
     """Red first, then running, then the rest, then green (``ordering.urgency``: stale data is
     never running nor green); queued, unknown, canceled in that order among the rest; by name
     within each."""
+    return tuple(sorted(pipelines, key=lambda p: sort_key(p, stale_sources)))
 
-    def key(p: Pipeline) -> tuple[int, int, str]:
-        level = urgency(p, stale_sources)
-        return (level, _ORDER[p.status] if level is Urgency.OTHER else 0, p.name.lower())
 
-    return tuple(sorted(pipelines, key=key))
+def sort_key(pipeline: Pipeline, stale_sources: frozenset[str]) -> tuple[int, int, str]:
+    """Where ``sort_pipelines`` puts a pipeline."""
+    level = urgency(pipeline, stale_sources)
+    return (level, _ORDER[pipeline.status] if level is Urgency.OTHER else 0, pipeline.name.lower())
 
 
 def label(

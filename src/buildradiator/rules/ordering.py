@@ -8,6 +8,7 @@ count as green: decided here once, for the list, the wall and every other view.
 - **Group roll-up.** A group is red when a member is red on fresh data; else stale when any
   member's data is stale (and as urgent as red when a stale member is red); else running when
   any member runs; else passed when every member passed; else mixed.
+- **In flight.** Running builds before queued ones, the longest-running first.
 - **Units.** What a view lists: lone pipelines and whole groups, most urgent first, then by name.
 """
 
@@ -15,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import IntEnum, StrEnum
 
-from buildradiator.model import Pipeline, Status
+from buildradiator.model import Build, Pipeline, Snapshot, Status
 
 
 class Urgency(IntEnum):
@@ -36,6 +38,19 @@ def is_green(pipeline: Pipeline, stale_sources: frozenset[str]) -> bool:
         and not pipeline.in_flight
         and pipeline.source not in stale_sources
     )
+
+
+def result_shown(pipeline: Pipeline, stale_sources: frozenset[str]) -> Status | None:
+    """The last result a view may show beside the pipeline: any on fresh data; on stale data
+    only red (a broken window stays worth knowing), never green nor anything else."""
+    if pipeline.source not in stale_sources or pipeline.status is Status.FAILED:
+        return pipeline.status
+    return None
+
+
+def red_count(pipelines: Iterable[Pipeline], stale_sources: frozenset[str]) -> int:
+    """How many pipelines are red (``2 red of 19``): stale or not, as ``urgency`` ranks them."""
+    return sum(1 for p in pipelines if urgency(p, stale_sources) is Urgency.RED)
 
 
 def urgency(pipeline: Pipeline, stale_sources: frozenset[str]) -> Urgency:
@@ -111,8 +126,16 @@ class Unit:
     """For a group: its roll-up."""
 
 
-def units(pipelines: Sequence[Pipeline], stale_sources: frozenset[str]) -> list[Unit]:
-    """Lone pipelines and whole groups, most urgent first, then by name (then key)."""
+def units(
+    pipelines: Sequence[Pipeline], stale_sources: frozenset[str], green_apart: bool = True
+) -> list[Unit]:
+    """Lone pipelines and whole groups, most urgent first, then by name (then key); members of a
+    group in the same order. ``green_apart=False`` (the Main branches list) ranks green with the
+    rest: red, then running, then everything else by name."""
+
+    def level(u: Urgency) -> Urgency:
+        return u if green_apart else min(u, Urgency.OTHER)
+
     groups: dict[str, list[Pipeline]] = {}
     out: list[Unit] = []
     for p in pipelines:
@@ -121,7 +144,22 @@ def units(pipelines: Sequence[Pipeline], stale_sources: frozenset[str]) -> list[
         else:
             groups.setdefault(p.group, []).append(p)
     for name, members in groups.items():
-        ordered = sorted(members, key=lambda m: (urgency(m, stale_sources), m.name.lower(), m.key))
+        ordered = sorted(
+            members, key=lambda m: (level(urgency(m, stale_sources)), m.name.lower(), m.key)
+        )
         rollup = roll_up(ordered, stale_sources)
         out.append(Unit(name, rollup.members, name, rollup.urgency, rollup))
-    return sorted(out, key=lambda u: (u.urgency, u.name.lower(), u.members[0].key))
+    return sorted(out, key=lambda u: (level(u.urgency), u.name.lower(), u.members[0].key))
+
+
+def in_flight_builds(snapshot: Snapshot) -> list[tuple[Pipeline, Build]]:
+    """Every build in flight with its pipeline: running before queued, the longest-running
+    first."""
+    pairs = [(p, b) for p in snapshot.pipelines for b in p.in_flight]
+
+    def started(pair: tuple[Pipeline, Build]) -> tuple[int, datetime]:
+        build = pair[1]
+        when = build.started_at or build.created_at or snapshot.taken_at
+        return (0 if build.status is Status.RUNNING else 1, when)
+
+    return sorted(pairs, key=started)

@@ -61,6 +61,25 @@ class ServiceRow:
         return suspect + tuple(reason(c) for c in self.checks if c.health is not Health.UP)
 
 
+def counted_health(row: ServiceRow) -> Health:
+    """The health a row counts as in a tally (``2 down``): old data is unknown, whatever it said
+    (it never counts as up, nor as down)."""
+    return Health.UNKNOWN if row.stale else row.health
+
+
+def deploy_health(row: ServiceRow) -> Health:
+    """The health a view shows for a row once its deploy is counted: a suspect deploy is DOWN,
+    a failed deploy at least WARN (never UP); otherwise the checks' health."""
+    d = row.deployment
+    if d is None:
+        return row.health
+    if d.suspect:
+        return Health.DOWN
+    if d.state is DeployState.FAILED and row.health is Health.UP:
+        return Health.WARN
+    return row.health
+
+
 def reason(check: ServiceCheck) -> str:
     """One check's verdict in words, naming the check when it is not the service itself."""
     detail = check.detail or check.health.value

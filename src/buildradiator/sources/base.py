@@ -192,6 +192,13 @@ class Source(ABC, Generic[ConfigT]):
             return {"Authorization": basic_auth(username, self.token or "")}
         return Source._auth_headers(self)
 
+    @property
+    def pushes(self) -> bool:
+        """Whether the server holds this source's request until there is news (a ``serve``
+        answering ``Prefer: wait``): the engine then asks again at once instead of after an
+        interval, since the wait is in the request."""
+        return False
+
     def _headers(self) -> dict[str, str]:
         """Headers every request of this provider carries besides credentials (``Accept``...)."""
         return {}
@@ -207,8 +214,10 @@ class Source(ABC, Generic[ConfigT]):
         conditional: bool = True,
         rate_headers: RateHeaders | None = None,
         facts: Mapping[str, str] | None = None,
+        method: str = "GET",
+        content: bytes | None = None,
     ) -> Response:
-        """GET ``url`` with this provider's headers and credentials; an answer whose status is
+        """GET (or ``method``) ``url`` with this provider's headers and credentials; an answer whose status is
         in ``ok`` is returned, any other becomes a ``SourceError`` in words naming ``what``
         (``facts`` fills more placeholders of this request's words, e.g. the scope it needs)."""
         words = {**STATUS_WORDS, **self.status_words}
@@ -226,6 +235,8 @@ class Source(ABC, Generic[ConfigT]):
                 rate_headers=rate_headers or self.rate_headers,
                 conditional=conditional,
                 verify_ok=wanted,
+                method=method,
+                content=content,
             )
         except AuthFailed:  # a 403 that is not a rate limit (401 is always answered above)
             if 403 in ok:

@@ -20,6 +20,7 @@ from buildradiator.config.loading import Config, SourceTypes
 from buildradiator.sources import (
     alertmanager,
     argocd,
+    azure,
     bitbucket,
     blockers,
     buildbot,
@@ -54,6 +55,7 @@ PROVIDERS: tuple[Provider, ...] = (
     github_deployments.PROVIDER,
     blockers.PROVIDER,
     radiator.PROVIDER,
+    azure.PROVIDER,
     bitbucket.PROVIDER,
 )
 """In the order ``check``, the demo and the docs list them."""

@@ -141,6 +141,11 @@ class HttpClient:
             self._unverified = sibling
         return self._unverified
 
+    async def post(self, url: str, content: bytes, **options: Any) -> Response:
+        """POST ``content`` (a GraphQL query, say) on the same path as ``get``: the same caps,
+        deadlines and words; never cached, and a redirect is not followed."""
+        return await self.get(url, method="POST", content=content, **options)
+
     def budget(self, url: str, api: RateHeaders | None = None) -> HostBudget:
         """The quota of one API on one host. Keyed by host *and* API family, since one host
         may serve several APIs (a proxy, the simulator) whose quotas have nothing in common."""
@@ -161,6 +166,8 @@ class HttpClient:
         rate_headers: RateHeaders | None = None,
         conditional: bool = False,
         verify_ok: tuple[int, ...] = (200,),
+        method: str = "GET",
+        content: bytes | None = None,
     ) -> Response:
         """GET ``url`` and return a complete answer whose status is in ``verify_ok``.
 
@@ -169,8 +176,9 @@ class HttpClient:
         the whole exchange: the wait for a free connection to the host, every redirect, the body.
         """
         request = self.client.build_request(
-            "GET", url, params=params, headers=headers or {}, timeout=timeout
+            method, url, params=params, headers=headers or {}, content=content, timeout=timeout
         )
+        conditional = conditional and method == "GET"
         request.headers["Accept-Encoding"] = ACCEPT_ENCODING
         if auth:
             request.headers["Authorization"] = basic_auth(*auth)
@@ -275,6 +283,11 @@ class HttpClient:
                 target = request.url.join(location)
             except httpx.InvalidURL:
                 raise BadPayload(f"{host} redirected to an invalid URL") from None
+            if request.method != "GET":
+                raise SourceError(
+                    f"{host} redirected a {request.method} to {brief_url(str(target))}: not "
+                    "followed; put the address it names in the source's config"
+                )
             if target.scheme not in ("http", "https"):
                 raise SourceError(f"{host} redirected to a URL that is not http(s)")
             if origin_of(str(target)) == origin:

@@ -25,11 +25,12 @@ from buildradiator.clock import Clock
 from buildradiator.errors import EXIT_INTERNAL
 from buildradiator.model import Snapshot
 from buildradiator.paths import get_paths
+from buildradiator.rules.events import events_between
+from buildradiator.rules.verdict import stopped
 from buildradiator.ui.alerts import Action, Bell, Escalation, Flash, Level, Notify, Toast, Withdraw
 from buildradiator.ui.ascii import AsciiCells
 from buildradiator.ui.claims import ClaimStore
 from buildradiator.ui.feed import SnapshotFeed, SnapshotUpdated
-from buildradiator.ui.hook_events import events_between
 from buildradiator.ui.hooks import HookResult, HookRunner
 from buildradiator.ui.links import open_in_browser
 from buildradiator.ui.notify import TextSink, Writable, send_notification
@@ -42,7 +43,7 @@ from buildradiator.ui.themes import VARIABLES, choose_theme, load_themes
 from buildradiator.ui.widgets import HelpScreen, StatusBar
 from buildradiator.ui.widgets.banner import LEVELS
 from buildradiator.ui.widgets.detail import PipelineDetail
-from buildradiator.ui.widgets.verdict import EngineStopped, stopped
+from buildradiator.ui.widgets.verdict import EngineStopped
 
 log = logging.getLogger(__name__)
 
@@ -310,9 +311,9 @@ class BuildRadiatorApp(App[int]):
 
     def shown_snapshot(self) -> Snapshot | None:
         """What the views show: the snapshot, or once the engine has stopped, the same with
-        everything unknown (``verdict.stopped``)."""
+        everything unknown (``rules.verdict.stopped``)."""
         if self.engine_stopped is not None:
-            return stopped(self.snapshot, self.engine_stopped)
+            return stopped(self.snapshot, self.engine_stopped.at)
         return self.snapshot
 
     def _show_all(self) -> None:

@@ -21,7 +21,7 @@ Hooks never block the radiator: ``fire`` only schedules. A hook runs in its own 
 group) with stdin and stdout closed; a hook that outlives its ``timeout`` gets SIGTERM, then
 SIGKILL after a grace second, sent to its whole group so its children go too. Every run ends in a
 ``HookResult`` (kept in ``results``, logged, and passed to ``on_result``). ``aclose`` cancels and
-reaps everything still running. Which events a new snapshot brings is ``hook_events``.
+reaps everything still running. Which events a new snapshot brings is the rules' (``rules.events``).
 
 Timeouts use the event loop's real timers, not the injected clock: a fake clock must not make a
 hook time out instantly. The clock only stamps results.
@@ -44,6 +44,7 @@ from typing import IO
 
 from buildradiator.clock import Clock
 from buildradiator.config.loading import HookConfig
+from buildradiator.rules.events import Facts
 from buildradiator.text import clean_text
 
 __all__ = [
@@ -79,8 +80,6 @@ _SECRET_NAME = re.compile(
     r"TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY",
     re.IGNORECASE,
 )
-
-Facts = dict[str, str]
 
 
 @dataclass(frozen=True)

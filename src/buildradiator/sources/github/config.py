@@ -29,6 +29,11 @@ class GitHubSource(SourceBase):
     """Several workflows (file names or ids); default: all. ``workflow`` adds one more."""
     per_page: int = Field(default=20, ge=1, le=100)
     """How many recent runs to read per repository."""
+    batch: Literal["auto", "graphql", "rest"] = "auto"
+    """How to learn which repositories changed: ``graphql`` asks about a hundred at once and
+    reads only the changed ones over REST (it needs a token); ``rest`` reads every repository
+    every poll; ``auto`` (default) takes GraphQL from ``BATCH_FROM`` repositories up, when a
+    token is set and no ``branches`` patterns are watched."""
 
     _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
 

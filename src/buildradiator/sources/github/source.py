@@ -24,22 +24,31 @@ repository with nothing to report.
 from __future__ import annotations
 
 import fnmatch
+import logging
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from buildradiator.errors import SourceError
 from buildradiator.fmt import plural
 from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
 from buildradiator.sources.base import Source, parse_iso, parse_model, safe_url
-from buildradiator.sources.github import PROVIDER
+from buildradiator.sources.github import PROVIDER, graphql
 from buildradiator.sources.github.config import GitHubSource
-from buildradiator.sources.github.payloads import JobPayload, JobsPage, RunPayload, RunsPage
-from buildradiator.sources.http import GITHUB_RATE, Response
+from buildradiator.sources.github.payloads import JobsPage, RunPayload, RunsPage
+from buildradiator.sources.github.runs import run_status, stage_of, web_base
+from buildradiator.sources.http import GITHUB_RATE, RateHeaders, Response
 from buildradiator.sources.payload import EPOCH
 
 API_VERSION = "2022-11-28"
 API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
+
+BATCH_FROM = 20
+"""From this many repositories up, ``batch = "auto"`` learns what changed over GraphQL (see
+``graphql``; measured by ``bench/github_scale.py``)."""
+GITHUB_GRAPHQL_RATE = RateHeaders("github-graphql", "x-ratelimit-")
+"""GraphQL's quota is its own, in points: kept apart from REST's."""
+log = logging.getLogger(__name__)
 
 BRANCH_SCAN = 100
 """Runs read (one page, GitHub's maximum) to find the branches matching ``branches``: a branch
@@ -49,73 +58,6 @@ MAX_STAGE_LOOKUPS = 10
 """Jobs requests per poll at most. Each one that is not answered 304 costs one request of the
 hourly quota (5,000 with a token, 60 without); a busy monorepo with dozens of runs in flight
 should not spend the quota on stage names."""
-
-# --- status vocabulary (api-facts §1) ---------------------------------------------------------
-
-_CONCLUSIONS = {
-    "success": Status.PASSED,
-    "neutral": Status.PASSED,
-    "failure": Status.FAILED,
-    "timed_out": Status.FAILED,
-    "startup_failure": Status.FAILED,
-    "action_required": Status.FAILED,
-    "cancelled": Status.CANCELED,
-}
-# A skipped run (an ``if:`` that did not hold) or a stale one (superseded, never ran) says
-# nothing about the health of the branch, so it is left out rather than shown as unknown.
-_NO_SIGNAL = {"skipped", "stale"}
-_ACTIVE = {
-    "in_progress": Status.RUNNING,
-    "queued": Status.QUEUED,
-    "waiting": Status.QUEUED,
-    "requested": Status.QUEUED,
-    "pending": Status.QUEUED,
-}
-
-
-def run_status(status: str | None, conclusion: str | None) -> tuple[Status, str | None] | None:
-    """Our status and the provider's word for a run (or job); ``None`` for runs to leave out."""
-    state = (status or "").lower()
-    verdict = (conclusion or "").lower()
-    # A conclusion without a status is taken as finished: the conclusion is the stronger fact.
-    if state == "completed" or (not state and verdict):
-        if verdict in _NO_SIGNAL:
-            return None
-        if not verdict:
-            return Status.UNKNOWN, status
-        return _CONCLUSIONS.get(verdict, Status.UNKNOWN), conclusion
-    # Statuses GitHub adds later are still "not finished": waiting is the safe reading.
-    return _ACTIVE.get(state, Status.QUEUED), status
-
-
-# --- untrusted text and URLs ------------------------------------------------------------------
-
-
-def web_base(api_url: str) -> str | None:
-    """The web UI's root for an API root: github.com, or a GHES host without ``/api/v3``."""
-    parts = urlsplit(api_url)
-    if parts.netloc.lower() == "api.github.com":
-        return "https://github.com"
-    path = parts.path.rstrip("/")
-    if path.endswith("/api/v3"):
-        return urlunsplit((parts.scheme, parts.netloc, path[: -len("/api/v3")], "", ""))
-    return None
-
-
-def stage_of(jobs: list[JobPayload]) -> str | None:
-    """The running job and its current step (``test › Run pytest``), else the first queued job."""
-    for job in jobs:
-        if (job.status or "").lower() == "in_progress":
-            name = job.name or "job"
-            step = next(
-                (s for s in job.steps or () if (s.status or "").lower() == "in_progress"), None
-            )
-            return f"{name} › {step.name}" if step and step.name else name
-    for job in jobs:
-        if _ACTIVE.get((job.status or "").lower()) is Status.QUEUED:
-            return job.name
-    return None
-
 
 # --- the source -------------------------------------------------------------------------------
 
@@ -138,16 +80,65 @@ class GitHubActions(Source[GitHubSource]):
     needs = "read access to Actions"
     _stage_lookups = MAX_STAGE_LOOKUPS
 
+    _watch: graphql.HeadWatch | None = None
+
     async def poll(self) -> SourceResult:
         pipelines: list[Pipeline] = []
         quiet: list[str] = []
         self._stage_lookups = MAX_STAGE_LOOKUPS  # per poll, across all repositories
-        for repo in self.config.all_repos:
-            found = await self._poll_repo(repo)
+        repos = self.config.all_repos
+        unchanged = await self._unchanged(repos) if self._batched() else {}
+        for repo in repos:
+            found = unchanged.get(repo)
+            if found is None:
+                found = await self._poll_repo(repo)
+                self._remember(repo, found)
             if not found:
                 quiet.append(repo)
             pipelines.extend(found)
-        return SourceResult(pipelines=tuple(pipelines), summary=self._summary(pipelines, quiet))
+        summary = self._summary(pipelines, quiet)
+        if self._batched():
+            summary += f"; {len(repos) - len(unchanged)} read, {len(unchanged)} unchanged (GraphQL)"
+        return SourceResult(pipelines=tuple(pipelines), summary=summary)
+
+    # -- many repositories: only the changed ones are read -------------------------------------
+
+    def _batched(self) -> bool:
+        if self.config.batch == "rest" or not self.token:
+            return False
+        if self.config.batch == "graphql":
+            return True
+        return len(self.config.all_repos) >= BATCH_FROM and not self.config.branches
+
+    async def _unchanged(self, repos: list[str]) -> dict[str, list[Pipeline]]:
+        """The repositories whose branch did not move since they were read (``HeadWatch``),
+        with the pipelines read then; none when GraphQL does not answer (REST still does)."""
+        watch = self._watch = self._watch or graphql.HeadWatch()
+        prints: dict[str, graphql.Fingerprint | None] = {}
+        try:
+            for batch in graphql.batches(repos, self.config.branch):
+                response = await self._get(
+                    self._graphql_url(),
+                    what="the GraphQL API",
+                    method="POST",
+                    content=batch.body,
+                    conditional=False,
+                    rate_headers=GITHUB_GRAPHQL_RATE,
+                )
+                prints.update(graphql.read(batch, response.json()).fingerprints)
+        except SourceError as exc:
+            log.info("github source %s: GraphQL not used this poll: %s", self.name, exc)
+            prints = {}
+        return watch.unchanged(prints, self.http.clock.monotonic())
+
+    def _remember(self, repo: str, found: list[Pipeline]) -> None:
+        if self._watch is not None and self._batched():
+            self._watch.remember(repo, found)
+
+    def _graphql_url(self) -> str:
+        """``https://api.github.com/graphql``; GHES: ``https://HOST/api/graphql``."""
+        base = self.config.api_url.rstrip("/")
+        return base[: -len("/v3")] + "/graphql" if base.endswith("/api/v3") else base + "/graphql"
 
     # -- one repository ------------------------------------------------------------------------
 

@@ -40,7 +40,8 @@ from buildradiator.sources.base import (
     parse_model,
     safe_url,
 )
-from buildradiator.sources.github.source import API_HEADERS, web_base
+from buildradiator.sources.github.runs import web_base
+from buildradiator.sources.github.source import API_HEADERS
 from buildradiator.sources.github_deployments import PROVIDER
 from buildradiator.sources.github_deployments.config import GitHubDeploymentsSource
 from buildradiator.sources.github_deployments.payloads import (

@@ -63,6 +63,11 @@ def snapshot_url(url: str) -> str:
 # --- the source -------------------------------------------------------------------------------
 
 
+PUSH_WAIT = 25
+"""Longest a request waits at the server for news (it must answer well within proxies' idle
+timeouts, commonly 30 to 60 s)."""
+
+
 class RadiatorFeed(Source[RadiatorFeedSource]):
     """One other radiator's snapshot, all of its sources or those ``only`` names."""
 
@@ -88,10 +93,27 @@ class RadiatorFeed(Source[RadiatorFeedSource]):
     def __init__(self, config: RadiatorFeedSource, http: HttpClient) -> None:
         super().__init__(config, http)
         self._last: SourceResult | None = None
+        self._pushed = False
+        self._shown: tuple[SourceResult, bool, SourceResult] | None = None
+
+    @property
+    def pushes(self) -> bool:
+        return self._pushed
+
+    @property
+    def wait(self) -> int:
+        """Seconds to ask the server to hold a request for news: inside the request's timeout,
+        with room for the answer."""
+        return max(1, min(PUSH_WAIT, int(self.config.timeout) - 3))
 
     async def poll(self) -> SourceResult:
         url = snapshot_url(self.config.url)
-        response = await self._get(url)
+        try:
+            response = await self._get(url)
+        except SourceError:
+            self._pushed = False  # the wait broke: poll on the interval until it answers again
+            raise
+        self._pushed = response.headers.get("Preference-Applied", "").startswith("wait=")
         # Checked on every answer, a 304 too (its headers are those of the answer it repeats):
         # a config edited to point here must fail at once, not after the next change.
         if response.headers.get(instance.INSTANCE_HEADER, "").strip() == instance.ID:
@@ -100,7 +122,7 @@ class RadiatorFeed(Source[RadiatorFeedSource]):
                 "source at another radiator's serve address"
             )
         if response.not_modified and self._last is not None:
-            return self._last
+            return self._with_mode(self._last)
         # Forget the last result first: if this body cannot be read, a 304 for it must read
         # it again (and fail again), not bring back data older than the broken answer.
         self._last = None
@@ -121,10 +143,24 @@ class RadiatorFeed(Source[RadiatorFeedSource]):
             raise SourceError(f"the radiator at {brief_url(url)} has its engine stopped{said}")
         result = Reading(self.name, tuple(self.config.only)).read(doc)
         self._last = result
-        return result
+        return self._with_mode(result)
+
+    def _with_mode(self, result: SourceResult) -> SourceResult:
+        """The summary says how news arrives: pushed by the server, or polled. The same object
+        for the same answer read the same way (a 304 changes nothing downstream)."""
+        shown = self._shown
+        if shown is not None and shown[0] is result and shown[1] == self._pushed:
+            return shown[2]
+        mode = "news pushed by the server" if self._pushed else "polled (the server does not push)"
+        moded = result.model_copy(update={"summary": f"{result.summary}; {mode}".lstrip("; ")})
+        self._shown = (result, self._pushed, moded)
+        return moded
 
     def _headers(self) -> dict[str, str]:
-        return {"Accept": "application/json"}
+        # Ask the server to hold a request that has this snapshot (If-None-Match) until the
+        # next one: news arrives the moment it is published. A server that does not know the
+        # preference answers at once, and the source polls on its interval as before.
+        return {"Accept": "application/json", "Prefer": f"wait={self.wait}"}
 
 
 def _document(response: Response, url: str) -> dict[str, Any]:

@@ -9,15 +9,10 @@ from rich.text import Text
 from textual.widget import Widget
 
 from buildradiator import fmt
-from buildradiator.export.document import not_current
 from buildradiator.model import BrokenWindow, Snapshot, Status
+from buildradiator.rules.verdict import all_green, not_current
 from buildradiator.ui.widgets.palette import CLAIM_GLYPH, claim_marker, fit_line, palette
-from buildradiator.ui.widgets.verdict import (
-    EngineStopped,
-    calm_line,
-    is_green,
-    sources_line,
-)
+from buildradiator.ui.widgets.verdict import EngineStopped, calm_line, sources_line
 
 HEADLINE = {"pipeline": "MAIN RED", "service": "PROD DOWN", "deploy": "DEPLOY SUSPECT"}
 STOPPED_WHY = "nothing on screen is current (q quits, exit code 4)"
@@ -151,7 +146,7 @@ class Banner(Widget):
         self._engine = engine
         red = bool(snapshot and snapshot.broken) or engine is not None
         self.set_class(red, "-red")
-        self.set_class(not red and is_green(snapshot), "-green")
+        self.set_class(not red and all_green(snapshot), "-green")
         return self.tick(now)
 
     def tick(self, now: datetime) -> bool:

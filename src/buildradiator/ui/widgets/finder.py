@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from buildradiator import fmt
 from buildradiator.model import Pipeline, Status
+from buildradiator.rules.ordering import is_green
 
 
 @dataclass(frozen=True)
@@ -22,29 +23,27 @@ class Finder:
     def active(self) -> bool:
         return bool(self.query.strip()) or self.hide_passing
 
-    def words(self, p: Pipeline, stale: bool) -> str:
-        """Everything a search may name: name, group, branch, authors, status words."""
+    def words(self, p: Pipeline, stale_sources: frozenset[str]) -> str:
+        """Everything a search may name: name, group, branch, authors, status words ("green"
+        only for what the rules call green: never stale data)."""
         parts = [p.name, p.key, p.group or "", p.branch or "", p.status.value]
         parts += [b.author or "" for b in (*p.recent[:1], *p.in_flight)]
         parts += [b.status.value for b in p.in_flight]
-        if stale:
+        if p.source in stale_sources:
             parts.append("stale")
         if p.status is Status.FAILED:
             parts.append("red")
-        elif p.status is Status.PASSED:
+        elif is_green(p, stale_sources):
             parts.append("green")
         return " ".join(parts).lower()
 
     def keeps(self, members: Sequence[Pipeline], stale_sources: frozenset[str]) -> bool:
-        if self.hide_passing and all(
-            m.status is Status.PASSED and not m.in_flight and m.source not in stale_sources
-            for m in members
-        ):
+        if self.hide_passing and all(is_green(m, stale_sources) for m in members):
             return False
         terms = self.query.lower().split()
         if not terms:
             return True
-        text = " ".join(self.words(m, m.source in stale_sources) for m in members)
+        text = " ".join(self.words(m, stale_sources) for m in members)
         return all(term in text for term in terms)
 
     def describe(self, ascii: bool = False) -> str:

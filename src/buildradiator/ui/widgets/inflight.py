@@ -8,24 +8,13 @@ from datetime import datetime, timedelta, tzinfo
 
 from buildradiator import fmt
 from buildradiator.model import Build, Pipeline, Snapshot, Status
+from buildradiator.rules.ordering import in_flight_builds
 from buildradiator.ui.widgets.palette import STATUS_STYLE
 from buildradiator.ui.widgets.rows import Cell, Form, Row, RowsTable, cell
 
 NAME_WIDTH = 56
 BAR_WIDTH = 10
 SHORT_BAR = 5
-
-
-def in_flight_builds(snapshot: Snapshot) -> list[tuple[Pipeline, Build]]:
-    """Running before queued, the longest-running first."""
-    pairs = [(p, b) for p in snapshot.pipelines for b in p.in_flight]
-
-    def started(pair: tuple[Pipeline, Build]) -> tuple[int, datetime]:
-        build = pair[1]
-        when = build.started_at or build.created_at or snapshot.taken_at
-        return (0 if build.status is Status.RUNNING else 1, when)
-
-    return sorted(pairs, key=started)
 
 
 def build_title(pipeline: Pipeline, build: Build) -> str:

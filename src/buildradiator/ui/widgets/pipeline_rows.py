@@ -8,6 +8,7 @@ from datetime import datetime
 
 from buildradiator import fmt
 from buildradiator.model import Pipeline, Snapshot, Status
+from buildradiator.rules.ordering import GroupState, Unit, Urgency, result_shown, units
 from buildradiator.ui.widgets.palette import STATUS_STYLE, Segment, claim_marker
 from buildradiator.ui.widgets.rows import Row, cell
 from buildradiator.ui.widgets.stale import stale_words
@@ -15,20 +16,14 @@ from buildradiator.ui.widgets.stale import stale_words
 NAME_WIDTH = 40
 AUTHOR_WIDTH = 20
 
+NONE: frozenset[str] = frozenset()
+
 Claimed = Mapping[tuple[str, str], str]
 """Who claimed which pipeline: ``(source, key) -> name``."""
 
 
 def row_key(p: Pipeline) -> str:
     return f"{p.source}\x1f{p.key}"
-
-
-def _rank(pipeline: Pipeline) -> int:
-    if pipeline.status is Status.FAILED:
-        return 0
-    if pipeline.in_flight:
-        return 1
-    return 2
 
 
 def status_cell(
@@ -40,9 +35,11 @@ def status_cell(
     build running on top, so the pipeline's name keeps its room."""
     last = pipeline.status
     last_seg = (fmt.status_label(last, ascii), STATUS_STYLE[last])
+    # What stale data may still show of the last result is the rules' to say (never green).
+    shown = result_shown(pipeline, frozenset({pipeline.source}) if stale is not None else NONE)
     if tiny:
         if stale is not None:
-            red = f" {fmt.status_glyph(last, ascii)}" if last is Status.FAILED else ""
+            red = f" {fmt.status_glyph(shown, ascii)}" if shown is not None else ""
             return ((f"{fmt.STALE_GLYPH} {stale.split()[0]}{red}", "stale"),)
         if pipeline.in_flight:
             now_status = pipeline.in_flight[0].status
@@ -54,8 +51,7 @@ def status_cell(
     joint = (", " if compact else ", last: ", "")
     if stale is not None:
         head: Segment = (f"{fmt.STALE_GLYPH} {stale}", "stale")
-        # A red result stays worth knowing even when old; a green one must not be shown as green.
-        return (head, joint, last_seg) if last is Status.FAILED else (head,)
+        return (head, joint, last_seg) if shown is not None else (head,)
     if pipeline.in_flight:
         now_status = pipeline.in_flight[0].status
         head = (fmt.status_label(now_status, ascii), STATUS_STYLE[now_status])
@@ -105,53 +101,40 @@ def _pipeline_row(
     )
 
 
-def _group_row(
-    name: str,
-    members: list[Pipeline],
-    snapshot: Snapshot,
-    now: datetime,
-    ascii: bool,
-    open_: bool,
-) -> Row:
-    """One row for a whole group: red when any member is, with how many of how many."""
-    red = [m for m in members if m.status is Status.FAILED]
-    running = [m for m in members if m.in_flight]
-    stale = [m for m in members if m.source in snapshot.stale_sources]
-    count = f" {{}} of {len(members)}"
-    head: tuple[Segment, ...]
-    if red:
-        head = (
-            (
-                fmt.status_label(Status.FAILED, ascii) + count.format(len(red)),
-                STATUS_STYLE[Status.FAILED],
-            ),
-        )
-    elif stale:
-        head = ((f"{fmt.STALE_GLYPH} stale" + count.format(len(stale)), "stale"),)
-    elif running:
-        head = (
-            (
-                fmt.status_label(Status.RUNNING, ascii) + count.format(len(running)),
-                STATUS_STYLE[Status.RUNNING],
-            ),
-        )
-    elif all(m.status is Status.PASSED for m in members):
-        head = ((fmt.status_label(Status.PASSED, ascii), STATUS_STYLE[Status.PASSED]),)
-    else:
-        head = ((fmt.status_label(Status.UNKNOWN, ascii), STATUS_STYLE[Status.UNKNOWN]),)
+def _group_row(unit: Unit, snapshot: Snapshot, now: datetime, ascii: bool, open_: bool) -> Row:
+    """One row for a whole group, as the rules roll it up, with how many of how many."""
+    assert unit.rollup is not None
+    rollup, members = unit.rollup, unit.members
+    of = f" {rollup.count} of {len(members)}"
+    head: tuple[Segment, ...] = {
+        GroupState.FAILED: (
+            (fmt.status_label(Status.FAILED, ascii) + of, STATUS_STYLE[Status.FAILED]),
+        ),
+        GroupState.STALE: ((f"{fmt.STALE_GLYPH} stale" + of, "stale"),),
+        GroupState.RUNNING: (
+            (fmt.status_label(Status.RUNNING, ascii) + of, STATUS_STYLE[Status.RUNNING]),
+        ),
+        GroupState.PASSED: ((fmt.status_label(Status.PASSED, ascii), STATUS_STYLE[Status.PASSED]),),
+        GroupState.MIXED: (
+            (fmt.status_label(Status.UNKNOWN, ascii), STATUS_STYLE[Status.UNKNOWN]),
+        ),
+    }[rollup.state]
     times = [w for m in members if m.last and (w := m.last.finished_at or m.last.started_at)]
     newest = max(times) if times else None
     marker = ("-" if open_ else "+") if ascii else ("▾" if open_ else "▸")
     return Row(
-        key=GROUP_KEY + name,
+        key=GROUP_KEY + unit.name,
         cells=(
             head,
-            cell(f"{marker} {fmt.truncate(name, NAME_WIDTH - 2, ascii)} ({len(members)})", "bold"),
+            cell(
+                f"{marker} {fmt.truncate(unit.name, NAME_WIDTH - 2, ascii)} ({len(members)})",
+                "bold",
+            ),
             cell(""),
             cell(fmt.format_age(fmt.seconds_between(newest, now)) if newest else "-"),
             cell(""),
         ),
-        url=(red or members)[0].url,
+        url=(rollup.red or members)[0].url,
     )
 
 
@@ -169,33 +152,21 @@ def pipeline_rows(
     red first, then running, then the rest. ``compact`` drops "last:" for narrow panels;
     ``claimed`` marks the pipelines someone is looking into."""
     claims = claimed or {}
-    ordered = sorted(snapshot.pipelines, key=lambda p: (_rank(p), p.name.lower(), p.key))
-    groups: dict[str, list[Pipeline]] = {}
-    # A unit is a lone pipeline or a whole group (ranked by its most urgent member, the first).
-    units: list[tuple[int, str, Pipeline | str]] = []
-    for p in ordered:
-        if p.group is None:
-            units.append((_rank(p), p.name.lower(), p))
-        elif p.group not in groups:
-            groups[p.group] = [p]
-            units.append((_rank(p), p.group.lower(), p.group))
-        else:
-            groups[p.group].append(p)
     rows: list[Row] = []
-    shown = 0
     kept = [
         unit
-        for unit in sorted(units, key=lambda u: (u[0], u[1]))
-        if keep is None or keep([unit[2]] if isinstance(unit[2], Pipeline) else groups[unit[2]])
+        for unit in units(snapshot.pipelines, snapshot.stale_sources, green_apart=False)
+        if keep is None or keep(unit.members)
     ]
-    for unit in kept:
-        item = unit[2]
-        shown += 1
+    for shown, unit in enumerate(kept, start=1):
         if shown > MAX_ROWS:
             # Nobody reads row 2,000, and a table that long costs a redraw to match: the
             # urgent rows come first, the rest is a count that / narrows down.
             rest = kept[MAX_ROWS:]
-            red, running = (sum(1 for u in rest if u[0] == rank) for rank in (0, 1))
+            red, running = (
+                sum(1 for u in rest if u.urgency is level)
+                for level in (Urgency.RED, Urgency.RUNNING)
+            )
             what = ", ".join(f"{n} {word}" for n, word in ((red, "red"), (running, "running")) if n)
             more = f"{fmt.ELLIPSIS[ascii]} {len(rest)} more" + (f" ({what})" if what else "")
             rows.append(
@@ -211,14 +182,15 @@ def pipeline_rows(
                 )
             )
             break
-        if isinstance(item, Pipeline):
+        if unit.group is None:
+            item = unit.members[0]
             who = claims.get((item.source, item.key))
             rows.append(
                 _pipeline_row(item, snapshot, now, ascii, compact, tiny=tiny, claimed_by=who)
             )
             continue
-        is_open = item in expanded
-        rows.append(_group_row(item, groups[item], snapshot, now, ascii, is_open))
+        is_open = unit.group in expanded
+        rows.append(_group_row(unit, snapshot, now, ascii, is_open))
         if is_open:
             rows.extend(
                 _pipeline_row(
@@ -231,6 +203,6 @@ def pipeline_rows(
                     tiny=tiny,
                     claimed_by=claims.get((m.source, m.key)),
                 )
-                for m in groups[item]
+                for m in unit.members
             )
     return rows

@@ -10,7 +10,8 @@ from textual import events
 from textual.message import Message
 
 from buildradiator import fmt
-from buildradiator.model import Pipeline, Snapshot, Status
+from buildradiator.model import Pipeline, Snapshot
+from buildradiator.rules.ordering import red_count
 from buildradiator.ui.widgets.finder import Finder
 from buildradiator.ui.widgets.pipeline_rows import GROUP_KEY, Claimed, pipeline_rows, row_key
 from buildradiator.ui.widgets.rows import Form, Row, RowsTable, without
@@ -90,7 +91,7 @@ class MainBranches(RowsTable):
         if not snapshot.pipelines:
             subtitle = "no pipelines yet"
         else:
-            red = sum(1 for p in snapshot.pipelines if p.status is Status.FAILED)
+            red = red_count(snapshot.pipelines, snapshot.stale_sources)
             total = len(snapshot.pipelines)
             subtitle = f"{red} red of {total}" if red else f"{total}"
         changed = self.show_forms(make)

@@ -17,11 +17,11 @@ from buildradiator.model import (
     Status,
 )
 from buildradiator.rules.gate import gate_summary
-from buildradiator.rules.production import ServiceRow, service_rows
+from buildradiator.rules.production import ServiceRow, counted_health, service_rows
+from buildradiator.rules.verdict import gate_word
 from buildradiator.ui.widgets.palette import CLAIM_GLYPH, HEALTH_STYLE, Segment
 from buildradiator.ui.widgets.rows import Form, Row, RowsTable, cell
 from buildradiator.ui.widgets.stale import stale_words
-from buildradiator.ui.widgets.verdict import gate_word
 
 SEP: Segment = ("  ", "")
 
@@ -120,7 +120,8 @@ def gate_row(snapshot: Snapshot, ascii: bool) -> Row | None:
     gate = snapshot.gate
     if gate is None:
         return None
-    if gate_word(snapshot) == "waiting":
+    word = gate_word(snapshot)
+    if word == "waiting":
         glyph = fmt.status_glyph(Status.QUEUED, ascii)
         waiting = cell("nothing known yet: waiting for first data", "dim")
         return Row(
@@ -136,7 +137,7 @@ def gate_row(snapshot: Snapshot, ascii: bool) -> Row | None:
         info = ((gate_summary(gate, sep), ""),)
     return Row(
         key="gate",
-        cells=(cell(f"{glyph} {gate.word}", style), cell("release", "bold"), (), info),
+        cells=(cell(f"{glyph} {word}", style), cell("release", "bold"), (), info),
     )
 
 
@@ -231,7 +232,7 @@ class Production(RowsTable):
         self.ascii = ascii
         services = service_rows(snapshot)
         rows = production_rows(snapshot, now, ascii, services)
-        down = sum(1 for r in services if r.health is Health.DOWN and not r.stale)
+        down = sum(1 for r in services if counted_health(r) is Health.DOWN)
         parts = []
         word = gate_word(snapshot)
         if word is not None:

@@ -43,6 +43,16 @@ def notice_runs(snapshot: Snapshot, ascii: bool) -> list[tuple[str, str]]:
     return runs
 
 
+def webhook_words(state: SourceState, now: datetime) -> str | None:
+    """``webhook, last event 2m ago`` or ``webhook, no event yet`` for a source whose CI posts
+    its events to ``serve``; ``None`` for one that is only polled."""
+    if not state.webhook:
+        return None
+    if state.webhook_at is None:
+        return "webhook, no event yet"
+    return f"webhook, last event {fmt.format_age(fmt.seconds_between(state.webhook_at, now))} ago"
+
+
 def full_runs(snapshot: Snapshot, now: datetime, ascii: bool) -> list[tuple[str, str]]:
     sep = fmt.SEPARATOR[ascii]
     runs: list[tuple[str, str]] = []
@@ -50,6 +60,9 @@ def full_runs(snapshot: Snapshot, now: datetime, ascii: bool) -> list[tuple[str,
         if runs:
             runs.append((sep, "dim"))
         runs.append((fmt.source_freshness(state, now, ascii), _style(state)))
+        hook = webhook_words(state, now)
+        if hook is not None:
+            runs.append((f" ({hook})", "dim"))
     quota = _quota(snapshot.sources)
     if quota:
         runs.append((sep + quota, "dim"))

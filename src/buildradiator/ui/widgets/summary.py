@@ -9,10 +9,11 @@ from textual.widgets import Static
 
 from buildradiator import fmt
 from buildradiator.model import Health, Snapshot, Status
-from buildradiator.rules.production import service_rows
-from buildradiator.ui.widgets.inflight import build_title, in_flight_builds, progress
+from buildradiator.rules.ordering import in_flight_builds
+from buildradiator.rules.production import counted_health, service_rows
+from buildradiator.rules.verdict import gate_word
+from buildradiator.ui.widgets.inflight import build_title, progress
 from buildradiator.ui.widgets.palette import Segment, fit_line, palette
-from buildradiator.ui.widgets.verdict import gate_word
 
 Line = tuple[Segment, ...]
 
@@ -246,8 +247,7 @@ def pane_line(snapshot: Snapshot | None, ascii: bool = False) -> Line:
         parts.append([(f"targets {met}/{len(snapshot.targets)} ", style)])
 
     def health_count(health: Health) -> Segment | None:
-        # Old data is unknown, whatever it said (it never counts as up).
-        count = sum(1 for r in rows if (Health.UNKNOWN if r.stale else r.health) is health)
+        count = sum(1 for r in rows if counted_health(r) is health)
         if not count:
             return None
         label = f"{fmt.health_glyph(health, ascii)} {count} {health.value}"

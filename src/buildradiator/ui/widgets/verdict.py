@@ -6,9 +6,8 @@ waiting, failing, stale, or cached from the last run), the release gate, and ser
 "All green" is said only when every source is fresh, the export's overall verdict is "passed",
 the gate does not hold and no service warns.
 
-And when the engine itself has stopped, nothing on screen is current any more: ``stopped``
-turns a snapshot into one where every source failed and every pipeline and service is unknown,
-so that every view shows it as such (no green anywhere), without a special case in each view.
+The decisions are the rules' (``rules.verdict``: ``calm``, ``headline_word``, ``gate_word``, and
+``stopped`` for a snapshot once the engine has stopped); this module only words them.
 """
 
 from __future__ import annotations
@@ -18,18 +17,17 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from buildradiator import fmt
-from buildradiator.export.document import all_green, answered, not_current, overall
-from buildradiator.model import (
-    Freshness,
-    GateReason,
-    Health,
-    ReleaseGate,
-    Snapshot,
-    SourceState,
-    Status,
-)
+from buildradiator.model import Freshness, Health, Snapshot, SourceState, Status
 from buildradiator.rules.gate import gate_summary
-from buildradiator.rules.production import service_rows
+from buildradiator.rules.verdict import (
+    Calm,
+    answered,
+    cached_sources,
+    calm,
+    failing_sources,
+    not_current,
+    warning_services,
+)
 
 Segment = tuple[str, str]
 
@@ -48,56 +46,6 @@ class EngineStopped:
         return f"ENGINE STOPPED: {self.error}{where}"
 
 
-STOPPED_ERROR = "engine stopped"
-
-
-def stopped(snapshot: Snapshot | None, engine: EngineStopped) -> Snapshot:
-    """``snapshot`` as it stands once the engine has stopped: every source failed and stale,
-    every broken window stale, no release GO, no target met, no green since: nothing current."""
-    base = snapshot or Snapshot(taken_at=engine.at)
-    sources = tuple(
-        s.model_copy(
-            update={
-                "error": STOPPED_ERROR,
-                "error_kind": "stopped",
-                "stale": True,
-                "freshness": Freshness.STALE if s.last_success else Freshness.WAITING,
-                "last_attempt": engine.at,
-            }
-        )
-        for s in base.sources
-    )
-    names = {s.name for s in sources}
-    names |= {p.source for p in base.pipelines} | {c.source for c in base.services}
-    names |= {d.source for d in base.deployments} | {b.source for b in base.blockers}
-    gate = None
-    if base.gate is not None:
-        reason = GateReason(kind="stale", text="engine stopped: nothing is known")
-        gate = ReleaseGate(go=False, reasons=(reason,))
-    return base.model_copy(
-        update={
-            "sources": sources,
-            "stale_sources": frozenset(names),
-            "broken": tuple(w.model_copy(update={"stale": True}) for w in base.broken),
-            "green_since": None,
-            "gate": gate,
-            "targets": tuple(
-                t.model_copy(update={"met": None, "value": None}) for t in base.targets
-            ),
-        }
-    )
-
-
-def gate_word(snapshot: Snapshot) -> str | None:
-    """``GO``, ``HOLD``, or ``waiting`` before any data (a gate that judged nothing is no GO);
-    ``None`` without a gate."""
-    if snapshot.gate is None:
-        return None
-    if not answered(snapshot):
-        return "waiting"
-    return snapshot.gate.word
-
-
 def _state_word(state: SourceState) -> str:
     if state.freshness is Freshness.CACHED:
         return "cached"
@@ -108,32 +56,10 @@ def _state_word(state: SourceState) -> str:
 
 def cached_age(snapshot: Snapshot, now: datetime) -> str | None:
     """How old the oldest data cached from the last run is (``2h 5m``); ``None`` when none is."""
-    cached = [
-        s.last_success
-        for s in snapshot.sources
-        if s.freshness is Freshness.CACHED and s.last_success is not None
-    ]
+    cached = [s.last_success for s in cached_sources(snapshot) if s.last_success is not None]
     if not cached:
         return None
     return fmt.format_age(fmt.seconds_between(min(cached), now))
-
-
-is_green = all_green
-"""The one condition for "all green" anywhere on screen (``export.all_green``)."""
-
-
-def headline_word(snapshot: Snapshot | None) -> str:
-    """One word for a big screen: ``ALL GREEN``, ``WAITING``, ``HOLD``, ``UNKNOWN`` or ``WARN``
-    (red broken windows have their own headline)."""
-    if is_green(snapshot):
-        return "ALL GREEN"
-    if snapshot is None or not answered(snapshot):
-        return "WAITING"
-    if snapshot.gate is not None and not snapshot.gate.go:
-        return "HOLD"
-    if not_current(snapshot) or overall(snapshot) != "passed":
-        return "UNKNOWN"
-    return "WARN"
 
 
 def sources_line(snapshot: Snapshot, ascii: bool) -> str:
@@ -158,26 +84,26 @@ def calm_line(
     if not answered(snapshot):
         total = fmt.plural(len(snapshot.sources), "source")
         line: list[Segment] = [(waiting, "bold"), (f"{sep}0 of {total} answered", "dim")]
-        failing = sum(1 for s in snapshot.sources if s.error)
+        failing = len(failing_sources(snapshot))
         if failing:
             line.append((f"{sep}{failing} failing", "status-failed"))
         return line
     gate = snapshot.gate
-    rows = service_rows(snapshot)
-    warn = [r for r in rows if r.health is Health.WARN and not r.stale]
+    warn = warning_services(snapshot)
     behind = not_current(snapshot)
     cached = cached_age(snapshot, now)
-    if is_green(snapshot):
+    state = calm(snapshot)
+    if state is Calm.GREEN:
         line = [(f"{fmt.status_glyph(Status.PASSED, ascii)} all green", "banner-green-fg")]
         if snapshot.green_since is not None:
             age = fmt.format_age(fmt.seconds_between(snapshot.green_since, now))
             line.append((f" since {fmt.clock_time(snapshot.green_since, tz)} ({age})", ""))
-    elif gate is not None and not gate.go:
+    elif state is Calm.HOLD and gate is not None:
         glyph = fmt.health_glyph(Health.DOWN, ascii)
         line = [(f"{glyph} release HOLD: ", "health-down"), (gate_summary(gate, sep), "bold")]
-    elif cached is not None:
+    elif state is Calm.CACHED:
         line = [(f"{fmt.STALE_GLYPH} cached from the last run, {cached} old", "stale")]
-    elif behind or overall(snapshot) != "passed":
+    elif state is Calm.UNKNOWN:
         line = [(f"{fmt.STALE_GLYPH} not all known", "stale")]
     else:
         glyph = fmt.health_glyph(Health.WARN, ascii)

@@ -21,20 +21,13 @@ from textual.widget import Widget
 from textual.widgets import Digits, Static
 
 from buildradiator import fmt
-from buildradiator.export.document import not_current
 from buildradiator.model import Snapshot, Status
 from buildradiator.rules import targets
 from buildradiator.rules.production import service_rows
+from buildradiator.rules.verdict import all_green, gate_word, headline_word, not_current
 from buildradiator.ui.widgets.banner import HEADLINE, ClaimNotes, claim_runs
 from buildradiator.ui.widgets.bigtext import big_lines, big_width
-from buildradiator.ui.widgets.verdict import (
-    EngineStopped,
-    calm_line,
-    gate_word,
-    headline_word,
-    is_green,
-    sources_line,
-)
+from buildradiator.ui.widgets.verdict import EngineStopped, calm_line, sources_line
 from buildradiator.ui.widgets.wall_grid import TileGrid
 from buildradiator.ui.widgets.wall_tiles import wall_tiles
 
@@ -109,7 +102,7 @@ class WallHead(Vertical):
         red = bool(snapshot and snapshot.broken) or engine is not None
         self.set_class(red, "-red")
         self.set_class(not red, "-calm")
-        self.set_class(not red and not is_green(snapshot), "-unsure")
+        self.set_class(not red and not all_green(snapshot), "-unsure")
         if engine is not None:
             self._show_stopped(engine, snapshot)
         elif snapshot is not None and snapshot.broken:

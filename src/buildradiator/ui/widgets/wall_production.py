@@ -7,7 +7,8 @@ from datetime import datetime
 from buildradiator import fmt
 from buildradiator.model import Deployment, DeployState, Health, Snapshot
 from buildradiator.rules.gate import gate_summary
-from buildradiator.rules.production import ServiceRow, reason
+from buildradiator.rules.production import ServiceRow, deploy_health, reason
+from buildradiator.rules.verdict import gate_word
 from buildradiator.ui.widgets.palette import HEALTH_STYLE
 from buildradiator.ui.widgets.stale import stale_words
 from buildradiator.ui.widgets.tile import GREEN, OTHER, RED, Tile
@@ -38,15 +39,14 @@ def service_tile(row: ServiceRow, snapshot: Snapshot, now: datetime, ascii: bool
         if c.health is not Health.UP and (c.detail or c.kind != "health")
     ]
     detail = worded[0] if worded else (worst.version or "" if worst else "")
-    health = row.health
+    health = deploy_health(row)
     if d is not None and (d.suspect or d.state is DeployState.FAILED):
         word = (
             "SUSPECT DEPLOY"
             if d.suspect
-            else ("DEPLOY FAILED" if health is not Health.DOWN else word)
+            else ("DEPLOY FAILED" if row.health is not Health.DOWN else word)
         )
         detail = d.suspect or d.detail or detail
-        health = Health.DOWN if d.suspect else (health if health is not Health.UP else Health.WARN)
     elif d is not None and d.state is DeployState.RUNNING and health in (Health.UP, Health.UNKNOWN):
         word = f"DEPLOYING {fmt.format_duration(fmt.seconds_between(d.started_at, now))}"
         detail = detail or _drift_words(d)
@@ -67,7 +67,7 @@ def _drift_words(d: Deployment) -> str:
 def gate_tile(snapshot: Snapshot, ascii: bool) -> Tile | None:
     """HOLD as a tile of its own (the reasons are what the room needs to read); GO needs none."""
     gate = snapshot.gate
-    if gate is None or gate.go:
+    if gate is None or gate_word(snapshot) != "HOLD":
         return None
     glyph = fmt.health_glyph(Health.WARN, ascii)
     detail = gate_summary(gate, fmt.SEPARATOR[ascii])

@@ -14,6 +14,7 @@ from datetime import datetime, tzinfo
 
 from buildradiator import fmt
 from buildradiator.model import Build, Pipeline, Snapshot, Status
+from buildradiator.rules.ordering import GroupState, Unit, result_shown, units, urgency
 from buildradiator.rules.production import service_rows
 from buildradiator.ui.widgets.inflight import progress
 from buildradiator.ui.widgets.palette import STATUS_STYLE
@@ -78,11 +79,12 @@ def pipeline_tile(
     key = f"{p.source}\x1f{p.key}"
     last = p.last
     age = fmt.format_age(fmt.seconds_between(_finished(last), now)) if last else ""
+    rank = int(urgency(p, snapshot.stale_sources))
     if p.source in snapshot.stale_sources:
-        # Old data: greyed with its age, never green; a red result stays worth knowing.
-        was = f"last: {fmt.status_label(p.status, ascii)}" if p.status is Status.FAILED else ""
+        # Old data: greyed with its age; the rules say what of its last result may show.
+        shown = result_shown(p, snapshot.stale_sources)
+        was = f"last: {fmt.status_label(shown, ascii)}" if shown is not None else ""
         word, age = stale_words(snapshot, p.source, now).split(" ", 1)
-        rank = RED if p.status is Status.FAILED else OTHER
         title = f"{fmt.STALE_GLYPH} {p.name}"
         return Tile(key, rank, "stale", title, f"{word.upper()} {age}", was)
     glyph = fmt.status_glyph(p.status, ascii)
@@ -91,60 +93,53 @@ def pipeline_tile(
         if p.in_flight:
             detail = _running_word(p.in_flight[0], now, ascii, tz)[0].lower() + " now"
         style = STATUS_STYLE[Status.FAILED]
-        return Tile(key, RED, style, f"{glyph} {p.name}", f"FAILED {age}", detail, filled=True)
+        return Tile(key, rank, style, f"{glyph} {p.name}", f"FAILED {age}", detail, filled=True)
     if p.in_flight:
         build = p.in_flight[0]
         word, detail = _running_word(build, now, ascii, tz)
         title = f"{fmt.status_glyph(build.status, ascii)} {p.name}"
-        return Tile(key, RUNNING, STATUS_STYLE[build.status], title, word, detail)
-    rank = GREEN if p.status is Status.PASSED else OTHER
+        return Tile(key, rank, STATUS_STYLE[build.status], title, word, detail)
     word = f"{p.status.value.upper()} {age}".rstrip()
     return Tile(key, rank, STATUS_STYLE[p.status], f"{glyph} {p.name}", word, _who(last, ascii))
 
 
-def group_tile(
-    name: str, members: list[Pipeline], snapshot: Snapshot, now: datetime, ascii: bool
-) -> Tile:
-    """A whole group as one tile: red when any member is."""
+def group_tile(unit: Unit, ascii: bool) -> Tile:
+    """A whole group as one tile, as the rules roll it up."""
+    assert unit.rollup is not None
+    rollup, name = unit.rollup, unit.name
     key = f"group\x1f{name}"
-    count = len(members)
-    red = [m for m in members if m.status is Status.FAILED]
-    fresh_red = [m for m in red if m.source not in snapshot.stale_sources]
-    stale = [m for m in members if m.source in snapshot.stale_sources]
-    running = [m for m in members if m.in_flight]
-    names = ", ".join(m.name for m in red)
-    if fresh_red:
+    count = len(rollup.members)
+    rank = int(rollup.urgency)
+    names = ", ".join(m.name for m in rollup.red)
+    if rollup.state is GroupState.FAILED:
         glyph = fmt.status_glyph(Status.FAILED, ascii)
-        word = f"FAILED {len(red)} of {count}"
-        return Tile(key, RED, STATUS_STYLE[Status.FAILED], f"{glyph} {name}", word, names, True)
-    if stale:
-        rank = RED if red else OTHER
-        word = f"STALE {len(stale)} of {count}"
+        word = f"FAILED {rollup.count} of {count}"
+        return Tile(key, rank, STATUS_STYLE[Status.FAILED], f"{glyph} {name}", word, names, True)
+    if rollup.state is GroupState.STALE:
+        word = f"STALE {rollup.count} of {count}"
         return Tile(key, rank, "stale", f"{fmt.STALE_GLYPH} {name}", word, names)
-    if running:
+    if rollup.state is GroupState.RUNNING:
         glyph = fmt.status_glyph(Status.RUNNING, ascii)
-        word = f"RUNNING {len(running)} of {count}"
-        return Tile(key, RUNNING, STATUS_STYLE[Status.RUNNING], f"{glyph} {name}", word)
-    if all(m.status is Status.PASSED for m in members):
+        word = f"RUNNING {rollup.count} of {count}"
+        return Tile(key, rank, STATUS_STYLE[Status.RUNNING], f"{glyph} {name}", word)
+    if rollup.state is GroupState.PASSED:
         glyph = fmt.status_glyph(Status.PASSED, ascii)
         word = f"PASSED all {count}"
-        return Tile(key, GREEN, STATUS_STYLE[Status.PASSED], f"{glyph} {name}", word)
+        return Tile(key, rank, STATUS_STYLE[Status.PASSED], f"{glyph} {name}", word)
     glyph = fmt.status_glyph(Status.UNKNOWN, ascii)
-    return Tile(key, OTHER, STATUS_STYLE[Status.UNKNOWN], f"{glyph} {name}", f"MIXED {count}")
+    return Tile(key, rank, STATUS_STYLE[Status.UNKNOWN], f"{glyph} {name}", f"MIXED {count}")
 
 
 def wall_tiles(
     snapshot: Snapshot, now: datetime, ascii: bool = False, tz: tzinfo | None = None
 ) -> list[Tile]:
     """Every pipeline (a group as one), then every service, most urgent first."""
-    tiles: list[Tile] = []
-    groups: dict[str, list[Pipeline]] = {}
-    for p in snapshot.pipelines:
-        if p.group is None:
-            tiles.append(pipeline_tile(p, snapshot, now, ascii, tz))
-        else:
-            groups.setdefault(p.group, []).append(p)
-    tiles += [group_tile(n, m, snapshot, now, ascii) for n, m in groups.items()]
+    tiles = [
+        pipeline_tile(u.members[0], snapshot, now, ascii, tz)
+        if u.rollup is None
+        else group_tile(u, ascii)
+        for u in units(snapshot.pipelines, snapshot.stale_sources)
+    ]
     tiles += [service_tile(r, snapshot, now, ascii) for r in service_rows(snapshot)]
     tiles += [t for t in (gate_tile(snapshot, ascii),) if t is not None]
     return sorted(tiles, key=lambda t: (t.rank, not t.filled, t.title[2:].lower(), t.key))

@@ -1,6 +1,6 @@
-"""Which ``on_change`` hook events a new snapshot brings (``events_between``, pure): a pipeline
-turned red or green, a service went down or came up, a source's data went stale or fresh; each
-with its facts, the ``BUILDRADIATOR_*`` variables a hook receives (``hooks``)."""
+"""Which changes of state a new snapshot brings (``events_between``, pure): a pipeline turned red
+or green, a service went down or came up, a source's data went stale or fresh; each with its
+facts, the ``BUILDRADIATOR_*`` variables an ``on_change`` hook receives (``ui.hooks`` runs them)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from datetime import datetime
 
 from buildradiator.model import BrokenWindow, Snapshot
 from buildradiator.rules.insights import red_streak
-from buildradiator.ui.hooks import Facts
 
-__all__ = ["events_between"]
+__all__ = ["Facts", "events_between"]
+
+Facts = dict[str, str]
+"""One event's facts, by name (``kind``, ``name``, ``source``, ``status``...)."""
 
 
 def events_between(

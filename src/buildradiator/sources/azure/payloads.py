@@ -1,0 +1,190 @@
+"""Azure Pipelines' payload shapes (Build REST API 7.1): only the fields the source reads.
+
+Checked against the published spec (``MicrosoftDocs/vsts-rest-api-specs``,
+``specification/build/7.1/build.json``: ``Build``, ``TimelineRecord``, ``TimelineAttempt``,
+``Change``, ``IdentityRef``) and the reference pages "Builds - List", "Timeline - Get" and
+"Builds - Get Build Changes" on learn.microsoft.com.
+
+Lenient by design, since the docs leave out what servers send: every field may be missing,
+``null`` or of another type (it then reads as ``None``), list items that are not objects are
+skipped, unknown keys are ignored, and enum words stay plain strings so a value Microsoft adds
+later is read as "unknown", never as a failed poll. Timestamps stay strings here (7 fractional
+digits on Azure DevOps Services, ``0001-01-01T00:00:00`` for "never" in timelines); ``parse``
+turns them into times.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+from buildradiator.sources.payload import Payload, Text
+
+
+def _count(value: Any) -> Any:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    # Ids arrive as numbers, but a proxy or an old server may quote them.
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
+        return int(value.strip())
+    return None
+
+
+def _object(value: Any) -> Any:
+    return value if isinstance(value, dict) else None
+
+
+def _objects(value: Any) -> Any:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _listed(value: Any) -> Any:
+    # The envelope's list itself must be one: a string or an object there is another document
+    # (a proxy's, a login page's JSON), and "no builds" would be a lie. Its items stay lenient.
+    if not isinstance(value, list):
+        raise ValueError("not a list")
+    return _objects(value)
+
+
+def _flag(value: Any) -> Any:
+    return value if isinstance(value, bool) else None
+
+
+def _strings(value: Any) -> Any:
+    # triggerInfo is a free-form string map; anything else in it is dropped.
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+Count = Annotated[int | None, BeforeValidator(_count)]
+Flag = Annotated[bool | None, BeforeValidator(_flag)]
+
+
+class Identity(Payload):
+    """``IdentityRef`` (``displayName`` comes from its base, ``GraphSubjectBase``)."""
+
+    displayName: Text = None
+    uniqueName: Text = None
+    id: Text = None
+
+
+class Href(Payload):
+    href: Text = None
+
+
+class Links(Payload):
+    """``_links``: ``web`` is the build's page in the browser."""
+
+    web: Annotated[Href | None, BeforeValidator(_object)] = None
+
+
+class DefinitionRef(Payload):
+    id: Count = None
+    name: Text = None
+    path: Text = None
+
+
+class ProjectRef(Payload):
+    id: Text = None
+    name: Text = None
+
+
+class BuildPayload(Payload):
+    """One ``Build`` of ``GET {org}/{project}/_apis/build/builds``."""
+
+    id: Count = None
+    buildNumber: Text = None
+    status: Text = None
+    """``none, inProgress, completed, cancelling, postponed, notStarted, all``."""
+    result: Text = None
+    """``none, succeeded, partiallySucceeded, failed, canceled`` (absent until completed)."""
+    reason: Text = None
+    definition: Annotated[DefinitionRef | None, BeforeValidator(_object)] = None
+    project: Annotated[ProjectRef | None, BeforeValidator(_object)] = None
+    sourceBranch: Text = None
+    sourceVersion: Text = None
+    requestedFor: Annotated[Identity | None, BeforeValidator(_object)] = None
+    requestedBy: Annotated[Identity | None, BeforeValidator(_object)] = None
+    queueTime: Text = None
+    startTime: Text = None
+    finishTime: Text = None
+    triggerInfo: Annotated[dict[str, str], BeforeValidator(_strings)] = Field(default_factory=dict)
+    """For CI builds: ``ci.message``, ``ci.sourceSha``, ``ci.sourceBranch``..."""
+    links: Annotated[Links | None, BeforeValidator(_object)] = Field(default=None, alias="_links")
+    url: Text = None
+
+
+class BuildList(Payload):
+    """The list's envelope: ``{"count": N, "value": [...]}``; the next page's token comes in the
+    ``x-ms-continuationtoken`` header."""
+
+    count: Count = None
+    value: Annotated[list[BuildPayload], BeforeValidator(_listed)]
+
+
+class AttemptRef(Payload):
+    """``TimelineAttempt``: where an earlier attempt of a record lives."""
+
+    attempt: Count = None
+    timelineId: Text = None
+    recordId: Text = None
+
+
+class RecordPayload(Payload):
+    """``TimelineRecord``: a Stage, Phase, Job, Task, Checkpoint... of the build's timeline."""
+
+    id: Text = None
+    parentId: Text = None
+    type: Text = None
+    name: Text = None
+    identifier: Text = None
+    state: Text = None
+    """``pending, inProgress, completed``."""
+    result: Text = None
+    """``succeeded, succeededWithIssues, failed, canceled, skipped, abandoned``."""
+    attempt: Count = None
+    previousAttempts: Annotated[list[AttemptRef], BeforeValidator(_objects)] = Field(
+        default_factory=list
+    )
+    order: Count = None
+    startTime: Text = None
+    finishTime: Text = None
+    percentComplete: Count = None
+    currentOperation: Text = None
+
+
+class TimelinePayload(Payload):
+    """``GET {org}/{project}/_apis/build/builds/{id}/timeline``."""
+
+    id: Text = None
+    changeId: Count = None
+    lastChangedOn: Text = None
+    records: Annotated[list[RecordPayload], BeforeValidator(_objects)] = Field(default_factory=list)
+
+
+class ChangePayload(Payload):
+    """``Change`` of ``GET .../builds/{id}/changes``: a commit, its message and author."""
+
+    id: Text = None
+    message: Text = None
+    messageTruncated: Flag = None
+    type: Text = None
+    author: Annotated[Identity | None, BeforeValidator(_object)] = None
+    timestamp: Text = None
+
+
+class ChangeList(Payload):
+    count: Count = None
+    value: Annotated[list[ChangePayload], BeforeValidator(_objects)] = Field(default_factory=list)
+
+
+class ErrorBody(Payload):
+    """What Azure DevOps answers with a 4xx: ``{"message": "TF400813: ...", "typeKey": ...}``."""
+
+    message: Text = None
+    typeKey: Text = None
+    errorCode: Count = None
