@@ -461,9 +461,10 @@ class HttpClient:
             await response.aclose()
 
     def _remember(self, key: str, headers: httpx.Headers, content: bytes) -> None:
-        self._cache[key] = _Cached(
-            headers.get("etag"), headers.get("last-modified"), content, headers
-        )
+        etag, modified = _validator(headers.get("etag")), _validator(headers.get("last-modified"))
+        if etag is None and modified is None:
+            return  # nothing we could send back
+        self._cache[key] = _Cached(etag, modified, content, headers)
         self._cache.move_to_end(key)
         while len(self._cache) > self._cache_entries:
             self._cache.popitem(last=False)
@@ -586,6 +587,12 @@ _PLAIN_HEADERS = frozenset(
 """Headers that say nothing about who asks. Any other header (``Authorization``, GitLab's
 ``PRIVATE-TOKEN``, CircleCI's ``Circle-Token``, a health check's configured headers) is treated
 as a credential: it never leaves the origin it was meant for."""
+
+
+def _validator(value: str | None) -> str | None:
+    """A validator as it can be sent back: printable ASCII (a header value httpx can encode),
+    else none (a server's ``ETag: "caf\xe9"`` made every later request fail to build)."""
+    return value if value and value.isascii() and value.isprintable() else None
 
 
 def _carries_credentials(headers: httpx.Headers) -> bool:
