@@ -285,3 +285,30 @@ async def test_a_validator_that_is_not_ascii_is_never_sent_back() -> None:
         finally:
             await engine.aclose()
     assert len(server.seen) == 2
+
+
+async def test_a_copy_that_could_not_be_read_is_not_used_again_after_a_304() -> None:
+    """A 200 whose body was spoiled on the way (cut, rewritten by a proxy) but kept its
+    ``ETag`` was kept as the copy for conditional requests: the server then said 304 to that
+    ETag, and the radiator showed "invalid" forever, long after the server answered well."""
+    from hostile_server import HostileServer, Seen, answer
+
+    spoiled = {"count": 0}
+
+    def route(seen: Seen) -> bytes:
+        xml = {"Content-Type": "application/xml", "ETag": '"v2"'}
+        if seen.headers.get("if-none-match") == '"v2"':
+            return answer(304, b"", {"ETag": '"v2"'})
+        spoiled["count"] += 1
+        return answer(200, cctray_feed()[:25] if spoiled["count"] == 1 else cctray_feed(), xml)
+
+    async with HostileServer() as server:
+        server.route("/cc.xml", route)
+        engine = Engine(feed_config(server.url), http=HttpClient(clock=FakeClock()))
+        try:
+            await engine.poll_source("feed")
+            assert engine.slots["feed"].error is not None
+            await engine.poll_source("feed")
+            assert engine.slots["feed"].error is None, str(engine.slots["feed"].error)
+        finally:
+            await engine.aclose()

@@ -24,7 +24,7 @@ from pathlib import Path
 from buildradiator.clock import Clock
 from buildradiator.config.loading import Config, SourceBase
 from buildradiator.engine.facts import Facts, HistoryFacts, merge_reported, with_eta, with_history
-from buildradiator.errors import RateLimited, SourceError
+from buildradiator.errors import BadPayload, RateLimited, SourceError
 from buildradiator.export.document import write_cache
 from buildradiator.history import History
 from buildradiator.model import (
@@ -167,6 +167,8 @@ class Engine:
             with counting() as cost:
                 result = await slot.source.guarded_poll()
         except SourceError as exc:
+            if isinstance(exc, BadPayload):
+                self.http.forget(cost.copies)  # ask afresh next time, not "not modified"
             slot.error = exc
             slot.failures += 1
             log.info("source %s failed: %s", name, exc)

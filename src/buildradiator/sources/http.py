@@ -218,6 +218,8 @@ class RequestCount:
 
     sent: int = 0
     not_modified: int = 0
+    copies: list[str] = field(default_factory=list)
+    """Keys of the conditional-request copies the poll kept or re-used (see ``forget``)."""
 
     @property
     def quota(self) -> int:
@@ -382,12 +384,16 @@ class HttpClient:
             if count is not None:
                 count.not_modified += 1
             self._cache.move_to_end(cache_key)
+            if count is not None:
+                count.copies.append(cache_key)
             return Response(shown, 200, cached.headers, cached.content, True, elapsed_ms, rate)
         if status in verify_ok:
             # Only successful answers are worth re-using after a 304.
             validators = resp_headers.get("etag") or resp_headers.get("last-modified")
             if conditional and 200 <= status < 300 and validators:
                 self._remember(cache_key, resp_headers, content)
+                if count is not None:
+                    count.copies.append(cache_key)
             return Response(shown, status, resp_headers, content, False, elapsed_ms, rate)
         raise self._error(status, resp_headers, content, shown, host, rate, budget)
 
@@ -459,6 +465,12 @@ class HttpClient:
             return response.status_code, response.headers, b"".join(chunks)
         finally:
             await response.aclose()
+
+    def forget(self, keys: list[str]) -> None:
+        """Drop these copies: a poll could not read what they hold, and a 304 to their
+        validators must not hand the same unreadable body back forever."""
+        for key in keys:
+            self._cache.pop(key, None)
 
     def _remember(self, key: str, headers: httpx.Headers, content: bytes) -> None:
         etag, modified = _validator(headers.get("etag")), _validator(headers.get("last-modified"))
