@@ -10,6 +10,7 @@ body reaches the client as a stream of chunks, so the HTTP client's streaming ca
 from __future__ import annotations
 
 import asyncio
+import collections
 import email.message
 import gzip
 import json
@@ -31,7 +32,7 @@ from buildradiator.sources.configs import JUnitSource, RadiatorFeedSource
 from snapshot_fixtures import red_estate
 
 TOKEN = "hp-S3cretT0ken-5e4d3c2b1a"
-TIMEOUT = 0.1
+TIMEOUT = 0.25
 """Every source's timeout: short, a stalled answer costs this much real time."""
 
 # -- one config per source type -------------------------------------------------------------------
@@ -200,16 +201,30 @@ GOOD = Twist()
 
 
 def twists() -> st.SearchStrategy[Twist]:
-    return st.builds(
-        Twist,
-        status=st.one_of(st.none(), st.sampled_from(STATUSES)),
-        body=st.sampled_from(BODIES),
-        node=st.sampled_from(NODES),
-        pick=st.integers(min_value=0, max_value=10_000),
-        content_type=st.one_of(st.none(), st.sampled_from(CONTENT_TYPES)),
-        headers=st.lists(st.sampled_from(HEADERS), max_size=3, unique=True).map(tuple),
-        encoding=st.one_of(st.just("identity"), st.sampled_from(ENCODINGS)),
-        timing=st.one_of(st.just("now"), st.sampled_from(TIMINGS)),
+    """One kind of hostility at a time (mostly to the body, so that twisted data gets through
+    to the snapshot), or all of them at once."""
+    pick = st.integers(min_value=0, max_value=10_000)
+    one_header = st.lists(st.sampled_from(HEADERS), min_size=1, max_size=3, unique=True)
+    return st.one_of(
+        st.builds(Twist, body=st.just("node"), node=st.sampled_from(NODES), pick=pick),
+        st.builds(Twist, body=st.just("node"), node=st.sampled_from(NODES), pick=pick),
+        st.builds(Twist, body=st.sampled_from(BODIES), pick=pick),
+        st.builds(Twist, status=st.sampled_from(STATUSES), pick=pick),
+        st.builds(Twist, headers=one_header.map(tuple), pick=pick),
+        st.builds(Twist, content_type=st.sampled_from(CONTENT_TYPES)),
+        st.builds(Twist, encoding=st.sampled_from(ENCODINGS), pick=pick),
+        st.builds(Twist, timing=st.sampled_from(TIMINGS), pick=pick),
+        st.builds(
+            Twist,
+            status=st.one_of(st.none(), st.sampled_from(STATUSES)),
+            body=st.sampled_from(BODIES),
+            node=st.sampled_from(NODES),
+            pick=pick,
+            content_type=st.one_of(st.none(), st.sampled_from(CONTENT_TYPES)),
+            headers=st.lists(st.sampled_from(HEADERS), max_size=3, unique=True).map(tuple),
+            encoding=st.sampled_from(ENCODINGS),
+            timing=st.sampled_from(TIMINGS),
+        ),
     )
 
 
@@ -217,6 +232,12 @@ def plans(names: list[str], per_source: int = 4) -> st.SearchStrategy[dict[str, 
     """For each source, the twists its host applies to its answers, in turn (cycling)."""
     answers = st.lists(st.one_of(st.just(GOOD), twists()), min_size=1, max_size=per_source)
     return st.fixed_dictionaries({name: answers for name in names})
+
+
+def big_bodies(plan: dict[str, list[Twist]]) -> int:
+    """How many sources the plan serves a body of about the client's cap (or a bomb)."""
+    big = {"huge_array", "long_line", "bomb", "array", "long", "deep"}
+    return sum(any({t.body, t.node, t.encoding} & big for t in twists) for twists in plan.values())
 
 
 @dataclass
@@ -229,10 +250,9 @@ class HostileTransport(httpx.AsyncBaseTransport):
     plan: dict[str, list[Twist]] = field(default_factory=dict)
     hostile: bool = False
     sent: dict[str, int] = field(default_factory=dict)
-    good_answers: dict[str, int] = field(default_factory=dict)
-    """Per source: answers with a 2xx (or 304) status that came whole, since the last reset."""
-    twisted: dict[str, int] = field(default_factory=dict)
-    """Per source: twisted answers with a 2xx status, since the last reset."""
+    seen: dict[str, collections.Counter[str]] = field(default_factory=dict)
+    """Per source, since the last reset: ``good`` answers (a 2xx or a 304, whole), ``twisted``
+    ones among them, and ``failed`` ones (an error status, a broken or stalled exchange)."""
     leaks: list[str] = field(default_factory=list)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -244,6 +264,7 @@ class HostileTransport(httpx.AsyncBaseTransport):
                 self.leaks.append(f"{request.url.host}: {request.url.path}")
             raw = simulator_answer(self.sim, request)
             return httpx.Response(raw.status, headers=raw.headers, content=raw.body)
+        self.seen.setdefault(name, collections.Counter())
         count = self.sent.get(name, 0)
         self.sent[name] = count + 1
         twist = self.plan[name][count % len(self.plan[name])] if self.hostile else GOOD
@@ -253,7 +274,9 @@ class HostileTransport(httpx.AsyncBaseTransport):
 async def answer(
     transport: HostileTransport, name: str, twist: Twist, request: httpx.Request
 ) -> httpx.Response:
+    seen = transport.seen[name]
     if twist.timing in ("connect_error", "read_timeout", "read_error", "protocol_error"):
+        seen["failed"] += 1
         error = {
             "connect_error": httpx.ConnectError("[Errno 111] Connection refused"),
             "read_timeout": httpx.ReadTimeout("timed out"),
@@ -263,6 +286,7 @@ async def answer(
         error.request = request
         raise error
     if twist.timing == "stall":
+        seen["failed"] += 1
         await asyncio.sleep(3600)  # the client's deadline ends it
     if twist != GOOD:
         # A fresh answer to twist (the simulator would say 304 to the last poll's validators).
@@ -275,9 +299,10 @@ async def answer(
     body, headers = encode(body, headers, twist)
     whole = twist.timing not in ("stall_body", "cut")
     if (200 <= status < 300 or status == 304) and whole:
-        transport.good_answers[name] = transport.good_answers.get(name, 0) + 1
-        if twist != GOOD:
-            transport.twisted[name] = transport.twisted.get(name, 0) + 1
+        seen["good"] += 1
+        seen["twisted"] += twist != GOOD
+    else:
+        seen["failed"] += 1
     return httpx.Response(status, headers=headers, stream=Chunks(body, twist), request=request)
 
 
@@ -314,8 +339,8 @@ def deflate_raw(data: bytes) -> bytes:
 
 @cache
 def gzip_bomb() -> bytes:
-    """64 MiB of zeros gzipped: about 64 KiB on the wire."""
-    return gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)
+    """16 MiB of zeros gzipped (16 KiB on the wire): more than any body may hold."""
+    return gzip.compress(b"\0" * (16 * 1024 * 1024), compresslevel=9)
 
 
 # -- bodies -------------------------------------------------------------------------------------
@@ -331,6 +356,8 @@ XML_EXTERNAL = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file://
                 b'<Projects><Project name="&xxe;" activity="Sleeping"/></Projects>')  # fmt: skip
 WRONG_DOCS = [b"[]", b"{}", b"null", b"42", b'"text"', b"true", b"[[[]]]", b"<x/>", b"-"]
 _ATTRIBUTE = re.compile(rb'(\w+)="([^"]*)"')
+BIG = 12 * 1024 * 1024
+"""Bodies made big are made this big: past the client's 10 MiB cap, never far past it."""
 _MARK = "\ue000MARK\ue000"
 
 
@@ -358,7 +385,7 @@ def twist_body(body: bytes, twist: Twist) -> bytes:
         )
     if kind == "huge_array":
         item = body if len(body) < 4096 else b"{}"
-        copies = (10, 1000, 50_000)[pick % 3]
+        copies = min((10, 1000, 50_000)[pick % 3], BIG // len(item))  # just past the cap
         return b"[" + b",".join([item] * copies) + b"]"
     if kind == "invalid_utf8":
         at = pick % max(1, len(body))
@@ -437,7 +464,7 @@ def new_value(value: Any, how: str) -> Any:
     if how == "long":
         return "x" * 100_000
     if how == "array":
-        return [value] * 1000
+        return [value] * max(1, min(1000, BIG // len(json.dumps(value))))
     raise AssertionError(how)
 
 
