@@ -416,6 +416,8 @@ def twist_json(body: bytes, twist: Twist) -> bytes:
             slots.append((node, key))
             if isinstance(value, dict | list):
                 stack.append(value)
+    suited = [(p, k) for p, k in slots if suits(twist.node, k, p[k])]
+    slots = suited or slots
     if not slots:
         return body
     parent, key = slots[twist.pick % len(slots)]
@@ -433,6 +435,23 @@ def twist_json(body: bytes, twist: Twist) -> bytes:
     if raw is not None:
         text = text.replace(json.dumps(_MARK, ensure_ascii=twist.pick % 3 == 0).encode(), raw, 1)
     return text
+
+
+_TIMEISH = re.compile(r"time|date|_at$|At$|stamp|started|finished|created|updated|duration|"
+                      r"estimated|since|until|expire", re.IGNORECASE)  # fmt: skip
+
+
+def suits(how: str, key: Any, value: Any) -> bool:
+    """Whether a mutation fits a value: numbers get absurd numbers, times absurd years,
+    strings poison (so that each hits what a parser reads, not just any value)."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if how in ("huge", "huge_int", "negative", "nan", "as_string"):
+        return number
+    if how in ("year_1", "year_9999"):
+        return (number or isinstance(value, str)) and bool(_TIMEISH.search(str(key)))
+    if how in ("poison", "invalid_utf8", "escaped_surrogate", "long", "empty"):
+        return isinstance(value, str)
+    return True
 
 
 def new_value(value: Any, how: str) -> Any:

@@ -33,6 +33,7 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 
 from buildradiator.clock import FakeClock
@@ -44,6 +45,7 @@ from buildradiator.export.text import status_text
 from buildradiator.history import History
 from buildradiator.model import Health, Snapshot
 from buildradiator.serve.board import Board, health_of
+from buildradiator.serve.server import make_app
 from buildradiator.simulator import Simulator
 from buildradiator.sources.http import HttpClient
 from hostile_answers import (
@@ -155,6 +157,27 @@ def check_serialised(snapshot: Snapshot, board: Board, now: datetime) -> None:
     assert TOKEN not in document
 
 
+async def serve_answers(board: Board, snapshot: Snapshot) -> None:
+    """serve's endpoints over HTTP, in-process: /healthz says 503 while a source is not fresh,
+    the JSON document, cc.xml and the metrics answer and parse."""
+    board.publish(snapshot)
+    async with TestClient(TestServer(make_app(board))) as client:
+        health = await client.get("/healthz")
+        fresh = not any(s.error or s.stale for s in snapshot.sources)
+        assert health.status == (200 if fresh else 503), await health.text()
+        for line in (await health.text()).splitlines():
+            plain_words(line, "/healthz")
+        document = await client.get("/snapshot.json")
+        assert document.status == 200
+        json.loads(await document.read())
+        feed = await client.get("/cc.xml")
+        assert feed.status == 200
+        ElementTree.fromstring(await feed.read())
+        metrics = await client.get("/metrics")
+        assert metrics.status == 200
+        (await metrics.read()).decode("utf-8")
+
+
 class Watch:
     """Wraps each source's poll: counts polls, proves none raises anything but a
     ``SourceError``, and that a poll that got no good answer at all is not passed off as data."""
@@ -262,6 +285,7 @@ async def run_example(plan: dict[str, list[Twist]], rounds: int = ROUNDS) -> Non
         bound = MEMORY_BASE + MEMORY_PER_BIG_BODY * big_bodies(plan)
         assert peak < bound, f"peak {peak // 2**20} MiB over the hostile rounds"
         assert not transport.leaks, transport.leaks
+        await serve_answers(checker.board, engine.snapshot())
 
         # Good answers again: every source comes back (no wait outlives the server's words).
         transport.hostile = False
