@@ -29,6 +29,7 @@ from buildradiator.config.loading import SourceBase, parse_config
 from buildradiator.export.document import to_json
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.sources.configs import JUnitSource, RadiatorFeedSource
+from hostile_server import HostileServer, Seen
 from snapshot_fixtures import red_estate
 
 TOKEN = "hp-S3cretT0ken-5e4d3c2b1a"
@@ -101,7 +102,7 @@ BUILDERS: dict[str, Callable[[str], list[SourceBase]]] = {
 """How to point each source type at a base URL. A registered type missing here fails the test."""
 
 
-def every_source() -> list[SourceBase]:
+def every_source(timeout: float = TIMEOUT) -> list[SourceBase]:
     """One source (two for blockers: GitHub and Jira) of every type, each on a host of its own
     (``http://<name>.test``), with a short timeout and a token to keep secret."""
     sources = []
@@ -109,7 +110,7 @@ def every_source() -> list[SourceBase]:
         for found in build("http://placeholder.test"):
             base = f"http://{found.name}.test"
             [config] = [s for s in build(base) if s.name == found.name]
-            sources.append(config.model_copy(update={"timeout": TIMEOUT, "token": _secret()}))
+            sources.append(config.model_copy(update={"timeout": timeout, "token": _secret()}))
     return sources
 
 
@@ -254,6 +255,19 @@ class HostileTransport(httpx.AsyncBaseTransport):
     """Per source, since the last reset: ``good`` answers (a 2xx or a 304, whole), ``twisted``
     ones among them, and ``failed`` ones (an error status, a broken or stalled exchange)."""
     leaks: list[str] = field(default_factory=list)
+    server: HostileServer | None = None
+    """When set, every twisted answer is written raw to a real loopback socket and read back
+    by httpx's own transport (h11 parsing odd status lines, lengths and 1xx answers)."""
+    pending: dict[str, Any] = field(default_factory=dict)
+    real: httpx.AsyncHTTPTransport = field(default_factory=httpx.AsyncHTTPTransport)
+
+    async def aclose(self) -> None:
+        await self.real.aclose()
+
+    def route(self, seen: Seen) -> Any:
+        return self.pending.pop(
+            seen.headers.get("x-hostile", ""), b"HTTP/1.1 500 X\r\nContent-Length: 0\r\n\r\n"
+        )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         name = request.url.host.removesuffix(".test")
@@ -303,7 +317,38 @@ async def answer(
         seen["twisted"] += twist != GOOD
     else:
         seen["failed"] += 1
-    return httpx.Response(status, headers=headers, stream=Chunks(body, twist), request=request)
+    if transport.server is None:
+        return httpx.Response(status, headers=headers, stream=Chunks(body, twist), request=request)
+    key = str(len(transport.pending)) + "-" + str(id(request))
+    transport.pending[key] = raw_answer(status, headers, body, twist)
+    request.headers["x-hostile"] = key
+    request.url = request.url.copy_with(host="127.0.0.1", port=transport.server.port)
+    return await transport.real.handle_async_request(request)
+
+
+def raw_answer(
+    status: int, headers: list[tuple[str, str | bytes]], body: bytes, twist: Twist
+) -> Any:
+    """The answer as bytes on the wire (a coroutine writing them, for the timings)."""
+    lines = [b"HTTP/1.1 %d X" % status]
+    lines += [k.encode() + b": " + (v if isinstance(v, bytes) else v.encode()) for k, v in headers]
+    if not any(k.lower() == "content-length" for k, _ in headers):
+        lines.append(b"Content-Length: %d" % len(body))
+    head = b"\r\n".join(lines) + b"\r\n\r\n"
+    if twist.timing == "now":
+        return head + body
+
+    async def write(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(head)
+        try:
+            async for piece in Chunks(body, twist):
+                writer.write(piece)
+                await writer.drain()
+        except httpx.RemoteProtocolError:
+            return  # "cut": the connection closes mid-body
+        await writer.drain()
+
+    return write
 
 
 class Chunks(httpx.AsyncByteStream):
