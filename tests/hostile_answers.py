@@ -61,7 +61,7 @@ def _from_demo(kind: str, name: str) -> Callable[[str], list[SourceBase]]:
 
     def build(base: str) -> list[SourceBase]:
         sources = parse_config(demo_config_text(base)).sources
-        found = [s for s in sources if s.name == name and s.type == kind]  # type: ignore[attr-defined]
+        found = [s for s in sources if s.name == name and getattr(s, "type", None) == kind]
         assert found, f"the demo config has no {kind} source called {name}"
         extra = {"username": "radiator"} if kind == "jenkins" else {}  # Basic auth needs one
         return [found[0].model_copy(update=extra)]
@@ -139,10 +139,10 @@ def simulator_answer(sim: Simulator, request: httpx.Request) -> Raw:
     if path.startswith("/radiator"):
         headers = [("Content-Type", "application/json"), ("ETag", '"radiator-1"')]
         return Raw(200, headers, radiator_doc())
-    headers = email.message.Message()
+    message = email.message.Message()
     for name, value in request.headers.items():
-        headers[name] = value
-    got = sim.answer(request.url.raw_path.decode("ascii"), headers)
+        message[name] = value
+    got = sim.answer(request.url.raw_path.decode("ascii"), message)
     return Raw(got.status, list(got.headers), got.body)
 
 
@@ -181,6 +181,9 @@ LOCATIONS = ["", " ", "/", "//elsewhere.test/x", "http://elsewhere.test/steal", 
              "javascript:alert(1)", "http://[::1", "http://a b/", "?page=2", "#frag",
              "http://elsewhere.test:99999/", "data:text/plain,hi", "/" + "a" * 9000,
              "SAME"]  # fmt: skip
+
+
+Headers = list[tuple[bytes, bytes]]
 
 
 @dataclass(frozen=True)
@@ -326,13 +329,11 @@ async def answer(
     return await transport.real.handle_async_request(request)
 
 
-def raw_answer(
-    status: int, headers: list[tuple[str, str | bytes]], body: bytes, twist: Twist
-) -> Any:
+def raw_answer(status: int, headers: Headers, body: bytes, twist: Twist) -> Any:
     """The answer as bytes on the wire (a coroutine writing them, for the timings)."""
     lines = [b"HTTP/1.1 %d X" % status]
-    lines += [k.encode() + b": " + (v if isinstance(v, bytes) else v.encode()) for k, v in headers]
-    if not any(k.lower() == "content-length" for k, _ in headers):
+    lines += [k + b": " + v for k, v in headers]
+    if not any(k.lower() == b"content-length" for k, _ in headers):
         lines.append(b"Content-Length: %d" % len(body))
     head = b"\r\n".join(lines) + b"\r\n\r\n"
     if twist.timing == "now":
@@ -551,11 +552,9 @@ def twist_xml(body: bytes, twist: Twist) -> bytes:
 # -- headers and encodings -----------------------------------------------------------------------
 
 
-def twist_headers(
-    headers: list[tuple[str, str]], twist: Twist, status: int, url: str
-) -> list[tuple[str, str | bytes]]:
+def twist_headers(headers: list[tuple[str, str]], twist: Twist, status: int, url: str) -> Headers:
     odd = ODD_VALUES[twist.pick % len(ODD_VALUES)]
-    out: list[tuple[str, str | bytes]] = [
+    out: list[tuple[str, Any]] = [
         (k, v) for k, v in headers if k.lower() not in ("content-length", "content-encoding")
     ]
     if twist.content_type is not None:
@@ -565,7 +564,7 @@ def twist_headers(
         location = LOCATIONS[twist.pick % len(LOCATIONS)]
         out.append(("Location", url if location == "SAME" else location))
     for name in twist.headers:
-        out += {
+        extra: dict[str, list[tuple[str, Any]]] = {
             "huge": [("X-Junk", "a" * 60_000)],
             "many": [(f"X-H{i}", str(i)) for i in range(500)],
             "dup_type": [("Content-Type", "text/html"), ("Content-Type", "application/json")],
@@ -590,13 +589,15 @@ def twist_headers(
             "length_negative": [("Content-Length", "-1")],
             "link_odd": [("Link", f'<{LOCATIONS[twist.pick % len(LOCATIONS)]}>; rel="next"')],
             "charset_odd": [("Content-Type", 'application/json; charset="\xe9"')],
-        }[name]
-    return [(k, v.encode("utf-8", "surrogateescape") if isinstance(v, str) else v) for k, v in out]
+        }
+        out += extra[name]
+    return [
+        (k.encode(), v.encode("utf-8", "surrogateescape") if isinstance(v, str) else v)
+        for k, v in out
+    ]
 
 
-def encode(
-    body: bytes, headers: list[tuple[str, str | bytes]], twist: Twist
-) -> tuple[bytes, list[tuple[str, str | bytes]]]:
+def encode(body: bytes, headers: Headers, twist: Twist) -> tuple[bytes, Headers]:
     coded: dict[str, Callable[[], tuple[bytes, str | None]]] = {
         "identity": lambda: (body, None),
         "gzip": lambda: (gzip.compress(body, 1), "gzip"),
@@ -612,5 +613,5 @@ def encode(
     }
     data, coding = coded[twist.encoding]()
     if coding is not None:
-        headers = [*headers, ("Content-Encoding", coding)]
+        headers = [*headers, (b"Content-Encoding", coding.encode())]
     return data, headers
