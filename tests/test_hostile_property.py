@@ -4,19 +4,24 @@
 Each example builds one engine watching one source of every registered type (each on a host of
 its own), polls it once against the simulator's good answers, then lets ``run`` go for a few
 scheduled rounds (a ``FakeClock``: backoffs and an hour's ``Retry-After`` pass at once) while
-every answer is twisted: status, headers, body, encoding, timing. Checked on every snapshot the
-engine publishes, and after every poll:
+every answer is twisted: status, headers, body, encoding, timing. The answers stream to the
+client in chunks, in-process or (``sockets``) written raw to a real loopback socket. Checked on
+every snapshot the engine publishes, and after every poll:
 
-- the engine never raises and ``run`` keeps going round (and recovers when the answers are good
-  again);
+- no poll raises anything but a ``SourceError``; ``run`` keeps going round, and every source
+  comes back once the answers are good again;
 - the snapshot serialises: JSON, cc.xml (read back by the stdlib XML parser), the metrics text,
-  ``status`` text, serve's ``Board`` and its ``/healthz`` words;
-- a failing source is stale, with plain words (never "internal error", a traceback, a control
-  character or the token) and its last good data kept;
-- nothing is green while a source is not fresh, and a source none of whose requests got a good
-  answer is not fresh (a health check is not up);
+  ``status`` text, serve's ``Board``, and serve's endpoints answer over HTTP;
+- a source whose last poll failed says so in the snapshot: stale, in plain words naming it
+  (never "internal error", a traceback, a control character or the token), its last good data
+  kept;
+- nothing is green while a source is not fresh (the verdict, the exit code, the status line,
+  ``/healthz``); a poll none of whose requests got a good answer gives no data (a health check
+  is not up); a failed request never makes a row vanish;
 - no credential reaches another host;
 - memory stays bounded (tracemalloc's peak over the hostile rounds).
+
+The soak marker runs many more examples, longer plans and more rounds.
 """
 
 from __future__ import annotations
