@@ -30,9 +30,11 @@ import asyncio
 import collections
 import json
 import random
+import tempfile
 import time
 import tracemalloc
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
@@ -45,7 +47,15 @@ from buildradiator.clock import FakeClock
 from buildradiator.config.loading import Config, RadiatorConfig, SourceBase
 from buildradiator.engine.engine import Engine
 from buildradiator.errors import SourceError
-from buildradiator.export.document import all_green, exit_code, overall, status_line
+from buildradiator.export.document import (
+    all_green,
+    exit_code,
+    overall,
+    read_cache,
+    status_line,
+    to_json,
+    write_cache,
+)
 from buildradiator.export.text import status_text
 from buildradiator.history import History
 from buildradiator.model import Health, Snapshot
@@ -187,6 +197,17 @@ async def serve_answers(board: Board, snapshot: Snapshot) -> None:
         (await metrics.read()).decode("utf-8")
 
 
+def cache_round_trip(snapshot: Snapshot) -> None:
+    """The snapshot cache (what the next start shows first) reads back what was written."""
+    with tempfile.TemporaryDirectory() as where:
+        path = Path(where) / "snapshot.json"
+        write_cache(path, snapshot)
+        again = read_cache(path)
+    assert again is not None, "the snapshot cache cannot be read back"
+    assert {s.name for s in again.sources} == {s.name for s in snapshot.sources}
+    json.loads(to_json(again))
+
+
 class Watch:
     """Wraps each source's poll: counts polls, proves none raises anything but a
     ``SourceError``, and that a poll that got no good answer at all is not passed off as data."""
@@ -315,6 +336,7 @@ async def run_engine(transport: HostileTransport, rounds: int, sources: list[Sou
         assert peak < bound, f"peak {peak // 2**20} MiB over the hostile rounds"
         assert not transport.leaks, transport.leaks
         await serve_answers(checker.board, engine.snapshot())
+        cache_round_trip(engine.snapshot())
 
         # Good answers again: every source comes back (no wait outlives the server's words).
         transport.hostile = False
