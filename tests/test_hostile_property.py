@@ -41,12 +41,12 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import Config, RadiatorConfig, SourceBase
 from buildradiator.engine.engine import Engine
-from buildradiator.errors import SourceError
+from buildradiator.errors import RateLimited, SourceError
 from buildradiator.export.document import (
     all_green,
     exit_code,
@@ -62,7 +62,7 @@ from buildradiator.model import Health, Snapshot
 from buildradiator.serve.board import Board, health_of
 from buildradiator.serve.server import make_app
 from buildradiator.simulator import Simulator
-from buildradiator.sources.http import HttpClient
+from buildradiator.sources.http import MAX_SERVER_WAIT, HttpClient
 from hostile_answers import (
     BUILDERS,
     TOKEN,
@@ -92,7 +92,7 @@ NAMES = [s.name for s in SOURCES]
 TYPE_OF = {s.name: s.type for s in SOURCES}  # type: ignore[attr-defined]
 
 PROPERTY = settings(
-    max_examples=5,
+    max_examples=4,
     deadline=None,
     derandomize=True,
     database=None,
@@ -174,6 +174,17 @@ def check_serialised(snapshot: Snapshot, board: Board, now: datetime) -> None:
     board.metrics(current).decode("utf-8")
     current.health.decode("utf-8")
     assert TOKEN not in document
+
+
+def skip_rate_limits(engine: Engine, clock: FakeClock, lagging: list[str]) -> None:
+    """When every source still short of its rounds waits out a rate limit (up to the hour a
+    server may impose), the clock jumps there: the others need not be polled a hundred times
+    meanwhile. (Time jumps happen: a laptop wakes up.)"""
+    slots = [engine.slots[n] for n in lagging]
+    if slots and all(isinstance(s.error, RateLimited) for s in slots):
+        wait = min(s.next_due for s in slots) - clock.monotonic()
+        if wait > 0:
+            clock.advance(wait)
 
 
 async def serve_answers(board: Board, snapshot: Snapshot) -> None:
@@ -327,6 +338,9 @@ async def run_engine(transport: HostileTransport, rounds: int, sources: list[Sou
                 assert not runner.done(), f"run stopped: {runner.exception()!r}"
                 assert time.monotonic() - began < REAL_TIME_LIMIT, ("stuck", watch.polls)
                 assert not (watch.failures or checker.failures), watch.failures + checker.failures
+                skip_rate_limits(
+                    engine, clock, [n for n in NAMES if watch.polls[n] - start[n] < rounds]
+                )
                 await asyncio.sleep(0.005)
             peak = tracemalloc.get_traced_memory()[1]
         finally:
@@ -341,6 +355,8 @@ async def run_engine(transport: HostileTransport, rounds: int, sources: list[Sou
         # Good answers again: every source comes back (no wait outlives the server's words).
         transport.hostile = False
         start = dict(watch.polls)
+        clock.advance(MAX_SERVER_WAIT + 10)  # past every wait a server may impose
+        engine.poll_now()
         began = time.monotonic()
         while not all(watch.polls[n] > start[n] and engine.slots[n].error is None for n in NAMES):
             assert not runner.done(), f"run stopped: {runner.exception()!r}"
@@ -355,15 +371,34 @@ async def run_engine(transport: HostileTransport, rounds: int, sources: list[Sou
         await engine.aclose()
 
 
+ISSUE_12 = [
+    Twist(status=429, headers=("retry_after",), pick=1),  # Retry-After: ... 9999
+    Twist(status=429, headers=("retry_after",), pick=0),  # thirty digits of seconds
+    Twist(status=403, headers=("rate_github",), pick=13),  # reset in 9999, quota spent
+    Twist(encoding="stacked"),  # gzip, gzip
+    Twist(encoding="bomb"),
+    Twist(body="node", node="poison"),  # a lone surrogate, U+FFFE, bidi and C1 controls
+    Twist(body="node", node="escaped_surrogate"),
+    Twist(body="node", node="huge"),  # estimatedDuration: 1e300
+    Twist(body="node", node="year_1"),
+    Twist(body="node", node="year_9999"),
+]
+"""What issue 12 found: always among the examples, each source starting at another one."""
+CROSS_ORIGIN = [Twist(status=status, pick=0) for status in (302, 307)]
+"""A redirect to another host, which must never get the token."""
+
+
 @PROPERTY
 @given(plan=plans(NAMES))
+@example(plan={n: ISSUE_12[i % 10 :] + ISSUE_12[: i % 10] for i, n in enumerate(NAMES)})
+@example(plan=dict.fromkeys(NAMES, CROSS_ORIGIN))
 def test_hostile_answers_never_stop_the_engine_nor_make_it_lie(
     plan: dict[str, list[Twist]],
 ) -> None:
     asyncio.run(run_example(plan))
 
 
-@settings(PROPERTY, max_examples=2)
+@settings(PROPERTY, max_examples=1)
 @given(plan=plans(NAMES))
 def test_hostile_answers_over_real_sockets(plan: dict[str, list[Twist]]) -> None:
     asyncio.run(run_example(plan, sockets=True))
