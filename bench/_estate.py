@@ -17,18 +17,14 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from buildradiator.simulator.answer import etag_matches, iso_z, strong_etag
 from buildradiator.simulator.cctray import cctray_xml

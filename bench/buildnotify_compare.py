@@ -1,6 +1,6 @@
 """Side by side with BuildNotify: time per poll of the same 500-project CCTray feed.
 
-    pip install buildnotify        # bench-only; not a dependency of buildradiator
+    pip install -e '.[interop]'    # BuildNotify, bench- and interop-only; not a dependency
     python bench/buildnotify_compare.py [--projects 500] [--polls 50]
 
 Both read one CCTray feed of ``--projects`` projects (Jenkins' ccxml shape, from ``_estate.py``)
@@ -17,13 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import time
-from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from _estate import ChildServer, config_text, load, median_ms
 
@@ -50,12 +45,12 @@ def buildnotify_poller(url: str) -> Any:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    from buildradiator.engine.engine import Engine
+    from buildradiator.assemble import build_engine
 
     with ChildServer(projects=args.projects, feeds=1) as server:
         url = f"{server.base_url}/cctray/0/cc.xml"
         bn_poll = buildnotify_poller(url)
-        engine = Engine(load(config_text(server.base_url, projects=args.projects, feeds=1)))
+        engine = build_engine(load(config_text(server.base_url, projects=args.projects, feeds=1)))
         source = engine.slots["cc-0"].source
         samples: dict[str, list[tuple[float, float]]] = {"bn": [], "src": [], "eng": []}
         counts: dict[str, int] = {}

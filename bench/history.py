@@ -29,8 +29,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
 from buildradiator.clock import FakeClock
 from buildradiator.history import History
 from buildradiator.model import Build, Status, TestResult, TestStatus

@@ -25,10 +25,6 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 WARMUP = 3.0
 
@@ -110,13 +106,12 @@ def child(args: argparse.Namespace) -> None:
         app = BuildRadiatorApp(StillFeed(pipelines, every))  # type: ignore[assignment]
     else:
         from _estate import ChildServer, config_text, load
-
-        from buildradiator.engine.engine import Engine
+        from buildradiator.assemble import build_engine
         from buildradiator.ui.app import BuildRadiatorApp
 
         server = ChildServer(projects=pipelines, feeds=1).__enter__()
         text = config_text(server.base_url, projects=pipelines, interval=args.interval)
-        app = BuildRadiatorApp(Engine(load(text)))  # type: ignore[assignment]
+        app = BuildRadiatorApp(build_engine(load(text)))  # type: ignore[assignment]
 
     result: dict[str, float] = {}
 

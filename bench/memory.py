@@ -24,17 +24,12 @@ import random
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
 from _estate import CCTrayEstate, GitHubEstate, config_text, load, verdict
-
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.engine.engine import Engine
 from buildradiator.export.document import to_json
 from buildradiator.sources.http import HttpClient
 
@@ -87,7 +82,7 @@ async def main_async(args: argparse.Namespace) -> None:
     text = config_text(BASE, repos=args.repos, repos_per_source=args.repos, projects=args.projects)
     text += f'\n[[sources]]\nname = "health"\ntype = "health"\nurl = "{BASE}/health/app"\n'
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    engine = Engine(load(text), http=HttpClient(client, clock=clock), clock=clock,
+    engine = build_engine(load(text), http=HttpClient(client, clock=clock), clock=clock,
                     rng=random.Random(1))  # fmt: skip
     warmup = max(1, args.cycles // 10)
     start = rss_mb()

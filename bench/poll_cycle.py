@@ -35,11 +35,7 @@ from typing import Any
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
 from _estate import ChildServer, config_text, load, median_ms, verdict
-
 from buildradiator.model import Snapshot
 
 TARGET_MS = 100.0
@@ -114,7 +110,7 @@ def estate_of(kind: str, size: int) -> tuple[int, int]:
 async def run_size(
     kind: str, size: int, cycles: int, history: bool, profile: bool
 ) -> dict[str, float]:
-    from buildradiator.engine.engine import Engine
+    from buildradiator.assemble import build_engine
     from buildradiator.history import History
 
     repos, projects = estate_of(kind, size)
@@ -123,7 +119,7 @@ async def run_size(
         config = load(config_text(server.base_url, repos=repos, projects=projects, feeds=feeds))
         tmp = tempfile.TemporaryDirectory(prefix="brbench-") if history else None
         store = History.open(Path(tmp.name) / "h.sqlite3") if tmp else None
-        engine = Engine(config, history=store)
+        engine = build_engine(config, history=store)
         app = make_app()
         change = max(1, size // 100)
         samples: dict[str, list[float]] = {k: [] for k in ("cpu_e", "wall_e", "cpu_r", "wall_r")}

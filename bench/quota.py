@@ -25,20 +25,14 @@ import asyncio
 import itertools
 import random
 import statistics
-import sys
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
 from _estate import GitHubEstate, config_text, load, verdict
-
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.engine.engine import Engine
 from buildradiator.sources.http import HttpClient
 
 BASE = "http://api.github.test"
@@ -85,7 +79,7 @@ async def simulate(
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     http = HttpClient(client, clock=clock)
     config = load(config_text(BASE, repos=repos, repos_per_source=per_source, interval=interval))
-    engine = Engine(config, http=http, clock=clock, rng=random.Random(seed))
+    engine = build_engine(config, http=http, clock=clock, rng=random.Random(seed))
     polls: dict[str, list[float]] = {name: [] for name in engine.slots}
     errors = 0
     poll_source = engine.poll_source

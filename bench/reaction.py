@@ -22,13 +22,9 @@ import argparse
 import asyncio
 import random
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from _estate import (
     CCTrayEstate,
@@ -39,7 +35,6 @@ from _estate import (
     load,
     verdict,
 )
-
 from buildradiator.model import Snapshot
 
 
@@ -75,7 +70,7 @@ def make_app(engine: Any, pending: dict[tuple[str, str], list[float]]) -> Any:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    from buildradiator.engine.engine import Engine
+    from buildradiator.assemble import build_engine
 
     rng = random.Random(args.seed)
     estate = Estate(GitHubEstate(args.repos, limit=10**9), CCTrayEstate(args.projects))
@@ -89,7 +84,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 repos_per_source=10,
             )
         )
-        engine = Engine(config)
+        engine = build_engine(config)
         pending: dict[tuple[str, str], list[float]] = {}
         app = make_app(engine, pending)
         async with app.run_test(headless=True, size=(200, 60)) as pilot:

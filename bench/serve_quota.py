@@ -16,14 +16,11 @@ import argparse
 import asyncio
 import random
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
+from buildradiator.assemble import build_engine
 from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.serve.limits import Limits
@@ -36,7 +33,7 @@ PINNED = 20.0
 
 def engine_for(sim: Simulator, interval: float) -> Engine:
     config = parse_config(demo_config_text(sim.base_url, interval=interval))
-    return Engine(config, rng=random.Random(7))  # the same jitter for both engines
+    return build_engine(config, rng=random.Random(7))  # the same jitter for both engines
 
 
 def github_spent(sim: Simulator) -> int:

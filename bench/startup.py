@@ -31,10 +31,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "src"))
-
 
 def child(config_path: str, launched_wall: float) -> None:
     """The radiator, as the CLI starts it, noting when each kind of frame went out."""

@@ -11,9 +11,9 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.history import History
 from buildradiator.model import Snapshot
 from buildradiator.simulator import Simulator, demo_config_text, moments
@@ -42,13 +42,13 @@ class Demo:
 async def _play(sim: Simulator, clock: FakeClock) -> Demo:
     config = parse_config(demo_config_text(sim.base_url), "<demo>")
     history = History.memory(clock=clock)
-    first = Engine(config, clock=clock)
+    first = build_engine(config, clock=clock)
     try:
         seen = await first.poll_all()
     finally:
         await first.aclose()
     backfill(history, seen.pipelines, now=clock.now())
-    engine = Engine(config, clock=clock, history=history)
+    engine = build_engine(config, clock=clock, history=history)
     try:
         before = engine.snapshot()
         moments = []

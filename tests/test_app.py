@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from datetime import UTC
 
 import pytest
 from rich.text import Text
 from textual.theme import BUILTIN_THEMES
 
+from app_helpers import make_app, rows
 from buildradiator.clock import FakeClock
 from buildradiator.model import Snapshot
 from buildradiator.paths import get_paths
-from buildradiator.ui.app import BuildRadiatorApp, SnapshotUpdated
+from buildradiator.ui.app import SnapshotUpdated
 from buildradiator.ui.widgets import (
     Banner,
     CompactSummary,
@@ -27,41 +26,6 @@ from buildradiator.ui.widgets import (
 )
 from screen import screen_text
 from snapshot_fixtures import MARKUP_MESSAGE, green_estate, red_estate
-
-
-class FakeFeed:
-    """Publishes prepared snapshots, then waits to be cancelled, like the engine."""
-
-    def __init__(self, *snapshots: Snapshot) -> None:
-        self.snapshots = snapshots
-        self.polls = 0
-        self._publish: Callable[[Snapshot], None] | None = None
-
-    async def run(self, publish: Callable[[Snapshot], None]) -> None:
-        self._publish = publish
-        for snapshot in self.snapshots:
-            publish(snapshot)
-        await asyncio.Event().wait()
-
-    def publish(self, snapshot: Snapshot) -> None:
-        assert self._publish is not None, "feed not started"
-        self._publish(snapshot)
-
-    def poll_now(self) -> None:
-        self.polls += 1
-
-
-def make_app(
-    *snapshots: Snapshot, clock: FakeClock | None = None, **kwargs: object
-) -> BuildRadiatorApp:
-    app = BuildRadiatorApp(FakeFeed(*snapshots), clock=clock or FakeClock(), **kwargs)  # type: ignore[arg-type]
-    app.display_tz = UTC
-    return app
-
-
-def rows(table: RowsTable) -> list[str]:
-    """What the table shows, one string per row (cells joined by two spaces)."""
-    return ["  ".join(c.plain for c in table.get_row_at(i)) for i in range(table.row_count)]
 
 
 def status_column(table: RowsTable) -> list[Text]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from alert_helpers import green, red
+from app_helpers import make_app
 from buildradiator.clock import FakeClock
 from buildradiator.model import (
     Freshness,
@@ -20,8 +22,6 @@ from buildradiator.model import (
 from buildradiator.ui.claims import ClaimStore
 from screen import box_titled, find_boxes, screen_lines, show
 from snapshot_fixtures import NOW, build, green_estate, pipeline, red_estate
-from test_app import make_app
-from test_app_alerts import green, red
 
 
 def selected_row(app: object, title: str) -> str:
@@ -205,7 +205,7 @@ async def test_the_top_line_sums_up_the_gate_cached_data_and_notices() -> None:
 async def test_panels_keep_their_place_as_builds_come_and_go() -> None:
     """In flight grows from nothing to a dozen builds: In flight, Flaky and Targets keep their
     place and size (Targets never goes), and the screen says how many builds are out of sight."""
-    from test_app_targets import with_targets
+    from app_helpers import with_targets
 
     estate = with_targets(green_estate())
     app = make_app(estate)
@@ -235,8 +235,8 @@ async def test_panels_keep_their_place_as_builds_come_and_go() -> None:
 async def test_a_message_about_a_broken_window_goes_when_the_window_does() -> None:
     """ "payments is down: HTTP 500" must not stay on screen once payments answers 200 (warn):
     what was said is taken back, and what is true now said instead."""
+    from alert_helpers import make_app as alerting_app
     from buildradiator.model import BrokenWindow
-    from test_app_alerts import make_app as alerting_app
 
     def payments(health: Health, status: int, broken: bool) -> Snapshot:
         check = ServiceCheck(

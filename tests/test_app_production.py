@@ -3,6 +3,7 @@ in the pane's count line; untrusted titles never become markup."""
 
 from __future__ import annotations
 
+from app_helpers import make_app, rows
 from buildradiator.model import (
     Blocker,
     Deployment,
@@ -17,7 +18,6 @@ from buildradiator.ui.widgets import CompactSummary, Production
 from buildradiator.ui.widgets.production import production_rows
 from buildradiator.ui.widgets.wall import wall_tiles
 from snapshot_fixtures import MARKUP_MESSAGE, NOW, ago, red_estate
-from test_app import make_app, rows
 
 
 def production_estate() -> Snapshot:

@@ -7,32 +7,16 @@ Update with ``pytest tests/test_app_snapshots.py --snapshot-update`` and look at
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC
 
 import pytest
 
+from app_helpers import FakeFeed, IdleFeed, radiator
 from buildradiator.clock import FakeClock
 from buildradiator.model import Snapshot
 from buildradiator.ui.app import BuildRadiatorApp
 from snapshot_fixtures import big_estate, big_green_estate, green_estate, red_estate
-
-
-class IdleFeed:
-    """The app starts from ``initial``; the feed publishes nothing more."""
-
-    async def run(self, publish: Callable[[Snapshot], None]) -> None:
-        await asyncio.Event().wait()
-
-    def poll_now(self) -> None:
-        pass
-
-
-def radiator(snapshot: Snapshot) -> BuildRadiatorApp:
-    app = BuildRadiatorApp(IdleFeed(), clock=FakeClock(), initial=snapshot)
-    app.display_tz = UTC
-    return app
 
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=["80x24", "200x60"])
@@ -88,9 +72,9 @@ def test_ssh_ascii_snapshot(snap_compare: Callable[..., bool]) -> None:
 
 def test_escalated_and_claimed_snapshot(snap_compare: Callable[..., bool]) -> None:
     """80x24: main red for 20 minutes (level 1 of 3: a taller banner), claimed by dana."""
+    from alert_helpers import green, red
     from buildradiator.ui.claims import ClaimStore
     from buildradiator.ui.widgets import MainBranches
-    from test_app_alerts import FakeFeed, green, red
 
     clock = FakeClock()
     app = BuildRadiatorApp(FakeFeed(green(), red()), clock=clock, claims=ClaimStore(None, clock))

@@ -6,8 +6,8 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 
+from app_helpers import DRIFT, GREEN, P90, make_app, rows, with_targets
 from buildradiator.config.share import TargetConfig
-from buildradiator.model import Snapshot, TargetStatus
 from buildradiator.rules.targets import evaluate
 from buildradiator.ui.widgets import Flaky, Targets
 from buildradiator.ui.widgets.palette import palette
@@ -19,48 +19,6 @@ from snapshot_fixtures import (
     red_estate,
     red_estate_with_history,
 )
-from test_app import make_app, rows
-
-
-def status(
-    name: str,
-    measure: str,
-    goal: str,
-    value: float | None,
-    previous: float | None = None,
-    met: bool | None = None,
-    trend: tuple[float | None, ...] = (),
-) -> TargetStatus:
-    return TargetStatus(
-        name=name,
-        measure=measure,
-        scope="all pipelines",
-        goal=goal,
-        window_days=7,
-        value=value,
-        previous=previous,
-        met=met,
-        trend=trend,
-    )
-
-
-GREEN = status(
-    "main green >= 95% for acme/monolith over 7 d",
-    "main_green_share",
-    ">= 95%",
-    0.972,
-    0.95,
-    True,
-    (0.9, None, 1.0),
-)
-P90 = status("build p90 <= 10m for all pipelines over 7 d", "duration_p90", "<= 10m", 750.0, 700.0)
-P90 = P90.model_copy(update={"met": False})
-DRIFT = status("deploy drift <= 5 commits for all services", "deploy_drift", "<= 5", None)
-TARGETS = (GREEN, P90, DRIFT)
-
-
-def with_targets(snapshot: Snapshot, targets: tuple[TargetStatus, ...] = TARGETS) -> Snapshot:
-    return snapshot.model_copy(update={"targets": targets})
 
 
 def screen_text(app: object) -> str:

@@ -38,6 +38,7 @@ RUNS: dict[str, list[str]] = {
     "memory": ["--cycles", "16", "--repos", "1", "--projects", "5"],
     "buildnotify_compare": ["--projects", "7", "--polls", "2"],
     "serve_quota": ["--seconds", "2", "--screens", "3", "--interval", "1"],
+    "delivery": ["--builds", "4000", "--deploys", "600", "--pipelines", "20", "--runs", "1"],
 }
 
 
@@ -146,3 +147,10 @@ def test_serve_quota(outputs) -> None:
     assert re.search(r"1 screen \(the engine alone\)\s+\d+\s+\d+", out)
     assert re.search(r"3 screens on `serve`\s+\d+\s+\d+", out)
     assert re.search(r"screens: \d+ answers", out)
+
+
+def test_delivery(outputs) -> None:
+    out = ok(outputs["delivery"])
+    assert re.search(r"^four keys \(rules\)\s+[\d.]+\s+[\d.]+$", out, re.M)
+    assert re.search(r"^all of delivery_facts\s+[\d.]+\s+[\d.]+$", out, re.M)
+    assert re.search(r"^target: every delivery fact under 50 ms CPU -> (MET|MISSED)", out, re.M)

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.model import Snapshot
 from buildradiator.simulator import moments
 from buildradiator.simulator.demo_config import demo_config_text
@@ -36,7 +36,7 @@ def loop() -> Iterator[list[tuple[float, Snapshot]]]:
         clock = FakeClock()
         with Simulator(clock=clock) as sim:
             sim.slow_seconds = 0.0  # no real waits: /health/search only slows the test
-            engine = Engine(parse_config(demo_config_text(sim.base_url)), clock=clock)
+            engine = build_engine(parse_config(demo_config_text(sim.base_url)), clock=clock)
             seen: list[tuple[float, Snapshot]] = []
             named = {v for k, v in vars(moments).items() if k.isupper()}
             grid = {k * STEP for k in range(int(SCRIPT_SECONDS // STEP))}

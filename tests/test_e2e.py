@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.cli import main
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.model import Health, Snapshot, Status
 from buildradiator.simulator import Simulator, demo_config_text, moments
 from buildradiator.sources.http import GITHUB_RATE
@@ -33,7 +33,7 @@ def pipeline(snapshot: Snapshot, name: str):  # type: ignore[no-untyped-def]
 
 
 async def test_the_scenario_reaches_the_snapshot(sim: Simulator) -> None:
-    engine = Engine(parse_config(demo_config_text(sim.base_url)))
+    engine = build_engine(parse_config(demo_config_text(sim.base_url)))
     try:
         sim.set_time(moments.CALM)
         snap = await engine.poll_all()
@@ -99,7 +99,7 @@ async def test_the_scenario_reaches_the_snapshot(sim: Simulator) -> None:
 
 
 async def test_unchanged_github_answers_cost_no_quota(sim: Simulator) -> None:
-    engine = Engine(parse_config(demo_config_text(sim.base_url)))
+    engine = build_engine(parse_config(demo_config_text(sim.base_url)))
     try:
         sim.set_time(20)
         await engine.poll_all()
@@ -164,7 +164,7 @@ async def test_a_mixed_estate_polls_every_provider_and_one_failure_stays_local(
     config = parse_config(text)
     kinds = {s.type for s in config.sources}
     assert len(config.sources) >= 10 and len(kinds - {"health", "cctray"}) >= 6
-    engine = Engine(config)
+    engine = build_engine(config)
     try:
         sim.set_time(moments.CALM)
         snap = await engine.poll_all()
@@ -189,7 +189,7 @@ async def test_a_mixed_estate_polls_every_provider_and_one_failure_stays_local(
     broken = next(s for s in config.sources if s.type == "buildkite")
     dead = text.replace(f"{sim.base_url}/buildkite", "http://127.0.0.1:9/buildkite")
     assert dead != text
-    engine = Engine(parse_config(dead))
+    engine = build_engine(parse_config(dead))
     try:
         snap = await engine.poll_all()
         failed = {s.name for s in snap.sources if s.error}

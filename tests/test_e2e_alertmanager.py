@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.config.loading import Config, parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.errors import SourceError
 from buildradiator.model import Health, ServiceCheck, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
@@ -26,7 +26,7 @@ def alerts(snapshot: Snapshot) -> dict[str, ServiceCheck]:
 
 async def test_the_alert_story_reaches_the_snapshot() -> None:
     with Simulator() as sim:
-        engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "alertmanager"))
+        engine = build_engine(only(parse_config(demo_config_text(sim.base_url)), "alertmanager"))
         try:
             # The payments incident: its critical alert fires and holds the release.
             sim.set_time(245)

@@ -7,8 +7,8 @@ from datetime import datetime
 import httpx
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.config.loading import Config, parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.errors import BadPayload, SourceError
 from buildradiator.model import Deployment, DeployState, Health, ServiceCheck, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text, prodstory
@@ -37,7 +37,7 @@ def deploys(snapshot: Snapshot) -> dict[str, Deployment]:
 
 async def test_the_payments_rollout_reaches_the_snapshot() -> None:
     with Simulator() as sim:
-        engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "argocd"))
+        engine = build_engine(only(parse_config(demo_config_text(sim.base_url)), "argocd"))
         try:
             loop = sim.moment().loop
             new = prodstory.revision("payments", loop)

@@ -7,6 +7,7 @@ story (``simulator/prodstory.py``, ``sim_tracker.py``) opens the GitHub blocker 
 
 from __future__ import annotations
 
+from buildradiator.assemble import build_engine
 from buildradiator.config.loading import Config, parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.model import Blocker, Snapshot
@@ -34,7 +35,7 @@ def blockers(engine: Engine, snap: Snapshot, name: str) -> tuple[Blocker, ...]:
 
 async def test_the_release_blocker_story_reaches_the_snapshot() -> None:
     with Simulator() as sim:
-        engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "blockers"))
+        engine = build_engine(only(parse_config(demo_config_text(sim.base_url)), "blockers"))
         assert set(engine.slots) == {"blockers", "jira-blockers"}
         try:
             # Before the blocker is filed: nothing anywhere (the unlabelled bug is filtered out).
@@ -106,7 +107,7 @@ provider = "jira"
 url = "{base}/jira"
 jql = "project = SHOPP AND labels = release-blocker"
 """
-        engine = Engine(parse_config(text))
+        engine = build_engine(parse_config(text))
         try:
             sim.set_time(250)
             snap = await engine.poll_all()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from buildradiator.assemble import build_engine
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.simulator import Simulator, demo_config_text
 
@@ -26,7 +26,7 @@ def test_the_demo_config_watches_the_simulated_master() -> None:
 
 async def test_the_buildbot_story_reaches_the_snapshot() -> None:
     with Simulator() as sim:
-        engine = Engine(parse_config(config_text(sim)))
+        engine = build_engine(parse_config(config_text(sim)))
         try:
             sim.set_time(420)
             snap = await engine.poll_all()

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.simulator import Simulator, demo_config_text
 
@@ -29,7 +29,7 @@ def bk(snapshot: Snapshot, name: str) -> Pipeline:
 
 
 async def test_the_buildkite_story_reaches_the_snapshot(sim: Simulator) -> None:
-    engine = Engine(parse_config(demo_config_text(sim.base_url)))
+    engine = build_engine(parse_config(demo_config_text(sim.base_url)))
     try:
         # Stripe upgrade running: two script jobs at once; the history makes both pipelines green.
         sim.set_time(275)
@@ -139,7 +139,7 @@ async def test_test_engine_flakes_reach_the_poll_and_grow() -> None:
         config = config.model_copy(
             update={"sources": [s for s in config.sources if s.type == "buildkite"]}
         )
-        engine = Engine(config, clock=clock)
+        engine = build_engine(config, clock=clock)
         try:
             simulator.set_time(400)
             snap = await engine.poll_all()

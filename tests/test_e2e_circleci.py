@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import Config, parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.simulator import Simulator, demo_config_text
 
@@ -23,7 +23,7 @@ def row(snapshot: Snapshot, workflow: str) -> Pipeline:
 
 async def test_the_circleci_story_reaches_the_snapshot() -> None:
     with Simulator() as sim:
-        engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "circleci"))
+        engine = build_engine(only(parse_config(demo_config_text(sim.base_url)), "circleci"))
         try:
             # Erin's build-test runs; her deploy waits for approval.
             sim.set_time(60)
@@ -80,7 +80,9 @@ async def test_the_flaky_tests_insight_reaches_the_poll_and_grows() -> None:
     # lets the next insight read (at most every flaky_every = 600 s) happen.
     clock = FakeClock()
     with Simulator(clock=clock) as sim:
-        engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "circleci"), clock=clock)
+        engine = build_engine(
+            only(parse_config(demo_config_text(sim.base_url)), "circleci"), clock=clock
+        )
         try:
             sim.set_time(585)  # Farid's re-run has gone green: one more flake of his unit test
             snap = await engine.poll_all()

@@ -8,8 +8,8 @@ The engine polls the whole demo config around those retries, with an in-memory h
 
 from __future__ import annotations
 
+from buildradiator.assemble import build_engine
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.history import History
 from buildradiator.model import FlakyTestInfo, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
@@ -42,7 +42,7 @@ def flaky(snapshot: Snapshot, classname: str, name: str) -> FlakyTestInfo | None
 async def test_flaky_tests_from_the_provider_test_apis() -> None:
     with Simulator() as sim:
         history = History.memory()
-        engine = Engine(parse_config(demo_config_text(sim.base_url)), history=history)
+        engine = build_engine(parse_config(demo_config_text(sim.base_url)), history=history)
         try:
             gitlab = engine.slots["gitlab"].source
             jenkins = engine.slots["jenkins-ci"].source

@@ -8,8 +8,8 @@ from datetime import datetime
 import httpx
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.config.loading import Config, parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.errors import NotFound
 from buildradiator.model import Deployment, DeployState, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
@@ -42,7 +42,9 @@ def main_commits(sim: Simulator, loop: int) -> dict[str, str]:
 
 async def test_the_deploy_story_reaches_the_snapshot() -> None:
     with Simulator() as sim:
-        engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "github_deployments"))
+        engine = build_engine(
+            only(parse_config(demo_config_text(sim.base_url)), "github_deployments")
+        )
         try:
             loop = sim.moment().loop
             commits = main_commits(sim, loop)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from buildradiator.assemble import build_engine
 from buildradiator.config.loading import Config, parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.model import Pipeline, Snapshot, Status, TestRun, TestStatus
@@ -34,7 +35,7 @@ def row(snapshot: Snapshot, key: str) -> Pipeline:
 
 async def test_the_gitlab_story_reaches_the_snapshot() -> None:
     with Simulator() as sim:
-        engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "gitlab"))
+        engine = build_engine(only(parse_config(demo_config_text(sim.base_url)), "gitlab"))
         try:
             # Alice's pipeline runs its test stage.
             sim.set_time(60)

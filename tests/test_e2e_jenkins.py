@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from buildradiator.assemble import build_engine
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.model import Pipeline, Snapshot, Status, TestStatus
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.sim_jenkins import EXECUTOR_WAIT, FLAKY_TEST
@@ -29,7 +29,7 @@ def test_the_demo_config_watches_the_simulated_jenkins() -> None:
 
 async def test_the_jenkins_story_reaches_the_snapshot() -> None:
     with Simulator() as sim:
-        engine = Engine(parse_config(config_text(sim)))
+        engine = build_engine(parse_config(config_text(sim)))
         try:
             sim.set_time(260)
             snap = await engine.poll_all()

@@ -5,9 +5,9 @@ opens and closes, and a staging deploy fails."""
 
 from __future__ import annotations
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.model import DeployState, Health, Snapshot
 from buildradiator.simulator import moments
 from buildradiator.simulator.demo_config import demo_config_text
@@ -30,7 +30,7 @@ async def test_the_production_story() -> None:
     # deploy went live (the simulator's) with the time a check was seen down (the engine's).
     clock = FakeClock()
     with Simulator(clock=clock) as sim:
-        engine = Engine(parse_config(demo_config_text(sim.base_url)), clock=clock)
+        engine = build_engine(parse_config(demo_config_text(sim.base_url)), clock=clock)
         at = 0.0
 
         def set_time(t: float) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from buildradiator.assemble import build_engine
 from buildradiator.config.loading import Config, parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.model import Health, ServiceCheck, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.sim_prometheus import go_float, parse_problem, result_labels
@@ -22,7 +22,7 @@ def check(snapshot: Snapshot, source: str) -> ServiceCheck:
 
 async def test_the_payments_error_rate_story_reaches_the_snapshot() -> None:
     with Simulator() as sim:
-        engine = Engine(only(parse_config(demo_config_text(sim.base_url)), "prometheus"))
+        engine = build_engine(only(parse_config(demo_config_text(sim.base_url)), "prometheus"))
         try:
             # Before the deploy goes bad: 0.2 % of payments' answers are 5xx.
             sim.set_time(50)
@@ -91,7 +91,7 @@ down_above = 1
 async def test_other_queries_against_the_simulator() -> None:
     with Simulator() as sim:
         text = demo_config_text(sim.base_url) + EXTRA.format(base=sim.base_url)
-        engine = Engine(only(parse_config(text), "prometheus"))
+        engine = build_engine(only(parse_config(text), "prometheus"))
         try:
             sim.set_time(130)
             snap = await engine.poll_all()

@@ -10,74 +10,17 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import parse_config
 from buildradiator.engine import engine as engine_mod
-from buildradiator.engine.engine import Engine
-from buildradiator.engine.facts import HistoryFacts
+from buildradiator.engine.slots import content
 from buildradiator.errors import RateLimited, SourceError, Unreachable
+from buildradiator.history.facts import HistoryFacts
 from buildradiator.model import Build, Pipeline, Snapshot, SourceResult, Status
 from buildradiator.sources.base import Source
 from buildradiator.sources.http import HttpClient
-
-CONFIG = """
-[radiator]
-interval = 30
-
-[[sources]]
-name = "one"
-type = "health"
-url = "http://one.example/health"
-
-[[sources]]
-name = "two"
-type = "health"
-url = "http://two.example/health"
-"""
-
-
-def pipeline(source: str, *statuses: Status, running: bool = False) -> Pipeline:
-    builds = tuple(
-        Build(source=source, pipeline="p", id=str(i), status=s) for i, s in enumerate(statuses)
-    )
-    flight = (Build(source=source, pipeline="p", id="r", status=Status.RUNNING),) if running else ()
-    return Pipeline(source=source, key="p", name=f"{source}-p", recent=builds, in_flight=flight)
-
-
-class Scripted(Source):  # type: ignore[type-arg]
-    """A source whose outcomes are a script: results or SourceErrors, the last one repeating."""
-
-    type = "scripted"
-
-    def __init__(self, config, http) -> None:
-        super().__init__(config, http)
-        self.script: list[SourceResult | Exception] = [SourceResult()]
-        self.calls = 0
-
-    async def poll(self) -> SourceResult:
-        self.calls += 1
-        outcome = self.script[min(self.calls - 1, len(self.script) - 1)]
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-
-@pytest.fixture
-def make_engine(monkeypatch: pytest.MonkeyPatch, clock: FakeClock):
-    monkeypatch.setattr(engine_mod, "make_source", lambda config, http: Scripted(config, http))
-
-    def make(text: str = CONFIG) -> Engine:
-        http = HttpClient(
-            httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(500))),
-            clock=clock,
-        )
-        return Engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
-
-    return make
-
-
-def source(eng: Engine, name: str) -> Scripted:
-    return eng.slots[name].source  # type: ignore[return-value]
+from engine_helpers import CONFIG, pipeline, source
 
 
 async def test_success_schedules_interval_with_jitter(make_engine, clock) -> None:
@@ -203,7 +146,7 @@ async def test_run_polls_on_schedule_and_publishes_changes(make_engine, clock) -
     assert 9 <= source(eng, "one").calls <= 12
     assert 9 <= source(eng, "two").calls <= 12
     # Every publish carries something new (here: freshness), none is a duplicate.
-    contents = [engine_mod._content(s) for s in published]
+    contents = [content(s) for s in published]
     assert all(a != b for a, b in itertools.pairwise(contents))
     await eng.aclose()
 
@@ -371,18 +314,18 @@ async def test_history_keeps_red_since_across_restarts(make_engine, clock, tmp_p
         timed(4, Status.PASSED, clock),
     )
     eng = make_engine()
-    eng.facts = HistoryFacts(History.open(path, clock=clock))
+    eng.recorder = HistoryFacts(History.open(path, clock=clock))
     source(eng, "one").script = [
         SourceResult(pipelines=(Pipeline(source="one", key="p", name="p", recent=full),))
     ]
     await eng.poll_source("one")
     await eng.aclose()
-    eng.facts.history.close()
+    eng.recorder.history.close()
 
     # After a restart the API shows only the newest failure: history still knows the rest.
     clock.advance(600)
     eng = make_engine()
-    eng.facts = HistoryFacts(History.open(path, clock=clock))
+    eng.recorder = HistoryFacts(History.open(path, clock=clock))
     running = Build(source="one", pipeline="p", id="101", status=Status.RUNNING)
     source(eng, "one").script = [
         SourceResult(
@@ -402,14 +345,14 @@ async def test_history_keeps_red_since_across_restarts(make_engine, clock, tmp_p
     # The running build's estimate is the median of the successful builds history holds.
     assert snap.pipelines[0].in_flight[0].estimated_seconds == 300
     await eng.aclose()
-    eng.facts.history.close()
+    eng.recorder.history.close()
 
 
 async def test_history_facts_are_cached_until_the_store_changes(make_engine, clock) -> None:
     from buildradiator.history import History
 
     eng = make_engine()
-    eng.facts = HistoryFacts(History.memory(clock=clock))
+    eng.recorder = HistoryFacts(History.memory(clock=clock))
     retried = (
         timed(1, Status.PASSED, clock, attempt=2, commit="x"),
         timed(2, Status.FAILED, clock, commit="x"),
@@ -423,14 +366,14 @@ async def test_history_facts_are_cached_until_the_store_changes(make_engine, clo
     facts = first.facts_of("one", "p")
     assert facts is not None and facts.retried_7d == 1 and facts.green_7d == 2
     calls = 0
-    real = eng.facts._compute
+    real = eng.recorder._compute
 
     def counting(keys):  # type: ignore[no-untyped-def]
         nonlocal calls
         calls += 1
         return real(keys)
 
-    eng.facts._compute = counting  # type: ignore[method-assign]
+    eng.recorder._compute = counting  # type: ignore[method-assign]
     eng.snapshot()
     await eng.poll_source("one")  # the same builds again: nothing new recorded
     eng.snapshot()
@@ -443,7 +386,7 @@ async def test_test_runs_reach_the_flaky_ranking(make_engine, clock) -> None:
     from buildradiator.model import TestResult, TestRun, TestStatus
 
     eng = make_engine()
-    eng.facts = HistoryFacts(History.memory(clock=clock))
+    eng.recorder = HistoryFacts(History.memory(clock=clock))
     first, retry = (
         timed(2, Status.FAILED, clock, commit="c1"),
         timed(1, Status.PASSED, clock, commit="c1", attempt=2),
@@ -509,7 +452,7 @@ async def test_quota_spreading_weighs_what_each_poll_costs(monkeypatch, clock) -
     text = CONFIG.replace("http://one.example/health", "https://api.github.com/one").replace(
         "http://two.example/health", "https://api.github.com/two"
     )
-    eng = Engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
+    eng = build_engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
     for _ in range(3):  # the cost is a moving average: let it settle
         await eng.poll_source("one")
         await eng.poll_source("two")

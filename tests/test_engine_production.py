@@ -18,7 +18,7 @@ from buildradiator.model import (
     SourceResult,
     Status,
 )
-from test_engine import make_engine, pipeline, source  # noqa: F401 - the fixture
+from engine_helpers import pipeline, source
 
 CONFIG = """
 [radiator]
@@ -59,7 +59,7 @@ def deployed(clock: FakeClock) -> SourceResult:
     )
 
 
-async def test_deploy_then_outage_is_suspect_and_holds(make_engine, clock: FakeClock) -> None:  # noqa: F811
+async def test_deploy_then_outage_is_suspect_and_holds(make_engine, clock: FakeClock) -> None:
     eng = make_engine(CONFIG)
     source(eng, "one").script = [up(clock)]
     source(eng, "two").script = [deployed(clock)]
@@ -91,7 +91,7 @@ async def test_deploy_then_outage_is_suspect_and_holds(make_engine, clock: FakeC
     await eng.aclose()
 
 
-async def test_stale_source_holds_and_its_data_stays(make_engine, clock: FakeClock) -> None:  # noqa: F811
+async def test_stale_source_holds_and_its_data_stays(make_engine, clock: FakeClock) -> None:
     eng = make_engine(CONFIG)
     source(eng, "one").script = [up(clock), Unreachable("cannot reach one.example")]
     source(eng, "two").script = [SourceResult()]
@@ -107,7 +107,7 @@ async def test_stale_source_holds_and_its_data_stays(make_engine, clock: FakeClo
     await eng.aclose()
 
 
-async def test_seed_brings_back_deployments_and_blockers(make_engine, clock: FakeClock) -> None:  # noqa: F811
+async def test_seed_brings_back_deployments_and_blockers(make_engine, clock: FakeClock) -> None:
     eng = make_engine(CONFIG)
     source(eng, "two").script = [deployed(clock)]
     source(eng, "one").script = [up(clock)]
@@ -123,7 +123,7 @@ async def test_seed_brings_back_deployments_and_blockers(make_engine, clock: Fak
     await fresh.aclose()
 
 
-async def test_privacy_hides_deploy_and_blocker_authors(make_engine, clock: FakeClock) -> None:  # noqa: F811
+async def test_privacy_hides_deploy_and_blocker_authors(make_engine, clock: FakeClock) -> None:
     eng = make_engine(CONFIG.replace("interval = 30", "interval = 30\nprivacy = true"))
     result = deployed(clock)
     result = result.model_copy(update={

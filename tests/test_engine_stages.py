@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.config.loading import parse_config
-from buildradiator.engine import engine as engine_module
 from buildradiator.engine.engine import Engine
-from buildradiator.engine.facts import HistoryFacts
 from buildradiator.history import History
+from buildradiator.history.facts import HistoryFacts
+from buildradiator.rules import derive as derive_module
 from buildradiator.rules.deploywatch import DeployWatch
 from buildradiator.ui.app import BuildRadiatorApp
 from hostile_server import HostileServer, answer
@@ -33,15 +34,15 @@ def green_feed() -> bytes:
 
 
 SNAPSHOT_STAGES = [
-    (engine_module.insights, "broken_windows"),
-    (engine_module.insights, "sort_pipelines"),
-    (engine_module.insights, "flaky_summaries"),
-    (engine_module.insights, "green_since"),
-    (engine_module.insights, "label"),
-    (engine_module, "release_gate"),
-    (engine_module, "evaluate"),
-    (engine_module, "with_drift"),
-    (engine_module, "merge_reported"),
+    (derive_module.insights, "broken_windows"),
+    (derive_module.insights, "sort_pipelines"),
+    (derive_module.insights, "flaky_summaries"),
+    (derive_module.insights, "green_since"),
+    (derive_module.insights, "label"),
+    (derive_module, "release_gate"),
+    (derive_module, "evaluate"),
+    (derive_module, "with_drift"),
+    (derive_module, "merge_reported"),
     (DeployWatch, "judge"),
 ]
 POLL_STAGES = [(Engine, "_observe"), (HistoryFacts, "record"), (Engine, "refresh_facts")]
@@ -73,7 +74,7 @@ async def test_a_failing_snapshot_stage_stops_the_engine_in_plain_sight(
         config = parse_config(
             f'[[sources]]\nname = "feed"\ntype = "cctray"\nurl = "{server.url}/cc.xml"\n'
         )
-        engine = Engine(config, history=History.memory())
+        engine = build_engine(config, history=History.memory())
         app = BuildRadiatorApp(engine)
         async with app.run_test(size=(120, 35)) as pilot:
             assert "all green" in await run_until(app, pilot, "all green")
@@ -100,7 +101,7 @@ async def test_a_failing_poll_stage_never_stops_the_engine(
         )
         failing = boom_async if asyncio.iscoroutinefunction(getattr(where, name)) else boom
         monkeypatch.setattr(where, name, failing)
-        engine = Engine(config, history=History.memory())
+        engine = build_engine(config, history=History.memory())
         app = BuildRadiatorApp(engine)
         async with app.run_test(size=(120, 35)) as pilot:
             text = await run_until(app, pilot, "svc-2")

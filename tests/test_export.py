@@ -6,15 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from buildradiator.export.document import (
-    cache_file,
-    exit_code,
-    read_cache,
-    snapshot_doc,
-    status_line,
-    tmux_line,
-    write_cache,
-)
+from buildradiator.export.cache import cache_file, read_cache, write_cache
+from buildradiator.export.document import snapshot_doc
+from buildradiator.export.lines import status_line, tmux_line
 from buildradiator.model import (
     BrokenWindow,
     Build,
@@ -23,6 +17,7 @@ from buildradiator.model import (
     SourceState,
     Status,
 )
+from buildradiator.rules.verdict import exit_code
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -18,110 +18,38 @@ leaves the machine.
 from __future__ import annotations
 
 import asyncio
-import email.message
 import json
 import random
-import shutil
 import socket
 import ssl
-import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
-from buildradiator import instance
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import Config, RadiatorConfig, SourceBase, parse_config
+from buildradiator.config.loading import Config, RadiatorConfig
 from buildradiator.engine.engine import Engine
 from buildradiator.errors import RateLimited
-from buildradiator.export.document import to_json
 from buildradiator.model import Health, Snapshot
-from buildradiator.simulator import Simulator, demo_config_text
-from buildradiator.sources.configs import JUnitSource, RadiatorFeedSource
+from buildradiator.simulator import Simulator
 from buildradiator.sources.http import HttpClient
-from snapshot_fixtures import red_estate
+from sim_helpers import SOURCE_TYPES, LoopbackServer, demo_source, refused_port, sim_handler
 
 TIMEOUT = 0.3
 """Every source's timeout in this file: short, so the hanging and dripping cases stay fast."""
 TARGET, OTHER = "target.test", "other.test"
 TOKEN = "fm-S3cretT0ken-9f8e7d6c5b4a"
-SOURCE_TYPES = (
-    "github", "gitlab", "jenkins", "buildkite", "circleci", "buildbot", "cctray", "health", "junit",
-    "alertmanager", "prometheus", "argocd", "github_deployments", "blockers", "radiator",
-)  # fmt: skip
 CONTROL = {chr(c) for c in range(32)} | {chr(c) for c in range(0x7F, 0xA0)}
 
 
 # -- the simulator, answering in-process -------------------------------------------------------
-
-
-JUNIT_REPORT = b"""<?xml version="1.0" encoding="UTF-8"?>
-<testsuites tests="3" failures="1">
-  <testsuite name="com.acme.checkout.CartTest" tests="3" failures="1" time="0.41">
-    <testcase classname="com.acme.checkout.CartTest" name="addsItem" time="0.12"/>
-    <testcase classname="com.acme.checkout.CartTest" name="removesItem" time="0.08"/>
-    <testcase classname="com.acme.checkout.CartTest" name="appliesCoupon" time="0.21">
-      <failure message="expected 90 but was 100" type="java.lang.AssertionError">at CartTest.java:42</failure>
-    </testcase>
-  </testsuite>
-</testsuites>
-"""
-
-
-# As another radiator process writes it (its own instance id, not this test process's).
-RADIATOR_DOC = to_json(red_estate()).replace(instance.ID, "f" * 32).encode()
-
-
-def sim_handler(sim: Simulator) -> Callable[[httpx.Request], httpx.Response]:
-    """A MockTransport handler answering from the simulator's API shapes, for any host (and a
-    JUnit report, an artifact the simulator does not serve, under ``/junit/``)."""
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        if request.url.path.startswith("/junit/"):
-            return httpx.Response(
-                200, headers={"content-type": "application/xml"}, content=JUNIT_REPORT
-            )
-        if request.url.path.startswith("/radiator/"):
-            # Another radiator's /snapshot.json (``buildradiator serve``): a fixed estate.
-            return httpx.Response(
-                200,
-                headers={"content-type": "application/json", "etag": '"radiator-1"'},
-                content=RADIATOR_DOC,
-            )
-        headers = email.message.Message()
-        for name, value in request.headers.items():
-            headers[name] = value
-        answer = sim.answer(request.url.raw_path.decode("ascii"), headers)
-        if answer.drop:
-            raise httpx.RemoteProtocolError("server disconnected", request=request)
-        return httpx.Response(answer.status, headers=answer.headers, content=answer.body)
-
-    return handle
-
-
-def demo_source(kind: str, base: str, name: str, **update: Any) -> SourceBase:
-    """The demo config's first source of ``kind`` (rebased on ``base``), renamed."""
-    if kind == "junit":
-        return JUnitSource(
-            type="junit", name=name, urls=[f"{base}/junit/TEST-cart.xml"], pipeline="acme/shop"
-        ).model_copy(update=update)
-    if kind == "radiator":
-        return RadiatorFeedSource(type="radiator", name=name, url=f"{base}/radiator").model_copy(
-            update=update
-        )
-    if kind == "jenkins":
-        # A Jenkins API token only works with its user name (Basic auth).
-        update = {"username": "radiator", **update}
-    config = parse_config(demo_config_text(base))
-    found = next(s for s in config.sources if s.type == kind)  # type: ignore[attr-defined]
-    return found.model_copy(update={"name": name, **update})
 
 
 @pytest.fixture
@@ -312,119 +240,6 @@ def http_fault(
 # -- real loopback sockets ------------------------------------------------------------------------
 
 
-class LoopbackServer:
-    """A tiny server misbehaving in one way (or ``ok``: answering "OK", over TLS when given a
-    context): ``hang`` (accept, never answer), ``drip`` (headers,
-    then a body byte every 0.05 s), ``close`` (read the request, hang up), ``plain`` (plain HTTP
-    on the port a client expects TLS on), ``tls`` (a self-signed certificate)."""
-
-    def __init__(self, mode: str, tls: ssl.SSLContext | None = None) -> None:
-        self.mode = mode
-        self.tls = tls
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._writers: list[asyncio.StreamWriter] = []
-
-    async def __aenter__(self) -> LoopbackServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        for writer in self._writers:
-            writer.close()
-            try:
-                await writer.wait_closed()
-            except (OSError, ssl.SSLError):
-                pass
-        await self._server.wait_closed()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
-        self._writers.append(writer)
-        try:
-            if self.mode in ("hang", "tls"):
-                await asyncio.Event().wait()
-            if self.mode == "plain":
-                await reader.read(100)
-                writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-                await writer.drain()
-                return
-            await reader.readuntil(b"\r\n\r\n")
-            if self.mode == "close":
-                return
-            if self.mode == "ok":
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK")
-                await writer.drain()
-                return
-            writer.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                b"Content-Length: 100000\r\n\r\n"
-            )
-            await writer.drain()
-            # One byte a second against a 6 s timeout, scaled down twenty times: each read gets a
-            # byte well within any per-read timeout, so only the whole-exchange deadline ends it.
-            while True:
-                writer.write(b" ")
-                await writer.drain()
-                await asyncio.sleep(0.05)
-        except (OSError, asyncio.IncompleteReadError, ssl.SSLError):
-            pass
-        finally:
-            writer.close()
-
-
-@pytest.fixture(scope="session")
-def self_signed(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext | None:
-    """A server context with a freshly made self-signed certificate, if openssl is installed."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        return None
-    where = tmp_path_factory.mktemp("tls")
-    key, cert = where / "key.pem", where / "cert.pem"
-    done = subprocess.run(
-        [
-            openssl,
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=target.test",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    if done.returncode != 0:
-        return None
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    return context
-
-
-def refused_port() -> int:
-    """A loopback port nobody listens on (bound, read, released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only loopback resolves: any other name fails like a name that does not exist."""
@@ -513,7 +328,7 @@ async def test_fault_ends_as_the_sources_error_and_keeps_the_last_good_data(
     bystander = demo_source(other_kind, f"http://{OTHER}", "bystander", timeout=TIMEOUT)
     config = Config(radiator=RadiatorConfig(interval=30), sources=[target, bystander])
     router = Router(httpx.MockTransport(sim_handler(sim)))
-    engine = Engine(
+    engine = build_engine(
         config,
         http=HttpClient(httpx.AsyncClient(transport=router), clock=clock),
         clock=clock,
@@ -675,6 +490,3 @@ def _quiet_asyncio_tls_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     # The loopback TLS server logs the client's refused handshake; that is the point of the case.
     caplog.set_level("CRITICAL", logger="asyncio")
     yield
-
-
-_ = Path  # (kept for type hints in helpers other test files import)

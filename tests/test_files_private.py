@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from buildradiator import cli
+from buildradiator.assemble import build_engine
 from buildradiator.clock import Clock
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.history import History
 from buildradiator.paths import get_paths
 from buildradiator.ui.claims import ClaimStore
@@ -71,7 +71,7 @@ async def test_cache_history_and_logs_are_private_and_hold_no_server_token(
         )
         history = History.open(paths.history_db)
         cache = paths.cache_dir / "snapshot.json"
-        engine = Engine(config, cache_path=cache, history=history)
+        engine = build_engine(config, cache_path=cache, history=history)
         try:
             published = []
             await engine.poll_all()
@@ -115,7 +115,7 @@ async def test_a_damaged_history_file_is_said_on_screen_and_in_check(
     paths.history_db.write_bytes(b"this is no database" * 100)
     history = History.open(paths.history_db)
     config = parse_config('[radiator]\ntitle = "x"\n')
-    engine = Engine(config, history=history)
+    engine = build_engine(config, history=history)
     try:
         snapshot = engine.snapshot()
     finally:

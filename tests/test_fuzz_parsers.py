@@ -28,7 +28,7 @@ from buildradiator.model import SourceResult
 from buildradiator.simulator import Simulator
 from buildradiator.sources.catalog import make_source
 from buildradiator.sources.http import HttpClient
-from test_fault_matrix import SOURCE_TYPES, demo_source, sim_handler
+from sim_helpers import SOURCE_TYPES, demo_source, sim_handler
 
 PAYLOADS = Path(__file__).parent / "payloads"
 FUZZ = settings(

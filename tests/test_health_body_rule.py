@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from buildradiator.clock import FakeClock
 from buildradiator.model import Health
-from test_source_health import ACTUATOR_UP, answer, check_of, config
+from health_helpers import ACTUATOR_UP, answer, check_of, config
 
 
 async def test_field_rule_holds(clock: FakeClock) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC
 
+from app_helpers import make_app, radiator, rows
 from buildradiator import fmt
 from buildradiator.model import PipelineFacts, Status
 from buildradiator.ui.app import SnapshotUpdated
@@ -24,8 +25,6 @@ from snapshot_fixtures import (
     red_estate,
     red_estate_with_history,
 )
-from test_app import make_app, rows
-from test_app_snapshots import radiator
 
 
 def plain(lines: list[tuple[tuple[str, str], ...]]) -> list[str]:

@@ -43,22 +43,18 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, example, given, settings
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import Config, RadiatorConfig, SourceBase
 from buildradiator.engine.engine import Engine
 from buildradiator.errors import RateLimited, SourceError
-from buildradiator.export.document import (
-    all_green,
-    exit_code,
-    overall,
-    read_cache,
-    status_line,
-    to_json,
-    write_cache,
-)
+from buildradiator.export.cache import read_cache, write_cache
+from buildradiator.export.document import to_json
+from buildradiator.export.lines import status_line
 from buildradiator.export.text import status_text
 from buildradiator.history import History
 from buildradiator.model import Health, Snapshot
+from buildradiator.rules.verdict import all_green, exit_code, overall
 from buildradiator.serve.board import Board, health_of
 from buildradiator.serve.server import make_app
 from buildradiator.simulator import Simulator
@@ -306,15 +302,23 @@ async def run_example(
 
 async def run_engine(transport: HostileTransport, rounds: int, sources: list[SourceBase]) -> None:
     clock = FakeClock()
-    plan = transport.plan
     config = Config(radiator=RadiatorConfig(interval=30), sources=sources)
-    engine = Engine(
-        config,
-        http=HttpClient(httpx.AsyncClient(transport=transport), clock=clock),
-        clock=clock,
-        rng=random.Random(7),
-        history=History.memory(clock=clock),
-    )
+    with tempfile.TemporaryDirectory() as where:
+        engine = build_engine(
+            config,
+            http=HttpClient(httpx.AsyncClient(transport=transport), clock=clock),
+            clock=clock,
+            rng=random.Random(7),
+            history=History.memory(clock=clock),
+            cache_path=Path(where) / "snapshot.json",
+        )
+        await hostile_rounds(engine, transport, clock, rounds)
+
+
+async def hostile_rounds(
+    engine: Engine, transport: HostileTransport, clock: FakeClock, rounds: int
+) -> None:
+    plan = transport.plan
     checker = Checker(clock)
     watch = Watch(engine, transport, checker)
     try:

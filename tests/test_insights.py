@@ -114,6 +114,22 @@ def test_sort_red_then_running_then_rest() -> None:
     ]
 
 
+def test_sort_never_shows_stale_data_as_running_or_green() -> None:
+    running = pipe(
+        b(0, Status.PASSED),
+        name="beta",
+        in_flight=(Build(source="s", pipeline="p", id="r", status=Status.RUNNING),),
+    )
+    unknown = pipe(name="gamma")
+    green = pipe(b(0, Status.PASSED), name="alpha")
+    fresh = insights.sort_pipelines([green, unknown, running])
+    assert [p.name for p in fresh] == ["beta", "gamma", "alpha"]
+    # The same pipelines from a stale source: all "the rest" (unknown before passed, then by
+    # name), none of them running or green.
+    stale = insights.sort_pipelines([green, unknown, running], frozenset({"s"}))
+    assert [p.name for p in stale] == ["gamma", "alpha", "beta"]
+
+
 def test_label_applies_display_names_and_first_matching_group() -> None:
     p = Pipeline(source="jenkins", key="job/pay-api", name="pay-api")
     groups = [("Web", ("web-*",)), ("Payments", ("jenkins:pay*", "billing")), ("All", ("*",))]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from rich.color import Color, ColorSystem
 
+from app_helpers import make_app, rows
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.ui.app import SnapshotUpdated
 from buildradiator.ui.themes import load_themes
 from buildradiator.ui.widgets import Banner, CompactSummary, HelpScreen, MainBranches, StatusBar
 from buildradiator.ui.widgets.filterbar import FilterBar
 from snapshot_fixtures import NOW, build, green_estate, pipeline, red_estate
-from test_app import make_app, rows
 
 
 def screen_text(app: object) -> str:

@@ -17,13 +17,14 @@ from xml.etree import ElementTree
 
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.cli import main
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
-from buildradiator.export.document import exit_code as export_code
-from buildradiator.export.document import read_cache, to_json, write_cache
+from buildradiator.export.cache import read_cache, write_cache
+from buildradiator.export.document import to_json
 from buildradiator.history import History
+from buildradiator.rules.verdict import exit_code as export_code
 from buildradiator.serve.server import Board
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.sources.http import HttpClient, make_client
@@ -95,7 +96,7 @@ async def test_the_running_engine_keeps_polling_after_a_wait_in_the_far_future(
     async with HostileServer() as server:
         server.default = lambda seen: answer(429, b"{}", headers)
         config = parse_config(two_github_sources(server.url))
-        engine = Engine(config, http=HttpClient(make_client(), clock=clock), clock=clock)
+        engine = build_engine(config, http=HttpClient(make_client(), clock=clock), clock=clock)
         published = []
         runner = asyncio.create_task(engine.run(published.append))
         try:
@@ -162,7 +163,7 @@ async def test_text_no_encoder_can_write_is_cleaned_where_it_enters(tmp_path: Pa
         sim.set_time(60)  # main is red: names, authors and messages all on show
         async with poisoning_proxy(sim) as proxy:
             config = parse_config(demo_config_text(proxy.url, interval=30))
-            engine = Engine(config, cache_path=tmp_path / "cache.json")
+            engine = build_engine(config, cache_path=tmp_path / "cache.json")
             try:
                 snapshot = await engine.poll_all()
                 board = Board(engine.clock)
@@ -236,7 +237,7 @@ async def test_absurd_estimates_and_timestamps_never_crash_the_screen() -> None:
             f'[[sources]]\nname = "jenkins"\ntype = "jenkins"\nurl = "{server.url}"\n'
             'jobs = ["monolith", "ancient"]\n'
         )
-        engine = Engine(config, history=History.memory())
+        engine = build_engine(config, history=History.memory())
         app = BuildRadiatorApp(engine)
         async with app.run_test(size=(120, 35)) as pilot:
             for _ in range(100):
@@ -272,12 +273,12 @@ class _Args:
 def test_a_command_that_fails_on_a_bug_exits_4_with_words(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from buildradiator.engine import engine as engine_module
+    from buildradiator.rules import derive as derive_module
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug of ours")
 
-    monkeypatch.setattr(engine_module.insights, "broken_windows", broken)
+    monkeypatch.setattr(derive_module.insights, "broken_windows", broken)
     config = tmp_path / "config.toml"
     config.write_text('[[sources]]\nname = "h"\ntype = "health"\nurl = "http://127.0.0.1:9/h"\n')
     assert main(["status", "--json", "--config", str(config)]) == 4

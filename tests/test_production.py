@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from buildradiator.engine.facts import merge_reported
 from buildradiator.model import (
     Build,
     Deployment,
@@ -19,6 +18,7 @@ from buildradiator.model import (
     Status,
 )
 from buildradiator.rules.deploywatch import DeployWatch, suspect_reason
+from buildradiator.rules.facts import merge_reported
 from buildradiator.rules.production import drift_from_builds, env_key, same_commit, service_rows
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

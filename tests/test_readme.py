@@ -13,9 +13,9 @@ from typing import Any, get_args
 
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.cli import main
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.export.document import to_json
 from buildradiator.history import History
 from buildradiator.simulator import Simulator, demo_config_text, moments
@@ -100,14 +100,14 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
         async def with_history() -> None:
             parsed = parse_config(demo_config_text(sim.base_url))
             sim.set_time(moments.CALM)
-            first = Engine(parsed)
+            first = build_engine(parsed)
             try:
                 seed = await first.poll_all()
             finally:
                 await first.aclose()
             history = History.memory()
             backfill(history, seed.pipelines, now=datetime.now(UTC))
-            engine = Engine(parsed, history=history)
+            engine = build_engine(parsed, history=history)
             try:
                 for t in (moments.MAIN_RED, moments.DEPLOY_SUSPECT, moments.FEED_DOWN):
                     sim.set_time(t)

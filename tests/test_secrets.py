@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 
 from buildradiator import cli
+from buildradiator.assemble import build_engine
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.simulator import Simulator, demo_config_text
-from test_fault_matrix import LoopbackServer, refused_port, self_signed  # noqa: F401 (fixture)
+from sim_helpers import LoopbackServer, refused_port
 
 QUERY_TOKEN = "qtok-S3cr3tInTheQuery-77"
 
@@ -214,7 +214,7 @@ def test_every_error_path_keeps_the_token_out(
 def test_tls_verification_is_on_by_default_and_off_only_where_asked(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    self_signed: ssl.SSLContext | None,  # noqa: F811 (the fixture imported above)
+    self_signed: ssl.SSLContext | None,
 ) -> None:
     text = (
         '[[sources]]\nname = "lab"\ntype = "health"\nurl = "https://lab.test/health"\n'
@@ -239,7 +239,7 @@ def test_tls_verification_is_on_by_default_and_off_only_where_asked(
                 "verify_tls = false\ntimeout = 2\n\n"
                 f'[[sources]]\nname = "prod"\ntype = "health"\nurl = "{url}"\ntimeout = 2\n'
             )
-            engine = Engine(cfg)
+            engine = build_engine(cfg)
             try:
                 snapshot = await engine.poll_all()
             finally:
@@ -261,7 +261,7 @@ def test_the_engine_warns_in_the_log_when_verification_is_off(
         '[[sources]]\nname = "lab"\ntype = "health"\nurl = "https://lab.test/h"\nverify_tls = false\n'
         '\n[[sources]]\nname = "prod"\ntype = "health"\nurl = "https://prod.test/h"\n'
     )
-    engine = Engine(cfg, http=None)
+    engine = build_engine(cfg, http=None)
     asyncio.run(engine.aclose())
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == ["TLS verification is off for source lab"]

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.export.cctray import project_names
 from buildradiator.instance import ID, INSTANCE_HEADER
 from buildradiator.model import Snapshot, Status
@@ -54,7 +54,7 @@ def requests(sim: Simulator) -> int:
 
 async def alone(sim: Simulator, stop: asyncio.Event) -> None:
     config = parse_config(demo_config_text(sim.base_url, interval=INTERVAL))
-    engine = Engine(config, rng=random.Random(7))
+    engine = build_engine(config, rng=random.Random(7))
     task = asyncio.create_task(engine.run(lambda _snapshot: None))
     await stop.wait()
     task.cancel()
@@ -84,7 +84,7 @@ async def screen(
 
 async def served(sim: Simulator, stop: asyncio.Event, codes: list[int], rounds: list[int]) -> None:
     config = parse_config(demo_config_text(sim.base_url, interval=INTERVAL))
-    engine = Engine(config, rng=random.Random(7))
+    engine = build_engine(config, rng=random.Random(7))
     ready: asyncio.Future[RadiatorServer] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
         serve(engine, host="127.0.0.1", port=0, token=None, ready=ready.set_result)
@@ -133,7 +133,7 @@ async def test_the_cctray_export_read_back_by_our_cctray_source_agrees(
     sim = sims[0]
     sim.set_time(120)  # monolith red, builds in flight, a service down
     monkeypatch.setenv("E2E_RADIATOR_TOKEN", TOKEN)
-    engine = Engine(parse_config(demo_config_text(sim.base_url, interval=INTERVAL)))
+    engine = build_engine(parse_config(demo_config_text(sim.base_url, interval=INTERVAL)))
     ready: asyncio.Future[RadiatorServer] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
         serve(engine, host="127.0.0.1", port=0, token=TOKEN, ready=ready.set_result)
@@ -141,7 +141,7 @@ async def test_the_cctray_export_read_back_by_our_cctray_source_agrees(
     try:
         server = await ready
         await _until_every_source_answered(server)
-        reader = Engine(
+        reader = build_engine(
             parse_config(
                 "[[sources]]\n"
                 'name = "central"\n'

@@ -19,14 +19,14 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import Config, RadiatorConfig
-from buildradiator.engine.engine import Engine
 from buildradiator.history import History
 from buildradiator.model import Snapshot
 from buildradiator.simulator import Simulator
 from buildradiator.sources.http import HttpClient
-from test_fault_matrix import demo_source, sim_handler
+from sim_helpers import demo_source, sim_handler
 
 KINDS = ("github", "cctray", "health", "buildkite", "circleci", "buildbot")
 SHORT_KINDS = ("github", "cctray", "health", "buildbot")
@@ -101,7 +101,7 @@ async def soak(hours: float, interval: float, seed: int, kinds: tuple[str, ...] 
     http = HttpClient(
         httpx.AsyncClient(transport=httpx.MockTransport(faulty(sim, rng, counts))), clock=clock
     )
-    engine = Engine(config, http=http, clock=clock, rng=random.Random(seed), history=history)
+    engine = build_engine(config, http=http, clock=clock, rng=random.Random(seed), history=history)
     baseline = asyncio.all_tasks()
     start = clock.now()
     end = start + timedelta(hours=hours)
@@ -178,7 +178,7 @@ async def history_bounds(hours: float, seed: int) -> None:
     http = HttpClient(
         httpx.AsyncClient(transport=httpx.MockTransport(sim_handler(sim))), clock=clock
     )
-    engine = Engine(
+    engine = build_engine(
         Config(radiator=RadiatorConfig(interval=900.0), sources=sources),
         http=http,
         clock=clock,

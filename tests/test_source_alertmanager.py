@@ -21,8 +21,8 @@ from pydantic import SecretStr
 from buildradiator.clock import FakeClock
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, ServerError, SourceError
 from buildradiator.model import Health, ServiceCheck, SourceResult
-from buildradiator.sources.catalog import make_source
 from buildradiator.sources.alertmanager import Alertmanager
+from buildradiator.sources.catalog import make_source
 from buildradiator.sources.http import HttpClient
 from buildradiator.sources.prodconfigs import AlertmanagerSource
 

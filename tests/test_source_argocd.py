@@ -22,8 +22,8 @@ from pydantic import SecretStr
 from buildradiator.clock import FakeClock
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
 from buildradiator.model import Deployment, DeployState, Health, ServiceCheck, SourceResult
-from buildradiator.sources.catalog import make_source
 from buildradiator.sources.argocd import ArgoCD, repo_of, short
+from buildradiator.sources.catalog import make_source
 from buildradiator.sources.http import HttpClient
 from buildradiator.sources.prodconfigs import ArgoCDSource
 

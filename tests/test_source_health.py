@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -14,26 +13,11 @@ from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import HealthSource
-from buildradiator.model import Health, ServiceCheck, SourceResult
+from buildradiator.model import Health
 from buildradiator.sources.catalog import make_source
 from buildradiator.sources.health import HealthCheck
-from buildradiator.sources.http import HttpClient
+from health_helpers import ACTUATOR_UP, URL, answer, check_of, config, http_for
 
-Handler = Callable[[httpx.Request], httpx.Response]
-URL = "https://api.example.com/actuator/health"
-
-ACTUATOR_UP = {
-    "status": "UP",
-    "components": {
-        "db": {
-            "status": "UP",
-            "details": {"database": "PostgreSQL", "validationQuery": "isValid()"},
-        },
-        "diskSpace": {"status": "UP", "details": {"total": 499963174912, "free": 91300069376}},
-        "ping": {"status": "UP"},
-    },
-    "groups": ["liveness", "readiness"],
-}
 ACTUATOR_DOWN = {
     "status": "DOWN",
     "components": {
@@ -65,47 +49,6 @@ def health_json(status: str, failing: dict[str, str]) -> dict[str, Any]:
     for key, word in failing.items():
         body["checks"][key] = [{"status": word, "observedValue": 98, "observedUnit": "percent"}]
     return body
-
-
-def config(**kw: Any) -> HealthSource:
-    kw.setdefault("service", "orders-api")
-    return HealthSource(type="health", name="orders-health", url=kw.pop("url", URL), **kw)
-
-
-@asynccontextmanager
-async def http_for(handler: Handler, clock: FakeClock) -> AsyncIterator[HttpClient]:
-    http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(handler)), clock=clock)
-    try:
-        yield http
-    finally:
-        await http.aclose()
-
-
-def answer(
-    status: int,
-    body: Any = None,
-    *,
-    text: str | None = None,
-    content_type: str = "application/json",
-    delay: float = 0.0,
-    clock: FakeClock | None = None,
-) -> Handler:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if delay and clock is not None:
-            clock.advance(delay)  # the HttpClient times the exchange with clock.monotonic()
-        content = text.encode() if text is not None else json.dumps(body).encode()
-        return httpx.Response(status, content=content, headers={"content-type": content_type})
-
-    return handler
-
-
-async def check_of(handler: Handler, clock: FakeClock, **kw: Any) -> ServiceCheck:
-    async with http_for(handler, clock) as http:
-        result = await HealthCheck(config(**kw), http).poll()
-    assert isinstance(result, SourceResult)
-    assert result.pipelines == ()
-    (check,) = result.services
-    return check
 
 
 async def test_make_source_builds_health_check(clock: FakeClock) -> None:

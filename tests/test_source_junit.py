@@ -15,9 +15,9 @@ import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.errors import BadPayload, NotFound, SourceError
 from buildradiator.history import History
 from buildradiator.model import TestRun, TestStatus
@@ -416,8 +416,8 @@ paths = ["{tmp_path}/surefire-reports/TEST-*.xml"]
 """)
     http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(_refuse)), clock=clock)
     history = History.memory(clock=clock)
-    eng = Engine(config, http=http, clock=clock, rng=random.Random(1), history=history)
-    assert eng.facts is not None
+    eng = build_engine(config, http=http, clock=clock, rng=random.Random(1), history=history)
+    assert eng.recorder is not None
     try:
         await eng.poll_source("monolith-tests")
         snap = eng.snapshot()
@@ -451,7 +451,7 @@ paths = ["{tmp_path}/reports/*.xml"]
 """)
     http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(_refuse)), clock=clock)
     history = History.memory(clock=clock)
-    eng = Engine(config, http=http, clock=clock, rng=random.Random(1), history=history)
+    eng = build_engine(config, http=http, clock=clock, rng=random.Random(1), history=history)
     try:
         await eng.poll_source("monolith-tests")
         [flaky] = eng.snapshot().flaky_tests

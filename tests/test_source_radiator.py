@@ -19,10 +19,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from buildradiator import instance
+from buildradiator import document, instance
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.errors import (
     AuthFailed,
     BadPayload,
@@ -271,7 +271,7 @@ async def test_round_trip_keeps_every_build_the_screens_read() -> None:
     for theirs in snap.pipelines:
         ours = mine[f"{theirs.source}:{theirs.key}"]
         assert ours.source == "central"
-        # The document's pipeline ``url`` is its last build's page (export.pipeline_doc).
+        # The document's pipeline ``url`` is its last build's page (document.pipeline_doc).
         last_url = theirs.last.url if theirs.last and theirs.last.url else theirs.url
         assert (ours.name, ours.branch, ours.url, ours.status) == (
             theirs.name,
@@ -544,14 +544,14 @@ async def test_one_bad_entry_is_skipped_and_counted_not_the_document() -> None:
 async def test_a_newer_schema_is_read_as_far_as_it_goes() -> None:
     central = Central(red_estate())
     doc = central.doc()
-    doc["schema"] = export.SCHEMA_VERSION + 1
+    doc["schema"] = document.SCHEMA_VERSION + 1
     doc["pipelines"][0]["owners"] = ["team-a"]
     doc["pipelines"][0]["recent"][0]["queue_seconds"] = 12
     doc["releases"] = [{"whatever": True}]
     central.serve_doc(doc)
     result = await poll(central)
     assert by_key(result)["gh:acme/monolith"].status is Status.FAILED
-    assert f"schema {export.SCHEMA_VERSION + 1} is newer than this radiator's" in result.summary
+    assert f"schema {document.SCHEMA_VERSION + 1} is newer than this radiator's" in result.summary
 
 
 async def test_a_document_without_builds_still_shows_the_last_result() -> None:
@@ -625,7 +625,7 @@ token_env = "CENTRAL_TOKEN"
     http = HttpClient(
         httpx.AsyncClient(transport=httpx.MockTransport(central.handler)), clock=clock
     )
-    engine = Engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
+    engine = build_engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
     try:
         snap = await engine.poll_all()
         state = snap.source_state("central")

@@ -13,7 +13,7 @@ import pytest
 
 from buildradiator.cli import main
 from buildradiator.clock import Clock
-from buildradiator.export.text import status_text, to_ascii
+from buildradiator.export.text import status_text
 from buildradiator.model import (
     BrokenWindow,
     Freshness,
@@ -24,6 +24,9 @@ from buildradiator.model import (
 )
 from buildradiator.simulator import Simulator, demo_config_text, moments
 from buildradiator.simulator.scenario import SCRIPT_SECONDS
+from buildradiator.text import to_ascii
+from snapshot_fixtures import NOW as FIXTURE_NOW
+from snapshot_fixtures import green_estate
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 COUNTS = re.compile(
@@ -113,12 +116,14 @@ def test_a_source_that_is_not_fresh_says_why(
     ), jenkins
 
 
-def test_all_green_says_so_and_counts(
+def test_calm_says_nothing_broken_and_names_the_warning(
     demo: tuple[Simulator, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The demo's unlabelled ``WatchdogMissing`` warning fires all along: the screen then says
+    "nothing broken | WatchdogMissing warn", never "all green", and so does ``status``."""
     code, lines = status(demo, moments.CALM, capsys)
     assert code == 0
-    assert lines[0].startswith("buildradiator demo: all green") and "release GO" in lines[0]
+    assert lines[0] == "buildradiator demo: nothing broken, WatchdogMissing warn, release GO"
     assert len(lines) == 2, lines
     green, red, running, up, warn, down = counts(lines)
     assert (red, down) == (0, 0) and green >= 10 and running >= 1 and up + warn >= 3
@@ -193,3 +198,10 @@ def test_a_stale_window_and_a_gate_without_reasons_still_read() -> None:
 
 def test_to_ascii_folds_what_it_can() -> None:
     assert to_ascii("Tomás — “ok” … ✖ 🎉") == 'Tomas - "ok" ... ? ?'
+
+
+def test_all_green_only_when_the_screen_says_all_green() -> None:
+    green = green_estate()
+    assert status_text(green, FIXTURE_NOW).splitlines()[0].startswith(f"{green.title}: all green")
+    held = green.model_copy(update={"gate": ReleaseGate(go=False, reasons=())})
+    assert ": all green" not in status_text(held, FIXTURE_NOW).splitlines()[0]

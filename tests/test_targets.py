@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import GroupConfig, parse_config
 from buildradiator.config.share import TargetConfig
 from buildradiator.engine import engine as engine_mod
-from buildradiator.engine.engine import Engine
 from buildradiator.model import (
     Build,
     Deployment,
@@ -412,7 +412,7 @@ async def test_the_engine_judges_every_target_on_every_snapshot(
         httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(500))),
         clock=clock,
     )
-    engine = Engine(parse_config(CONFIG), http=http, clock=clock, rng=random.Random(1))
+    engine = build_engine(parse_config(CONFIG), http=http, clock=clock, rng=random.Random(1))
     try:
         first = engine.snapshot()
         assert [t.value for t in first.targets] == [None, None]

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from buildradiator.model import Status
+from buildradiator.model import Status, TestStatus
+from buildradiator.rules.flaky import ResultRow, flake_events, rank_flaky
+from buildradiator.rules.streaks import DAY, BuildRow, percentile, scan_streak, status_of
 from buildradiator.rules.trends import (
-    DAY,
-    BuildRow,
     DayStats,
-    ResultRow,
-    TestStatus,
     day_stats,
-    flake_events,
     needed_retry,
-    percentile,
-    rank_flaky,
     recoveries,
     retry_share_of,
-    scan_streak,
     status_changes,
-    status_of,
     time_by_day,
     trend_of,
 )

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from buildradiator.cli import main
-from buildradiator.export.document import cache_file, write_cache
+from buildradiator.export.cache import cache_file, write_cache
 from buildradiator.model import Freshness, Pipeline, Snapshot, SourceState, Status
 from buildradiator.paths import get_paths
 from snapshot_fixtures import build
@@ -100,7 +100,7 @@ def test_many_stale_sources_are_never_all_green(
 def test_the_prompt_line_is_not_all_green_while_the_release_holds() -> None:
     """Nothing red, every source fresh, but a release blocker is open: the line says HOLD and
     never "all green" (the screen's top line and the line share one rule, export.all_green)."""
-    from buildradiator.export.document import status_line
+    from buildradiator.export.lines import status_line
     from buildradiator.model import Blocker, GateReason, ReleaseGate
 
     now = datetime.now(UTC)

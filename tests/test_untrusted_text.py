@@ -21,10 +21,11 @@ from typing import Any
 import httpx
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
 from buildradiator.config.loading import parse_config
-from buildradiator.engine.engine import Engine
 from buildradiator.export import document as export
+from buildradiator.export import lines
 from buildradiator.model import FlakyTestInfo, Snapshot
 from buildradiator.sources.http import HttpClient
 from buildradiator.sources.junit_parse import parse_junit
@@ -138,7 +139,7 @@ def handler(request: httpx.Request) -> httpx.Response:
 async def hostile_snapshot() -> Snapshot:
     clock = FakeClock(datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
     http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(handler)), clock=clock)
-    engine = Engine(parse_config(CONFIG), http=http, clock=clock)
+    engine = build_engine(parse_config(CONFIG), http=http, clock=clock)
     try:
         snapshot = await engine.poll_all()
     finally:
@@ -193,10 +194,10 @@ def test_the_hostile_text_reached_the_snapshot_cleaned(snapshot: Snapshot) -> No
 def test_the_line_and_tmux_formats_show_it_literally(snapshot: Snapshot) -> None:
     now = snapshot.taken_at
     for ascii in (False, True):
-        line = export.status_line(snapshot, now, ascii)
+        line = lines.status_line(snapshot, now, ascii)
         assert not FORBIDDEN.search(line), repr(line)
         assert "[red]boom[/red]" in line and "\n" not in line
-        tmux = export.tmux_line(snapshot, now, ascii)
+        tmux = lines.tmux_line(snapshot, now, ascii)
         assert not FORBIDDEN.search(tmux), repr(tmux)
         # tmux runs #(...) and styles #[...]: every # from CI is doubled, so it stays a #.
         assert "##[fg=red]##(touch /tmp/pwned)" in tmux
@@ -279,7 +280,7 @@ async def test_a_hostile_source_error_is_plain_text_too() -> None:
 
     clock = FakeClock()
     http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(evil)), clock=clock)
-    engine = Engine(parse_config(CONFIG), http=http, clock=clock)
+    engine = build_engine(parse_config(CONFIG), http=http, clock=clock)
     try:
         snap = await engine.poll_all()
     finally:

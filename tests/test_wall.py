@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app_helpers import make_app
 from buildradiator.clock import FakeClock
 from buildradiator.ui.widgets import StatusBar
 from buildradiator.ui.widgets.wall import (
@@ -18,7 +19,6 @@ from buildradiator.ui.widgets.wall import (
     wall_tiles,
 )
 from snapshot_fixtures import NOW, big_estate, big_green_estate, red_estate
-from test_app import make_app
 
 
 def test_tiles_put_red_first_then_running_and_carry_glyph_and_word() -> None:

@@ -200,8 +200,8 @@ def source_freshness(state: SourceState, now: datetime, ascii: bool = False) -> 
         if state.last_success is None:
             return text + " (no data yet)"
     elif state.freshness is Freshness.CACHED and state.last_success is not None:
-        age = format_age(seconds_between(state.last_success, now))
-        return f"{state.name} {STALE_GLYPH} cached {age}"
+        cached = format_age(seconds_between(state.last_success, now))
+        return f"{state.name} {STALE_GLYPH} cached {cached}"
     elif state.last_success is None:
         return f"{state.name} {status_glyph(Status.QUEUED, ascii)} waiting"
     elif state.stale:

@@ -14,6 +14,8 @@ sees it (``scrub_json``); the model's ``Untrusted`` fields scrub again and fold 
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
 from typing import Any
 
 # Whole terminal escape sequences first: dropping only their ESC byte would leave the visible
@@ -87,3 +89,74 @@ def _walk(data: Any) -> Any:
     if isinstance(data, dict):
         return {scrub(key): _walk(value) for key, value in data.items()}
     return data
+
+
+# -- ASCII for terminals without UTF-8 ------------------------------------------------------------
+
+_ASCII_WORDS = str.maketrans(
+    {
+        "·": ".",
+        "•": "*",
+        "…": "...",
+        "–": "-",
+        "—": "-",
+        "‘": "'",
+        "’": "'",
+        "“": '"',
+        "”": '"',
+        "›": ">",
+        "‹": "<",
+        "→": "->",
+        "×": "x",
+    }
+)
+# One cell each, for the screen: the layout was measured in cells and must not move.
+_ASCII_CELLS = {
+    "·": ".", "•": "*", "…": ".", "–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"',
+    "›": ">", "‹": "<", "→": ">", "←": "<", "↑": "^", "↓": "v", "×": "x", "✔": "+", "✓": "+",
+    "✖": "x", "✗": "x", "▲": "^", "▼": "v", "●": "*", "○": "o", "◆": "*", "★": "*",
+    "─": "-", "━": "-", "═": "=", "│": "|", "┃": "|", "║": "|", "▌": "|", "▐": "|",
+    "┌": "+", "┐": "+", "└": "+", "┘": "+", "├": "+", "┤": "+", "┬": "+", "┴": "+", "┼": "+",
+    "╭": "+", "╮": "+", "╰": "+", "╯": "+", "▔": "-", "▁": "_", "▂": "_", "▃": "=",
+    "▄": "=", "▅": "#", "▆": "#", "▇": "#", "█": "#", "░": ":", "▒": ":", "▓": "#",
+    "\u00a0": " ",
+}  # fmt: skip
+
+
+def to_ascii(text: str) -> str:
+    """Plain ASCII for output without UTF-8: accents dropped (``Tomás`` -> ``Tomas``), common
+    punctuation spelled out, anything else ``?``. Lengths may change: for lines of text."""
+    folded = unicodedata.normalize("NFKD", text.translate(_ASCII_WORDS))
+    kept = "".join(c for c in folded if not unicodedata.combining(c))
+    return kept.encode("ascii", "replace").decode("ascii")
+
+
+@lru_cache(maxsize=4096)
+def ascii_cell(char: str) -> str:
+    """One character as ASCII taking the same cells on screen: ``á`` -> ``a``, ``✔`` -> ``+``,
+    a wide character -> ``??``, a zero-width one -> nothing, anything else ``?``."""
+    if char.isascii():
+        return char
+    width = _cells(char)
+    if width == 0:
+        return ""
+    if char in _ASCII_CELLS:
+        folded = _ASCII_CELLS[char]
+    else:
+        base = unicodedata.normalize("NFKD", char)[:1]
+        folded = base if base.isascii() and base.isprintable() and base else "?"
+    return (folded * width)[:width] if len(folded) == 1 else folded[:width].ljust(width, "?")
+
+
+def _cells(char: str) -> int:
+    """How many cells a terminal gives one character (as Rich measures it, closely enough)."""
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def ascii_cells(text: str) -> str:
+    """``text`` in ASCII, cell for cell (see ``ascii_cell``): what a screen without UTF-8 draws."""
+    if text.isascii():
+        return text
+    return "".join(ascii_cell(c) for c in text)

@@ -7,10 +7,13 @@
   through.
 - ``safe_url``: a link from a server is offered only as a plain http(s) URL, redacted.
 - ``origin_of``: scheme, host and port, the unit no credential ever leaves.
+- ``canonical_origin``/``parse_origin``: an origin as a browser sends it (``[serve]
+  allowed_origins`` in the config, the ``Origin`` check of ``serve``), in canonical form.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -91,3 +94,55 @@ def safe_url(url: str | None) -> str | None:
         return None
     url = url.strip()
     return redact(url) if _SAFE_URL.fullmatch(url) else None
+
+
+# -- origins (RFC 6454): the config checks them, serve compares them ---------------------------
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class NotAnOrigin(ValueError):
+    """A configured origin that is not ``scheme://host[:port]``; the message says why."""
+
+
+def canonical_host(text: str) -> str:
+    """A host in canonical form: lower case, IPv6 in brackets and compressed, IPv4-mapped IPv6
+    (how a dual-stack socket names an IPv4 peer) as IPv4."""
+    bare = text.strip("[]").lower()
+    try:
+        ip = ipaddress.ip_address(bare)
+    except ValueError:
+        return bare.rstrip(".")  # "host." and "host" are the same name
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return f"[{ip.compressed}]" if ip.version == 6 else str(ip)
+
+
+def parse_origin(value: str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of an origin as a browser sends it (RFC 6454), in canonical form.
+    Raises ``NotAnOrigin`` for anything else: ``null``, a path, a query, credentials, another
+    scheme, a bad port."""
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise NotAnOrigin(f"not an origin ({exc})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise NotAnOrigin("an origin is http:// or https:// followed by a host")
+    if not parts.hostname or parts.username is not None or parts.password is not None:
+        raise NotAnOrigin("an origin is scheme://host[:port], without user or password")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or text.endswith(("?", "#")):
+        raise NotAnOrigin("an origin has no path, query or fragment: scheme://host[:port]")
+    return (
+        scheme,
+        canonical_host(parts.hostname),
+        port if port is not None else DEFAULT_PORTS[scheme],
+    )
+
+
+def canonical_origin(value: str) -> str:
+    """``HTTPS://Radiator.Example.com:443/`` -> ``https://radiator.example.com``."""
+    scheme, host, port = parse_origin(value)
+    return f"{scheme}://{host}" + ("" if DEFAULT_PORTS[scheme] == port else f":{port}")

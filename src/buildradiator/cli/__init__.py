@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from buildradiator import __version__, fmt
+from buildradiator.cli import report
 from buildradiator.config.loading import Config, load_config, parse_config
 from buildradiator.errors import (
     EXIT_CONFIG,
@@ -73,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_view(args)
         if command == "locate":
             return cmd_locate(args)
+        if command == "report":
+            return report.run(args)
         if command == "init":
             return cmd_init(args)
     except ConfigError as exc:
@@ -198,6 +201,7 @@ def _parser() -> argparse.ArgumentParser:
         parents=[config],
         help="print the config in use and where data, cache and logs live",
     )
+    report.add_parser(sub)
     init = sub.add_parser("init", parents=[config], help="write a commented starting config")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     return parser
@@ -395,9 +399,9 @@ def run_radiator(
 def _run_radiator(
     config: Config, args: argparse.Namespace, *, use_cache: bool, history: History | None
 ) -> int:
+    from buildradiator.assemble import build_engine
     from buildradiator.clock import Clock
-    from buildradiator.engine.engine import Engine
-    from buildradiator.export.document import read_cache
+    from buildradiator.export.cache import read_cache
     from buildradiator.ui.alerts import Escalation
     from buildradiator.ui.app import BuildRadiatorApp
     from buildradiator.ui.claims import ClaimStore
@@ -412,7 +416,7 @@ def _run_radiator(
         if history is not None
         else History.open(get_paths().history_db, retention_days=config.radiator.history_days)
     )
-    engine = Engine(config, cache_path=cache, history=store)
+    engine = build_engine(config, cache_path=cache, history=store)
     cached = read_cache(cache) if cache else None
     if cached is not None:
         # The last known state shows at once (marked stale by its age) until fresh data arrives.
@@ -473,12 +477,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _demo_history(config: Config) -> History:
-    from buildradiator.engine.engine import Engine
+    from buildradiator.assemble import build_engine
     from buildradiator.history import History
     from buildradiator.simulator.backfill import backfill
 
     async def first_poll() -> Snapshot:
-        engine = Engine(config)
+        engine = build_engine(config)
         try:
             return await engine.poll_all()
         finally:
@@ -486,7 +490,7 @@ def _demo_history(config: Config) -> History:
 
     snapshot = asyncio.run(first_poll())
     history = History.memory()
-    backfill(history, snapshot.pipelines, now=datetime.now(UTC))
+    backfill(history, snapshot.pipelines, now=datetime.now(UTC), deployments=snapshot.deployments)
     return history
 
 
@@ -524,8 +528,8 @@ def _port(value: str) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run one engine and serve its snapshot to every screen (see ``serve``). Exits 4 when the
     engine stops, after saying so to every client for a few seconds (``serve.STOPPED_LINGER``)."""
-    from buildradiator.engine.engine import Engine
-    from buildradiator.export.document import read_cache
+    from buildradiator.assemble import build_engine
+    from buildradiator.export.cache import read_cache
     from buildradiator.history import History
     from buildradiator.serve.limits import Limits
     from buildradiator.serve.server import (
@@ -538,6 +542,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         route_server_logs,
         serve,
     )
+    from buildradiator.serve.webhooks import attach_webhooks
 
     config = require_config(getattr(args, "config", None))
     overrides = {"host": args.host, "port": args.port}
@@ -558,7 +563,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # finished build goes to history, so red-since, ETAs and trends are in what we serve.
     cache = _cache_path(config)
     store = History.open(get_paths().history_db, retention_days=config.radiator.history_days)
-    engine = Engine(config, cache_path=cache, history=store)
+    engine = build_engine(config, cache_path=cache, history=store)
+    try:
+        hooks = attach_webhooks(config, engine, str(find_config(getattr(args, "config", None))))
+    except ConfigError as exc:
+        _print_config_error(exc)
+        return EXIT_CONFIG
     cached = read_cache(cache)
     if cached is not None:
         engine.seed(cached)
@@ -595,6 +605,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             ),
             ready=ready,
             allowed_origins=settings.allowed_origins,
+            hooks=hooks,
         )
 
     try:
@@ -642,7 +653,7 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from buildradiator.engine.engine import Engine
+    from buildradiator.assemble import build_engine
 
     config = require_config(getattr(args, "config", None))
     print(f"config: {config.path} is valid ({fmt.plural(len(config.sources), 'source')})")
@@ -654,7 +665,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"warning: TLS verification is off for source {source.name}")
 
     async def probe() -> list[tuple[str, ...]]:
-        engine = Engine(config)
+        engine = build_engine(config)
         try:
             await engine.poll_all()
         finally:
@@ -717,7 +728,9 @@ def _error_words(error: SourceError) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from buildradiator.export.document import exit_code, status_line, tmux_line, to_json
+    from buildradiator.export.document import to_json
+    from buildradiator.export.lines import status_line, tmux_line
+    from buildradiator.rules.verdict import exit_code
 
     config = require_config(getattr(args, "config", None))
     fmt_ = args.format or ("json" if args.json else "text")
@@ -740,7 +753,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cache_path(config: Config) -> Path:
-    from buildradiator.export.document import cache_file
+    from buildradiator.export.cache import cache_file
 
     return cache_file(get_paths().cache_dir, config.path)
 
@@ -748,7 +761,7 @@ def _cache_path(config: Config) -> Path:
 def _cached_if_fresh(config: Config) -> Snapshot | None:
     """A running radiator's last snapshot, when it is younger than one poll interval: tmux
     calls ``status --format tmux`` every few seconds and must not poll the CI APIs each time."""
-    from buildradiator.export.document import read_cache
+    from buildradiator.export.cache import read_cache
 
     snapshot = read_cache(_cache_path(config))
     if snapshot is None:
@@ -758,14 +771,14 @@ def _cached_if_fresh(config: Config) -> Snapshot | None:
 
 
 async def _poll_once(config: Config) -> Snapshot:
-    from buildradiator.engine.engine import Engine
+    from buildradiator.assemble import build_engine
 
-    engine = Engine(config, cache_path=_cache_path(config))
+    engine = build_engine(config, cache_path=_cache_path(config))
     try:
         snapshot = await engine.poll_all()
     finally:
         await engine.aclose()
-    from buildradiator.export.document import write_cache
+    from buildradiator.export.cache import write_cache
 
     write_cache(_cache_path(config), snapshot)
     return snapshot

@@ -11,6 +11,41 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class WebhookConfig(Strict):
+    """``webhook = { secret_env = "..." }`` on a source: ``buildradiator serve`` takes its CI's
+    events on ``/hooks/<source name>`` and polls the source the moment one arrives."""
+
+    secret_env: str | None = None
+    """Name of an environment variable holding the webhook's secret."""
+    secret_file: str | None = None
+    """Path of a file holding the secret (first line)."""
+    secret_command: list[str] | str | None = None
+    """A command printing the secret (run without a shell, like ``token_command``)."""
+    unsigned: bool = False
+    """Take deliveries without a signature. Only for a hook no one else can reach."""
+    reconcile: float = Field(default=900.0, ge=30.0, le=86400.0)
+    """Seconds between polls while ``serve`` takes webhooks: polling goes on, slower, to repair
+    missed deliveries (15 minutes: a quiet estate costs 1/30 of polling every 30 s)."""
+    secret: SecretStr | None = Field(default=None, exclude=True, repr=False)
+    """Filled in by ``load_config``; never in the file."""
+
+    @model_validator(mode="after")
+    def _signed_or_said(self) -> WebhookConfig:
+        given = [k for k in ("secret_env", "secret_file", "secret_command") if getattr(self, k)]
+        if len(given) > 1:
+            raise ValueError(
+                f"give only one of secret_env, secret_file, secret_command (got {given})"
+            )
+        if not given and not self.unsigned:
+            raise ValueError(
+                "a webhook needs its secret (secret_env, secret_file or secret_command); "
+                "unsigned = true takes deliveries from anyone who can reach serve"
+            )
+        if given and self.unsigned:
+            raise ValueError("unsigned = true and a secret contradict each other: give one")
+        return self
+
+
 class SourceBase(Strict):
     """Keys every ``[[sources]]`` table may have."""
 
@@ -32,6 +67,8 @@ class SourceBase(Strict):
     """A command (list, or a string split like a shell would, never run by one) printing the token."""
     names: dict[str, str] = Field(default_factory=dict)
     """Display names: ``{ "acme/monolith" = "Monolith" }``, keyed by a pipeline's name or key."""
+    webhook: WebhookConfig | None = None
+    """Events from the CI on ``serve``'s ``/hooks/<name>`` (see ``WebhookConfig``)."""
     token: SecretStr | None = Field(default=None, exclude=True, repr=False)
     """Filled in from token_env / token_file / token_command by ``load_config``; never in the file."""
 

@@ -79,6 +79,7 @@ __all__ = [
     "load_config",
     "parse_config",
     "read_secret",
+    "read_webhook_secret",
 ]
 
 TOKEN_COMMAND_TIMEOUT = 10.0
@@ -261,9 +262,9 @@ def _toml(text: str, shown: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or _lineno_from_message(str(exc))
+        at: int | None = getattr(exc, "lineno", None) or _lineno_from_message(str(exc))
         message = str(exc).split(" (at line")[0]
-        raise ConfigError([ConfigProblem(shown, "", f"not valid TOML: {message}", line)]) from None
+        raise ConfigError([ConfigProblem(shown, "", f"not valid TOML: {message}", at)]) from None
     except RecursionError:
         raise ConfigError(
             [ConfigProblem(shown, "", "not a config: arrays or tables nested too deeply")]
@@ -475,7 +476,7 @@ def _resolve_secrets(config: Config, text: str, shown: str) -> Config:
                     shown,
                     f"sources[{index}].{exc.key}",
                     exc.message,
-                    _find_line(text, ("sources", index, exc.key)),
+                    _find_line(text, ("sources", index, *exc.key.split("."))),
                     exc.hint,
                 )
             )
@@ -509,6 +510,36 @@ def read_secret(source: SourceBase) -> SecretStr | None:
         return SecretStr(_read_token_file(Path(source.token_file).expanduser()))
     if source.token_command is not None:
         return SecretStr(_run_token_command(source.token_command))
+    return None
+
+
+def read_webhook_secret(source: SourceBase, shown: str = "the config") -> SecretStr | None:
+    """The secret of a source's webhook, read like a token (same caps, same deadline, same
+    words), only by ``serve``: the screens never need it. ``ConfigError`` names the source."""
+    hook = source.webhook
+    if hook is None or hook.unsigned:
+        return None
+    try:
+        if hook.secret_env:
+            value = os.environ.get(hook.secret_env)
+            if not value:
+                raise _SecretProblem(
+                    "token_env",
+                    f"environment variable {hook.secret_env} is not set",
+                    f"export {hook.secret_env}=... before starting buildradiator serve",
+                )
+            return SecretStr(value.strip())
+        if hook.secret_file is not None:
+            return SecretStr(_read_token_file(Path(hook.secret_file).expanduser()))
+        if hook.secret_command is not None:
+            return SecretStr(_run_token_command(hook.secret_command))
+    except _SecretProblem as exc:
+        key = "webhook." + exc.key.replace("token_", "secret_")
+        message = exc.message.replace("token file", "webhook secret file")
+        message = message.replace("token command", "webhook secret command")
+        raise ConfigError(
+            [ConfigProblem(shown, f"source {source.name} {key}", message, None, exc.hint)]
+        ) from None
     return None
 
 

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from buildradiator.config.base import Strict
-from buildradiator.serve.origins import NotAnOrigin, canonical_origin
+from buildradiator.urls import NotAnOrigin, canonical_origin
 
 Measure = Literal[
     "main_green_share",

@@ -38,9 +38,8 @@ from collections import Counter
 from datetime import datetime
 
 from buildradiator.model import Build, Pipeline, Snapshot, Status
-from buildradiator.sources.base import safe_url
-from buildradiator.sources.http import redact
 from buildradiator.text import clean_text
+from buildradiator.urls import redact, safe_url
 
 CONTENT_TYPE = "application/xml; charset=utf-8"
 

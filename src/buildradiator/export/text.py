@@ -14,11 +14,9 @@ drops escape sequences on the way in), and ``ascii`` folds what is left to ASCII
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 
 from buildradiator import fmt
-from buildradiator.export.document import overall
 from buildradiator.model import (
     BrokenWindow,
     Freshness,
@@ -29,26 +27,11 @@ from buildradiator.model import (
     first_line,
 )
 from buildradiator.rules.production import service_rows
+from buildradiator.rules.verdict import all_green, answered, not_fresh
+from buildradiator.text import to_ascii
 
 INDENT = "  "
 _KINDS = {"pipeline": "main red", "service": "down", "deploy": "deploy suspect"}
-_ASCII_PUNCTUATION = str.maketrans(
-    {
-        "·": ".",
-        "•": "*",
-        "…": "...",
-        "–": "-",
-        "—": "-",
-        "‘": "'",
-        "’": "'",
-        "“": '"',
-        "”": '"',
-        "›": ">",
-        "‹": "<",
-        "→": "->",
-        "×": "x",
-    }
-)
 
 
 def status_text(snapshot: Snapshot, now: datetime, ascii: bool = False) -> str:
@@ -66,18 +49,6 @@ def status_text(snapshot: Snapshot, now: datetime, ascii: bool = False) -> str:
     return to_ascii(text) if ascii else text
 
 
-def not_fresh(state: SourceState) -> bool:
-    return state.freshness is not Freshness.FRESH or state.stale or state.error is not None
-
-
-def to_ascii(text: str) -> str:
-    """Plain ASCII for terminals without UTF-8: accents dropped (``Tomás`` -> ``Tomas``), common
-    punctuation spelled out, anything else ``?``."""
-    folded = unicodedata.normalize("NFKD", text.translate(_ASCII_PUNCTUATION))
-    kept = "".join(c for c in folded if not unicodedata.combining(c))
-    return kept.encode("ascii", "replace").decode("ascii")
-
-
 # -- the lines -----------------------------------------------------------------------------------
 
 
@@ -86,12 +57,18 @@ def _headline(snapshot: Snapshot, now: datetime, ascii: bool) -> str:
     release = f", release {gate.word}" if gate is not None else ""
     if snapshot.broken:
         return f"{snapshot.title}: {len(snapshot.broken)} broken{release}"
-    if overall(snapshot) == "passed":
+    if all_green(snapshot):
         since = f" since {_when(snapshot.green_since, now)}" if snapshot.green_since else ""
         return f"{snapshot.title}: all green{since}{release}"
     stale = sum(1 for s in snapshot.sources if not_fresh(s))
     if stale:
         return f"{snapshot.title}: nothing broken, {fmt.plural(stale, 'source')} not fresh{release}"
+    warn = [r.service for r in service_rows(snapshot) if r.health is Health.WARN and not r.stale]
+    if warn:
+        names = ", ".join(warn[:3]) + (f" +{len(warn) - 3}" if len(warn) > 3 else "")
+        return f"{snapshot.title}: nothing broken, {names} warn{release}"
+    if answered(snapshot):
+        return f"{snapshot.title}: nothing broken, not all known{release}"
     return f"{snapshot.title}: nothing known yet"
 
 

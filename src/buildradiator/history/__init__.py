@@ -2,7 +2,8 @@
 
 CI APIs say what the last build did; they do not say how long main has been red, which commit
 started it, which tests flip on the same commit, or whether retries are hiding trouble. The engine
-writes here and asks here; the rules themselves live in ``trends`` (pure functions).
+writes here and asks here; the rules themselves live in ``rules.streaks``, ``rules.trends`` and
+``rules.flaky`` (pure functions).
 
 Public surface::
 
@@ -61,6 +62,8 @@ Where it lives (``History`` is assembled from one class per part, each in its ow
 - ``history_rollups``: the per-day rollups behind ``retry_share`` and ``trends``.
 - ``history_builds``: build rows and the facts read from them.
 - ``history_tests``: test results and the flaky ranking.
+- ``deliveries`` (writes), ``delivery_queries``, ``queue_rollups`` and ``delivery_report``
+  (reads): deploys, service health and gate changes, main's queue; ``delivery_facts``.
 """
 
 from __future__ import annotations
@@ -68,13 +71,9 @@ from __future__ import annotations
 from buildradiator.history.builds import BuildFacts
 from buildradiator.history.flakes import TestFacts
 from buildradiator.model import TestResult, TestStatus
-from buildradiator.rules.trends import (
-    Durations,
-    FlakyTest,
-    RetryShare,
-    Streak,
-    Trend,
-)
+from buildradiator.rules.flaky import FlakyTest
+from buildradiator.rules.streaks import Durations, Streak
+from buildradiator.rules.trends import RetryShare, Trend
 
 __all__ = [
     "Durations",

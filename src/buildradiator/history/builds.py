@@ -13,20 +13,16 @@ from dataclasses import dataclass
 from buildradiator.history.rollups import Rollups
 from buildradiator.history.store import guarded
 from buildradiator.model import Build, Status
-from buildradiator.rules.trends import (
+from buildradiator.rules.streaks import (
     DAY,
-    DayStats,
     Durations,
-    RetryShare,
     Streak,
-    Trend,
     durations_of,
-    retry_share_of,
     scan_streak,
     status_of,
-    trend_of,
     when,
 )
+from buildradiator.rules.trends import DayStats, RetryShare, Trend, retry_share_of, trend_of
 
 STREAK_SCAN_LIMIT = 20000
 """Rows read at most to find the start of a red streak (a pipeline red for a year is still red)."""

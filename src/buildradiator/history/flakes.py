@@ -4,7 +4,7 @@ Results are stored selectively (see ``history``): every ``failed``/``flaky`` one
 one only for a test that failed on the same commit before or earlier in the same run; each run
 also keeps its counts, so a later clean run on that commit proves a failed test passed.
 ``test_flakes`` keeps each test's first flake so "first seen" needs no scan of all history. The
-rules are ``trends.flake_events`` and ``trends.rank_flaky``.
+rules are ``rules.flaky.flake_events`` and ``rules.flaky.rank_flaky``.
 """
 
 from __future__ import annotations
@@ -16,14 +16,8 @@ from datetime import datetime
 from buildradiator.history.rollups import Rollups
 from buildradiator.history.store import guarded
 from buildradiator.model import TestResult, TestStatus
-from buildradiator.rules.trends import (
-    DAY,
-    FlakyTest,
-    ResultRow,
-    flake_events,
-    rank_flaky,
-    when,
-)
+from buildradiator.rules.flaky import FlakyTest, ResultRow, flake_events, rank_flaky
+from buildradiator.rules.streaks import DAY, when
 from buildradiator.text import clean_text
 
 _TEST_STATUSES = {s.value for s in TestStatus}

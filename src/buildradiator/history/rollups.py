@@ -2,7 +2,7 @@
 
 Past days are computed once from the builds, stored in ``daily`` and kept in memory; a write
 that touches a day drops that day and every later one (``_invalidate``). Today is computed live and
-carried forward in memory while nothing is written. The rules themselves are ``trends.day_stats``.
+carried forward in memory while nothing is written. The rules themselves are ``rules.trends.day_stats``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any
 
 from buildradiator.clock import Clock
 from buildradiator.history.store import Store
-from buildradiator.rules.trends import DAY, BuildRow, DayStats, day_stats, status_of
+from buildradiator.rules.streaks import DAY, BuildRow, status_of
+from buildradiator.rules.trends import DayStats, day_stats
 
 
 class Rollups(Store):

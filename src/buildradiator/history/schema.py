@@ -11,7 +11,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+from buildradiator.history.delivery_schema import DELIVERY_COLUMNS, DELIVERY_MIGRATION
+
+SCHEMA_VERSION = 2
 
 MIGRATIONS: list[tuple[int, str]] = [
     (
@@ -94,6 +96,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         ) WITHOUT ROWID;
         """,
     ),
+    (2, DELIVERY_MIGRATION),
 ]
 
 # What a store of the current version must have; anything else is "wrong schema".
@@ -115,6 +118,7 @@ _EXPECTED = {
         "pipeline_id", "day", "green", "retried", "retry_seconds", "green_seconds",
         "known_seconds", "mttr_sum", "mttr_n", "p50", "p90", "flakes", "end_green",
     },
+    **DELIVERY_COLUMNS,
 }  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from typing import Concatenate, ParamSpec, Self, TypeVar
 from buildradiator.clock import Clock
 from buildradiator.history.schema import Corrupt, check_header, migrate, validate
 from buildradiator.paths import private_dir, private_file
-from buildradiator.rules.trends import DAY
+from buildradiator.rules.streaks import DAY
 
 # The public module's name: users filter and read the warnings under ``buildradiator.history``.
 log = logging.getLogger("buildradiator.history")

@@ -21,6 +21,7 @@ from buildradiator.model import (
     ServiceCheck,
     Status,
 )
+from buildradiator.rules.ordering import Urgency, urgency
 from buildradiator.rules.production import row_key
 
 
@@ -231,14 +232,16 @@ _ORDER = {
 }
 
 
-def sort_pipelines(pipelines: Iterable[Pipeline]) -> tuple[Pipeline, ...]:
-    """Red first, then running, then the rest; by name within each."""
+def sort_pipelines(
+    pipelines: Iterable[Pipeline], stale_sources: frozenset[str] = frozenset()
+) -> tuple[Pipeline, ...]:
+    """Red first, then running, then the rest, then green (``ordering.urgency``: stale data is
+    never running nor green); queued, unknown, canceled in that order among the rest; by name
+    within each."""
 
-    def key(p: Pipeline) -> tuple[int, str]:
-        status = p.status
-        if status is not Status.FAILED and p.in_flight:
-            status = Status.RUNNING
-        return (_ORDER[status], p.name.lower())
+    def key(p: Pipeline) -> tuple[int, int, str]:
+        level = urgency(p, stale_sources)
+        return (level, _ORDER[p.status] if level is Urgency.OTHER else 0, p.name.lower())
 
     return tuple(sorted(pipelines, key=key))
 
@@ -272,14 +275,3 @@ def label(
     if display == pipeline.name and group == pipeline.group:
         return pipeline
     return pipeline.model_copy(update={"name": display, "group": group})
-
-
-def anonymous(pipeline: Pipeline) -> Pipeline:
-    """The pipeline without author names (``privacy = true``): commits and messages stay."""
-
-    def strip(builds: tuple[Build, ...]) -> tuple[Build, ...]:
-        return tuple(b.model_copy(update={"author": None}) if b.author else b for b in builds)
-
-    return pipeline.model_copy(
-        update={"recent": strip(pipeline.recent), "in_flight": strip(pipeline.in_flight)}
-    )

@@ -87,20 +87,20 @@ def service_rows(snapshot: Snapshot) -> list[ServiceRow]:
         checks.setdefault(key, []).append(check)
         names.setdefault(key, (check.service_name, check.environment))
     deploys: dict[tuple[str, str], Deployment] = {}
-    for deployment in snapshot.deployments:
-        key = row_key(deployment.service, deployment.environment)
-        names.setdefault(key, (deployment.service, deployment.environment))
+    for each in snapshot.deployments:
+        key = row_key(each.service, each.environment)
+        names.setdefault(key, (each.service, each.environment))
         # Two tools deploying one service: the one with news (running, failed) wins.
-        if key not in deploys or _deploy_rank(deployment) < _deploy_rank(deploys[key]):
-            deploys[key] = deployment
+        if key not in deploys or _deploy_rank(each) < _deploy_rank(deploys[key]):
+            deploys[key] = each
     rows = []
     for key, (service, environment) in names.items():
         mine = checks.get(key, [])
         counted = sorted(
             (c for c in mine if not c.muted), key=lambda c: (_RANK[c.health], c.name.lower())
         )
-        deployment = deploys.get(key)
-        sources = {c.source for c in mine} | ({deployment.source} if deployment else set())
+        deployed = deploys.get(key)
+        sources = {c.source for c in mine} | ({deployed.source} if deployed else set())
         rows.append(
             ServiceRow(
                 service=service,
@@ -109,14 +109,14 @@ def service_rows(snapshot: Snapshot) -> list[ServiceRow]:
                 # say since (a check that recovered does not clear the doubt; see verify.py).
                 health=(
                     Health.DOWN
-                    if deployment is not None and deployment.suspect
+                    if deployed is not None and deployed.suspect
                     else worst(c.health for c in counted)
                     if counted
                     else Health.UNKNOWN
                 ),
                 checks=tuple(counted),
                 muted=tuple(c for c in mine if c.muted),
-                deployment=deployment,
+                deployment=deployed,
                 stale=bool(sources) and sources <= snapshot.stale_sources,
             )
         )
@@ -174,10 +174,10 @@ def with_drift(
 ) -> list[Deployment]:
     """Each deployment with drift filled in from its pipeline's builds where it has none."""
     by_key: dict[str, Pipeline] = {}
-    for pipeline in pipelines:
-        by_key.setdefault(pipeline.key, pipeline)
+    for each in pipelines:
+        by_key.setdefault(each.key, each)
     out = []
     for deployment in deployments:
-        pipeline = by_key.get(deployment.pipeline or deployment.repo or "")
-        out.append(drift_from_builds(deployment, pipeline) if pipeline else deployment)
+        built = by_key.get(deployment.pipeline or deployment.repo or "")
+        out.append(drift_from_builds(deployment, built) if built else deployment)
     return out

@@ -1,87 +1,25 @@
-"""The facts the history store answers, and the pure computations behind them.
-
-``history.History`` reads rows out of SQLite and hands them to the functions here; nothing in this
-module does I/O or reads a clock, so every rule is tested on hand-made rows.
-
-Times are UTC epoch seconds (``float``) inside the computations and aware ``datetime`` in the facts
-handed to the views.
-
-The rules, in one place:
+"""Daily trends and the retry painkiller, from history's build rows. Pure functions, no I/O, no
+clock (the red streak and durations are in ``streaks``, flaky tests in ``flaky``).
 
 - **Status timeline.** A ``passed`` build makes a pipeline green from its finish, a ``failed``
   one red. ``canceled`` and ``unknown`` builds change nothing: a cancel on a red main leaves it red,
   and "we do not know" is not a recovery.
-- **Red streak.** Newest first: failed builds count, canceled/unknown are stepped over, the first
-  passed build ends it (it is the "last green"). The first failing build is the oldest one counted.
 - **Retried to green.** A passed build "needed a retry" when a build of the same commit failed
   before it (a re-run, a retried job, a Jenkins rebuild, GitHub's ``run_attempt > 1``). Builds
   without a commit are grouped by build id, so attempts of one run still count. "Minutes spent on
   retries" are the durations of every build of that commit after its first failure, the green one
   included: the cost of the painkiller.
-- **Flaky test.** A test flaked when it failed and passed on the same commit of the same pipeline:
-  in two builds (each failed build that was then re-run counts, and was "retried because of it"),
-  within one build (Surefire ``flakyFailure``, or the same test twice: failed then passed), or when
-  the same commit also had a test run with no failure at all (a clean re-run).
 """
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
 
-from buildradiator.model import Status, TestStatus
-
-DAY = 86400.0
-
-
-def when(ts: float | None) -> datetime | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC)
-
-
-# --- the facts ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Streak:
-    """The current red streak of one pipeline."""
-
-    source: str
-    pipeline: str
-    count: int
-    """How many builds in a row have failed (canceled ones not counted)."""
-    since: datetime
-    """When the first failing build of the streak finished: main has been red since then."""
-    build_id: str
-    number: int | None
-    commit: str | None
-    """The commit of the first failing build: who broke it."""
-    author: str | None
-    message: str | None
-    url: str | None
-    newest_commit: str | None
-    """The commit of the newest failing build."""
-    last_green_commit: str | None
-    """The commit of the last green build before the streak, when history has one."""
-    last_green_at: datetime | None
-
-    @property
-    def commit_range(self) -> tuple[str | None, str | None]:
-        """``(last green commit, newest failing commit)``: where to look for the culprit."""
-        return (self.last_green_commit, self.newest_commit)
-
-
-@dataclass(frozen=True, slots=True)
-class Durations:
-    """Durations of recent successful builds, in seconds: the basis of an ETA."""
-
-    p50: float
-    p90: float
-    samples: int
+from buildradiator.model import Status
+from buildradiator.rules.streaks import DAY, BuildRow, percentile
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,95 +55,6 @@ class Trend:
     p90_seconds: list[float | None]
     flakes: list[int]
     """Builds that went green only after a retry, plus test runs with a flaky test."""
-
-
-@dataclass(frozen=True, slots=True)
-class FlakyTest:
-    """One flaky test, with its impact over the window."""
-
-    classname: str
-    name: str
-    times_flaked: int
-    retried_builds: int
-    """Builds that failed because of it and had to be re-run."""
-    lost_seconds: float
-    """Build time spent on those failed builds, plus in-build reruns of the test."""
-    first_seen: datetime
-    """The first flake of it that history holds (not only this window)."""
-    last_seen: datetime
-    pipelines: tuple[tuple[str, str], ...] = field(default=())
-    """``(source, pipeline)`` where it flaked in the window."""
-
-
-# --- plain rows -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class BuildRow:
-    """One recorded build as the computations see it."""
-
-    finished_at: float
-    status: Status
-    started_at: float | None = None
-    commit: str | None = None
-    build_id: str = ""
-    attempt: int = 1
-
-    @property
-    def duration(self) -> float | None:
-        if self.started_at is None or self.finished_at < self.started_at:
-            return None
-        return self.finished_at - self.started_at
-
-
-class _HasStatus(Protocol):
-    @property
-    def status(self) -> Status: ...
-
-
-R = TypeVar("R", bound=_HasStatus)
-
-
-_STATUSES = {s.value: s for s in Status}
-
-
-def status_of(value: object) -> Status:
-    """A stored status word back as ``Status``; anything unexpected is ``unknown``."""
-    return _STATUSES.get(value, Status.UNKNOWN) if isinstance(value, str) else Status.UNKNOWN
-
-
-# --- computations ---------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q`` quantile (0..1) with linear interpolation between ranks; ``None`` when empty."""
-    clean = sorted(v for v in values if math.isfinite(v))
-    if not clean:
-        return None
-    pos = (len(clean) - 1) * min(1.0, max(0.0, q))
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(clean) - 1)
-    return clean[lo] + (clean[hi] - clean[lo]) * (pos - lo)
-
-
-def durations_of(seconds: Sequence[float]) -> Durations | None:
-    p50 = percentile(seconds, 0.5)
-    p90 = percentile(seconds, 0.9)
-    if p50 is None or p90 is None:
-        return None
-    return Durations(p50=p50, p90=p90, samples=len(seconds))
-
-
-def scan_streak(newest_first: Iterable[R]) -> tuple[list[R], R | None]:
-    """The failing rows of the current red streak (newest first) and the green row that ended
-    it. Reads only as far as it must, so a database cursor can be passed in."""
-    failing: list[R] = []
-    for row in newest_first:
-        if row.status is Status.FAILED:
-            failing.append(row)
-        elif row.status is Status.PASSED:
-            return failing, row
-    return failing, None
 
 
 def needed_retry(oldest_first: Sequence[BuildRow]) -> list[bool]:
@@ -395,122 +244,3 @@ def trend_of(stats: Sequence[DayStats]) -> Trend:
         p90_seconds=[s.p90 for s in stats],
         flakes=[s.flakes for s in stats],
     )
-
-
-# --- flaky tests ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ResultRow:
-    """One stored test result with its run's context."""
-
-    test_id: int
-    status: TestStatus
-    duration: float | None
-    run_id: int
-    pipeline_id: int
-    commit: str | None
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class FlakeEvent:
-    """The flakes of one test on one commit of one pipeline."""
-
-    test_id: int
-    pipeline_id: int
-    times: int
-    retried_runs: tuple[int, ...]
-    """Runs where it failed (and was not rescued in the run) before passing on the commit."""
-    test_seconds: float
-    """Time of the in-run reruns (flaky and rescued attempts)."""
-    first_at: float
-    last_at: float
-
-
-_PASSING = {TestStatus.PASSED, TestStatus.FLAKY}
-
-
-def flake_events(rows: Iterable[ResultRow], clean: set[tuple[int, str]]) -> list[FlakeEvent]:
-    """Group results by (pipeline, commit, test) and find the flakes; ``clean`` holds the
-    (pipeline, commit) pairs that had a test run without any failure."""
-    groups: dict[tuple[int, str, int], list[ResultRow]] = defaultdict(list)
-    for row in rows:
-        commit = row.commit or f"\0run{row.run_id}"  # no commit: only in-run signals count
-        groups[(row.pipeline_id, commit, row.test_id)].append(row)
-    events: list[FlakeEvent] = []
-    for (pipeline_id, commit, test_id), group in groups.items():
-        by_run: dict[int, list[ResultRow]] = defaultdict(list)
-        for row in group:
-            by_run[row.run_id].append(row)
-        in_run = 0
-        test_seconds = 0.0
-        failed_runs: list[int] = []
-        passed_somewhere = (pipeline_id, commit) in clean
-        times: list[float] = []
-        for run_id, results in by_run.items():
-            statuses = {r.status for r in results}
-            if statuses & _PASSING:
-                passed_somewhere = True
-            if TestStatus.FLAKY in statuses or (
-                TestStatus.FAILED in statuses and TestStatus.PASSED in statuses
-            ):
-                in_run += 1
-                times.extend(r.at for r in results)
-                test_seconds += sum(
-                    r.duration or 0.0 for r in results if r.status is not TestStatus.PASSED
-                )
-            elif TestStatus.FAILED in statuses:
-                failed_runs.append(run_id)
-        retried = failed_runs if passed_somewhere else []
-        for run_id in retried:
-            times.extend(r.at for r in by_run[run_id])
-        if in_run + len(retried) == 0:
-            continue
-        events.append(
-            FlakeEvent(
-                test_id=test_id,
-                pipeline_id=pipeline_id,
-                times=in_run + len(retried),
-                retried_runs=tuple(sorted(retried)),
-                test_seconds=test_seconds,
-                first_at=min(times),
-                last_at=max(times),
-            )
-        )
-    return events
-
-
-@dataclass
-class FlakyTally:
-    """The events of one test added up; ``History`` turns it into a ``FlakyTest``."""
-
-    test_id: int
-    times: int = 0
-    retried: int = 0
-    lost_seconds: float = 0.0
-    first_at: float = math.inf
-    last_at: float = -math.inf
-    pipeline_ids: set[int] = field(default_factory=set)
-
-
-def rank_flaky(
-    events: Iterable[FlakeEvent], run_seconds: dict[int, float], limit: int
-) -> list[FlakyTally]:
-    """Tests by impact: times flaked, then builds retried, then time lost. ``run_seconds`` gives
-    the build duration of a retried run (a run missing from it costs nothing we know of)."""
-    tallies: dict[int, FlakyTally] = {}
-    for ev in events:
-        tally = tallies.setdefault(ev.test_id, FlakyTally(ev.test_id))
-        tally.times += ev.times
-        tally.retried += len(ev.retried_runs)
-        tally.lost_seconds += ev.test_seconds + sum(
-            run_seconds.get(r, 0.0) for r in ev.retried_runs
-        )
-        tally.first_at = min(tally.first_at, ev.first_at)
-        tally.last_at = max(tally.last_at, ev.last_at)
-        tally.pipeline_ids.add(ev.pipeline_id)
-    ranked = sorted(
-        tallies.values(), key=lambda t: (-t.times, -t.retried, -t.lost_seconds, t.test_id)
-    )
-    return ranked[: max(0, limit)]

@@ -10,6 +10,8 @@ feeds that cannot say "unknown" (CCTray, Prometheus) refuse with 503.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import re
@@ -21,8 +23,8 @@ from buildradiator.export import cctray as export_cctray
 from buildradiator.export import metrics as export_metrics
 from buildradiator.export.document import to_json
 from buildradiator.model import Snapshot
-from buildradiator.sources.http import redact
 from buildradiator.text import clean_text
+from buildradiator.urls import redact
 
 JSON_TYPE = "application/json; charset=utf-8"
 TEXT_TYPE = "text/plain; charset=utf-8"
@@ -91,6 +93,23 @@ class Board:
         """Set once the engine has stopped: the words ``/healthz`` says after "engine stopped:"
         (no error text: ``/healthz`` answers without a token)."""
         self._metrics: tuple[Published, int, bytes] | None = None
+        self._changed = asyncio.Event()
+
+    async def changed_since(self, etag: str, wait: float) -> None:
+        """Return once the JSON document's ETag is no longer ``etag`` (a new snapshot, or the
+        engine stopped), or after ``wait`` seconds: the long poll screens wait in."""
+        loop = asyncio.get_running_loop()  # real time: a request waits in real seconds
+        deadline = loop.time() + wait
+        while self.current is not None and self.current.json.etag == etag:
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), left)
+
+    def _announce(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     def publish(self, snapshot: Snapshot) -> None:
         if self.stop_reason is not None:
@@ -104,6 +123,7 @@ class Board:
             health=words.encode("utf-8"),
         )
         self.published += 1
+        self._announce()
 
     def stopped(self, reason: str, error: str | None = None) -> None:
         """The engine is gone: ``reason`` for ``/healthz`` (words anyone may read), ``error``
@@ -119,6 +139,7 @@ class Board:
         data = json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
         self.current = replace(current, json=body(data, JSON_TYPE), healthy=False, health=health)
         self.published += 1
+        self._announce()
 
     def metrics(self, current: Published) -> bytes:
         """Ages in the exposition move with the clock: render again at most once a second."""

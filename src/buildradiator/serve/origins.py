@@ -27,53 +27,18 @@ import functools
 import ipaddress
 import socket
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
+from buildradiator.urls import (
+    DEFAULT_PORTS,
+    NotAnOrigin,
+    canonical_origin,
+    parse_origin,
+)
+from buildradiator.urls import canonical_host as _host
+
+__all__ = ["DEFAULT_PORTS", "NotAnOrigin", "Origins", "canonical_origin", "parse_origin"]
+
 _LOOPBACK_NAMES = ("localhost",)
-
-
-class NotAnOrigin(ValueError):
-    """A configured origin that is not ``scheme://host[:port]``; the message says why."""
-
-
-def _host(text: str) -> str:
-    """A host in canonical form: lower case, IPv6 in brackets and compressed, IPv4-mapped IPv6
-    (how a dual-stack socket names an IPv4 peer) as IPv4."""
-    bare = text.strip("[]").lower()
-    try:
-        ip = ipaddress.ip_address(bare)
-    except ValueError:
-        return bare.rstrip(".")  # "host." and "host" are the same name
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return f"[{ip.compressed}]" if ip.version == 6 else str(ip)
-
-
-def parse_origin(value: str) -> tuple[str, str, int]:
-    """``(scheme, host, port)`` of an origin as a browser sends it (RFC 6454), in canonical form.
-    Raises ``NotAnOrigin`` for anything else: ``null``, a path, a query, credentials, another
-    scheme, a bad port."""
-    text = value.strip()
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError as exc:
-        raise NotAnOrigin(f"not an origin ({exc})") from None
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS:
-        raise NotAnOrigin("an origin is http:// or https:// followed by a host")
-    if not parts.hostname or parts.username is not None or parts.password is not None:
-        raise NotAnOrigin("an origin is scheme://host[:port], without user or password")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or text.endswith(("?", "#")):
-        raise NotAnOrigin("an origin has no path, query or fragment: scheme://host[:port]")
-    return scheme, _host(parts.hostname), port if port is not None else DEFAULT_PORTS[scheme]
-
-
-def canonical_origin(value: str) -> str:
-    """``HTTPS://Radiator.Example.com:443/`` -> ``https://radiator.example.com``."""
-    scheme, host, port = parse_origin(value)
-    return f"{scheme}://{host}" + ("" if DEFAULT_PORTS[scheme] == port else f":{port}")
 
 
 def _host_of(header: str) -> str | None:

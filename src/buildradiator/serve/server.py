@@ -22,24 +22,23 @@ opens ``/?token=...`` once and is given the token as an HttpOnly cookie instead.
 compared in constant time and never logged (aiohttp's own log lines are redacted, and the
 access log is off). ``serve_limits`` keeps bad clients from costing anyone else anything.
 
-The engine stopping is no secret kept: see ``serve`` and ``serve_board.Board.stopped``.
+The engine stopping is no secret kept: see ``serve`` and ``serve.board.Board.stopped``. The
+application itself (the endpoints and the guard before them) is ``serve.app.make_app``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from buildradiator.errors import BuildRadiatorError
-from buildradiator.export import metrics as export_metrics
-from buildradiator.instance import ID, INSTANCE_HEADER
+from buildradiator.serve.app import COOKIE, METHODS, make_app
 from buildradiator.serve.board import (
     JSON_TYPE,
     TEXT_TYPE,
@@ -50,17 +49,7 @@ from buildradiator.serve.board import (
     error_text,
     health_of,
 )
-from buildradiator.serve.limits import (
-    REFUSAL_BODY,
-    ConnectionGate,
-    LimitedSite,
-    Limits,
-    TokenBuckets,
-    bind,
-    client_address,
-    reap_unread,
-)
-from buildradiator.serve.limits import retry_after as _retry_after
+from buildradiator.serve.limits import ConnectionGate, LimitedSite, Limits, bind, reap_unread
 from buildradiator.serve.origins import Origins
 from buildradiator.serve.setup import (
     RedactingHandler,
@@ -69,12 +58,15 @@ from buildradiator.serve.setup import (
     resolve_token,
     route_server_logs,
 )
+from buildradiator.serve.webhooks import WebhookReceiver
 
 if TYPE_CHECKING:
     from buildradiator.engine.engine import Engine
 
 __all__ = [
+    "COOKIE",
     "JSON_TYPE",
+    "METHODS",
     "TEXT_TYPE",
     "Board",
     "Body",
@@ -96,8 +88,6 @@ __all__ = [
 
 log = logging.getLogger("buildradiator.serve.server")
 
-METHODS = "GET, HEAD"
-COOKIE = "buildradiator_token"
 STOPPED_LINGER = 5.0
 """Seconds ``serve`` goes on answering after its engine stopped ("engine stopped" on
 ``/healthz``, ``"running": false`` in the JSON), so screens and monitors see why before the
@@ -117,174 +107,6 @@ class Served:
     url: str
     origins: Origins
     token: str | None = field(repr=False)
-
-
-# -- the app -------------------------------------------------------------------------------------
-
-
-def _text(status: int, words: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(
-        status=status,
-        body=words.encode("utf-8"),
-        headers={"Content-Type": TEXT_TYPE, **(headers or {})},
-    )
-
-
-def _none_match(header: str, etag: str) -> bool:
-    """If-None-Match uses the weak comparison (RFC 9110 13.1.2): ``W/`` does not matter."""
-    if header.strip() == "*":
-        return True
-    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
-
-
-def _answer(request: web.Request, item: Body) -> web.Response:
-    headers = {"ETag": item.etag}
-    inm = request.headers.get("If-None-Match")
-    if inm is not None and _none_match(inm, item.etag):
-        return web.Response(status=304, headers=headers)
-    headers["Content-Type"] = item.content_type
-    return web.Response(body=item.data, headers=headers)
-
-
-def _bearer(request: web.Request) -> str | None:
-    value = request.headers.get("Authorization", "")
-    scheme, _, credentials = value.partition(" ")
-    return credentials.strip() if scheme.lower() == "bearer" else None
-
-
-def _same(given: str | None, token: bytes) -> bool:
-    return given is not None and hmac.compare_digest(given.encode("utf-8", "replace"), token)
-
-
-def make_app(
-    board: Board,
-    *,
-    token: str | None = None,
-    limits: Limits | None = None,
-    browser: Callable[[web.Application], None] | None = None,
-    gate: ConnectionGate | None = None,
-    origins: Origins | None = None,
-) -> web.Application:
-    """The aiohttp application (without a server). ``browser`` mounts the browser view at ``/``;
-    without it ``/`` lists the endpoints. ``gate``: the server's connection gate, whose
-    ``/healthz``-only connections get nothing else. ``origins``: on a loopback address, only
-    requests addressed to it are answered (DNS rebinding)."""
-    addressed_here = origins.addressed_here if origins is not None else (lambda _host: True)
-    limits = limits or Limits()
-    buckets = TokenBuckets(limits.rate, limits.burst, board.clock.monotonic)
-    secret = token.encode("utf-8") if token else None
-    healthz_only = gate.healthz_only if gate is not None else set()
-
-    @web.middleware
-    async def guard(
-        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
-        # Cheapest refusals first: a flood costs a dict lookup per request, nothing more.
-        if request.method not in ("GET", "HEAD"):
-            return _text(405, "read-only: GET and HEAD only\n", {"Allow": METHODS})
-        if not addressed_here(request.headers.get("Host")):
-            return _text(
-                421,
-                "this radiator listens on loopback and answers requests addressed to loopback "
-                "only; a proxy's name goes in [serve] allowed_origins\n",
-            )
-        if request.protocol in healthz_only and request.path != "/healthz":
-            # Admitted beyond the caps only so that /healthz always answers.
-            refused = _text(503, REFUSAL_BODY.decode(), {"Retry-After": "5", "Connection": "close"})
-            refused.force_close()
-            return refused
-        wait = buckets.take(client_address((request.remote,)))
-        if wait > 0:
-            return _text(
-                429, "too many requests from this address; slow down\n",
-                {"Retry-After": _retry_after(wait)},
-            )  # fmt: skip
-        if secret is not None and request.path != "/healthz":
-            if not (_same(_bearer(request), secret) or _same(request.cookies.get(COOKIE), secret)):
-                if request.path == "/" and _same(request.query.get("token"), secret):
-                    return _token_to_cookie(request)
-                return _text(
-                    401,
-                    "this radiator wants a token: Authorization: Bearer <token>\n",
-                    {"WWW-Authenticate": 'Bearer realm="buildradiator"'},
-                )
-        return await handler(request)
-
-    async def stamp(request: web.Request, response: web.StreamResponse) -> None:
-        response.headers[INSTANCE_HEADER] = ID
-        response.headers.setdefault("Cache-Control", "no-cache")
-
-    def current(*, live: bool = False) -> Published:
-        """The published snapshot; ``live``: only while the engine runs (a feed that cannot
-        say "unknown" must not pass the last state off as the current one)."""
-        if board.stop_reason is not None and (live or board.current is None):
-            raise web.HTTPServiceUnavailable(text=f"engine stopped: {board.stop_reason}\n")
-        if board.current is None:
-            raise web.HTTPServiceUnavailable(
-                text="no snapshot yet: the engine is starting\n", headers={"Retry-After": "1"}
-            )
-        return board.current
-
-    async def snapshot_json(request: web.Request) -> web.Response:
-        return _answer(request, current().json)
-
-    async def cc_xml(request: web.Request) -> web.Response:
-        return _answer(request, current(live=True).cc)
-
-    async def metrics(request: web.Request) -> web.Response:
-        data = board.metrics(current(live=True))
-        return web.Response(body=data, headers={"Content-Type": export_metrics.CONTENT_TYPE})
-
-    async def healthz(request: web.Request) -> web.Response:
-        answer = health()
-        if request.protocol in healthz_only:
-            answer.force_close()  # a reserved slot: free it for the next monitor at once
-        return answer
-
-    def health() -> web.Response:
-        if board.stop_reason is not None:
-            return _text(503, f"engine stopped: {board.stop_reason}\n")
-        now = board.current
-        if now is None:
-            return _text(503, "not fresh: no snapshot yet (the engine is starting)\n")
-        return web.Response(
-            status=200 if now.healthy else 503, body=now.health, headers={"Content-Type": TEXT_TYPE}
-        )
-
-    async def index(request: web.Request) -> web.Response:
-        lines = [
-            "buildradiator serve: one engine, many screens",
-            "",
-            "  /snapshot.json   the snapshot (as `buildradiator status --json`), with ETag",
-            "  /cc.xml          every pipeline as a CCTray feed (CCMenu, nevergreen, BuildNotify)",
-            "  /metrics         Prometheus exposition",
-            "  /healthz         200 while every source is fresh, else 503",
-            "",
-        ]
-        return _text(200, "\n".join(lines))
-
-    app = web.Application(middlewares=[guard])
-    app.on_response_prepare.append(stamp)
-    app.router.add_get("/snapshot.json", snapshot_json)
-    app.router.add_get("/cc.xml", cc_xml)
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/healthz", healthz)
-    if browser is not None:
-        browser(app)
-    else:
-        app.router.add_get("/", index)
-    return app
-
-
-def _token_to_cookie(request: web.Request) -> web.Response:
-    """A browser opened ``/?token=...``: keep the token in an HttpOnly cookie and send the
-    browser to the same page without it, so it stays out of the address bar and history."""
-    query = request.rel_url.query.copy()
-    token = query.popone("token")
-    location = str(request.rel_url.with_query(query))
-    response = web.Response(status=303, headers={"Location": location})
-    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/")
-    return response
 
 
 # -- the server ----------------------------------------------------------------------------------
@@ -313,8 +135,10 @@ class RadiatorServer:
         limits: Limits | None = None,
         browser: Callable[[web.Application, Served], None] | None = None,
         allowed_origins: Iterable[str] = (),
+        hooks: WebhookReceiver | None = None,
     ) -> None:
         self.board = board
+        self.hooks = hooks
         self.host, self.port = host, port
         self.token = token
         self.limits = limits or Limits()
@@ -346,6 +170,7 @@ class RadiatorServer:
                 browser=(lambda a: mount(a, served)) if mount is not None else None,
                 gate=self.gate,
                 origins=self.origins,
+                hooks=self.hooks,
             )
             limits = self.limits
             runner = web.AppRunner(
@@ -399,6 +224,7 @@ async def serve(
     ready: Callable[[RadiatorServer], None] | None = None,
     linger: float | None = None,
     allowed_origins: Iterable[str] = (),
+    hooks: WebhookReceiver | None = None,
 ) -> None:
     """Run ``engine`` and the server in this loop until cancelled.
 
@@ -416,6 +242,7 @@ async def serve(
         limits=limits,
         browser=browser,
         allowed_origins=allowed_origins,
+        hooks=hooks,
     )
     async with server:
         if ready is not None:

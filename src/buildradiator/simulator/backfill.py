@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from statistics import median
 
 from buildradiator.history import History
-from buildradiator.model import Build, Pipeline, Status, TestResult, TestStatus
+from buildradiator.model import Build, Deployment, Pipeline, Status, TestResult, TestStatus
+from buildradiator.simulator.backfill_delivery import backfill_deliveries
 
 AUTHORS = ("Alice Nguyen", "Bob Okafor", "Chen Wei", "Dana Smith", "Erin Walsh", "Farid Haddad")
 MESSAGES = (
@@ -31,13 +32,21 @@ FLAKY_TESTS = (("LoginTest", "testRedirect"), ("CartSpec", "addsItem"), ("Search
 
 
 def backfill(
-    history: History, pipelines: Sequence[Pipeline], *, now: datetime, days: int = 21, seed: int = 7
+    history: History,
+    pipelines: Sequence[Pipeline],
+    *,
+    now: datetime,
+    days: int = 21,
+    seed: int = 7,
+    deployments: Sequence[Deployment] = (),
 ) -> int:
-    """Write ``days`` of history for each pipeline; returns the number of builds written."""
+    """Write ``days`` of history for each pipeline, and its deliveries (``backfill_delivery``);
+    returns the number of builds written."""
     rng = random.Random(seed)  # noqa: S311 - made-up demo data, not security
     written = 0
     for index, pipeline in enumerate(pipelines):
         written += _one(history, pipeline, now, days, rng, FLAKY_TESTS[index % len(FLAKY_TESTS)])
+    backfill_deliveries(history, pipelines, deployments, now=now, seed=seed)
     return written
 
 

@@ -2,9 +2,10 @@
 services, deployments, blockers and flaky tests, so a terminal or a team's radiator shows what a
 central one collects without polling the CI APIs itself (one engine's quota for every screen).
 
-The document is ``export.snapshot_doc`` (the contract of ``status --json``): one request per
-poll, conditional on the ETag ``serve`` sends, so an unchanged snapshot costs a 304 and this
-source hands back its last result without reading anything again.
+The document is ``document.snapshot_doc`` (the contract of ``status --json``), read with the
+reading models defined beside it: one request per poll, conditional on the ETag ``serve`` sends,
+so an unchanged snapshot costs a 304 and this source hands back its last result without reading
+anything again.
 
 Keys: ``{remote source}:{remote key}``, so two of the remote's sources never collide here, and
 the flaky tests' ``source:pipeline`` names (which the remote already writes that way) point at
@@ -33,11 +34,21 @@ from fnmatch import fnmatchcase
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from buildradiator import instance
+from buildradiator.document import (
+    SCHEMA_VERSION,
+    SECTIONS,
+    BlockerDoc,
+    BuildDoc,
+    DeploymentDoc,
+    FlakyTestDoc,
+    PipelineDoc,
+    ServiceDoc,
+    SourceDoc,
+)
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
-from buildradiator.export.document import SCHEMA_VERSION
 from buildradiator.model import (
     Blocker,
     Build,
@@ -50,7 +61,7 @@ from buildradiator.model import (
     SourceResult,
     Status,
 )
-from buildradiator.sources.base import Source, Stamp, parse_iso, safe_url
+from buildradiator.sources.base import Source, parse_iso, safe_url
 from buildradiator.sources.configs import RadiatorFeedSource
 from buildradiator.sources.http import HttpClient, Response, brief_url
 from buildradiator.text import clean_text
@@ -71,123 +82,6 @@ def snapshot_url(url: str) -> str:
         return url
     path = parts.path.rstrip("/") + SNAPSHOT_PATH
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
-
-
-# --- the document's shapes (export.py): only what we read; everything may be null -----------
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class BuildDoc(_Payload):
-    id: str | int
-    number: int | None = None
-    attempt: int | None = None
-    branch: str | None = None
-    status: str | None = None
-    provider_status: str | None = None
-    stage: str | None = None
-    created_at: Stamp = None
-    started_at: Stamp = None
-    finished_at: Stamp = None
-    estimated_seconds: float | None = None
-    commit: str | None = None
-    author: str | None = None
-    message: str | None = None
-    url: str | None = None
-
-
-class PipelineDoc(_Payload):
-    source: str
-    key: str
-    name: str | None = None
-    branch: str | None = None
-    group: str | None = None
-    url: str | None = None
-    recent: list[Any] | None = None
-    """Absent in documents from radiators before the builds were exported: then the
-    pipeline-level fields below describe the last build."""
-    in_flight: list[Any] | None = None
-    status: str | None = None
-    provider_status: str | None = None
-    running: bool = False
-    started_at: Stamp = None
-    finished_at: Stamp = None
-    commit: str | None = None
-    author: str | None = None
-    message: str | None = None
-
-
-class ServiceDoc(_Payload):
-    source: str
-    name: str
-    environment: str | None = None
-    health: str | None = None
-    http_status: int | None = None
-    latency_ms: float | None = None
-    version: str | None = None
-    detail: str | None = None
-    checked_at: Stamp = None
-    url: str | None = None
-    service: str | None = None
-    kind: str | None = None
-    since: Stamp = None
-    severity: str | None = None
-    muted: str | None = None
-    value: float | None = None
-    unit: str | None = None
-
-
-class DeploymentDoc(_Payload):
-    source: str
-    service: str
-    environment: str | None = None
-    id: str | int | None = None
-    state: str | None = None
-    provider_state: str | None = None
-    revision: str | None = None
-    version: str | None = None
-    deployed_at: Stamp = None
-    target_revision: str | None = None
-    started_at: Stamp = None
-    finished_at: Stamp = None
-    author: str | None = None
-    detail: str | None = None
-    url: str | None = None
-    repo: str | None = None
-    pipeline: str | None = None
-    behind_by: int | None = None
-    oldest_undeployed_at: Stamp = None
-    suspect: str | None = None
-
-
-class BlockerDoc(_Payload):
-    source: str
-    id: str | int
-    title: str
-    url: str | None = None
-    opened_at: Stamp = None
-    author: str | None = None
-
-
-class FlakyTestDoc(_Payload):
-    classname: str | None = None
-    name: str
-    times_flaked: int = 1
-    first_seen: Stamp = None
-    last_seen: Stamp = None
-    pipelines: list[str] | None = None
-
-
-class SourceDoc(_Payload):
-    name: str
-    type: str | None = None
-    ok: bool = True
-    stale: bool = False
-
-
-_SECTIONS = ("pipelines", "services", "deployments", "blockers", "flaky_tests", "sources")
 
 
 # --- the source -------------------------------------------------------------------------------
@@ -292,7 +186,7 @@ def _document(response: Response, url: str) -> dict[str, Any]:
             f"unexpected payload from {shown}: not a radiator snapshot "
             "(no schema number; is it a buildradiator serve address?)"
         )
-    for section in _SECTIONS:
+    for section in SECTIONS:
         value = doc.get(section)
         if value is not None and not isinstance(value, list):
             raise BadPayload(

@@ -26,6 +26,7 @@ from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.content import Content
 from textual.css.scalar import Scalar
+from textual.filter import LineFilter
 from textual.geometry import Size
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -39,6 +40,7 @@ from buildradiator.errors import EXIT_INTERNAL
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.paths import get_paths
 from buildradiator.ui.alerts import Action, Bell, Escalation, Flash, Level, Notify, Toast, Withdraw
+from buildradiator.ui.ascii import AsciiCells
 from buildradiator.ui.claims import ClaimStore
 from buildradiator.ui.hooks import HookResult, HookRunner, events_between
 from buildradiator.ui.notify import TextSink, Writable, send_notification
@@ -188,6 +190,7 @@ class BuildRadiatorApp(App[int]):
         self._wall = mode == "wall"
         self._page_seconds = page_seconds
         self._ascii = ascii
+        self._ascii_cells = AsciiCells()
         self.layout_name = "-wall" if self._wall else ""
         """The layout in use: ``-wall``, or (re-picked on every resize) ``-wide``, ``-narrow``
         or ``-pane``; also a CSS class on the app."""
@@ -225,6 +228,11 @@ class BuildRadiatorApp(App[int]):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLES)
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then (with ``--ascii``) every drawn cell folded to ASCII."""
+        filters = list(super().get_line_filters())
+        return [*filters, self._ascii_cells] if self._ascii else filters
 
     def compose(self) -> ComposeResult:
         if self._wall:

@@ -9,13 +9,13 @@ from rich.text import Text
 from textual.widget import Widget
 
 from buildradiator import fmt
+from buildradiator.export.document import not_current
 from buildradiator.model import BrokenWindow, Snapshot, Status
 from buildradiator.ui.widgets.palette import CLAIM_GLYPH, claim_marker, fit_line, palette
 from buildradiator.ui.widgets.verdict import (
     EngineStopped,
     calm_line,
     is_green,
-    not_current,
     sources_line,
 )
 

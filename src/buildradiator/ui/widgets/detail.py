@@ -12,6 +12,7 @@ from datetime import datetime, tzinfo
 from statistics import median
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -316,7 +317,7 @@ class PipelineDetail(OverlayScreen[None]):
             text.append_text(fit_line(row, width, self._ascii))
         self.query_one("#detail-text", Static).update(text)
 
-    def on_resize(self) -> None:
+    def on_resize(self, _event: events.Resize) -> None:
         self.restyle()
 
     @property

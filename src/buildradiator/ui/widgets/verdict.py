@@ -157,7 +157,7 @@ def calm_line(
         return [(waiting, "bold")]
     if not answered(snapshot):
         total = fmt.plural(len(snapshot.sources), "source")
-        line = [(waiting, "bold"), (f"{sep}0 of {total} answered", "dim")]
+        line: list[Segment] = [(waiting, "bold"), (f"{sep}0 of {total} answered", "dim")]
         failing = sum(1 for s in snapshot.sources if s.error)
         if failing:
             line.append((f"{sep}{failing} failing", "status-failed"))
@@ -167,7 +167,6 @@ def calm_line(
     warn = [r for r in rows if r.health is Health.WARN and not r.stale]
     behind = not_current(snapshot)
     cached = cached_age(snapshot, now)
-    line: list[Segment]
     if is_green(snapshot):
         line = [(f"{fmt.status_glyph(Status.PASSED, ascii)} all green", "banner-green-fg")]
         if snapshot.green_since is not None:

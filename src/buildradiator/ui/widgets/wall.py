@@ -27,6 +27,7 @@ from textual.widget import Widget
 from textual.widgets import Digits, Static
 
 from buildradiator import fmt
+from buildradiator.export.document import not_current
 from buildradiator.model import Build, Pipeline, Snapshot, Status
 from buildradiator.rules import targets
 from buildradiator.rules.production import service_rows
@@ -42,7 +43,6 @@ from buildradiator.ui.widgets.verdict import (
     gate_word,
     headline_word,
     is_green,
-    not_current,
     sources_line,
 )
 from buildradiator.ui.widgets.wall_production import gate_tile, service_tile

@@ -1,0 +1,96 @@
+"""What the engine knows about each source (``Slot``), the one definition of fresh, and which
+changes of a snapshot are news worth publishing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from buildradiator.config.loading import SourceBase
+from buildradiator.errors import SourceError
+from buildradiator.model import Freshness, RateInfo, Snapshot, SourceResult, SourceState
+from buildradiator.sources.base import Source
+
+
+@dataclass
+class Slot:
+    """What the engine knows about one source."""
+
+    config: SourceBase
+    source: Source[SourceBase]
+    interval: float
+    stale_after: float
+    result: SourceResult | None = None
+    last_success: datetime | None = None
+    last_attempt: datetime | None = None
+    error: SourceError | None = None
+    failures: int = 0
+    next_due: float = 0.0
+    next_poll: datetime | None = None
+    host: str = ""
+    rate: RateInfo | None = field(default=None)
+    quota_cost: float = 1.0
+    """Quota-counted requests per poll (moving average): a source may watch many repos."""
+    cached: bool = False
+    """``result`` is the last run's, from the snapshot cache: no poll of this run confirmed it."""
+    webhook_at: datetime | None = None
+    """When a webhook last said this source changed (``Engine.poll_soon``)."""
+
+    @property
+    def in_flight(self) -> bool:
+        return bool(self.result and any(p.in_flight for p in self.result.pipelines))
+
+    def freshness(self, now: datetime) -> Freshness:
+        """The one definition of fresh: this run has data, its last poll succeeded, and that
+        was within the source's limit. Everything else is stale, for a reason."""
+        if self.last_success is None:
+            return Freshness.WAITING
+        if self.cached:
+            return Freshness.CACHED
+        if self.error is not None:
+            return Freshness.STALE
+        age = (now - self.last_success).total_seconds()
+        return Freshness.STALE if age > self.stale_after else Freshness.FRESH
+
+    def state(self, name: str, now: datetime) -> SourceState:
+        """How the source is doing now, as the snapshot carries it."""
+        freshness = self.freshness(now)
+        return SourceState(
+            name=name,
+            type=self.config.type,  # type: ignore[attr-defined]
+            last_success=self.last_success,
+            last_attempt=self.last_attempt,
+            error=str(self.error) if self.error else None,
+            error_kind=self.error.kind if self.error else None,
+            stale=freshness is not Freshness.FRESH,
+            freshness=freshness,
+            next_poll=self.next_poll,
+            rate=self.rate,
+            webhook_at=self.webhook_at,
+        )
+
+
+def content(snapshot: Snapshot) -> Snapshot:
+    """The snapshot without the fields that change on every poll even when nothing happened.
+
+    A successful poll that found nothing new changes only ``last_success``: that is not worth a
+    publish (and a redraw of every panel). Whether a source is fresh is still published: its
+    ``stale`` flag and ``error`` are part of the content, and the views show a healthy source
+    without an age.
+    """
+    return snapshot.model_copy(
+        update={
+            "taken_at": snapshot.taken_at.replace(year=2000),
+            "sources": tuple(
+                s.model_copy(
+                    update={
+                        "last_attempt": None,
+                        "next_poll": None,
+                        "rate": None,
+                        "last_success": None if s.error is None and not s.stale else s.last_success,
+                    }
+                )
+                for s in snapshot.sources
+            ),
+        }
+    )

@@ -1,0 +1,101 @@
+"""What history knows that no CI API says: per pipeline (streaks, durations, retries, daily
+trends), the flaky-test ranking, and the retry painkiller per pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import AwareDatetime
+
+from buildradiator.model.builds import Status
+from buildradiator.model.values import Frozen, Key, Link, Moment, Seconds, Untrusted
+
+
+class FlakySummary(Frozen):
+    """Per pipeline: recent green builds that needed a retry (GitHub ``run_attempt > 1``)."""
+
+    source: str
+    pipeline: Key
+    name: Untrusted
+    retried_to_green: int
+    green: int
+
+
+class PipelineFacts(Frozen):
+    """What history knows of one pipeline that no CI API says (see ``facts.py``)."""
+
+    source: str
+    key: Key
+    strip: tuple[Status, ...] = ()
+    """Statuses of the recent recorded builds, newest first."""
+    p50_seconds: Seconds = None
+    p90_seconds: Seconds = None
+    retried_7d: int = 0
+    green_7d: int = 0
+    retry_share_7d: float | None = None
+    """Share of the green builds of the last 7 days that needed a retry."""
+    retry_minutes_7d: float = 0.0
+    """Build minutes spent on retries in the last 7 days."""
+    retried_30d: int = 0
+    green_30d: int = 0
+    retry_share_30d: float | None = None
+    retry_minutes_30d: float = 0.0
+    green_share: tuple[float | None, ...] = ()
+    """Daily, oldest first (30 days): share of the time main was green."""
+    mttr_seconds: tuple[float | None, ...] = ()
+    p50_trend: tuple[float | None, ...] = ()
+    p90_trend: tuple[float | None, ...] = ()
+    flakes: tuple[int, ...] = ()
+    red_since: Moment = None
+    red_streak: int = 0
+    broke_commit: Untrusted | None = None
+    broke_author: Untrusted | None = None
+    broke_message: Untrusted | None = None
+    broke_url: Link = None
+    last_green_commit: Untrusted | None = None
+    newest_red_commit: Untrusted | None = None
+
+
+class FlakyTestInfo(Frozen):
+    """One flaky test (failed and passed on the same commit), ranked by impact."""
+
+    classname: Untrusted
+    name: Untrusted
+    times_flaked: int
+    retried_builds: int
+    """Builds that failed because of it and had to be re-run."""
+    lost_seconds: float
+    first_seen: AwareDatetime
+    last_seen: AwareDatetime
+    pipelines: tuple[str, ...] = ()
+    """``source:pipeline`` where it flaked."""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What history knows at one moment: per pipeline (keyed ``(source, key)``) and the flaky
+    ranking. The engine hands it from its recorder to the rules; empty without a history."""
+
+    per_pipeline: dict[tuple[str, str], PipelineFacts] = field(default_factory=dict)
+    flaky_tests: tuple[FlakyTestInfo, ...] = ()
+
+
+class TargetStatus(Frozen):
+    """One ``[[targets]]`` goal now: its value, whether it is met, and how it moved."""
+
+    name: str
+    """From the config (trusted): ``main green >= 95% (7 d)``."""
+    measure: str
+    scope: str
+    """What it covers: a pipeline, a group, a service, or ``all``."""
+    goal: str
+    """As the config wrote it: ``>= 95%``."""
+    window_days: int
+    value: float | None = None
+    """In the measure's unit: a share 0..1, seconds, or a count; ``None`` while unknown."""
+    previous: float | None = None
+    """The same measure over the window before, for the trend."""
+    met: bool | None = None
+    """``None`` while the value is unknown."""
+    trend: tuple[float | None, ...] = ()
+    """Daily values, oldest first, where the measure has them (sparkline)."""
