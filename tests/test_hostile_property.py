@@ -77,8 +77,9 @@ MEMORY_BASE, MEMORY_PER_BIG_BODY = 32 * 2**20, 40 * 2**20
 each source served a big body: a body is capped at 10 MiB as it streams (the inflated chunks and
 their join), and the test's own hostile body is at most 12 MiB. Measured: 1-3 MiB without big
 bodies, up to 34 MiB with; the unbounded inflation of issue 12 reached gigabytes."""
-REAL_TIME_LIMIT = 30.0
-"""Seconds of real time for the hostile rounds of one example: a hang fails the test."""
+REAL_TIME_LIMIT = 20.0
+"""Seconds of real time per round (and for the recovery): a hang fails the test, a machine
+shared with others does not (the soak's five rounds took over 30 s there with good answers)."""
 CONTROL = {chr(c) for c in range(32)} | {chr(c) for c in range(0x7F, 0xA0)}
 SOURCES = every_source()
 SOCKET_SOURCES = every_source(timeout=1.0)
@@ -320,6 +321,7 @@ async def hostile_rounds(
 ) -> None:
     plan = transport.plan
     checker = Checker(clock)
+    runner: asyncio.Task[None] | None = None
     watch = Watch(engine, transport, checker)
     try:
         first = await engine.poll_all()
@@ -340,7 +342,7 @@ async def hostile_rounds(
             began = time.monotonic()
             while min(watch.polls[n] - start[n] for n in NAMES) < rounds:
                 assert not runner.done(), f"run stopped: {runner.exception()!r}"
-                assert time.monotonic() - began < REAL_TIME_LIMIT, ("stuck", watch.polls)
+                assert time.monotonic() - began < REAL_TIME_LIMIT * rounds, ("stuck", watch.polls)
                 assert not (watch.failures or checker.failures), watch.failures + checker.failures
                 skip_rate_limits(
                     engine, clock, [n for n in NAMES if watch.polls[n] - start[n] < rounds]
@@ -372,6 +374,9 @@ async def hostile_rounds(
         await asyncio.gather(runner, return_exceptions=True)
         assert runner.cancelled() or runner.exception() is None
     finally:
+        if runner is not None and not runner.done():
+            runner.cancel()  # before the client closes under its polls
+            await asyncio.gather(runner, return_exceptions=True)
         await engine.aclose()
 
 
