@@ -86,7 +86,7 @@ def make_app() -> Any:
 
 async def render(app: Any, snapshot: Snapshot) -> None:
     """Post the snapshot as the feed does and wait for the frame that shows it."""
-    from buildradiator.ui.app import SnapshotUpdated
+    from buildradiator.ui.feed import SnapshotUpdated
 
     landed = app.landed
     app.post_message(SnapshotUpdated(snapshot))

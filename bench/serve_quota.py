@@ -21,11 +21,11 @@ import time
 import httpx
 
 from buildradiator.assemble import build_engine
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.serve.limits import Limits
 from buildradiator.serve.server import RadiatorServer, serve
 from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.sources.catalog import parse_config
 
 PINNED = 20.0
 """Seconds into the simulator's script: both runs see the same builds."""

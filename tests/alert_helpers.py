@@ -14,6 +14,7 @@ from buildradiator.config.loading import AlertsConfig
 from buildradiator.model import BrokenWindow, Snapshot, SourceState, Status
 from buildradiator.ui.alerts import Escalation
 from buildradiator.ui.app import BuildRadiatorApp
+from buildradiator.ui.options import Mode, RadiatorOptions
 from snapshot_fixtures import NOW, ago, build, pipeline
 
 ESCALATE = 60.0
@@ -78,6 +79,8 @@ def make_app(
     *snapshots: Snapshot,
     clock: FakeClock,
     alerts: AlertsConfig | None = None,
+    mode: Mode = "auto",
+    ascii: bool = False,
     **kwargs: Any,
 ) -> tuple[BuildRadiatorApp, FakeFeed, Recorder]:
     feed = FakeFeed(*snapshots)
@@ -88,6 +91,7 @@ def make_app(
         clock=clock,
         escalation=Escalation(config, tz=UTC),
         notify_writer=rec,
+        options=RadiatorOptions(mode=mode, ascii=ascii),
         **kwargs,
     )
     app.display_tz = UTC

@@ -11,6 +11,7 @@ from datetime import UTC
 from buildradiator.clock import FakeClock
 from buildradiator.model import Snapshot, TargetStatus
 from buildradiator.ui.app import BuildRadiatorApp
+from buildradiator.ui.options import Mode, RadiatorOptions
 from buildradiator.ui.widgets import RowsTable
 
 
@@ -38,9 +39,22 @@ class FakeFeed:
 
 
 def make_app(
-    *snapshots: Snapshot, clock: FakeClock | None = None, **kwargs: object
+    *snapshots: Snapshot,
+    clock: FakeClock | None = None,
+    mode: Mode = "auto",
+    ascii: bool = False,
+    theme: str = "default",
+    page_seconds: float = 15.0,
+    **kwargs: object,
 ) -> BuildRadiatorApp:
-    app = BuildRadiatorApp(FakeFeed(*snapshots), clock=clock or FakeClock(), **kwargs)  # type: ignore[arg-type]
+    """The app on a fake feed; the display keywords make its ``RadiatorOptions``."""
+    options = RadiatorOptions(mode=mode, ascii=ascii, theme=theme, page_seconds=page_seconds)
+    app = BuildRadiatorApp(
+        FakeFeed(*snapshots),  # type: ignore[arg-type]
+        clock=clock or FakeClock(),
+        options=options,
+        **kwargs,  # type: ignore[arg-type]
+    )
     app.display_tz = UTC
     return app
 

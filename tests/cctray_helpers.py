@@ -12,8 +12,8 @@ import httpx
 from buildradiator.clock import FakeClock
 from buildradiator.export.cctray import CONTENT_TYPE
 from buildradiator.model import Build, Pipeline, Snapshot, SourceResult, Status
-from buildradiator.sources.cctray import CCTray
-from buildradiator.sources.configs import CCTraySource
+from buildradiator.sources.cctray.config import CCTraySource
+from buildradiator.sources.cctray.source import CCTray
 from buildradiator.sources.http import HttpClient
 from snapshot_fixtures import NOW, ago, build, pipeline
 

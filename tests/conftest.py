@@ -14,9 +14,9 @@ import pytest
 
 from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.engine import engine as engine_mod
 from buildradiator.engine.engine import Engine
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
 from engine_helpers import CONFIG, Scripted
 

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 
 from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.history import History
 from buildradiator.model import Snapshot
 from buildradiator.simulator import Simulator, demo_config_text, moments
 from buildradiator.simulator.backfill import backfill
+from buildradiator.sources.catalog import parse_config
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 MOMENTS = (

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import HealthSource
 from buildradiator.model import ServiceCheck, SourceResult
-from buildradiator.sources.health import HealthCheck
+from buildradiator.sources.health.config import HealthSource
+from buildradiator.sources.health.source import HealthCheck
 from buildradiator.sources.http import HttpClient
 
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -26,10 +26,12 @@ import httpx
 from hypothesis import strategies as st
 
 from buildradiator import instance
-from buildradiator.config.loading import SourceBase, parse_config
+from buildradiator.config.loading import SourceBase
 from buildradiator.export.document import to_json
 from buildradiator.simulator import Simulator, demo_config_text
-from buildradiator.sources.configs import JUnitSource, RadiatorFeedSource
+from buildradiator.sources.catalog import parse_config
+from buildradiator.sources.junit.config import JUnitSource
+from buildradiator.sources.radiator.config import RadiatorFeedSource
 from hostile_server import HostileServer, Seen
 from snapshot_fixtures import red_estate
 

@@ -17,16 +17,16 @@ from typing import Any
 import httpx
 
 from buildradiator import instance
-from buildradiator.config.loading import SourceBase, parse_config
+from buildradiator.config.loading import SourceBase
 from buildradiator.export.document import to_json
 from buildradiator.simulator import Simulator, demo_config_text
-from buildradiator.sources.configs import JUnitSource, RadiatorFeedSource
+from buildradiator.sources.catalog import PROVIDERS, parse_config
+from buildradiator.sources.junit.config import JUnitSource
+from buildradiator.sources.radiator.config import RadiatorFeedSource
 from snapshot_fixtures import red_estate
 
-SOURCE_TYPES = (
-    "github", "gitlab", "jenkins", "buildkite", "circleci", "buildbot", "cctray", "health", "junit",
-    "alertmanager", "prometheus", "argocd", "github_deployments", "blockers", "radiator",
-)  # fmt: skip
+SOURCE_TYPES = tuple(p.type for p in PROVIDERS)
+"""Every declared provider: a new one joins the fault matrix by being declared."""
 
 
 # -- the simulator, answering in-process -------------------------------------------------------

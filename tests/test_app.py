@@ -12,7 +12,7 @@ from app_helpers import make_app, rows
 from buildradiator.clock import FakeClock
 from buildradiator.model import Snapshot
 from buildradiator.paths import get_paths
-from buildradiator.ui.app import SnapshotUpdated
+from buildradiator.ui.feed import SnapshotUpdated
 from buildradiator.ui.widgets import (
     Banner,
     CompactSummary,
@@ -159,7 +159,7 @@ def test_without_a_display_no_browser_is_tried(monkeypatch: pytest.MonkeyPatch) 
     terminal, so none is started at all."""
     import webbrowser
 
-    from buildradiator.ui.app import open_in_browser
+    from buildradiator.ui.links import open_in_browser
 
     monkeypatch.setattr("sys.platform", "linux")
     monkeypatch.delenv("DISPLAY", raising=False)

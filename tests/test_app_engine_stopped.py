@@ -17,6 +17,7 @@ import pytest
 from buildradiator.clock import FakeClock
 from buildradiator.model import Snapshot
 from buildradiator.ui.app import BuildRadiatorApp
+from buildradiator.ui.options import Mode, RadiatorOptions
 from screen import find_boxes, green_colours, screen_lines, show
 from snapshot_fixtures import green_estate
 
@@ -41,8 +42,9 @@ class DyingFeed:
         pass
 
 
-def make(feed: DyingFeed, **kwargs: object) -> BuildRadiatorApp:
-    app = BuildRadiatorApp(feed, clock=FakeClock(), log_path=LOG, **kwargs)  # type: ignore[arg-type]
+def make(feed: DyingFeed, mode: Mode = "auto") -> BuildRadiatorApp:
+    options = RadiatorOptions(mode=mode)
+    app = BuildRadiatorApp(feed, clock=FakeClock(), log_path=LOG, options=options)  # type: ignore[arg-type]
     app.display_tz = UTC
     return app
 

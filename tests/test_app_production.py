@@ -16,7 +16,7 @@ from buildradiator.model import (
 )
 from buildradiator.ui.widgets import CompactSummary, Production
 from buildradiator.ui.widgets.production import production_rows
-from buildradiator.ui.widgets.wall import wall_tiles
+from buildradiator.ui.widgets.wall_tiles import wall_tiles
 from snapshot_fixtures import MARKUP_MESSAGE, NOW, ago, red_estate
 
 

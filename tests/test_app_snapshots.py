@@ -16,6 +16,7 @@ from app_helpers import FakeFeed, IdleFeed, radiator
 from buildradiator.clock import FakeClock
 from buildradiator.model import Snapshot
 from buildradiator.ui.app import BuildRadiatorApp
+from buildradiator.ui.options import RadiatorOptions
 from snapshot_fixtures import big_estate, big_green_estate, green_estate, red_estate
 
 
@@ -27,8 +28,9 @@ def test_radiator_snapshot(
     assert snap_compare(radiator(estate()), terminal_size=size)
 
 
-def wall(snapshot: Snapshot, **kwargs: object) -> BuildRadiatorApp:
-    app = BuildRadiatorApp(IdleFeed(), clock=FakeClock(), initial=snapshot, mode="wall", **kwargs)  # type: ignore[arg-type]
+def wall(snapshot: Snapshot) -> BuildRadiatorApp:
+    options = RadiatorOptions(mode="wall")
+    app = BuildRadiatorApp(IdleFeed(), clock=FakeClock(), initial=snapshot, options=options)
     app.display_tz = UTC
     return app
 
@@ -65,7 +67,8 @@ def test_ssh_no_color_snapshot(
 
 
 def test_ssh_ascii_snapshot(snap_compare: Callable[..., bool]) -> None:
-    app = BuildRadiatorApp(IdleFeed(), clock=FakeClock(), initial=red_estate(), ascii=True)
+    options = RadiatorOptions(ascii=True)
+    app = BuildRadiatorApp(IdleFeed(), clock=FakeClock(), initial=red_estate(), options=options)
     app.display_tz = UTC
     assert snap_compare(app, terminal_size=(80, 24))
 

@@ -13,6 +13,7 @@ from buildradiator.clock import FakeClock
 from buildradiator.model import Snapshot
 from buildradiator.text import ascii_cells
 from buildradiator.ui.app import BuildRadiatorApp
+from buildradiator.ui.options import RadiatorOptions
 from screen import screen_text
 from snapshot_fixtures import build, pipeline, red_estate
 
@@ -43,7 +44,8 @@ def _estate() -> Snapshot:
 
 
 def _app(ascii: bool) -> BuildRadiatorApp:
-    app = BuildRadiatorApp(_Feed(_estate()), clock=FakeClock(), ascii=ascii)  # type: ignore[arg-type]
+    options = RadiatorOptions(ascii=ascii)
+    app = BuildRadiatorApp(_Feed(_estate()), clock=FakeClock(), options=options)  # type: ignore[arg-type]
     app.display_tz = UTC
     return app
 

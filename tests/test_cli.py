@@ -41,7 +41,7 @@ def test_init_writes_a_valid_starting_config(
     assert main(["init"]) == 2  # never overwrites without --force
     assert "already exists" in capsys.readouterr().err
     monkeypatch.setenv("GITHUB_TOKEN", "x")
-    from buildradiator.config.loading import load_config
+    from buildradiator.sources.catalog import load_config
 
     assert load_config(written).sources[0].name == "github"
 

@@ -4,6 +4,7 @@ the command, ``locate`` naming the config in use, singular and plural, the local
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import queue
 import subprocess
@@ -15,10 +16,12 @@ from typing import Any
 import pytest
 
 import buildradiator.ui.app
-from buildradiator import cli
-from buildradiator.cli import main, wants_ascii
-from buildradiator.config.loading import parse_config
+from buildradiator.cli import main
+from buildradiator.cli.parser import build_parser
+from buildradiator.cli.terminal import wants_ascii
 from buildradiator.simulator import Simulator, demo_config_text, moments
+from buildradiator.sources.catalog import parse_config
+from buildradiator.ui.options import RadiatorOptions
 
 
 def commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -27,7 +30,7 @@ def commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentPars
 
 
 def test_every_option_of_every_command_says_what_it_does() -> None:
-    parser = cli._parser()
+    parser = build_parser()
     undocumented = []
     for name, command in [("buildradiator", parser), *commands(parser).items()]:
         for action in command._actions:
@@ -50,7 +53,7 @@ def test_each_commands_help_shows_every_option_with_its_text(
         main([name, "--help"])
     assert done.value.code == 0
     out = capsys.readouterr().out
-    command = commands(cli._parser())[name]
+    command = commands(build_parser())[name]
     for action in command._actions:
         if action.option_strings:
             assert action.option_strings[-1] in out
@@ -64,8 +67,8 @@ class FakeApp:
     seen: list[dict[str, Any]] = []
     return_code = 0
 
-    def __init__(self, feed: object, **kwargs: Any) -> None:
-        FakeApp.seen.append(kwargs)
+    def __init__(self, feed: object, *, options: RadiatorOptions, **kwargs: Any) -> None:
+        FakeApp.seen.append({**kwargs, **dataclasses.asdict(options)})
 
     def run(self) -> int:
         return 0
@@ -261,7 +264,7 @@ def test_simulate_prints_one_usable_config_on_stdout_and_the_rest_on_stderr(
 
     import httpx
 
-    from buildradiator.config.loading import load_config
+    from buildradiator.sources.catalog import load_config
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "buildradiator", "simulate", "--port", "0"],

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from buildradiator.config.loading import GitHubSource, load_config, parse_config
 from buildradiator.errors import ConfigError
+from buildradiator.sources.catalog import load_config, parse_config
+from buildradiator.sources.github.config import GitHubSource
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +32,7 @@ def test_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     ):
         monkeypatch.setenv(var, "x")
     config = load_config(ROOT / "config.example.toml")
-    from buildradiator.config.loading import SOURCE_TYPES
+    from buildradiator.sources.catalog import SOURCE_TYPES
 
     assert {s.type for s in config.sources} == set(SOURCE_TYPES)
     assert config.groups and config.hooks and config.alerts.quiet_hours == "19:00-08:00"
@@ -164,7 +165,7 @@ def test_token_command_success_failure_and_hang(monkeypatch: pytest.MonkeyPatch)
     assert "exit code 3" in failed[0] and "leak" not in failed[0]
     missing = problems(base + 'token_command = "no-such-command-xyz"\n')
     assert "command not found" in missing[0]
-    monkeypatch.setattr("buildradiator.config.loading.TOKEN_COMMAND_TIMEOUT", 0.5)
+    monkeypatch.setattr("buildradiator.config.credentials.TOKEN_COMMAND_TIMEOUT", 0.5)
     hung = problems(base + f'token_command = ["{py}", "-c", "import time; time.sleep(30)"]\n')
     assert "did not finish" in hung[0]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from buildradiator import cli
-from buildradiator.config import loading as config
+from buildradiator.config import credentials
 
 BROKEN = Path(__file__).parent / "configs" / "broken"
 SCREEN = 24
@@ -82,7 +82,7 @@ def test_broken_config_in_process(
 ) -> None:
     monkeypatch.delenv("BR_CORPUS_SURELY_UNSET_TOKEN", raising=False)
     monkeypatch.setenv("GITHUB_TOKEN", "x")
-    monkeypatch.setattr(config, "TOKEN_COMMAND_TIMEOUT", 0.3)  # the hanging token_command
+    monkeypatch.setattr(credentials, "TOKEN_COMMAND_TIMEOUT", 0.3)  # the hanging token_command
     path = BROKEN / name
     assert cli.main(["check", "--config", str(path)]) == 2
     out, err = capsys.readouterr()

@@ -10,12 +10,12 @@ import pytest
 
 from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.model import Snapshot
 from buildradiator.simulator import moments
 from buildradiator.simulator.demo_config import demo_config_text
 from buildradiator.simulator.scenario import SCRIPT_SECONDS
 from buildradiator.simulator.server import Simulator
+from buildradiator.sources.catalog import parse_config
 
 STEP = 10.0
 """Script seconds between polls; the named moments are polled too. Every state of the script

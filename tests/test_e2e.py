@@ -10,9 +10,9 @@ import pytest
 
 from buildradiator.assemble import build_engine
 from buildradiator.cli import main
-from buildradiator.config.loading import parse_config
 from buildradiator.model import Health, Snapshot, Status
 from buildradiator.simulator import Simulator, demo_config_text, moments
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import GITHUB_RATE
 
 

@@ -6,13 +6,14 @@ import httpx
 import pytest
 
 from buildradiator.assemble import build_engine
-from buildradiator.config.loading import Config, parse_config
+from buildradiator.config.loading import Config
 from buildradiator.errors import SourceError
 from buildradiator.model import Health, ServiceCheck, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
-from buildradiator.sources.alertmanager import Alertmanager
+from buildradiator.sources.alertmanager.config import AlertmanagerSource
+from buildradiator.sources.alertmanager.source import Alertmanager
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import AlertmanagerSource
 
 
 def only(config: Config, kind: str) -> Config:

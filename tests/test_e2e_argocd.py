@@ -8,13 +8,14 @@ import httpx
 import pytest
 
 from buildradiator.assemble import build_engine
-from buildradiator.config.loading import Config, parse_config
+from buildradiator.config.loading import Config
 from buildradiator.errors import BadPayload, SourceError
 from buildradiator.model import Deployment, DeployState, Health, ServiceCheck, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text, prodstory
-from buildradiator.sources.argocd import ArgoCD
+from buildradiator.sources.argocd.config import ArgoCDSource
+from buildradiator.sources.argocd.source import ArgoCD
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import ArgoCDSource
 
 
 def only(config: Config, kind: str) -> Config:

@@ -8,12 +8,13 @@ story (``simulator/prodstory.py``, ``sim_tracker.py``) opens the GitHub blocker 
 from __future__ import annotations
 
 from buildradiator.assemble import build_engine
-from buildradiator.config.loading import Config, parse_config
+from buildradiator.config.loading import Config
 from buildradiator.engine.engine import Engine
 from buildradiator.model import Blocker, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.prodstory import BLOCKER_OPEN, BLOCKER_TITLE
 from buildradiator.simulator.sim_tracker import JIRA_OPEN, JIRA_TITLE
+from buildradiator.sources.catalog import parse_config
 
 
 def only(config: Config, kind: str) -> Config:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from buildradiator.assemble import build_engine
-from buildradiator.config.loading import parse_config
 from buildradiator.model import Pipeline, Snapshot, Status
 from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.sources.catalog import parse_config
 
 
 def pipe(snapshot: Snapshot, name: str) -> Pipeline:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.history import History
 from buildradiator.history.deliveries import record_snapshot
 from buildradiator.history.delivery_recorder import DeliveryRecorder
@@ -15,6 +14,7 @@ from buildradiator.rules.dora import Fact
 from buildradiator.simulator import moments
 from buildradiator.simulator.demo_config import demo_config_text
 from buildradiator.simulator.server import Simulator
+from buildradiator.sources.catalog import parse_config
 
 
 def fact(facts: list[Fact], key: str, scope: str = "estate") -> Fact:

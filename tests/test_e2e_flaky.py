@@ -9,14 +9,14 @@ The engine polls the whole demo config around those retries, with an in-memory h
 from __future__ import annotations
 
 from buildradiator.assemble import build_engine
-from buildradiator.config.loading import parse_config
 from buildradiator.history import History
 from buildradiator.model import FlakyTestInfo, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.sim_gitlab import BROKEN_CASE, FLAKY_CASE
 from buildradiator.simulator.sim_jenkins import BROKEN_TEST, FLAKY_TEST
-from buildradiator.sources.gitlab import GitLabCI
-from buildradiator.sources.jenkins import Jenkins
+from buildradiator.sources.catalog import parse_config
+from buildradiator.sources.gitlab.source import GitLabCI
+from buildradiator.sources.jenkins.source import Jenkins
 from buildradiator.sources.testreports import MAX_REPORTS as GITLAB_REPORTS
 from buildradiator.sources.testreports import MAX_REPORTS as JENKINS_REPORTS
 

@@ -9,15 +9,16 @@ import httpx
 import pytest
 
 from buildradiator.assemble import build_engine
-from buildradiator.config.loading import Config, parse_config
+from buildradiator.config.loading import Config
 from buildradiator.errors import NotFound
 from buildradiator.model import Deployment, DeployState, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.scenario import MALLORY_SHA_PREFIX
 from buildradiator.simulator.sim_github_deploy import STAGING_FAILURE
-from buildradiator.sources.github_deployments import GitHubDeployments
+from buildradiator.sources.catalog import parse_config
+from buildradiator.sources.github_deployments.config import GitHubDeploymentsSource
+from buildradiator.sources.github_deployments.source import GitHubDeployments
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import GitHubDeploymentsSource
 
 
 def only(config: Config, kind: str) -> Config:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from buildradiator.assemble import build_engine
-from buildradiator.config.loading import Config, parse_config
+from buildradiator.config.loading import Config
 from buildradiator.engine.engine import Engine
 from buildradiator.model import Pipeline, Snapshot, Status, TestRun, TestStatus
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.sim_gitlab import BROKEN_CASE, FLAKY_CASE
+from buildradiator.sources.catalog import parse_config
 
 
 def only(config: Config, kind: str) -> Config:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from buildradiator.assemble import build_engine
-from buildradiator.config.loading import parse_config
 from buildradiator.model import Pipeline, Snapshot, Status, TestStatus
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.sim_jenkins import EXECUTOR_WAIT, FLAKY_TEST
+from buildradiator.sources.catalog import parse_config
 
 
 def pipe(snapshot: Snapshot, name: str) -> Pipeline:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.model import DeployState, Health, Snapshot
 from buildradiator.simulator import moments
 from buildradiator.simulator.demo_config import demo_config_text
 from buildradiator.simulator.server import Simulator
+from buildradiator.sources.catalog import parse_config
 
 
 def deployment(snap: Snapshot, service: str, environment: str):  # type: ignore[no-untyped-def]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from buildradiator.assemble import build_engine
-from buildradiator.config.loading import Config, parse_config
+from buildradiator.config.loading import Config
 from buildradiator.model import Health, ServiceCheck, Snapshot
 from buildradiator.simulator import Simulator, demo_config_text
 from buildradiator.simulator.sim_prometheus import go_float, parse_problem, result_labels
+from buildradiator.sources.catalog import parse_config
 
 
 def only(config: Config, kind: str) -> Config:

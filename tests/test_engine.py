@@ -12,13 +12,13 @@ import pytest
 
 from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.engine import engine as engine_mod
 from buildradiator.engine.slots import content
 from buildradiator.errors import RateLimited, SourceError, Unreachable
 from buildradiator.history.facts import HistoryFacts
 from buildradiator.model import Build, Pipeline, Snapshot, SourceResult, Status
 from buildradiator.sources.base import Source
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
 from engine_helpers import CONFIG, pipeline, source
 

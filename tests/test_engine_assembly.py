@@ -13,7 +13,6 @@ import pytest
 import buildradiator
 from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.engine import engine as engine_mod
 from buildradiator.engine.engine import Engine
 from buildradiator.export.cache import CACHE_EVERY, read_cache
@@ -22,6 +21,7 @@ from buildradiator.history.facts import HistoryFacts
 from buildradiator.model import Build, Pipeline, Snapshot, SourceResult, Status
 from buildradiator.rules.derive import Derivation
 from buildradiator.sources.base import Source
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
 
 PACKAGE = Path(buildradiator.__file__).parent

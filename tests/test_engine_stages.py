@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 import pytest
 
 from buildradiator.assemble import build_engine
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.history import History
 from buildradiator.history.facts import HistoryFacts
 from buildradiator.rules import derive as derive_module
 from buildradiator.rules.deploywatch import DeployWatch
+from buildradiator.sources.catalog import parse_config
 from buildradiator.ui.app import BuildRadiatorApp
 from hostile_server import HostileServer, answer
 from screen import green_colours, screen_text

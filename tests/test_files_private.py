@@ -17,10 +17,11 @@ import pytest
 
 from buildradiator import cli
 from buildradiator.assemble import build_engine
+from buildradiator.cli.logs import setup_logging
 from buildradiator.clock import Clock
-from buildradiator.config.loading import parse_config
 from buildradiator.history import History
 from buildradiator.paths import get_paths
+from buildradiator.sources.catalog import parse_config
 from buildradiator.ui.claims import ClaimStore
 from hostile_server import HostileServer, answer
 
@@ -96,7 +97,7 @@ def test_the_log_file_is_private(monkeypatch: pytest.MonkeyPatch) -> None:
     root = logging.getLogger("buildradiator")
     saved = (root.handlers[:], root.propagate, root.level)
     try:
-        cli._setup_logging()
+        setup_logging()
         logging.getLogger("buildradiator.test").warning("hello")
         log_file = get_paths().log_file
         assert log_file.exists()

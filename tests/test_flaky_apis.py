@@ -19,10 +19,11 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import BuildkiteSource, CircleCISource
 from buildradiator.model import SourceResult
-from buildradiator.sources.buildkite import Buildkite
-from buildradiator.sources.circleci import CircleCI
+from buildradiator.sources.buildkite.config import BuildkiteSource
+from buildradiator.sources.buildkite.source import Buildkite
+from buildradiator.sources.circleci.config import CircleCISource
+from buildradiator.sources.circleci.source import CircleCI
 from buildradiator.sources.http import HttpClient
 
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -9,7 +9,7 @@ from datetime import UTC
 from app_helpers import make_app, radiator, rows
 from buildradiator import fmt
 from buildradiator.model import PipelineFacts, Status
-from buildradiator.ui.app import SnapshotUpdated
+from buildradiator.ui.feed import SnapshotUpdated
 from buildradiator.ui.widgets import Banner, Flaky, MainBranches
 from buildradiator.ui.widgets.detail import PipelineDetail, detail_lines
 from buildradiator.ui.widgets.summary import (

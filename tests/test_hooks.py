@@ -24,7 +24,8 @@ from buildradiator.model import (
     SourceState,
     Status,
 )
-from buildradiator.ui.hooks import HookResult, HookRunner, events_between, hook_environment
+from buildradiator.ui.hook_events import events_between
+from buildradiator.ui.hooks import HookResult, HookRunner, hook_environment
 
 PY = sys.executable
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

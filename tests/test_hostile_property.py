@@ -444,7 +444,7 @@ def cctray_feed(name: str = "svc") -> bytes:
 
 
 def feed_config(url: str) -> Config:
-    from buildradiator.config.loading import parse_config
+    from buildradiator.sources.catalog import parse_config
 
     return parse_config(f'[[sources]]\nname = "feed"\ntype = "cctray"\nurl = "{url}/cc.xml"\n')
 

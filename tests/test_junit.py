@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from buildradiator.errors import BadPayload
 from buildradiator.model import TestResult, TestStatus
-from buildradiator.sources import junit_parse as junit
-from buildradiator.sources.junit_parse import collect_junit, parse_junit, parse_time
+from buildradiator.sources.junit import parse as junit
+from buildradiator.sources.junit.parse import collect_junit, parse_junit, parse_time
 
 OK, FAIL, SKIP, FLAKY = TestStatus.PASSED, TestStatus.FAILED, TestStatus.SKIPPED, TestStatus.FLAKY
 

@@ -7,7 +7,7 @@ from rich.color import Color, ColorSystem
 
 from app_helpers import make_app, rows
 from buildradiator.model import Pipeline, Snapshot, Status
-from buildradiator.ui.app import SnapshotUpdated
+from buildradiator.ui.feed import SnapshotUpdated
 from buildradiator.ui.themes import load_themes
 from buildradiator.ui.widgets import Banner, CompactSummary, HelpScreen, MainBranches, StatusBar
 from buildradiator.ui.widgets.filterbar import FilterBar
@@ -291,7 +291,7 @@ async def test_red_rows_stay_in_view_when_nobody_uses_the_table() -> None:
 
 
 async def test_a_huge_estate_shows_the_urgent_rows_and_a_count() -> None:
-    from buildradiator.ui.widgets.pipelines import MAX_ROWS
+    from buildradiator.ui.widgets.pipeline_rows import MAX_ROWS
     from snapshot_fixtures import big_estate
 
     estate = big_estate(MAX_ROWS + 100)

@@ -20,15 +20,16 @@ import pytest
 from buildradiator.assemble import build_engine
 from buildradiator.cli import main
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.export.cache import read_cache, write_cache
 from buildradiator.export.document import to_json
 from buildradiator.history import History
 from buildradiator.rules.verdict import exit_code as export_code
 from buildradiator.serve.server import Board
 from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient, make_client
 from buildradiator.ui.app import BuildRadiatorApp
+from buildradiator.ui.options import RadiatorOptions
 from hostile_server import HostileServer, Seen, answer
 
 FAR_WAITS = {
@@ -253,7 +254,7 @@ async def test_absurd_estimates_and_timestamps_never_crash_the_screen() -> None:
 
 def test_a_radiator_that_dies_exits_non_zero(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever kills the app, the process says so in its exit code (it exited 0)."""
-    from buildradiator import cli
+    from buildradiator.cli.radiator import run_radiator
     from buildradiator.ui.widgets import inflight
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -261,13 +262,8 @@ def test_a_radiator_that_dies_exits_non_zero(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(inflight, "inflight_rows", broken)
     config = parse_config("[radiator]\ntitle = 'x'\n")
-    assert cli.run_radiator(config, _Args(), use_cache=False, history=History.memory()) == 4
-
-
-class _Args:
-    theme = None
-    mode = None
-    ascii = False
+    options = RadiatorOptions()
+    assert run_radiator(config, options, use_cache=False, history=History.memory()) == 4
 
 
 def test_a_command_that_fails_on_a_bug_exits_4_with_words(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from buildradiator.config.loading import parse_config
 from buildradiator.model import (
     Blocker,
     Build,
@@ -17,6 +16,7 @@ from buildradiator.model import (
 )
 from buildradiator.rules.derive import Derivation
 from buildradiator.rules.privacy import anonymise
+from buildradiator.sources.catalog import parse_config
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 CONFIG = '[[sources]]\nname = "one"\ntype = "health"\nurl = "http://one.example/health"\n'

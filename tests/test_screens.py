@@ -20,6 +20,8 @@ from buildradiator.model import Snapshot
 from buildradiator.rules.gate import gate_summary
 from buildradiator.rules.production import service_rows
 from buildradiator.ui.app import BuildRadiatorApp
+from buildradiator.ui.options import RadiatorOptions
+from buildradiator.ui.screens.main import MainScreen
 from demo_moments import Demo, play_demo
 from screen import box_titled, find_boxes, screen_lines, show
 
@@ -149,7 +151,7 @@ def help_lists_every_key(app: BuildRadiatorApp, lines: list[str]) -> None:
     assert box is not None, show(lines)
     inside = "\n".join(box.inside(lines))
     keys = {"question_mark": "?", "slash": "/", "escape": "esc"}
-    for binding in app.BINDINGS:
+    for binding in [*app.BINDINGS, *MainScreen.BINDINGS]:
         key = keys.get(binding.key, binding.key)  # type: ignore[union-attr]
         assert re.search(rf"(^|\s){re.escape(key)}  \S", inside, re.M), key + show(lines)
     for key in ("enter", "tab", "^P"):
@@ -205,7 +207,7 @@ async def test_the_wall_tells_the_same_story(demo: Demo, size: tuple[int, int]) 
     not, the release gate in its headline when it holds, every tile closed."""
     feed = Feed()
     clock = FakeClock(demo.before.taken_at)
-    app = BuildRadiatorApp(feed, clock=clock, mode="wall")  # type: ignore[arg-type]
+    app = BuildRadiatorApp(feed, clock=clock, options=RadiatorOptions(mode="wall"))  # type: ignore[arg-type]
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         assert feed.publish is not None

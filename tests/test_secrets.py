@@ -24,8 +24,8 @@ import pytest
 
 from buildradiator import cli
 from buildradiator.assemble import build_engine
-from buildradiator.config.loading import parse_config
 from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.sources.catalog import parse_config
 from sim_helpers import LoopbackServer, refused_port
 
 QUERY_TOKEN = "qtok-S3cr3tInTheQuery-77"

@@ -362,7 +362,7 @@ def test_serve_with_an_unset_token_variable_exits_2(
 def test_view_runs_the_radiator_fed_by_a_serving_radiator(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from buildradiator.serve import browser as webview
+    from buildradiator.ui import view
 
     calls: list[tuple[object, ...]] = []
 
@@ -378,7 +378,7 @@ def test_view_runs_the_radiator_fed_by_a_serving_radiator(
         calls.append((url, token_env, mode, ascii, theme, token_fd))
         return 0
 
-    monkeypatch.setattr(webview, "run_view", fake_run_view)
+    monkeypatch.setattr(view, "run_view", fake_run_view)
     argv = ["view", "--url", "http://central:8686", "--token-env", "TOK", "--mode", "wall"]
     assert main([*argv, "--ascii", "--theme", "dark"]) == 0
     assert main(["view", "--url", "http://central:8686", "--token-fd", "7"]) == 0

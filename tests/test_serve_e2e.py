@@ -18,12 +18,12 @@ import httpx
 import pytest
 
 from buildradiator.assemble import build_engine
-from buildradiator.config.loading import parse_config
 from buildradiator.export.cctray import project_names
 from buildradiator.instance import ID, INSTANCE_HEADER
 from buildradiator.model import Snapshot, Status
 from buildradiator.serve.server import RadiatorServer, serve
 from buildradiator.simulator import Simulator, demo_config_text
+from buildradiator.sources.catalog import parse_config
 
 INTERVAL = 1.0
 MIN_REQUESTS = 40

@@ -18,12 +18,12 @@ import aiohttp
 import pytest
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.config.share import ServeConfig
 from buildradiator.errors import ConfigError
 from buildradiator.serve.limits import Limits
 from buildradiator.serve.origins import NotAnOrigin, Origins, canonical_origin
 from buildradiator.serve.server import Board, RadiatorServer, browser_mount
+from buildradiator.sources.catalog import parse_config
 from fake_session import Marks, hello, install, wait_for_file
 from snapshot_fixtures import green_estate
 

@@ -20,9 +20,12 @@ import httpx
 import pytest
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import CCTraySource, GitHubSource, HealthSource, parse_config
 from buildradiator.simulator import Scenario, Simulator, demo_config_text
 from buildradiator.simulator.scenario import REPOS, UNTRUSTED_MESSAGE
+from buildradiator.sources.catalog import parse_config
+from buildradiator.sources.cctray.config import CCTraySource
+from buildradiator.sources.github.config import GitHubSource
+from buildradiator.sources.health.config import HealthSource
 from buildradiator.sources.http import GITHUB_RATE, HttpClient
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")

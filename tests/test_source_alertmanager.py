@@ -21,10 +21,10 @@ from pydantic import SecretStr
 from buildradiator.clock import FakeClock
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, ServerError, SourceError
 from buildradiator.model import Health, ServiceCheck, SourceResult
-from buildradiator.sources.alertmanager import Alertmanager
+from buildradiator.sources.alertmanager.config import AlertmanagerSource
+from buildradiator.sources.alertmanager.source import Alertmanager
 from buildradiator.sources.catalog import make_source
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import AlertmanagerSource
 
 TOKEN = "am-s3cr3t-T0ken-0123456789abcdef"
 URL = "https://alertmanager.example.com"

@@ -22,10 +22,11 @@ from pydantic import SecretStr
 from buildradiator.clock import FakeClock
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
 from buildradiator.model import Deployment, DeployState, Health, ServiceCheck, SourceResult
-from buildradiator.sources.argocd import ArgoCD, repo_of, short
+from buildradiator.sources.argocd.apps import repo_of, short
+from buildradiator.sources.argocd.config import ArgoCDSource
+from buildradiator.sources.argocd.source import ArgoCD
 from buildradiator.sources.catalog import make_source
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import ArgoCDSource
 
 Handler = Callable[[httpx.Request], httpx.Response]
 URL = "https://argocd.example.com"

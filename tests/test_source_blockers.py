@@ -26,9 +26,9 @@ from buildradiator.errors import (
     RateLimited,
     SourceError,
 )
-from buildradiator.sources.blockers import MAX_PAGES, ReleaseBlockers
+from buildradiator.sources.blockers.config import BlockersSource
+from buildradiator.sources.blockers.source import MAX_PAGES, ReleaseBlockers
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import BlockersSource
 
 TOKEN = "ghp_bl0ck3rT0kenValue0123456789abcdef"
 GH = "https://api.github.com"

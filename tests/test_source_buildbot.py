@@ -19,11 +19,12 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import BuildbotSource
 from buildradiator.errors import AuthFailed, BadPayload, NotFound
 from buildradiator.model import Pipeline, Status
-from buildradiator.sources.buildbot import Buildbot, build_status, from_epoch_s, person
+from buildradiator.sources.buildbot.config import BuildbotSource
+from buildradiator.sources.buildbot.source import Buildbot, build_status, person
 from buildradiator.sources.http import HttpClient
+from buildradiator.sources.reading import from_epoch
 
 PAYLOADS = Path(__file__).parent / "payloads" / "buildbot"
 API = "/api/v2"
@@ -264,7 +265,7 @@ async def test_branch_filter_from_the_branch_property(fake: FakeMaster, http: Ht
     ],
 )
 def test_epoch_seconds_and_milliseconds(stamp: float | None, expected: datetime | None) -> None:
-    assert from_epoch_s(stamp) == expected
+    assert from_epoch(stamp) == expected
 
 
 @pytest.mark.parametrize(

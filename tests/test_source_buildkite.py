@@ -18,11 +18,11 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import BuildkiteSource
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, ServerError
 from buildradiator.model import Status
-from buildradiator.sources import buildkite as bk
-from buildradiator.sources.buildkite import Buildkite, build_status
+from buildradiator.sources.buildkite import source as bk
+from buildradiator.sources.buildkite.config import BuildkiteSource
+from buildradiator.sources.buildkite.source import Buildkite, build_status
 from buildradiator.sources.http import HttpClient
 
 PAYLOADS = Path(__file__).parent / "payloads" / "buildkite"

@@ -13,11 +13,11 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import CCTraySource
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, ServerError, SourceError
 from buildradiator.model import Status
 from buildradiator.sources.catalog import make_source
-from buildradiator.sources.cctray import CCTray, parse_cctray_time
+from buildradiator.sources.cctray.config import CCTraySource
+from buildradiator.sources.cctray.source import CCTray, parse_cctray_time
 from buildradiator.sources.http import HttpClient
 
 Handler = Callable[[httpx.Request], httpx.Response]

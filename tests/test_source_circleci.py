@@ -17,10 +17,10 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import CircleCISource
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, ServerError
 from buildradiator.model import Status
-from buildradiator.sources.circleci import MAX_WORKFLOW_LOOKUPS, REFRESH_NEWEST, CircleCI
+from buildradiator.sources.circleci.config import CircleCISource
+from buildradiator.sources.circleci.source import MAX_WORKFLOW_LOOKUPS, REFRESH_NEWEST, CircleCI
 from buildradiator.sources.http import HttpClient
 
 TOKEN = "CCIPAT_s3cr3tT0kenValue_0123456789"

@@ -18,7 +18,6 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import GitHubSource
 from buildradiator.errors import (
     AuthFailed,
     BadPayload,
@@ -27,7 +26,8 @@ from buildradiator.errors import (
     ServerError,
 )
 from buildradiator.model import Pipeline, Status
-from buildradiator.sources.github import GitHubActions
+from buildradiator.sources.github.config import GitHubSource
+from buildradiator.sources.github.source import GitHubActions
 from buildradiator.sources.http import GITHUB_RATE, HttpClient
 
 PAYLOADS = Path(__file__).parent / "payloads" / "github"

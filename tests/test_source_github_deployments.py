@@ -16,9 +16,9 @@ from pydantic import SecretStr
 from buildradiator.clock import FakeClock
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, ServerError
 from buildradiator.model import Deployment, DeployState
-from buildradiator.sources.github_deployments import GitHubDeployments
+from buildradiator.sources.github_deployments.config import GitHubDeploymentsSource
+from buildradiator.sources.github_deployments.source import GitHubDeployments
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import GitHubDeploymentsSource
 
 TOKEN = "ghp_d3pl0yT0kenValue0123456789abcdef"
 API = "https://api.github.com"

@@ -17,11 +17,11 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import GitLabSource
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited
 from buildradiator.history import History
 from buildradiator.model import Status, TestResult, TestStatus
-from buildradiator.sources.gitlab import (
+from buildradiator.sources.gitlab.config import GitLabSource
+from buildradiator.sources.gitlab.source import (
     MAX_BACKFILL,
     MAX_LOOKUPS,
     GitLabCI,

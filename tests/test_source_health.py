@@ -12,10 +12,10 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import HealthSource
 from buildradiator.model import Health
 from buildradiator.sources.catalog import make_source
-from buildradiator.sources.health import HealthCheck
+from buildradiator.sources.health.config import HealthSource
+from buildradiator.sources.health.source import HealthCheck
 from health_helpers import ACTUATOR_UP, URL, answer, check_of, config, http_for
 
 ACTUATOR_DOWN = {

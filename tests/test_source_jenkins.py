@@ -20,7 +20,6 @@ import pytest
 from pydantic import SecretStr
 
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import JenkinsSource
 from buildradiator.errors import (
     AuthFailed,
     BadPayload,
@@ -32,13 +31,14 @@ from buildradiator.errors import (
 from buildradiator.history import History
 from buildradiator.model import Pipeline, Status, TestResult, TestStatus
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.jenkins import (
+from buildradiator.sources.jenkins.config import JenkinsSource
+from buildradiator.sources.jenkins.source import (
     REPORT_TREE,
     Jenkins,
     build_status,
-    from_epoch_ms,
     tree_for,
 )
+from buildradiator.sources.reading import from_epoch
 from buildradiator.sources.testreports import MAX_REPORT_TRIES
 
 PAYLOADS = Path(__file__).parent / "payloads" / "jenkins"
@@ -373,7 +373,7 @@ async def test_nulls_missing_fields_and_garbage(fake: FakeJenkins, http: HttpCli
     ],
 )
 def test_epoch_milliseconds_and_seconds(stamp: float | None, expected: datetime | None) -> None:
-    assert from_epoch_ms(stamp) == expected
+    assert from_epoch(stamp) == expected
 
 
 async def test_rebuild_chains_and_replays(fake: FakeJenkins, http: HttpClient) -> None:

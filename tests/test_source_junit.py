@@ -17,15 +17,14 @@ from pydantic import SecretStr, ValidationError
 
 from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.errors import BadPayload, NotFound, SourceError
 from buildradiator.history import History
 from buildradiator.model import TestRun, TestStatus
-from buildradiator.sources import junit as junit_source
-from buildradiator.sources.catalog import make_source
-from buildradiator.sources.configs import JUnitSource
+from buildradiator.sources.catalog import make_source, parse_config
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.junit import JUnitReports
+from buildradiator.sources.junit import source as junit_source
+from buildradiator.sources.junit.config import JUnitSource
+from buildradiator.sources.junit.source import JUnitReports
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

@@ -31,8 +31,9 @@ from buildradiator.errors import (
 from buildradiator.model import Health, ServiceCheck, SourceResult
 from buildradiator.sources.catalog import make_source
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.prodconfigs import PrometheusSource
-from buildradiator.sources.prometheus import PrometheusQuery, fmt_value, parse_value
+from buildradiator.sources.prometheus.config import PrometheusSource
+from buildradiator.sources.prometheus.judge import fmt_value, parse_value
+from buildradiator.sources.prometheus.source import PrometheusQuery
 
 Handler = Callable[[httpx.Request], httpx.Response]
 ROOT = "https://prometheus.example.com"

@@ -22,7 +22,6 @@ from pydantic import SecretStr
 from buildradiator import document, instance
 from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.errors import (
     AuthFailed,
     BadPayload,
@@ -45,10 +44,10 @@ from buildradiator.model import (
     Status,
 )
 from buildradiator.rules import insights
-from buildradiator.sources.catalog import make_source
-from buildradiator.sources.configs import RadiatorFeedSource
+from buildradiator.sources.catalog import make_source, parse_config
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.radiator import RadiatorFeed, snapshot_url
+from buildradiator.sources.radiator.config import RadiatorFeedSource
+from buildradiator.sources.radiator.source import RadiatorFeed, snapshot_url
 from snapshot_fixtures import (
     MARKUP_MESSAGE,
     ago,
@@ -362,7 +361,7 @@ async def test_summary_counts_and_names_the_remote_stale_sources() -> None:
     assert "2 deployments, 1 blocker, 3 flaky tests" in result.summary
     assert "2 of its 9 sources stale: buildkite, argocd" in result.summary
     green = await poll(Central(green_estate()))
-    assert green.summary == "3 pipelines, 2 service checks"
+    assert green.summary == "3 pipelines, 2 service checks; polled (the server does not push)"
 
 
 # --- only ----------------------------------------------------------------------------------

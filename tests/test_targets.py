@@ -11,7 +11,7 @@ import pytest
 
 from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import GroupConfig, parse_config
+from buildradiator.config.loading import GroupConfig
 from buildradiator.config.share import TargetConfig
 from buildradiator.engine import engine as engine_mod
 from buildradiator.model import (
@@ -38,6 +38,7 @@ from buildradiator.rules.targets import (
     value_text,
 )
 from buildradiator.sources.base import Source
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -23,12 +23,12 @@ import pytest
 
 from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
-from buildradiator.config.loading import parse_config
 from buildradiator.export import document as export
 from buildradiator.export import lines
 from buildradiator.model import FlakyTestInfo, Snapshot
+from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
-from buildradiator.sources.junit_parse import parse_junit
+from buildradiator.sources.junit.parse import parse_junit
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -240,6 +240,7 @@ async def test_the_screen_shows_it_literally_and_harmlessly(
     snapshot: Snapshot, size: tuple[int, int]
 ) -> None:
     from buildradiator.ui.app import BuildRadiatorApp
+    from buildradiator.ui.options import RadiatorOptions
     from buildradiator.ui.widgets import StatusBar
 
     published: list[Callable[[Snapshot], None]] = []
@@ -253,7 +254,8 @@ async def test_the_screen_shows_it_literally_and_harmlessly(
         def poll_now(self) -> None:
             pass
 
-    app = BuildRadiatorApp(Feed(), clock=FakeClock(snapshot.taken_at), ascii=False)  # type: ignore[arg-type]
+    options = RadiatorOptions(ascii=False)
+    app = BuildRadiatorApp(Feed(), clock=FakeClock(snapshot.taken_at), options=options)  # type: ignore[arg-type]
     app.display_tz = UTC
     async with app.run_test(size=size) as pilot:
         await pilot.pause()

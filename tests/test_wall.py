@@ -7,15 +7,14 @@ import pytest
 from app_helpers import make_app
 from buildradiator.clock import FakeClock
 from buildradiator.ui.widgets import StatusBar
-from buildradiator.ui.widgets.wall import (
+from buildradiator.ui.widgets.wall import WallHead
+from buildradiator.ui.widgets.wall_grid import TileGrid, tile_lines
+from buildradiator.ui.widgets.wall_tiles import (
     GREEN,
     RED,
     RUNNING,
-    TileGrid,
-    WallHead,
     best_grid,
     plan_tiles,
-    tile_lines,
     wall_tiles,
 )
 from snapshot_fixtures import NOW, big_estate, big_green_estate, red_estate

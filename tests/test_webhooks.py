@@ -317,8 +317,8 @@ GITHUB = '[[sources]]\ntype = "github"\nname = "gh"\nrepos = ["octo-org/octo-rep
 
 
 def test_a_webhook_needs_a_secret_or_says_unsigned() -> None:
-    from buildradiator.config.loading import parse_config
     from buildradiator.errors import ConfigError
+    from buildradiator.sources.catalog import parse_config
 
     with pytest.raises(ConfigError, match="a webhook needs its secret"):
         parse_config(GITHUB + "webhook = { }\n")
@@ -328,8 +328,9 @@ def test_a_webhook_needs_a_secret_or_says_unsigned() -> None:
 
 
 def test_the_secret_is_read_by_serve_only_and_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
-    from buildradiator.config.loading import parse_config, read_webhook_secret
+    from buildradiator.config.loading import read_webhook_secret
     from buildradiator.errors import ConfigError
+    from buildradiator.sources.catalog import parse_config
 
     config = parse_config(GITHUB + 'webhook = { secret_env = "HOOK_SECRET" }\n')  # loads unset
     monkeypatch.delenv("HOOK_SECRET", raising=False)

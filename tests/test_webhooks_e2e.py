@@ -14,11 +14,11 @@ import httpx
 import pytest
 
 from buildradiator.assemble import build_engine
-from buildradiator.config.loading import parse_config
 from buildradiator.engine.engine import Engine
 from buildradiator.serve.server import RadiatorServer, serve
 from buildradiator.serve.webhooks import attach_webhooks
 from buildradiator.simulator import Simulator, moments
+from buildradiator.sources.catalog import parse_config
 
 SECRET = "e2e-webhook-secret"
 

@@ -23,7 +23,9 @@ from buildradiator.config.loading import Config
 from buildradiator.errors import ConfigError
 from buildradiator.serve import browser as webview
 from buildradiator.serve import browser_session as webview_session
-from buildradiator.sources.configs import RadiatorFeedSource
+from buildradiator.sources.radiator.config import RadiatorFeedSource
+from buildradiator.ui import view
+from buildradiator.ui.options import RadiatorOptions
 from fake_session import Marks, hello, install, wait_for_file
 
 CENTRAL = "http://127.0.0.1:8686"
@@ -265,13 +267,13 @@ def test_run_view_runs_the_radiator_on_one_radiator_source(
 ) -> None:
     seen: dict[str, Any] = {}
 
-    def fake_run_radiator(config: Config, args: Any, **kwargs: Any) -> int:
-        seen.update(config=config, args=args, **kwargs)
+    def fake_run_radiator(config: Config, options: RadiatorOptions, **kwargs: Any) -> int:
+        seen.update(config=config, options=options, **kwargs)
         return 7
 
-    monkeypatch.setattr("buildradiator.cli.run_radiator", fake_run_radiator)
+    monkeypatch.setattr("buildradiator.ui.launch.run_radiator", fake_run_radiator)
     monkeypatch.setenv(TOKEN_ENV, f"  {TOKEN}\n")
-    code = webview.run_view(CENTRAL, TOKEN_ENV, mode="wall", ascii=True, theme="mono")
+    code = view.run_view(CENTRAL, TOKEN_ENV, mode="wall", ascii=True, theme="mono")
     assert code == 7
     config: Config = seen["config"]
     (source,) = config.sources
@@ -280,7 +282,8 @@ def test_run_view_runs_the_radiator_on_one_radiator_source(
     assert source.token is not None and source.token.get_secret_value() == TOKEN
     assert source.interval is not None and source.interval <= 10
     assert TOKEN not in repr(config)
-    assert (seen["args"].mode, seen["args"].ascii, seen["args"].theme) == ("wall", True, "mono")
+    options: RadiatorOptions = seen["options"]
+    assert (options.mode, options.ascii, options.theme) == ("wall", True, "mono")
     # Its own throwaway state: no cache, no history file shared by thirty sessions.
     assert seen["use_cache"] is False
     assert seen["history"] is not None and seen["history"].path is None
@@ -289,12 +292,12 @@ def test_run_view_runs_the_radiator_on_one_radiator_source(
 def test_run_view_without_its_token_says_which_variable_is_missing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("buildradiator.cli.run_radiator", lambda *a, **k: 0)
+    monkeypatch.setattr("buildradiator.ui.launch.run_radiator", lambda *a, **k: 0)
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     with pytest.raises(ConfigError) as missing:
-        webview.run_view(CENTRAL, TOKEN_ENV, mode=None, ascii=False, theme=None)
+        view.run_view(CENTRAL, TOKEN_ENV, mode=None, ascii=False, theme=None)
     assert TOKEN_ENV in missing.value.problems[0].render()
-    assert webview.run_view(CENTRAL, None, mode=None, ascii=False, theme=None) == 0
+    assert view.run_view(CENTRAL, None, mode=None, ascii=False, theme=None) == 0
 
 
 def test_sessions_get_an_allow_listed_environment() -> None:
@@ -333,27 +336,48 @@ def test_sessions_get_an_allow_listed_environment() -> None:
 
 def test_a_token_pipe_is_read_once_and_closed(tmp_path: Path) -> None:
     fd = webview_session.token_pipe(TOKEN)
-    assert webview.read_token_fd(fd) == TOKEN
+    assert view.read_token_fd(fd) == TOKEN
     with pytest.raises(OSError):
         os.fstat(fd)  # closed: nothing else in the process can read it again
     not_a_pipe = os.open(tmp_path / "file", os.O_CREAT | os.O_RDONLY)
-    with pytest.raises(webview.ViewTokenError, match="not a pipe"):
-        webview.read_token_fd(not_a_pipe)
+    with pytest.raises(view.ViewTokenError, match="not a pipe"):
+        view.read_token_fd(not_a_pipe)
     empty = webview_session.token_pipe(" ")
-    with pytest.raises(webview.ViewTokenError, match="no usable token"):
-        webview.read_token_fd(empty)
-    with pytest.raises(webview.ViewTokenError, match="cannot read"):
-        webview.read_token_fd(empty)  # closed already
+    with pytest.raises(view.ViewTokenError, match="no usable token"):
+        view.read_token_fd(empty)
+    with pytest.raises(view.ViewTokenError, match="cannot read"):
+        view.read_token_fd(empty)  # closed already
 
 
 def test_run_view_takes_its_token_from_the_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
     monkeypatch.setattr(
-        "buildradiator.cli.run_radiator", lambda config, *a, **k: seen.update(config=config) or 0
+        "buildradiator.ui.launch.run_radiator",
+        lambda config, *a, **k: seen.update(config=config) or 0,
     )
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     fd = webview_session.token_pipe(TOKEN)
-    assert webview.run_view(CENTRAL, None, mode=None, ascii=False, theme=None, token_fd=fd) == 0
+    assert view.run_view(CENTRAL, None, mode=None, ascii=False, theme=None, token_fd=fd) == 0
     (source,) = seen["config"].sources
     assert source.token is not None and source.token.get_secret_value() == TOKEN
     assert source.token_env is None
+
+
+def test_the_browser_view_imports_no_command_line_and_no_private_config() -> None:
+    """serve sits below cli: the browser view builds its own options and config (the package's
+    one import cycle was ``serve.browser`` importing ``cli`` back)."""
+    import ast
+    import inspect
+
+    for module in (webview, webview_session):
+        tree = ast.parse(inspect.getsource(module))
+        imported = {
+            (node.module or "", alias.name)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
+        assert not [m for m, _ in imported if m == "buildradiator.cli"], module.__name__
+        assert not [
+            name for m, name in imported if m.startswith("buildradiator") and name.startswith("_")
+        ], module.__name__

@@ -6,191 +6,93 @@ wrong types, secrets that cannot be read) into one ``ConfigError``, each with fi
 key and hint, so ``check`` can list them all at once.
 
 Secrets never live in the file: a source names ``token_env``, ``token_file`` or
-``token_command``, and the value read from there is kept in a ``SecretStr`` that is excluded from
-every dump.
+``token_command``, and the value read from there (``credentials``) is kept in a ``SecretStr``
+that is excluded from every dump. The tables besides ``[[sources]]`` are in ``tables``; the
+``[[sources]]`` types come from the caller (``SourceTypes``): configuration never imports the
+sources.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import os
 import re
-import selectors
-import shlex
-import signal
-import stat
-import subprocess
-import time
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Union
 
 from pydantic import (
     BaseModel,
+    Discriminator,
     Field,
-    SecretStr,
     TypeAdapter,
     ValidationError,
-    field_validator,
 )
 
-from buildradiator.config.share import ServeConfig, TargetConfig
-from buildradiator.errors import ConfigError, ConfigProblem
-from buildradiator.sources.configs import (
-    PLANNED_TYPES,
-    SOURCE_TYPES,
-    BuildbotSource,
-    BuildkiteSource,
-    CCTraySource,
-    CircleCISource,
-    GitHubSource,
-    GitLabSource,
-    HealthSource,
-    JenkinsSource,
-    SourceBase,
-    SourceConfig,
-    Strict,
+from buildradiator.config.base import SourceBase, Strict
+from buildradiator.config.credentials import (
+    SecretProblem,
+    read_secret,
+    read_webhook_secret,
 )
+from buildradiator.config.share import ServeConfig, TargetConfig
+from buildradiator.config.tables import (
+    AlertsConfig,
+    ClaimsConfig,
+    GroupConfig,
+    HookConfig,
+    RadiatorConfig,
+    ReleaseConfig,
+)
+from buildradiator.errors import ConfigError, ConfigProblem
 
 __all__ = [
-    "PLANNED_TYPES",
-    "SOURCE_TYPES",
     "AlertsConfig",
-    "BuildbotSource",
-    "BuildkiteSource",
-    "CCTraySource",
-    "CircleCISource",
     "ClaimsConfig",
     "Config",
-    "GitHubSource",
-    "GitLabSource",
     "GroupConfig",
-    "HealthSource",
     "HookConfig",
-    "JenkinsSource",
     "RadiatorConfig",
     "ReleaseConfig",
     "ServeConfig",
     "SourceBase",
-    "SourceConfig",
+    "SourceTypes",
     "TargetConfig",
     "load_config",
     "parse_config",
     "read_secret",
     "read_webhook_secret",
+    "resolve_secrets",
 ]
 
-TOKEN_COMMAND_TIMEOUT = 10.0
 
+@dataclass(frozen=True, eq=False)
+class SourceTypes:
+    """The ``[[sources]]`` types a config may use, each with its model (a model's ``type`` is a
+    ``Literal`` of its key). The loader validates each table against their discriminated union.
+    Passed in by the caller (``sources.catalog`` derives it from the providers' declarations),
+    so configuration never imports the sources."""
 
-class RadiatorConfig(Strict):
-    """The optional ``[radiator]`` table."""
+    models: Mapping[str, type[SourceBase]]
+    planned: frozenset[str] = frozenset()
+    """Types a later version will read: "not supported yet" rather than "unknown"."""
 
-    title: str = "buildradiator"
-    """Shown in the header and on the wall."""
-    theme: str = "default"
-    """A theme from ``themes/`` or the user themes dir."""
-    mode: Literal["auto", "default", "wall", "pane"] = "auto"
-    """``auto`` picks the pane layout for small terminals and the default one otherwise."""
-    interval: float = Field(default=30.0, ge=1.0, le=86400.0)
-    """Default seconds between polls of a source."""
-    ascii: bool = False
-    """Use ASCII glyphs only (also chosen automatically on a non-UTF-8 locale)."""
-    privacy: bool = False
-    """Hide author names everywhere (screen, exports), for teams that prefer it."""
-    history_days: int = Field(default=90, ge=1, le=3650)
-    """How long finished builds are kept in the history store."""
-    page_seconds: float = Field(default=15.0, ge=3.0, le=600.0)
-    """Wall mode: seconds per page when even collapsed tiles do not fit."""
-
-
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-
-
-class AlertsConfig(Strict):
-    """The optional ``[alerts]`` table: how loud a broken window gets, and when it keeps quiet."""
-
-    bell: bool = True
-    """Ring the terminal bell when something breaks (and when it recovers)."""
-    desktop: bool = True
-    """Send a desktop notification through the terminal (OSC 9 and OSC 777; works over ssh)."""
-    flash_seconds: float = Field(default=5.0, ge=0.0, le=60.0)
-    """How long the banner flashes when something breaks."""
-    escalate_after: float = Field(default=900.0, ge=0.0)
-    """Seconds still broken before the banner grows and the bell repeats."""
-    repeat_every: float = Field(default=600.0, ge=10.0)
-    """Seconds between repeated bells once escalated."""
-    quiet_hours: str | None = None
-    """``"19:00-08:00"``: no bell or notification then (the screen still shows everything)."""
-    quiet_weekends: bool = False
-    """Keep quiet all Saturday and Sunday too."""
-
-    @field_validator("quiet_hours")
-    @classmethod
-    def _hours(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        parts = [p.strip() for p in value.split("-")]
-        if len(parts) != 2 or not all(_CLOCK.match(p) for p in parts):
-            raise ValueError('must look like "19:00-08:00" (24-hour clock, start-end)')
-        return f"{parts[0]}-{parts[1]}"
-
-
-HookEvent = Literal["red", "green", "down", "up", "stale", "fresh"]
-DEFAULT_HOOK_EVENTS: tuple[HookEvent, ...] = ("red", "green", "down", "up")
-
-
-class HookConfig(Strict):
-    """A ``[[hooks]]`` table: a command run on each change of state (never through a shell)."""
-
-    command: list[str] = Field(min_length=1)
-    """The argument list, e.g. ``["notify-send", "buildradiator"]``; facts arrive in
-    ``BUILDRADIATOR_*`` environment variables."""
-    on: list[HookEvent] = Field(default_factory=lambda: list(DEFAULT_HOOK_EVENTS))
-    """Which changes run it: a pipeline turning red/green, a service down/up, a source
-    stale/fresh."""
-    timeout: float = Field(default=10.0, gt=0.0, le=300.0)
-    """Seconds before a hanging hook is killed (and reported)."""
-
-
-class ClaimsConfig(Strict):
-    """The optional ``[claims]`` table."""
-
-    expire_hours: float = Field(default=24.0, gt=0.0, le=24.0 * 30)
-    """A claim ("looking into it") expires after this long, or when the pipeline turns green."""
-
-
-class GroupConfig(Strict):
-    """A ``[[groups]]`` table: pipelines shown together as one row that opens into its members."""
-
-    name: str = Field(min_length=1, max_length=80)
-    """What the group row says, e.g. a team or a product."""
-    pipelines: list[str] = Field(min_length=1)
-    """Glob patterns over pipeline names (``acme/billing*``), optionally prefixed by a source
-    name and a colon (``jenkins:*payments*``). A pipeline joins the first group it matches."""
-
-
-class ReleaseConfig(Strict):
-    """The optional ``[release]`` table: what holds a release, and the post-deploy watch."""
-
-    gate: bool = True
-    """Show the release gate (GO / HOLD) at all."""
-    pipelines: list[str] = Field(default_factory=list)
-    """Pipelines whose red main holds the release (keys, names or glob patterns); default all."""
-    verify_minutes: float = Field(default=15.0, gt=0.0, le=1440.0)
-    """After a deploy, watch its service this long: going down, or a new critical alert,
-    marks the deploy suspect."""
-    hold_on_stale: bool = True
-    """Hold while a source the gate relies on has no fresh data (it cannot vouch for GO)."""
+    @cached_property
+    def adapter(self) -> TypeAdapter[SourceBase]:
+        # Built at run time from the models given: mypy sees ``Any``.
+        union: Any = Union[tuple(self.models.values())]  # noqa: UP007
+        shape: Any = Annotated[union, Discriminator("type")]
+        return TypeAdapter(shape)
 
 
 class Config(Strict):
     """The whole config file."""
 
     radiator: RadiatorConfig = Field(default_factory=RadiatorConfig)
-    sources: list[SourceConfig] = Field(default_factory=list)
+    sources: list[SourceBase] = Field(default_factory=list)
+    """Each of the provider's own model (``SourceTypes``), validated one by one by the loader."""
     groups: list[GroupConfig] = Field(default_factory=list)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     hooks: list[HookConfig] = Field(default_factory=list)
@@ -214,11 +116,9 @@ class Config(Strict):
 MAX_CONFIG_BYTES = 1024 * 1024
 """A config file is a few KiB; anything past a MiB is a mistake (or worse), not a config."""
 MAX_DOTTED_PARTS = 64
-MAX_SECRET_BYTES = 64 * 1024
-"""The most a token file or a token command may hold or print."""
 
 
-def load_config(path: Path, *, resolve_secrets: bool = True) -> Config:
+def load_config(path: Path, *, types: SourceTypes, resolve_secrets: bool = True) -> Config:
     """Read, check and (unless told not to) resolve secrets. Raises ``ConfigError``."""
     shown = str(path)
     try:
@@ -236,7 +136,7 @@ def load_config(path: Path, *, resolve_secrets: bool = True) -> Config:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError([ConfigProblem(shown, "", "not UTF-8 text")]) from None
-    return parse_config(text, shown, resolve_secrets=resolve_secrets)
+    return parse_config(text, shown, types=types, resolve_secrets=resolve_secrets)
 
 
 # A dotted key of many parts costs tomllib time and memory that grow with the square of its
@@ -271,7 +171,11 @@ def _toml(text: str, shown: str) -> dict[str, Any]:
         ) from None
 
 
-def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = True) -> Config:
+def parse_config(
+    text: str, shown: str = "<config>", *, types: SourceTypes, resolve_secrets: bool = True
+) -> Config:
+    """Check a config's text (``shown`` names it in messages), its sources against ``types``.
+    Raises ``ConfigError`` with every problem found."""
     data = _toml(text, shown)
 
     problems: list[ConfigProblem] = []
@@ -279,7 +183,7 @@ def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = 
     try:
         config = Config.model_validate({**data, "path": shown})
     except ValidationError as exc:
-        problems.extend(_problems_from(exc, text, shown))
+        problems.extend(_problems_from(exc, text, shown, types))
         config = Config(path=shown)
     if not isinstance(sources, list):
         sources = []
@@ -308,8 +212,8 @@ def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = 
             )
         elif isinstance(name, str):
             seen[name] = index
-        if isinstance(source, dict) and source.get("type") not in (None, *SOURCE_TYPES):
-            problems.append(_unknown_type(shown, text, index, source))
+        if isinstance(source, dict) and source.get("type") not in (None, *types.models):
+            problems.append(_unknown_type(shown, text, index, source, types))
             continue
         if isinstance(source, dict) and "token" in source:
             source = {k: v for k, v in source.items() if k != "token"}
@@ -323,9 +227,9 @@ def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = 
                 )
             )
         try:
-            valid = SOURCE_ADAPTER.validate_python(source)
+            valid = types.adapter.validate_python(source)
         except ValidationError as exc:
-            problems.extend(_problems_from(exc, text, shown, prefix=("sources", index)))
+            problems.extend(_problems_from(exc, text, shown, types, prefix=("sources", index)))
             continue
         checked.append(valid)
     config = config.model_copy(update={"sources": checked})
@@ -336,29 +240,32 @@ def parse_config(text: str, shown: str = "<config>", *, resolve_secrets: bool = 
     return config
 
 
-def _unknown_type(shown: str, text: str, index: int, source: dict[str, Any]) -> ConfigProblem:
+def _unknown_type(
+    shown: str, text: str, index: int, source: dict[str, Any], types: SourceTypes
+) -> ConfigProblem:
     kind = str(source["type"])
     key = f"sources[{index}].type"
-    if kind in PLANNED_TYPES:
+    known = list(types.models)
+    if kind in types.planned:
         message = f"source type {kind!r} is not supported by this version yet"
-        hint = "supported: " + ", ".join(sorted(SOURCE_TYPES))
+        hint = "supported: " + ", ".join(sorted(known))
     else:
         message = f"unknown source type {kind!r}"
-        close = difflib.get_close_matches(kind, list(SOURCE_TYPES) + sorted(PLANNED_TYPES), 1)
-        hint = f"did you mean {close[0]!r}?" if close else "one of " + ", ".join(SOURCE_TYPES)
+        close = difflib.get_close_matches(kind, known + sorted(types.planned), 1)
+        hint = f"did you mean {close[0]!r}?" if close else "one of " + ", ".join(known)
     return ConfigProblem(shown, key, message, _find_line(text, ("sources", index, "type")), hint)
 
 
 def _problems_from(
-    exc: ValidationError, text: str, shown: str, prefix: tuple[Any, ...] = ()
+    exc: ValidationError, text: str, shown: str, types: SourceTypes, prefix: tuple[Any, ...] = ()
 ) -> list[ConfigProblem]:
     problems = []
     for error in exc.errors():
         loc = [*prefix, *error["loc"]]
         model: type[BaseModel] | None
         # A discriminated union puts the tag in the location: sources.0.github.repo -> drop it.
-        if len(loc) >= 3 and loc[0] == "sources" and loc[2] in SOURCE_TYPES:
-            model = SOURCE_TYPES[str(loc[2])]
+        if len(loc) >= 3 and loc[0] == "sources" and loc[2] in types.models:
+            model = types.models[str(loc[2])]
             loc = loc[:2] + loc[3:]
         elif loc[:1] == ["radiator"]:
             model = RadiatorConfig
@@ -390,7 +297,7 @@ def _problems_from(
                 hint = f"did you mean {close[0]!r}?" if close else None
         elif kind == "union_tag_not_found":
             message = "needs a type"
-            hint = "type = one of " + ", ".join(repr(t) for t in SOURCE_TYPES)
+            hint = "type = one of " + ", ".join(repr(t) for t in types.models)
         elif kind == "missing":
             message = "is required"
         else:
@@ -470,7 +377,7 @@ def _resolve_secrets(config: Config, text: str, shown: str) -> Config:
     for index, source in enumerate(config.sources):
         try:
             token = read_secret(source)
-        except _SecretProblem as exc:
+        except SecretProblem as exc:
             problems.append(
                 ConfigProblem(
                     shown,
@@ -488,185 +395,8 @@ def _resolve_secrets(config: Config, text: str, shown: str) -> Config:
     return config.model_copy(update={"sources": sources})
 
 
-class _SecretProblem(Exception):
-    def __init__(self, key: str, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.key, self.message, self.hint = key, message, hint
-
-
-def read_secret(source: SourceBase) -> SecretStr | None:
-    """The token a source names, read now. Messages never contain the token itself."""
-    if source.token_env:
-        value = os.environ.get(source.token_env)
-        if not value:
-            raise _SecretProblem(
-                "token_env",
-                f"environment variable {source.token_env} is not set",
-                f"export {source.token_env}=... before starting buildradiator, or remove "
-                "token_env to read without a token (public repositories, anonymous read)",
-            )
-        return SecretStr(value.strip())
-    if source.token_file is not None:
-        return SecretStr(_read_token_file(Path(source.token_file).expanduser()))
-    if source.token_command is not None:
-        return SecretStr(_run_token_command(source.token_command))
-    return None
-
-
-def read_webhook_secret(source: SourceBase, shown: str = "the config") -> SecretStr | None:
-    """The secret of a source's webhook, read like a token (same caps, same deadline, same
-    words), only by ``serve``: the screens never need it. ``ConfigError`` names the source."""
-    hook = source.webhook
-    if hook is None or hook.unsigned:
-        return None
-    try:
-        if hook.secret_env:
-            value = os.environ.get(hook.secret_env)
-            if not value:
-                raise _SecretProblem(
-                    "token_env",
-                    f"environment variable {hook.secret_env} is not set",
-                    f"export {hook.secret_env}=... before starting buildradiator serve",
-                )
-            return SecretStr(value.strip())
-        if hook.secret_file is not None:
-            return SecretStr(_read_token_file(Path(hook.secret_file).expanduser()))
-        if hook.secret_command is not None:
-            return SecretStr(_run_token_command(hook.secret_command))
-    except _SecretProblem as exc:
-        key = "webhook." + exc.key.replace("token_", "secret_")
-        message = exc.message.replace("token file", "webhook secret file")
-        message = message.replace("token command", "webhook secret command")
-        raise ConfigError(
-            [ConfigProblem(shown, f"source {source.name} {key}", message, None, exc.hint)]
-        ) from None
-    return None
-
-
-def _read_token_file(path: Path) -> str:
-    """The first line of a regular file of at most ``MAX_SECRET_BYTES``. A device
-    (``/dev/zero``), a FIFO or a directory would be read forever or block: refused."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise _SecretProblem("token_file", f"token file {path} does not exist") from None
-    except OSError as exc:
-        raise _SecretProblem(
-            "token_file", f"cannot read token file {path}: {exc.strerror}"
-        ) from None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _SecretProblem(
-                "token_file",
-                f"token file {path} is not a regular file (a device, a FIFO or a directory)",
-                "name a file that holds the token",
-            )
-        try:
-            data = handle.read(MAX_SECRET_BYTES + 1)
-        except OSError as exc:
-            raise _SecretProblem(
-                "token_file", f"cannot read token file {path}: {exc.strerror}"
-            ) from None
-    if len(data) > MAX_SECRET_BYTES:
-        raise _SecretProblem(
-            "token_file", f"token file {path} is larger than {MAX_SECRET_BYTES // 1024} KiB"
-        )
-    try:
-        lines = data.decode("utf-8").strip().splitlines()
-    except UnicodeDecodeError:
-        raise _SecretProblem(
-            "token_file", f"cannot read token file {path}: not UTF-8 text"
-        ) from None
-    if not lines or not lines[0].strip():
-        raise _SecretProblem("token_file", f"token file {path} is empty")
-    return lines[0].strip()
-
-
-def _run_token_command(command: list[str] | str) -> str:
-    """The first line a command prints, run without a shell, with a deadline and a cap on what
-    it may print (its stderr is not read: some tools echo the secret there)."""
-    if isinstance(command, str):
-        try:
-            argv = shlex.split(command)
-        except ValueError as exc:
-            raise _SecretProblem(
-                "token_command",
-                f"token_command cannot be split into arguments ({exc})",
-                'close the quotation, or give a list: token_command = ["pass", "ci/token"]',
-            ) from None
-    else:
-        argv = list(command)
-    if not argv or not argv[0].strip():
-        raise _SecretProblem(
-            "token_command",
-            "token_command is empty",
-            "name a command that prints the token, or remove token_command",
-        )
-    try:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    except FileNotFoundError:
-        raise _SecretProblem("token_command", f"command not found: {argv[0]}") from None
-    except OSError as exc:
-        raise _SecretProblem("token_command", f"cannot run {argv[0]}: {exc.strerror}") from None
-    try:
-        output, why = _capped_output(process, TOKEN_COMMAND_TIMEOUT, MAX_SECRET_BYTES)
-    finally:
-        _stop(process)
-    if why:
-        raise _SecretProblem("token_command", f"{argv[0]} {why}")
-    if process.returncode != 0:
-        raise _SecretProblem(
-            "token_command", f"{argv[0]} failed with exit code {process.returncode}"
-        )
-    value = output.decode("utf-8", errors="replace").strip()
-    if not value:
-        raise _SecretProblem("token_command", f"{argv[0]} printed no token")
-    return value.splitlines()[0].strip()
-
-
-def _capped_output(
-    process: subprocess.Popen[bytes], timeout: float, cap: int
-) -> tuple[bytes, str | None]:
-    """What ``process`` prints until it ends, or why it was stopped (too slow, too much)."""
-    assert process.stdout is not None
-    deadline = time.monotonic() + timeout
-    chunks: list[bytes] = []
-    size = 0
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not selector.select(left):
-                return b"", f"did not finish within {timeout:g}s"
-            chunk = os.read(process.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > cap:
-                return b"", f"printed more than {cap // 1024} KiB: not a token"
-            chunks.append(chunk)
-    try:
-        process.wait(max(0.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        return b"", f"did not finish within {timeout:g}s"
-    return b"".join(chunks), None
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Kill what is left of the command, its children included, and reap it."""
-    if process.poll() is None:
-        with contextlib.suppress(OSError):
-            os.killpg(process.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(5)
-    if process.stdout is not None:
-        process.stdout.close()
-
-
-SOURCE_ADAPTER: TypeAdapter[SourceConfig] = TypeAdapter(SourceConfig)
+def resolve_secrets(config: Config, shown: str) -> Config:
+    """``config`` with every source's token read (``token_env``, ``token_file``,
+    ``token_command``), for a config made in code rather than read from a file; a token that
+    cannot be read is a ``ConfigError`` naming ``shown`` and the key."""
+    return _resolve_secrets(config, "", shown)

@@ -40,7 +40,7 @@ from buildradiator.model import (
     SourceResult,
     SourceState,
 )
-from buildradiator.sources.catalog import make_source
+from buildradiator.sources.catalog import make_source, url_of
 from buildradiator.sources.http import (
     HttpClient,
     counting,
@@ -380,9 +380,6 @@ class Engine:
 
 
 def _url_of(config: SourceBase) -> str:
-    """The API base a source talks to (its rate budget is that host's)."""
-    return str(
-        getattr(config, "api_url", None)
-        or getattr(config, "url", None)
-        or getattr(config, "api_base", "")
-    )
+    """The API base a source talks to (its rate budget is that host's): its provider's
+    declared ``url_field``."""
+    return url_of(config)

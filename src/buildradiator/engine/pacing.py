@@ -18,6 +18,8 @@ JITTER = 0.1
 IN_FLIGHT_FACTOR = 3.0
 """While builds run, poll this many times more often (never under MIN_INTERVAL)."""
 MIN_INTERVAL = 2.0
+PUSH_GAP = 0.05
+"""Seconds between the answer of a source the server pushes to and its next (waiting) request."""
 MAX_BACKOFF = 600.0
 RATE_LIMIT_BACKOFF = 60.0
 """Without Retry-After or a reset time, a rate-limited source waits 60 s, doubling (api-facts)."""
@@ -51,6 +53,8 @@ class Pacing:
         return delay * (1 + self.rng.uniform(-JITTER, JITTER))
 
     def success_delay(self, slot: Slot) -> float:
+        if slot.source.pushes:
+            return PUSH_GAP  # the next request waits at the server for the next change
         delay = slot.interval
         if slot.in_flight:
             delay = max(MIN_INTERVAL, min(delay, slot.interval / IN_FLIGHT_FACTOR))

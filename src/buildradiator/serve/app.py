@@ -159,14 +159,17 @@ def make_app(
         item = current().json
         wait = _prefer_wait(request.headers.get("Prefer"))
         inm = request.headers.get("If-None-Match")
-        if wait and inm is not None and _none_match(inm, item.etag):
+        if not wait:
+            return _answer(request, item)
+        if inm is not None and _none_match(inm, item.etag):
             # A screen that has this snapshot waits here for the next one: it hears of a
             # change the moment it is published, not on its next poll (RFC 7240 "wait").
             await board.changed_since(item.etag, wait)
-            answer = _answer(request, current().json)
-            answer.headers["Preference-Applied"] = f"wait={wait:g}"
-            return answer
-        return _answer(request, item)
+            item = current().json
+        answer = _answer(request, item)
+        # Said on every answer to a screen that asks, so it knows to ask again at once.
+        answer.headers["Preference-Applied"] = f"wait={wait:g}"
+        return answer
 
     async def cc_xml(request: web.Request) -> web.Response:
         return _answer(request, current(live=True).cc)

@@ -25,7 +25,6 @@ What we take from textual-serve (1.1.x) and what we do ourselves:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import logging
@@ -39,14 +38,11 @@ from typing import Any
 import jinja2
 import textual_serve
 from aiohttp import WSCloseCode, WSMsgType, web
-from pydantic import SecretStr
 from textual_serve.download_manager import DownloadManager
 
 from buildradiator.serve.browser_session import (
     STOP_SECONDS,
     ViewSession,
-    ViewTokenError,
-    read_token_fd,
     session_environment,
 )
 from buildradiator.serve.limits import client_address
@@ -57,19 +53,13 @@ __all__ = [
     "MAX_SESSIONS_PER_ADDRESS",
     "STOP_SECONDS",
     "ViewSession",
-    "ViewTokenError",
     "add_browser",
-    "read_token_fd",
-    "run_view",
     "session_environment",
     "view_command",
 ]
 
 log = logging.getLogger(__name__)
 
-VIEW_INTERVAL = 3.0
-"""Seconds between a view's reads of the central snapshot: the central engine does the costly
-polling, a local read of its JSON (with If-None-Match) costs nothing."""
 MAX_SESSIONS = 32
 """Browser radiators running at once: each is a process (tens of MB), so a flood of tabs or
 websocket connections is refused rather than allowed to starve the engine."""
@@ -336,39 +326,3 @@ async def _close_sessions(app: web.Application) -> None:
         _, late = await asyncio.wait(waits, timeout=3 * STOP_SECONDS)
         for wait in late:
             wait.cancel()
-
-
-# -- buildradiator view ------------------------------------------------------------------------
-
-
-def run_view(
-    url: str,
-    token_env: str | None,
-    *,
-    mode: str | None,
-    ascii: bool,
-    theme: str | None,
-    token_fd: int | None = None,
-) -> int:
-    """``buildradiator view``: the radiator showing another radiator's snapshot, polling no CI
-    API. What each browser session runs (its token on a pipe, ``token_fd``); also handy in a
-    terminal next to a central server (its token named by ``token_env``)."""
-    from buildradiator.cli import run_radiator
-    from buildradiator.config.loading import Config, _resolve_secrets
-    from buildradiator.history import History
-    from buildradiator.sources.configs import RadiatorFeedSource
-
-    source = RadiatorFeedSource(
-        type="radiator", name="radiator", url=url, token_env=token_env, interval=VIEW_INTERVAL
-    )
-    if token_fd is not None:
-        source = source.model_copy(
-            update={"token_env": None, "token": SecretStr(read_token_fd(token_fd))}
-        )
-    # The token is read from the environment exactly as a config file's token_env would be
-    # (a missing variable is a ConfigError naming it, never a traceback).
-    config = _resolve_secrets(Config(sources=[source]), "", "buildradiator view")
-    # No cache and an in-memory history: thirty sessions must not fight over the server's
-    # SQLite file, and what they show is the central engine's anyway.
-    args = argparse.Namespace(mode=mode, ascii=ascii, theme=theme)
-    return run_radiator(config, args, use_cache=False, history=History.memory())

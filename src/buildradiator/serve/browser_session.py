@@ -12,13 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import stat
 from collections.abc import Awaitable, Callable, Mapping
 
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
-
-from buildradiator.errors import BuildRadiatorError
 
 MAX_TOKEN_BYTES = 16 * 1024
 """A token handed to a session on a pipe is read up to this size (a pipe holds 64 KB)."""
@@ -136,24 +133,3 @@ class ViewSession(AppService):
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
-
-
-class ViewTokenError(BuildRadiatorError):
-    """``view --token-fd``: no token could be read; the message says why (never the token)."""
-
-
-def read_token_fd(fd: int) -> str:
-    """The token ``serve`` handed a session on a pipe (``--token-fd``), which is then closed:
-    the token lives on in this process's memory only, in no environment a child inherits."""
-    try:
-        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise ViewTokenError(f"--token-fd {fd} is not a pipe")
-        with os.fdopen(fd, "rb") as pipe:
-            data = pipe.read(MAX_TOKEN_BYTES + 1)
-    except OSError as exc:
-        raise ViewTokenError(f"cannot read a token from --token-fd {fd}: {exc.strerror}") from None
-    token = data.decode("utf-8", "replace").strip()
-    if not token or len(data) > MAX_TOKEN_BYTES:
-        raise ViewTokenError(f"--token-fd {fd} gave no usable token")
-    return token

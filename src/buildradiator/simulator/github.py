@@ -9,8 +9,10 @@ limit headers, where a 304 costs nothing, exactly as on GitHub.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -86,6 +88,7 @@ class GitHubApi:
     def __init__(self, scenario: Scenario, limit: int = RATE_LIMIT) -> None:
         self.scenario = scenario
         self.budget = RateBudget(limit=limit, remaining=limit)
+        self.graphql_budget = RateBudget(limit=limit, remaining=limit)
         self._served = 0
 
     def answer(
@@ -127,6 +130,67 @@ class GitHubApi:
             self.budget.remaining -= 1
         answer.headers += self.budget.headers()
         return answer
+
+    def graphql(self, body: bytes, moment: Moment, wall_time: float) -> Answer:
+        """``POST /graphql`` for the queries the radiator sends (``sources.github.graphql``):
+        aliases ``r0``, ``r1``... of ``repository(owner: $oN, name: $nN)`` with the head commit
+        of ``$ref`` and its check suites, and ``rateLimit``; an unknown repository is ``null``
+        with a ``NOT_FOUND`` entry in ``errors``, as GitHub answers. Costs GraphQL points, not
+        REST requests."""
+        self.graphql_budget.refresh(wall_time)
+        try:
+            doc = json.loads(body)
+            query, variables = doc["query"], doc.get("variables") or {}
+            assert isinstance(query, str) and isinstance(variables, dict)
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return json_answer(400, {"message": "Problems parsing JSON", "documentation_url": DOCS})
+        branch = str(variables.get("ref", "")).removeprefix("refs/heads/")
+        data: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
+        i = 0
+        while f"o{i}" in variables:
+            full = f"{variables[f'o{i}']}/{variables.get(f'n{i}')}"
+            repo = REPOS.get(full.lower())
+            if repo is None:
+                data[f"r{i}"] = None
+                errors.append({
+                    "type": "NOT_FOUND",
+                    "path": [f"r{i}"],
+                    "locations": [{"line": 1, "column": 1}],
+                    "message": f"Could not resolve to a Repository with the name '{full}'.",
+                })  # fmt: skip
+            else:
+                data[f"r{i}"] = {"ref": self._head(repo, branch, moment)}
+            i += 1
+        cost = max(1, i // 100)
+        self.graphql_budget.remaining = max(0, self.graphql_budget.remaining - cost)
+        data["rateLimit"] = {
+            "cost": cost,
+            "limit": self.graphql_budget.limit,
+            "remaining": self.graphql_budget.remaining,
+            "resetAt": iso_z(datetime.fromtimestamp(self.graphql_budget.reset, UTC)),
+        }
+        answer = json_answer(200, {"data": data, **({"errors": errors} if errors else {})})
+        headers = [(k, v) for k, v in self.graphql_budget.headers() if k != "x-ratelimit-resource"]
+        answer.headers += _COMMON + headers + [("x-ratelimit-resource", "graphql")]
+        return answer
+
+    def _head(self, repo: Repo, branch: str, moment: Moment) -> dict[str, Any] | None:
+        runs = [s for s in self.scenario.runs(repo.full_name, moment) if s.plan.branch == branch]
+        if not runs:
+            return None
+        head = max(runs, key=lambda s: (s.created_at, s.plan.id)).plan.commit.sha
+        suites = [
+            {
+                "databaseId": s.plan.id + 7_000_000_000,
+                "status": s.status.upper(),
+                "conclusion": s.conclusion.upper() if s.conclusion else None,
+                "updatedAt": iso_z(s.updated_at),
+            }
+            for s in runs
+            if s.plan.commit.sha == head
+        ]
+        return {"target": {"oid": head, "checkSuites": {"nodes": suites}}}
 
     def _rate_payload(self) -> dict[str, Any]:
         core = {

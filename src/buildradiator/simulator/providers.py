@@ -1,10 +1,11 @@
-"""Further simulated providers, one module each: ``sim_<name>.py`` with a ``make`` function.
+"""Further simulated providers, one module each (``sim_<name>.py``) with a ``make`` function.
 
-The server asks each provider for the paths under its prefix (``/gitlab/...``), and the demo config
-asks each for its ``[[sources]]`` blocks, so adding a provider touches no shared file. A provider
-computes everything from the ``Moment`` (loop number, seconds into the loop, wall time) and the
-``Scenario`` (``scenario.at(loop, script_seconds)`` turns script time into wall time), so its
-story is deterministic like the rest of the demo.
+Which modules there are comes from the providers' declarations (``Provider.simulator``, listed by
+``sources.catalog``). The server asks each for the paths under its prefix (``/gitlab/...``), and
+the demo config asks each for its ``[[sources]]`` blocks, so adding a provider touches no shared
+file. A provider computes everything from the ``Moment`` (loop number, seconds into the loop,
+wall time) and the ``Scenario`` (``scenario.at(loop, script_seconds)`` turns script time into
+wall time), so its story is deterministic like the rest of the demo.
 """
 
 from __future__ import annotations
@@ -15,19 +16,10 @@ from typing import Protocol
 
 from buildradiator.simulator.answer import Answer
 from buildradiator.simulator.scenario import Moment, Scenario
+from buildradiator.sources.catalog import PROVIDERS
 
-NAMES = (
-    "gitlab",
-    "jenkins",
-    "buildkite",
-    "circleci",
-    "buildbot",
-    "alertmanager",
-    "prometheus",
-    "argocd",
-    "github_deploy",
-    "tracker",
-)
+NAMES = tuple(p.simulator for p in PROVIDERS if p.simulator)
+"""The simulator modules, in the order the providers are declared."""
 
 
 class SimProvider(Protocol):
@@ -46,15 +38,7 @@ class SimProvider(Protocol):
 
 
 def load_providers(scenario: Scenario) -> list[SimProvider]:
-    """Every provider module present, in ``NAMES`` order."""
-    providers = []
-    for name in NAMES:
-        module_name = f"buildradiator.simulator.sim_{name}"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        providers.append(module.make(scenario))
-    return providers
+    """Every simulated provider, in ``NAMES`` order."""
+    return [
+        importlib.import_module(f"buildradiator.simulator.{name}").make(scenario) for name in NAMES
+    ]

@@ -134,6 +134,19 @@ class Simulator:
             self.errors.append(f"{raw_path}: {type(exc).__name__}: {exc}")
             return text_answer(500, f"simulator error: {type(exc).__name__}\n")
 
+    def answer_post(self, raw_path: str, headers: Message, body: bytes) -> Answer:
+        """The answer to ``POST raw_path``: GitHub's GraphQL endpoint, nothing else."""
+        try:
+            with self._lock:
+                path = unquote(urlsplit(raw_path).path)
+                self.requests[path] += 1
+                if path != "/github/graphql":
+                    return text_answer(405, "read-only, but for /github/graphql\n")
+                return self.github.graphql(body, self.moment(), self.clock.now().timestamp())
+        except Exception as exc:
+            self.errors.append(f"POST {raw_path}: {type(exc).__name__}: {exc}")
+            return text_answer(500, f"simulator error: {type(exc).__name__}\n")
+
     def _answer(self, raw_path: str, headers: Message) -> Answer:
         split = urlsplit(raw_path)
         path = unquote(split.path)
@@ -225,6 +238,10 @@ class _Server(ThreadingHTTPServer):
             thread.join(timeout=5)
 
 
+MAX_POST = 1024 * 1024
+"""Bytes a POST (a GraphQL query) may carry."""
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
@@ -239,9 +256,22 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._serve(with_body=False)
 
-    def _serve(self, *, with_body: bool) -> None:
+    def do_POST(self) -> None:
+        length = self.headers.get("Content-Length", "")
+        if not length.isdigit() or int(length) > MAX_POST:
+            self.send_response(411 if not length.isdigit() else 413)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            self.close_connection = True
+            return
+        self._serve(with_body=True, posted=self.rfile.read(int(length)))
+
+    def _serve(self, *, with_body: bool, posted: bytes | None = None) -> None:
         simulator = self.server.simulator
-        answer = simulator.answer(self.path, self.headers)
+        if posted is not None:
+            answer = simulator.answer_post(self.path, self.headers, posted)
+        else:
+            answer = simulator.answer(self.path, self.headers)
         if answer.drop:
             # Not a byte back: the client sees the connection close under it.
             self.close_connection = True

@@ -37,7 +37,7 @@ from urllib.parse import quote
 from buildradiator.simulator.answer import Answer, json_answer, text_answer
 from buildradiator.simulator.prodstory import ALERT_PAYMENTS, ALERT_SEARCH, within
 from buildradiator.simulator.scenario import SCRIPT_SECONDS, Moment, Scenario
-from buildradiator.sources.prodconfigs import MATCHER
+from buildradiator.sources.alertmanager.config import MATCHER
 
 PREFIX = "alertmanager"
 RESEND = timedelta(minutes=4)

@@ -21,7 +21,9 @@ import getpass
 import json
 import logging
 import os
+import shutil
 import tempfile
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -100,6 +102,17 @@ class ClaimStore:
         """The last problem with the file, in plain words (for a toast); ``None`` when fine."""
         self._claims: dict[tuple[str, str], Claim] = {}
         self._load()
+
+    @classmethod
+    def throwaway(cls, clock: Clock | None = None) -> ClaimStore:
+        """Claims in a private temp dir (not created until a claim is saved: most runs never
+        make one), so tests, the bench and the demo never touch the user's claims."""
+        folder = Path(tempfile.gettempdir()) / f"buildradiator-{uuid.uuid4()}"
+        return cls(folder / "claims.json", clock)
+
+    def discard(self) -> None:
+        """Remove a throwaway store's folder (at exit)."""
+        shutil.rmtree(self.path.parent, ignore_errors=True)
 
     # -- reading ---------------------------------------------------------------------------
 

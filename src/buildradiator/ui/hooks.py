@@ -21,7 +21,7 @@ Hooks never block the radiator: ``fire`` only schedules. A hook runs in its own 
 group) with stdin and stdout closed; a hook that outlives its ``timeout`` gets SIGTERM, then
 SIGKILL after a grace second, sent to its whole group so its children go too. Every run ends in a
 ``HookResult`` (kept in ``results``, logged, and passed to ``on_result``). ``aclose`` cancels and
-reaps everything still running.
+reaps everything still running. Which events a new snapshot brings is ``hook_events``.
 
 Timeouts use the event loop's real timers, not the injected clock: a fake clock must not make a
 hook time out instantly. The clock only stamps results.
@@ -44,16 +44,14 @@ from typing import IO
 
 from buildradiator.clock import Clock
 from buildradiator.config.loading import HookConfig
-from buildradiator.model import BrokenWindow, Snapshot
-from buildradiator.rules.insights import red_streak
 from buildradiator.text import clean_text
 
 __all__ = [
     "EVENTS",
     "FACT_NAMES",
+    "Facts",
     "HookResult",
     "HookRunner",
-    "events_between",
     "hook_environment",
 ]
 
@@ -166,6 +164,7 @@ class HookRunner:
         self.on_result = on_result
         self.results: deque[HookResult] = deque(maxlen=MAX_RESULTS)
         self._tasks: set[asyncio.Task[HookResult]] = set()
+        self._starts: set[asyncio.Task[None]] = set()
         self._closed = False
 
     @property
@@ -192,13 +191,23 @@ class HookRunner:
         for event, facts in events:
             await self.fire(event, facts)
 
+    def start(self, events: Iterable[tuple[str, Mapping[str, str]]]) -> None:
+        """``fire_all`` in the background, from code that cannot wait (the app's snapshot
+        handler): it only starts the processes, which run (and time out) on their own."""
+        task = asyncio.get_running_loop().create_task(self.fire_all(events))
+        # The loop keeps only weak references to tasks: hold it until it is done.
+        self._starts.add(task)
+        task.add_done_callback(self._starts.discard)
+
     async def wait(self) -> list[HookResult]:
         """Wait for every hook running now (tests, and a graceful shutdown)."""
         done = await asyncio.gather(*list(self._tasks), return_exceptions=True)
         return [r for r in done if isinstance(r, HookResult)]
 
     async def aclose(self) -> None:
-        """Cancel every running hook, kill its process group and reap it."""
+        """Let what ``start`` began finish starting; then cancel every running hook, kill its
+        process group and reap it."""
+        await asyncio.gather(*self._starts, return_exceptions=True)
         self._closed = True
         tasks = list(self._tasks)
         for task in tasks:
@@ -289,123 +298,3 @@ def _tail(stream: IO[bytes]) -> str:
         return ""
     lines = [line for line in text.splitlines() if line.strip()]
     return clean_text(lines[-1], 200) if lines else ""
-
-
-# -- deriving events from two snapshots ------------------------------------------------------
-
-
-def events_between(
-    old: Snapshot | None, new: Snapshot, *, privacy: bool = False
-) -> list[tuple[str, Facts]]:
-    """The changes of state from ``old`` to ``new``, as ``(event, facts)`` pairs (pure).
-
-    - ``red`` / ``green``: a pipeline's broken window opens / closes (and the pipeline is still
-      listed); ``down`` / ``up`` the same for a production check.
-    - ``stale`` / ``fresh``: a source's data goes stale / comes back.
-
-    Nothing fires for the first snapshot, nor for a source's first data: a main already red when
-    the radiator started is not a change. Stale windows neither open nor close anything.
-    """
-    if old is None:
-        return []
-    events: list[tuple[str, Facts]] = []
-    had_data = _sources_with_data(old)
-    stale_now = set(new.stale_sources) | {s.name for s in new.sources if s.stale}
-    before = {_wid(w): w for w in old.broken}
-    after = {_wid(w): w for w in new.broken}
-
-    for wid, w in after.items():
-        if wid in before or w.stale or w.source not in had_data:
-            continue
-        events.append(("red" if w.kind == "pipeline" else "down", _window_facts(w, privacy)))
-
-    for wid, w in before.items():
-        if wid in after or w.source in stale_now:
-            continue
-        facts = _recovered_facts(w, new, privacy)
-        if facts is not None:
-            events.append(("green" if w.kind == "pipeline" else "up", facts))
-
-    old_states = {s.name: s for s in old.sources}
-    for state in new.sources:
-        previous = old_states.get(state.name)
-        if previous is None or previous.stale == state.stale:
-            continue
-        event = "stale" if state.stale else "fresh"
-        events.append(
-            (
-                event,
-                {
-                    "kind": "source",
-                    "name": state.name,
-                    "source": state.name,
-                    "status": event,
-                    "message": state.error or "",
-                    "since": _iso(state.last_success),
-                },
-            )
-        )
-    return events
-
-
-def _wid(w: BrokenWindow) -> tuple[str, str, str]:
-    return (w.kind, w.source, w.key)
-
-
-def _iso(when: datetime | None) -> str:
-    return when.isoformat() if when else ""
-
-
-def _window_facts(w: BrokenWindow, privacy: bool) -> Facts:
-    return {
-        "kind": w.kind,
-        "name": w.name,
-        "source": w.source,
-        "status": "failed" if w.kind == "pipeline" else "down",
-        "commit": w.commit or "",
-        "author": "" if privacy else (w.author or ""),
-        "message": w.message or "",
-        "url": w.url or "",
-        "since": _iso(w.since),
-    }
-
-
-def _recovered_facts(w: BrokenWindow, new: Snapshot, privacy: bool) -> Facts | None:
-    """Facts of what closed a window, or ``None`` when its pipeline or check left the radiator."""
-    if w.kind == "service":
-        for check in new.services:
-            if check.source == w.source and f"{check.name}@{check.environment or ''}" == w.key:
-                return {
-                    "kind": "service",
-                    "name": check.name,
-                    "source": check.source,
-                    "status": check.health.value,
-                    "message": check.detail or "",
-                    "url": check.url or "",
-                    "since": _iso(check.checked_at),
-                }
-        return None
-    for pipeline in new.pipelines:
-        if pipeline.source == w.source and pipeline.key == w.key:
-            if red_streak(pipeline):
-                return None  # still red by its builds: the window was dropped for another reason
-            last = pipeline.last
-            return {
-                "kind": "pipeline",
-                "name": pipeline.name,
-                "source": pipeline.source,
-                "status": pipeline.status.value,
-                "commit": (last.commit if last else None) or "",
-                "author": "" if privacy else ((last.author if last else None) or ""),
-                "message": (last.message if last else None) or "",
-                "url": (last.url if last else None) or pipeline.url or "",
-                "since": _iso(last.finished_at if last else None),
-            }
-    return None
-
-
-def _sources_with_data(snapshot: Snapshot) -> set[str]:
-    names = {s.name for s in snapshot.sources if s.last_success is not None}
-    names |= {p.source for p in snapshot.pipelines}
-    names |= {c.source for c in snapshot.services}
-    return names | {w.source for w in snapshot.broken}

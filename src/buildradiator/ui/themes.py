@@ -22,8 +22,7 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from buildradiator.paths import get_paths
-
-DEFAULT_THEME = "default"
+from buildradiator.ui.options import DEFAULT_THEME
 
 VARIABLES: dict[str, str] = {
     "status-passed": "#5fd787",
@@ -173,6 +172,19 @@ def load_themes(dirs: Iterable[Path] | None = None) -> ThemeCatalog:
             catalog.problems.pop(path.stem, None)
             catalog.themes[theme.name] = theme
     return catalog
+
+
+def choose_theme(catalog: ThemeCatalog, theme: str, wall: bool) -> tuple[str, list[str]]:
+    """The theme to use for ``theme`` (the wall's own when the default is asked for on the
+    wall) and what to say about the theme files: a broken file is ignored, an unknown or
+    broken choice falls back to the default."""
+    wanted = "wall" if wall and theme == DEFAULT_THEME else theme
+    problems = [f"{p} (ignored)" for n, p in catalog.problems.items() if n != wanted]
+    if wanted not in catalog.themes:
+        why = catalog.problems.get(wanted) or f"no theme named {wanted!r}"
+        problems.insert(0, f"{why}; using the default theme")
+        wanted = DEFAULT_THEME
+    return wanted, problems
 
 
 def rich_colour(theme_variables: Mapping[str, str], name: str) -> str | None:

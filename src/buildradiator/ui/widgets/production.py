@@ -19,8 +19,8 @@ from buildradiator.model import (
 from buildradiator.rules.gate import gate_summary
 from buildradiator.rules.production import ServiceRow, service_rows
 from buildradiator.ui.widgets.palette import CLAIM_GLYPH, HEALTH_STYLE, Segment
-from buildradiator.ui.widgets.pipelines import stale_words
 from buildradiator.ui.widgets.rows import Form, Row, RowsTable, cell
+from buildradiator.ui.widgets.stale import stale_words
 from buildradiator.ui.widgets.verdict import gate_word
 
 SEP: Segment = ("  ", "")

@@ -9,7 +9,7 @@ from buildradiator.model import Deployment, DeployState, Health, Snapshot
 from buildradiator.rules.gate import gate_summary
 from buildradiator.rules.production import ServiceRow, reason
 from buildradiator.ui.widgets.palette import HEALTH_STYLE
-from buildradiator.ui.widgets.pipelines import stale_words
+from buildradiator.ui.widgets.stale import stale_words
 from buildradiator.ui.widgets.tile import GREEN, OTHER, RED, Tile
 
 

@@ -1,0 +1,95 @@
+"""Buildkite's answers (REST v2, api-facts §4): only the fields we read; everything a server may
+null is optional, and a value of the wrong type is ``None``."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, RootModel
+
+from buildradiator.sources.payload import Payload, Stamp, Text
+
+
+def _int_or_none(value: Any) -> Any:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _bool_or_none(value: Any) -> Any:
+    return value if isinstance(value, bool) else None
+
+
+Count = Annotated[int | None, BeforeValidator(_int_or_none)]
+Flag = Annotated[bool | None, BeforeValidator(_bool_or_none)]
+
+
+class Person(Payload):
+    name: Text = None
+    username: Text = None
+    email: Text = None
+
+
+class Rebuilt(Payload):
+    id: Text = None
+    number: Count = None
+
+
+class JobPayload(Payload):
+    id: Text = None
+    type: Text = None
+    name: Text = None
+    label: Text = None
+    step_key: Text = None
+    state: Text = None
+    soft_failed: Flag = None
+    retried: Flag = None
+    retried_in_job_id: Text = None
+    retries_count: Count = None
+
+    @property
+    def title(self) -> str:
+        return self.name or self.label or self.step_key or "job"
+
+
+class PipelineRef(Payload):
+    slug: Text = None
+    name: Text = None
+    web_url: Text = None
+
+
+class BuildPayload(Payload):
+    id: str
+    number: Count = None
+    state: Text = None
+    blocked: Flag = None
+    blocked_state: Text = None
+    web_url: Text = None
+    message: Text = None
+    commit: Text = None
+    branch: Text = None
+    creator: Person | None = None
+    author: Person | None = None
+    created_at: Stamp = None
+    scheduled_at: Stamp = None
+    started_at: Stamp = None
+    finished_at: Stamp = None
+    rebuilt_from: Rebuilt | None = None
+    pipeline: PipelineRef | None = None
+    jobs: list[JobPayload] | None = None
+
+
+class BuildList(RootModel[list[BuildPayload]]):
+    pass
+
+
+class PipelineList(RootModel[list[PipelineRef]]):
+    pass
+
+
+class TooMany(Payload):
+    message: Text = None
+    reset: Annotated[float | None, BeforeValidator(lambda v: v if _is_number(v) else None)] = None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

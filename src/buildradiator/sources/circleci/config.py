@@ -1,0 +1,34 @@
+"""The ``[[sources]]`` table of CircleCI."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from buildradiator.config.base import SourceBase, check_http_url
+
+
+class CircleCISource(SourceBase):
+    """CircleCI (API v2) projects: pipelines on a branch, their workflows and jobs."""
+
+    type: Literal["circleci"]
+    api_url: str = "https://circleci.com"
+    """The server root (``/api/v2`` is appended); a CircleCI server install's URL."""
+    projects: list[str] = Field(min_length=1)
+    """Project slugs: ``gh/org/repo``, ``bb/org/repo`` or ``circleci/ORG-ID/PROJECT-ID``."""
+    branch: str = "main"
+    flaky_tests: bool = True
+    """Also read each project's flaky-tests insight (at most every ``flaky_every`` seconds)."""
+    flaky_every: float = Field(default=600.0, ge=60.0, le=86400.0)
+
+    _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
+
+    @field_validator("projects")
+    @classmethod
+    def _slugs(cls, value: list[str]) -> list[str]:
+        for slug in value:
+            if not re.fullmatch(r"[\w.-]+/[\w.-]+/[\w.-]+", slug):
+                raise ValueError(f"{slug!r} must look like vcs/org/repo, e.g. gh/acme/api")
+        return value

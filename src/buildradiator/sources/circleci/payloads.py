@@ -1,0 +1,73 @@
+"""CircleCI's answers (API v2, api-facts §5): only the fields we read; everything a server may
+null is optional."""
+
+from __future__ import annotations
+
+from buildradiator.sources.payload import Payload, Stamp
+
+
+class Actor(Payload):
+    login: str | None = None
+
+
+class Trigger(Payload):
+    type: str | None = None
+    actor: Actor | None = None
+
+
+class VcsCommit(Payload):
+    subject: str | None = None
+    body: str | None = None
+
+
+class Vcs(Payload):
+    revision: str | None = None
+    branch: str | None = None
+    commit: VcsCommit | None = None
+
+
+class PipelineError(Payload):
+    type: str | None = None
+    message: str | None = None
+
+
+class PipelineItem(Payload):
+    id: str
+    number: int | None = None
+    state: str | None = None
+    created_at: Stamp = None
+    updated_at: Stamp = None
+    trigger: Trigger | None = None
+    vcs: Vcs | None = None
+    errors: list[PipelineError] | None = None
+
+
+class PipelinePage(Payload):
+    items: list[PipelineItem]
+    next_page_token: str | None = None
+
+
+class Workflow(Payload):
+    id: str
+    name: str | None = None
+    status: str | None = None
+    created_at: Stamp = None
+    stopped_at: Stamp = None
+    pipeline_number: int | None = None
+
+
+class WorkflowPage(Payload):
+    items: list[Workflow]
+    next_page_token: str | None = None
+
+
+class Job(Payload):
+    name: str | None = None
+    status: str | None = None
+    type: str | None = None
+    job_number: int | None = None
+
+
+class JobPage(Payload):
+    items: list[Job]
+    next_page_token: str | None = None

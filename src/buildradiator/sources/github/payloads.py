@@ -1,0 +1,67 @@
+"""GitHub Actions' answers: only the fields we read; everything a server may null is optional."""
+
+from __future__ import annotations
+
+from buildradiator.sources.payload import Payload, Stamp
+
+
+class Actor(Payload):
+    login: str | None = None
+
+
+class CommitAuthor(Payload):
+    name: str | None = None
+    email: str | None = None
+
+
+class HeadCommit(Payload):
+    id: str | None = None
+    message: str | None = None
+    timestamp: Stamp = None
+    author: CommitAuthor | None = None
+
+
+class RunPayload(Payload):
+    id: int
+    name: str | None = None
+    path: str | None = None
+    workflow_id: int | None = None
+    head_branch: str | None = None
+    head_sha: str | None = None
+    run_number: int | None = None
+    run_attempt: int | None = None
+    display_title: str | None = None
+    event: str | None = None
+    status: str | None = None
+    conclusion: str | None = None
+    html_url: str | None = None
+    created_at: Stamp = None
+    updated_at: Stamp = None
+    run_started_at: Stamp = None
+    actor: Actor | None = None
+    head_commit: HeadCommit | None = None
+
+
+class RunsPage(Payload):
+    total_count: int | None = None
+    workflow_runs: list[RunPayload]
+
+
+class StepPayload(Payload):
+    name: str | None = None
+    status: str | None = None
+    conclusion: str | None = None
+    number: int | None = None
+
+
+class JobPayload(Payload):
+    id: int | None = None
+    name: str | None = None
+    status: str | None = None
+    conclusion: str | None = None
+    steps: list[StepPayload] | None = None
+
+
+class JobsPage(Payload):
+    total_count: int | None = None
+    jobs: list[JobPayload]

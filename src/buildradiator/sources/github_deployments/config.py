@@ -1,0 +1,32 @@
+"""The ``[[sources]]`` table of GitHub Deployments."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from buildradiator.config.base import check_http_url
+from buildradiator.sources.production import ProductionBase
+
+
+class GitHubDeploymentsSource(ProductionBase):
+    """GitHub Deployments: per environment the latest deployment, its state, commit and drift."""
+
+    type: Literal["github_deployments"]
+    api_url: str = "https://api.github.com"
+    repo: str
+    """``owner/name``."""
+    environments: list[str] = Field(default_factory=lambda: ["production"], min_length=1)
+    branch: str = "main"
+    """Drift is counted from the deployed commit to the head of this branch (compare API)."""
+
+    _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
+
+    @field_validator("repo")
+    @classmethod
+    def _repo_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
+            raise ValueError("must look like owner/name")
+        return value

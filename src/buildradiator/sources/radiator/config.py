@@ -1,0 +1,23 @@
+"""The ``[[sources]]`` table of a radiator feed (another radiator's snapshot)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from buildradiator.config.base import SourceBase, check_http_url
+
+
+class RadiatorFeedSource(SourceBase):
+    """Another radiator's ``/snapshot.json`` (``buildradiator serve``): show what a central
+    radiator collects without polling the CI APIs again."""
+
+    type: Literal["radiator"]
+    url: str
+    """The other radiator's address, e.g. ``http://radiator.internal:8686`` (``/snapshot.json``
+    is appended unless the URL already names it)."""
+    only: list[str] = Field(default_factory=list)
+    """Only these of its sources (glob patterns over source names); default: all."""
+
+    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))

@@ -1,0 +1,352 @@
+"""Reading another radiator's snapshot document into a ``SourceResult``: forgiving entry by entry
+(an entry that does not match is skipped and counted), strict about what is not a snapshot."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from buildradiator.document import (
+    SCHEMA_VERSION,
+    BlockerDoc,
+    BuildDoc,
+    DeploymentDoc,
+    FlakyTestDoc,
+    PipelineDoc,
+    ServiceDoc,
+    SourceDoc,
+)
+from buildradiator.fmt import plural
+from buildradiator.model import (
+    Blocker,
+    Build,
+    Deployment,
+    DeployState,
+    Health,
+    Pipeline,
+    ReportedFlake,
+    ServiceCheck,
+    SourceResult,
+    Status,
+)
+from buildradiator.sources.base import parse_iso, safe_url
+from buildradiator.text import clean_text
+
+KEY_TEXT = 300
+"""Longest remote source name or key kept (they become part of our keys)."""
+ModelT = TypeVar("ModelT", bound=BaseModel)
+_T = TypeVar("_T")
+
+
+@dataclass
+class Reading:
+    """One document read into one ``SourceResult``: counts what it had to skip."""
+
+    name: str
+    """This source's config name: the ``source`` of everything it produces."""
+    only: tuple[str, ...]
+    skipped: int = 0
+    pipeline_keys: dict[str, list[str]] = field(default_factory=dict)
+    """Remote pipeline key -> our keys, to point a deployment's ``pipeline`` at ours."""
+
+    def read(self, doc: dict[str, Any]) -> SourceResult:
+        pipelines = self._pipelines(doc.get("pipelines") or [])
+        services = self._each(doc.get("services"), ServiceDoc, self._service)
+        deployments = self._each(doc.get("deployments"), DeploymentDoc, self._deployment)
+        blockers = self._each(doc.get("blockers"), BlockerDoc, self._blocker)
+        flakes = self._each(doc.get("flaky_tests"), FlakyTestDoc, self._flake)
+        sources = self._each(doc.get("sources"), SourceDoc, self._source)
+        result = SourceResult(
+            pipelines=tuple(pipelines),
+            services=tuple(services),
+            deployments=tuple(deployments),
+            blockers=tuple(blockers),
+            flaky_reports=tuple(flakes),
+        )
+        return result.model_copy(update={"summary": self._summary(result, sources, doc)})
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def wanted(self, remote_source: str) -> bool:
+        return not self.only or any(fnmatchcase(remote_source, p) for p in self.only)
+
+    def _each(
+        self,
+        entries: Any,
+        model: type[ModelT],
+        convert: Callable[[ModelT], _T | None],
+    ) -> list[_T]:
+        out: list[_T] = []
+        for raw in entries or ():
+            parsed = self._parse(model, raw)
+            if parsed is None:
+                continue
+            try:
+                converted = convert(parsed)
+            except ValidationError:
+                # A value the document's shape allows but the model does not.
+                self.skipped += 1
+                continue
+            if converted is not None:
+                out.append(converted)
+        return out
+
+    def _parse(self, model: type[ModelT], raw: Any) -> ModelT | None:
+        try:
+            return model.model_validate(raw)
+        except ValidationError:
+            # One entry that does not match the shape costs that entry, not the document.
+            self.skipped += 1
+            return None
+
+    # -- pipelines and builds ------------------------------------------------------------------
+
+    def _pipelines(self, entries: Iterable[Any]) -> list[Pipeline]:
+        out: list[Pipeline] = []
+        seen: set[str] = set()
+        for raw in entries:
+            doc = self._parse(PipelineDoc, raw)
+            if doc is None or not self.wanted(doc.source):
+                continue
+            key = f"{_ident(doc.source)}:{_ident(doc.key)}"
+            if key in seen:
+                # Keys must be unique within a source; a repeat is a broken document.
+                self.skipped += 1
+                continue
+            seen.add(key)
+            self.pipeline_keys.setdefault(_ident(doc.key), []).append(key)
+            if doc.recent is None:
+                recent, in_flight = self._last_only(doc, key)
+            else:
+                recent = self._builds(doc.recent, key, flying=False)
+                in_flight = self._builds(doc.in_flight or [], key, flying=True)
+            out.append(
+                Pipeline(
+                    source=self.name,
+                    key=key,
+                    name=doc.name or doc.key,
+                    branch=doc.branch,
+                    url=safe_url(doc.url),
+                    group=(clean_text(doc.group, 100) or None) if doc.group else None,
+                    recent=tuple(recent),
+                    in_flight=tuple(in_flight),
+                )
+            )
+        return out
+
+    def _builds(self, entries: Iterable[Any], key: str, *, flying: bool) -> list[Build]:
+        out = []
+        for raw in entries:
+            doc = self._parse(BuildDoc, raw)
+            if doc is None:
+                continue
+            status, word = _status(doc.status, doc.provider_status, flying)
+            out.append(
+                Build(
+                    source=self.name,
+                    pipeline=key,
+                    id=_ident(str(doc.id)),
+                    number=doc.number,
+                    attempt=max(1, doc.attempt or 1),
+                    branch=doc.branch,
+                    status=status,
+                    provider_status=word,
+                    created_at=parse_iso(doc.created_at),
+                    started_at=parse_iso(doc.started_at),
+                    finished_at=parse_iso(doc.finished_at),
+                    commit=doc.commit,
+                    author=doc.author,
+                    message=doc.message,
+                    url=safe_url(doc.url),
+                    stage=doc.stage,
+                    estimated_seconds=_seconds(doc.estimated_seconds),
+                )
+            )
+        return out
+
+    def _last_only(self, doc: PipelineDoc, key: str) -> tuple[list[Build], list[Build]]:
+        """A document without builds (an older radiator): the last result it names, and a
+        build in flight when it says one runs."""
+        recent: list[Build] = []
+        if doc.status is not None:
+            status, word = _status(doc.status, doc.provider_status, False)
+            recent.append(
+                Build(
+                    source=self.name,
+                    pipeline=key,
+                    id="last",
+                    branch=doc.branch,
+                    status=status,
+                    provider_status=word,
+                    started_at=parse_iso(doc.started_at),
+                    finished_at=parse_iso(doc.finished_at),
+                    commit=doc.commit,
+                    author=doc.author,
+                    message=doc.message,
+                    url=safe_url(doc.url),
+                )
+            )
+        flying = [Build(source=self.name, pipeline=key, id="running", status=Status.RUNNING)]
+        return recent, flying if doc.running else []
+
+    # -- production, blockers, flaky tests, the remote's own sources ---------------------------
+
+    def _service(self, doc: ServiceDoc) -> ServiceCheck | None:
+        if not self.wanted(doc.source):
+            return None
+        # The export writes the service name even where it is the check's own name.
+        service = doc.service if doc.service and doc.service != doc.name else None
+        return ServiceCheck(
+            source=self.name,
+            name=doc.name,
+            environment=doc.environment,
+            health=_enum(Health, doc.health, Health.UNKNOWN),
+            service=service,
+            kind=clean_text(doc.kind, 40) if doc.kind else "health",
+            http_status=doc.http_status,
+            latency_ms=_finite(doc.latency_ms),
+            version=doc.version,
+            detail=doc.detail,
+            url=safe_url(doc.url),
+            checked_at=parse_iso(doc.checked_at),
+            since=parse_iso(doc.since),
+            severity=doc.severity,
+            muted=doc.muted,
+            value=_finite(doc.value),
+            unit=clean_text(doc.unit, 40) if doc.unit else None,
+        )
+
+    def _deployment(self, doc: DeploymentDoc) -> Deployment | None:
+        if not self.wanted(doc.source):
+            return None
+        return Deployment(
+            source=self.name,
+            service=doc.service,
+            environment=doc.environment,
+            id=_ident(str(doc.id)) if doc.id is not None else None,
+            state=_enum(DeployState, doc.state, DeployState.UNKNOWN),
+            provider_state=doc.provider_state,
+            revision=doc.revision,
+            version=doc.version,
+            deployed_at=parse_iso(doc.deployed_at),
+            target_revision=doc.target_revision,
+            started_at=parse_iso(doc.started_at),
+            finished_at=parse_iso(doc.finished_at),
+            author=doc.author,
+            detail=doc.detail,
+            url=safe_url(doc.url),
+            repo=_ident(doc.repo) if doc.repo else None,
+            pipeline=self._our_key(doc.pipeline),
+            behind_by=doc.behind_by,
+            oldest_undeployed_at=parse_iso(doc.oldest_undeployed_at),
+            suspect=doc.suspect,
+        )
+
+    def _our_key(self, remote_key: str | None) -> str | None:
+        """The remote's pipeline key as ours, when exactly one of its pipelines has it: this
+        radiator's drift check finds the pipeline by key."""
+        if not remote_key:
+            return None
+        ours = self.pipeline_keys.get(_ident(remote_key), [])
+        return ours[0] if len(ours) == 1 else _ident(remote_key)
+
+    def _blocker(self, doc: BlockerDoc) -> Blocker | None:
+        if not self.wanted(doc.source):
+            return None
+        return Blocker(
+            source=self.name,
+            id=_ident(str(doc.id)),
+            title=doc.title,
+            url=safe_url(doc.url),
+            opened_at=parse_iso(doc.opened_at),
+            author=doc.author,
+        )
+
+    def _flake(self, doc: FlakyTestDoc) -> ReportedFlake | None:
+        # ``pipelines`` name ``source:key`` on the remote: the very keys our pipelines have.
+        where = [_ident(p) for p in doc.pipelines or () if isinstance(p, str)]
+        if self.only:
+            where = [p for p in where if self.wanted(p.split(":", 1)[0])]
+            if not where:
+                return None
+        return ReportedFlake(
+            source=self.name,
+            pipeline=where[0] if where else "",
+            classname=doc.classname or "",
+            name=doc.name,
+            times_flaked=max(1, doc.times_flaked),
+            first_seen=parse_iso(doc.first_seen),
+            last_seen=parse_iso(doc.last_seen),
+        )
+
+    def _source(self, doc: SourceDoc) -> SourceDoc | None:
+        return doc if self.wanted(doc.name) else None
+
+    # -- words ---------------------------------------------------------------------------------
+
+    def _summary(self, result: SourceResult, sources: list[SourceDoc], doc: dict[str, Any]) -> str:
+        running = sum(len(p.in_flight) for p in result.pipelines)
+        text = plural(len(result.pipelines), "pipeline")
+        if running:
+            text += f" ({running} in flight)"
+        for items, word in (
+            (result.services, "service check"),
+            (result.deployments, "deployment"),
+            (result.blockers, "blocker"),
+            (result.flaky_reports, "flaky test"),
+        ):
+            if items:
+                text += f", {plural(len(items), word)}"
+        if self.only:
+            text += f" from {plural(len(sources), 'source')} matching only"
+        stale = [clean_text(s.name, 60) for s in sources if s.stale or not s.ok]
+        if stale:
+            text += f"; {len(stale)} of its {len(sources)} sources stale: {', '.join(stale)}"
+        if self.skipped:
+            text += f"; {plural(self.skipped, 'unreadable entry', 'unreadable entries')} skipped"
+        schema = doc["schema"]
+        if schema > SCHEMA_VERSION:
+            text += (
+                f"; its snapshot schema {schema} is newer than this radiator's "
+                f"({SCHEMA_VERSION}): read what it could, upgrade to see the rest"
+            )
+        return text
+
+
+def _status(word: str | None, provider: str | None, flying: bool) -> tuple[Status, str | None]:
+    """Our status for a build doc's word; an unknown word is kept in ``provider_status`` so
+    it stays visible, and read as the safe guess (unknown, or queued while in flight)."""
+    fallback = Status.QUEUED if flying else Status.UNKNOWN
+    status = _enum(Status, word, fallback)
+    if status is fallback and word and word.strip().lower() != fallback.value:
+        return status, provider or word
+    return status, provider
+
+
+_E = TypeVar("_E", Status, Health, DeployState)
+
+
+def _enum(kind: type[_E], word: str | None, fallback: _E) -> _E:
+    try:
+        return kind((word or "").strip().lower())
+    except ValueError:
+        return fallback
+
+
+def _ident(value: str) -> str:
+    """A remote name or key made safe to show (it becomes part of ours)."""
+    return clean_text(value, KEY_TEXT)
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _seconds(value: float | None) -> float | None:
+    value = _finite(value)
+    return value if value is not None and value > 0 else None
