@@ -255,9 +255,8 @@ class HttpClient:
             budget.not_modified += 1
             if count is not None:
                 count.not_modified += 1
-            self._cache.move_to_end(cache_key)
-            if count is not None:
                 count.copies.append(cache_key)
+            self._cache.move_to_end(cache_key)
             return Response(shown, 200, cached.headers, cached.content, True, elapsed_ms, rate)
         if status in verify_ok:
             # Only successful answers are worth re-using after a 304.
@@ -344,15 +343,14 @@ class HttpClient:
             await response.aclose()
 
     def forget(self, keys: list[str]) -> None:
-        """Drop these copies: a poll could not read what they hold, and a 304 to their
-        validators must not hand the same unreadable body back forever."""
+        """Drop copies a poll could not read: a 304 must not hand them back forever."""
         for key in keys:
             self._cache.pop(key, None)
 
     def _remember(self, key: str, headers: httpx.Headers, content: bytes) -> None:
         etag, modified = _validator(headers.get("etag")), _validator(headers.get("last-modified"))
         if etag is None and modified is None:
-            return  # nothing we could send back
+            return
         self._cache[key] = _Cached(etag, modified, content, headers)
         self._cache.move_to_end(key)
         while len(self._cache) > self._cache_entries:
@@ -398,6 +396,5 @@ class HttpClient:
 
 
 def _validator(value: str | None) -> str | None:
-    """A validator as it can be sent back: printable ASCII (a header value httpx can encode),
-    else none (a server's ``ETag: "caf\xe9"`` made every later request fail to build)."""
+    """A validator httpx can send back (printable ASCII), else none: ``ETag: "caf\xe9"``."""
     return value if value and value.isascii() and value.isprintable() else None
