@@ -28,7 +28,7 @@ from buildradiator.engine import pacing
 from buildradiator.engine.ports import AsPolled, Deriver, Recorder, Subscriber
 from buildradiator.engine.reuse import reuse
 from buildradiator.engine.slots import Slot, content
-from buildradiator.errors import RateLimited, SourceError
+from buildradiator.errors import BadPayload, RateLimited, SourceError
 from buildradiator.model import (
     Blocker,
     Deployment,
@@ -122,6 +122,8 @@ class Engine:
             with counting() as cost:
                 result = await slot.source.guarded_poll()
         except SourceError as exc:
+            if isinstance(exc, BadPayload):
+                self.http.forget(cost.copies)  # ask afresh next time, not "not modified"
             slot.error = exc
             slot.failures += 1
             log.info("source %s failed: %s", name, exc)

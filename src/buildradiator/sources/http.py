@@ -255,6 +255,7 @@ class HttpClient:
             budget.not_modified += 1
             if count is not None:
                 count.not_modified += 1
+                count.copies.append(cache_key)
             self._cache.move_to_end(cache_key)
             return Response(shown, 200, cached.headers, cached.content, True, elapsed_ms, rate)
         if status in verify_ok:
@@ -262,6 +263,8 @@ class HttpClient:
             validators = resp_headers.get("etag") or resp_headers.get("last-modified")
             if conditional and 200 <= status < 300 and validators:
                 self._remember(cache_key, resp_headers, content)
+                if count is not None:
+                    count.copies.append(cache_key)
             return Response(shown, status, resp_headers, content, False, elapsed_ms, rate)
         raise self._error(status, resp_headers, content, shown, host, rate, budget)
 
@@ -339,10 +342,16 @@ class HttpClient:
         finally:
             await response.aclose()
 
+    def forget(self, keys: list[str]) -> None:
+        """Drop copies a poll could not read: a 304 must not hand them back forever."""
+        for key in keys:
+            self._cache.pop(key, None)
+
     def _remember(self, key: str, headers: httpx.Headers, content: bytes) -> None:
-        self._cache[key] = _Cached(
-            headers.get("etag"), headers.get("last-modified"), content, headers
-        )
+        etag, modified = _validator(headers.get("etag")), _validator(headers.get("last-modified"))
+        if etag is None and modified is None:
+            return
+        self._cache[key] = _Cached(etag, modified, content, headers)
         self._cache.move_to_end(key)
         while len(self._cache) > self._cache_entries:
             self._cache.popitem(last=False)
@@ -384,3 +393,8 @@ class HttpClient:
         if status >= 500:
             return ServerError(f"server error from {host} (HTTP {status}){what}")
         return SourceError(f"unexpected answer from {host} (HTTP {status}){what}")
+
+
+def _validator(value: str | None) -> str | None:
+    """A validator httpx can send back (printable ASCII), else none: ``ETag: "caf\xe9"``."""
+    return value if value and value.isascii() and value.isprintable() else None

@@ -132,6 +132,8 @@ class RequestCount:
 
     sent: int = 0
     not_modified: int = 0
+    copies: list[str] = field(default_factory=list)
+    """Keys of the conditional-request copies the poll kept or re-used (``HttpClient.forget``)."""
 
     @property
     def quota(self) -> int:
