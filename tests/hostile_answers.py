@@ -103,6 +103,8 @@ BUILDERS: dict[str, Callable[[str], list[SourceBase]]] = {
     "github_deployments": _from_demo("github_deployments", "deploys"),
     "blockers": _blockers,
     "radiator": _radiator,
+    "azure": _from_demo("azure", "azure"),
+    "bitbucket": _from_demo("bitbucket", "bitbucket"),
 }
 """How to point each source type at a base URL. A registered type missing here fails the test."""
 
