@@ -414,14 +414,14 @@ def test_hostile_answers_over_real_sockets(plan: dict[str, list[Twist]]) -> None
 
 
 @pytest.mark.soak
-@settings(PROPERTY, max_examples=150)
+@settings(PROPERTY, max_examples=12)
 @given(plan=plans(NAMES, per_source=8))
 def test_soak_hostile_answers_many_examples(plan: dict[str, list[Twist]]) -> None:
     asyncio.run(run_example(plan, rounds=5))
 
 
 @pytest.mark.soak
-@settings(PROPERTY, max_examples=60)
+@settings(PROPERTY, max_examples=4)
 @given(plan=plans(NAMES, per_source=8))
 def test_soak_hostile_answers_over_real_sockets(plan: dict[str, list[Twist]]) -> None:
     asyncio.run(run_example(plan, rounds=5, sockets=True))
