@@ -3,12 +3,11 @@ emoji, wide characters), folded one cell for one cell so the layout does not mov
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from datetime import UTC
 
 import pytest
 
+from app_helpers import FakeFeed
 from buildradiator.clock import FakeClock
 from buildradiator.model import Snapshot
 from buildradiator.text import ascii_cells
@@ -18,18 +17,6 @@ from screen import screen_text
 from snapshot_fixtures import build, pipeline, red_estate
 
 NAMES = ("Tomás Ortega", "acme/mobile-api · build-test", "日本語テスト", "deploy 🎉 ✔")
-
-
-class _Feed:
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
-
-    async def run(self, publish: Callable[[Snapshot], None]) -> None:
-        publish(self.snapshot)
-        await asyncio.Event().wait()
-
-    def poll_now(self) -> None:
-        pass
 
 
 def _estate() -> Snapshot:
@@ -45,7 +32,7 @@ def _estate() -> Snapshot:
 
 def _app(ascii: bool) -> BuildRadiatorApp:
     options = RadiatorOptions(ascii=ascii)
-    app = BuildRadiatorApp(_Feed(_estate()), clock=FakeClock(), options=options)  # type: ignore[arg-type]
+    app = BuildRadiatorApp(FakeFeed(_estate()), clock=FakeClock(), options=options)  # type: ignore[arg-type]
     app.display_tz = UTC
     return app
 

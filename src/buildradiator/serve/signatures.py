@@ -82,12 +82,17 @@ def _bearer(headers: Mapping[str, str]) -> str | None:
     return value[7:].strip()
 
 
-def github(secret: bytes, headers: Mapping[str, str], body: bytes, now: float) -> Delivery:
-    signature = _header(headers, "X-Hub-Signature-256")
+def _body_hmac(header: str, headers: Mapping[str, str], secret: bytes, body: bytes) -> None:
+    """``header: sha256=<hex HMAC-SHA256(secret, body)>``, or ``Refused``."""
+    signature = _header(headers, header)
     if not signature:
         raise Refused("unsigned")
     if not _same(signature, "sha256=" + _digest(secret, body)):
         raise Refused("bad signature")
+
+
+def github(secret: bytes, headers: Mapping[str, str], body: bytes, now: float) -> Delivery:
+    _body_hmac("X-Hub-Signature-256", headers, secret, body)
     return Delivery(_header(headers, "X-GitHub-Event") or "", _header(headers, "X-GitHub-Delivery"))
 
 
@@ -135,11 +140,7 @@ def circleci(secret: bytes, headers: Mapping[str, str], body: bytes, now: float)
 
 
 def bitbucket(secret: bytes, headers: Mapping[str, str], body: bytes, now: float) -> Delivery:
-    signature = _header(headers, "X-Hub-Signature")
-    if not signature:
-        raise Refused("unsigned")
-    if not _same(signature, "sha256=" + _digest(secret, body)):
-        raise Refused("bad signature")
+    _body_hmac("X-Hub-Signature", headers, secret, body)  # GitHub's scheme, its older name
     return Delivery(_header(headers, "X-Event-Key") or "", _header(headers, "X-Request-UUID"))
 
 
