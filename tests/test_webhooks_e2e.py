@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator
@@ -164,3 +165,59 @@ def test_serve_refuses_to_start_on_an_unreadable_secret(monkeypatch: pytest.Monk
     engine = build_engine(config)
     with pytest.raises(ConfigError, match=r"source gh webhook\.secret_env"):
         attach_webhooks(config, engine, "e2e.toml")
+
+
+async def _poll_times(webhook: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[list[float], float]:
+    """Fake-clock times of the engine's polls over ten simulated minutes of a GitHub source
+    with ``interval = 30``, and when it first showed acme/monolith red: the simulated CI turns
+    it red right after the first poll, and no webhook delivery ever says so (a missed one)."""
+    from buildradiator.clock import FakeClock
+
+    monkeypatch.setenv("E2E_HOOK_SECRET", SECRET)
+    with Simulator() as sim:
+        sim.set_time(moments.CALM)
+        text = config_text(sim.base_url).replace("interval = 3600", "interval = 30")
+        text = text.replace("reconcile = 900", "reconcile = 120")
+        config = parse_config(text)
+        clock = FakeClock()
+        engine = build_engine(config, clock=clock)
+        if webhook:
+            attach_webhooks(config, engine, "e2e.toml")
+        times: list[float] = []
+        red_at: list[float] = []
+        poll = engine.poll_source
+
+        async def counted(name: str) -> None:
+            times.append(clock.monotonic())
+            await poll(name)
+            if len(times) == 1:
+                sim.set_time(moments.MAIN_RED)
+            result = engine.slots[name].result
+            if not red_at and result is not None:
+                if any(
+                    p.key.startswith("acme/monolith") and p.status == "failed"
+                    for p in result.pipelines
+                ):
+                    red_at.append(clock.monotonic())
+
+        engine.poll_source = counted  # type: ignore[method-assign]
+        start = clock.monotonic()
+        task = asyncio.create_task(engine.run(lambda _s: None))
+        while clock.monotonic() - start < 600 and not task.done():
+            await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await engine.aclose()
+    return [t - start for t in times], (red_at[0] - start if red_at else float("inf"))
+
+
+async def test_a_missed_delivery_is_repaired_by_the_next_reconciling_poll(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alone, red_alone = await _poll_times(False, monkeypatch)
+    hooked, red_hooked = await _poll_times(True, monkeypatch)
+    gaps = [b - a for a, b in itertools.pairwise(hooked)]
+    assert gaps and min(gaps) >= 120 * 0.9  # reconcile, never faster (nor the in-flight pace)
+    assert len(alone) > 2 * len(hooked)  # polling alone: every 30 s or faster
+    assert red_hooked <= 120 * 1.1 + 1  # the change nobody announced, shown by reconciling
+    assert red_alone < red_hooked
