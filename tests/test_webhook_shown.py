@@ -121,11 +121,14 @@ def test_check_says_where_to_post_which_secret_and_when_the_last_event_came(
     # serve cached a snapshot in which gh's last event came 3 minutes ago.
     config = load_config(path)
     at = datetime.now(UTC) - timedelta(minutes=3)
-    state = SourceState(name="gh", type="github", webhook=True, webhook_at=at)
+    state = SourceState(name="gh", type="github", webhook=True, webhook_at=at, webhook_refused=3)
     write_cache(cache_path(config), Snapshot(taken_at=at, sources=(state,)))
     monkeypatch.delenv("CHECK_HOOK_SECRET")
     cli.main(["check", "--config", str(path)])
     out = capsys.readouterr().out
     gh = next(line for line in out.splitlines() if line.startswith("webhook gh:"))
     assert "last event 3m ago" in gh
+    assert "3 deliveries refused (see serve's /metrics and log)" in gh
+    lab = next(line for line in out.splitlines() if line.startswith("webhook lab:"))
+    assert "refused" not in lab  # nothing refused for it: not said
     assert "NOT readable now: environment variable CHECK_HOOK_SECRET is not set" in gh

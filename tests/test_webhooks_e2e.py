@@ -131,7 +131,7 @@ async def test_a_signed_event_reaches_the_snapshot_in_one_poll(
 async def test_a_forged_event_changes_nothing_and_is_counted(
     served: tuple[Simulator, RadiatorServer, Engine],
 ) -> None:
-    sim, server, _engine = served
+    sim, server, engine = served
     async with httpx.AsyncClient() as client:
         await until(lambda: _is(server, client, "passed"))
         polls = sum(sim.requests.values())
@@ -143,6 +143,9 @@ async def test_a_forged_event_changes_nothing_and_is_counted(
         )
         assert (forged.status_code, forged.text) == (403, "refused\n")
         await asyncio.sleep(0.5)
+        # Counted where everyone sees it: the source's state, hence the document and check.
+        [state] = [s for s in engine.snapshot().sources if s.name == "gh"]
+        assert state.webhook_refused == 1
         assert await monolith_status(server, client) == "passed"
         assert sum(sim.requests.values()) == polls  # no poll was made for it
         metrics = (

@@ -186,6 +186,7 @@ def snapshot_doc(snapshot: Snapshot, *, overall: str) -> dict[str, Any]:
                 "rate": s.rate.model_dump(mode="json") if s.rate else None,
                 "webhook": s.webhook,
                 "webhook_at": _time(s.webhook_at),
+                "webhook_refused": s.webhook_refused,
             }
             for s in snapshot.sources
         ],

@@ -74,18 +74,24 @@ def _check_webhooks(config: Config) -> None:
     from buildradiator.export.cache import read_cache
 
     cached = read_cache(cache_path(config))
-    events = {s.name: s.webhook_at for s in cached.sources} if cached is not None else {}
+    states = {s.name: s for s in cached.sources} if cached is not None else {}
     base = serve_address(config)
     now = datetime.now(UTC)
     for source in hooked:
-        last = events.get(source.name)
+        state = states.get(source.name)
+        last = state.webhook_at if state is not None else None
+        refused = state.webhook_refused if state is not None else 0
         when = (
             f"last event {fmt.format_age(fmt.seconds_between(last, now))} ago"
             if last is not None
             else "no event seen yet"
         )
         post = f"{base}/hooks/{quote(source.name, safe='')}"
-        print(f"webhook {source.name}: POST {post}; {_secret_words(source, config)}; {when}")
+        shown = f"; {fmt.plural(refused, 'delivery', 'deliveries')} refused (see serve's /metrics and log)"
+        print(
+            f"webhook {source.name}: POST {post}; {_secret_words(source, config)}; {when}"
+            + (shown if refused else "")
+        )
 
 
 def serve_address(config: Config) -> str:

@@ -204,6 +204,13 @@ class Engine:
             self._wake.set()
         return True
 
+    def webhook_refused(self, name: str) -> None:
+        """``serve`` refused a delivery for ``name``: counted in its state, for every screen,
+        the document and ``check``."""
+        slot = self.slots.get(name)
+        if slot is not None:
+            slot.webhook_refused += 1
+
     def reconcile_every(self, name: str, seconds: float) -> None:
         """Events arrive by webhook: poll ``name`` only every ``seconds`` to repair missed ones
         (or on its own interval, if that is longer)."""

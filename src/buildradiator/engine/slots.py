@@ -35,6 +35,8 @@ class Slot:
     """``result`` is the last run's, from the snapshot cache: no poll of this run confirmed it."""
     webhook_at: datetime | None = None
     """When a webhook last said this source changed (``Engine.poll_soon``)."""
+    webhook_refused: int = 0
+    """Deliveries for this source ``serve`` refused (``Engine.webhook_refused``)."""
     webhook: bool = False
     """Events arrive by webhook (``serve`` takes them: ``Engine.reconcile_every``): polling only
     repairs missed deliveries."""
@@ -71,6 +73,7 @@ class Slot:
             rate=self.rate,
             webhook_at=self.webhook_at,
             webhook=self.webhook,
+            webhook_refused=self.webhook_refused,
         )
 
 

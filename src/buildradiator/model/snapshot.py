@@ -72,6 +72,9 @@ class SourceState(Frozen):
     ``None``: no event yet, or no webhook."""
     webhook: bool = False
     """The source's config has a webhook (``serve`` takes its CI's events)."""
+    webhook_refused: int = 0
+    """Deliveries ``serve`` refused for this source since it started (a bad or missing
+    signature, a replay, too large, too many): counted, never silent."""
 
 
 class GateReason(Frozen):

@@ -76,6 +76,7 @@ class WebhookReceiver:
         burst: int = 20,
         wall: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        refused: Callable[[str], object] | None = None,
     ) -> None:
         for hook in hooks.values():
             if hook.type not in SCHEMES:
@@ -85,6 +86,8 @@ class WebhookReceiver:
         self.refused_unknown = 0
         """Deliveries to a name with no webhook (counted apart: no source to charge them to)."""
         self._poke = poke
+        self._refused = refused
+        """Told the source's name on each refusal (the engine counts it in the snapshot)."""
         self._wall = wall
         self._buckets = TokenBuckets(rate, burst, monotonic)
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -158,6 +161,8 @@ class WebhookReceiver:
             return
         counts = self.counts[hook.source]
         counts.refused[reason] += 1
+        if self._refused is not None:
+            self._refused(hook.source)
         counts.last_refused = datetime.fromtimestamp(self._wall(), UTC)
         log.warning("webhook for source %s refused: %s", hook.source, reason)
 
@@ -191,7 +196,7 @@ def attach_webhooks(config: Config, engine: Engine, shown: str) -> WebhookReceiv
     for source in config.sources:
         if source.webhook is not None:
             engine.reconcile_every(source.name, source.webhook.reconcile)
-    return WebhookReceiver(hooks, engine.poll_soon)
+    return WebhookReceiver(hooks, engine.poll_soon, refused=engine.webhook_refused)
 
 
 class _Counters(Collector):
