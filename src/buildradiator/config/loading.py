@@ -396,7 +396,5 @@ def _resolve_secrets(config: Config, text: str, shown: str) -> Config:
 
 
 def resolve_secrets(config: Config, shown: str) -> Config:
-    """``config`` with every source's token read (``token_env``, ``token_file``,
-    ``token_command``), for a config made in code rather than read from a file; a token that
-    cannot be read is a ``ConfigError`` naming ``shown`` and the key."""
+    """``config`` (made in code) with its sources' tokens read; ``ConfigError`` names ``shown``."""
     return _resolve_secrets(config, "", shown)
