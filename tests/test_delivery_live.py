@@ -213,3 +213,45 @@ async def test_through_the_engine_every_snapshot_carries_them_and_targets_judge_
     assert any(f.key == "lead_time" and f.scope == "monolith/production" for f in snap.delivery)
     lead = next(t for t in snap.targets if t.measure == "lead_time")
     assert lead.scope == "monolith/production" and lead.value is not None and lead.met is not None
+
+
+def test_metrics_expose_every_known_delivery_measure_once(store: History) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from buildradiator.export.metrics import metrics_text
+
+    recorder = HistoryFacts(store)
+    recorder.refresh(keys(store))
+    facts = recorder.current()
+    snap = Snapshot(taken_at=NOW, delivery=facts.delivery, delivery_at=facts.delivery_at)
+    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+    for family in text_string_to_metric_families(metrics_text(snap, NOW).decode()):
+        for s in family.samples:
+            key = (s.name, tuple(sorted(s.labels.items())))
+            assert key not in samples, f"duplicate series {key}"  # Prometheus would reject it
+            samples[key] = s.value
+    lead = samples[
+        ("buildradiator_delivery_lead_time_seconds", (("scope", "estate"), ("window_days", "7")))
+    ]
+    known = next(f for f in facts.delivery if f.key == "lead_time" and f.scope == "estate")
+    assert lead == known.value and known.window_days == 7
+    rate = ("scope", "estate"), ("window_days", "30")
+    assert ("buildradiator_delivery_change_failure_rate_ratio", rate) in samples
+    bands = {
+        labels: v for (name, labels), v in samples.items() if name == "buildradiator_delivery_band"
+    }
+    frequency = [
+        dict(labels)["band"]
+        for labels, v in bands.items()
+        if v == 1
+        and dict(labels)["measure"] == "deploy_frequency"
+        and dict(labels)["scope"] == "estate"
+        and dict(labels)["window_days"] == "7"
+    ]
+    assert frequency == ["elite"]
+    assert samples[("buildradiator_delivery_computed_timestamp_seconds", ())] == NOW.timestamp()
+    # An unknown value is left out, never exported as 0.
+    unknown = [f for f in facts.delivery if f.value is None and f.key == "time_to_restore"]
+    for f in unknown:
+        labels = (("scope", f.scope), ("window_days", str(f.window_days)))
+        assert ("buildradiator_delivery_time_to_restore_seconds", labels) not in samples
