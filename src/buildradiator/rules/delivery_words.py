@@ -23,11 +23,18 @@ LABELS = {
 
 SHORT = {
     "deploy_frequency": "deploys",
-    "lead_time": "lead time",
-    "change_failure_rate": "change fail",
+    "lead_time": "lead",
+    "change_failure_rate": "fail",
     "time_to_restore": "restore",
 }
-"""The four keys in a word or two, for the wall."""
+"""The four keys in a word, where a line holds all four."""
+KEY_LABELS = {
+    "deploy_frequency": "Deployment frequency",
+    "lead_time": "Lead time for changes",
+    "change_failure_rate": "Change failure rate",
+    "time_to_restore": "Time to restore",
+}
+"""The four keys as DORA names them, for a table of the four."""
 
 FOUR_KEYS = ("deploy_frequency", "lead_time", "change_failure_rate", "time_to_restore")
 
@@ -45,7 +52,9 @@ def show(value: float | None, unit: str) -> str:
     if unit in ("seconds", "seconds_per_week"):
         suffix = "/week" if unit == "seconds_per_week" else ""
         return duration(value) + suffix
-    if unit in ("builds", "commits", "builds_per_hour"):
+    if unit == "builds_per_hour":
+        return f"{value:.1f} builds/hour"
+    if unit in ("builds", "commits"):
         return f"{value:.1f}" if unit != "builds" else f"{value:.0f}"
     return f"{value:g}"
 
