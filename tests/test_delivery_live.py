@@ -255,3 +255,23 @@ def test_metrics_expose_every_known_delivery_measure_once(store: History) -> Non
     for f in unknown:
         labels = (("scope", f.scope), ("window_days", str(f.window_days)))
         assert ("buildradiator_delivery_time_to_restore_seconds", labels) not in samples
+
+
+def test_the_json_document_and_the_cache_carry_them(store: History) -> None:
+    import json
+
+    from buildradiator.document import cache_bytes, from_cache_bytes, to_json
+
+    recorder = HistoryFacts(store)
+    recorder.refresh(keys(store))
+    facts = recorder.current()
+    snap = Snapshot(taken_at=NOW, delivery=facts.delivery, delivery_at=facts.delivery_at)
+    doc = json.loads(to_json(snap, overall="green"))
+    assert doc["delivery"]["computed_at"] == NOW.isoformat()
+    first = doc["delivery"]["facts"][0]
+    assert first["key"] == "deploy_frequency" and first["scope"] == "estate"
+    assert set(first) >= {"window_days", "value", "unit", "p90", "previous", "trend", "band"}
+    assert len(doc["delivery"]["facts"]) == len(facts.delivery)
+    # The cache keeps them: a restart shows the last measures until history computes anew.
+    again = from_cache_bytes(cache_bytes(snap))
+    assert again.delivery == snap.delivery and again.delivery_at == snap.delivery_at
