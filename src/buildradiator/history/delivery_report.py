@@ -25,16 +25,17 @@ from buildradiator.history.delivery_queries import (
     undeployed,
 )
 from buildradiator.history.queue_rollups import queue_days
+from buildradiator.history.stages import any_stages, stage_buckets
 from buildradiator.rules.congestion import (
     commits_per_build_facts,
     gate_facts,
     queue_facts,
     retry_facts,
-    stage_facts,
     undeployed_facts,
 )
 from buildradiator.rules.delivery import four_keys, restore_facts
 from buildradiator.rules.dora import DAY, Fact
+from buildradiator.rules.stages import stage_facts
 
 ORDER = (
     "deploy_frequency",
@@ -78,6 +79,7 @@ def delivery_facts(
     changes = health_changes(store, t - 2 * longest * DAY, t + 1)
     rollups = {days: main_days(store, days) for days in windows}
     facts += restore_facts([(d, *rollups[d]) for d in windows], changes, now=t)
+    staged = any_stages(store)
     for days in windows:
         span = days * DAY
         today = int(t // DAY)
@@ -94,7 +96,9 @@ def delivery_facts(
                 in_force = c
         facts += gate_facts(days, changes_g, in_force, initial, now=t)
         facts += retry_facts(days, *rollups[days])
-        facts += stage_facts(days)
+        this = stage_buckets(store, today - days + 1, today) if staged else []
+        before = stage_buckets(store, today - 2 * days + 1, today - days) if staged else []
+        facts += stage_facts(days, this, before, known=staged)
     facts += undeployed_facts(undeployed(store), now=t)
     rank = {key: i for i, key in enumerate(ORDER)}
     return sorted(

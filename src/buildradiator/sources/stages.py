@@ -1,0 +1,54 @@
+"""A finished build's stages from its jobs, whatever the provider: what ``Build.stages`` holds.
+
+Every source hands ``stage_times`` one ``(stage name, started, finished)`` triple per job (the
+provider's stage where it names one, else the job's own name). Jobs of one stage may run in
+parallel, so a stage lasts from its first job's start to its last job's end. A job without both
+times (skipped, never started, garbage), or one that ends before it starts, is left out; a stage
+left with no job is left out. Never raises: the worst payload gives no stages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from buildradiator.model import MAX_SECONDS, StageTime
+from buildradiator.sources.base import parse_iso
+from buildradiator.text import clean_text
+
+MAX_STAGES = 32
+"""Stages kept per build at most (a matrix of 500 jobs named apart is not 500 stages)."""
+
+Span = tuple[object, object, object]
+"""(name, started, finished): a name as the payload gave it; times as ISO text or datetimes."""
+
+
+def _moment(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else None
+    return parse_iso(value) if isinstance(value, str) else None
+
+
+def stage_times(spans: Iterable[Span]) -> tuple[StageTime, ...]:
+    """The stages of one finished build, in the order they started (see the module docstring)."""
+    found: dict[str, list[datetime]] = {}
+    for name, started, finished in spans:
+        if not isinstance(name, str):
+            continue
+        label = clean_text(name).strip()
+        start, end = _moment(started), _moment(finished)
+        if not label or start is None or end is None or end < start:
+            continue
+        span = found.get(label)
+        if span is None:
+            if len(found) >= MAX_STAGES:
+                continue
+            found[label] = [start, end]
+        else:
+            span[0], span[1] = min(span[0], start), max(span[1], end)
+    stages = []
+    for label, (start, end) in sorted(found.items(), key=lambda kv: kv[1][0]):
+        seconds = (end - start).total_seconds()
+        if 0.0 <= seconds <= MAX_SECONDS:
+            stages.append(StageTime(name=label, seconds=seconds))
+    return tuple(stages)
