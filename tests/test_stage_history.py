@@ -42,13 +42,15 @@ def test_stages_are_recorded_once_and_rolled_up_for_green_builds_only() -> None:
     assert history.record_builds(builds) == 3
     assert history.record_builds(builds) == 0  # the same builds again: nothing new
     assert rows(history, "SELECT count(*) FROM build_stages") == [(6,)]
-    got = sorted(stage_buckets(history, TODAY, TODAY), key=lambda b: (b.stage, b.bucket))
+    got = sorted(
+        stage_buckets(history, TODAY, TODAY, today=TODAY), key=lambda b: (b.stage, b.bucket)
+    )
     assert got == [
         StageBucket("gl:acme/shop", "build", stage_bucket(180), 1),
         StageBucket("gl:acme/shop", "build", stage_bucket(190), 1),
         StageBucket("gl:acme/shop", "test", stage_bucket(600), 2),  # 600 and 610: one step
     ]
-    assert stage_buckets(history, TODAY - 7, TODAY - 1) == []
+    assert stage_buckets(history, TODAY - 7, TODAY - 1, today=TODAY) == []
 
 
 def test_a_build_without_stages_adds_no_stage_rows() -> None:
@@ -113,9 +115,32 @@ def test_a_version_2_file_is_upgraded_and_keeps_its_builds(tmp_path: Path) -> No
     assert SCHEMA_VERSION == 3
     assert history.recent_strip("gl", "acme/shop") == [Status.PASSED]
     history.record_builds([build(8, timedelta(minutes=1), ("test", 600))])
-    assert stage_buckets(history, TODAY, TODAY) == [
+    assert stage_buckets(history, TODAY, TODAY, today=TODAY) == [
         StageBucket("gl:acme/shop", "test", stage_bucket(600), 1)
     ]
     history.close()
     with History.open(path, clock=FakeClock(NOW)) as again:  # and opens again as it is
         assert not again.notices and any_stages(again)
+
+
+def test_a_past_window_is_summed_once_and_a_late_stage_row_still_counts() -> None:
+    history = History.memory(clock=FakeClock(NOW))
+    history.record_builds([build(1, timedelta(days=2), ("test", 600))])
+
+    def week() -> int:
+        return sum(b.builds for b in stage_buckets(history, TODAY - 6, TODAY, today=TODAY))
+
+    assert week() == 1
+    assert rows(history, "SELECT count(*) FROM stage_windows_done") == [(1,)]
+    assert week() == 1  # read from the window, not summed again
+    history.record_builds([build(2, timedelta(days=3), ("test", 610))])  # seen late
+    assert rows(history, "SELECT count(*) FROM stage_windows_done") == [(0,)]
+    assert week() == 2
+    history.record_builds([build(3, timedelta(hours=1), ("test", 620))])  # today: live
+    assert week() == 3
+    assert rows(history, "SELECT count(*) FROM stage_windows_done") == [(1,)]
+    # The next day, yesterday's windows give way to the new day's.
+    assert sum(b.builds for b in stage_buckets(history, TODAY - 5, TODAY + 1, today=TODAY + 1)) == 3
+    assert rows(history, "SELECT first_day, last_day FROM stage_windows_done") == [
+        (TODAY - 5, TODAY)
+    ]

@@ -96,8 +96,10 @@ def delivery_facts(
                 in_force = c
         facts += gate_facts(days, changes_g, in_force, initial, now=t)
         facts += retry_facts(days, *rollups[days])
-        this = stage_buckets(store, today - days + 1, today) if staged else []
-        before = stage_buckets(store, today - 2 * days + 1, today - days) if staged else []
+        this = stage_buckets(store, today - days + 1, today, today=today) if staged else []
+        before = (
+            stage_buckets(store, today - 2 * days + 1, today - days, today=today) if staged else []
+        )
         facts += stage_facts(days, this, before, known=staged)
     facts += undeployed_facts(undeployed(store), now=t)
     rank = {key: i for i, key in enumerate(ORDER)}

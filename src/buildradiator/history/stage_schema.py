@@ -5,8 +5,11 @@
   down to its histogram step (``rules.stages.stage_bucket``); ``passed`` says whether the build
   passed (a failed build stops early: only green builds count in the quantiles).
 - ``stage_days``: per UTC day, pipeline, stage and bucket, how many green builds' stages fell
-  there. A trigger keeps it current as ``build_stages`` rows are added, so the quantiles of a
-  window are one range read of a few thousand rows, never a scan of the stage rows.
+  there. A trigger keeps it current as ``build_stages`` rows are added.
+- ``stage_windows``: the sum of ``stage_days`` over a run of past days (a report window up to
+  yesterday), computed once and kept while it holds (``stage_windows_done``): a month of a busy
+  estate is ~150,000 day rows but a few thousand window rows. The same trigger drops a window
+  a late stage row falls in; a new day makes new windows (the old ones are dropped then).
 
 Retention drops both like builds (``delete_stages_before``, from ``Store.prune``).
 """
@@ -39,12 +42,30 @@ STAGE_MIGRATION: tuple[str, ...] = (
         builds INTEGER NOT NULL,
         PRIMARY KEY (day, pipeline_id, stage, bucket)
     ) WITHOUT ROWID""",
+    """CREATE TABLE stage_windows (
+        first_day INTEGER NOT NULL,
+        last_day INTEGER NOT NULL,
+        pipeline_id INTEGER NOT NULL,
+        stage TEXT NOT NULL,
+        bucket REAL NOT NULL,
+        builds INTEGER NOT NULL,
+        PRIMARY KEY (first_day, last_day, pipeline_id, stage, bucket)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE stage_windows_done (
+        first_day INTEGER NOT NULL,
+        last_day INTEGER NOT NULL,
+        made_for INTEGER NOT NULL,
+        PRIMARY KEY (first_day, last_day)
+    ) WITHOUT ROWID""",
     """CREATE TRIGGER build_stages_roll_up AFTER INSERT ON build_stages WHEN NEW.passed
     BEGIN
         INSERT INTO stage_days (day, pipeline_id, stage, bucket, builds)
         VALUES (CAST(NEW.finished_at / 86400 AS INTEGER), NEW.pipeline_id, NEW.stage,
                 NEW.bucket, 1)
         ON CONFLICT (day, pipeline_id, stage, bucket) DO UPDATE SET builds = builds + 1;
+        DELETE FROM stage_windows_done
+        WHERE first_day <= CAST(NEW.finished_at / 86400 AS INTEGER)
+          AND last_day >= CAST(NEW.finished_at / 86400 AS INTEGER);
     END""",
 )
 """Statements, not one script: the trigger's body holds a ``;``."""
@@ -55,6 +76,8 @@ STAGE_COLUMNS: dict[str, set[str]] = {
         "finished_at",
     },
     "stage_days": {"day", "pipeline_id", "stage", "bucket", "builds"},
+    "stage_windows": {"first_day", "last_day", "pipeline_id", "stage", "bucket", "builds"},
+    "stage_windows_done": {"first_day", "last_day", "made_for"},
 }  # fmt: skip
 
 
@@ -62,3 +85,5 @@ def delete_stages_before(db: sqlite3.Connection, cutoff: float) -> None:
     """Retention: stage rows and day rollups older than ``cutoff`` go, as builds do."""
     db.execute("DELETE FROM build_stages WHERE finished_at < ?", (cutoff,))
     db.execute("DELETE FROM stage_days WHERE day < ?", (int(cutoff // DAY),))
+    db.execute("DELETE FROM stage_windows_done WHERE first_day < ?", (int(cutoff // DAY),))
+    db.execute("DELETE FROM stage_windows WHERE first_day < ?", (int(cutoff // DAY),))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from typing import Any
 
 from buildradiator.history.store import Store, guarded
 from buildradiator.model import StageTime
@@ -36,20 +37,69 @@ def insert_stages(db: sqlite3.Connection, builds: Iterable[StageRow]) -> int:
     return db.total_changes - before
 
 
+def _compute(db: sqlite3.Connection, first_day: int, last_day: int, today: int) -> None:
+    """Sum the day rollups of first_day..last_day into ``stage_windows``; windows made for
+    another day are dropped (a report's windows move with the day)."""
+    for table in ("stage_windows", "stage_windows_done"):
+        db.execute(
+            f"DELETE FROM {table} WHERE (first_day, last_day) IN"  # noqa: S608 - constants only
+            " (SELECT first_day, last_day FROM stage_windows_done WHERE made_for != ?"
+            "  UNION SELECT ?, ?)",
+            (today, first_day, last_day),
+        )
+    db.execute(
+        "INSERT INTO stage_windows (first_day, last_day, pipeline_id, stage, bucket, builds)"
+        " SELECT ?, ?, pipeline_id, stage, bucket, sum(builds) FROM stage_days"
+        " WHERE day >= ? AND day <= ? GROUP BY pipeline_id, stage, bucket",
+        (first_day, last_day, first_day, last_day),
+    )
+    db.execute(
+        "INSERT INTO stage_windows_done (first_day, last_day, made_for) VALUES (?, ?, ?)",
+        (first_day, last_day, today),
+    )
+
+
 @guarded
-def stage_buckets(store: Store, first_day: int, last_day: int) -> list[StageBucket]:
+def stage_buckets(store: Store, first_day: int, last_day: int, *, today: int) -> list[StageBucket]:
     """The stage histograms of green builds that finished on UTC days first_day..last_day,
-    per pipeline (named ``source:key``) and stage."""
+    per pipeline (named ``source:key``) and stage: the days before ``today`` from a window
+    summed once (``stage_windows``), today live."""
+    counts: dict[tuple[int, str, float], int] = {}
+
+    def add(rows: Iterable[tuple[Any, ...]]) -> None:
+        for pid, stage, bucket, n in rows:
+            key = (int(pid), str(stage), float(bucket))
+            counts[key] = counts.get(key, 0) + int(n)
+
     with store._lock:
-        rows = store._db.execute(
-            "SELECT pipeline_id, stage, bucket, sum(builds) FROM stage_days"
-            " WHERE day >= ? AND day <= ? GROUP BY pipeline_id, stage, bucket",
-            (first_day, last_day),
-        ).fetchall()
-        names = {pid: store._name_of(pid) for pid in {r[0] for r in rows}}
+        db = store._db
+        past_last = min(last_day, today - 1)
+        if first_day <= past_last:
+            span = (first_day, past_last)
+            done = db.execute(
+                "SELECT 1 FROM stage_windows_done WHERE first_day = ? AND last_day = ?", span
+            ).fetchone()
+            if done is None:
+                with store._transaction() as tx:
+                    _compute(tx, first_day, past_last, today)
+            add(
+                db.execute(
+                    "SELECT pipeline_id, stage, bucket, builds FROM stage_windows"
+                    " WHERE first_day = ? AND last_day = ?",
+                    span,
+                )
+            )
+        if first_day <= today <= last_day:
+            add(
+                db.execute(
+                    "SELECT pipeline_id, stage, bucket, builds FROM stage_days WHERE day = ?",
+                    (today,),
+                )
+            )
+        names = {pid: store._name_of(pid) for pid in {key[0] for key in counts}}
     return [
-        StageBucket(f"{names[pid][0]}:{names[pid][1]}", str(stage), float(bucket), int(n))
-        for pid, stage, bucket, n in rows
+        StageBucket(f"{names[pid][0]}:{names[pid][1]}", stage, bucket, n)
+        for (pid, stage, bucket), n in counts.items()
     ]
 
 
