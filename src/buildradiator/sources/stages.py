@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from buildradiator.model import MAX_SECONDS, StageTime
+from buildradiator.model import EARLIEST, LATEST, MAX_SECONDS, StageTime
 from buildradiator.sources.base import parse_iso
 from buildradiator.text import clean_text
 
@@ -24,9 +24,17 @@ Span = tuple[object, object, object]
 
 
 def _moment(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else None
-    return parse_iso(value) if isinstance(value, str) else None
+    """A time within belief (Azure's ``0001-01-01`` means "never"), else ``None``."""
+    when = (
+        value
+        if isinstance(value, datetime)
+        else parse_iso(value)
+        if isinstance(value, str)
+        else None
+    )
+    if when is None or when.tzinfo is None or not EARLIEST <= when < LATEST:
+        return None
+    return when
 
 
 def stage_times(spans: Iterable[Span]) -> tuple[StageTime, ...]:
