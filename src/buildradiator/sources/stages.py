@@ -9,16 +9,19 @@ left with no job is left out. Never raises: the worst payload gives no stages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from datetime import datetime
 
 from buildradiator.model import EARLIEST, LATEST, MAX_SECONDS, StageTime
 from buildradiator.sources.base import parse_iso
 from buildradiator.text import clean_text
 
+KEPT = 2000
+"""Finished builds whose stages a ``StageMemo`` remembers (the oldest forgotten first)."""
 MAX_STAGES = 32
 """Stages kept per build at most (a matrix of 500 jobs named apart is not 500 stages)."""
 
+Stages = tuple[StageTime, ...]
 Span = tuple[object, object, object]
 """(name, started, finished): a name as the payload gave it; times as ISO text or datetimes."""
 
@@ -60,3 +63,21 @@ def stage_times(spans: Iterable[Span]) -> tuple[StageTime, ...]:
         if 0.0 <= seconds <= MAX_SECONDS:
             stages.append(StageTime(name=label, seconds=seconds))
     return tuple(stages)
+
+
+class StageMemo:
+    """The stages of finished builds that cost a request each (GitHub, CircleCI jobs): read
+    once per build and remembered, so a poll never asks again. Bounded: ``KEPT`` builds."""
+
+    def __init__(self) -> None:
+        self._known: dict[Hashable, tuple[StageTime, ...]] = {}
+
+    def known(self, key: Hashable) -> tuple[StageTime, ...] | None:
+        """The stages read for this build; ``None`` when not read yet."""
+        return self._known.get(key)
+
+    def keep(self, key: Hashable, stages: tuple[StageTime, ...]) -> tuple[StageTime, ...]:
+        self._known[key] = stages
+        while len(self._known) > KEPT:
+            del self._known[next(iter(self._known))]
+        return stages

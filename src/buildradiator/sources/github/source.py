@@ -39,6 +39,7 @@ from buildradiator.sources.github.payloads import JobsPage, RunPayload, RunsPage
 from buildradiator.sources.github.runs import run_status, stage_of, stages_of, web_base
 from buildradiator.sources.http import GITHUB_RATE, RateHeaders, Response
 from buildradiator.sources.payload import EPOCH
+from buildradiator.sources.stages import StageMemo
 
 API_VERSION = "2022-11-28"
 API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
@@ -58,9 +59,6 @@ MAX_STAGE_LOOKUPS = 10
 """Jobs requests per poll at most. Each one that is not answered 304 costs one request of the
 hourly quota (5,000 with a token, 60 without); a busy monorepo with dozens of runs in flight
 should not spend the quota on stage names."""
-
-STAGED_KEPT = 2000
-"""Finished runs whose stage times are remembered (oldest forgotten first)."""
 
 # --- the source -------------------------------------------------------------------------------
 
@@ -82,8 +80,8 @@ class GitHubActions(Source[GitHubSource]):
     rate_headers = GITHUB_RATE
     needs = "read access to Actions"
     _stage_lookups = MAX_STAGE_LOOKUPS
-    _staged: dict[tuple[int, int], tuple[StageTime, ...]] | None = None
-    """Stages of finished runs by (run id, attempt): asked once each (``STAGED_KEPT`` at most)."""
+    _staged: StageMemo | None = None
+    """Stages of finished runs by (run id, attempt), read once each."""
 
     _watch: graphql.HeadWatch | None = None
 
@@ -271,19 +269,19 @@ class GitHubActions(Source[GitHubSource]):
             return None
 
     async def _stages(self, repo: str, run: RunPayload) -> tuple[StageTime, ...]:
-        staged = self._staged = self._staged if self._staged is not None else {}
+        staged = self._staged = self._staged or StageMemo()
         key = (run.id, run.run_attempt or 1)
-        if key not in staged and self._stage_lookups > 0:
+        known = staged.known(key)
+        if known is None and self._stage_lookups > 0:
             self._stage_lookups -= 1
             url = f"{self.config.api_url.rstrip('/')}/repos/{repo}/actions/runs/{run.id}/jobs"
             try:
                 response = await self._get(url, {"filter": "latest", "per_page": 100}, what="jobs")
-                staged[key] = stages_of(parse_model(JobsPage, response.json()).jobs)
+                jobs = parse_model(JobsPage, response.json()).jobs
             except SourceError:
                 return ()  # the run is known; without its jobs only its stage times are lost
-            while len(staged) > STAGED_KEPT:
-                del staged[next(iter(staged))]
-        return staged.get(key, ())
+            known = staged.keep(key, stages_of(jobs))
+        return known or ()
 
     def _headers(self) -> dict[str, str]:
         return dict(API_HEADERS)
