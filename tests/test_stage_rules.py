@@ -108,3 +108,12 @@ def test_a_gap_in_the_window_says_so_in_plain_words() -> None:
 def test_empty_buckets_count_for_nothing() -> None:
     (fact,) = stage_facts(7, [StageBucket("gl:x", "test", 10.0, 0)], [])
     assert fact.value is None
+
+
+def test_the_estate_counts_a_stage_name_whatever_its_case() -> None:
+    facts = stage_facts(
+        7, rows("az:a", "Test", 500) + rows("az:a", "Build", 100) + rows("gl:b", "test", 400)
+        + rows("gl:b", "build", 100),
+        [],
+    )  # fmt: skip
+    assert facts[0].note.lower().endswith("dominant stage: test in 2 of 2 pipelines")

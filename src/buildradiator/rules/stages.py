@@ -130,7 +130,12 @@ def _estate(
 ) -> Fact:
     pipeline, (stage, p50) = max(dominant.items(), key=lambda kv: (kv[1][1], kv[0]))
     slowest = next(f for f in facts if f.scope == f"{pipeline}{SEPARATOR}{stage}")
-    ranked = Counter(s for s, _ in dominant.values()).most_common()
+    # ``Test`` in Azure and ``test`` in GitLab are one kind of stage in the estate's words.
+    spelled = {s.casefold(): s for s, _ in sorted(dominant.values(), reverse=True)}
+    ranked = [
+        (spelled[k], n)
+        for k, n in Counter(s.casefold() for s, _ in dominant.values()).most_common()
+    ]
     share = p50 / totals[pipeline] if totals[pipeline] else 0.0
     note = (
         f"slowest: {pipeline}{SEPARATOR}{stage}, p50 {_duration(p50)}"
