@@ -144,3 +144,26 @@ def test_a_past_window_is_summed_once_and_a_late_stage_row_still_counts() -> Non
     assert rows(history, "SELECT first_day, last_day FROM stage_windows_done") == [
         (TODAY - 5, TODAY)
     ]
+
+
+def test_a_build_whose_stages_come_a_poll_later_gets_them_recorded() -> None:
+    from buildradiator.history.facts import HistoryFacts
+    from buildradiator.model import Pipeline, SourceResult
+
+    history = History.memory(clock=FakeClock(NOW))
+    recorder = HistoryFacts(history)
+
+    def poll(*stages: tuple[str, float]) -> int:
+        b = build(5, timedelta(minutes=5), *stages)
+        pipeline = Pipeline(source="gl", key="acme/shop", name="shop", recent=(b,))
+        return recorder.record("gl", SourceResult(pipelines=(pipeline,)))
+
+    assert poll() == 1  # seen finished, its jobs not read yet
+    assert not any_stages(history)
+    poll(("build", 120), ("test", 480))
+    assert rows(history, "SELECT stage FROM build_stages ORDER BY position") == [
+        ("build",),
+        ("test",),
+    ]
+    poll(("build", 120), ("test", 480))  # and never twice
+    assert rows(history, "SELECT sum(builds) FROM stage_days") == [(2,)]
