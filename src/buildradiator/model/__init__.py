@@ -26,6 +26,7 @@ from buildradiator.model.builds import (
     TestStatus,
 )
 from buildradiator.model.facts import (
+    DeliveryFact,
     Facts,
     FlakySummary,
     FlakyTestInfo,
@@ -69,6 +70,7 @@ __all__ = [
     "Blocker",
     "BrokenWindow",
     "Build",
+    "DeliveryFact",
     "DeployState",
     "Deployment",
     "Facts",

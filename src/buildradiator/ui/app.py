@@ -42,7 +42,7 @@ from buildradiator.ui.screens.wall import WallScreen
 from buildradiator.ui.themes import VARIABLES, choose_theme, load_themes
 from buildradiator.ui.widgets import HelpScreen, StatusBar
 from buildradiator.ui.widgets.banner import LEVELS
-from buildradiator.ui.widgets.detail import PipelineDetail
+from buildradiator.ui.widgets.overlay import OverlayScreen
 from buildradiator.ui.widgets.verdict import EngineStopped
 
 log = logging.getLogger(__name__)
@@ -355,7 +355,7 @@ class BuildRadiatorApp(App[int]):
     def _on_theme_changed(self, _theme: Theme) -> None:
         for widget in self.query("RowsTable, Banner, StatusBar, LinesView, TileGrid"):
             widget.restyle()  # type: ignore[attr-defined]
-        if isinstance(self.screen, PipelineDetail):
+        if isinstance(self.screen, OverlayScreen):
             self.screen.restyle()
 
     # --- keys of every mode ---------------------------------------------------------------
@@ -392,6 +392,7 @@ class BuildRadiatorApp(App[int]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Refresh now", "Poll every source now", self.action_refresh_now)
+        yield from self._mode.commands()
         for name in self._theme_names:
             yield SystemCommand(
                 f"Theme: {name}", f"Switch to the {name} theme", partial(self._switch_theme, name)
