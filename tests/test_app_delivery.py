@@ -111,3 +111,64 @@ async def test_it_follows_new_snapshots_and_the_palette_offers_it() -> None:
             await pilot.pause(0.05)
         assert "Deployment frequency" in screen_text(app)
         assert "No delivery measures yet" not in screen_text(app)
+
+
+# --- the wall's calm rotation -----------------------------------------------------------------
+
+
+async def test_the_calm_wall_shows_the_delivery_keys_every_third_page_and_never_while_red() -> None:
+    from buildradiator.ui.widgets.wall import WallView
+    from snapshot_fixtures import green_estate
+
+    clock = FakeClock(NOW)
+    green = with_delivery(green_estate())
+    app = make_app(green, clock=clock, mode="wall", page_seconds=10)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        wall = app.query_one(WallView)
+        app._tick()
+        await pilot.pause()
+        assert not wall.showing_delivery and "DELIVERY" not in screen_text(app)
+        clock.advance(20)  # the third page's time: the delivery keys
+        app._tick()
+        await pilot.pause()
+        text = screen_text(app)
+        assert wall.showing_delivery, text
+        assert "DELIVERY, LAST 7 DAYS" in text and "ALL GREEN" in text
+        assert "Deployment frequency" in text and "ELITE" in text
+        assert "Lead time for changes" in text and "/day" in text
+        clock.advance(10)  # and back to the tiles
+        app._tick()
+        await pilot.pause()
+        assert not wall.showing_delivery
+        # Red: the tiles, at once and for as long as it stays red, whatever the clock says.
+        clock.advance(20)
+        app._tick()
+        await pilot.pause()
+        assert wall.showing_delivery
+        app._feed.publish(with_delivery(red_estate()))  # type: ignore[attr-defined]
+        for _ in range(40):
+            if not wall.showing_delivery:
+                break
+            await pilot.pause(0.05)
+        assert not wall.showing_delivery and "DELIVERY" not in screen_text(app)
+        for _ in range(3):
+            clock.advance(10)
+            app._tick()
+            await pilot.pause()
+            assert not wall.showing_delivery
+
+
+async def test_the_calm_wall_without_delivery_facts_keeps_its_tiles() -> None:
+    from buildradiator.ui.widgets.wall import WallView
+    from snapshot_fixtures import green_estate
+
+    clock = FakeClock(NOW)
+    app = make_app(green_estate(), clock=clock, mode="wall", page_seconds=10)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        for _ in range(4):
+            clock.advance(10)
+            app._tick()
+            await pilot.pause()
+            assert not app.query_one(WallView).showing_delivery

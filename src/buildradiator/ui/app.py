@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 LAYOUTS = ("-tall", "-wide", "-narrow", "-pane", "-wall")
 TABLE_TICKS = 5
+RESTYLED = "RowsTable, Banner, StatusBar, LinesView, TileGrid, DeliveryBoard"  # own colours
 """Tables recompute their ages every 5 s (they show minutes); only changed cells are redrawn."""
 
 
@@ -353,7 +354,7 @@ class BuildRadiatorApp(App[int]):
         self._mode.tick(now, self._clock.monotonic(), redrawn)
 
     def _on_theme_changed(self, _theme: Theme) -> None:
-        for widget in self.query("RowsTable, Banner, StatusBar, LinesView, TileGrid"):
+        for widget in self.query(RESTYLED):
             widget.restyle()  # type: ignore[attr-defined]
         if isinstance(self.screen, OverlayScreen):
             self.screen.restyle()

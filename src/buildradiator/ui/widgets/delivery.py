@@ -12,23 +12,22 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from textual import events
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from buildradiator import fmt
 from buildradiator.model import DeliveryFact, Snapshot
-from buildradiator.rules.delivery_words import FOUR_KEYS, KEY_LABELS, LABELS, SHORT, show
+from buildradiator.rules.delivery_words import FOUR_KEYS, KEY_LABELS, LABELS, ORDER, show
 from buildradiator.rules.dora import ESTATE
-from buildradiator.ui.widgets.overlay import OverlayScreen
-from buildradiator.ui.widgets.palette import Segment, lines_text, palette
+from buildradiator.ui.widgets.overlay import LinesScreen
+from buildradiator.ui.widgets.palette import Segment
 from buildradiator.ui.widgets.summary import Line
 
 LABEL_WIDTH = 23
 VALUE_WIDTH = 19
 """``23h 59m p90 1d 11h``."""
-SCOPE_WIDTH = 16
+SCOPE_WIDTH = 14
+WIDE = 100
+"""Columns from which the 30-day column has its p90, band and trend too."""
 CONGESTION_WIDTH = 28
 BAND_STYLE = {
     "elite": "status-passed",
@@ -38,18 +37,8 @@ BAND_STYLE = {
 }
 ARROW = {False: ("▲", "▼", "="), True: ("^", "v", "=")}
 TREND_STYLE = {"better": "status-passed", "worse": "status-failed", "same": ""}
-CONGESTION = (
-    "queue_wait",
-    "builds_queued",
-    "busiest_hours",
-    "commits_per_build",
-    "oldest_undeployed",
-    "gate_hold",
-    "retry_time",
-    "restore_main",
-    "restore_service",
-    "stage_time",
-)
+CONGESTION = tuple(key for key in ORDER if key not in FOUR_KEYS)
+"""Congestion at main and the other restore times, in the report's order."""
 NOT_YET = (
     "No delivery measures yet: the radiator computes them from its history (builds, deploys,",
     "checks and the release gate) a minute after it records them. Without a history file",
@@ -74,11 +63,13 @@ def _arrow(fact: DeliveryFact, ascii: bool) -> Segment | None:
     return (up if fact.value > fact.previous else down), TREND_STYLE[fact.trend]
 
 
-def _value(fact: DeliveryFact | None, ascii: bool) -> list[Segment]:
-    """``23h 59m p90 1d 11h elite ▲`` in fixed widths."""
+def _value(fact: DeliveryFact | None, ascii: bool, full: bool = True) -> list[Segment]:
+    """``23h 59m p90 1d 11h elite ▲`` in fixed widths; not ``full``: the value alone."""
     if fact is None or fact.value is None:
-        return [("unknown".ljust(VALUE_WIDTH + 10), "dim")]
+        return [("unknown".ljust(VALUE_WIDTH + 10 if full else 0), "dim")]
     text = show(fact.value, fact.unit)
+    if not full:
+        return [(text, "")]
     if fact.p90 is not None:
         text += f" p90 {show(fact.p90, fact.unit)}"
     out: list[Segment] = [(text.ljust(VALUE_WIDTH) + " ", "bold")]
@@ -94,33 +85,35 @@ def _label(text: str, width: int = LABEL_WIDTH) -> Segment:
 
 
 def delivery_lines(
-    snapshot: Snapshot, now: datetime, ascii: bool = False, tz: tzinfo | None = None
+    snapshot: Snapshot,
+    now: datetime,
+    ascii: bool = False,
+    tz: tzinfo | None = None,
+    width: int = WIDE,
 ) -> list[Line]:
-    """The screen as lines of (text, style) runs; pure, so tests read it as text."""
+    """The screen as lines of (text, style) runs for ``width`` columns; pure, so tests read
+    it as text. Under ``WIDE`` columns the 30-day column gives its value only."""
     facts = snapshot.delivery
     if not facts:
         return [((line, "dim"),) for line in NOT_YET]
     sep = fmt.SEPARATOR[ascii]
+    full = width >= WIDE
     lines: list[Line] = []
     if snapshot.delivery_at is not None:
         age = fmt.format_age(fmt.seconds_between(snapshot.delivery_at, now))
         when = f"computed {fmt.clock_time(snapshot.delivery_at, tz)} ({age} ago)"
-        lines.append(
-            ((f"From history{sep}{when}{sep}7 days (trend: the 7 before) and 30 days", "dim"),)
-        )
-    lines.append(
-        ((" " * LABEL_WIDTH, ""), ("7 days".ljust(VALUE_WIDTH + 11), "bold"), ("30 days", "bold"))
-    )
+        lines.append(((f"From history{sep}{when}{sep}trend: against the window before", "dim"),))
+    head = ("7 days".ljust(VALUE_WIDTH + 11), "bold"), ("30 days", "bold")
+    lines.append(((" " * LABEL_WIDTH, ""), *head))
     for key in FOUR_KEYS:
         week, month = _find(facts, key, ESTATE, 7), _find(facts, key, ESTATE, 30)
         row: list[Segment] = [_label(KEY_LABELS[key])]
         row += _value(week, ascii)
-        row.append(("  ", ""))
-        row += _value(month, ascii)
+        row += _value(month, ascii, full)
         if week is not None and week.value is None and week.note:
-            row.append((week.note, "dim"))
+            row.append(((" " if full else "") + week.note, "dim"))
         lines.append(tuple(row))
-    lines += _services(facts, ascii)
+    lines += _services(facts)
     lines.append(())
     lines.append((("Congestion at main (7 days)", "bold"),))
     for key in CONGESTION:
@@ -145,80 +138,60 @@ def delivery_lines(
     return lines
 
 
-def _services(facts: Sequence[DeliveryFact], ascii: bool) -> list[Line]:
-    """One line per service in production: its four keys over 7 days, each with its band."""
+SERVICE_COLUMNS = (
+    ("deploy_frequency", "deploys", 15),
+    ("lead_time", "lead time", 14),
+    ("change_failure_rate", "change fail", 12),
+    ("time_to_restore", "restore", 14),
+)
+"""The per-service table: each of the four keys, its heading and its width (value and band)."""
+
+
+def _services(facts: Sequence[DeliveryFact]) -> list[Line]:
+    """A table of the services in production: their four keys over 7 days, each banded."""
     scopes = sorted(
         {f.scope for f in facts if f.key in FOUR_KEYS and f.scope.endswith("/production")}
     )
     if not scopes:
         return []
-    sep = fmt.SEPARATOR[ascii]
-    lines: list[Line] = [(), (("Per service in production (7 days)", "bold"),)]
+    head: list[Segment] = [("  service".ljust(SCOPE_WIDTH + 2), "dim")]
+    head += [(title.ljust(width + 1), "dim") for _key, title, width in SERVICE_COLUMNS]
+    lines: list[Line] = [(), (("Per service in production (7 days)", "bold"),), tuple(head)]
     for scope in scopes:
-        name = scope.removesuffix("/production")
-        row: list[Segment] = [
-            ("  " + fmt.truncate(name, SCOPE_WIDTH, ascii).ljust(SCOPE_WIDTH) + " ", "")
-        ]
-        for index, key in enumerate(FOUR_KEYS):
+        name = fmt.truncate(scope.removesuffix("/production"), SCOPE_WIDTH)
+        row: list[Segment] = [("  " + name.ljust(SCOPE_WIDTH), "")]
+        for key, _title, width in SERVICE_COLUMNS:
             fact = _find(facts, key, scope, 7)
-            if index:
-                row.append((sep, "dim"))
-            row.append((f"{SHORT[key]} ", "dim"))
-            row.append((show(fact.value if fact else None, fact.unit if fact else ""), "bold"))
-            if fact is not None and fact.band:
-                row.append((f" {fact.band}", BAND_STYLE.get(fact.band, "")))
+            value = show(fact.value, fact.unit) if fact is not None else "unknown"
+            band = fact.band if fact is not None and fact.value is not None else None
+            row.append((value + " ", "bold" if band else "dim"))
+            row.append(((band or "").ljust(width - len(value)), BAND_STYLE.get(band or "", "")))
         lines.append(tuple(row))
     return lines
 
 
-class DeliveryScreen(OverlayScreen[None]):
+class DeliveryScreen(LinesScreen):
     """Opened by ``d`` (or the command palette); follows new snapshots while open."""
 
-    BOX = "delivery-box"
-    BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("q", "close", "Close", show=False),
-        Binding("d", "close", "Close", show=False),
-    ]
+    BOX, TEXT = "delivery-box", "delivery-text"
+    BINDINGS = [Binding("d", "close", "Close", show=False)]
 
     def __init__(self) -> None:
         super().__init__()
-        self._lines: list[Line] = []
-        self._ascii = False
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="delivery-box"):
-            yield Static(id="delivery-text")
-
-    def on_mount(self) -> None:
-        self.restyle()
+        self._shown: tuple[Snapshot, datetime, tzinfo | None] | None = None
 
     def show(
         self, snapshot: Snapshot, now: datetime, ascii: bool, tz: tzinfo | None = None
     ) -> bool:
-        self._ascii = ascii
-        lines = delivery_lines(snapshot, now, ascii, tz)
-        if lines == self._lines:
-            return False
-        self._lines = lines
-        if self.is_mounted:
-            self.restyle()
-        return True
+        self._shown = (snapshot, now, tz)
+        width = self.query_one(f"#{self.BOX}").content_region.width if self.is_mounted else 0
+        lines = delivery_lines(snapshot, now, ascii, tz, width or self.app.size.width - 4)
+        return self.set_lines(lines, ascii)
 
-    def restyle(self) -> None:
-        box = self.query_one("#delivery-box")
-        box.border_title = "Delivery"
-        box.border_subtitle = "esc close"
-        width = max(0, box.content_region.width)
-        text = lines_text(self._lines, palette(self.app), width, self._ascii)
-        self.query_one("#delivery-text", Static).update(text)
+    def titles(self) -> tuple[str, str]:
+        return "Delivery", "esc close"
 
     def on_resize(self, _event: events.Resize) -> None:
-        self.restyle()
-
-    @property
-    def plain(self) -> str:
-        return "\n".join("".join(chunk for chunk, _ in line) for line in self._lines)
-
-    def action_close(self) -> None:
-        self.dismiss(None)
+        if self._shown is not None:
+            snapshot, now, tz = self._shown
+            self.show(snapshot, now, self._ascii, tz)  # the layout follows the width
