@@ -182,7 +182,8 @@ def test_github_matrix_jobs_are_one_stage() -> None:
         GitHubJob(name="test (ubuntu, 3.11)", started_at=at(1), completed_at=at(8)),
         GitHubJob(name="test (ubuntu, 3.12)", started_at=at(1), completed_at=at(10)),
         GitHubJob(name="(weird)", started_at=at(10), completed_at=at(11)),
-        GitHubJob(name="deploy", started_at=None, completed_at=None),  # skipped
+        GitHubJob(name="deploy", started_at=None, completed_at=None),  # never ran
+        GitHubJob(name="docs", conclusion="skipped", started_at=at(11), completed_at=at(11)),
     ]
     assert named(github_stages(jobs)) == [("lint", 60), ("test", 540), ("(weird)", 60)]
 

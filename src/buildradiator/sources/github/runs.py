@@ -87,4 +87,5 @@ def stages_of(jobs: list[JobPayload]) -> tuple[StageTime, ...]:
         (_MATRIX.sub("", job.name) or job.name if job.name else None, job.started_at,
          job.completed_at)
         for job in jobs
+        if (job.conclusion or "").lower() != "skipped"  # it "ran" for no time at all
     )  # fmt: skip
