@@ -94,6 +94,10 @@ def test_the_report_shows_stage_times_over_the_backfilled_history(
     text = run("text")
     assert "Build time per stage" in text and f"gitlab:acme/storefront{SEPARATOR}test" in text
     assert "dominates" in text
+    section = text.split("Build time per stage\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert (
+        len({line.index(" 7d ") if " 7d " in line else line.index("30d") for line in section}) == 1
+    )
     rows = [r for r in csv.DictReader(io.StringIO(run("csv"))) if r["key"] == "stage_time"]
     assert len(rows) == len(stages) and all(r["unit"] == "seconds" for r in rows)
     markdown = run("markdown")
