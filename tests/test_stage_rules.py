@@ -117,3 +117,12 @@ def test_the_estate_counts_a_stage_name_whatever_its_case() -> None:
         [],
     )  # fmt: skip
     assert facts[0].note.lower().endswith("dominant stage: test in 2 of 2 pipelines")
+
+
+def test_the_time_lost_to_retries_is_said_beside_the_dominant_stage() -> None:
+    shop = rows("gl:shop", "build", 100) + rows("gl:shop", "test", 500)
+    facts = by_scope(stage_facts(30, shop, [], retries={"gl:shop": 5400.0, "gl:other": 60.0}))
+    assert facts[f"gl:shop{SEPARATOR}test"].note.endswith("; retries cost 1.5h in 30 days")
+    assert "retries" not in facts[f"gl:shop{SEPARATOR}build"].note
+    quiet = by_scope(stage_facts(30, shop, [], retries={"gl:shop": 0.0}))
+    assert "retries" not in quiet[f"gl:shop{SEPARATOR}test"].note

@@ -83,7 +83,8 @@ def delivery_facts(
         before = (
             stage_buckets(store, today - 2 * days + 1, today - days, today=today) if staged else []
         )
-        facts += stage_facts(days, this, before, known=staged)
+        retries = {m.pipeline: m.retry_seconds for m in rollups[days][0]}
+        facts += stage_facts(days, this, before, known=staged, retries=retries)
     facts += undeployed_facts(undeployed(store), now=t)
     rank = {key: i for i, key in enumerate(ORDER)}
     return sorted(

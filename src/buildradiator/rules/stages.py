@@ -6,7 +6,8 @@ Facts, all with key ``stage_time`` and unit ``seconds``:
 
 - one per pipeline and stage, scope ``<source>:<pipeline> › <stage>``: p50 (value) and p90 of the
   stage, to the histogram's step (``stage_bucket``, within 5%); the note gives its share of the
-  build's stage time (the sum of the pipeline's stage p50s) and names the dominant stage;
+  build's stage time (the sum of the pipeline's stage p50s) and names the dominant stage, with
+  the build time the pipeline lost to retries in the window beside it;
 - one for the estate: the slowest dominant stage anywhere (the best place to fork), and in its
   note how many pipelines each stage name dominates. When no provider gave stage times, the
   estate fact alone, with ``value`` ``None`` and a note saying what gives them.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from buildradiator.rules.dora import ESTATE, Fact, trend_of
@@ -85,10 +86,16 @@ def _duration(seconds: float) -> str:
 
 
 def stage_facts(
-    days: int, this: Sequence[StageBucket], before: Sequence[StageBucket], *, known: bool = True
+    days: int,
+    this: Sequence[StageBucket],
+    before: Sequence[StageBucket],
+    *,
+    known: bool = True,
+    retries: Mapping[str, float] | None = None,
 ) -> list[Fact]:
     """The stage facts of one window (see the module docstring). ``known`` is False when history
-    holds no stage times at all (then the note says what gives them)."""
+    holds no stage times at all (then the note says what gives them). ``retries``: per pipeline,
+    the build time lost to retries in the window, said beside its dominant stage."""
     now, then = _histograms(this), _histograms(before)
     if not now:
         note = (
@@ -109,8 +116,12 @@ def stage_facts(
         p50 = p50s[(pipeline, stage)]
         share = p50 / totals[pipeline] if totals[pipeline] else 0.0
         note = f"{share:.0%} of the build's stage time"
-        if dominant[pipeline][0] == stage and counted[pipeline] > 1:
-            note = f"{stage} dominates: {note}"
+        if dominant[pipeline][0] == stage:
+            if counted[pipeline] > 1:
+                note = f"{stage} dominates: {note}"
+            lost = (retries or {}).get(pipeline, 0.0)
+            if lost > 0:
+                note += f"; retries cost {_duration(lost)} in {days} days"
         previous = quantile(then[(pipeline, stage)], 0.5) if (pipeline, stage) in then else None
         facts.append(
             Fact(
