@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from buildradiator.rules.dora import Fact
+from buildradiator.rules.dora import ESTATE, Fact
 from buildradiator.rules.stages import (
     SEPARATOR,
     STAGES_UNKNOWN,
@@ -126,3 +126,17 @@ def test_the_time_lost_to_retries_is_said_beside_the_dominant_stage() -> None:
     assert "retries" not in facts[f"gl:shop{SEPARATOR}build"].note
     quiet = by_scope(stage_facts(30, shop, [], retries={"gl:shop": 0.0}))
     assert "retries" not in quiet[f"gl:shop{SEPARATOR}test"].note
+
+
+def test_dominant_only_keeps_the_estate_and_each_pipelines_slowest_stage() -> None:
+    from buildradiator.rules.stages import dominant_only
+
+    other = Fact("retry_time", ESTATE, 7, 60.0, "seconds")
+    facts = [other, *stage_facts(7, rows("gl:a", "build", 100) + rows("gl:a", "test", 500)
+                                 + rows("gl:b", "lint", 30), [])]  # fmt: skip
+    assert [(f.key, f.scope) for f in dominant_only(facts)] == [
+        ("retry_time", "estate"),
+        ("stage_time", "estate"),
+        ("stage_time", f"gl:a{SEPARATOR}test"),
+        ("stage_time", f"gl:b{SEPARATOR}lint"),
+    ]

@@ -157,3 +157,16 @@ def _estate(
         "stage_time", ESTATE, days, p50, "seconds", p90=slowest.p90, previous=slowest.previous,
         trend=slowest.trend, samples=sum(f.samples for f in facts), note=note,
     )  # fmt: skip
+
+
+def dominant_only(facts: Sequence[Fact]) -> list[Fact]:
+    """``facts`` with, of the stage facts, only the estate's and each pipeline's dominant stage
+    per window: what a snapshot (every screen, ``/metrics``) needs, where the report shows all."""
+    best: dict[tuple[str, int], Fact] = {}
+    for f in facts:
+        if f.key == "stage_time" and f.scope != ESTATE and f.value is not None:
+            key = (f.scope.rsplit(SEPARATOR, 1)[0], f.window_days)
+            if key not in best or f.value > (best[key].value or 0.0):
+                best[key] = f
+    kept = {id(f) for f in best.values()}
+    return [f for f in facts if f.key != "stage_time" or f.scope == ESTATE or id(f) in kept]
