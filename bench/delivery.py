@@ -8,8 +8,8 @@ The store is filled with SQL straight into its tables (the write path is measure
 ``bench/history.py``; this one measures reading): builds of 200 main pipelines with red spells
 and re-runs, the queue wait of every build, the commits of a quarter of the pipelines, deploys of
 built commits to production, staging and qa (some failed, suspect or rolled back), service
-outages and gate holds. Then, median of ``--runs`` runs, each part of ``delivery_facts`` over
-7 and 30 days with the windows before them, and the whole of it. The day rollups are computed
+outages and gate holds, and the stages (build, test, deploy) of half the pipelines' builds.
+Then, median of ``--runs`` runs, each part of ``delivery_facts`` over 7 and 30 days with the windows before them, and the whole of it. The day rollups are computed
 once on first use (as for the screen's trends; the cold figure is printed apart).
 
 Target (issue "Measure what moves the needle"): every delivery fact under 50 ms.
@@ -41,9 +41,11 @@ from buildradiator.history.delivery_queries import (
 )
 from buildradiator.history.delivery_report import delivery_facts
 from buildradiator.history.queue_rollups import queue_days
+from buildradiator.history.stages import stage_buckets
 from buildradiator.rules.congestion import gate_facts, queue_facts
 from buildradiator.rules.delivery import four_keys, restore_facts
 from buildradiator.rules.dora import DAY
+from buildradiator.rules.stages import stage_bucket, stage_facts
 
 END = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 TARGET_MS = 50.0
@@ -61,7 +63,7 @@ def fill(history: History, args: argparse.Namespace) -> None:
             pid = history._pid(db, ("gh", f"team{p % 12}/service-{p}"))
             gap = (end - start) / per_pipeline
             t = start
-            rows, waits, commits, built = [], [], [], []
+            rows, waits, commits, built, stages = [], [], [], [], []
             red = 0
             for n in range(per_pipeline):
                 t += gap * rng.uniform(0.5, 1.5)
@@ -74,6 +76,13 @@ def fill(history: History, args: argparse.Namespace) -> None:
                 rows.append((pid, str(n), 1, n, "main", sha, "dev", "Change", status, None,
                              t, t + took, 0, None))  # fmt: skip
                 waits.append((pid, str(n), 1, t - rng.expovariate(1 / 60), t))
+                if p % 2 == 0:  # half the pipelines name stages: build, test (dominant), deploy
+                    ok = status == "passed"
+                    spent = {"build": rng.uniform(120, 240), "test": rng.uniform(360, 720)}
+                    if ok:
+                        spent["deploy"] = rng.uniform(50, 70)
+                    stages += [(pid, str(n), 1, name, i, s, stage_bucket(s), int(ok), t + took)
+                               for i, (name, s) in enumerate(spent.items())]  # fmt: skip
                 if p % 4 == 0:
                     commits += [(pid, f"{sha}-{k}", t - 60 * (k + 1)) for k in range(2)]
                 if status == "passed":
@@ -85,6 +94,7 @@ def fill(history: History, args: argparse.Namespace) -> None:
                 rows,
             )
             db.executemany("INSERT INTO queue_waits VALUES (?, ?, ?, ?, ?)", waits)
+            db.executemany("INSERT INTO build_stages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", stages)
             db.executemany("INSERT OR IGNORE INTO commits VALUES (?, ?, ?)", commits)
             shipped[p] = built
         envs = ("production", "staging", "qa")
@@ -164,6 +174,11 @@ def main() -> None:
         t0 = time.perf_counter()
         queue_days(history, today - 59, today, today=today)
         print(f"queue day rollups, first use (cold): {(time.perf_counter() - t0) * 1000:.0f} ms")
+        t0 = time.perf_counter()
+        for days in (7, 30):
+            stage_buckets(history, today - days + 1, today, today=today)
+            stage_buckets(history, today - 2 * days + 1, today - days, today=today)
+        print(f"stage windows, first use today (cold): {(time.perf_counter() - t0) * 1000:.0f} ms")
         deploys = deploy_rows(history, now - 60 * DAY, now + 1)
         landings = main_landings(history, deploys)
         changes = health_changes(history, now - 60 * DAY, now + 1)
@@ -173,6 +188,11 @@ def main() -> None:
             waits, hours = queue_days(history, today - days + 1, today, today=today)
             before, _ = queue_days(history, today - 2 * days + 1, today - days, today=today)
             return queue_facts(days, waits, before, hours, "UTC")
+
+        def stages(days: int) -> object:
+            this = stage_buckets(history, today - days + 1, today, today=today)
+            before = stage_buckets(history, today - 2 * days + 1, today - days, today=today)
+            return stage_facts(days, this, before)
 
         parts: dict[str, Callable[[], object]] = {
             "deploys read (60 d)": lambda: deploy_rows(history, now - 60 * DAY, now + 1),
@@ -191,6 +211,8 @@ def main() -> None:
                 30, gate_changes(history, now - 60 * DAY, now + 1)[0], initial, initial, now=now
             ),
             "retry time (rollups)": lambda: rollups and main_days(history, 30),
+            "stage times (7 d)": lambda: stages(7),
+            "stage times (30 d)": lambda: stages(30),
         }
         print(f"{'fact':<28} {'wall ms':>9} {'CPU ms':>9}")
         worst = 0.0
@@ -202,6 +224,9 @@ def main() -> None:
         print(f"{'all of delivery_facts':<28} {wall:>9.1f} {cpu:>9.1f}")
         print(f"rows: {len(deploys):,} deploys in 60 d, {len(changes):,} health changes,"
               f" {len(gates):,} gate changes")  # fmt: skip
+        staged = history._db.execute("SELECT count(*) FROM build_stages").fetchone()[0]
+        days_rows = len(stage_buckets(history, today - 59, today, today=today))
+        print(f"stage rows: {staged:,} (half the pipelines), {days_rows:,} histogram rows in 60 d")
         verdict = "MET" if worst < TARGET_MS else "MISSED"
         print(f"target: every delivery fact under {TARGET_MS:.0f} ms CPU -> {verdict}"
               f" (slowest {worst:.1f} ms)")  # fmt: skip

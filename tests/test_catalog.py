@@ -131,7 +131,7 @@ def test_configuration_never_imports_the_sources() -> None:
 
 def test_a_provider_folder_imports_only_the_shared_sources_modules_and_itself() -> None:
     shared = {"base", "flakes", "http", "payload", "production", "ratelimits", "reading"}
-    shared |= {"testreports", "wire", "xmlsafe"}
+    shared |= {"stages", "testreports", "wire", "xmlsafe"}
     for provider in PROVIDERS:
         folder = SRC / "sources" / provider.type
         for path in folder.glob("*.py"):

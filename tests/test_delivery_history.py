@@ -162,7 +162,7 @@ def test_a_version_1_file_is_migrated_with_its_builds(tmp_path: Path) -> None:
     assert not history.notices  # migrated, not set aside
     assert history.recent_strip("gh", "acme/shop") == [Status.PASSED]
     version = rows(history, "SELECT value FROM meta WHERE key = 'schema_version'")
-    assert version == [(str(SCHEMA_VERSION),)] and SCHEMA_VERSION == 2
+    assert version == [(str(SCHEMA_VERSION),)] and SCHEMA_VERSION == 3
     assert record_snapshot(history, snap(deployments=(deploy(),))) == 1
 
 

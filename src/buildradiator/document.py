@@ -68,6 +68,7 @@ def build_doc(build: Build) -> dict[str, Any]:
         "author": build.author,
         "message": build.message,
         "url": _url(build.url),
+        "stages": [{"name": st.name, "seconds": st.seconds} for st in build.stages],
     }
 
 
@@ -246,6 +247,8 @@ class BuildDoc(_Payload):
     author: str | None = None
     message: str | None = None
     url: str | None = None
+    stages: Any = None
+    """``[{"name", "seconds"}]``, read entry by entry (``reading.stages_of``)."""
 
 
 class PipelineDoc(_Payload):

@@ -158,6 +158,10 @@ def render(facts: list[Fact], fmt: str, *, generated_at: datetime, windows: tupl
 def _text(facts: list[Fact], generated_at: datetime) -> str:
     lines = [f"Delivery at {generated_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"]
     last_key = None
+    # Each section's scopes line up, the long ones too (a pipeline and its stage), up to 60.
+    width: dict[str, int] = {}
+    for f in facts:
+        width[f.key] = min(60, max(width.get(f.key, 28), len(f.scope)))
     for f in facts:
         if f.key != last_key:
             lines.append("")
@@ -173,7 +177,7 @@ def _text(facts: list[Fact], generated_at: datetime) -> str:
             parts.append(f"{f.trend} ({was})" if f.trend else was)
         if f.note:
             parts.append(f.note)
-        lines.append(f"  {f.scope:<28} {_window(f):>4}  " + ", ".join(parts))
+        lines.append(f"  {f.scope:<{width[f.key]}} {_window(f):>4}  " + ", ".join(parts))
     return "\n".join(lines) + "\n"
 
 

@@ -64,6 +64,7 @@ Where it lives (``History`` is assembled from one class per part, each in its ow
 - ``history_tests``: test results and the flaky ranking.
 - ``deliveries`` (writes), ``delivery_queries``, ``queue_rollups`` and ``delivery_report``
   (reads): deploys, service health and gate changes, main's queue; ``delivery_facts``.
+- ``stages`` and ``stage_schema``: each finished build's stage times, rolled up per day.
 """
 
 from __future__ import annotations

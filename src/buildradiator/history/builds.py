@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from buildradiator.history.rollups import Rollups
+from buildradiator.history.stages import insert_stages
 from buildradiator.history.store import guarded
 from buildradiator.model import Build, Status
 from buildradiator.rules.streaks import (
@@ -70,6 +71,7 @@ class BuildFacts(Rollups):
         alone otherwise. Returns how many rows were added or changed."""
         now = self.clock.now().timestamp()
         rows = []
+        staged = []
         earliest: dict[tuple[str, str], float] = {}
         for b in builds:
             if b.status.in_flight:
@@ -79,6 +81,8 @@ class BuildFacts(Rollups):
             end_ts = now if end is None else end.timestamp()
             key = (b.source, b.pipeline)
             earliest[key] = min(earliest.get(key, end_ts), end_ts)
+            if b.stages:
+                staged.append((key, b.id, b.attempt, b.stages, b.status is Status.PASSED, end_ts))
             rows.append(
                 (
                     key,
@@ -103,6 +107,9 @@ class BuildFacts(Rollups):
             params = [(self._pid(db, key), *rest) for key, *rest in rows]
             # rowcount of an upsert counts inserts and updates, not the rows its WHERE skipped.
             changed = max(0, db.executemany(_UPSERT_BUILD, params).rowcount)
+            insert_stages(
+                db, [(self._pid(db, key), i, a, st, ok, t) for key, i, a, st, ok, t in staged]
+            )
             if changed:
                 for key, t in earliest.items():
                     self._invalidate(db, self._pid(db, key), t)

@@ -25,17 +25,18 @@ from buildradiator.history.delivery_queries import (
     undeployed,
 )
 from buildradiator.history.queue_rollups import queue_days
+from buildradiator.history.stages import any_stages, stage_buckets
 from buildradiator.rules.congestion import (
     commits_per_build_facts,
     gate_facts,
     queue_facts,
     retry_facts,
-    stage_facts,
     undeployed_facts,
 )
 from buildradiator.rules.delivery import four_keys, restore_facts
 from buildradiator.rules.delivery_words import ORDER
 from buildradiator.rules.dora import DAY, Fact
+from buildradiator.rules.stages import stage_facts
 
 
 def delivery_facts(
@@ -61,6 +62,7 @@ def delivery_facts(
     changes = health_changes(store, t - 2 * longest * DAY, t + 1)
     rollups = {days: main_days(store, days) for days in windows}
     facts += restore_facts([(d, *rollups[d]) for d in windows], changes, now=t)
+    staged = any_stages(store)
     for days in windows:
         span = days * DAY
         today = int(t // DAY)
@@ -77,7 +79,12 @@ def delivery_facts(
                 in_force = c
         facts += gate_facts(days, changes_g, in_force, initial, now=t)
         facts += retry_facts(days, *rollups[days])
-        facts += stage_facts(days)
+        this = stage_buckets(store, today - days + 1, today, today=today) if staged else []
+        before = (
+            stage_buckets(store, today - 2 * days + 1, today - days, today=today) if staged else []
+        )
+        retries = {m.pipeline: m.retry_seconds for m in rollups[days][0]}
+        facts += stage_facts(days, this, before, known=staged, retries=retries)
     facts += undeployed_facts(undeployed(store), now=t)
     rank = {key: i for i, key in enumerate(ORDER)}
     return sorted(

@@ -49,7 +49,9 @@ class HistoryFacts:
         self._delivery_at: datetime | None = None
         self._delivery_key: tuple[int, float] | None = None
         """(generation, monotonic time) of the last delivery computation."""
-        self._written: dict[str, set[tuple[str, str, int]]] = {}
+        self._written: dict[str, set[tuple[str, str, int, bool]]] = {}
+        """Per source, the builds written: (pipeline, id, attempt, whether with stages), so a
+        build whose stage times came a poll later is written again (only its stages are new)."""
         self._tests_written: dict[str, set[tuple[str, str, int]]] = {}
         self._tested: set[tuple[str, str]] = set()
         """(source, pipeline) pairs test runs were recorded for: their flakes are ranked even
@@ -66,7 +68,9 @@ class HistoryFacts:
 
     def record(self, source: str, result: SourceResult) -> int:
         """Write the finished builds of one poll that this run has not written yet."""
-        seen = {(p.key, b.id, b.attempt): b for p in result.pipelines for b in p.recent}
+        seen = {
+            (p.key, b.id, b.attempt, bool(b.stages)): b for p in result.pipelines for b in p.recent
+        }
         with self._lock:
             new = [b for key, b in seen.items() if key not in self._written.get(source, set())]
             # Only what the source still shows is remembered: the set stays as small as a poll.

@@ -12,10 +12,11 @@ import sqlite3
 from pathlib import Path
 
 from buildradiator.history.delivery_schema import DELIVERY_COLUMNS, DELIVERY_MIGRATION
+from buildradiator.history.stage_schema import STAGE_COLUMNS, STAGE_MIGRATION
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
-MIGRATIONS: list[tuple[int, str]] = [
+MIGRATIONS: list[tuple[int, str | tuple[str, ...]]] = [
     (
         1,
         """
@@ -97,7 +98,9 @@ MIGRATIONS: list[tuple[int, str]] = [
         """,
     ),
     (2, DELIVERY_MIGRATION),
+    (3, STAGE_MIGRATION),
 ]
+"""Each a script of ``;``-separated statements, or the statements one by one."""
 
 # What a store of the current version must have; anything else is "wrong schema".
 _EXPECTED = {
@@ -119,6 +122,7 @@ _EXPECTED = {
         "known_seconds", "mttr_sum", "mttr_n", "p50", "p90", "flakes", "end_green",
     },
     **DELIVERY_COLUMNS,
+    **STAGE_COLUMNS,
 }  # fmt: skip
 
 
@@ -150,7 +154,8 @@ def migrate(db: sqlite3.Connection) -> None:
             )
         for target, script in MIGRATIONS:
             if target > version:
-                for statement in script.split(";"):
+                statements = script.split(";") if isinstance(script, str) else script
+                for statement in statements:
                     if statement.strip():
                         db.execute(statement)
                 version = target

@@ -19,6 +19,7 @@ from typing import Concatenate, ParamSpec, Self, TypeVar
 
 from buildradiator.clock import Clock
 from buildradiator.history.schema import Corrupt, check_header, migrate, validate
+from buildradiator.history.stage_schema import delete_stages_before
 from buildradiator.paths import private_dir, private_file
 from buildradiator.rules.streaks import DAY
 
@@ -223,6 +224,7 @@ class Store:
             )
             db.execute("DELETE FROM test_runs WHERE at < ?", (cutoff,))
             deleted = db.total_changes - before
+            delete_stages_before(db, cutoff)
             if deleted:
                 db.execute(
                     """DELETE FROM pipelines WHERE

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from buildradiator.model.values import Frozen, Key, Link, Moment, Seconds, Untrusted
+from pydantic import Field
+
+from buildradiator.model.values import MAX_SECONDS, Frozen, Key, Link, Moment, Seconds, Untrusted
 
 
 class Status(StrEnum):
@@ -51,6 +53,16 @@ class TestResult:
     """1, or 2, 3... when the same test appears again in the same run (a rerun)."""
 
 
+class StageTime(Frozen):
+    """One stage of a finished build and how long it took: the provider's stage (a GitLab stage,
+    an Azure Stage record, a Buildkite group or step), else a job. Built by
+    ``sources.stages.stage_times``, which leaves out stages without a time."""
+
+    name: Untrusted
+    seconds: float = Field(ge=0.0, le=MAX_SECONDS)
+    """From its first job's start to its last job's end (jobs of a stage may run in parallel)."""
+
+
 class Build(Frozen):
     """One build (a workflow run, a pipeline, a Jenkins build...), finished or in flight."""
 
@@ -79,6 +91,9 @@ class Build(Frozen):
     """For builds in flight: the job or stage running now (or waited for)."""
     estimated_seconds: Seconds = None
     """The provider's own estimate of the duration, where it gives one (Jenkins)."""
+    stages: tuple[StageTime, ...] = ()
+    """A finished build's stages in the order they started; empty when the provider names
+    none or gives no times."""
 
     @property
     def duration_seconds(self) -> float | None:

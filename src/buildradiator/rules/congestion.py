@@ -1,6 +1,7 @@
 """Congestion at main: queue wait and depth over the day, commits per build, the oldest commit
-not yet in production, time on HOLD and why, time lost to retries, build time per stage. Pure:
-the rows (mostly SQL aggregates over big tables) come from ``history.delivery_queries``.
+not yet in production, time on HOLD and why, time lost to retries (build time per stage is in
+``rules.stages``). Pure: the rows (mostly SQL aggregates over big tables) come from
+``history.delivery_queries``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,6 @@ from buildradiator.rules.dora import DAY, ESTATE, HOUR, Fact, trend_of
 QUEUED_AFTER = 5.0
 """A build that waited longer than this (seconds) for an agent counts as queued."""
 WEEK = 7 * DAY
-STAGES_UNKNOWN = (
-    "history keeps no stage times yet: per-stage p50/p90 needs stage rows from a provider"
-    " that names stages (left out rather than guessed)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +249,3 @@ def retry_facts(days: int, this: Sequence[MainDays], before: Sequence[MainDays])
             note="" if this else "no main builds recorded",
         )
     ]  # fmt: skip
-
-
-def stage_facts(days: int) -> list[Fact]:
-    return [Fact("stage_time", ESTATE, days, None, "seconds", note=STAGES_UNKNOWN)]

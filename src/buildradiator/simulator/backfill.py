@@ -15,7 +15,15 @@ from datetime import datetime, timedelta
 from statistics import median
 
 from buildradiator.history import History
-from buildradiator.model import Build, Deployment, Pipeline, Status, TestResult, TestStatus
+from buildradiator.model import (
+    Build,
+    Deployment,
+    Pipeline,
+    StageTime,
+    Status,
+    TestResult,
+    TestStatus,
+)
 from buildradiator.simulator.backfill_delivery import backfill_deliveries
 
 AUTHORS = ("Alice Nguyen", "Bob Okafor", "Chen Wei", "Dana Smith", "Erin Walsh", "Farid Haddad")
@@ -61,6 +69,10 @@ def _one(
     known = [b for b in pipeline.recent if b.finished_at]
     durations = [d for b in known if (d := b.duration_seconds)]
     typical = median(durations) if durations else 300.0
+    # Stages as the source names them (if it does), in the shares its newest build had; drawn
+    # from a generator of their own so the rest of the history stays as it always was.
+    template = next((b.stages for b in known if b.stages), ())
+    jitter = random.Random(f"stages:{pipeline.source}:{pipeline.key}")  # noqa: S311 - demo data
     end = min((b.finished_at for b in known if b.finished_at), default=now) - timedelta(hours=1)
     t = now - timedelta(days=days)
     builds: list[Build] = []
@@ -97,6 +109,7 @@ def _one(
                 commit=commit,
                 author=rng.choice(AUTHORS),
                 message=rng.choice(MESSAGES),
+                stages=_stages(template, took, jitter),
             )
             builds.append(build)
             if retried:
@@ -116,3 +129,16 @@ def _one(
             at=build.finished_at,
         )
     return written
+
+
+def _stages(
+    template: tuple[StageTime, ...], took: float, rng: random.Random
+) -> tuple[StageTime, ...]:
+    """``template``'s stages scaled to a build of ``took`` seconds, each a little apart."""
+    total = sum(s.seconds for s in template)
+    if not total:
+        return ()
+    return tuple(
+        StageTime(name=s.name, seconds=took * s.seconds / total * rng.uniform(0.85, 1.15))
+        for s in template
+    )

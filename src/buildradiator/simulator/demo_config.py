@@ -35,6 +35,7 @@ def demo_config_text(base_url: str, interval: float = 3.0) -> str:
         f"api_url = {_q(base + '/github')}",
         f"repos = [{repos}]",
         'branch = "main"',
+        "stage_times = true",
         "",
         "[[sources]]",
         'name = "jenkins"',

@@ -258,6 +258,7 @@ type = "circleci"
 api_url = "{base_url.rstrip("/")}/{PREFIX}"
 projects = ["{SLUG}"]
 branch = "main"
+stage_times = true
 """
 
     def answer(

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from buildradiator.model import Build, Pipeline, Status, first_line
+from buildradiator.model import Build, Pipeline, StageTime, Status, first_line
 from buildradiator.sources.azure.payloads import (
     BuildPayload,
     ChangePayload,
@@ -39,6 +39,7 @@ from buildradiator.sources.azure.payloads import (
 from buildradiator.sources.base import parse_iso, safe_url
 from buildradiator.sources.payload import EPOCH
 from buildradiator.sources.reading import first_of_each
+from buildradiator.sources.stages import stage_times
 
 MAX_ATTEMPT = 50
 """Attempts believed: a record claiming more is a garbage value, not a build retried 10⁹ times."""
@@ -109,6 +110,8 @@ class TimelineFacts:
     """1, or the highest attempt any record of the timeline reached."""
     failing: tuple[str, ...] = ()
     """Jobs of the current attempt that already failed (while the build still runs)."""
+    stages: tuple[StageTime, ...] = ()
+    """Each Stage's time (its jobs' first start to last end); a job outside one is its own."""
 
 
 def attempt_of(records: Iterable[RecordPayload]) -> int:
@@ -186,7 +189,12 @@ def timeline_facts(timeline: TimelinePayload | None) -> TimelineFacts:
             if (j.result or "").lower() == "failed" and _state(j) == "completed"
         )
     )
-    return TimelineFacts(stage=_stage_text(records, jobs, tree), attempt=attempt, failing=failing)
+    stages = stage_times(
+        (_stage_name(tree.stage_of(j)) or j.name, j.startTime, j.finishTime) for j in jobs
+    )
+    return TimelineFacts(
+        stage=_stage_text(records, jobs, tree), attempt=attempt, failing=failing, stages=stages
+    )
 
 
 def _stage_text(records: list[RecordPayload], jobs: list[RecordPayload], tree: _Tree) -> str | None:
@@ -303,6 +311,7 @@ def to_build(
         message=message_of(payload, change),
         url=web_url(base, project, payload),
         stage=facts.stage if status.in_flight else None,
+        stages=() if status.in_flight else facts.stages,
     )
 
 

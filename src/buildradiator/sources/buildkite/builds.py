@@ -3,8 +3,9 @@ and the running stage."""
 
 from __future__ import annotations
 
-from buildradiator.model import Status
+from buildradiator.model import StageTime, Status
 from buildradiator.sources.buildkite.payloads import BuildPayload, JobPayload
+from buildradiator.sources.stages import stage_times
 
 MAX_STAGE_JOBS = 3
 """Running jobs named in a stage; more become "+N more" so the row stays readable."""
@@ -82,6 +83,16 @@ def attempt_of(jobs: list[JobPayload], rebuilt: bool) -> int:
     retries = max(retries, *per_step.values()) if per_step else retries
     attempt = 1 + retries
     return max(attempt, 2) if rebuilt else attempt
+
+
+def stages_of(jobs: list[JobPayload]) -> tuple[StageTime, ...]:
+    """A finished build's stages from its jobs (not retried ones): the group a job's step is in
+    (``group_key``), else the step (its jobs, parallel ones too, share the label)."""
+    return stage_times(
+        (j.group_key or j.title, j.started_at, j.finished_at)
+        for j in jobs
+        if not j.retried and (j.type or "script") not in ("waiter", "manual")
+    )
 
 
 def stage_of(jobs: list[JobPayload], build: BuildPayload) -> str | None:

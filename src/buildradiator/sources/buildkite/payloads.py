@@ -40,7 +40,10 @@ class JobPayload(Payload):
     name: Text = None
     label: Text = None
     step_key: Text = None
+    group_key: Text = None
     state: Text = None
+    started_at: Stamp = None
+    finished_at: Stamp = None
     soft_failed: Flag = None
     retried: Flag = None
     retried_in_job_id: Text = None

@@ -57,7 +57,7 @@ from buildradiator.sources.base import (
     safe_url,
 )
 from buildradiator.sources.buildkite import PROVIDER
-from buildradiator.sources.buildkite.builds import attempt_of, build_status, stage_of
+from buildradiator.sources.buildkite.builds import attempt_of, build_status, stage_of, stages_of
 from buildradiator.sources.buildkite.config import BuildkiteSource
 from buildradiator.sources.buildkite.payloads import BuildList, BuildPayload, PipelineList, TooMany
 from buildradiator.sources.buildkite.testengine import TestEngineFlakes
@@ -286,6 +286,7 @@ class Buildkite(Source[BuildkiteSource]):
             message=first_line(payload.message),
             url=safe_url(payload.web_url),
             stage=stage_of(current, payload) if status.in_flight else None,
+            stages=() if status.in_flight else stages_of(current),
         )
 
     # -- HTTP ----------------------------------------------------------------------------------

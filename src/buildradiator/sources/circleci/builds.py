@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from buildradiator.model import Status
+from buildradiator.model import StageTime, Status
 from buildradiator.sources.base import parse_iso
 from buildradiator.sources.circleci.payloads import Job, Workflow
 from buildradiator.sources.payload import EPOCH
 from buildradiator.sources.reading import Vocabulary
+from buildradiator.sources.stages import stage_times
 
 WORKFLOW_WORDS = Vocabulary(
     finished={
@@ -54,6 +55,12 @@ def stage_of(jobs: list[Job]) -> str | None:
         if (job.status or "").lower() in _JOB_WAITING:
             return job.name
     return None
+
+
+def stages_of(jobs: list[Job]) -> tuple[StageTime, ...]:
+    """A finished workflow's jobs as its stages (CircleCI names no stages; an approval job has
+    no start and is left out)."""
+    return stage_times((j.name, j.started_at, j.stopped_at) for j in jobs)
 
 
 def failed_jobs(jobs: list[Job]) -> list[str]:

@@ -22,6 +22,9 @@ class CircleCISource(SourceBase):
     flaky_tests: bool = True
     """Also read each project's flaky-tests insight (at most every ``flaky_every`` seconds)."""
     flaky_every: float = Field(default=600.0, ge=60.0, le=86400.0)
+    stage_times: bool = False
+    """Read the jobs of each workflow once it has finished (one request per workflow, once)
+    for the build time per stage of ``buildradiator report``."""
 
     _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
 

@@ -66,6 +66,8 @@ class Job(Payload):
     status: str | None = None
     type: str | None = None
     job_number: int | None = None
+    started_at: Stamp = None
+    stopped_at: Stamp = None
 
 
 class JobPage(Payload):

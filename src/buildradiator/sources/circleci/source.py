@@ -27,14 +27,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from buildradiator.errors import NotFound, SourceError
 from buildradiator.fmt import plural
-from buildradiator.model import (
-    Build,
-    Pipeline,
-    ReportedFlake,
-    SourceResult,
-    Status,
-    first_line,
-)
+from buildradiator.model import Build, Pipeline, ReportedFlake, SourceResult, Status, first_line
 from buildradiator.sources.base import Source, parse_iso, parse_model, safe_url
 from buildradiator.sources.circleci import PROVIDER
 from buildradiator.sources.circleci.builds import (
@@ -43,6 +36,7 @@ from buildradiator.sources.circleci.builds import (
     failed_jobs,
     project_label,
     stage_of,
+    stages_of,
     workflow_status,
 )
 from buildradiator.sources.circleci.config import CircleCISource
@@ -58,6 +52,7 @@ from buildradiator.sources.circleci.payloads import (
 from buildradiator.sources.http import HttpClient, RateHeaders, Response
 from buildradiator.sources.payload import EPOCH
 from buildradiator.sources.reading import first_of_each
+from buildradiator.sources.stages import StageMemo, Stages
 from buildradiator.text import clean_text
 
 PIPELINES_WANTED = 20
@@ -103,6 +98,7 @@ class CircleCI(Source[CircleCISource]):
         super().__init__(config, http)
         # pipeline id -> (updated_at, workflows) for pipelines whose workflows have all ended.
         self._memo: dict[str, tuple[str | None, list[Workflow]]] = {}
+        self._staged = StageMemo()
         self._poll = _Poll()
         self._flaky = FlakyInsight(config.flaky_every, http.clock) if config.flaky_tests else None
 
@@ -170,6 +166,9 @@ class CircleCI(Source[CircleCISource]):
                         if (newest.status or "").lower() == "failing" and failed:
                             word = "failing: " + ", ".join(failed)
                 build = self._build(key, slug, item, newest, len(attempts), status, word, stage)
+                finished = not status.in_flight and all(b.status.in_flight for _, b in row.builds)
+                if self.config.stage_times and finished:
+                    build = build.model_copy(update={"stages": await self._stages(newest.id)})
                 row.builds.append((order, build))
                 if status.in_flight:
                     # While a re-run runs, the attempt before it is still this commit's last
@@ -260,6 +259,15 @@ class CircleCI(Source[CircleCISource]):
         if workflows and all(w.stopped_at and ended(w.status) for w in workflows):
             self._memo[item.id] = (item.updated_at, workflows)
         return workflows
+
+    async def _stages(self, workflow_id: str) -> Stages:
+        """The newest finished workflow's jobs (of each row), read once, as its stages."""
+        known = self._staged.known(workflow_id)
+        if known is None and self._poll.job_lookups > 0:
+            self._poll.job_lookups -= 1
+            jobs = await self._jobs(workflow_id)
+            known = None if jobs is None else self._staged.keep(workflow_id, stages_of(jobs))
+        return known or ()
 
     async def _jobs(self, workflow_id: str) -> list[Job] | None:
         url = f"{self._api}/workflow/{quote(workflow_id, safe='')}/job"

@@ -29,6 +29,9 @@ class GitHubSource(SourceBase):
     """Several workflows (file names or ids); default: all. ``workflow`` adds one more."""
     per_page: int = Field(default=20, ge=1, le=100)
     """How many recent runs to read per repository."""
+    stage_times: bool = False
+    """Read the jobs of each run once it has finished (one request per run, once) for the
+    build time per stage of ``buildradiator report``. Off by default: it spends REST quota."""
     batch: Literal["auto", "graphql", "rest"] = "auto"
     """How to learn which repositories changed: ``graphql`` asks about a hundred at once and
     reads only the changed ones over REST (it needs a token); ``rest`` reads every repository

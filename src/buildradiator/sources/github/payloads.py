@@ -59,6 +59,8 @@ class JobPayload(Payload):
     name: str | None = None
     status: str | None = None
     conclusion: str | None = None
+    started_at: Stamp = None
+    completed_at: Stamp = None
     steps: list[StepPayload] | None = None
 
 

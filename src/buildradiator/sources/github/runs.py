@@ -3,10 +3,15 @@ step running now, the web pages an API root belongs to (api-facts section 1)."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
-from buildradiator.model import Status
+from buildradiator.model import StageTime, Status
 from buildradiator.sources.github.payloads import JobPayload
+from buildradiator.sources.stages import stage_times
+
+_MATRIX = re.compile(r"\s*\([^()]*\)$")
+"""``test (ubuntu, 3.12)``: the jobs of a matrix run side by side, one stage."""
 
 # --- status vocabulary (api-facts §1) ---------------------------------------------------------
 
@@ -73,3 +78,14 @@ def stage_of(jobs: list[JobPayload]) -> str | None:
         if _ACTIVE.get((job.status or "").lower()) is Status.QUEUED:
             return job.name
     return None
+
+
+def stages_of(jobs: list[JobPayload]) -> tuple[StageTime, ...]:
+    """A finished run's jobs as its stages (a matrix's jobs as one: ``test``); skipped jobs,
+    which have no time, are left out."""
+    return stage_times(
+        (_MATRIX.sub("", job.name) or job.name if job.name else None, job.started_at,
+         job.completed_at)
+        for job in jobs
+        if (job.conclusion or "").lower() != "skipped"  # it "ran" for no time at all
+    )  # fmt: skip

@@ -31,14 +31,15 @@ from urllib.parse import quote
 
 from buildradiator.errors import SourceError
 from buildradiator.fmt import plural
-from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
+from buildradiator.model import Build, Pipeline, SourceResult, StageTime, Status, first_line
 from buildradiator.sources.base import Source, parse_iso, parse_model, safe_url
 from buildradiator.sources.github import PROVIDER, graphql
 from buildradiator.sources.github.config import GitHubSource
 from buildradiator.sources.github.payloads import JobsPage, RunPayload, RunsPage
-from buildradiator.sources.github.runs import run_status, stage_of, web_base
+from buildradiator.sources.github.runs import run_status, stage_of, stages_of, web_base
 from buildradiator.sources.http import GITHUB_RATE, RateHeaders, Response
 from buildradiator.sources.payload import EPOCH
+from buildradiator.sources.stages import StageMemo
 
 API_VERSION = "2022-11-28"
 API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
@@ -79,6 +80,8 @@ class GitHubActions(Source[GitHubSource]):
     rate_headers = GITHUB_RATE
     needs = "read access to Actions"
     _stage_lookups = MAX_STAGE_LOOKUPS
+    _staged: StageMemo | None = None
+    """Stages of finished runs by (run id, attempt), read once each."""
 
     _watch: graphql.HeadWatch | None = None
 
@@ -163,6 +166,10 @@ class GitHubActions(Source[GitHubSource]):
                 self._stage_lookups -= 1
                 stage = await self._stage(repo, run.id)
             build = self._build(key, run, status, word, stage)
+            if self.config.stage_times and not status.in_flight and not flow.recent:
+                # The newest finished run of each workflow (the one that just finished): its
+                # jobs, once, for the stage times.
+                build = build.model_copy(update={"stages": await self._stages(repo, run)})
             (flow.in_flight if status.in_flight else flow.recent).append(build)
             page_url = page_url or _actions_page(run.html_url)
 
@@ -260,6 +267,21 @@ class GitHubActions(Source[GitHubSource]):
         except SourceError:
             # The run itself is known; without its jobs we only lose the stage name.
             return None
+
+    async def _stages(self, repo: str, run: RunPayload) -> tuple[StageTime, ...]:
+        staged = self._staged = self._staged or StageMemo()
+        key = (run.id, run.run_attempt or 1)
+        known = staged.known(key)
+        if known is None and self._stage_lookups > 0:
+            self._stage_lookups -= 1
+            url = f"{self.config.api_url.rstrip('/')}/repos/{repo}/actions/runs/{run.id}/jobs"
+            try:
+                response = await self._get(url, {"filter": "latest", "per_page": 100}, what="jobs")
+                jobs = parse_model(JobsPage, response.json()).jobs
+            except SourceError:
+                return ()  # the run is known; without its jobs only its stage times are lost
+            known = staged.keep(key, stages_of(jobs))
+        return known or ()
 
     def _headers(self) -> dict[str, str]:
         return dict(API_HEADERS)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
-from buildradiator.model import Build, Status
+from buildradiator.model import Build, StageTime, Status
 from buildradiator.sources.base import parse_iso, safe_url
 from buildradiator.sources.gitlab.payloads import Job, PipelineItem
 from buildradiator.sources.reading import Vocabulary
+from buildradiator.sources.stages import stage_times
 
 ACTIVE = {
     "created": Status.QUEUED,
@@ -73,6 +74,12 @@ def allowed_failures(jobs: list[Job]) -> list[str]:
     ]
 
 
+def stages_of(jobs: list[Job]) -> tuple[StageTime, ...]:
+    """The stages of a finished pipeline from its latest jobs (a retried job's earlier run
+    is retry time, counted apart); a job without a stage is its own."""
+    return stage_times((j.stage or j.name, j.started_at, j.finished_at) for j in latest_jobs(jobs))
+
+
 def stage_of(jobs: list[Job]) -> str | None:
     """``test › rspec`` for the running job (``+2`` more in the stage), else what waits next."""
     latest = latest_jobs(jobs)
@@ -108,6 +115,8 @@ class Extra:
     allowed: tuple[str, ...] = ()
     warnings: bool = False
     stage: str | None = None
+    stages: tuple[StageTime, ...] = ()
+    """A finished pipeline's stages (GitLab's ``stage`` of its latest jobs) and their times."""
     complete: bool = True
     """Both the detail and the jobs were read (only a complete lookup is remembered)."""
 
@@ -196,4 +205,5 @@ def build_of(
         message=extra.message,
         url=safe_url(item.web_url),
         stage=extra.stage if status.in_flight else None,
+        stages=() if status.in_flight else extra.stages,
     )

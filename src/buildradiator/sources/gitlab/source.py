@@ -66,6 +66,7 @@ from buildradiator.sources.gitlab.builds import (
     project_name,
     project_page,
     stage_of,
+    stages_of,
     with_ref,
 )
 from buildradiator.sources.gitlab.config import GitLabSource
@@ -290,6 +291,7 @@ class GitLabCI(Source[GitLabSource]):
                 and (detail.detailed_status.group or "").lower() == "success-with-warnings"
             ),
             stage=stage_of(jobs) if jobs and in_flight(item) else None,
+            stages=stages_of(jobs) if jobs and not in_flight(item) else (),
             complete=detail is not None and jobs is not None,
         )
         if extra.complete and not in_flight(item):

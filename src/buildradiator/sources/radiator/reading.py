@@ -32,9 +32,11 @@ from buildradiator.model import (
     ReportedFlake,
     ServiceCheck,
     SourceResult,
+    StageTime,
     Status,
 )
 from buildradiator.sources.base import parse_iso, safe_url
+from buildradiator.sources.stages import MAX_STAGES
 from buildradiator.text import clean_text
 
 KEY_TEXT = 300
@@ -165,6 +167,7 @@ class Reading:
                     url=safe_url(doc.url),
                     stage=doc.stage,
                     estimated_seconds=_seconds(doc.estimated_seconds),
+                    stages=() if flying else stages_of(doc.stages),
                 )
             )
         return out
@@ -350,3 +353,20 @@ def _finite(value: float | None) -> float | None:
 def _seconds(value: float | None) -> float | None:
     value = _finite(value)
     return value if value is not None and value > 0 else None
+
+
+def stages_of(entries: Any) -> tuple[StageTime, ...]:
+    """A document's stages of one build; an entry that is not ``{"name", "seconds"}`` with a
+    believable time is left out (the rest stand)."""
+    out: list[StageTime] = []
+    for entry in entries if isinstance(entries, list) else ():
+        if len(out) >= MAX_STAGES or not isinstance(entry, dict):
+            continue
+        name, seconds = entry.get("name"), entry.get("seconds")
+        if not isinstance(name, str) or isinstance(seconds, bool):
+            continue
+        try:
+            out.append(StageTime(name=name, seconds=seconds))
+        except ValidationError:
+            continue
+    return tuple(out)
