@@ -57,9 +57,15 @@ def iso_z(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def param(query: dict[str, list[str]], name: str) -> str | None:
+    """A query parameter's last value; ``None`` when absent."""
+    values = query.get(name)
+    return values[-1] if values else None
+
+
 def int_param(query: dict[str, list[str]], name: str, default: int, low: int, high: int) -> int:
     """A whole-number query parameter (its last value), clamped; ``default`` when not one."""
-    raw = (query.get(name) or [""])[-1].strip()
+    raw = (param(query, name) or "").strip()
     return max(low, min(high, int(raw))) if raw.isdigit() else default
 
 

@@ -19,8 +19,10 @@ from urllib.parse import urlencode
 from buildradiator.simulator.answer import (
     Answer,
     etag_matches,
+    int_param,
     iso_z,
     json_answer,
+    param,
     strong_etag,
 )
 from buildradiator.simulator.runs import JobState, Person, Repo, RunState
@@ -236,23 +238,23 @@ class GitHubApi:
     ) -> Answer:
         runs = self.scenario.runs(repo.full_name, moment)
         filters: list[Callable[[RunState], bool]] = []
-        if branch := _param(query, "branch"):
+        if branch := param(query, "branch"):
             filters.append(lambda s: s.plan.branch == branch)
-        if event := _param(query, "event"):
+        if event := param(query, "event"):
             filters.append(lambda s: s.plan.event == event)
-        if actor := _param(query, "actor"):
+        if actor := param(query, "actor"):
             filters.append(lambda s: s.plan.actor.login == actor)
-        if head_sha := _param(query, "head_sha"):
+        if head_sha := param(query, "head_sha"):
             filters.append(lambda s: s.plan.commit.sha == head_sha)
-        if status := _param(query, "status"):
+        if status := param(query, "status"):
             # GitHub's ``status`` filter takes a status or a conclusion; anything else matches none.
             if status in RUN_STATUSES:
                 filters.append(lambda s: s.status == status)
             else:
                 filters.append(lambda s: s.conclusion == status)
         runs = [s for s in runs if all(f(s) for f in filters)]
-        per_page = _int_param(query, "per_page", 30, 1, 100)
-        page = _int_param(query, "page", 1, 1, 10**6)
+        per_page = int_param(query, "per_page", 30, 1, 100)
+        page = int_param(query, "page", 1, 1, 10**6)
         shown = runs[(page - 1) * per_page : page * per_page]
         payload = {
             "total_count": len(runs),
@@ -286,10 +288,10 @@ class GitHubApi:
             return json_answer(200, run_json(state, links))
         if rest == ["jobs"]:
             # filter=latest (the default) lists the current attempt's jobs; all adds earlier ones.
-            everything = _param(query, "filter") == "all" and attempt is None
+            everything = param(query, "filter") == "all" and attempt is None
             jobs = state.jobs if everything else state.latest_jobs
-            per_page = _int_param(query, "per_page", 30, 1, 100)
-            page = _int_param(query, "page", 1, 1, 10**6)
+            per_page = int_param(query, "per_page", 30, 1, 100)
+            page = int_param(query, "page", 1, 1, 10**6)
             shown = jobs[(page - 1) * per_page : page * per_page]
             return json_answer(
                 200,
@@ -433,18 +435,6 @@ def _not_found(documentation_url: str = DOCS) -> Answer:
     return json_answer(
         404, {"message": "Not Found", "documentation_url": documentation_url, "status": "404"}
     )
-
-
-def _param(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[-1] if values else None
-
-
-def _int_param(query: dict[str, list[str]], name: str, default: int, low: int, high: int) -> int:
-    raw = _param(query, name)
-    if raw is None or not raw.strip().isdigit():
-        return default
-    return max(low, min(high, int(raw)))
 
 
 def _link_header(

@@ -43,7 +43,7 @@ from email.message import Message
 from typing import Any
 from urllib.parse import urlencode
 
-from buildradiator.simulator.answer import Answer, int_param, json_answer
+from buildradiator.simulator.answer import Answer, int_param, json_answer, param
 from buildradiator.simulator.runs import Person
 from buildradiator.simulator.scenario import (
     BOB,
@@ -425,10 +425,10 @@ class BitbucketSim:
 
     def _list(self, query: dict[str, list[str]], moment: Moment, api: str, web: str) -> Answer:
         plans = self._plans(moment)
-        branch = _param(query, "target.branch") or _param(query, "target.ref_name")
+        branch = param(query, "target.branch") or param(query, "target.ref_name")
         if branch is not None:
             plans = [p for p in plans if p.branch == branch]
-        if _param(query, "sort") != "-created_on":
+        if param(query, "sort") != "-created_on":
             plans.reverse()  # the API's own order is oldest first
         items = [self.pipeline_json(p, moment, api, web) for p in plans]
         return _paged(items, query, f"{api}/pipelines/")
@@ -457,11 +457,6 @@ def _error(status: int, message: str, detail: str | None = None) -> Answer:
     if detail:
         error["detail"] = detail
     return json_answer(status, {"type": "error", "error": error})
-
-
-def _param(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[-1] if values else None
 
 
 def make(scenario: Scenario) -> BitbucketSim:

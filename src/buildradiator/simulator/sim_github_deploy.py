@@ -26,15 +26,13 @@ from datetime import datetime
 from email.message import Message
 from typing import Any
 
-from buildradiator.simulator.answer import Answer, iso_z, json_answer
+from buildradiator.simulator.answer import Answer, int_param, iso_z, json_answer, param
 from buildradiator.simulator.github import (
     DOCS,
     GitHubApi,
     Links,
-    _int_param,
     _link_header,
     _not_found,
-    _param,
     _user,
 )
 from buildradiator.simulator.prodstory import PROD_DEPLOY, STAGING_DEPLOY
@@ -152,18 +150,18 @@ class DeploymentsApi(GitHubApi):
 
     def _list(self, query: dict[str, list[str]], moment: Moment, links: Links) -> Answer:
         plans = self._existing(moment)
-        if (environment := _param(query, "environment")) is not None:
+        if (environment := param(query, "environment")) is not None:
             plans = [p for p in plans if p.environment == environment]
-        if (sha := _param(query, "sha")) is not None:
+        if (sha := param(query, "sha")) is not None:
             plans = [p for p in plans if p.sha == sha]
-        if _param(query, "ref") not in (None, "main") or _param(query, "task") not in (
+        if param(query, "ref") not in (None, "main") or param(query, "task") not in (
             None,
             "deploy",
         ):
             plans = []
         answer = json_answer(200, [deployment_json(p, moment, links) for p in _page(plans, query)])
-        per_page = _int_param(query, "per_page", 30, 1, 100)
-        page = _int_param(query, "page", 1, 1, 10**6)
+        per_page = int_param(query, "per_page", 30, 1, 100)
+        page = int_param(query, "page", 1, 1, 10**6)
         base = f"{links.api}/repos/{REPO}/deployments"
         link = _link_header(base, query, page, per_page, len(plans))
         if link:
@@ -395,8 +393,8 @@ def _index(shas: list[str], ref: str, *, branch: bool = False) -> int | None:
 
 
 def _page(items: list[Any], query: dict[str, list[str]]) -> list[Any]:
-    per_page = _int_param(query, "per_page", 30, 1, 100)
-    page = _int_param(query, "page", 1, 1, 10**6)
+    per_page = int_param(query, "per_page", 30, 1, 100)
+    page = int_param(query, "page", 1, 1, 10**6)
     return items[(page - 1) * per_page : page * per_page]
 
 

@@ -41,6 +41,7 @@ from buildradiator.simulator.answer import (
     iso_z,
     json_answer,
     link_paged,
+    param,
     strong_etag,
     text_answer,
 )
@@ -194,8 +195,8 @@ username = "radiator@example.com"
                     "status": "404",
                 },
             )
-        state = _param(query, "state") or "open"
-        wanted = {label.strip() for label in (_param(query, "labels") or "").split(",") if label}
+        state = param(query, "state") or "open"
+        wanted = {label.strip() for label in (param(query, "labels") or "").split(",") if label}
         now = moment.now
         items = [
             github_issue(issue, now, web, site)
@@ -229,8 +230,8 @@ username = "radiator@example.com"
         match = re.fullmatch(r"/api/v4/projects/(.+)/issues", path)
         if not match or match.group(1) not in (REPO, str(GITLAB_PROJECT_ID)):
             return json_answer(404, {"message": "404 Project Not Found"})
-        state = _param(query, "state") or "all"
-        wanted = {label.strip() for label in (_param(query, "labels") or "").split(",") if label}
+        state = param(query, "state") or "all"
+        wanted = {label.strip() for label in (param(query, "labels") or "").split(",") if label}
         now = moment.now
         items = [
             gitlab_issue(issue, now, web)
@@ -270,7 +271,7 @@ username = "radiator@example.com"
         if path != "/rest/api/3/search/jql":
             # Cloud has retired its v2 search too; a Data Center would answer /rest/api/2/search.
             return _jira_json(404, {"errorMessages": ["Not Found"], "errors": {}}, headers)
-        jql = (_param(query, "jql") or "").strip()
+        jql = (param(query, "jql") or "").strip()
         if not jql:
             return _jira_json(
                 400,
@@ -295,7 +296,7 @@ username = "radiator@example.com"
                 },
                 headers,
             )
-        wanted = {f.strip() for f in (_param(query, "fields") or "*navigable").split(",")}
+        wanted = {f.strip() for f in (param(query, "fields") or "*navigable").split(",")}
         everything = bool(wanted & {"*all", "*navigable"})
         size = int_param(query, "maxResults", 50, 1, 5000)
         start = int_param(query, "nextPageToken", 0, 0, 10**6)
@@ -490,11 +491,6 @@ def _jira_json(status: int, payload: Any, headers: Message) -> Answer:
     if authenticated:
         answer.headers.append(("X-Seraph-LoginReason", "OK"))
     return answer
-
-
-def _param(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[-1] if values else None
 
 
 def make(scenario: Scenario) -> TrackerSim:
