@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from buildradiator.config.base import SourceBase, check_http_url
+from buildradiator.config.base import SourceBase, check_each, check_http_url
 
 _SLUG = re.compile(r"[\w.-]+")
 
@@ -52,7 +52,6 @@ class BitbucketSource(SourceBase):
     @field_validator("repositories")
     @classmethod
     def _repository_shape(cls, value: list[str]) -> list[str]:
-        for slug in value:
-            if not _SLUG.fullmatch(slug):
-                raise ValueError(f"{slug!r} must be a repository slug, e.g. web-portal")
-        return list(dict.fromkeys(value))
+        return list(
+            dict.fromkeys(check_each(value, _SLUG, "must be a repository slug, e.g. web-portal"))
+        )
