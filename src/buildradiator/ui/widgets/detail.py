@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from statistics import median
 
-from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,7 +20,7 @@ from textual.widgets import Static
 from buildradiator import fmt
 from buildradiator.model import Pipeline, PipelineFacts, Snapshot, Status
 from buildradiator.ui.widgets.overlay import OverlayScreen
-from buildradiator.ui.widgets.palette import STATUS_STYLE, Segment, fit_line, palette
+from buildradiator.ui.widgets.palette import STATUS_STYLE, Segment, palette, render_lines
 from buildradiator.ui.widgets.summary import Line, flaky_test_lines
 
 LABEL_WIDTH = 18
@@ -304,17 +303,8 @@ class PipelineDetail(OverlayScreen[None]):
         box.border_subtitle = (
             "o open last build | esc close" if self._ascii else "o open last build · esc close"
         )
-        styles = palette(self.app)
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
         width = max(0, box.content_region.width)
-        for index, line in enumerate(self._lines):
-            if index:
-                text.append("\n")
-            row = Text(no_wrap=True, end="")
-            for chunk, style in line:
-                # Text.append never parses markup: CI text stays literal.
-                row.append(chunk, styles.get(style, styles[""]))
-            text.append_text(fit_line(row, width, self._ascii))
+        text = render_lines(self._lines, palette(self.app), width, self._ascii)
         self.query_one("#detail-text", Static).update(text)
 
     def on_resize(self, _event: events.Resize) -> None:

@@ -8,6 +8,8 @@ the new palette.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+
 from rich.style import Style
 from rich.text import Text
 from textual.app import App
@@ -42,6 +44,22 @@ def fit_line(line: Text, width: int, ascii: bool) -> Text:
     line.truncate(max(0, width - len(mark)), overflow="crop")
     line.append(mark)
     return line
+
+
+def render_lines(
+    lines: Iterable[Sequence[Segment]], styles: Mapping[str, Style], width: int, ascii: bool
+) -> Text:
+    """Lines of segments as one text, each line cut to ``width`` (``fit_line``); a style not in
+    ``styles`` is plain. ``Text.append`` never parses markup: CI text stays literal."""
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    for index, line in enumerate(lines):
+        if index:
+            text.append("\n")
+        row = Text(no_wrap=True, end="")
+        for chunk, style in line:
+            row.append(chunk, styles.get(style, styles[""]))
+        text.append_text(fit_line(row, width, ascii))
+    return text
 
 
 CLAIM_GLYPH = {False: "⚑", True: "@"}
