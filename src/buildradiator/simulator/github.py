@@ -14,16 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from buildradiator.simulator.answer import (
     Answer,
     etag_matches,
-    int_param,
     iso_z,
     json_answer,
+    link_header,
+    page_of,
     param,
     strong_etag,
+    with_link,
 )
 from buildradiator.simulator.runs import JobState, Person, Repo, RunState
 from buildradiator.simulator.scenario import REPOS, Moment, Scenario
@@ -253,21 +254,15 @@ class GitHubApi:
             else:
                 filters.append(lambda s: s.conclusion == status)
         runs = [s for s in runs if all(f(s) for f in filters)]
-        per_page = int_param(query, "per_page", 30, 1, 100)
-        page = int_param(query, "page", 1, 1, 10**6)
-        shown = runs[(page - 1) * per_page : page * per_page]
+        page = page_of(runs, query, 30)
         payload = {
             "total_count": len(runs),
-            "workflow_runs": [run_json(s, links) for s in shown],
+            "workflow_runs": [run_json(s, links) for s in page.shown],
         }
-        answer = json_answer(200, payload)
         base = f"{links.api}/repos/{repo.full_name}/actions/" + (
             f"workflows/{workflow}/runs" if workflow else "runs"
         )
-        link = _link_header(base, query, page, per_page, len(runs))
-        if link:
-            answer.headers.append(("Link", link))
-        return answer
+        return with_link(json_answer(200, payload), link_header(page, query, base))
 
     def _one_run(
         self,
@@ -290,9 +285,7 @@ class GitHubApi:
             # filter=latest (the default) lists the current attempt's jobs; all adds earlier ones.
             everything = param(query, "filter") == "all" and attempt is None
             jobs = state.jobs if everything else state.latest_jobs
-            per_page = int_param(query, "per_page", 30, 1, 100)
-            page = int_param(query, "page", 1, 1, 10**6)
-            shown = jobs[(page - 1) * per_page : page * per_page]
+            shown = page_of(jobs, query, 30).shown
             return json_answer(
                 200,
                 {"total_count": len(jobs), "jobs": [job_json(state, j, links) for j in shown]},
@@ -435,25 +428,3 @@ def _not_found(documentation_url: str = DOCS) -> Answer:
     return json_answer(
         404, {"message": "Not Found", "documentation_url": documentation_url, "status": "404"}
     )
-
-
-def _link_header(
-    base: str, query: dict[str, list[str]], page: int, per_page: int, total: int
-) -> str | None:
-    last = max(1, -(-total // per_page))
-    if last == 1:
-        return None
-
-    def url(number: int) -> str:
-        params = [(k, v) for k, vs in query.items() if k != "page" for v in vs]
-        return f"{base}?{urlencode([*params, ('page', str(number))])}"
-
-    rels = []
-    if page > 1:
-        rels.append(f'<{url(page - 1)}>; rel="prev"')
-    if page < last:
-        rels.append(f'<{url(page + 1)}>; rel="next"')
-        rels.append(f'<{url(last)}>; rel="last"')
-    if page > 1:
-        rels.append(f'<{url(1)}>; rel="first"')
-    return ", ".join(rels)

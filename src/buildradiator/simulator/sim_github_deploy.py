@@ -26,12 +26,19 @@ from datetime import datetime
 from email.message import Message
 from typing import Any
 
-from buildradiator.simulator.answer import Answer, int_param, iso_z, json_answer, param
+from buildradiator.simulator.answer import (
+    Answer,
+    iso_z,
+    json_answer,
+    link_header,
+    page_of,
+    param,
+    with_link,
+)
 from buildradiator.simulator.github import (
     DOCS,
     GitHubApi,
     Links,
-    _link_header,
     _not_found,
     _user,
 )
@@ -142,7 +149,7 @@ class DeploymentsApi(GitHubApi):
                 return json_answer(200, deployment_json(plan, moment, links))
             if rest[2] == "statuses":
                 statuses = plan.statuses_at(moment.now)
-                shown = _page(statuses, query)
+                shown = page_of(statuses, query, 30).shown
                 return json_answer(200, [status_json(plan, s, links) for s in shown])
         if len(rest) == 2 and rest[0] == "compare":
             return self._compare(rest[1], moment, links)
@@ -159,14 +166,10 @@ class DeploymentsApi(GitHubApi):
             "deploy",
         ):
             plans = []
-        answer = json_answer(200, [deployment_json(p, moment, links) for p in _page(plans, query)])
-        per_page = int_param(query, "per_page", 30, 1, 100)
-        page = int_param(query, "page", 1, 1, 10**6)
+        page = page_of(plans, query, 30)
+        answer = json_answer(200, [deployment_json(p, moment, links) for p in page.shown])
         base = f"{links.api}/repos/{REPO}/deployments"
-        link = _link_header(base, query, page, per_page, len(plans))
-        if link:
-            answer.headers.append(("Link", link))
-        return answer
+        return with_link(answer, link_header(page, query, base))
 
     def _compare(self, basehead: str, moment: Moment, links: Links) -> Answer:
         base, sep, head = basehead.partition("...")
@@ -390,12 +393,6 @@ def _index(shas: list[str], ref: str, *, branch: bool = False) -> int | None:
     if len(ref) < 7:
         return None
     return next((i for i, sha in enumerate(shas) if sha.startswith(ref.lower())), None)
-
-
-def _page(items: list[Any], query: dict[str, list[str]]) -> list[Any]:
-    per_page = int_param(query, "per_page", 30, 1, 100)
-    page = int_param(query, "page", 1, 1, 10**6)
-    return items[(page - 1) * per_page : page * per_page]
 
 
 def make(scenario: Scenario) -> GitHubDeploySim:

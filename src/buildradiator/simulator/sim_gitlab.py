@@ -39,9 +39,12 @@ from typing import Any
 
 from buildradiator.simulator.answer import (
     Answer,
+    Page,
     etag_matches,
-    int_param,
+    gitlab_paging,
     json_answer,
+    page_asked,
+    page_of,
     param,
     text_answer,
 )
@@ -474,9 +477,8 @@ names = {{ "{TERRAFORM.id}" = "{TERRAFORM.path}" }}
     def _list(
         self, project: Project, query: dict[str, list[str]], moment: Moment, site: str
     ) -> Answer:
-        per_page = int_param(query, "per_page", 20, 1, 100)
-        page = int_param(query, "page", 1, 1, 10_000)
-        states = self._states(project, moment, page * per_page)
+        number, size = page_asked(query, 20, most=10_000)
+        states = self._states(project, moment, number * size)
         ref = param(query, "ref")
         if ref is not None and ref != "main":
             states = []
@@ -484,15 +486,10 @@ names = {{ "{TERRAFORM.id}" = "{TERRAFORM.path}" }}
             states = [s for s in states if s.status == status]
         if param(query, "sort") == "asc":
             states.reverse()
-        shown = states[(page - 1) * per_page : page * per_page]
-        answer = json_answer(200, [list_json(s, site) for s in shown])
-        more = len(states) > page * per_page
-        answer.headers += [
-            ("x-page", str(page)),
-            ("x-per-page", str(per_page)),
-            ("x-next-page", str(page + 1) if more else ""),
-            ("x-prev-page", str(page - 1) if page > 1 else ""),
-        ]
+        page = Page.cut(states, number, size)
+        answer = json_answer(200, [list_json(s, site) for s in page.shown])
+        # The states were read only as far as this page (and one more): no total to tell.
+        answer.headers += gitlab_paging(page, total_known=False)
         return answer
 
     def _jobs(self, state: PipelineState, query: dict[str, list[str]], site: str) -> Answer:
@@ -501,18 +498,9 @@ names = {{ "{TERRAFORM.id}" = "{TERRAFORM.path}" }}
             jobs = [j for j in jobs if j in _latest(jobs)]
         # GitLab lists a pipeline's jobs newest first.
         jobs = sorted(jobs, key=lambda j: j.id, reverse=True)
-        per_page = int_param(query, "per_page", 20, 1, 100)
-        page = int_param(query, "page", 1, 1, 10_000)
-        shown = jobs[(page - 1) * per_page : page * per_page]
-        answer = json_answer(200, [job_json(state, j, site) for j in shown])
-        pages = max(1, -(-len(jobs) // per_page))
-        answer.headers += [
-            ("x-page", str(page)),
-            ("x-per-page", str(per_page)),
-            ("x-next-page", str(page + 1) if page < pages else ""),
-            ("x-total", str(len(jobs))),
-            ("x-total-pages", str(pages)),
-        ]
+        page = page_of(jobs, query, 20, most=10_000)
+        answer = json_answer(200, [job_json(state, j, site) for j in page.shown])
+        answer.headers += gitlab_paging(page)
         return answer
 
 

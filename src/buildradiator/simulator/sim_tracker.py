@@ -37,10 +37,12 @@ from typing import Any
 from buildradiator.simulator.answer import (
     Answer,
     etag_matches,
+    gitlab_paging,
     int_param,
     iso_z,
     json_answer,
     link_paged,
+    page_of,
     param,
     strong_etag,
     text_answer,
@@ -240,18 +242,10 @@ username = "radiator@example.com"
             and wanted <= set(issue.labels)
             and (state == "all" or (state == "opened") == issue.open_at(now))
         ]
-        per_page = int_param(query, "per_page", 20, 1, 100)
-        page = int_param(query, "page", 1, 1, 10**6)
-        shown = items[(page - 1) * per_page : page * per_page]
-        pages = max(1, -(-len(items) // per_page))
-        answer = json_answer(200, shown)
+        page = page_of(items, query, 20)
+        answer = json_answer(200, page.shown)
         answer.headers += [
-            ("x-page", str(page)),
-            ("x-per-page", str(per_page)),
-            ("x-total", str(len(items))),
-            ("x-total-pages", str(pages)),
-            ("x-next-page", str(page + 1) if page < pages else ""),
-            ("x-prev-page", str(page - 1) if page > 1 else ""),
+            *gitlab_paging(page),
             ("RateLimit-Limit", "2000"),
             ("RateLimit-Remaining", "1990"),
             ("RateLimit-Reset", str(int(now.timestamp()) // 60 * 60 + 60)),
