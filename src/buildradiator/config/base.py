@@ -91,10 +91,17 @@ OWNER_NAME = re.compile(r"[\w.-]+/[\w.-]+")
 """A repository as GitHub names it: ``owner/name``."""
 
 
+def check_shape(value: str, shape: re.Pattern[str], words: str) -> str:
+    """``value`` when it has the ``shape`` (whole); else ``words`` saying what it should look
+    like: ``must look like owner/name``."""
+    if not shape.fullmatch(value):
+        raise ValueError(words)
+    return value
+
+
 def check_each(values: list[str], shape: re.Pattern[str], words: str) -> list[str]:
     """``values`` when each has the ``shape`` (whole); else the first that has not, and ``words``
     saying what it should look like: ``'acme' must look like owner/name``."""
     for value in values:
-        if not shape.fullmatch(value):
-            raise ValueError(f"{value!r} {words}")
+        check_shape(value, shape, f"{value!r} {words}")
     return values

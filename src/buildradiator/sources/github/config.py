@@ -6,7 +6,13 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from buildradiator.config.base import OWNER_NAME, SourceBase, check_each, check_http_url
+from buildradiator.config.base import (
+    OWNER_NAME,
+    SourceBase,
+    check_each,
+    check_http_url,
+    check_shape,
+)
 
 
 class GitHubSource(SourceBase):
@@ -39,9 +45,9 @@ class GitHubSource(SourceBase):
     @field_validator("repo")
     @classmethod
     def _repo_shape(cls, value: str | None) -> str | None:
-        if value is not None and not OWNER_NAME.fullmatch(value):
-            raise ValueError("must look like owner/name")
-        return value
+        return (
+            None if value is None else check_shape(value, OWNER_NAME, "must look like owner/name")
+        )
 
     @field_validator("repos")
     @classmethod

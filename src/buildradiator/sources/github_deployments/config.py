@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from buildradiator.config.base import OWNER_NAME, check_http_url
+from buildradiator.config.base import OWNER_NAME, check_http_url, check_shape
 from buildradiator.sources.production import ProductionBase
 
 
@@ -26,6 +26,4 @@ class GitHubDeploymentsSource(ProductionBase):
     @field_validator("repo")
     @classmethod
     def _repo_shape(cls, value: str) -> str:
-        if not OWNER_NAME.fullmatch(value):
-            raise ValueError("must look like owner/name")
-        return value
+        return check_shape(value, OWNER_NAME, "must look like owner/name")
