@@ -57,7 +57,7 @@ async def test_panels_show_the_right_rows() -> None:
         assert "docs-site" not in flaky  # zeros hidden
         bar = app.query_one(StatusBar).plain
         assert "gh ✔ ·" in bar and "buildkite ✖ connection refused 31s ago (stale)" in bar
-        assert "quota 4,812/5,000" in bar and bar.rstrip().endswith("q r o / h ? ^P")
+        assert "quota 4,812/5,000" in bar and bar.rstrip().endswith("q r o / h d ? ^P")
 
 
 async def test_red_banner_names_commit_author_streak_and_more() -> None:

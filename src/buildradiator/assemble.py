@@ -9,6 +9,7 @@ below ``serve``, ``ui`` and ``cli``, which call it.
 from __future__ import annotations
 
 import random
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from buildradiator.clock import Clock
@@ -20,6 +21,10 @@ from buildradiator.history.delivery_recorder import DeliveryRecorder
 from buildradiator.history.facts import HistoryFacts
 from buildradiator.rules.derive import Derivation
 from buildradiator.sources.http import HttpClient
+
+
+def local_zone() -> tzinfo | None:
+    return datetime.now().astimezone().tzinfo
 
 
 def build_engine(
@@ -42,7 +47,8 @@ def build_engine(
         clock=clock,
         rng=rng,
         deriver=Derivation(config),
-        recorder=HistoryFacts(history) if history is not None else None,
+        # The busiest hours on main read in this machine's zone, as ``report`` prints them.
+        recorder=HistoryFacts(history, tz=local_zone()) if history is not None else None,
     )
     if history is not None:
         # Deploys, service health, gate holds and main's queue, for the delivery measures

@@ -173,6 +173,10 @@ def snapshot_doc(snapshot: Snapshot, *, overall: str) -> dict[str, Any]:
             else None
         ),
         "broken": [{**w.model_dump(mode="json"), "url": _url(w.url)} for w in snapshot.broken],
+        "delivery": {
+            "computed_at": _time(snapshot.delivery_at),
+            "facts": [f.model_dump(mode="json") for f in snapshot.delivery],
+        },
         "sources": [
             {
                 "name": s.name,

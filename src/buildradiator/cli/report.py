@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from buildradiator.errors import EXIT_CONFIG, EXIT_GREEN
+from buildradiator.rules.delivery_words import LABELS, show
 from buildradiator.rules.dora import Fact
 from buildradiator.text import clean_key
 
@@ -43,22 +44,7 @@ FIELDS = (
     "note",
 )
 REPORT_SCHEMA = 1
-LABELS = {
-    "deploy_frequency": "Deployment frequency",
-    "lead_time": "Lead time for changes",
-    "change_failure_rate": "Change failure rate",
-    "time_to_restore": "Time to restore (failed deploy)",
-    "restore_main": "Main red to green",
-    "restore_service": "Service down to up",
-    "queue_wait": "Queue wait on main",
-    "builds_queued": "Main builds queued",
-    "busiest_hours": "Busiest hours on main",
-    "commits_per_build": "Commits per main build",
-    "oldest_undeployed": "Oldest main commit not live",
-    "gate_hold": "Release gate on HOLD",
-    "retry_time": "Build time lost to retries",
-    "stage_time": "Build time per stage",
-}
+__all__ = ["LABELS", "add_parser", "render", "run", "show"]
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -197,30 +183,3 @@ def _window(f: Fact) -> str:
 
 def _md(cell: str) -> str:
     return cell.replace("|", "\\|").replace("\n", " ")
-
-
-def show(value: float | None, unit: str) -> str:
-    """A value in words for a person: ``2.3/day``, ``4h 10m``, ``12%``."""
-    if value is None:
-        return "unknown"
-    if unit == "per_day":
-        return f"{value:.2f}/day" if value >= 1 / 7 else f"{value * 7:.2f}/week"
-    if unit == "share":
-        return f"{value * 100:.0f}%"
-    if unit in ("seconds", "seconds_per_week"):
-        suffix = "/week" if unit == "seconds_per_week" else ""
-        return _duration(value) + suffix
-    if unit in ("builds", "commits", "builds_per_hour"):
-        return f"{value:.1f}" if unit != "builds" else f"{value:.0f}"
-    return f"{value:g}"
-
-
-def _duration(seconds: float) -> str:
-    s = round(seconds)
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m {s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h {s % 3600 // 60:02d}m"
-    return f"{s // 86400}d {s % 86400 // 3600:02d}h"

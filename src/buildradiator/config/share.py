@@ -20,15 +20,49 @@ Measure = Literal[
     "duration_p90",
     "mttr",
     "deploy_drift",
+    # The delivery measures (history's, ``buildradiator report``): estate-wide, or for one
+    # ``service`` (``shop`` or ``shop/staging``) or, for commits per build, one ``pipeline``.
+    "deploy_frequency",
+    "lead_time",
+    "lead_time_p90",
+    "change_failure_rate",
+    "time_to_restore",
+    "restore_main",
+    "restore_service",
+    "queue_wait",
+    "queue_wait_p90",
+    "builds_queued",
+    "commits_per_build",
+    "oldest_undeployed",
+    "gate_hold",
+    "retry_time",
 ]
 MEASURES: tuple[str, ...] = Measure.__args__  # type: ignore[attr-defined]
 
-# ">= 95%", "<= 10m", "< 5", "<=1.5h": an operator, a number, an optional unit.
-_GOAL = re.compile(r"^\s*(>=|<=|>|<)\s*(\d+(?:\.\d+)?)\s*(%|s|m|h|d|commits?)?\s*$")
-_SHARES = ("main_green_share", "retry_share")
-_DURATIONS = ("duration_p50", "duration_p90", "mttr")
-_COUNTS = ("flaky_tests", "deploy_drift")
+# ">= 95%", "<= 10m", "< 5", "<=1.5h", ">= 1/day": an operator, a number, an optional unit.
+_GOAL = re.compile(
+    r"^\s*(>=|<=|>|<)\s*(\d+(?:\.\d+)?)\s*(%|s|m|h|d|commits?|builds?|/day|/week)?\s*$"
+)
+_SHARES = ("main_green_share", "retry_share", "change_failure_rate")
+_DURATIONS = (
+    "duration_p50",
+    "duration_p90",
+    "mttr",
+    "lead_time",
+    "lead_time_p90",
+    "time_to_restore",
+    "restore_main",
+    "restore_service",
+    "queue_wait",
+    "queue_wait_p90",
+    "oldest_undeployed",
+    "gate_hold",
+    "retry_time",
+)
+_COUNTS = ("flaky_tests", "deploy_drift", "builds_queued", "commits_per_build")
+_RATES = ("deploy_frequency",)
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PER_DAY = {"": 1.0, "/day": 1.0, "/week": 1 / 7}
 
 
 class ServeConfig(Strict):
@@ -96,10 +130,11 @@ class TargetConfig(Strict):
     group: str | None = None
     """A ``[[groups]]`` name instead of a pipeline."""
     service: str | None = None
-    """For ``deploy_drift``: the service (default: every deployment)."""
+    """For ``deploy_drift``: the service (default: every deployment); for a delivery measure:
+    ``shop`` (its production) or ``shop/staging`` (default: the estate)."""
     goal: str
     """``">= 95%"``, ``"<= 10m"``, ``"<= 5"``: an operator, a number and an optional unit
-    (``%``, ``s``/``m``/``h``/``d``, ``commits``)."""
+    (``%``, ``s``/``m``/``h``/``d``, ``commits``, ``/day`` or ``/week`` for deploys)."""
     window_days: int = Field(default=7, ge=1, le=30)
 
     @field_validator("goal")
@@ -115,8 +150,12 @@ class TargetConfig(Strict):
             raise ValueError(f'{self.measure} is a share: give a percentage, e.g. ">= 95%"')
         if self.measure in _DURATIONS and unit not in ("", "s", "m", "h", "d"):
             raise ValueError(f'{self.measure} is a duration: give s, m, h or d, e.g. "<= 10m"')
-        if self.measure in _COUNTS and unit not in ("", "commit", "commits"):
+        if self.measure in _COUNTS and unit not in ("", "commit", "commits", "build", "builds"):
             raise ValueError(f'{self.measure} is a count: give a number, e.g. "<= 5"')
+        if self.measure in _RATES and unit not in _PER_DAY:
+            raise ValueError(f'{self.measure} is a rate: give /day or /week, e.g. ">= 1/day"')
+        if self.measure not in _RATES and unit.startswith("/"):
+            raise ValueError(f"{self.measure} is not a rate: /day and /week are for deploys")
         return self
 
     @property
@@ -133,6 +172,8 @@ class TargetConfig(Strict):
         number, unit = float(match.group(2)), match.group(3) or ""
         if unit == "%":
             return number / 100.0
+        if self.measure in _RATES:
+            return number * _PER_DAY[unit]
         return number * _UNIT_SECONDS.get(unit, 1.0)
 
     def met_by(self, value: float) -> bool:

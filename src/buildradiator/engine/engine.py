@@ -375,6 +375,8 @@ class Engine:
             stale_sources=frozenset(stale),
             facts=tuple(facts.per_pipeline.values()),
             flaky_tests=facts.flaky_tests,
+            delivery=facts.delivery,
+            delivery_at=facts.delivery_at,
             deployments=tuple(deployments),
             blockers=tuple(blockers),
             notices=tuple(self.recorder.notices) if self.recorder is not None else (),

@@ -18,14 +18,16 @@ counters that would need the process to live). Conventions:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.metrics_core import GaugeMetricFamily, InfoMetricFamily, Metric
+from prometheus_client.metrics_core import InfoMetricFamily, Metric
 from pydantic import ValidationError
 
 from buildradiator.config.share import TargetConfig
+from buildradiator.export.delivery_metrics import delivery_metrics
+from buildradiator.export.gauges import PREFIX, Gauge, flag, label, timestamp
 from buildradiator.model import (
     BrokenWindow,
     DeployState,
@@ -37,13 +39,10 @@ from buildradiator.model import (
     Status,
 )
 from buildradiator.rules.production import WORST, service_rows
-from buildradiator.text import clean_text
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-PREFIX = "buildradiator_"
 TOP_FLAKY_TESTS = 20
 """Per-test series for the worst flaky tests only: every test ever flaky would be unbounded."""
-MAX_LABEL = 200
 
 _P = ("source", "pipeline")
 _CHECK = ("source", "check", "service", "environment", "kind")
@@ -58,34 +57,6 @@ def metrics_text(snapshot: Snapshot, now: datetime) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SnapshotCollector(snapshot, now))
     return generate_latest(registry)
-
-
-class _Gauge:
-    """A gauge family that cleans its label values and drops repeated label sets."""
-
-    def __init__(self, name: str, doc: str, labels: Sequence[str] = ()) -> None:
-        self.metric = GaugeMetricFamily(PREFIX + name, doc, labels=labels)
-        self._seen: set[tuple[str, ...]] = set()
-
-    def add(self, labels: Sequence[str | None], value: float | None) -> None:
-        if value is None:
-            return
-        clean = tuple(_label(v) for v in labels)
-        if clean not in self._seen:
-            self._seen.add(clean)
-            self.metric.add_metric(clean, float(value))
-
-
-def _label(value: str | None) -> str:
-    return clean_text(value or "", MAX_LABEL)
-
-
-def _flag(value: bool) -> float:
-    return 1.0 if value else 0.0
-
-
-def _ts(value: datetime | None) -> float | None:
-    return value.timestamp() if value is not None else None
 
 
 class SnapshotCollector:
@@ -104,14 +75,15 @@ class SnapshotCollector:
         yield from self._release()
         yield from self._sources()
         yield from self._targets()
+        yield from delivery_metrics(self.snapshot)
 
     def _overall(self) -> Iterable[Metric]:
         snap = self.snapshot
-        taken = _Gauge("snapshot_timestamp_seconds", "When the engine took the snapshot shown.")
-        taken.add((), _ts(snap.taken_at))
-        age = _Gauge("snapshot_age_seconds", "How old the snapshot shown is.")
+        taken = Gauge("snapshot_timestamp_seconds", "When the engine took the snapshot shown.")
+        taken.add((), timestamp(snap.taken_at))
+        age = Gauge("snapshot_age_seconds", "How old the snapshot shown is.")
         age.add((), max(0.0, (self.now - snap.taken_at).total_seconds()))
-        broken = _Gauge(
+        broken = Gauge(
             "broken_windows",
             "Things broken now: red main pipelines, services down, failed or suspect deploys.",
             ("kind",),
@@ -127,56 +99,56 @@ class SnapshotCollector:
             "One per watched pipeline: its display name, branch and group.",
             labels=_P,
         )
-        status = _Gauge(
+        status = Gauge(
             "pipeline_status",
             "1 for the status of the pipeline's last finished build, 0 for the others.",
             (*_P, "status"),
         )
-        stale = _Gauge(
+        stale = Gauge(
             "pipeline_stale", "1 when the pipeline's source is stale (last status shown).", _P
         )
-        running = _Gauge("pipeline_running", "Builds of the pipeline running now.", _P)
-        queued = _Gauge("pipeline_queued", "Builds of the pipeline queued now.", _P)
-        last = _Gauge(
+        running = Gauge("pipeline_running", "Builds of the pipeline running now.", _P)
+        queued = Gauge("pipeline_queued", "Builds of the pipeline queued now.", _P)
+        last = Gauge(
             "pipeline_last_build_timestamp_seconds",
             "When the pipeline's last build finished (else started).",
             _P,
         )
-        red_since = _Gauge(
+        red_since = Gauge(
             "pipeline_red_since_seconds",
             "How long the pipeline has been red (since its first failing build of the streak);"
             " 0 when not red, absent when red since an unknown time.",
             _P,
         )
-        streak = _Gauge(
+        streak = Gauge(
             "pipeline_red_streak", "Failed builds in a row, newest first; 0 when not red.", _P
         )
-        duration = _Gauge(
+        duration = Gauge(
             "pipeline_build_duration_seconds",
             "Build duration quantiles of the pipeline's recent builds (from history).",
             (*_P, "quantile"),
         )
-        retry = _Gauge(
+        retry = Gauge(
             "pipeline_retry_share",
             "Share (0..1) of the green builds in the window that needed a retry (from history).",
             (*_P, "window"),
         )
         seen: set[tuple[str, str]] = set()
         for p in snap.pipelines:
-            ids = (_label(p.source), _label(p.key))
+            ids = (label(p.source), label(p.key))
             if ids in seen:
                 continue
             seen.add(ids)
             info.add_metric(
-                ids, {"name": _label(p.name), "branch": _label(p.branch), "group": _label(p.group)}
+                ids, {"name": label(p.name), "branch": label(p.branch), "group": label(p.group)}
             )
             for s in Status:
-                status.add((*ids, s.value), _flag(p.status is s))
-            stale.add(ids, _flag(p.source in snap.stale_sources))
+                status.add((*ids, s.value), flag(p.status is s))
+            stale.add(ids, flag(p.source in snap.stale_sources))
             running.add(ids, sum(1 for b in p.in_flight if b.status is Status.RUNNING))
             queued.add(ids, sum(1 for b in p.in_flight if b.status is Status.QUEUED))
             if p.last is not None:
-                last.add(ids, _ts(p.last.finished_at or p.last.started_at))
+                last.add(ids, timestamp(p.last.finished_at or p.last.started_at))
             facts = snap.facts_of(p.source, p.key)
             since, count = self._red(p, facts)
             red_since.add(ids, since)
@@ -221,9 +193,9 @@ class SnapshotCollector:
 
     def _flaky_tests(self) -> Iterable[Metric]:
         tests = self.snapshot.flaky_tests
-        count = _Gauge("flaky_tests", "Tests that failed and passed on the same commit lately.")
+        count = Gauge("flaky_tests", "Tests that failed and passed on the same commit lately.")
         count.add((), len(tests))
-        top = _Gauge(
+        top = Gauge(
             "flaky_test_times_flaked",
             f"How often each of the {TOP_FLAKY_TESTS} most flaky tests flaked lately.",
             ("classname", "name"),
@@ -234,17 +206,17 @@ class SnapshotCollector:
 
     def _services(self) -> Iterable[Metric]:
         snap = self.snapshot
-        up = _Gauge(
+        up = Gauge(
             "service_up",
             "1 when every check of the service in the environment is up (muted alerts aside).",
             ("service", "environment"),
         )
-        health = _Gauge(
+        health = Gauge(
             "service_health",
             "1 for the service's worst check health (up, warn, down, unknown), 0 for the others.",
             ("service", "environment", "health"),
         )
-        stale = _Gauge(
+        stale = Gauge(
             "service_stale",
             "1 when every source of the service's checks is stale.",
             ("service", "environment"),
@@ -253,21 +225,21 @@ class SnapshotCollector:
             if not row.checks:
                 continue  # deployments only, or only muted alerts: nothing says up or down
             ids = (row.service, row.environment)
-            up.add(ids, _flag(row.health is Health.UP))
+            up.add(ids, flag(row.health is Health.UP))
             for h in Health:
-                health.add((*ids, h.value), _flag(row.health is h))
-            stale.add(ids, _flag(row.stale))
-        check_up = _Gauge("service_check_up", "1 when the check is up, else 0.", _CHECK)
-        muted = _Gauge(
+                health.add((*ids, h.value), flag(row.health is h))
+            stale.add(ids, flag(row.stale))
+        check_up = Gauge("service_check_up", "1 when the check is up, else 0.", _CHECK)
+        muted = Gauge(
             "service_check_muted", "1 for a silenced or inhibited alert (never counted).", _CHECK
         )
-        latency = _Gauge(
+        latency = Gauge(
             "service_check_latency_seconds", "How long the check's request took.", _CHECK
         )
         for check in sorted(snap.services, key=lambda c: _HEALTH_RANK[c.health]):
             key = _check_ids(check)
-            check_up.add(key, _flag(check.health is Health.UP))
-            muted.add(key, _flag(bool(check.muted)))
+            check_up.add(key, flag(check.health is Health.UP))
+            muted.add(key, flag(bool(check.muted)))
             if check.latency_ms is not None:
                 latency.add(key, check.latency_ms / 1000.0)
         return (
@@ -280,17 +252,15 @@ class SnapshotCollector:
         )
 
     def _deployments(self) -> Iterable[Metric]:
-        behind = _Gauge(
+        behind = Gauge(
             "deployment_behind_commits", "Commits on main not live yet in the environment.", _DEPLOY
         )
-        running = _Gauge(
-            "deployment_in_progress", "1 while a deploy is queued or running.", _DEPLOY
-        )
-        failed = _Gauge("deployment_failed", "1 when the latest deploy failed.", _DEPLOY)
-        suspect = _Gauge(
+        running = Gauge("deployment_in_progress", "1 while a deploy is queued or running.", _DEPLOY)
+        failed = Gauge("deployment_failed", "1 when the latest deploy failed.", _DEPLOY)
+        suspect = Gauge(
             "deployment_suspect", "1 when the post-deploy watch finds the deploy suspect.", _DEPLOY
         )
-        live = _Gauge(
+        live = Gauge(
             "deployment_live_timestamp_seconds",
             "When what runs in the environment went live.",
             _DEPLOY,
@@ -298,22 +268,22 @@ class SnapshotCollector:
         for d in self.snapshot.deployments:
             ids = (d.source, d.service, d.environment)
             behind.add(ids, d.behind_by)
-            running.add(ids, _flag(d.state.in_flight))
-            failed.add(ids, _flag(d.state is DeployState.FAILED))
-            suspect.add(ids, _flag(bool(d.suspect)))
-            live.add(ids, _ts(d.deployed_at))
+            running.add(ids, flag(d.state.in_flight))
+            failed.add(ids, flag(d.state is DeployState.FAILED))
+            suspect.add(ids, flag(bool(d.suspect)))
+            live.add(ids, timestamp(d.deployed_at))
         return (behind.metric, running.metric, failed.metric, suspect.metric, live.metric)
 
     def _release(self) -> Iterable[Metric]:
         snap = self.snapshot
-        blockers = _Gauge("release_blockers", "Open release blockers.")
+        blockers = Gauge("release_blockers", "Open release blockers.")
         blockers.add((), len(snap.blockers))
         yield blockers.metric
         if snap.gate is None:
             return  # nothing the gate could judge: no GO/HOLD to claim
-        go = _Gauge("release_gate_go", "1 when the release gate says GO, 0 for HOLD.")
-        go.add((), _flag(snap.gate.go))
-        reasons = _Gauge("release_gate_hold_reasons", "Reasons the release is on hold.", ("kind",))
+        go = Gauge("release_gate_go", "1 when the release gate says GO, 0 for HOLD.")
+        go.add((), flag(snap.gate.go))
+        reasons = Gauge("release_gate_hold_reasons", "Reasons the release is on hold.", ("kind",))
         kinds = sorted({r.kind for r in snap.gate.reasons})
         for kind in kinds:
             reasons.add((kind,), sum(1 for r in snap.gate.reasons if r.kind == kind))
@@ -321,46 +291,46 @@ class SnapshotCollector:
         yield reasons.metric
 
     def _sources(self) -> Iterable[Metric]:
-        up = _Gauge("source_up", "1 when the source's last poll succeeded, else 0.", _SOURCE)
-        stale = _Gauge(
+        up = Gauge("source_up", "1 when the source's last poll succeeded, else 0.", _SOURCE)
+        stale = Gauge(
             "source_stale", "1 when the source's last good data is older than its limit.", _SOURCE
         )
-        success = _Gauge(
+        success = Gauge(
             "source_last_success_timestamp_seconds", "When the source was last read.", _SOURCE
         )
-        error = _Gauge(
+        error = Gauge(
             "source_error",
             "1 for the kind of the source's current error (absent: none).",
             (*_SOURCE, "kind"),
         )
-        remaining = _Gauge(
+        remaining = Gauge(
             "source_rate_remaining", "API requests left in the source's rate quota.", _SOURCE
         )
-        limit = _Gauge("source_rate_limit", "The source's API rate quota.", _SOURCE)
-        reset = _Gauge(
+        limit = Gauge("source_rate_limit", "The source's API rate quota.", _SOURCE)
+        reset = Gauge(
             "source_rate_reset_timestamp_seconds", "When the source's rate quota resets.", _SOURCE
         )
         for s in self.snapshot.sources:
             ids = (s.name, s.type)
-            up.add(ids, _flag(s.error is None and s.last_success is not None))
-            stale.add(ids, _flag(s.stale or s.name in self.snapshot.stale_sources))
-            success.add(ids, _ts(s.last_success))
+            up.add(ids, flag(s.error is None and s.last_success is not None))
+            stale.add(ids, flag(s.stale or s.name in self.snapshot.stale_sources))
+            success.add(ids, timestamp(s.last_success))
             if s.error is not None:
                 error.add((*ids, s.error_kind or "error"), 1.0)
             if s.rate is not None:
                 remaining.add(ids, s.rate.remaining)
                 limit.add(ids, s.rate.limit)
-                reset.add(ids, _ts(s.rate.reset_at))
+                reset.add(ids, timestamp(s.rate.reset_at))
         return tuple(g.metric for g in (up, stale, success, error, remaining, limit, reset))
 
     def _targets(self) -> Iterable[Metric]:
-        value = _Gauge(
+        value = Gauge(
             "target_value",
             "A target's measure now, in its unit: a share 0..1, seconds or a count.",
             _TARGET,
         )
-        goal = _Gauge("target_goal", "A target's goal, in the unit of target_value.", _TARGET)
-        met = _Gauge(
+        goal = Gauge("target_goal", "A target's goal, in the unit of target_value.", _TARGET)
+        met = Gauge(
             "target_met", "1 when the target is met, 0 when not (absent: unknown).", _TARGET
         )
         for t in self.snapshot.targets:
@@ -368,7 +338,7 @@ class SnapshotCollector:
             value.add(ids, t.value)
             goal.add(ids, _goal(t.measure, t.goal))
             if t.met is not None:
-                met.add(ids, _flag(t.met))
+                met.add(ids, flag(t.met))
         return (value.metric, goal.metric, met.metric)
 
 

@@ -10,12 +10,15 @@ since SQLite blocks and the first computation over a year of history takes a few
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Iterable
+from datetime import datetime, tzinfo
 
 from buildradiator.history import History
-from buildradiator.model import Facts, FlakyTestInfo, PipelineFacts, SourceResult
+from buildradiator.history.delivery_report import delivery_facts
+from buildradiator.model import DeliveryFact, Facts, FlakyTestInfo, PipelineFacts, SourceResult
 from buildradiator.rules.facts import FLAKY_LIMIT
 
 log = logging.getLogger("buildradiator.history.facts")
@@ -27,13 +30,25 @@ FULL_EVERY = 60.0
 last computation (at 2,000 pipelines a whole computation costs ~250 ms and ran after every
 source's poll); every pipeline's facts, whose 7- and 30-day windows slide with time, at least
 this often, and at once when anything else changed the store (retention, another writer)."""
+DELIVERY_GAP = 60.0
+"""Seconds. The delivery measures (``history.delivery_report``: a few queries over 30 and 60
+days, ~100 ms on a year of history) are recomputed when the store changed, at most this often."""
+DELIVERY_EVERY = 900.0
+"""Seconds. And at least this often, whatever changed: their windows slide with time."""
+DELIVERY_WINDOWS = (7, 30)
 
 
 class HistoryFacts:
     """The engine's recorder: its window on the history store. See the module docstring."""
 
-    def __init__(self, history: History) -> None:
+    def __init__(self, history: History, *, tz: tzinfo | None = None) -> None:
         self.history = history
+        self.tz = tz
+        """The zone of the busiest hours on main (``None``: UTC)."""
+        self._delivery: tuple[DeliveryFact, ...] = ()
+        self._delivery_at: datetime | None = None
+        self._delivery_key: tuple[int, float] | None = None
+        """(generation, monotonic time) of the last delivery computation."""
         self._written: dict[str, set[tuple[str, str, int]]] = {}
         self._tests_written: dict[str, set[tuple[str, str, int]]] = {}
         self._tested: set[tuple[str, str]] = set()
@@ -100,8 +115,13 @@ class HistoryFacts:
         wanted = frozenset(keys) | self._tested
         generation = self.history.generation
         cache_key = (generation, wanted)
+        delivered = self._refresh_delivery(generation)
         if cache_key == self._cache_key:
-            return False
+            if delivered:
+                self._cache = dataclasses.replace(
+                    self._cache, delivery=self._delivery, delivery_at=self._delivery_at
+                )
+            return delivered
         now = self.history.clock.monotonic()
         with self._lock:
             dirty, self._dirty = self._dirty, set()
@@ -121,6 +141,26 @@ class HistoryFacts:
         self._cache_key = cache_key
         return True
 
+    def _refresh_delivery(self, generation: int) -> bool:
+        """Recompute the delivery measures if due (see ``DELIVERY_GAP``); True if it did. A
+        store that fails here costs these measures (the last ones stay), never the rest."""
+        now = self.history.clock.monotonic()
+        last = self._delivery_key
+        if last is not None:
+            since = now - last[1]
+            if not (since >= DELIVERY_EVERY or (generation != last[0] and since >= DELIVERY_GAP)):
+                return False
+        self._delivery_key = (generation, now)
+        try:
+            at = self.history.clock.now()
+            facts = delivery_facts(self.history, now=at, windows=DELIVERY_WINDOWS, tz=self.tz)
+            self._delivery = tuple(DeliveryFact(**dataclasses.asdict(f)) for f in facts)
+            self._delivery_at = at
+        except Exception:
+            log.exception("computing the delivery measures from history failed")
+            return False
+        return True
+
     def current(self) -> Facts:
         """The last computed facts (never queries the store)."""
         return self._cache
@@ -132,7 +172,7 @@ class HistoryFacts:
 
     def _compute(self, keys: frozenset[tuple[str, str]]) -> Facts:
         per = {(source, key): self._facts_of(source, key) for source, key in keys - self._tested}
-        return Facts(per, self._flaky(keys))
+        return Facts(per, self._flaky(keys), self._delivery, self._delivery_at)
 
     def _update(
         self,
@@ -143,7 +183,7 @@ class HistoryFacts:
         per = dict(self._cache.per_pipeline)
         for source, key in set(changed) - self._tested:
             per[(source, key)] = self._facts_of(source, key)
-        return Facts(per, self._flaky(keys))
+        return Facts(per, self._flaky(keys), self._delivery, self._delivery_at)
 
     def _facts_of(self, source: str, key: str) -> PipelineFacts:
         h = self.history

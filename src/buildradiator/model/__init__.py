@@ -25,6 +25,7 @@ from buildradiator.model.builds import (
     TestStatus,
 )
 from buildradiator.model.facts import (
+    DeliveryFact,
     Facts,
     FlakySummary,
     FlakyTestInfo,
@@ -68,6 +69,7 @@ __all__ = [
     "Blocker",
     "BrokenWindow",
     "Build",
+    "DeliveryFact",
     "DeployState",
     "Deployment",
     "Facts",

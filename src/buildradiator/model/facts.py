@@ -4,6 +4,7 @@ trends), the flaky-test ranking, and the retry painkiller per pipeline."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pydantic import AwareDatetime
 
@@ -78,6 +79,36 @@ class Facts:
 
     per_pipeline: dict[tuple[str, str], PipelineFacts] = field(default_factory=dict)
     flaky_tests: tuple[FlakyTestInfo, ...] = ()
+    delivery: tuple[DeliveryFact, ...] = ()
+    delivery_at: datetime | None = None
+    """When ``delivery`` was computed (``None``: not yet)."""
+
+
+class DeliveryFact(Frozen):
+    """One delivery or congestion measure over one window for one scope (``rules.dora.Fact``
+    as the snapshot carries it): what the Delivery screen, ``/metrics`` and ``[[targets]]``
+    read. Computed from history in a worker thread, never while a screen waits."""
+
+    key: str
+    """``deploy_frequency``, ``lead_time``, ``change_failure_rate``, ``time_to_restore``,
+    ``queue_wait``... (``history.delivery_report.ORDER``)."""
+    scope: Untrusted
+    """``estate``, ``service/environment`` or a pipeline: names from CI."""
+    window_days: int
+    """7 or 30; 0 for what is measured now (the oldest commit not live)."""
+    value: float | None = None
+    unit: str = ""
+    """``per_day``, ``seconds``, ``share``, ``commits``, ``builds``, ``seconds_per_week``..."""
+    p90: float | None = None
+    previous: float | None = None
+    """The same over the window before."""
+    trend: str | None = None
+    """``better``, ``worse`` or ``same``; ``None`` when unknown."""
+    band: str | None = None
+    """``elite``, ``high``, ``medium``, ``low`` (DORA) for the four keys in production."""
+    samples: int = 0
+    note: Untrusted = ""
+    """What the value means or, when unknown, what to add to know it."""
 
 
 class TargetStatus(Frozen):

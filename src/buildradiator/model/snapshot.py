@@ -8,7 +8,13 @@ from enum import StrEnum
 from pydantic import AwareDatetime
 
 from buildradiator.model.builds import Build, Pipeline, ReportedFlake, TestRun
-from buildradiator.model.facts import FlakySummary, FlakyTestInfo, PipelineFacts, TargetStatus
+from buildradiator.model.facts import (
+    DeliveryFact,
+    FlakySummary,
+    FlakyTestInfo,
+    PipelineFacts,
+    TargetStatus,
+)
 from buildradiator.model.production import Blocker, Deployment, ServiceCheck
 from buildradiator.model.values import Frozen, Key, Link, Moment, Untrusted
 
@@ -146,6 +152,12 @@ class Snapshot(Frozen):
     gate: ReleaseGate | None = None
     """``None`` when the config watches nothing the gate could judge."""
     targets: tuple[TargetStatus, ...] = ()
+    delivery: tuple[DeliveryFact, ...] = ()
+    """History's delivery measures and congestion at main, 7 and 30 days (empty without a
+    history store, or until first computed)."""
+    delivery_at: Moment = None
+    """When ``delivery`` was computed: it is recomputed when history changes, at most once a
+    minute (``history.facts.DELIVERY_GAP``)."""
     notices: tuple[str, ...] = ()
     """What the user must know that is no source's state, in plain words (the history file was
     damaged and moved aside...). Shown on screen and by ``check``."""

@@ -136,6 +136,8 @@ def derive(
         flaky_tests=merge_reported(raw.flaky_tests, reported, now),
         deployments=tuple(deployments),
         blockers=raw.blockers,
+        delivery=raw.delivery,
+        delivery_at=raw.delivery_at,
         notices=raw.notices,
     )
     gate = release_gate(

@@ -26,10 +26,11 @@ from buildradiator.model import (
     Status,
     TargetStatus,
 )
+from buildradiator.rules import delivery_targets
 
-SHARE_MEASURES = frozenset({"main_green_share", "retry_share"})
-SECONDS_MEASURES = frozenset({"duration_p50", "duration_p90", "mttr"})
-MEASURE_WORDS = {
+SHARE_MEASURES = frozenset({"main_green_share", "retry_share"}) | delivery_targets.SHARES
+SECONDS_MEASURES = frozenset({"duration_p50", "duration_p90", "mttr"}) | delivery_targets.SECONDS
+MEASURE_WORDS = delivery_targets.WORDS | {
     "main_green_share": "main green",
     "flaky_tests": "flaky tests",
     "retry_share": "retried builds",
@@ -259,6 +260,8 @@ def effective_days(target: TargetConfig) -> int:
     """The window really measured: retry shares exist for 7 and 30 days only."""
     if target.measure == "retry_share":
         return RETRY_WEEK if target.window_days <= RETRY_WEEK else 30
+    if target.measure in delivery_targets.FACT_OF:
+        return delivery_targets.window_of(target)
     return target.window_days
 
 
@@ -266,7 +269,7 @@ def default_name(target: TargetConfig, scope: str) -> str:
     """``main green >= 95% for acme/monolith over 7 d``: plain ASCII words, so the name is
     the same on every screen (``--ascii`` too) and in the exports."""
     name = f"{MEASURE_WORDS[target.measure]} {goal_words(target.goal)} for {scope}"
-    if target.measure != "deploy_drift":  # drift is now, not over a window
+    if effective_days(target) and target.measure != "deploy_drift":  # drift is now
         name += f" over {effective_days(target)} d"
     return name
 
@@ -278,15 +281,17 @@ def _scope_pattern(target: TargetConfig) -> str | None:
 def evaluate_one(
     target: TargetConfig, snapshot: Snapshot, groups: Sequence[GroupConfig] = ()
 ) -> TargetStatus:
-    if target.measure == "deploy_drift":
+    trend: tuple[float | None, ...] = ()
+    if target.measure in delivery_targets.FACT_OF:
+        value, previous, scope, matched = delivery_targets.measure(target, snapshot)
+    elif target.measure == "deploy_drift":
         deployments, scope, matched = scoped_deployments(target, snapshot, groups)
-        pipelines: list[Pipeline] = []
+        value, previous, trend = measure(target, snapshot, [], deployments)
     else:
         pipelines, scope, matched = scoped_pipelines(target, snapshot, groups)
-        deployments = []
-    value, previous, trend = (
-        measure(target, snapshot, pipelines, deployments) if matched else (None, None, ())
-    )
+        value, previous, trend = measure(target, snapshot, pipelines, [])
+    if not matched:
+        value, previous, trend = None, None, ()
     # The name keeps what the config said when nothing matched: the reason is in ``scope``.
     words = scope if matched else (_scope_pattern(target) or scope)
     return TargetStatus(
@@ -316,6 +321,8 @@ def value_text(measure_name: str, value: float | None) -> str:
     """The value in its unit: ``97.2%``, ``12m30s``, ``4 commits``, ``3 tests``."""
     if value is None:
         return NO_DATA
+    if measure_name in delivery_targets.FACT_OF:
+        return delivery_targets.value_text(measure_name, value)
     if measure_name in SHARE_MEASURES:
         return f"{value * 100:.1f}%"
     if measure_name in SECONDS_MEASURES:
@@ -346,7 +353,10 @@ def change(target: TargetStatus, ascii: bool = False) -> tuple[str, int] | None:
         return None
     delta = target.value - target.previous
     up, down, same = ARROWS[ascii]
-    if target.measure in SHARE_MEASURES:
+    if target.measure in delivery_targets.FACT_OF:
+        amount = delivery_targets.value_text(target.measure, abs(delta))
+        steady = amount == delivery_targets.value_text(target.measure, 0.0)
+    elif target.measure in SHARE_MEASURES:
         amount, steady = f"{abs(delta) * 100:.1f}%", abs(delta) < 0.0005
     elif target.measure in SECONDS_MEASURES:
         amount, steady = duration_text(abs(delta)), abs(delta) < 1

@@ -91,9 +91,13 @@ def _services(
                 (d.service, d.environment or "production", d.source)
             )
     for p in pipelines:
-        if p.key not in out:
-            name = p.key.rsplit("/", 1)[-1].split(":")[0] or p.key
-            out[p.key] = [(name, "staging", "backfill"), (name, "production", "backfill")]
+        # Only mains ship: a feature branch or a nightly builder deploys nothing.
+        if p.key in out or p.branch not in ("main", "master"):
+            continue
+        name = p.key.rsplit("/", 1)[-1].split(":")[0]
+        if not name or name.isdigit():  # a project or definition id: the name reads better
+            name = p.name.split()[0].rsplit("/", 1)[-1]
+        out[p.key] = [(name, "staging", "backfill"), (name, "production", "backfill")]
     return out
 
 

@@ -42,13 +42,14 @@ from buildradiator.ui.screens.wall import WallScreen
 from buildradiator.ui.themes import VARIABLES, choose_theme, load_themes
 from buildradiator.ui.widgets import HelpScreen, StatusBar
 from buildradiator.ui.widgets.banner import LEVELS
-from buildradiator.ui.widgets.detail import PipelineDetail
+from buildradiator.ui.widgets.overlay import OverlayScreen
 from buildradiator.ui.widgets.verdict import EngineStopped
 
 log = logging.getLogger(__name__)
 
 LAYOUTS = ("-tall", "-wide", "-narrow", "-pane", "-wall")
 TABLE_TICKS = 5
+RESTYLED = "RowsTable, Banner, StatusBar, LinesView, TileGrid, DeliveryBoard"  # own colours
 """Tables recompute their ages every 5 s (they show minutes); only changed cells are redrawn."""
 
 
@@ -353,9 +354,9 @@ class BuildRadiatorApp(App[int]):
         self._mode.tick(now, self._clock.monotonic(), redrawn)
 
     def _on_theme_changed(self, _theme: Theme) -> None:
-        for widget in self.query("RowsTable, Banner, StatusBar, LinesView, TileGrid"):
+        for widget in self.query(RESTYLED):
             widget.restyle()  # type: ignore[attr-defined]
-        if isinstance(self.screen, PipelineDetail):
+        if isinstance(self.screen, OverlayScreen):
             self.screen.restyle()
 
     # --- keys of every mode ---------------------------------------------------------------
@@ -392,6 +393,7 @@ class BuildRadiatorApp(App[int]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Refresh now", "Poll every source now", self.action_refresh_now)
+        yield from self._mode.commands()
         for name in self._theme_names:
             yield SystemCommand(
                 f"Theme: {name}", f"Switch to the {name} theme", partial(self._switch_theme, name)

@@ -4,11 +4,12 @@ what a screen may ask of its app (``Host``), and the calls the app makes on it (
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Protocol
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
@@ -82,6 +83,10 @@ class ModeScreen(Screen[None]):
     def tick(self, now: datetime, monotonic: float, redrawn: bool) -> None:
         """The 1 Hz tick: move what ticks (``redrawn``: everything was just drawn)."""
         raise NotImplementedError
+
+    def commands(self) -> Iterable[SystemCommand]:
+        """The mode's own entries in the command palette."""
+        return ()
 
     def alarm_widgets(self) -> list[Widget]:
         """What flashes and grows while something stays broken."""

@@ -3,11 +3,12 @@ person at the keyboard does there (filter, open, claim, a pipeline's detail)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
 
 from textual import events
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.css.scalar import Scalar
@@ -33,6 +34,7 @@ from buildradiator.ui.widgets import (
     Targets,
 )
 from buildradiator.ui.widgets.claim import ClaimScreen
+from buildradiator.ui.widgets.delivery import DeliveryScreen
 from buildradiator.ui.widgets.detail import PipelineDetail
 from buildradiator.ui.widgets.filterbar import FilterBar
 from buildradiator.ui.widgets.finder import Finder
@@ -62,6 +64,7 @@ class MainScreen(ModeScreen):
         Binding("o", "open_selected", "Open"),
         Binding("slash", "find", "Filter"),
         Binding("h", "toggle_passing", "Hide passing"),
+        Binding("d", "delivery", "Delivery"),
         Binding("a", "claim", "Claim"),
         Binding("A", "release_claim", "Release claim", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -162,8 +165,8 @@ class MainScreen(ModeScreen):
         self.query_one(CompactSummary).show(snap, now, ascii, tz)
         if snap is None:
             return
-        if isinstance(self.app.screen, PipelineDetail):
-            self.app.screen.show(snap, now, ascii, tz)  # an open detail follows the news
+        if isinstance(self.app.screen, PipelineDetail | DeliveryScreen):
+            self.app.screen.show(snap, now, ascii, tz)  # an open box follows the news
         claimed = {ident: who for ident, (who, _note) in view.notes.items()}
         self.query_one(MainBranches).show(snap, now, ascii, claimed)
         self.query_one(InFlight).show(snap, now, ascii, tz)
@@ -229,6 +232,22 @@ class MainScreen(ModeScreen):
         detail = PipelineDetail(message.pipeline.source, message.pipeline.key)
         detail.show(snapshot, self._clock.now(), self.options.ascii, self.host.display_tz)
         self.app.push_screen(detail)
+
+    def commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand(
+            "Delivery measures", "Four keys, congestion at main", self.action_delivery
+        )
+
+    def action_delivery(self) -> None:
+        """The Delivery screen over the radiator, drawn from the snapshot (never a query)."""
+        if isinstance(self.app.screen, DeliveryScreen):
+            return
+        screen = DeliveryScreen()
+        if self.host.snapshot is not None:
+            screen.show(
+                self.host.snapshot, self._clock.now(), self.options.ascii, self.host.display_tz
+            )
+        self.app.push_screen(screen)
 
     def action_open_selected(self) -> None:
         focused = self.focused

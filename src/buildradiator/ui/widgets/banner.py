@@ -11,7 +11,7 @@ from textual.widget import Widget
 from buildradiator import fmt
 from buildradiator.model import BrokenWindow, Snapshot, Status
 from buildradiator.rules.verdict import all_green, not_current
-from buildradiator.ui.widgets.palette import CLAIM_GLYPH, claim_marker, palette, render_lines
+from buildradiator.ui.widgets.palette import CLAIM_GLYPH, claim_marker, lines_text, palette
 from buildradiator.ui.widgets.verdict import EngineStopped, calm_line, sources_line
 
 HEADLINE = {"pipeline": "MAIN RED", "service": "PROD DOWN", "deploy": "DEPLOY SUSPECT"}
@@ -174,4 +174,4 @@ class Banner(Widget):
         if self.has_class("-red"):
             # Colours inside a red banner would fight its background: keep only weight there.
             lines = [[(c, s if s in ("bold", "dim") else "") for c, s in line] for line in lines]
-        return render_lines(lines, palette(self.app), self.content_region.width, self._ascii)
+        return lines_text(lines, palette(self.app), self.content_region.width, self._ascii)

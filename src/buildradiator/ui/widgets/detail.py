@@ -20,7 +20,7 @@ from textual.widgets import Static
 from buildradiator import fmt
 from buildradiator.model import Pipeline, PipelineFacts, Snapshot, Status
 from buildradiator.ui.widgets.overlay import OverlayScreen
-from buildradiator.ui.widgets.palette import STATUS_STYLE, Segment, palette, render_lines
+from buildradiator.ui.widgets.palette import STATUS_STYLE, Segment, lines_text, palette
 from buildradiator.ui.widgets.summary import Line, flaky_test_lines
 
 LABEL_WIDTH = 18
@@ -304,7 +304,7 @@ class PipelineDetail(OverlayScreen[None]):
             "o open last build | esc close" if self._ascii else "o open last build · esc close"
         )
         width = max(0, box.content_region.width)
-        text = render_lines(self._lines, palette(self.app), width, self._ascii)
+        text = lines_text(self._lines, palette(self.app), width, self._ascii)
         self.query_one("#detail-text", Static).update(text)
 
     def on_resize(self, _event: events.Resize) -> None:

@@ -20,8 +20,9 @@ KEY_HELP = (
     ("h", "hide or show passing pipelines", "hide green"),
     ("a", "claim the selected red pipeline: your name and a note", "claim"),
     ("A", "release that claim", "unclaim"),
+    ("d", "delivery: the four keys, per service, congestion at main", "delivery"),
     ("?", "this help", "help"),
-    ("^P", "command palette: refresh now, switch theme", "commands"),
+    ("^P", "command palette: refresh, delivery, switch theme", "commands"),
     ("tab", "move between panels; arrows move the selection", "next panel"),
 )
 """(key, what it does, the same in a word or two for a small screen)."""
@@ -40,7 +41,7 @@ def full_text() -> Text:
 
 
 def compact_text() -> Text:
-    """Two columns of ``key  word``: 6 rows for 12 keys, 35 columns wide."""
+    """Two columns of ``key  word``: 7 rows for 13 keys, 35 columns wide."""
     text = Text(no_wrap=True, end="")
     half = (len(KEY_HELP) + 1) // 2
     for row in range(half):
@@ -76,13 +77,21 @@ class HelpScreen(OverlayScreen[None]):
         one (a 40x10 pane has 8 rows for it)."""
         super().place_box()
         box = self.query_one("#help-box")
-        _top, rows = self.free_rows()
+        top, rows = self.free_rows()
         columns = self.app.size.width
         wide = max(len(what) for _key, what, _short in KEY_HELP) + 7 + 6
         compact = rows < len(KEY_HELP) + FULL_EXTRA or columns < wide
         box.set_class(compact, "-compact")
         box.border_subtitle = CLOSE if compact else ""
-        self.query_one("#help-text", Static).update(compact_text() if compact else full_text())
+        # A 40x10 pane has 8 rows between the banner and the status bar; the two columns of
+        # keys and the border need 9: the box takes the status bar's row (the keys it hints
+        # at are all in the box), never the banner's.
+        half = (len(KEY_HELP) + 1) // 2
+        if compact and rows < half + 2:
+            box.styles.margin = (top, 0, 0, 0)
+            box.styles.max_height = rows + 1
+        text = compact_text() if compact else full_text()
+        self.query_one("#help-text", Static).update(text)
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)

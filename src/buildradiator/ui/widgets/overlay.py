@@ -34,6 +34,9 @@ class OverlayScreen(ModalScreen[Result]):
             top = 0  # the wall: no banner
         return top, max(3, self.app.size.height - top - 1)
 
+    def restyle(self) -> None:
+        """Draw again in the current theme (the app calls it on a theme switch)."""
+
     def place_box(self) -> None:
         try:
             box = self.query_one(f"#{self.BOX}")

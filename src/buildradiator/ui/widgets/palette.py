@@ -8,7 +8,7 @@ the new palette.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 
 from rich.style import Style
 from rich.text import Text
@@ -46,11 +46,11 @@ def fit_line(line: Text, width: int, ascii: bool) -> Text:
     return line
 
 
-def render_lines(
-    lines: Iterable[Sequence[Segment]], styles: Mapping[str, Style], width: int, ascii: bool
+def lines_text(
+    lines: Sequence[Sequence[Segment]], styles: dict[str, Style], width: int, ascii: bool
 ) -> Text:
-    """Lines of segments as one text, each line cut to ``width`` (``fit_line``); a style not in
-    ``styles`` is plain. ``Text.append`` never parses markup: CI text stays literal."""
+    """Lines of (text, style) runs as one Text, each line cut to ``width``. ``Text.append``
+    never parses markup: CI text stays literal."""
     text = Text(no_wrap=True, overflow="ellipsis", end="")
     for index, line in enumerate(lines):
         if index:

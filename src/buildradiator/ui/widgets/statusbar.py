@@ -13,7 +13,7 @@ from buildradiator import fmt
 from buildradiator.model import Health, Snapshot, SourceState, Status
 from buildradiator.ui.widgets.palette import palette
 
-KEYS = "q r o / h ? ^P"
+KEYS = "q r o / h d ? ^P"
 SHORT_KEYS = "? ^P"
 """When space is short: ``?`` lists every key anyway."""
 

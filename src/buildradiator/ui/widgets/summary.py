@@ -12,7 +12,7 @@ from buildradiator.rules.ordering import in_flight_builds
 from buildradiator.rules.production import counted_health, service_rows
 from buildradiator.rules.verdict import gate_word
 from buildradiator.ui.widgets.inflight import build_title, progress
-from buildradiator.ui.widgets.palette import Segment, palette, render_lines
+from buildradiator.ui.widgets.palette import Segment, lines_text, palette
 
 Line = tuple[Segment, ...]
 
@@ -345,7 +345,7 @@ class LinesView(Static):
     def restyle(self) -> None:
         # Content width: the Flaky panel has a border and padding around its lines.
         width = self.content_region.width if self.is_mounted else 0
-        self.update(render_lines(self._visible(), palette(self.app), width, self.ascii))
+        self.update(lines_text(self._visible(), palette(self.app), width, self.ascii))
 
     @property
     def plain(self) -> str:

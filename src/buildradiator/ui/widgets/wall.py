@@ -28,6 +28,7 @@ from buildradiator.rules.verdict import all_green, gate_word, headline_word, not
 from buildradiator.ui.widgets.banner import HEADLINE, ClaimNotes, claim_runs
 from buildradiator.ui.widgets.bigtext import big_lines, big_width
 from buildradiator.ui.widgets.verdict import EngineStopped, calm_line, sources_line
+from buildradiator.ui.widgets.wall_delivery import DeliveryBoard, Rotation, board_facts
 from buildradiator.ui.widgets.wall_grid import TileGrid
 from buildradiator.ui.widgets.wall_tiles import wall_tiles
 
@@ -244,16 +245,20 @@ def calm_targets(snapshot: Snapshot, ascii: bool) -> Text:
 
 
 class WallView(Vertical):
-    """The whole wall: the headline over the tiles. Only renders what the app hands it."""
+    """The whole wall: the headline over the tiles (or, calm, in turn the delivery keys). Only
+    renders what the app hands it."""
 
     def __init__(self, *, ascii: bool, page_seconds: float, id: str | None = None) -> None:
         super().__init__(id=id)
         self._ascii = ascii
         self._page_seconds = page_seconds
+        self._rotation = Rotation(page_seconds)
+        self._calm = False
 
     def compose(self) -> ComposeResult:
         yield WallHead(self._ascii, id="wall-head")
         yield TileGrid(self._page_seconds, id="wall-tiles")
+        yield DeliveryBoard(ascii=self._ascii, id="wall-delivery")
 
     def show(
         self,
@@ -266,7 +271,23 @@ class WallView(Vertical):
         self.query_one(WallHead).show(snapshot, now, tz, claims, engine)
         tiles = wall_tiles(snapshot, now, self._ascii, tz) if snapshot else []
         self.query_one(TileGrid).show(tiles, self._ascii)
+        facts = board_facts(snapshot)
+        # Only when ALL GREEN is true: never while anything is broken, stale or unknown.
+        self._calm = engine is None and bool(facts) and headline_word(snapshot) == "ALL GREEN"
+        self.query_one(DeliveryBoard).show(facts)
+        if not self._calm:
+            self._rotation.stop()
+            self._turn(False)
 
     def tick(self, now: datetime, monotonic: float) -> None:
         self.query_one(WallHead).tick(now)
         self.query_one(TileGrid).tick(monotonic)
+        self._turn(self._calm and self._rotation.delivery_now(monotonic))
+
+    def _turn(self, delivery: bool) -> None:
+        self.query_one(TileGrid).display = not delivery
+        self.query_one(DeliveryBoard).display = delivery
+
+    @property
+    def showing_delivery(self) -> bool:
+        return bool(self.query_one(DeliveryBoard).display)

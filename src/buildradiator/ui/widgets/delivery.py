@@ -1,0 +1,242 @@
+"""The Delivery screen (``d``, or "Delivery measures" in the command palette): the four keys
+with their DORA band and trend, per service in production, and congestion at main.
+
+A box over the radiator like the detail of a pipeline: the banner stays in sight above it, so a
+red main is never hidden by a retro. It draws ``Snapshot.delivery`` only, which history computes
+in a worker thread: opening it never waits for a query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from buildradiator import fmt
+from buildradiator.model import DeliveryFact, Snapshot
+from buildradiator.rules.delivery_words import FOUR_KEYS, KEY_LABELS, LABELS, show
+from buildradiator.rules.dora import ESTATE
+from buildradiator.ui.widgets.overlay import OverlayScreen
+from buildradiator.ui.widgets.palette import Segment, lines_text, palette
+from buildradiator.ui.widgets.summary import Line
+
+LABEL_WIDTH = 23
+VALUE_WIDTH = 19
+"""``23h 59m p90 1d 11h``."""
+SCOPE_WIDTH = 14
+WIDE = 100
+"""Columns from which the 30-day column has its p90, band and trend too."""
+CONGESTION_WIDTH = 28
+BAND_STYLE = {
+    "elite": "status-passed",
+    "high": "status-passed",
+    "medium": "status-running",
+    "low": "status-failed",
+}
+ARROW = {False: ("▲", "▼", "="), True: ("^", "v", "=")}
+TREND_STYLE = {"better": "status-passed", "worse": "status-failed", "same": ""}
+CONGESTION = (
+    "queue_wait",
+    "builds_queued",
+    "busiest_hours",
+    "commits_per_build",
+    "oldest_undeployed",
+    "gate_hold",
+    "retry_time",
+    "restore_main",
+    "restore_service",
+    "stage_time",
+)
+NOT_YET = (
+    "No delivery measures yet: the radiator computes them from its history (builds, deploys,",
+    "checks and the release gate) a minute after it records them. Without a history file",
+    "(a radiator fed by another one) there are none here: see the serving radiator's.",
+)
+
+
+def _find(facts: Sequence[DeliveryFact], key: str, scope: str, days: int) -> DeliveryFact | None:
+    return next(
+        (f for f in facts if f.key == key and f.scope == scope and f.window_days == days), None
+    )
+
+
+def _arrow(fact: DeliveryFact, ascii: bool) -> Segment | None:
+    """Which way it moved against the window before (up, down, level), coloured by whether
+    that was better or worse: a rising lead time is a red up arrow."""
+    if fact.trend is None or fact.value is None or fact.previous is None:
+        return None
+    up, down, level = ARROW[ascii]
+    if fact.trend == "same" or fact.value == fact.previous:
+        return level, ""
+    return (up if fact.value > fact.previous else down), TREND_STYLE[fact.trend]
+
+
+def _value(fact: DeliveryFact | None, ascii: bool, full: bool = True) -> list[Segment]:
+    """``23h 59m p90 1d 11h elite ▲`` in fixed widths; not ``full``: the value alone."""
+    if fact is None or fact.value is None:
+        return [("unknown".ljust(VALUE_WIDTH + 10 if full else 0), "dim")]
+    text = show(fact.value, fact.unit)
+    if not full:
+        return [(text, "")]
+    if fact.p90 is not None:
+        text += f" p90 {show(fact.p90, fact.unit)}"
+    out: list[Segment] = [(text.ljust(VALUE_WIDTH) + " ", "bold")]
+    out.append(((fact.band or "").ljust(7), BAND_STYLE.get(fact.band or "", "")))
+    arrow = _arrow(fact, ascii)
+    out.append(arrow if arrow is not None else (" ", ""))
+    out.append(("  ", ""))
+    return out
+
+
+def _label(text: str, width: int = LABEL_WIDTH) -> Segment:
+    return (text.ljust(width), "dim")
+
+
+def delivery_lines(
+    snapshot: Snapshot,
+    now: datetime,
+    ascii: bool = False,
+    tz: tzinfo | None = None,
+    width: int = WIDE,
+) -> list[Line]:
+    """The screen as lines of (text, style) runs for ``width`` columns; pure, so tests read
+    it as text. Under ``WIDE`` columns the 30-day column gives its value only."""
+    facts = snapshot.delivery
+    if not facts:
+        return [((line, "dim"),) for line in NOT_YET]
+    sep = fmt.SEPARATOR[ascii]
+    full = width >= WIDE
+    lines: list[Line] = []
+    if snapshot.delivery_at is not None:
+        age = fmt.format_age(fmt.seconds_between(snapshot.delivery_at, now))
+        when = f"computed {fmt.clock_time(snapshot.delivery_at, tz)} ({age} ago)"
+        lines.append(((f"From history{sep}{when}{sep}trend: against the window before", "dim"),))
+    head = ("7 days".ljust(VALUE_WIDTH + 11), "bold"), ("30 days", "bold")
+    lines.append(((" " * LABEL_WIDTH, ""), *head))
+    for key in FOUR_KEYS:
+        week, month = _find(facts, key, ESTATE, 7), _find(facts, key, ESTATE, 30)
+        row: list[Segment] = [_label(KEY_LABELS[key])]
+        row += _value(week, ascii)
+        row += _value(month, ascii, full)
+        if week is not None and week.value is None and week.note:
+            row.append(((" " if full else "") + week.note, "dim"))
+        lines.append(tuple(row))
+    lines += _services(facts)
+    lines.append(())
+    lines.append((("Congestion at main (7 days)", "bold"),))
+    for key in CONGESTION:
+        days = 0 if key == "oldest_undeployed" else 7
+        fact = _find(facts, key, ESTATE, days)
+        if fact is None:
+            continue
+        row = [_label(LABELS[key], CONGESTION_WIDTH)]
+        if fact.value is not None:
+            text = show(fact.value, fact.unit)
+            if fact.p90 is not None:
+                text += f", p90 {show(fact.p90, fact.unit)}"
+            row.append((text, "bold"))
+            arrow = _arrow(fact, ascii)
+            if arrow is not None:
+                row += [(" ", ""), arrow]
+        if fact.note and (
+            fact.value is None or key in ("busiest_hours", "gate_hold", "stage_time")
+        ):
+            row.append(((sep if fact.value is not None else "") + fact.note, "dim"))
+        lines.append(tuple(row))
+    return lines
+
+
+SERVICE_COLUMNS = (
+    ("deploy_frequency", "deploys", 15),
+    ("lead_time", "lead time", 14),
+    ("change_failure_rate", "change fail", 12),
+    ("time_to_restore", "restore", 14),
+)
+"""The per-service table: each of the four keys, its heading and its width (value and band)."""
+
+
+def _services(facts: Sequence[DeliveryFact]) -> list[Line]:
+    """A table of the services in production: their four keys over 7 days, each banded."""
+    scopes = sorted(
+        {f.scope for f in facts if f.key in FOUR_KEYS and f.scope.endswith("/production")}
+    )
+    if not scopes:
+        return []
+    head: list[Segment] = [("  service".ljust(SCOPE_WIDTH + 2), "dim")]
+    head += [(title.ljust(width + 1), "dim") for _key, title, width in SERVICE_COLUMNS]
+    lines: list[Line] = [(), (("Per service in production (7 days)", "bold"),), tuple(head)]
+    for scope in scopes:
+        name = fmt.truncate(scope.removesuffix("/production"), SCOPE_WIDTH)
+        row: list[Segment] = [("  " + name.ljust(SCOPE_WIDTH), "")]
+        for key, _title, width in SERVICE_COLUMNS:
+            fact = _find(facts, key, scope, 7)
+            value = show(fact.value, fact.unit) if fact is not None else "unknown"
+            band = fact.band if fact is not None and fact.value is not None else None
+            row.append((value + " ", "bold" if band else "dim"))
+            row.append(((band or "").ljust(width - len(value)), BAND_STYLE.get(band or "", "")))
+        lines.append(tuple(row))
+    return lines
+
+
+class DeliveryScreen(OverlayScreen[None]):
+    """Opened by ``d`` (or the command palette); follows new snapshots while open."""
+
+    BOX = "delivery-box"
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("q", "close", "Close", show=False),
+        Binding("d", "close", "Close", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lines: list[Line] = []
+        self._ascii = False
+        self._shown: tuple[Snapshot, datetime, tzinfo | None] | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="delivery-box"):
+            yield Static(id="delivery-text")
+
+    def on_mount(self) -> None:
+        self.restyle()
+
+    def show(
+        self, snapshot: Snapshot, now: datetime, ascii: bool, tz: tzinfo | None = None
+    ) -> bool:
+        self._ascii, self._shown = ascii, (snapshot, now, tz)
+        width = self.query_one("#delivery-box").content_region.width if self.is_mounted else 0
+        lines = delivery_lines(snapshot, now, ascii, tz, width or self.app.size.width - 4)
+        if lines == self._lines:
+            return False
+        self._lines = lines
+        if self.is_mounted:
+            self.restyle()
+        return True
+
+    def restyle(self) -> None:
+        box = self.query_one("#delivery-box")
+        box.border_title = "Delivery"
+        box.border_subtitle = "esc close"
+        width = max(0, box.content_region.width)
+        text = lines_text(self._lines, palette(self.app), width, self._ascii)
+        self.query_one("#delivery-text", Static).update(text)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        super().on_resize(_event)
+        if self._shown is not None:
+            snapshot, now, tz = self._shown
+            self.show(snapshot, now, self._ascii, tz)  # the layout follows the width
+        self.restyle()
+
+    @property
+    def plain(self) -> str:
+        return "\n".join("".join(chunk for chunk, _ in line) for line in self._lines)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
