@@ -275,3 +275,42 @@ def test_the_json_document_and_the_cache_carry_them(store: History) -> None:
     # The cache keeps them: a restart shows the last measures until history computes anew.
     again = from_cache_bytes(cache_bytes(snap))
     assert again.delivery == snap.delivery and again.delivery_at == snap.delivery_at
+
+
+async def test_a_slow_computation_never_blocks_the_event_loop(
+    store: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screen never waits: history computes the measures in a worker thread while the loop
+    (the app's ticks, its keys) goes on."""
+    import asyncio
+    import itertools
+    import time
+
+    from buildradiator.assemble import build_engine
+    from buildradiator.sources.catalog import parse_config
+
+    real = history_facts.delivery_facts
+
+    def slow(*args: object, **kwargs: object) -> object:
+        time.sleep(0.6)  # a year of history on a slow disk
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(history_facts, "delivery_facts", slow)
+    config = parse_config('[[sources]]\ntype = "health"\nname = "h"\nurl = "http://127.0.0.1:9/"\n')
+    engine = build_engine(config, clock=store.clock, history=store)  # type: ignore[arg-type]
+    ticks: list[float] = []
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(time.perf_counter())
+            await asyncio.sleep(0.02)
+
+    task = asyncio.create_task(ticker())
+    try:
+        snap = await engine.poll_all()
+    finally:
+        task.cancel()
+        await engine.aclose()
+    assert snap.delivery  # computed during the poll...
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert len(ticks) > 10 and max(gaps) < 0.3, max(gaps)  # ...while the loop kept ticking

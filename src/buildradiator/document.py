@@ -15,6 +15,7 @@ model and the other foundation modules.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 from typing import Annotated, Any
@@ -175,7 +176,7 @@ def snapshot_doc(snapshot: Snapshot, *, overall: str) -> dict[str, Any]:
         "broken": [{**w.model_dump(mode="json"), "url": _url(w.url)} for w in snapshot.broken],
         "delivery": {
             "computed_at": _time(snapshot.delivery_at),
-            "facts": [f.model_dump(mode="json") for f in snapshot.delivery],
+            "facts": [dataclasses.asdict(f) for f in snapshot.delivery],
         },
         "sources": [
             {

@@ -34,25 +34,8 @@ from buildradiator.rules.congestion import (
     undeployed_facts,
 )
 from buildradiator.rules.delivery import four_keys, restore_facts
+from buildradiator.rules.delivery_words import ORDER
 from buildradiator.rules.dora import DAY, Fact
-
-ORDER = (
-    "deploy_frequency",
-    "lead_time",
-    "change_failure_rate",
-    "time_to_restore",
-    "restore_main",
-    "restore_service",
-    "queue_wait",
-    "builds_queued",
-    "busiest_hours",
-    "commits_per_build",
-    "oldest_undeployed",
-    "gate_hold",
-    "retry_time",
-    "stage_time",
-)
-"""The keys, in the order every format prints them."""
 
 
 def delivery_facts(

@@ -154,7 +154,7 @@ class HistoryFacts:
         try:
             at = self.history.clock.now()
             facts = delivery_facts(self.history, now=at, windows=DELIVERY_WINDOWS, tz=self.tz)
-            self._delivery = tuple(DeliveryFact(**dataclasses.asdict(f)) for f in facts)
+            self._delivery = tuple(facts)
             self._delivery_at = at
         except Exception:
             log.exception("computing the delivery measures from history failed")

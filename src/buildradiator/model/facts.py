@@ -10,6 +10,7 @@ from pydantic import AwareDatetime
 
 from buildradiator.model.builds import Status
 from buildradiator.model.values import Frozen, Key, Link, Moment, Seconds, Untrusted
+from buildradiator.text import clean_key, clean_text
 
 
 class FlakySummary(Frozen):
@@ -84,31 +85,39 @@ class Facts:
     """When ``delivery`` was computed (``None``: not yet)."""
 
 
-class DeliveryFact(Frozen):
-    """One delivery or congestion measure over one window for one scope (``rules.dora.Fact``
-    as the snapshot carries it): what the Delivery screen, ``/metrics`` and ``[[targets]]``
-    read. Computed from history in a worker thread, never while a screen waits."""
+@dataclass(frozen=True, slots=True)
+class DeliveryFact:
+    """One delivery or congestion measure over one window for one scope: what the rules compute
+    (``rules.dora``, as ``Fact``), ``buildradiator report`` prints, and the snapshot carries to
+    the Delivery screen, ``/metrics`` and ``[[targets]]``. Computed from history in a worker
+    thread, never while a screen waits. ``scope`` and ``note`` hold names from CI: scrubbed
+    when it is made."""
 
     key: str
     """``deploy_frequency``, ``lead_time``, ``change_failure_rate``, ``time_to_restore``,
-    ``queue_wait``... (``history.delivery_report.ORDER``)."""
-    scope: Untrusted
-    """``estate``, ``service/environment`` or a pipeline: names from CI."""
+    ``queue_wait``... (``rules.delivery_words.ORDER``)."""
+    scope: str
+    """``estate``, ``service/environment`` or a pipeline."""
     window_days: int
     """7 or 30; 0 for what is measured now (the oldest commit not live)."""
-    value: float | None = None
-    unit: str = ""
+    value: float | None
+    unit: str
     """``per_day``, ``seconds``, ``share``, ``commits``, ``builds``, ``seconds_per_week``..."""
     p90: float | None = None
     previous: float | None = None
     """The same over the window before."""
     trend: str | None = None
-    """``better``, ``worse`` or ``same``; ``None`` when unknown."""
+    """``better``, ``worse`` or ``same`` against the window before; ``None`` when unknown."""
     band: str | None = None
     """``elite``, ``high``, ``medium``, ``low`` (DORA) for the four keys in production."""
     samples: int = 0
-    note: Untrusted = ""
+    note: str = ""
     """What the value means or, when unknown, what to add to know it."""
+
+    def __post_init__(self) -> None:
+        # Names from CI, scrubbed on the way in like every ``Untrusted`` field.
+        object.__setattr__(self, "scope", clean_key(self.scope))
+        object.__setattr__(self, "note", clean_text(self.note))
 
 
 class TargetStatus(Frozen):

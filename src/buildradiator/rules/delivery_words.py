@@ -19,7 +19,7 @@ LABELS = {
     "retry_time": "Build time lost to retries",
     "stage_time": "Build time per stage",
 }
-"""Each fact's key in words (``history.delivery_report.ORDER`` gives the order)."""
+"""Each fact's key in words (``ORDER`` gives the order)."""
 
 SHORT = {
     "deploy_frequency": "deploys",
@@ -35,6 +35,24 @@ KEY_LABELS = {
     "time_to_restore": "Time to restore",
 }
 """The four keys as DORA names them, for a table of the four."""
+
+ORDER = (
+    "deploy_frequency",
+    "lead_time",
+    "change_failure_rate",
+    "time_to_restore",
+    "restore_main",
+    "restore_service",
+    "queue_wait",
+    "builds_queued",
+    "busiest_hours",
+    "commits_per_build",
+    "oldest_undeployed",
+    "gate_hold",
+    "retry_time",
+    "stage_time",
+)
+"""The keys, in the order every format prints them."""
 
 FOUR_KEYS = ("deploy_frequency", "lead_time", "change_failure_rate", "time_to_restore")
 

@@ -11,7 +11,7 @@ anything slower than medium is low here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from buildradiator.model.facts import DeliveryFact
 
 DAY = 86400.0
 HOUR = 3600.0
@@ -19,22 +19,8 @@ ESTATE = "estate"
 """The scope of a fact about the whole estate (production only for the four keys)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """One measure over one window for one scope: what every format prints."""
-
-    key: str
-    scope: str
-    window_days: int
-    value: float | None
-    unit: str
-    p90: float | None = None
-    previous: float | None = None
-    trend: str | None = None
-    """``better``, ``worse`` or ``same`` against the window before; ``None`` when unknown."""
-    band: str | None = None
-    samples: int = 0
-    note: str = ""
+Fact = DeliveryFact
+"""One measure over one window for one scope: what every format prints (``model``)."""
 
 
 HIGHER_IS_BETTER = {"deploy_frequency": True}

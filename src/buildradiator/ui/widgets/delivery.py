@@ -12,17 +12,14 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from textual import events
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from buildradiator import fmt
 from buildradiator.model import DeliveryFact, Snapshot
-from buildradiator.rules.delivery_words import FOUR_KEYS, KEY_LABELS, LABELS, show
+from buildradiator.rules.delivery_words import FOUR_KEYS, KEY_LABELS, LABELS, ORDER, show
 from buildradiator.rules.dora import ESTATE
-from buildradiator.ui.widgets.overlay import OverlayScreen
-from buildradiator.ui.widgets.palette import Segment, lines_text, palette
+from buildradiator.ui.widgets.overlay import LinesScreen
+from buildradiator.ui.widgets.palette import Segment
 from buildradiator.ui.widgets.summary import Line
 
 LABEL_WIDTH = 23
@@ -40,18 +37,8 @@ BAND_STYLE = {
 }
 ARROW = {False: ("▲", "▼", "="), True: ("^", "v", "=")}
 TREND_STYLE = {"better": "status-passed", "worse": "status-failed", "same": ""}
-CONGESTION = (
-    "queue_wait",
-    "builds_queued",
-    "busiest_hours",
-    "commits_per_build",
-    "oldest_undeployed",
-    "gate_hold",
-    "retry_time",
-    "restore_main",
-    "restore_service",
-    "stage_time",
-)
+CONGESTION = tuple(key for key in ORDER if key not in FOUR_KEYS)
+"""Congestion at main and the other restore times, in the report's order."""
 NOT_YET = (
     "No delivery measures yet: the radiator computes them from its history (builds, deploys,",
     "checks and the release gate) a minute after it records them. Without a history file",
@@ -183,60 +170,28 @@ def _services(facts: Sequence[DeliveryFact]) -> list[Line]:
     return lines
 
 
-class DeliveryScreen(OverlayScreen[None]):
+class DeliveryScreen(LinesScreen):
     """Opened by ``d`` (or the command palette); follows new snapshots while open."""
 
-    BOX = "delivery-box"
-    BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("q", "close", "Close", show=False),
-        Binding("d", "close", "Close", show=False),
-    ]
+    BOX, TEXT = "delivery-box", "delivery-text"
+    BINDINGS = [Binding("d", "close", "Close", show=False)]
 
     def __init__(self) -> None:
         super().__init__()
-        self._lines: list[Line] = []
-        self._ascii = False
         self._shown: tuple[Snapshot, datetime, tzinfo | None] | None = None
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="delivery-box"):
-            yield Static(id="delivery-text")
-
-    def on_mount(self) -> None:
-        self.restyle()
 
     def show(
         self, snapshot: Snapshot, now: datetime, ascii: bool, tz: tzinfo | None = None
     ) -> bool:
-        self._ascii, self._shown = ascii, (snapshot, now, tz)
-        width = self.query_one("#delivery-box").content_region.width if self.is_mounted else 0
+        self._shown = (snapshot, now, tz)
+        width = self.query_one(f"#{self.BOX}").content_region.width if self.is_mounted else 0
         lines = delivery_lines(snapshot, now, ascii, tz, width or self.app.size.width - 4)
-        if lines == self._lines:
-            return False
-        self._lines = lines
-        if self.is_mounted:
-            self.restyle()
-        return True
+        return self.set_lines(lines, ascii)
 
-    def restyle(self) -> None:
-        box = self.query_one("#delivery-box")
-        box.border_title = "Delivery"
-        box.border_subtitle = "esc close"
-        width = max(0, box.content_region.width)
-        text = lines_text(self._lines, palette(self.app), width, self._ascii)
-        self.query_one("#delivery-text", Static).update(text)
+    def titles(self) -> tuple[str, str]:
+        return "Delivery", "esc close"
 
     def on_resize(self, _event: events.Resize) -> None:
-        super().on_resize(_event)
         if self._shown is not None:
             snapshot, now, tz = self._shown
             self.show(snapshot, now, self._ascii, tz)  # the layout follows the width
-        self.restyle()
-
-    @property
-    def plain(self) -> str:
-        return "\n".join("".join(chunk for chunk, _ in line) for line in self._lines)
-
-    def action_close(self) -> None:
-        self.dismiss(None)

@@ -11,16 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from statistics import median
 
-from textual import events
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from buildradiator import fmt
 from buildradiator.model import Pipeline, PipelineFacts, Snapshot, Status
-from buildradiator.ui.widgets.overlay import OverlayScreen
-from buildradiator.ui.widgets.palette import STATUS_STYLE, Segment, lines_text, palette
+from buildradiator.ui.widgets.overlay import LinesScreen
+from buildradiator.ui.widgets.palette import STATUS_STYLE, Segment
 from buildradiator.ui.widgets.summary import Line, flaky_test_lines
 
 LABEL_WIDTH = 18
@@ -254,30 +250,16 @@ def build_url(pipeline: Pipeline) -> str | None:
     return pipeline.url
 
 
-class PipelineDetail(OverlayScreen[None]):
-    BOX = "detail-box"
-
+class PipelineDetail(LinesScreen):
     """Opened by Enter on a pipeline row; follows new snapshots while open (``show``)."""
 
-    BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("q", "close", "Close", show=False),
-        Binding("o", "open_build", "Open last build"),
-    ]
+    BOX, TEXT = "detail-box", "detail-text"
+    BINDINGS = [Binding("o", "open_build", "Open last build")]
 
     def __init__(self, source: str, key: str) -> None:
         super().__init__()
         self.source, self.key = source, key
         self._pipeline: Pipeline | None = None
-        self._lines: list[Line] = []
-        self._ascii = False
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="detail-box"):
-            yield Static(id="detail-text")
-
-    def on_mount(self) -> None:
-        self.restyle()
 
     def show(
         self, snapshot: Snapshot, now: datetime, ascii: bool, tz: tzinfo | None = None
@@ -288,34 +270,13 @@ class PipelineDetail(OverlayScreen[None]):
         )
         if found is None:
             return False
-        self._pipeline, self._ascii = found, ascii
-        lines = detail_lines(snapshot, found, now, ascii, tz)
-        if lines == self._lines:
-            return False
-        self._lines = lines
-        if self.is_mounted:
-            self.restyle()
-        return True
+        self._pipeline = found
+        return self.set_lines(detail_lines(snapshot, found, now, ascii, tz), ascii)
 
-    def restyle(self) -> None:
-        box = self.query_one("#detail-box")
-        box.border_title = self._pipeline.name if self._pipeline else "Pipeline"
-        box.border_subtitle = (
-            "o open last build | esc close" if self._ascii else "o open last build · esc close"
-        )
-        width = max(0, box.content_region.width)
-        text = lines_text(self._lines, palette(self.app), width, self._ascii)
-        self.query_one("#detail-text", Static).update(text)
-
-    def on_resize(self, _event: events.Resize) -> None:
-        self.restyle()
-
-    @property
-    def plain(self) -> str:
-        return "\n".join("".join(chunk for chunk, _ in line) for line in self._lines)
-
-    def action_close(self) -> None:
-        self.dismiss(None)
+    def titles(self) -> tuple[str, str]:
+        sep = " | " if self._ascii else " · "
+        name = self._pipeline.name if self._pipeline else "Pipeline"
+        return name, f"o open last build{sep}esc close"
 
     def action_open_build(self) -> None:
         url = build_url(self._pipeline) if self._pipeline else None

@@ -6,11 +6,18 @@ engine stopping), and the radiator stays readable around them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar, TypeVar
 
 from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from buildradiator.ui.widgets.palette import Segment, lines_text, palette
 
 Result = TypeVar("Result")
 
@@ -46,3 +53,61 @@ class OverlayScreen(ModalScreen[Result]):
         if box.styles.max_height is None or box.styles.max_height.cells != rows:
             box.styles.margin = (top, 0, 1, 0)
             box.styles.max_height = rows
+
+
+Lines = Sequence[Sequence[Segment]]
+
+
+class LinesScreen(OverlayScreen[None]):
+    """A scrolling box of (text, style) lines over the radiator (the detail of a pipeline, the
+    Delivery screen): its subclass makes the lines from a snapshot (``set_lines``) and names the
+    box (``titles``); this draws them in the theme's colours, each line cut to the box."""
+
+    TEXT: ClassVar[str] = ""
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("q", "close", "Close", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lines: Lines = []
+        self._ascii = False
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id=self.BOX):
+            yield Static(id=self.TEXT)
+
+    def on_mount(self) -> None:
+        self.restyle()
+
+    def titles(self) -> tuple[str, str]:
+        """The box's title and subtitle."""
+        raise NotImplementedError
+
+    def set_lines(self, lines: Lines, ascii: bool) -> bool:
+        """Show ``lines``; False when they are what is shown already."""
+        self._ascii = ascii
+        if lines == self._lines:
+            return False
+        self._lines = lines
+        if self.is_mounted:
+            self.restyle()
+        return True
+
+    def restyle(self) -> None:
+        box = self.query_one(f"#{self.BOX}")
+        box.border_title, box.border_subtitle = self.titles()
+        width = max(0, box.content_region.width)
+        text = lines_text(self._lines, palette(self.app), width, self._ascii)
+        self.query_one(f"#{self.TEXT}", Static).update(text)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self.restyle()
+
+    @property
+    def plain(self) -> str:
+        return "\n".join("".join(chunk for chunk, _ in line) for line in self._lines)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
