@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
-from buildradiator import fmt
 from buildradiator.model import DeliveryFact, Snapshot
 from buildradiator.rules.delivery_words import FOUR_KEYS, KEY_LABELS, show
 from buildradiator.rules.dora import ESTATE
@@ -67,15 +66,20 @@ class DeliveryBoard(Static):
             self.restyle()
 
     def restyle(self) -> None:
+        """One line a key, in columns (name, value, band) so the eye runs down them; every line
+        the same width, centred as a block."""
         styles = palette(self.app)
-        sep = fmt.SEPARATOR[self._ascii]
+        label = max((len(KEY_LABELS[f.key]) for f in self._facts), default=0)
+        value = max((len(show(f.value, f.unit)) for f in self._facts), default=0)
+        width = label + 3 + value + 3 + len("MEDIUM")
         text = Text(justify="center", no_wrap=True, overflow="ellipsis")
-        text.append("DELIVERY, LAST 7 DAYS\n\n", styles["bold"])
+        text.append("DELIVERY, LAST 7 DAYS".ljust(width) + "\n\n", styles["bold"])
         for f in self._facts:
-            text.append(f"{KEY_LABELS[f.key]}{sep}", styles["dim"])
-            text.append(show(f.value, f.unit), styles["bold"])
-            if f.band:
-                style = styles[BAND_STYLE.get(f.band, "status-failed")] + styles["bold"]
-                text.append(f"{sep}{f.band.upper()}", style)
+            text.append(KEY_LABELS[f.key].rjust(label) + "   ", styles["dim"])
+            text.append(show(f.value, f.unit).ljust(value) + "   ", styles["bold"])
+            band = (f.band or "").upper().ljust(len("MEDIUM"))
+            text.append(
+                band, styles[BAND_STYLE.get(f.band or "", "status-failed")] + styles["bold"]
+            )
             text.append("\n\n")
         self.update(text)
