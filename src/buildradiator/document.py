@@ -231,18 +231,14 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class BuildDoc(_Payload):
-    id: str | int
-    number: int | None = None
-    attempt: int | None = None
-    branch: str | None = None
+class RunDoc(_Payload):
+    """What a document says of one run: its status, its times, the change it built and its
+    link. A build's entry, and a pipeline's own in an older document (its last build)."""
+
     status: str | None = None
     provider_status: str | None = None
-    stage: str | None = None
-    created_at: Stamp = None
     started_at: Stamp = None
     finished_at: Stamp = None
-    estimated_seconds: float | None = None
     commit: str | None = None
     author: str | None = None
     message: str | None = None
@@ -251,25 +247,27 @@ class BuildDoc(_Payload):
     """``[{"name", "seconds"}]``, read entry by entry (``reading.stages_of``)."""
 
 
-class PipelineDoc(_Payload):
+class BuildDoc(RunDoc):
+    id: str | int
+    number: int | None = None
+    attempt: int | None = None
+    branch: str | None = None
+    stage: str | None = None
+    created_at: Stamp = None
+    estimated_seconds: float | None = None
+
+
+class PipelineDoc(RunDoc):
     source: str
     key: str
     name: str | None = None
     branch: str | None = None
     group: str | None = None
-    url: str | None = None
     recent: list[Any] | None = None
-    """Absent in documents from radiators before the builds were exported: then the
-    pipeline-level fields below describe the last build."""
+    """Absent in documents from radiators before the builds were exported: then the run fields
+    (``RunDoc``) describe the last build, and ``running`` says whether one is in flight."""
     in_flight: list[Any] | None = None
-    status: str | None = None
-    provider_status: str | None = None
     running: bool = False
-    started_at: Stamp = None
-    finished_at: Stamp = None
-    commit: str | None = None
-    author: str | None = None
-    message: str | None = None
 
 
 class ServiceDoc(_Payload):

@@ -17,8 +17,9 @@ carries a token (``redact`` strips them from URLs) and it never carries markup.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 # The exit codes of every command (README, "Exit codes").
 EXIT_GREEN = 0
@@ -71,7 +72,8 @@ class SourceError(BuildRadiatorError):
     """One source could not be read this time. The message is for humans, in plain words."""
 
     message: str
-    kind: str = field(default="error", init=False)
+    kind: ClassVar[str] = "error"
+    """The kind of failure, a word for the status bar, ``check`` and the metrics."""
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -80,38 +82,32 @@ class SourceError(BuildRadiatorError):
         return self.message
 
 
-@dataclass
 class Unreachable(SourceError):
-    kind: str = field(default="unreachable", init=False)
+    kind = "unreachable"
 
 
-@dataclass
 class Timeout(SourceError):
-    kind: str = field(default="timeout", init=False)
+    kind = "timeout"
 
 
-@dataclass
 class AuthFailed(SourceError):
-    kind: str = field(default="auth", init=False)
+    kind = "auth"
 
 
-@dataclass
 class NotFound(SourceError):
-    kind: str = field(default="not_found", init=False)
+    kind = "not_found"
 
 
 @dataclass
 class RateLimited(SourceError):
     retry_at: datetime | None = None
     """When the API says we may try again (from Retry-After or the reset header)."""
-    kind: str = field(default="rate_limited", init=False)
+    kind = "rate_limited"
 
 
-@dataclass
 class ServerError(SourceError):
-    kind: str = field(default="server", init=False)
+    kind = "server"
 
 
-@dataclass
 class BadPayload(SourceError):
-    kind: str = field(default="bad_payload", init=False)
+    kind = "bad_payload"

@@ -1,4 +1,5 @@
-"""What every ``[[sources]]`` table shares: the common keys and the URL check."""
+"""What every ``[[sources]]`` table shares: the common keys, the URL check and the shape check of
+names (``owner/name``, slugs) in a list."""
 
 from __future__ import annotations
 
@@ -84,3 +85,23 @@ def check_http_url(value: str) -> str:
     if not re.match(r"^https?://[^/\s]+", value):
         raise ValueError("must be an http:// or https:// URL")
     return value.rstrip("/") if value.count("/") > 2 else value
+
+
+OWNER_NAME = re.compile(r"[\w.-]+/[\w.-]+")
+"""A repository as GitHub names it: ``owner/name``."""
+
+
+def check_shape(value: str, shape: re.Pattern[str], words: str) -> str:
+    """``value`` when it has the ``shape`` (whole); else ``words`` saying what it should look
+    like: ``must look like owner/name``."""
+    if not shape.fullmatch(value):
+        raise ValueError(words)
+    return value
+
+
+def check_each(values: list[str], shape: re.Pattern[str], words: str) -> list[str]:
+    """``values`` when each has the ``shape`` (whole); else the first that has not, and ``words``
+    saying what it should look like: ``'acme' must look like owner/name``."""
+    for value in values:
+        check_shape(value, shape, f"{value!r} {words}")
+    return values

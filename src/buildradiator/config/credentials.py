@@ -35,21 +35,13 @@ class SecretProblem(Exception):
 
 def read_secret(source: SourceBase) -> SecretStr | None:
     """The token a source names, read now. Messages never contain the token itself."""
-    if source.token_env:
-        value = os.environ.get(source.token_env)
-        if not value:
-            raise SecretProblem(
-                "token_env",
-                f"environment variable {source.token_env} is not set",
-                f"export {source.token_env}=... before starting buildradiator, or remove "
-                "token_env to read without a token (public repositories, anonymous read)",
-            )
-        return SecretStr(value.strip())
-    if source.token_file is not None:
-        return SecretStr(_read_token_file(Path(source.token_file).expanduser()))
-    if source.token_command is not None:
-        return SecretStr(_run_token_command(source.token_command))
-    return None
+    return _read_one(
+        source.token_env,
+        source.token_file,
+        source.token_command,
+        "before starting buildradiator, or remove token_env to read without a token (public "
+        "repositories, anonymous read)",
+    )
 
 
 def read_webhook_secret(source: SourceBase, shown: str = "the config") -> SecretStr | None:
@@ -59,19 +51,12 @@ def read_webhook_secret(source: SourceBase, shown: str = "the config") -> Secret
     if hook is None or hook.unsigned:
         return None
     try:
-        if hook.secret_env:
-            value = os.environ.get(hook.secret_env)
-            if not value:
-                raise SecretProblem(
-                    "token_env",
-                    f"environment variable {hook.secret_env} is not set",
-                    f"export {hook.secret_env}=... before starting buildradiator serve",
-                )
-            return SecretStr(value.strip())
-        if hook.secret_file is not None:
-            return SecretStr(_read_token_file(Path(hook.secret_file).expanduser()))
-        if hook.secret_command is not None:
-            return SecretStr(_run_token_command(hook.secret_command))
+        return _read_one(
+            hook.secret_env,
+            hook.secret_file,
+            hook.secret_command,
+            "before starting buildradiator serve",
+        )
     except SecretProblem as exc:
         key = "webhook." + exc.key.replace("token_", "secret_")
         message = exc.message.replace("token file", "webhook secret file")
@@ -79,6 +64,24 @@ def read_webhook_secret(source: SourceBase, shown: str = "the config") -> Secret
         raise ConfigError(
             [ConfigProblem(shown, f"source {source.name} {key}", message, None, exc.hint)]
         ) from None
+
+
+def _read_one(
+    env: str | None, file: str | None, command: list[str] | str | None, when: str
+) -> SecretStr | None:
+    """The secret in an environment variable, a file or a command's output, whichever is named;
+    ``when`` ends the hint for a variable that is not set (``export X=... <when>``)."""
+    if env:
+        value = os.environ.get(env)
+        if not value:
+            raise SecretProblem(
+                "token_env", f"environment variable {env} is not set", f"export {env}=... {when}"
+            )
+        return SecretStr(value.strip())
+    if file is not None:
+        return SecretStr(_read_token_file(Path(file).expanduser()))
+    if command is not None:
+        return SecretStr(_run_token_command(command))
     return None
 
 

@@ -256,6 +256,20 @@ def _unknown_type(
     return ConfigProblem(shown, key, message, _find_line(text, ("sources", index, "type")), hint)
 
 
+_TABLES: dict[Any, type[BaseModel]] = {
+    "radiator": RadiatorConfig,
+    "groups": GroupConfig,
+    "alerts": AlertsConfig,
+    "hooks": HookConfig,
+    "claims": ClaimsConfig,
+    "release": ReleaseConfig,
+    "serve": ServeConfig,
+    "targets": TargetConfig,
+}
+"""The model of each top-level table (an entry of ``groups``... for an array of tables), whose
+keys a misspelt key is matched against."""
+
+
 def _problems_from(
     exc: ValidationError, text: str, shown: str, types: SourceTypes, prefix: tuple[Any, ...] = ()
 ) -> list[ConfigProblem]:
@@ -267,22 +281,8 @@ def _problems_from(
         if len(loc) >= 3 and loc[0] == "sources" and loc[2] in types.models:
             model = types.models[str(loc[2])]
             loc = loc[:2] + loc[3:]
-        elif loc[:1] == ["radiator"]:
-            model = RadiatorConfig
-        elif loc[:1] == ["groups"]:
-            model = GroupConfig
-        elif loc[:1] == ["alerts"]:
-            model = AlertsConfig
-        elif loc[:1] == ["hooks"]:
-            model = HookConfig
-        elif loc[:1] == ["claims"]:
-            model = ClaimsConfig
-        elif loc[:1] == ["release"]:
-            model = ReleaseConfig
-        elif loc[:1] == ["serve"]:
-            model = ServeConfig
-        elif loc[:1] == ["targets"]:
-            model = TargetConfig
+        elif loc and loc[0] in _TABLES:
+            model = _TABLES[loc[0]]
         elif loc[:1] == ["sources"] and len(loc) == 2:
             model = None
         else:

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from buildradiator.config.base import Strict
+from buildradiator.config.base import Strict, check_shape
 from buildradiator.urls import NotAnOrigin, canonical_origin
 
 Measure = Literal[
@@ -140,9 +140,7 @@ class TargetConfig(Strict):
     @field_validator("goal")
     @classmethod
     def _goal_shape(cls, value: str) -> str:
-        if not _GOAL.match(value):
-            raise ValueError('must look like ">= 95%", "<= 10m" or "< 5"')
-        return value
+        return check_shape(value, _GOAL, 'must look like ">= 95%", "<= 10m" or "< 5"')
 
     @model_validator(mode="after")
     def _unit_fits_the_measure(self) -> TargetConfig:

@@ -316,41 +316,35 @@ def restore_facts(
         value = sum(m.restore_sum for m in this) / n if n else None
         pn = sum(m.restore_n for m in before)
         previous = sum(m.restore_sum for m in before) / pn if pn else None
-        facts.append(
-            Fact(
-                key="restore_main",
-                scope=ESTATE,
-                window_days=days,
-                value=value,
-                unit="seconds",
-                previous=previous,
-                trend=trend_of("restore_main", value, previous),
-                samples=n,
-                note="mean" if n else f"main did not go red and back in the last {days} d",
-            )
-        )
+        note = "mean" if n else f"main did not go red and back in the last {days} d"
+        facts.append(_estate_seconds("restore_main", days, value, previous, n, note))
         since, prev = now - days * DAY, now - 2 * days * DAY
         this_s = [s for rs in restores.values() for end, s in rs if _in(end, since, now)]
         before_s = [s for rs in restores.values() for end, s in rs if _in(end, prev, since)]
         value = percentile(this_s, 0.5)
         previous = percentile(before_s, 0.5)
-        facts.append(
-            Fact(
-                key="restore_service",
-                scope=ESTATE,
-                window_days=days,
-                value=value,
-                unit="seconds",
-                previous=previous,
-                trend=trend_of("restore_service", value, previous),
-                samples=len(this_s),
-                note=""
-                if this_s
-                else (
-                    f"no service went down and up again in the last {days} d"
-                    if changes
-                    else "no health changes recorded: add a health, alertmanager or prometheus source"
-                ),
-            )
-        )
+        if this_s:
+            note = ""
+        elif changes:
+            note = f"no service went down and up again in the last {days} d"
+        else:
+            note = "no health changes recorded: add a health, alertmanager or prometheus source"
+        facts.append(_estate_seconds("restore_service", days, value, previous, len(this_s), note))
     return facts
+
+
+def _estate_seconds(
+    key: str, days: int, value: float | None, previous: float | None, samples: int, note: str
+) -> Fact:
+    """An estate-wide fact in seconds over ``days``, its trend read against the window before."""
+    return Fact(
+        key=key,
+        scope=ESTATE,
+        window_days=days,
+        value=value,
+        unit="seconds",
+        previous=previous,
+        trend=trend_of(key, value, previous),
+        samples=samples,
+        note=note,
+    )

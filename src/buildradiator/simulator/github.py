@@ -14,14 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from buildradiator.simulator.answer import (
     Answer,
     etag_matches,
     iso_z,
     json_answer,
+    link_header,
+    page_of,
+    param,
     strong_etag,
+    with_link,
 )
 from buildradiator.simulator.runs import JobState, Person, Repo, RunState
 from buildradiator.simulator.scenario import REPOS, Moment, Scenario
@@ -236,36 +239,30 @@ class GitHubApi:
     ) -> Answer:
         runs = self.scenario.runs(repo.full_name, moment)
         filters: list[Callable[[RunState], bool]] = []
-        if branch := _param(query, "branch"):
+        if branch := param(query, "branch"):
             filters.append(lambda s: s.plan.branch == branch)
-        if event := _param(query, "event"):
+        if event := param(query, "event"):
             filters.append(lambda s: s.plan.event == event)
-        if actor := _param(query, "actor"):
+        if actor := param(query, "actor"):
             filters.append(lambda s: s.plan.actor.login == actor)
-        if head_sha := _param(query, "head_sha"):
+        if head_sha := param(query, "head_sha"):
             filters.append(lambda s: s.plan.commit.sha == head_sha)
-        if status := _param(query, "status"):
+        if status := param(query, "status"):
             # GitHub's ``status`` filter takes a status or a conclusion; anything else matches none.
             if status in RUN_STATUSES:
                 filters.append(lambda s: s.status == status)
             else:
                 filters.append(lambda s: s.conclusion == status)
         runs = [s for s in runs if all(f(s) for f in filters)]
-        per_page = _int_param(query, "per_page", 30, 1, 100)
-        page = _int_param(query, "page", 1, 1, 10**6)
-        shown = runs[(page - 1) * per_page : page * per_page]
+        page = page_of(runs, query, 30)
         payload = {
             "total_count": len(runs),
-            "workflow_runs": [run_json(s, links) for s in shown],
+            "workflow_runs": [run_json(s, links) for s in page.shown],
         }
-        answer = json_answer(200, payload)
         base = f"{links.api}/repos/{repo.full_name}/actions/" + (
             f"workflows/{workflow}/runs" if workflow else "runs"
         )
-        link = _link_header(base, query, page, per_page, len(runs))
-        if link:
-            answer.headers.append(("Link", link))
-        return answer
+        return with_link(json_answer(200, payload), link_header(page, query, base))
 
     def _one_run(
         self,
@@ -286,11 +283,9 @@ class GitHubApi:
             return json_answer(200, run_json(state, links))
         if rest == ["jobs"]:
             # filter=latest (the default) lists the current attempt's jobs; all adds earlier ones.
-            everything = _param(query, "filter") == "all" and attempt is None
+            everything = param(query, "filter") == "all" and attempt is None
             jobs = state.jobs if everything else state.latest_jobs
-            per_page = _int_param(query, "per_page", 30, 1, 100)
-            page = _int_param(query, "page", 1, 1, 10**6)
-            shown = jobs[(page - 1) * per_page : page * per_page]
+            shown = page_of(jobs, query, 30).shown
             return json_answer(
                 200,
                 {"total_count": len(jobs), "jobs": [job_json(state, j, links) for j in shown]},
@@ -433,37 +428,3 @@ def _not_found(documentation_url: str = DOCS) -> Answer:
     return json_answer(
         404, {"message": "Not Found", "documentation_url": documentation_url, "status": "404"}
     )
-
-
-def _param(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[-1] if values else None
-
-
-def _int_param(query: dict[str, list[str]], name: str, default: int, low: int, high: int) -> int:
-    raw = _param(query, name)
-    if raw is None or not raw.strip().isdigit():
-        return default
-    return max(low, min(high, int(raw)))
-
-
-def _link_header(
-    base: str, query: dict[str, list[str]], page: int, per_page: int, total: int
-) -> str | None:
-    last = max(1, -(-total // per_page))
-    if last == 1:
-        return None
-
-    def url(number: int) -> str:
-        params = [(k, v) for k, vs in query.items() if k != "page" for v in vs]
-        return f"{base}?{urlencode([*params, ('page', str(number))])}"
-
-    rels = []
-    if page > 1:
-        rels.append(f'<{url(page - 1)}>; rel="prev"')
-    if page < last:
-        rels.append(f'<{url(page + 1)}>; rel="next"')
-        rels.append(f'<{url(last)}>; rel="last"')
-    if page > 1:
-        rels.append(f'<{url(1)}>; rel="first"')
-    return ", ".join(rels)

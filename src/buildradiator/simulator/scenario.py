@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from buildradiator.simulator import prodstory
 from buildradiator.simulator.runs import (
@@ -126,7 +126,8 @@ def _message(*key: object) -> str:
     return MESSAGES[int(_unit(*key) * len(MESSAGES))]
 
 
-def _sha(*key: object) -> str:
+def fake_sha(*key: object) -> str:
+    """A commit SHA (40 hex digits) that is the same for the same ``key`` on every run."""
     return hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()
 
 
@@ -270,7 +271,7 @@ class Scenario:
     def _commit(
         self, repo: Repo, loop: int, k: int, message: str, author: Person, pushed: datetime
     ) -> Commit:
-        sha = _sha(repo.full_name, loop, k)
+        sha = fake_sha(repo.full_name, loop, k)
         written = pushed - timedelta(seconds=60 + 540 * _unit("commit", repo.index, loop, k))
         return Commit(sha, message, author, written.replace(microsecond=0))
 
@@ -498,3 +499,33 @@ def _scaled(
     repo: Repo, seconds: tuple[float, ...], failing: str | None
 ) -> list[tuple[str, float, bool]]:
     return [(name, secs, name != failing) for name, secs in zip(repo.jobs, seconds, strict=True)]
+
+
+P = TypeVar("P")
+
+
+class LoopStory(Generic[P]):
+    """A simulated provider's script: the plans of each loop of the scenario (loop -1 is the
+    history before the start), each computed once; with ``kept``, only that many loops back."""
+
+    kept: int | None = None
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self._loops: dict[int, tuple[P, ...]] = {}
+
+    def plans(self, loop: int) -> tuple[P, ...]:
+        cached = self._loops.get(loop)
+        if cached is None:
+            cached = self._history() if loop < 0 else self._loop(loop)
+            self._loops[loop] = cached
+            if self.kept is not None:
+                for old in [k for k in self._loops if 0 <= k < loop - self.kept]:
+                    del self._loops[old]
+        return cached
+
+    def _history(self) -> tuple[P, ...]:
+        raise NotImplementedError
+
+    def _loop(self, loop: int) -> tuple[P, ...]:
+        raise NotImplementedError

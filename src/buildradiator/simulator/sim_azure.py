@@ -29,18 +29,28 @@ commit's author comes from the build's changes), and partially succeeded.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from typing import Any
 from urllib.parse import quote
 
-from buildradiator.simulator.answer import Answer, int_param, json_answer, text_answer
+from buildradiator.simulator.answer import Answer, int_param, json_answer, param, text_answer
 from buildradiator.simulator.runs import Person
-from buildradiator.simulator.scenario import ALICE, BOB, CHEN, DANA, ERIN, GRACE, Moment, Scenario
+from buildradiator.simulator.scenario import (
+    ALICE,
+    BOB,
+    CHEN,
+    DANA,
+    ERIN,
+    GRACE,
+    LoopStory,
+    Moment,
+    Scenario,
+    fake_sha,
+)
 
 PREFIX = "azure"
 ORG = "acme"
@@ -122,26 +132,11 @@ def _after(start: datetime) -> Callable[[float], datetime]:
     return lambda seconds: start + timedelta(seconds=seconds)
 
 
-def _sha(*key: object) -> str:
-    return hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()
-
-
 # -- the story ----------------------------------------------------------------------------------
 
 
-@dataclass
-class AzureStory:
-    scenario: Scenario
-    _loops: dict[int, tuple[BuildPlan, ...]] = field(default_factory=dict)
-
-    def plans(self, loop: int) -> tuple[BuildPlan, ...]:
-        cached = self._loops.get(loop)
-        if cached is None:
-            cached = self._history() if loop < 0 else self._loop(loop)
-            self._loops[loop] = cached
-            for old in [k for k in self._loops if 0 <= k < loop - 6]:
-                del self._loops[old]
-        return cached
+class AzureStory(LoopStory[BuildPlan]):
+    kept = 6
 
     def _loop(self, loop: int) -> tuple[BuildPlan, ...]:
         at = self.scenario.at
@@ -157,7 +152,7 @@ class AzureStory:
                 base + 1,
                 CI,
                 at(loop, 25),
-                _sha("azure", loop, 1),
+                fake_sha("azure", loop, 1),
                 grace,
                 GRACE,
                 "individualCI",
@@ -167,7 +162,7 @@ class AzureStory:
                 base + 2,
                 CI,
                 at(loop, 320),
-                _sha("azure", loop, 2),
+                fake_sha("azure", loop, 2),
                 "Tune retry budget",
                 BOB,
                 "individualCI",
@@ -201,7 +196,7 @@ class AzureStory:
                     4800 + i,
                     CI,
                     queued,
-                    _sha("azure", -1, i),
+                    fake_sha("azure", -1, i),
                     "Fix flaky clock in tests"
                     if red or retried
                     else f"Refine handlers, part {i + 1}",
@@ -218,7 +213,7 @@ class AzureStory:
                     4700 + night,
                     NIGHTLY,
                     queued,
-                    _sha("azure-nightly", night),
+                    fake_sha("azure-nightly", night),
                     "Bump locked dependencies",
                     SERVICE,
                     "schedule",
@@ -394,7 +389,7 @@ def _identity(person: Person, base: str) -> dict[str, Any]:
     return {
         "displayName": person.name,
         "url": f"{base}/_apis/Identities/{person.login}",
-        "id": f"6b1f0d0e-3a1c-4a53-9d71-{_sha('person', person.login)[:12]}",
+        "id": f"6b1f0d0e-3a1c-4a53-9d71-{fake_sha('person', person.login)[:12]}",
         "uniqueName": person.email,
         "imageUrl": f"{base}/_api/_common/identityImage?id={person.login}",
         "descriptor": f"aad.{person.login}",
@@ -508,7 +503,7 @@ class AzureSim:
             return text_answer(200, page, "text/html")
         if parts[2:5] != ["_apis", "build", "builds"]:
             return text_answer(404, "not found\n")
-        if not _param(query, "api-version"):
+        if not param(query, "api-version"):
             return _error(
                 400,
                 "VSS800002: No api-version was supplied for the GET request.",
@@ -538,13 +533,13 @@ class AzureSim:
 
     def _list(self, query: dict[str, list[str]], moment: Moment, base: str) -> Answer:
         plans = self.story.existing(moment)
-        wanted = {int(d) for d in (_param(query, "definitions") or "").split(",") if d.isdigit()}
+        wanted = {int(d) for d in (param(query, "definitions") or "").split(",") if d.isdigit()}
         if wanted:
             plans = [p for p in plans if p.definition in wanted]
-        branch = _param(query, "branchName")
+        branch = param(query, "branchName")
         if branch:
             plans = [p for p in plans if p.branch == branch]
-        status = _param(query, "statusFilter")
+        status = param(query, "statusFilter")
         if status and status != "all":
             plans = [p for p in plans if build_state(p, moment.now)[0] == status]
         per = int_param(query, "maxBuildsPerDefinition", 0, 0, 10_000)
@@ -556,7 +551,7 @@ class AzureSim:
                 if seen[plan.definition] <= per:
                     kept.append(plan)
             plans = kept
-        start = int(token) if (token := _param(query, "continuationToken") or "").isdigit() else 0
+        start = int(token) if (token := param(query, "continuationToken") or "").isdigit() else 0
         top = int_param(query, "$top", 1000, 1, 5000)
         shown = plans[start : start + top]
         answer = json_answer(
@@ -593,11 +588,6 @@ def _error(status: int, message: str, key: str) -> Answer:
         "eventId": 3000,
     }
     return json_answer(status, body)
-
-
-def _param(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[-1] if values else None
 
 
 def make(scenario: Scenario) -> AzureSim:

@@ -41,9 +41,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from typing import Any
-from urllib.parse import urlencode
 
-from buildradiator.simulator.answer import Answer, int_param, json_answer
+from buildradiator.simulator.answer import Answer, json_answer, page_of, page_url, param
 from buildradiator.simulator.runs import Person
 from buildradiator.simulator.scenario import (
     BOB,
@@ -425,30 +424,27 @@ class BitbucketSim:
 
     def _list(self, query: dict[str, list[str]], moment: Moment, api: str, web: str) -> Answer:
         plans = self._plans(moment)
-        branch = _param(query, "target.branch") or _param(query, "target.ref_name")
+        branch = param(query, "target.branch") or param(query, "target.ref_name")
         if branch is not None:
             plans = [p for p in plans if p.branch == branch]
-        if _param(query, "sort") != "-created_on":
+        if param(query, "sort") != "-created_on":
             plans.reverse()  # the API's own order is oldest first
         items = [self.pipeline_json(p, moment, api, web) for p in plans]
         return _paged(items, query, f"{api}/pipelines/")
 
 
 def _paged(items: list[dict[str, Any]], query: dict[str, list[str]], url: str) -> Answer:
-    pagelen = int_param(query, "pagelen", 10, 1, 100)
-    page = int_param(query, "page", 1, 1, 10**6)
+    page = page_of(items, query, 10, size_param="pagelen")
     body: dict[str, Any] = {
-        "page": page,
-        "pagelen": pagelen,
-        "size": len(items),
-        "values": items[(page - 1) * pagelen : page * pagelen],
+        "page": page.number,
+        "pagelen": page.size,
+        "size": page.total,
+        "values": page.shown,
     }
-    if page * pagelen < len(items):
-        params = [(k, v) for k, vs in query.items() if k != "page" for v in vs]
-        body["next"] = f"{url}?{urlencode([*params, ('page', str(page + 1))])}"
-    if page > 1:
-        params = [(k, v) for k, vs in query.items() if k != "page" for v in vs]
-        body["previous"] = f"{url}?{urlencode([*params, ('page', str(page - 1))])}"
+    if page.more:
+        body["next"] = page_url(url, query, page.number + 1)
+    if page.number > 1:
+        body["previous"] = page_url(url, query, page.number - 1)
     return json_answer(200, body)
 
 
@@ -457,11 +453,6 @@ def _error(status: int, message: str, detail: str | None = None) -> Answer:
     if detail:
         error["detail"] = detail
     return json_answer(status, {"type": "error", "error": error})
-
-
-def _param(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[-1] if values else None
 
 
 def make(scenario: Scenario) -> BitbucketSim:

@@ -21,13 +21,12 @@ for with ``property=`` (``{name: [value, source]}``), the ``complete``/``claimed
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
 
-from buildradiator.simulator.answer import Answer, json_answer, text_answer
-from buildradiator.simulator.scenario import Moment, Scenario
+from buildradiator.simulator.answer import Answer, json_answer, param, text_answer
+from buildradiator.simulator.scenario import Moment, Scenario, fake_sha
 
 SUCCESS, WARNINGS, FAILURE, SKIPPED, EXCEPTION, RETRY, CANCELLED = range(7)
 LOOPS_SHOWN = 3
@@ -125,10 +124,6 @@ BUILDERS = (
 BY_ID = {b.builderid: b for b in BUILDERS}
 
 
-def _sha(*key: object) -> str:
-    return hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()
-
-
 @dataclass(frozen=True)
 class _Run:
     """One planned build placed in time."""
@@ -154,7 +149,7 @@ class _Run:
     @property
     def sha(self) -> str:
         k = self.plan.request if self.plan.request is not None else self.plan.k
-        return _sha(self.builder.name, self.loop, k)
+        return fake_sha(self.builder.name, self.loop, k)
 
 
 class BuildbotSim:
@@ -225,7 +220,7 @@ class BuildbotSim:
         return self.scenario.at(run.loop, run.plan.start + run.plan.seconds) <= moment.now
 
     def _builds(self, runs: list[_Run], query: dict[str, list[str]], moment: Moment) -> Answer:
-        wanted = _param(query, "complete")
+        wanted = param(query, "complete")
         if wanted in ("true", "false"):
             runs = [r for r in runs if self._done(r, moment) == (wanted == "true")]
         builds = [self._build(r, moment, query.get("property", [])) for r in runs]
@@ -322,7 +317,7 @@ class BuildbotSim:
                             "waited_for": False,
                         }
                     )
-        if _param(query, "claimed") == "true":
+        if param(query, "claimed") == "true":
             return []
         return requests
 
@@ -344,21 +339,16 @@ def _builder_named(ident: str) -> Builder | None:
     return next((b for b in BUILDERS if b.name == ident), None)
 
 
-def _param(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[-1] if values else None
-
-
 def _collection(kind: str, items: list[dict[str, Any]], query: dict[str, list[str]]) -> Answer:
-    order = _param(query, "order")
+    order = param(query, "order")
     if order:
         field = order.lstrip("-")
         items = sorted(items, key=lambda i: i.get(field) or 0, reverse=order.startswith("-"))
     total = len(items)
-    offset = _param(query, "offset")
+    offset = param(query, "offset")
     if offset and offset.isdigit():
         items = items[int(offset) :]
-    limit = _param(query, "limit")
+    limit = param(query, "limit")
     if limit and limit.isdigit():
         items = items[: int(limit)]
     return json_answer(200, {kind: items, "meta": {"total": total}})

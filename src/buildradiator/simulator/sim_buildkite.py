@@ -26,7 +26,6 @@ loop):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Callable
@@ -43,7 +42,7 @@ from buildradiator.simulator.answer import (
     strong_etag,
 )
 from buildradiator.simulator.buildkite_testengine import SUITES, suite_tests
-from buildradiator.simulator.scenario import LOOPS_KEPT, Moment, Scenario
+from buildradiator.simulator.scenario import LOOPS_KEPT, Moment, Scenario, fake_sha
 
 ORG = "acme"
 ORG_LIMIT = 200
@@ -123,7 +122,7 @@ def _uuid(a: int, b: int, c: int = 0) -> str:
 
 
 def _sha(info: PipelineInfo, loop: int, k: int) -> str:
-    return hashlib.sha1(repr((info.slug, loop, k)).encode(), usedforsecurity=False).hexdigest()
+    return fake_sha(info.slug, loop, k)
 
 
 def _tests(start: float, seconds: tuple[float, float, float]) -> tuple[JobSpec, ...]:

@@ -35,9 +35,19 @@ from datetime import UTC, datetime, timedelta
 from email.message import Message
 from typing import Any
 
-from buildradiator.simulator.answer import Answer, json_answer, text_answer
+from buildradiator.simulator.answer import Answer, json_answer, param, text_answer
 from buildradiator.simulator.runs import Person
-from buildradiator.simulator.scenario import ALICE, BOB, CHEN, DANA, ERIN, FARID, Moment, Scenario
+from buildradiator.simulator.scenario import (
+    ALICE,
+    BOB,
+    CHEN,
+    DANA,
+    ERIN,
+    FARID,
+    LoopStory,
+    Moment,
+    Scenario,
+)
 
 PREFIX = "circleci"
 SLUG = "gh/acme/mobile-api"
@@ -87,18 +97,7 @@ def _iso(moment: datetime) -> str:
 # -- the script ------------------------------------------------------------------------------------
 
 
-class CircleStory:
-    def __init__(self, scenario: Scenario) -> None:
-        self.scenario = scenario
-        self._loops: dict[int, tuple[PipelinePlan, ...]] = {}
-
-    def plans(self, loop: int) -> tuple[PipelinePlan, ...]:
-        cached = self._loops.get(loop)
-        if cached is None:
-            cached = self._history() if loop < 0 else self._loop(loop)
-            self._loops[loop] = cached
-        return cached
-
+class CircleStory(LoopStory[PipelinePlan]):
     def _number(self, loop: int, k: int) -> int:
         return NUMBER_BASE + HISTORY + loop * 10 + k + 1 if loop >= 0 else NUMBER_BASE + k + 1
 
@@ -359,8 +358,8 @@ stage_times = true
         return [(p, w) for p in self._existing(moment, 60) for w in self._workflows(p, moment)]
 
     def _pipelines(self, query: dict[str, list[str]], moment: Moment) -> Answer:
-        branch = _param(query, "branch")
-        start = _offset(_param(query, "page-token"))
+        branch = param(query, "branch")
+        start = _offset(param(query, "page-token"))
         plans = self._existing(moment, start + PAGE_SIZE)
         if branch not in (None, "main"):
             plans = []
@@ -376,7 +375,7 @@ def _offset(token: str | None) -> int:
 
 
 def _paged(items: list[dict[str, Any]], query: dict[str, list[str]]) -> Answer:
-    start = _offset(_param(query, "page-token"))
+    start = _offset(param(query, "page-token"))
     shown = items[start : start + PAGE_SIZE]
     token = f"off-{start + PAGE_SIZE}" if len(items) > start + PAGE_SIZE else None
     return json_answer(200, {"items": shown, "next_page_token": token})
@@ -460,11 +459,6 @@ def job_json(
 
 def _not_found(message: str) -> Answer:
     return json_answer(404, {"message": message})
-
-
-def _param(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[-1] if values else None
 
 
 def make(scenario: Scenario) -> CircleSim:

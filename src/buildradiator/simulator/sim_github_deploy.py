@@ -26,15 +26,20 @@ from datetime import datetime
 from email.message import Message
 from typing import Any
 
-from buildradiator.simulator.answer import Answer, iso_z, json_answer
+from buildradiator.simulator.answer import (
+    Answer,
+    iso_z,
+    json_answer,
+    link_header,
+    page_of,
+    param,
+    with_link,
+)
 from buildradiator.simulator.github import (
     DOCS,
     GitHubApi,
     Links,
-    _int_param,
-    _link_header,
     _not_found,
-    _param,
     _user,
 )
 from buildradiator.simulator.prodstory import PROD_DEPLOY, STAGING_DEPLOY
@@ -144,7 +149,7 @@ class DeploymentsApi(GitHubApi):
                 return json_answer(200, deployment_json(plan, moment, links))
             if rest[2] == "statuses":
                 statuses = plan.statuses_at(moment.now)
-                shown = _page(statuses, query)
+                shown = page_of(statuses, query, 30).shown
                 return json_answer(200, [status_json(plan, s, links) for s in shown])
         if len(rest) == 2 and rest[0] == "compare":
             return self._compare(rest[1], moment, links)
@@ -152,23 +157,19 @@ class DeploymentsApi(GitHubApi):
 
     def _list(self, query: dict[str, list[str]], moment: Moment, links: Links) -> Answer:
         plans = self._existing(moment)
-        if (environment := _param(query, "environment")) is not None:
+        if (environment := param(query, "environment")) is not None:
             plans = [p for p in plans if p.environment == environment]
-        if (sha := _param(query, "sha")) is not None:
+        if (sha := param(query, "sha")) is not None:
             plans = [p for p in plans if p.sha == sha]
-        if _param(query, "ref") not in (None, "main") or _param(query, "task") not in (
+        if param(query, "ref") not in (None, "main") or param(query, "task") not in (
             None,
             "deploy",
         ):
             plans = []
-        answer = json_answer(200, [deployment_json(p, moment, links) for p in _page(plans, query)])
-        per_page = _int_param(query, "per_page", 30, 1, 100)
-        page = _int_param(query, "page", 1, 1, 10**6)
+        page = page_of(plans, query, 30)
+        answer = json_answer(200, [deployment_json(p, moment, links) for p in page.shown])
         base = f"{links.api}/repos/{REPO}/deployments"
-        link = _link_header(base, query, page, per_page, len(plans))
-        if link:
-            answer.headers.append(("Link", link))
-        return answer
+        return with_link(answer, link_header(page, query, base))
 
     def _compare(self, basehead: str, moment: Moment, links: Links) -> Answer:
         base, sep, head = basehead.partition("...")
@@ -392,12 +393,6 @@ def _index(shas: list[str], ref: str, *, branch: bool = False) -> int | None:
     if len(ref) < 7:
         return None
     return next((i for i, sha in enumerate(shas) if sha.startswith(ref.lower())), None)
-
-
-def _page(items: list[Any], query: dict[str, list[str]]) -> list[Any]:
-    per_page = _int_param(query, "per_page", 30, 1, 100)
-    page = _int_param(query, "page", 1, 1, 10**6)
-    return items[(page - 1) * per_page : page * per_page]
 
 
 def make(scenario: Scenario) -> GitHubDeploySim:

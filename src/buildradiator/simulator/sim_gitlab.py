@@ -37,9 +37,30 @@ from datetime import UTC, datetime, timedelta
 from email.message import Message
 from typing import Any
 
-from buildradiator.simulator.answer import Answer, etag_matches, json_answer, text_answer
+from buildradiator.simulator.answer import (
+    Answer,
+    Page,
+    etag_matches,
+    gitlab_paging,
+    json_answer,
+    page_asked,
+    page_of,
+    param,
+    text_answer,
+)
 from buildradiator.simulator.runs import Person
-from buildradiator.simulator.scenario import ALICE, BOB, CHEN, DANA, ERIN, GRACE, Moment, Scenario
+from buildradiator.simulator.scenario import (
+    ALICE,
+    BOB,
+    CHEN,
+    DANA,
+    ERIN,
+    GRACE,
+    LoopStory,
+    Moment,
+    Scenario,
+    fake_sha,
+)
 
 PREFIX = "gitlab"
 RATE_LIMIT = 2000
@@ -98,12 +119,8 @@ class JobState:
     status: str
 
 
-def _sha(*key: object) -> str:
-    return hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()
-
-
 def _unit(*key: object) -> float:
-    return int(_sha(*key)[:8], 16) / 16**8
+    return int(fake_sha(*key)[:8], 16) / 16**8
 
 
 FLAKY_CASE = "CheckoutSpec adds item"
@@ -147,18 +164,7 @@ def _iso(moment: datetime) -> str:
 # -- the script ------------------------------------------------------------------------------------
 
 
-class GitLabStory:
-    def __init__(self, scenario: Scenario) -> None:
-        self.scenario = scenario
-        self._loops: dict[int, tuple[PipelinePlan, ...]] = {}
-
-    def plans(self, loop: int) -> tuple[PipelinePlan, ...]:
-        cached = self._loops.get(loop)
-        if cached is None:
-            cached = self._history() if loop < 0 else self._loop(loop)
-            self._loops[loop] = cached
-        return cached
-
+class GitLabStory(LoopStory[PipelinePlan]):
     def _pipeline(
         self,
         project: Project,
@@ -175,7 +181,9 @@ class GitLabStory:
         again (someone pressed "Run pipeline")."""
         pid = ID_BASE + (loop + 1) * 100 + project.index * 10 + k
         iid = 300 + (loop + 1) * 10 + k
-        sha = _sha("gitlab", project.path, loop, k if same_commit_as is None else same_commit_as)
+        sha = fake_sha(
+            "gitlab", project.path, loop, k if same_commit_as is None else same_commit_as
+        )
         trigger = "push" if same_commit_as is None else "web"
         return PipelinePlan(pid, iid, project, created, sha, message, author, tuple(jobs), trigger)
 
@@ -397,7 +405,7 @@ names = {{ "{TERRAFORM.id}" = "{TERRAFORM.path}" }}
         answer = self._route(path.removeprefix("/api/v4"), query, moment, site)
         answer.headers += self._rate_headers(moment)
         answer.headers.append(("cache-control", "max-age=0, private, must-revalidate"))
-        answer.headers.append(("x-request-id", _sha(path, moment.now)[:26].upper()))
+        answer.headers.append(("x-request-id", fake_sha(path, moment.now)[:26].upper()))
         if answer.status == 200:
             etag = 'W/"' + hashlib.md5(answer.body, usedforsecurity=False).hexdigest() + '"'
             answer.headers.append(("ETag", etag))
@@ -469,45 +477,30 @@ names = {{ "{TERRAFORM.id}" = "{TERRAFORM.path}" }}
     def _list(
         self, project: Project, query: dict[str, list[str]], moment: Moment, site: str
     ) -> Answer:
-        per_page = _int(query, "per_page", 20, 1, 100)
-        page = _int(query, "page", 1, 1, 10_000)
-        states = self._states(project, moment, page * per_page)
-        ref = _param(query, "ref")
+        number, size = page_asked(query, 20, most=10_000)
+        states = self._states(project, moment, number * size)
+        ref = param(query, "ref")
         if ref is not None and ref != "main":
             states = []
-        if (status := _param(query, "status")) is not None:
+        if (status := param(query, "status")) is not None:
             states = [s for s in states if s.status == status]
-        if _param(query, "sort") == "asc":
+        if param(query, "sort") == "asc":
             states.reverse()
-        shown = states[(page - 1) * per_page : page * per_page]
-        answer = json_answer(200, [list_json(s, site) for s in shown])
-        more = len(states) > page * per_page
-        answer.headers += [
-            ("x-page", str(page)),
-            ("x-per-page", str(per_page)),
-            ("x-next-page", str(page + 1) if more else ""),
-            ("x-prev-page", str(page - 1) if page > 1 else ""),
-        ]
+        page = Page.cut(states, number, size)
+        answer = json_answer(200, [list_json(s, site) for s in page.shown])
+        # The states were read only as far as this page (and one more): no total to tell.
+        answer.headers += gitlab_paging(page, total_known=False)
         return answer
 
     def _jobs(self, state: PipelineState, query: dict[str, list[str]], site: str) -> Answer:
         jobs = state.jobs
-        if _param(query, "include_retried") != "true":
+        if param(query, "include_retried") != "true":
             jobs = [j for j in jobs if j in _latest(jobs)]
         # GitLab lists a pipeline's jobs newest first.
         jobs = sorted(jobs, key=lambda j: j.id, reverse=True)
-        per_page = _int(query, "per_page", 20, 1, 100)
-        page = _int(query, "page", 1, 1, 10_000)
-        shown = jobs[(page - 1) * per_page : page * per_page]
-        answer = json_answer(200, [job_json(state, j, site) for j in shown])
-        pages = max(1, -(-len(jobs) // per_page))
-        answer.headers += [
-            ("x-page", str(page)),
-            ("x-per-page", str(per_page)),
-            ("x-next-page", str(page + 1) if page < pages else ""),
-            ("x-total", str(len(jobs))),
-            ("x-total-pages", str(pages)),
-        ]
+        page = page_of(jobs, query, 20, most=10_000)
+        answer = json_answer(200, [job_json(state, j, site) for j in page.shown])
+        answer.headers += gitlab_paging(page)
         return answer
 
 
@@ -566,7 +559,7 @@ def detail_json(state: PipelineState, site: str) -> dict[str, Any]:
         duration = int((state.finished_at - state.started_at).total_seconds())
     return {
         **list_json(state, site),
-        "before_sha": _sha("before", plan.sha),
+        "before_sha": fake_sha("before", plan.sha),
         "tag": False,
         "yaml_errors": None,
         "user": _user(plan.author, site),
@@ -614,7 +607,7 @@ def job_json(state: PipelineState, job: JobState, site: str) -> dict[str, Any]:
             "id": plan.sha,
             "short_id": plan.sha[:8],
             "created_at": _iso(plan.created - timedelta(minutes=3)),
-            "parent_ids": [_sha("before", plan.sha)],
+            "parent_ids": [fake_sha("before", plan.sha)],
             "title": title,
             "message": plan.message,
             "author_name": plan.author.name,
@@ -697,18 +690,6 @@ def _suite(name: str, cases: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _not_found(message: str) -> Answer:
     return json_answer(404, {"message": message})
-
-
-def _param(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[-1] if values else None
-
-
-def _int(query: dict[str, list[str]], name: str, default: int, low: int, high: int) -> int:
-    raw = _param(query, name)
-    if raw is None or not raw.strip().isdigit():
-        return default
-    return max(low, min(high, int(raw)))
 
 
 def make(scenario: Scenario) -> GitLabSim:

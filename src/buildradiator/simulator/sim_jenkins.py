@@ -32,7 +32,6 @@ rate-limit headers, as on a real Jenkins.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,7 +40,7 @@ from typing import Any
 from urllib.parse import quote
 
 from buildradiator.simulator.answer import Answer, json_answer, text_answer
-from buildradiator.simulator.scenario import Moment, Scenario
+from buildradiator.simulator.scenario import Moment, Scenario, fake_sha
 
 VERSION = "2.462.3"
 LOOPS_SHOWN = 3
@@ -211,10 +210,6 @@ JOBS = {
 }
 
 
-def _sha(*key: object) -> str:
-    return hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()
-
-
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -320,7 +315,7 @@ class JenkinsSim:
         end = self.scenario.at(loop, plan.start + plan.seconds)
         done = end <= moment.now
         origin = plan if plan.rebuild_of is None else job.plans[plan.rebuild_of]
-        sha = _sha(job.path, loop, origin.k)
+        sha = fake_sha(job.path, loop, origin.k)
         causes: list[dict[str, Any]] = []
         if plan.rebuild_of is not None:
             causes.append(
@@ -485,7 +480,7 @@ def _previous_failing(job: Job, loop: int, k: int) -> frozenset[str] | None:
 
 
 def _unit(*key: object) -> float:
-    return int(_sha(*key)[:8], 16) / 16**8
+    return int(fake_sha(*key)[:8], 16) / 16**8
 
 
 def _change_item(plan: Plan, sha: str, start: datetime, web: str) -> dict[str, Any]:

@@ -37,10 +37,13 @@ from typing import Any
 from buildradiator.simulator.answer import (
     Answer,
     etag_matches,
+    gitlab_paging,
     int_param,
     iso_z,
     json_answer,
     link_paged,
+    page_of,
+    param,
     strong_etag,
     text_answer,
 )
@@ -194,8 +197,8 @@ username = "radiator@example.com"
                     "status": "404",
                 },
             )
-        state = _param(query, "state") or "open"
-        wanted = {label.strip() for label in (_param(query, "labels") or "").split(",") if label}
+        state = param(query, "state") or "open"
+        wanted = {label.strip() for label in (param(query, "labels") or "").split(",") if label}
         now = moment.now
         items = [
             github_issue(issue, now, web, site)
@@ -229,8 +232,8 @@ username = "radiator@example.com"
         match = re.fullmatch(r"/api/v4/projects/(.+)/issues", path)
         if not match or match.group(1) not in (REPO, str(GITLAB_PROJECT_ID)):
             return json_answer(404, {"message": "404 Project Not Found"})
-        state = _param(query, "state") or "all"
-        wanted = {label.strip() for label in (_param(query, "labels") or "").split(",") if label}
+        state = param(query, "state") or "all"
+        wanted = {label.strip() for label in (param(query, "labels") or "").split(",") if label}
         now = moment.now
         items = [
             gitlab_issue(issue, now, web)
@@ -239,18 +242,10 @@ username = "radiator@example.com"
             and wanted <= set(issue.labels)
             and (state == "all" or (state == "opened") == issue.open_at(now))
         ]
-        per_page = int_param(query, "per_page", 20, 1, 100)
-        page = int_param(query, "page", 1, 1, 10**6)
-        shown = items[(page - 1) * per_page : page * per_page]
-        pages = max(1, -(-len(items) // per_page))
-        answer = json_answer(200, shown)
+        page = page_of(items, query, 20)
+        answer = json_answer(200, page.shown)
         answer.headers += [
-            ("x-page", str(page)),
-            ("x-per-page", str(per_page)),
-            ("x-total", str(len(items))),
-            ("x-total-pages", str(pages)),
-            ("x-next-page", str(page + 1) if page < pages else ""),
-            ("x-prev-page", str(page - 1) if page > 1 else ""),
+            *gitlab_paging(page),
             ("RateLimit-Limit", "2000"),
             ("RateLimit-Remaining", "1990"),
             ("RateLimit-Reset", str(int(now.timestamp()) // 60 * 60 + 60)),
@@ -270,7 +265,7 @@ username = "radiator@example.com"
         if path != "/rest/api/3/search/jql":
             # Cloud has retired its v2 search too; a Data Center would answer /rest/api/2/search.
             return _jira_json(404, {"errorMessages": ["Not Found"], "errors": {}}, headers)
-        jql = (_param(query, "jql") or "").strip()
+        jql = (param(query, "jql") or "").strip()
         if not jql:
             return _jira_json(
                 400,
@@ -295,7 +290,7 @@ username = "radiator@example.com"
                 },
                 headers,
             )
-        wanted = {f.strip() for f in (_param(query, "fields") or "*navigable").split(",")}
+        wanted = {f.strip() for f in (param(query, "fields") or "*navigable").split(",")}
         everything = bool(wanted & {"*all", "*navigable"})
         size = int_param(query, "maxResults", 50, 1, 5000)
         start = int_param(query, "nextPageToken", 0, 0, 10**6)
@@ -490,11 +485,6 @@ def _jira_json(status: int, payload: Any, headers: Message) -> Answer:
     if authenticated:
         answer.headers.append(("X-Seraph-LoginReason", "OK"))
     return answer
-
-
-def _param(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[-1] if values else None
 
 
 def make(scenario: Scenario) -> TrackerSim:

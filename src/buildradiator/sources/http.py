@@ -49,6 +49,7 @@ from buildradiator.sources.ratelimits import (
     counting,
     epoch_time,
     later,
+    rate_limited,
     retry_after,
 )
 from buildradiator.sources.wire import (
@@ -89,6 +90,7 @@ __all__ = [
     "later",
     "looks_like_html",
     "make_client",
+    "rate_limited",
     "redact",
     "retry_after",
 ]
@@ -375,14 +377,7 @@ class HttpClient:
         ):
             if retry_at is None and quota_spent and rate and rate.reset_at:
                 retry_at = rate.reset_at
-            if retry_at is not None:
-                retry_at, clamped = clamp_wait(retry_at, now)
-                asked = clamped or asked
-                budget.blocked_until = retry_at
-                until = f" until {retry_at:%H:%M:%S} UTC{asked}"
-            else:
-                until = asked
-            return RateLimited(f"rate limited by {host} (HTTP {status}){until}", retry_at=retry_at)
+            return rate_limited(host, status, budget, now, retry_at, asked)
         if status == 401:
             return AuthFailed(f"{host} refused the credentials (HTTP 401): token missing or wrong")
         if status == 403:

@@ -44,14 +44,52 @@ def text(value: Any) -> Any:
     return value if isinstance(value, str) else None
 
 
-def _str_or_none(value: Any) -> Any:
-    # A timestamp of the wrong type is as useless as a garbage one: None, not a failed poll.
-    return value if isinstance(value, str) else None
+_MAX_COUNT = 2**53
+"""Above this no build, run or id number is real, and it would not fit the history's integers."""
 
 
-Stamp = Annotated[str | None, BeforeValidator(_str_or_none)]
-"""A timestamp field of a payload model: a string, or None for anything else."""
+def count(value: Any) -> Any:
+    """A whole number in ``0 .. 2**53`` from an int, an integral float or a digit string (a
+    proxy or an old server may quote ids); anything else is ``None``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
+        value = int(value.strip())
+    if isinstance(value, int) and 0 <= value < _MAX_COUNT:
+        return value
+    return None
+
+
+def flag(value: Any) -> Any:
+    """A boolean as is; anything else is ``None``."""
+    return value if isinstance(value, bool) else None
+
+
+def an_object(value: Any) -> Any:
+    """A nested object as is; one that arrives as a string, a number or a list says nothing we
+    can read: ``None``."""
+    return value if isinstance(value, dict) else None
+
+
+def listed_objects(value: Any) -> Any:
+    """The list of an envelope, its items that are objects. The list itself must be one: a
+    string or an object there is another document (a proxy's, a login page's JSON), and "no
+    builds" would be a lie, so it fails the answer."""
+    if not isinstance(value, list):
+        raise ValueError("not a list")
+    return [item for item in value if isinstance(item, dict)]
+
+
+Stamp = Annotated[str | None, BeforeValidator(text)]
+"""A timestamp field of a payload model: a string, or None for anything else (a timestamp of
+the wrong type is as useless as a garbage one: None, not a failed poll)."""
 Number = Annotated[float | None, BeforeValidator(number)]
 """A numeric field that is ``None`` when the server sends anything but a finite number."""
 Text = Annotated[str | None, BeforeValidator(text)]
 """A text field that is ``None`` when the server sends anything but a string."""
+Count = Annotated[int | None, BeforeValidator(count)]
+"""A whole-number field (a number of builds, an id): ``None`` when it is not one."""
+Flag = Annotated[bool | None, BeforeValidator(flag)]
+"""A yes/no field that is ``None`` when the server sends anything but a boolean."""

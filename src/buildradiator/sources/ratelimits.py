@@ -14,6 +14,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from buildradiator.errors import RateLimited
 from buildradiator.model import RateInfo
 
 
@@ -124,6 +125,27 @@ def retry_after(headers: httpx.Headers, now: datetime) -> tuple[datetime | None,
     except (TypeError, ValueError, IndexError, OverflowError):
         return None, ""
     return (when if when.tzinfo else when.replace(tzinfo=now.tzinfo)), ""
+
+
+def rate_limited(
+    host: str,
+    status: int,
+    budget: HostBudget,
+    now: datetime,
+    retry_at: datetime | None,
+    asked: str = "",
+    *,
+    otherwise: str = "",
+) -> RateLimited:
+    """A rate-limited answer as the error that says so. With a time to come back (cut to at
+    most ``MAX_SERVER_WAIT`` away), every source on the host then waits without touching the
+    network; ``otherwise`` says what happens when the server named no time."""
+    until = otherwise
+    if retry_at is not None:
+        retry_at, clamped = clamp_wait(retry_at, now)
+        budget.blocked_until = retry_at
+        until = f" until {retry_at.astimezone(UTC):%H:%M:%S} UTC{clamped or asked}"
+    return RateLimited(f"rate limited by {host} (HTTP {status}){until}", retry_at=retry_at)
 
 
 @dataclass

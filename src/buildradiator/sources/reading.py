@@ -1,5 +1,5 @@
-"""What reading builds from any CI shares: a status vocabulary, epoch times, one of each id, and
-the summary line of a source whose rows are jobs or builders.
+"""What reading builds from any CI shares: a status vocabulary, epoch times, one of each id, the
+names running in a stage, and the summary line of a source whose rows are jobs or builders.
 
 Pure functions over payloads and model objects; no requests.
 """
@@ -15,6 +15,9 @@ from buildradiator.fmt import plural
 from buildradiator.model import Pipeline, Status
 
 T = TypeVar("T")
+
+STAGE_NAMES = 3
+"""Running jobs named in a stage at most; more become "+N more" so the row stays readable."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,14 @@ def first_of_each(items: Iterable[T], key: Callable[[T], Hashable]) -> list[T]:
             seen.add(ident)
             out.append(item)
     return out
+
+
+def some_names(names: Iterable[str], more: str = " more") -> str:
+    """The first ``STAGE_NAMES`` distinct names, then how many more: ``unit, lint, docs +2 more``
+    (``more=""`` for a bare ``+2``)."""
+    unique = list(dict.fromkeys(names))
+    extra = len(unique) - STAGE_NAMES
+    return ", ".join(unique[:STAGE_NAMES]) + (f" +{extra}{more}" if extra > 0 else "")
 
 
 def activity(pipelines: Iterable[Pipeline], noun: str) -> str:

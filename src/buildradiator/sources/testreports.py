@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable, Hashable, Iterable
-from typing import Any, Generic, NamedTuple, TypeVar
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, SourceError
 from buildradiator.model import Build, TestResult, TestRun, TestStatus
+from buildradiator.text import clean_text
 
 log = logging.getLogger("buildradiator.sources.testreports")
 
@@ -36,6 +37,53 @@ class Case(NamedTuple):
 def seconds(value: float | None) -> float | None:
     """A duration that is a finite, non-negative number, else unknown."""
     return value if value is not None and math.isfinite(value) and value >= 0 else None
+
+
+class ReportCase(Protocol):
+    """A test case as a provider's payload model reads it (aliases map the API's own keys)."""
+
+    @property
+    def classname(self) -> str | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def seconds(self) -> float | None: ...
+
+
+class ReportSuite(Protocol):
+    """A suite of a provider's test report: its name and its cases."""
+
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def cases(self) -> Sequence[ReportCase | None] | None: ...
+
+
+def report_cases(
+    suites: Iterable[ReportSuite | None] | None, words: Mapping[str, TestStatus]
+) -> list[Case]:
+    """The cases of a report, suite by suite: text cleaned, the class defaulting to the suite,
+    the status from ``words`` (the CI's case words, lower case), nameless cases and unknown words
+    left out. A report of more than ``MAX_CASES`` is a bad payload."""
+    cases: list[Case] = []
+    for suite in suites or ():
+        if suite is None:
+            continue
+        suite_name = clean_text(suite.name or "", TEST_NAME_LIMIT)
+        for case in suite.cases or ():
+            if case is None:
+                continue
+            status = words.get((case.status or "").strip().lower())
+            name = clean_text(case.name or "", TEST_NAME_LIMIT)
+            if status is None or not name:
+                continue
+            classname = clean_text(case.classname or "", TEST_NAME_LIMIT) or suite_name
+            cases.append(Case(suite_name, classname, name, status, seconds(case.seconds)))
+            if len(cases) > MAX_CASES:
+                raise BadPayload(f"test report has more than {MAX_CASES} cases")
+    return cases
 
 
 def fold_results(cases: Iterable[Case]) -> tuple[TestResult, ...]:

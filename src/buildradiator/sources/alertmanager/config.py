@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from buildradiator.config.base import check_http_url
+from buildradiator.config.base import check_each, check_http_url
 from buildradiator.sources.production import ProductionBase
 
 # Alertmanager's matcher syntax (as amtool and the v2 API's ``filter`` take it):
@@ -44,7 +44,4 @@ class AlertmanagerSource(ProductionBase):
     @field_validator("matchers")
     @classmethod
     def _matchers_shape(cls, value: list[str]) -> list[str]:
-        for matcher in value:
-            if not MATCHER.match(matcher):
-                raise ValueError(f'{matcher!r} must look like label="value" (or !=, =~, !~)')
-        return value
+        return check_each(value, MATCHER, 'must look like label="value" (or !=, =~, !~)')

@@ -38,12 +38,11 @@ from buildradiator.sources.azure.payloads import (
 )
 from buildradiator.sources.base import parse_iso, safe_url
 from buildradiator.sources.payload import EPOCH
-from buildradiator.sources.reading import first_of_each
+from buildradiator.sources.reading import first_of_each, some_names
 from buildradiator.sources.stages import stage_times
 
 MAX_ATTEMPT = 50
 """Attempts believed: a record claiming more is a garbage value, not a build retried 10⁹ times."""
-MAX_STAGE_JOBS = 3
 DEFAULT_STAGE = "__default"
 
 _RESULTS = {
@@ -165,9 +164,7 @@ def _stage_name(stage: RecordPayload | None) -> str | None:
 
 
 def _names(jobs: list[RecordPayload]) -> str:
-    names = list(dict.fromkeys(j.name or j.identifier or "job" for j in jobs))
-    text = ", ".join(names[:MAX_STAGE_JOBS])
-    return text + (f" +{len(names) - MAX_STAGE_JOBS}" if len(names) > MAX_STAGE_JOBS else "")
+    return some_names((j.name or j.identifier or "job" for j in jobs), more="")
 
 
 def _within(stage: str | None, text: str) -> str:

@@ -19,38 +19,11 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from buildradiator.sources.payload import Payload, Text
-
-
-def _count(value: Any) -> Any:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    # Ids arrive as numbers, but a proxy or an old server may quote them.
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
-        return int(value.strip())
-    return None
-
-
-def _object(value: Any) -> Any:
-    return value if isinstance(value, dict) else None
+from buildradiator.sources.payload import Count, Flag, Payload, Text, an_object, listed_objects
 
 
 def _objects(value: Any) -> Any:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def _listed(value: Any) -> Any:
-    # The envelope's list itself must be one: a string or an object there is another document
-    # (a proxy's, a login page's JSON), and "no builds" would be a lie. Its items stay lenient.
-    if not isinstance(value, list):
-        raise ValueError("not a list")
-    return _objects(value)
-
-
-def _flag(value: Any) -> Any:
-    return value if isinstance(value, bool) else None
 
 
 def _strings(value: Any) -> Any:
@@ -58,10 +31,6 @@ def _strings(value: Any) -> Any:
     if not isinstance(value, dict):
         return {}
     return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
-
-
-Count = Annotated[int | None, BeforeValidator(_count)]
-Flag = Annotated[bool | None, BeforeValidator(_flag)]
 
 
 class Identity(Payload):
@@ -79,7 +48,7 @@ class Href(Payload):
 class Links(Payload):
     """``_links``: ``web`` is the build's page in the browser."""
 
-    web: Annotated[Href | None, BeforeValidator(_object)] = None
+    web: Annotated[Href | None, BeforeValidator(an_object)] = None
 
 
 class DefinitionRef(Payload):
@@ -103,18 +72,18 @@ class BuildPayload(Payload):
     result: Text = None
     """``none, succeeded, partiallySucceeded, failed, canceled`` (absent until completed)."""
     reason: Text = None
-    definition: Annotated[DefinitionRef | None, BeforeValidator(_object)] = None
-    project: Annotated[ProjectRef | None, BeforeValidator(_object)] = None
+    definition: Annotated[DefinitionRef | None, BeforeValidator(an_object)] = None
+    project: Annotated[ProjectRef | None, BeforeValidator(an_object)] = None
     sourceBranch: Text = None
     sourceVersion: Text = None
-    requestedFor: Annotated[Identity | None, BeforeValidator(_object)] = None
-    requestedBy: Annotated[Identity | None, BeforeValidator(_object)] = None
+    requestedFor: Annotated[Identity | None, BeforeValidator(an_object)] = None
+    requestedBy: Annotated[Identity | None, BeforeValidator(an_object)] = None
     queueTime: Text = None
     startTime: Text = None
     finishTime: Text = None
     triggerInfo: Annotated[dict[str, str], BeforeValidator(_strings)] = Field(default_factory=dict)
     """For CI builds: ``ci.message``, ``ci.sourceSha``, ``ci.sourceBranch``..."""
-    links: Annotated[Links | None, BeforeValidator(_object)] = Field(default=None, alias="_links")
+    links: Annotated[Links | None, BeforeValidator(an_object)] = Field(default=None, alias="_links")
     url: Text = None
 
 
@@ -123,7 +92,7 @@ class BuildList(Payload):
     ``x-ms-continuationtoken`` header."""
 
     count: Count = None
-    value: Annotated[list[BuildPayload], BeforeValidator(_listed)]
+    value: Annotated[list[BuildPayload], BeforeValidator(listed_objects)]
 
 
 class AttemptRef(Payload):
@@ -173,7 +142,7 @@ class ChangePayload(Payload):
     message: Text = None
     messageTruncated: Flag = None
     type: Text = None
-    author: Annotated[Identity | None, BeforeValidator(_object)] = None
+    author: Annotated[Identity | None, BeforeValidator(an_object)] = None
     timestamp: Text = None
 
 

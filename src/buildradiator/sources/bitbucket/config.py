@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from buildradiator.config.base import SourceBase, check_http_url
+from buildradiator.config.base import SourceBase, check_each, check_http_url, check_shape
 
 _SLUG = re.compile(r"[\w.-]+")
 
@@ -45,14 +45,11 @@ class BitbucketSource(SourceBase):
     @field_validator("workspace")
     @classmethod
     def _workspace_shape(cls, value: str) -> str:
-        if not _SLUG.fullmatch(value):
-            raise ValueError("must be the workspace slug, e.g. acme")
-        return value
+        return check_shape(value, _SLUG, "must be the workspace slug, e.g. acme")
 
     @field_validator("repositories")
     @classmethod
     def _repository_shape(cls, value: list[str]) -> list[str]:
-        for slug in value:
-            if not _SLUG.fullmatch(slug):
-                raise ValueError(f"{slug!r} must be a repository slug, e.g. web-portal")
-        return list(dict.fromkeys(value))
+        return list(
+            dict.fromkeys(check_each(value, _SLUG, "must be a repository slug, e.g. web-portal"))
+        )

@@ -39,10 +39,7 @@ from buildradiator.sources.bitbucket.payloads import (
     StepPayload,
 )
 from buildradiator.sources.payload import EPOCH
-from buildradiator.sources.reading import first_of_each
-
-MAX_STAGE_STEPS = 3
-"""Running steps named in a stage; more become "+N more"."""
+from buildradiator.sources.reading import first_of_each, some_names
 
 RESULTS = frozenset({"SUCCESSFUL", "FAILED", "ERROR", "STOPPED", "EXPIRED", "NOT_RUN"})
 STAGES = frozenset({"RUNNING", "BUILDING", "PAUSED", "HALTED"})
@@ -130,10 +127,7 @@ def stage_of(steps: Sequence[StepPayload]) -> str | None:
         elif words.state in _WAITING and waiting is None:
             waiting = (index, step)
     if running:
-        names = list(dict.fromkeys(running))
-        shown = ", ".join(names[:MAX_STAGE_STEPS])
-        extra = len(names) - MAX_STAGE_STEPS
-        return shown + (f" +{extra} more" if extra > 0 else "")
+        return some_names(running)
     if waiting is not None:
         index, step = waiting
         title = step_title(step, index)

@@ -16,53 +16,23 @@ turns both into one vocabulary.
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from buildradiator.sources.payload import Number, Payload, Stamp, Text
+from buildradiator.sources.payload import (
+    Count,
+    Flag,
+    Number,
+    Payload,
+    Stamp,
+    Text,
+    an_object,
+    listed_objects,
+)
 
 # --- lenient field types beyond the shared ones (``sources.payload``) --------------------------
 
-
-_MAX_COUNT = 2**53
-"""Above this no build or run number is real, and it would not fit the history's integers."""
-
-
-def _count(value: Any) -> Any:
-    """A whole number in ``0 .. 2**53`` from an int, an integral float or a digit string; else
-    ``None``."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        value = int(value)
-    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
-        value = int(value.strip())
-    if isinstance(value, int) and 0 <= value < _MAX_COUNT:
-        return value
-    return None
-
-
-def _flag(value: Any) -> Any:
-    return value if isinstance(value, bool) else None
-
-
-def _object(value: Any) -> Any:
-    # A nested object that arrives as a string, a number or a list says nothing we can read.
-    return value if isinstance(value, dict) else None
-
-
-def _objects(value: Any) -> Any:
-    # The list itself must be one (an answer without it is no page: a bad payload, said so);
-    # an item in it that is not an object is dropped.
-    if not isinstance(value, list):
-        raise ValueError("not a list")
-    return [item for item in value if isinstance(item, dict)]
-
-
-Count = Annotated[int | None, BeforeValidator(_count)]
-Flag = Annotated[bool | None, BeforeValidator(_flag)]
 Seconds = Number
 """A number of seconds (finite; a numeric string counts)."""
 
@@ -74,8 +44,8 @@ class Href(Payload):
 
 
 class Links(Payload):
-    html: Annotated[Href | None, BeforeValidator(_object)] = None
-    api: Annotated[Href | None, BeforeValidator(_object), Field(alias="self")] = None
+    html: Annotated[Href | None, BeforeValidator(an_object)] = None
+    api: Annotated[Href | None, BeforeValidator(an_object), Field(alias="self")] = None
     """``links.self``: the API URL of the object."""
 
 
@@ -98,7 +68,7 @@ class Commit(Payload):
     hash: Text = None
     message: Text = None
     """Only when the commit is expanded (``fields=+values.target.commit.message``)."""
-    summary: Annotated[dict[str, Any] | None, BeforeValidator(_object)] = None
+    summary: Annotated[dict[str, Any] | None, BeforeValidator(an_object)] = None
 
     @property
     def text(self) -> str | None:
@@ -120,8 +90,8 @@ class Target(Payload):
     ref_type: Text = None
     """``branch``, ``tag``, ``named_branch`` or ``bookmark``."""
     ref_name: Text = None
-    commit: Annotated[Commit | None, BeforeValidator(_object)] = None
-    selector: Annotated[Selector | None, BeforeValidator(_object)] = None
+    commit: Annotated[Commit | None, BeforeValidator(an_object)] = None
+    selector: Annotated[Selector | None, BeforeValidator(an_object)] = None
 
 
 class Trigger(Payload):
@@ -141,20 +111,20 @@ class Outcome(Payload):
 
     type: Text = None
     name: Text = None
-    error: Annotated[ErrorInfo | None, BeforeValidator(_object)] = None
+    error: Annotated[ErrorInfo | None, BeforeValidator(an_object)] = None
 
 
 class State(Payload):
     type: Text = None
     name: Text = None
-    result: Annotated[Outcome | None, BeforeValidator(_object)] = None
-    stage: Annotated[Outcome | None, BeforeValidator(_object)] = None
+    result: Annotated[Outcome | None, BeforeValidator(an_object)] = None
+    stage: Annotated[Outcome | None, BeforeValidator(an_object)] = None
 
 
 class RepositoryRef(Payload):
     full_name: Text = None
     name: Text = None
-    links: Annotated[Links | None, BeforeValidator(_object)] = None
+    links: Annotated[Links | None, BeforeValidator(an_object)] = None
 
 
 # --- the answers ------------------------------------------------------------------------------
@@ -169,18 +139,18 @@ class PipelinePayload(Payload):
     build_number: Count = None
     run_number: Count = None
     """1 for the first run; each re-run of the pipeline adds one (same ``uuid`` and number)."""
-    creator: Annotated[Account | None, BeforeValidator(_object)] = None
-    target: Annotated[Target | None, BeforeValidator(_object)] = None
-    trigger: Annotated[Trigger | None, BeforeValidator(_object)] = None
-    state: Annotated[State | None, BeforeValidator(_object)] = None
+    creator: Annotated[Account | None, BeforeValidator(an_object)] = None
+    target: Annotated[Target | None, BeforeValidator(an_object)] = None
+    trigger: Annotated[Trigger | None, BeforeValidator(an_object)] = None
+    state: Annotated[State | None, BeforeValidator(an_object)] = None
     created_on: Stamp = None
     completed_on: Stamp = None
     duration_in_seconds: Seconds = None
     build_seconds_used: Seconds = None
     first_successful: Flag = None
     expired: Flag = None
-    repository: Annotated[RepositoryRef | None, BeforeValidator(_object)] = None
-    links: Annotated[Links | None, BeforeValidator(_object)] = None
+    repository: Annotated[RepositoryRef | None, BeforeValidator(an_object)] = None
+    links: Annotated[Links | None, BeforeValidator(an_object)] = None
 
 
 class StepPayload(Payload):
@@ -190,8 +160,8 @@ class StepPayload(Payload):
     uuid: Text = None
     name: Text = None
     """The step's ``name`` from bitbucket-pipelines.yml (absent for unnamed steps)."""
-    state: Annotated[State | None, BeforeValidator(_object)] = None
-    trigger: Annotated[Trigger | None, BeforeValidator(_object)] = None
+    state: Annotated[State | None, BeforeValidator(an_object)] = None
+    trigger: Annotated[Trigger | None, BeforeValidator(an_object)] = None
     """``pipeline_step_trigger_manual`` for a step that waits for a person [UNCONFIRMED: not in
     the OpenAPI description; read only as a hint]."""
     started_on: Stamp = None
@@ -211,18 +181,18 @@ class Page(Payload):
 
 
 class PipelinePage(Page):
-    values: Annotated[list[PipelinePayload], BeforeValidator(_objects)]
+    values: Annotated[list[PipelinePayload], BeforeValidator(listed_objects)]
 
 
 class StepPage(Page):
-    values: Annotated[list[StepPayload], BeforeValidator(_objects)]
+    values: Annotated[list[StepPayload], BeforeValidator(listed_objects)]
 
 
 class ApiError(Payload):
     """The body of an error answer: ``{"type": "error", "error": {"message", "detail"}}``."""
 
     type: Text = None
-    error: Annotated[dict[str, Any] | None, BeforeValidator(_object)] = None
+    error: Annotated[dict[str, Any] | None, BeforeValidator(an_object)] = None
 
     @property
     def message(self) -> str | None:

@@ -64,7 +64,7 @@ from buildradiator.sources.http import (
     HttpClient,
     RateHeaders,
     Response,
-    clamp_wait,
+    rate_limited,
     retry_after,
 )
 from buildradiator.sources.reading import activity
@@ -316,15 +316,9 @@ class BitbucketPipelines(Source[BitbucketSource]):
     def _rate_limited(self, response: Response) -> RateLimited:
         now = self.http.clock.now()
         retry_at, asked = retry_after(response.headers, now)
-        until = asked
-        if retry_at is not None:
-            retry_at, clamped = clamp_wait(retry_at, now)
-            # Every source on this host then waits without touching the network.
-            self.http.budget(response.url, BITBUCKET_RATE).blocked_until = retry_at
-            until = f" until {retry_at:%H:%M:%S} UTC{clamped or asked}"
-        else:
-            until = "; the hourly limit: trying again in a minute or more"
-        return RateLimited(f"rate limited by {self._host} (HTTP 429){until}", retry_at=retry_at)
+        budget = self.http.budget(response.url, BITBUCKET_RATE)
+        hourly = "; the hourly limit: trying again in a minute or more"
+        return rate_limited(self._host, 429, budget, now, retry_at, asked, otherwise=hourly)
 
     def _bad_request(self, response: Response, what: str) -> SourceError:
         try:

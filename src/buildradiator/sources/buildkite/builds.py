@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from buildradiator.model import StageTime, Status
 from buildradiator.sources.buildkite.payloads import BuildPayload, JobPayload
+from buildradiator.sources.reading import some_names
 from buildradiator.sources.stages import stage_times
 
-MAX_STAGE_JOBS = 3
-"""Running jobs named in a stage; more become "+N more" so the row stays readable."""
 BLOCKED = "blocked (waiting for unblock)"
 
 
@@ -103,11 +102,7 @@ def stage_of(jobs: list[JobPayload], build: BuildPayload) -> str | None:
         if (j.type or "script") == "script" and (j.state or "").lower() in _JOB_RUNNING
     ]
     if running:
-        names = list(dict.fromkeys(running))
-        shown = ", ".join(names[:MAX_STAGE_JOBS])
-        return shown + (
-            f" +{len(names) - MAX_STAGE_JOBS} more" if len(names) > MAX_STAGE_JOBS else ""
-        )
+        return some_names(running)
     if build.blocked or (build.state or "").lower() == "blocked":
         block = next(
             (j for j in jobs if (j.type or "") == "manual" and (j.state or "") == "blocked"), None

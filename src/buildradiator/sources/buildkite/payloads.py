@@ -8,19 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, RootModel
 
-from buildradiator.sources.payload import Payload, Stamp, Text
-
-
-def _int_or_none(value: Any) -> Any:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _bool_or_none(value: Any) -> Any:
-    return value if isinstance(value, bool) else None
-
-
-Count = Annotated[int | None, BeforeValidator(_int_or_none)]
-Flag = Annotated[bool | None, BeforeValidator(_bool_or_none)]
+from buildradiator.sources.payload import Count, Flag, Payload, Stamp, Text
 
 
 class Person(Payload):

@@ -30,7 +30,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -65,9 +65,9 @@ from buildradiator.sources.http import (
     HttpClient,
     RateHeaders,
     Response,
-    clamp_wait,
     epoch_time,
     later,
+    rate_limited,
     retry_after,
 )
 from buildradiator.sources.payload import EPOCH
@@ -321,14 +321,8 @@ class Buildkite(Source[BuildkiteSource]):
                     if body.reset > 1_000_000_000
                     else later(now, body.reset)
                 )
-        until = asked
-        if retry_at is not None:
-            retry_at, clamped = clamp_wait(retry_at, now)
-            # Every source on this host then waits without touching the network, as the HTTP
-            # layer does for the 429s it handles itself.
-            self.http.budget(response.url, BUILDKITE_BOTH_RATE).blocked_until = retry_at
-            until = f" until {retry_at.astimezone(UTC):%H:%M:%S} UTC{clamped or asked}"
-        return RateLimited(f"rate limited by {self._host} (HTTP 429){until}", retry_at=retry_at)
+        budget = self.http.budget(response.url, BUILDKITE_BOTH_RATE)
+        return rate_limited(self._host, 429, budget, now, retry_at, asked)
 
     # -- words ---------------------------------------------------------------------------------
 

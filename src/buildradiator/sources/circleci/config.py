@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from buildradiator.config.base import SourceBase, check_http_url
+from buildradiator.config.base import SourceBase, check_each, check_http_url
+
+_VCS_ORG_REPO = re.compile(r"[\w.-]+/[\w.-]+/[\w.-]+")
 
 
 class CircleCISource(SourceBase):
@@ -31,7 +33,4 @@ class CircleCISource(SourceBase):
     @field_validator("projects")
     @classmethod
     def _slugs(cls, value: list[str]) -> list[str]:
-        for slug in value:
-            if not re.fullmatch(r"[\w.-]+/[\w.-]+/[\w.-]+", slug):
-                raise ValueError(f"{slug!r} must look like vcs/org/repo, e.g. gh/acme/api")
-        return value
+        return check_each(value, _VCS_ORG_REPO, "must look like vcs/org/repo, e.g. gh/acme/api")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from buildradiator.config.base import SourceBase, check_http_url
+from buildradiator.config.base import (
+    OWNER_NAME,
+    SourceBase,
+    check_each,
+    check_http_url,
+    check_shape,
+)
 
 
 class GitHubSource(SourceBase):
@@ -43,17 +48,14 @@ class GitHubSource(SourceBase):
     @field_validator("repo")
     @classmethod
     def _repo_shape(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
-            raise ValueError("must look like owner/name")
-        return value
+        return (
+            None if value is None else check_shape(value, OWNER_NAME, "must look like owner/name")
+        )
 
     @field_validator("repos")
     @classmethod
     def _repos_shape(cls, value: list[str]) -> list[str]:
-        for repo in value:
-            if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
-                raise ValueError(f"{repo!r} must look like owner/name")
-        return value
+        return check_each(value, OWNER_NAME, "must look like owner/name")
 
     @model_validator(mode="after")
     def _some_repo(self) -> GitHubSource:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import Field, field_validator
 
-from buildradiator.config.base import check_http_url
+from buildradiator.config.base import OWNER_NAME, check_http_url, check_shape
 from buildradiator.sources.production import ProductionBase
 
 
@@ -27,6 +26,4 @@ class GitHubDeploymentsSource(ProductionBase):
     @field_validator("repo")
     @classmethod
     def _repo_shape(cls, value: str) -> str:
-        if not re.fullmatch(r"[\w.-]+/[\w.-]+", value):
-            raise ValueError("must look like owner/name")
-        return value
+        return check_shape(value, OWNER_NAME, "must look like owner/name")

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, RootModel
+from pydantic import BeforeValidator, Field, RootModel
 
-from buildradiator.errors import BadPayload
 from buildradiator.model import TestStatus
+from buildradiator.sources import testreports
 from buildradiator.sources.payload import Payload, Stamp, Text
-from buildradiator.sources.testreports import MAX_CASES, TEST_NAME_LIMIT, Case, seconds
-from buildradiator.text import clean_text
+from buildradiator.sources.testreports import Case
 
 
 def _number_or_none(value: Any) -> Any:
@@ -94,14 +93,14 @@ class TestCase(Payload):
     status: Text = None
     name: Text = None
     classname: Text = None
-    execution_time: Number = None
+    seconds: Number = Field(default=None, alias="execution_time")
 
 
 class TestSuite(Payload):
     __test__ = False
 
     name: Text = None
-    test_cases: list[TestCase | None] | None = None
+    cases: list[TestCase | None] | None = Field(default=None, alias="test_cases")
 
 
 class TestReport(Payload):
@@ -125,23 +124,7 @@ CASE_STATUS = {
 
 def report_cases(report: TestReport) -> list[Case]:
     """The cases of a GitLab test report; nameless cases and unknown words are left out."""
-    cases: list[Case] = []
-    for suite in report.test_suites or ():
-        if suite is None:
-            continue
-        suite_name = clean_text(suite.name or "", TEST_NAME_LIMIT)
-        for case in suite.test_cases or ():
-            if case is None:
-                continue
-            status = CASE_STATUS.get((case.status or "").strip().lower())
-            name = clean_text(case.name or "", TEST_NAME_LIMIT)
-            if status is None or not name:
-                continue
-            classname = clean_text(case.classname or "", TEST_NAME_LIMIT) or suite_name
-            cases.append(Case(suite_name, classname, name, status, seconds(case.execution_time)))
-            if len(cases) > MAX_CASES:
-                raise BadPayload(f"test report has more than {MAX_CASES} cases")
-    return cases
+    return testreports.report_cases(report.test_suites, CASE_STATUS)
 
 
 # --- what the jobs say ----------------------------------------------------------------------------

@@ -5,20 +5,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from buildradiator.errors import BadPayload
 from buildradiator.model import (
     TestResult,
     TestStatus,
 )
 from buildradiator.sources.payload import Number, Payload, Text
-from buildradiator.sources.testreports import (
-    MAX_CASES,
-    TEST_NAME_LIMIT,
-    Case,
-    fold_results,
-    seconds,
-)
-from buildradiator.text import clean_text
+from buildradiator.sources.testreports import fold_results, report_cases
 
 
 class Person(Payload):
@@ -85,10 +77,10 @@ class ChildJob(Payload):
 
 
 class CasePayload(Payload):
-    className: Text = None
+    classname: Text = Field(default=None, alias="className")
     name: Text = None
     status: Text = None
-    duration: Number = None
+    seconds: Number = Field(default=None, alias="duration")
     """Seconds (a float), unlike the build's milliseconds."""
 
 
@@ -104,34 +96,18 @@ class ReportPayload(Payload):
 
 
 CASE_STATUS = {
-    "PASSED": TestStatus.PASSED,
-    "FIXED": TestStatus.PASSED,  # passed; failed in the build before
-    "FAILED": TestStatus.FAILED,
-    "REGRESSION": TestStatus.FAILED,  # failed; passed in the build before
-    "SKIPPED": TestStatus.SKIPPED,
+    "passed": TestStatus.PASSED,
+    "fixed": TestStatus.PASSED,  # passed; failed in the build before
+    "failed": TestStatus.FAILED,
+    "regression": TestStatus.FAILED,  # failed; passed in the build before
+    "skipped": TestStatus.SKIPPED,
 }
 """Jenkins' case words (api-facts §3). An unknown word says neither pass nor fail: left out."""
 
 
 def report_results(report: ReportPayload) -> tuple[TestResult, ...]:
     """The results of one Jenkins test report; nameless cases and unknown words are left out."""
-    cases: list[Case] = []
-    for suite in report.suites or ():
-        if suite is None:
-            continue
-        suite_name = clean_text(suite.name or "", TEST_NAME_LIMIT)
-        for case in suite.cases or ():
-            if case is None:
-                continue
-            status = CASE_STATUS.get((case.status or "").strip().upper())
-            name = clean_text(case.name or "", TEST_NAME_LIMIT)
-            if status is None or not name:
-                continue
-            classname = clean_text(case.className or "", TEST_NAME_LIMIT) or suite_name
-            cases.append(Case(suite_name, classname, name, status, seconds(case.duration)))
-            if len(cases) > MAX_CASES:
-                raise BadPayload(f"test report has more than {MAX_CASES} cases")
-    return fold_results(cases)
+    return fold_results(report_cases(report.suites, CASE_STATUS))
 
 
 class JobPayload(Payload):

@@ -18,6 +18,7 @@ from buildradiator.document import (
     DeploymentDoc,
     FlakyTestDoc,
     PipelineDoc,
+    RunDoc,
     ServiceDoc,
     SourceDoc,
 )
@@ -142,58 +143,40 @@ class Reading:
         return out
 
     def _builds(self, entries: Iterable[Any], key: str, *, flying: bool) -> list[Build]:
-        out = []
-        for raw in entries:
-            doc = self._parse(BuildDoc, raw)
-            if doc is None:
-                continue
-            status, word = _status(doc.status, doc.provider_status, flying)
-            out.append(
-                Build(
-                    source=self.name,
-                    pipeline=key,
-                    id=_ident(str(doc.id)),
-                    number=doc.number,
-                    attempt=max(1, doc.attempt or 1),
-                    branch=doc.branch,
-                    status=status,
-                    provider_status=word,
-                    created_at=parse_iso(doc.created_at),
-                    started_at=parse_iso(doc.started_at),
-                    finished_at=parse_iso(doc.finished_at),
-                    commit=doc.commit,
-                    author=doc.author,
-                    message=doc.message,
-                    url=safe_url(doc.url),
-                    stage=doc.stage,
-                    estimated_seconds=_seconds(doc.estimated_seconds),
-                    stages=() if flying else stages_of(doc.stages),
-                )
-            )
-        return out
+        docs = (self._parse(BuildDoc, raw) for raw in entries)
+        return [self._build(doc, key, flying=flying) for doc in docs if doc is not None]
+
+    def _build(self, doc: BuildDoc, key: str, *, flying: bool) -> Build:
+        status, word = _status(doc.status, doc.provider_status, flying)
+        return Build(
+            source=self.name,
+            pipeline=key,
+            id=_ident(str(doc.id)),
+            number=doc.number,
+            attempt=max(1, doc.attempt or 1),
+            branch=doc.branch,
+            status=status,
+            provider_status=word,
+            created_at=parse_iso(doc.created_at),
+            started_at=parse_iso(doc.started_at),
+            finished_at=parse_iso(doc.finished_at),
+            commit=doc.commit,
+            author=doc.author,
+            message=doc.message,
+            url=safe_url(doc.url),
+            stage=doc.stage,
+            estimated_seconds=_seconds(doc.estimated_seconds),
+            stages=() if flying else stages_of(doc.stages),
+        )
 
     def _last_only(self, doc: PipelineDoc, key: str) -> tuple[list[Build], list[Build]]:
-        """A document without builds (an older radiator): the last result it names, and a
-        build in flight when it says one runs."""
+        """A document without builds (an older radiator): the last result it names (its run
+        fields, read as a build's), and a build in flight when it says one runs."""
         recent: list[Build] = []
         if doc.status is not None:
-            status, word = _status(doc.status, doc.provider_status, False)
-            recent.append(
-                Build(
-                    source=self.name,
-                    pipeline=key,
-                    id="last",
-                    branch=doc.branch,
-                    status=status,
-                    provider_status=word,
-                    started_at=parse_iso(doc.started_at),
-                    finished_at=parse_iso(doc.finished_at),
-                    commit=doc.commit,
-                    author=doc.author,
-                    message=doc.message,
-                    url=safe_url(doc.url),
-                )
-            )
+            run = doc.model_dump(include=set(RunDoc.model_fields))
+            last = BuildDoc.model_validate({**run, "id": "last", "branch": doc.branch})
+            recent.append(self._build(last, key, flying=False))
         flying = [Build(source=self.name, pipeline=key, id="running", status=Status.RUNNING)]
         return recent, flying if doc.running else []
 

@@ -11,7 +11,7 @@ from textual.widget import Widget
 from buildradiator import fmt
 from buildradiator.model import BrokenWindow, Snapshot, Status
 from buildradiator.rules.verdict import all_green, not_current
-from buildradiator.ui.widgets.palette import CLAIM_GLYPH, claim_marker, fit_line, palette
+from buildradiator.ui.widgets.palette import CLAIM_GLYPH, claim_marker, lines_text, palette
 from buildradiator.ui.widgets.verdict import EngineStopped, calm_line, sources_line
 
 HEADLINE = {"pipeline": "MAIN RED", "service": "PROD DOWN", "deploy": "DEPLOY SUSPECT"}
@@ -170,16 +170,8 @@ class Banner(Widget):
         return "\n".join("".join(chunk for chunk, _ in line) for line in self._lines)
 
     def render(self) -> Text:
-        styles = palette(self.app)
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
-        width = self.content_region.width
-        for index, line in enumerate(self._lines):
-            if index:
-                text.append("\n")
-            row = Text(no_wrap=True, end="")
-            for chunk, style in line:
-                # Colours inside a red banner would fight its background: keep only weight there.
-                use = style if style in ("bold", "dim", "") or not self.has_class("-red") else ""
-                row.append(chunk, styles.get(use, styles[""]))
-            text.append_text(fit_line(row, width, self._ascii))
-        return text
+        lines = self._lines
+        if self.has_class("-red"):
+            # Colours inside a red banner would fight its background: keep only weight there.
+            lines = [[(c, s if s in ("bold", "dim") else "") for c, s in line] for line in lines]
+        return lines_text(lines, palette(self.app), self.content_region.width, self._ascii)

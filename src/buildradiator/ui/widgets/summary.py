@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from rich.text import Text
 from textual.widgets import Static
 
 from buildradiator import fmt
@@ -13,7 +12,7 @@ from buildradiator.rules.ordering import in_flight_builds
 from buildradiator.rules.production import counted_health, service_rows
 from buildradiator.rules.verdict import gate_word
 from buildradiator.ui.widgets.inflight import build_title, progress
-from buildradiator.ui.widgets.palette import Segment, fit_line, palette
+from buildradiator.ui.widgets.palette import Segment, lines_text, palette
 
 Line = tuple[Segment, ...]
 
@@ -344,18 +343,9 @@ class LinesView(Static):
         return [*shown, ((f"+{hidden} more", "dim"),), *footer]
 
     def restyle(self) -> None:
-        styles = palette(self.app)
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
         # Content width: the Flaky panel has a border and padding around its lines.
         width = self.content_region.width if self.is_mounted else 0
-        for index, line in enumerate(self._visible()):
-            if index:
-                text.append("\n")
-            row = Text(no_wrap=True, end="")
-            for chunk, style in line:
-                row.append(chunk, styles.get(style, styles[""]))
-            text.append_text(fit_line(row, width, self.ascii))
-        self.update(text)
+        self.update(lines_text(self._visible(), palette(self.app), width, self.ascii))
 
     @property
     def plain(self) -> str:
