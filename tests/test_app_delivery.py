@@ -39,8 +39,17 @@ def with_delivery(snapshot: Snapshot) -> Snapshot:
         unit="per_day",
         band="high",
     )
+    stage = DeliveryFact(
+        key="stage_time",
+        scope="github:acme/monolith › integration",
+        window_days=7,
+        value=540.0,
+        unit="seconds",
+        p90=780.0,
+        note="integration dominates: 62% of the build's stage time",
+    )
     return snapshot.model_copy(
-        update={"delivery": (*facts.delivery, hostile), "delivery_at": facts.delivery_at}
+        update={"delivery": (*facts.delivery, hostile, stage), "delivery_at": facts.delivery_at}
     )
 
 
@@ -63,6 +72,14 @@ async def test_d_opens_the_delivery_screen_over_the_radiator_at_120x35() -> None
         assert "Change failure rate" in text and "Time to restore" in text
         assert "Per service in production (7 days)" in text
         assert "Congestion at main (7 days)" in text and "Queue wait on main" in text
+        # Below the fold at 35 rows: the box scrolls to it.
+        screen = app.screen
+        assert isinstance(screen, DeliveryScreen)
+        stage = next(line for line in screen.plain.splitlines() if "monolith › integ" in line)
+        assert "9m 00s, p90 13m 00s" in stage and "integration dominates: 62%" in stage
+        await pilot.press("end")
+        await pilot.pause()
+        assert "acme/monolith › integration" in screen_text(app)
         # A name from CI is shown as it is: never markup, never an escape.
         assert "[b]pwn[/b]" in text and "\x1b" not in text
         await pilot.press("escape")

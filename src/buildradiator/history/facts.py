@@ -20,6 +20,7 @@ from buildradiator.history import History
 from buildradiator.history.delivery_report import delivery_facts
 from buildradiator.model import DeliveryFact, Facts, FlakyTestInfo, PipelineFacts, SourceResult
 from buildradiator.rules.facts import FLAKY_LIMIT
+from buildradiator.rules.stages import dominant_only
 
 log = logging.getLogger("buildradiator.history.facts")
 
@@ -158,7 +159,9 @@ class HistoryFacts:
         try:
             at = self.history.clock.now()
             facts = delivery_facts(self.history, now=at, windows=DELIVERY_WINDOWS, tz=self.tz)
-            self._delivery = tuple(facts)
+            # Of the stage times, the estate's and each pipeline's dominant stage: a snapshot (every
+            # screen, /metrics) stays as long as the pipelines, not pipelines x stages.
+            self._delivery = tuple(dominant_only(facts))
             self._delivery_at = at
         except Exception:
             log.exception("computing the delivery measures from history failed")

@@ -135,6 +135,41 @@ def delivery_lines(
         ):
             row.append(((sep if fact.value is not None else "") + fact.note, "dim"))
         lines.append(tuple(row))
+    lines += _stages(facts, ascii)
+    return lines
+
+
+STAGE_ROWS = 8
+"""Pipelines whose dominant stage is listed; the rest are counted ("+N more")."""
+
+
+def _stages(facts: Sequence[DeliveryFact], ascii: bool) -> list[Line]:
+    """Each pipeline's dominant stage over 7 days, slowest first: where to fork and join."""
+    stages = sorted(
+        (
+            f
+            for f in facts
+            if f.key == "stage_time" and f.scope != ESTATE and f.window_days == 7
+            and f.value is not None
+        ),
+        key=lambda f: -(f.value or 0.0),
+    )  # fmt: skip
+    if not stages:
+        return []
+    sep = fmt.SEPARATOR[ascii]
+    lines: list[Line] = [(), (("Where the build time goes (7 days, dominant stage)", "bold"),)]
+    for f in stages[:STAGE_ROWS]:
+        scope = f.scope if not ascii else f.scope.replace(" › ", " > ")
+        text = show(f.value, f.unit) + (f", p90 {show(f.p90, f.unit)}" if f.p90 else "")
+        row: list[Segment] = [("  " + scope.ljust(CONGESTION_WIDTH + 10) + " ", ""), (text, "bold")]
+        arrow = _arrow(f, ascii)
+        if arrow is not None:
+            row += [(" ", ""), arrow]
+        if f.note:
+            row.append((sep + f.note, "dim"))
+        lines.append(tuple(row))
+    if len(stages) > STAGE_ROWS:
+        lines.append(((f"  +{len(stages) - STAGE_ROWS} more (buildradiator report)", "dim"),))
     return lines
 
 
