@@ -243,8 +243,6 @@ class RunDoc(_Payload):
     author: str | None = None
     message: str | None = None
     url: str | None = None
-    stages: Any = None
-    """``[{"name", "seconds"}]``, read entry by entry (``reading.stages_of``)."""
 
 
 class BuildDoc(RunDoc):
@@ -255,6 +253,8 @@ class BuildDoc(RunDoc):
     stage: str | None = None
     created_at: Stamp = None
     estimated_seconds: float | None = None
+    stages: Any = None
+    """``[{"name", "seconds"}]``, read entry by entry (``reading.stages_of``)."""
 
 
 class PipelineDoc(RunDoc):
