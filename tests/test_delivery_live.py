@@ -1,5 +1,5 @@
 """The delivery measures live: computed from history by the engine's recorder in a worker thread
-(at most once a minute while history changes, at least every 15 minutes), carried by every
+(at most every 5 minutes while history changes, at least every 15 minutes), carried by every
 snapshot, and judged by ``[[targets]]`` that name them."""
 
 from __future__ import annotations
@@ -314,3 +314,35 @@ async def test_a_slow_computation_never_blocks_the_event_loop(
     assert snap.delivery  # computed during the poll...
     gaps = [b - a for a, b in itertools.pairwise(ticks)]
     assert len(ticks) > 10 and max(gaps) < 0.3, max(gaps)  # ...while the loop kept ticking
+
+
+def test_a_window_longer_than_the_watching_is_a_lower_bound_and_not_banded() -> None:
+    """A radiator started a minute ago that saw one deploy has not seen a team deploying
+    0.14 times a day: it says "at least" and gives no band until it has watched the window."""
+    from buildradiator.rules.delivery import DeployRow, four_keys
+    from buildradiator.rules.dora import DAY
+
+    now = NOW.timestamp()
+    deploy = DeployRow(
+        service="shop", environment="production", commit="abc", state="succeeded",
+        suspect=False, at=now - 30,
+    )  # fmt: skip
+
+    def frequency(watched_for: float, days: int) -> DeliveryFact:
+        facts = four_keys([deploy], now=now, windows=(7, 30), watched_since=now - watched_for)
+        return next(
+            f
+            for f in facts
+            if f.key == "deploy_frequency" and f.scope == "estate" and f.window_days == days
+        )
+
+    fresh = frequency(60, 7)
+    assert fresh.value == pytest.approx(1 / 7)  # still what was seen, per day of the window
+    assert fresh.band is None and fresh.trend is None
+    assert fresh.note.startswith("at least") and "less than an hour" in fresh.note
+    week = frequency(8 * DAY, 7)
+    assert week.band == "high" and week.note == "" and week.value == pytest.approx(1 / 7)
+    # Eight days of thirty: the rate over the eight days watched, banded, and said so.
+    month = frequency(8 * DAY, 30)
+    assert month.value == pytest.approx(1 / 8) and month.band == "medium"
+    assert month.note == "over the 8.0 d watched of the 30" and month.trend is None

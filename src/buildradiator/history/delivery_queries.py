@@ -92,6 +92,23 @@ def any_deploys(store: History) -> bool:
 
 
 @guarded
+def watched_since(store: History) -> float | None:
+    """The first build or deploy history holds (``None``: neither): how long it has watched."""
+    with store._lock:
+        db = store._db
+        firsts = [
+            db.execute("SELECT MIN(at) FROM deploys").fetchone()[0],
+            # Per pipeline, so each MIN is one step down its index (not a scan of every build).
+            db.execute(
+                "SELECT MIN((SELECT MIN(finished_at) FROM builds WHERE pipeline_id = p.id))"
+                " FROM pipelines p"
+            ).fetchone()[0],
+        ]
+    known = [float(t) for t in firsts if t is not None]
+    return min(known) if known else None
+
+
+@guarded
 def health_changes(store: History, since: float, until: float) -> list[HealthChange]:
     """Changes in [since, until), with the state each service was in at ``since``."""
     with store._lock:

@@ -23,6 +23,7 @@ from buildradiator.history.delivery_queries import (
     main_days,
     main_landings,
     undeployed,
+    watched_since,
 )
 from buildradiator.history.queue_rollups import queue_days
 from buildradiator.history.stages import any_stages, stage_buckets
@@ -57,7 +58,12 @@ def delivery_facts(
     deploys = deploy_rows(store, t - 2 * longest * DAY, t + 1)
     landings = main_landings(store, deploys)
     facts = four_keys(
-        deploys, now=t, windows=windows, any_deploys=any_deploys(store), landings=landings
+        deploys,
+        now=t,
+        windows=windows,
+        any_deploys=any_deploys(store),
+        landings=landings,
+        watched_since=watched_since(store),
     )
     changes = health_changes(store, t - 2 * longest * DAY, t + 1)
     rollups = {days: main_days(store, days) for days in windows}

@@ -156,8 +156,8 @@ class Snapshot(Frozen):
     """History's delivery measures and congestion at main, 7 and 30 days (empty without a
     history store, or until first computed)."""
     delivery_at: Moment = None
-    """When ``delivery`` was computed: it is recomputed when history changes, at most once a
-    minute (``history.facts.DELIVERY_GAP``)."""
+    """When ``delivery`` was computed: it is recomputed when history changes, at most every
+    ``history.facts.DELIVERY_GAP`` seconds."""
     notices: tuple[str, ...] = ()
     """What the user must know that is no source's state, in plain words (the history file was
     damaged and moved aside...). Shown on screen and by ``check``."""

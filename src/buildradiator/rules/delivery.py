@@ -244,6 +244,24 @@ def _missing(key: str, samples: int, days: int, prod: bool, any_deploys: bool) -
     return f"no deploys to {where} in the last {days} d"
 
 
+def _partly_watched(fact: Fact, watched: float, span: float) -> Fact:
+    """A window longer than history. Deploys per day of the whole window would undercount, and
+    a band from them would judge a team on the hours the radiator has run: a day or more
+    watched gives the rate over what was watched; less, the window's count as a lower bound,
+    not banded."""
+    if watched >= span:
+        return fact
+    if watched >= DAY:
+        value = fact.samples / (watched / DAY)
+        band = BANDS[fact.key](value) if fact.band is not None else None  # production only
+        note = f"over the {watched / DAY:.1f} d watched of the {span / DAY:.0f}"
+        return replace(fact, value=value, band=band, trend=None, previous=None, note=note)
+    hours = max(0.0, watched) / HOUR
+    age = f"{hours:.0f} h" if hours >= 1 else "less than an hour"
+    note = f"at least: deploys seen in {age} of watching, of the {span / DAY:.0f} d"
+    return replace(fact, band=None, trend=None, previous=None, note=note)
+
+
 def four_keys(
     deploys: Sequence[DeployRow],
     *,
@@ -251,11 +269,14 @@ def four_keys(
     windows: Sequence[int] = (7, 30),
     any_deploys: bool | None = None,
     landings: Mapping[int, Sequence[float]] | None = None,
+    watched_since: float | None = None,
 ) -> list[Fact]:
     """The four keys for the estate (production only) and for each service and environment.
     ``deploys`` oldest first, reaching back two windows (for the trend); ``any_deploys`` says
     whether history holds any deploy at all (no deploy source configured, otherwise);
-    ``landings`` gives every shipped commit its lead time (``shipped_leads``)."""
+    ``landings`` gives every shipped commit its lead time (``shipped_leads``);
+    ``watched_since``: the first deploy history holds. A window it does not cover was not
+    watched whole: its deploy frequency is a lower bound, said so and not banded."""
     ever = bool(deploys) if any_deploys is None else any_deploys
     # Tools spell environments differently (Argo CD's prod, GitHub's production): one target,
     # named by the first spelling met, as on the Production panel.
@@ -297,6 +318,8 @@ def four_keys(
                 )
                 if value is None or (key == "deploy_frequency" and samples == 0):
                     fact = replace(fact, note=_missing(key, samples, days, prod, ever))
+                elif key == "deploy_frequency" and watched_since is not None:
+                    fact = _partly_watched(fact, now - watched_since, span)
                 facts.append(fact)
     return facts
 

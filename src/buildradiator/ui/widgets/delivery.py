@@ -41,7 +41,7 @@ CONGESTION = tuple(key for key in ORDER if key not in FOUR_KEYS)
 """Congestion at main and the other restore times, in the report's order."""
 NOT_YET = (
     "No delivery measures yet: the radiator computes them from its history (builds, deploys,",
-    "checks and the release gate) a minute after it records them. Without a history file",
+    "checks and the release gate) within minutes of recording them. Without a history file",
     "(a radiator fed by another one) there are none here: see the serving radiator's.",
 )
 
