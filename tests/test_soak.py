@@ -221,6 +221,9 @@ async def test_history_stays_within_its_retention_over_two_days() -> None:
 
 
 @pytest.mark.soak
-@pytest.mark.parametrize("seed", [11, 12, 13])
+# Two seeds: each is 72 simulated hours (about 4 minutes of CI); a third added 4 more minutes
+# to CI for a fault mix the two already cover (the fault matrix and the hostile soak cover
+# each fault on purpose).
+@pytest.mark.parametrize("seed", [11, 12])
 async def test_long_soak_three_simulated_days(seed: int) -> None:
     await soak(hours=72, interval=30.0, seed=seed)
