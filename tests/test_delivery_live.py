@@ -346,3 +346,27 @@ def test_a_window_longer_than_the_watching_is_a_lower_bound_and_not_banded() -> 
     month = frequency(8 * DAY, 30)
     assert month.value == pytest.approx(1 / 8) and month.band == "medium"
     assert month.note == "over the 8.0 d watched of the 30" and month.trend is None
+
+
+def test_refreshes_after_two_polls_at_once_compute_the_measures_once(
+    store: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    real = history_facts.delivery_facts
+    calls: list[float] = []
+
+    def slow(*args: object, **kwargs: object) -> object:
+        calls.append(time.perf_counter())
+        time.sleep(0.2)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(history_facts, "delivery_facts", slow)
+    recorder = HistoryFacts(store)
+    threads = [threading.Thread(target=recorder.refresh, args=(keys(store),)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and recorder.current().delivery

@@ -152,12 +152,14 @@ class HistoryFacts:
         """Recompute the delivery measures if due (see ``DELIVERY_GAP``); True if it did. A
         store that fails here costs these measures (the last ones stay), never the rest."""
         now = self.history.clock.monotonic()
-        last = self._delivery_key
-        if last is not None:
-            since = now - last[1]
-            if not (since >= DELIVERY_EVERY or (generation != last[0] and since >= DELIVERY_GAP)):
-                return False
-        self._delivery_key = (generation, now)
+        with self._lock:  # the engine refreshes after each source's poll, maybe at once
+            last = self._delivery_key
+            if last is not None:
+                since = now - last[1]
+                due = since >= DELIVERY_EVERY or (generation != last[0] and since >= DELIVERY_GAP)
+                if not due:
+                    return False
+            self._delivery_key = (generation, now)
         try:
             at = self.history.clock.now()
             facts = delivery_facts(self.history, now=at, windows=DELIVERY_WINDOWS, tz=self.tz)
