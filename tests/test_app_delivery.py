@@ -189,3 +189,20 @@ async def test_the_calm_wall_without_delivery_facts_keeps_its_tiles() -> None:
             app._tick()
             await pilot.pause()
             assert not app.query_one(WallView).showing_delivery
+
+
+async def test_at_80x24_the_service_table_fits_without_cutting_a_band() -> None:
+    snap = with_delivery(red_estate())
+    app = make_app(snap, clock=FakeClock(NOW))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        rows = [
+            line
+            for line in screen_text(app).splitlines()
+            if "/day" in line and ("elite" in line or "high" in line) and "restore" not in line
+        ]
+        services = [line for line in rows if "Deployment frequency" not in line]
+        assert services, screen_text(app)
+        assert not any("…" in line for line in services), "\n".join(services)

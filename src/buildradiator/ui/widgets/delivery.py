@@ -25,7 +25,7 @@ from buildradiator.ui.widgets.summary import Line
 LABEL_WIDTH = 23
 VALUE_WIDTH = 19
 """``23h 59m p90 1d 11h``."""
-SCOPE_WIDTH = 14
+SCOPE_WIDTH = 12
 WIDE = 100
 """Columns from which the 30-day column has its p90, band and trend too."""
 CONGESTION_WIDTH = 28
@@ -177,7 +177,7 @@ SERVICE_COLUMNS = (
     ("deploy_frequency", "deploys", 15),
     ("lead_time", "lead time", 14),
     ("change_failure_rate", "change fail", 12),
-    ("time_to_restore", "restore", 14),
+    ("time_to_restore", "restore", 13),
 )
 """The per-service table: each of the four keys, its heading and its width (value and band)."""
 
