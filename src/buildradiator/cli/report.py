@@ -78,6 +78,7 @@ def parse_since(text: str) -> int:
 
 
 def run(args: argparse.Namespace, *, now: datetime | None = None) -> int:
+    from buildradiator.assemble import local_zone
     from buildradiator.history import History
     from buildradiator.history.delivery_report import delivery_facts
     from buildradiator.paths import get_paths
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace, *, now: datetime | None = None) -> int:
             print(f"buildradiator report: --tz {args.tz!r} is not a time zone", file=sys.stderr)
             return EXIT_CONFIG
     else:
-        zone = datetime.now().astimezone().tzinfo
+        zone = local_zone()
     path: Path = args.history or get_paths().history_db
     if not path.exists():
         print(

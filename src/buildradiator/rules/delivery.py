@@ -275,8 +275,8 @@ def four_keys(
     ``deploys`` oldest first, reaching back two windows (for the trend); ``any_deploys`` says
     whether history holds any deploy at all (no deploy source configured, otherwise);
     ``landings`` gives every shipped commit its lead time (``shipped_leads``);
-    ``watched_since``: the first deploy history holds. A window it does not cover was not
-    watched whole: its deploy frequency is a lower bound, said so and not banded."""
+    ``watched_since``: the first build or deploy history holds. A window it does not cover
+    was not watched whole: its deploy frequency is read over what was (``_partly_watched``)."""
     ever = bool(deploys) if any_deploys is None else any_deploys
     # Tools spell environments differently (Argo CD's prod, GitHub's production): one target,
     # named by the first spelling met, as on the Production panel.

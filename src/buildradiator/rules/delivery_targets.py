@@ -58,8 +58,6 @@ UNITS = {
     "gate_hold": "seconds_per_week",
 }
 """Each measure's unit (the rest are seconds), as ``delivery_words.show`` spells them."""
-SHARES = frozenset(m for m, unit in UNITS.items() if unit == "share")
-SECONDS = frozenset(m for m in FACT_OF if UNITS.get(m, "seconds").startswith("seconds"))
 
 
 def window_of(target: TargetConfig) -> int:

@@ -28,8 +28,9 @@ from buildradiator.model import (
 )
 from buildradiator.rules import delivery_targets
 
-SHARE_MEASURES = frozenset({"main_green_share", "retry_share"}) | delivery_targets.SHARES
-SECONDS_MEASURES = frozenset({"duration_p50", "duration_p90", "mttr"}) | delivery_targets.SECONDS
+SHARE_MEASURES = frozenset({"main_green_share", "retry_share"})
+SECONDS_MEASURES = frozenset({"duration_p50", "duration_p90", "mttr"})
+"""Delivery measures spell their own units (``delivery_targets.value_text``)."""
 MEASURE_WORDS = delivery_targets.WORDS | {
     "main_green_share": "main green",
     "flaky_tests": "flaky tests",

@@ -14,11 +14,11 @@ from textual.widgets import Static
 from buildradiator.model import DeliveryFact, Snapshot
 from buildradiator.rules.delivery_words import FOUR_KEYS, KEY_LABELS, show
 from buildradiator.rules.dora import ESTATE
+from buildradiator.ui.widgets.delivery import BAND_STYLE
 from buildradiator.ui.widgets.palette import palette
 
 EVERY_PAGES = 3
 """Of every three pages' time, the tiles have two and the delivery keys one."""
-BAND_STYLE = {"elite": "status-passed", "high": "status-passed", "medium": "status-running"}
 
 
 @dataclass
@@ -78,8 +78,6 @@ class DeliveryBoard(Static):
             text.append(KEY_LABELS[f.key].rjust(label) + "   ", styles["dim"])
             text.append(show(f.value, f.unit).ljust(value) + "   ", styles["bold"])
             band = (f.band or "").upper().ljust(len("MEDIUM"))
-            text.append(
-                band, styles[BAND_STYLE.get(f.band or "", "status-failed")] + styles["bold"]
-            )
+            text.append(band, styles[BAND_STYLE.get(f.band or "", "")] + styles["bold"])
             text.append("\n\n")
         self.update(text)
