@@ -48,8 +48,15 @@ def with_delivery(snapshot: Snapshot) -> Snapshot:
         p90=780.0,
         note="integration dominates: 62% of the build's stage time",
     )
+    argo = DeliveryFact(  # Argo CD spells production "prod"
+        key="deploy_frequency", scope="checkout/prod", window_days=7, value=3.0, unit="per_day",
+        band="elite",
+    )  # fmt: skip
     return snapshot.model_copy(
-        update={"delivery": (*facts.delivery, hostile, stage), "delivery_at": facts.delivery_at}
+        update={
+            "delivery": (*facts.delivery, hostile, stage, argo),
+            "delivery_at": facts.delivery_at,
+        }
     )
 
 
@@ -71,6 +78,7 @@ async def test_d_opens_the_delivery_screen_over_the_radiator_at_120x35() -> None
         assert any("Lead time for changes" in line and "p90" in line for line in lines)
         assert "Change failure rate" in text and "Time to restore" in text
         assert "Per service in production (7 days)" in text
+        assert any(line.lstrip("│ ").startswith("checkout ") for line in lines), text
         assert "Congestion at main (7 days)" in text and "Queue wait on main" in text
         # Below the fold at 35 rows: the box scrolls to it.
         screen = app.screen

@@ -370,3 +370,13 @@ def test_refreshes_after_two_polls_at_once_compute_the_measures_once(
     for t in threads:
         t.join()
     assert len(calls) == 1 and recorder.current().delivery
+
+
+def test_a_service_names_its_production_however_the_tool_spells_it() -> None:
+    """Argo CD says ``prod``, GitHub ``production``: ``service = "checkout"`` means either."""
+    snap = snapshot(
+        fact("lead_time", "checkout/prod", 7, 3600.0, "seconds"),
+        fact("lead_time", "checkout/staging", 7, 60.0, "seconds"),
+    )
+    t = evaluate_one(target("lead_time", "<= 2h", service="checkout"), snap)
+    assert (t.scope, t.value, t.met) == ("checkout/prod", 3600.0, True)

@@ -82,6 +82,12 @@ def is_production(environment: str | None) -> bool:
     return env_key(environment) == "prod"
 
 
+def production_service(scope: str) -> str | None:
+    """``shop`` for the scope ``shop/production`` (or ``shop/prod``...); ``None`` for any other."""
+    service, slash, environment = scope.rpartition("/")
+    return service if slash and is_production(environment) else None
+
+
 def mark_failures(deploys: Sequence[DeployRow], follow_up: float = FOLLOW_UP) -> list[bool]:
     """For the deploys of one service and environment, oldest first: which were failed changes."""
     out: list[bool] = []

@@ -13,6 +13,7 @@ from fnmatch import fnmatchcase
 
 from buildradiator.config.share import TargetConfig
 from buildradiator.model import DeliveryFact, Snapshot
+from buildradiator.rules.delivery import production_service
 from buildradiator.rules.delivery_words import show
 from buildradiator.rules.dora import ESTATE
 
@@ -68,8 +69,10 @@ def window_of(target: TargetConfig) -> int:
 
 
 def _scope_matches(scope: str, pattern: str) -> bool:
-    # ``shop`` names its production: the scope a team means by a service's delivery.
-    return fnmatchcase(scope, pattern) or fnmatchcase(scope, f"{pattern}/production")
+    # ``shop`` names its production (however the tool spells it): the scope a team means by a
+    # service's delivery.
+    service = production_service(scope)
+    return fnmatchcase(scope, pattern) or (service is not None and fnmatchcase(service, pattern))
 
 
 def measure(

@@ -16,6 +16,7 @@ from textual.binding import Binding
 
 from buildradiator import fmt
 from buildradiator.model import DeliveryFact, Snapshot
+from buildradiator.rules.delivery import production_service
 from buildradiator.rules.delivery_words import FOUR_KEYS, KEY_LABELS, LABELS, ORDER, show
 from buildradiator.rules.dora import ESTATE
 from buildradiator.ui.widgets.overlay import LinesScreen
@@ -185,7 +186,7 @@ SERVICE_COLUMNS = (
 def _services(facts: Sequence[DeliveryFact]) -> list[Line]:
     """A table of the services in production: their four keys over 7 days, each banded."""
     scopes = sorted(
-        {f.scope for f in facts if f.key in FOUR_KEYS and f.scope.endswith("/production")}
+        {f.scope for f in facts if f.key in FOUR_KEYS and production_service(f.scope) is not None}
     )
     if not scopes:
         return []
@@ -193,7 +194,7 @@ def _services(facts: Sequence[DeliveryFact]) -> list[Line]:
     head += [(title.ljust(width + 1), "dim") for _key, title, width in SERVICE_COLUMNS]
     lines: list[Line] = [(), (("Per service in production (7 days)", "bold"),), tuple(head)]
     for scope in scopes:
-        name = fmt.truncate(scope.removesuffix("/production"), SCOPE_WIDTH)
+        name = fmt.truncate(production_service(scope) or scope, SCOPE_WIDTH)
         row: list[Segment] = [("  " + name.ljust(SCOPE_WIDTH), "")]
         for key, _title, width in SERVICE_COLUMNS:
             fact = _find(facts, key, scope, 7)
