@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from buildradiator.clock import Clock
-from buildradiator.config.loading import Config, SourceBase
+from buildradiator.config.loading import Config
 from buildradiator.engine import pacing
 from buildradiator.engine.ports import AsPolled, Deriver, Recorder, Subscriber
 from buildradiator.engine.reuse import reuse
@@ -79,7 +79,7 @@ class Engine:
             log.warning("TLS verification is off for source %s", unverified.name)
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self.slots: dict[str, Slot] = {}
-        self.pacing = pacing.Pacing(self.http, self.clock, self.rng, self.slots, _url_of)
+        self.pacing = pacing.Pacing(self.http, self.clock, self.rng, self.slots, url_of)
         for source_config in config.sources:
             # TLS verification is off only for the sources that say so, never for the rest.
             client = self.http if source_config.verify_tls else self.http.unverified()
@@ -89,7 +89,7 @@ class Engine:
                 source=source,
                 interval=config.interval_of(source_config),
                 stale_after=config.stale_after_of(source_config),
-                host=host_of(_url_of(source_config)),
+                host=host_of(url_of(source_config)),
             )
         self._wake = asyncio.Event()
         self._stale_seen: frozenset[str] = frozenset()
@@ -388,9 +388,3 @@ class Engine:
         what no API says: when a service was first seen down, when the last window closed)."""
         results = [s.result for s in self.slots.values() if s.result is not None]
         self.deriver.observe(results, self.clock.now())
-
-
-def _url_of(config: SourceBase) -> str:
-    """The API base a source talks to (its rate budget is that host's): its provider's
-    declared ``url_field``."""
-    return url_of(config)

@@ -143,11 +143,6 @@ class HttpClient:
             self._unverified = sibling
         return self._unverified
 
-    async def post(self, url: str, content: bytes, **options: Any) -> Response:
-        """POST ``content`` (a GraphQL query, say) on the same path as ``get``: the same caps,
-        deadlines and words; never cached, and a redirect is not followed."""
-        return await self.get(url, method="POST", content=content, **options)
-
     def budget(self, url: str, api: RateHeaders | None = None) -> HostBudget:
         """The quota of one API on one host. Keyed by host *and* API family, since one host
         may serve several APIs (a proxy, the simulator) whose quotas have nothing in common."""
