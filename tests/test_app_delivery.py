@@ -48,13 +48,17 @@ def with_delivery(snapshot: Snapshot) -> Snapshot:
         p90=780.0,
         note="integration dominates: 62% of the build's stage time",
     )
+    long_name = DeliveryFact(  # a name as wide as the column
+        key="deploy_frequency", scope="payments-api/production", window_days=7, value=2.14,
+        unit="per_day", band="elite",
+    )  # fmt: skip
     argo = DeliveryFact(  # Argo CD spells production "prod"
         key="deploy_frequency", scope="checkout/prod", window_days=7, value=3.0, unit="per_day",
         band="elite",
     )  # fmt: skip
     return snapshot.model_copy(
         update={
-            "delivery": (*facts.delivery, hostile, stage, argo),
+            "delivery": (*facts.delivery, hostile, stage, argo, long_name),
             "delivery_at": facts.delivery_at,
         }
     )
@@ -214,3 +218,4 @@ async def test_at_80x24_the_service_table_fits_without_cutting_a_band() -> None:
         services = [line for line in rows if "Deployment frequency" not in line]
         assert services, screen_text(app)
         assert not any("…" in line for line in services), "\n".join(services)
+        assert any("payments-api 2.14/day" in line for line in services), "\n".join(services)

@@ -190,12 +190,12 @@ def _services(facts: Sequence[DeliveryFact]) -> list[Line]:
     )
     if not scopes:
         return []
-    head: list[Segment] = [("  service".ljust(SCOPE_WIDTH + 2), "dim")]
+    head: list[Segment] = [("  service".ljust(SCOPE_WIDTH + 3), "dim")]
     head += [(title.ljust(width + 1), "dim") for _key, title, width in SERVICE_COLUMNS]
     lines: list[Line] = [(), (("Per service in production (7 days)", "bold"),), tuple(head)]
     for scope in scopes:
         name = fmt.truncate(production_service(scope) or scope, SCOPE_WIDTH)
-        row: list[Segment] = [("  " + name.ljust(SCOPE_WIDTH), "")]
+        row: list[Segment] = [("  " + name.ljust(SCOPE_WIDTH) + " ", "")]
         for key, _title, width in SERVICE_COLUMNS:
             fact = _find(facts, key, scope, 7)
             value = show(fact.value, fact.unit) if fact is not None else "unknown"
