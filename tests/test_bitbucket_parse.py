@@ -193,8 +193,7 @@ def test_a_paused_pipeline_with_a_failed_step_or_no_manual_step_is_not_green() -
 
 def test_documented_page_on_main() -> None:
     page = parse_pipelines(load("pipelines.json"))
-    assert (page.page, page.pagelen, page.size) == (1, 5, 7)
-    assert page.next is not None and "page=2" in page.next
+    assert page.size == 7  # the paging the source reads: how many pipelines there are
     steps = parse_steps(load("steps-running.json"))
     running = "{8e0b7b3e-6a55-4f2c-9a35-2f1b1d0c9a01}"
     pipeline = to_pipeline(
@@ -268,7 +267,7 @@ def test_which_pipelines_need_their_steps() -> None:
 
 def test_odd_answers_survive() -> None:
     page = parse_pipelines(load("pipelines-odd.json"))
-    assert (page.pagelen, page.size, page.next) == (10, None, None)
+    assert page.size is None
     values = page.values
     assert len(values) == 9  # the string and the null are dropped
     pipeline = to_pipeline(values, source="bitbucket", key=KEY, name="web-portal", branch="main")

@@ -51,9 +51,6 @@ def _status(value: Any) -> Any:
 class AlertPayload(Payload):
     labels: TextMap = {}
     annotations: TextMap = {}
-    fingerprint: Text = None
     startsAt: Stamp = None
-    updatedAt: Stamp = None
-    endsAt: Stamp = None
     generatorURL: Text = None
     status: Annotated[AlertStatus, BeforeValidator(_status)] = AlertStatus()

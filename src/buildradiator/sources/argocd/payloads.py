@@ -26,28 +26,17 @@ Word = Annotated[str | None, BeforeValidator(_word)]
 class Metadata(Payload):
     name: Word = None
     namespace: Word = None
-    labels: dict[str, Any] | None = None
 
 
 class AppSource(Payload):
     repoURL: Word = None
     targetRevision: Word = None
-    path: Word = None
-    chart: Word = None
-
-
-class Destination(Payload):
-    server: Word = None
-    namespace: Word = None
-    name: Word = None
 
 
 class Spec(Payload):
-    project: Word = None
     source: AppSource | None = None
     sources: list[AppSource] | None = None
     """Multi-source applications (Argo CD 2.6+) have these instead of ``source``."""
-    destination: Destination | None = None
 
 
 class HealthPayload(Payload):
@@ -67,7 +56,6 @@ class HistoryEntry(Payload):
     revision: Word = None
     revisions: list[Word] | None = None
     deployedAt: Stamp = None
-    deployStartedAt: Stamp = None
     source: AppSource | None = None
     sources: list[AppSource] | None = None
 
@@ -101,18 +89,12 @@ class OperationState(Payload):
     operation: Operation | None = None
 
 
-class Summary(Payload):
-    images: list[Word] | None = None
-
-
 class Status(Payload):
     health: HealthPayload | None = None
     sync: SyncPayload | None = None
     history: list[HistoryEntry] | None = None
     operationState: OperationState | None = None
-    summary: Summary | None = None
     controllerNamespace: Word = None
-    reconciledAt: Stamp = None
 
 
 class Application(Payload):

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from buildradiator.sources.payload import Count, Flag, Payload, Text, an_object, listed_objects
+from buildradiator.sources.payload import Count, Payload, Text, an_object, listed_objects
 
 
 def _objects(value: Any) -> Any:
@@ -38,7 +38,6 @@ class Identity(Payload):
 
     displayName: Text = None
     uniqueName: Text = None
-    id: Text = None
 
 
 class Href(Payload):
@@ -54,26 +53,17 @@ class Links(Payload):
 class DefinitionRef(Payload):
     id: Count = None
     name: Text = None
-    path: Text = None
-
-
-class ProjectRef(Payload):
-    id: Text = None
-    name: Text = None
 
 
 class BuildPayload(Payload):
     """One ``Build`` of ``GET {org}/{project}/_apis/build/builds``."""
 
     id: Count = None
-    buildNumber: Text = None
     status: Text = None
     """``none, inProgress, completed, cancelling, postponed, notStarted, all``."""
     result: Text = None
     """``none, succeeded, partiallySucceeded, failed, canceled`` (absent until completed)."""
-    reason: Text = None
     definition: Annotated[DefinitionRef | None, BeforeValidator(an_object)] = None
-    project: Annotated[ProjectRef | None, BeforeValidator(an_object)] = None
     sourceBranch: Text = None
     sourceVersion: Text = None
     requestedFor: Annotated[Identity | None, BeforeValidator(an_object)] = None
@@ -84,14 +74,12 @@ class BuildPayload(Payload):
     triggerInfo: Annotated[dict[str, str], BeforeValidator(_strings)] = Field(default_factory=dict)
     """For CI builds: ``ci.message``, ``ci.sourceSha``, ``ci.sourceBranch``..."""
     links: Annotated[Links | None, BeforeValidator(an_object)] = Field(default=None, alias="_links")
-    url: Text = None
 
 
 class BuildList(Payload):
     """The list's envelope: ``{"count": N, "value": [...]}``; the next page's token comes in the
     ``x-ms-continuationtoken`` header."""
 
-    count: Count = None
     value: Annotated[list[BuildPayload], BeforeValidator(listed_objects)]
 
 
@@ -99,8 +87,6 @@ class AttemptRef(Payload):
     """``TimelineAttempt``: where an earlier attempt of a record lives."""
 
     attempt: Count = None
-    timelineId: Text = None
-    recordId: Text = None
 
 
 class RecordPayload(Payload):
@@ -122,16 +108,11 @@ class RecordPayload(Payload):
     order: Count = None
     startTime: Text = None
     finishTime: Text = None
-    percentComplete: Count = None
-    currentOperation: Text = None
 
 
 class TimelinePayload(Payload):
     """``GET {org}/{project}/_apis/build/builds/{id}/timeline``."""
 
-    id: Text = None
-    changeId: Count = None
-    lastChangedOn: Text = None
     records: Annotated[list[RecordPayload], BeforeValidator(_objects)] = Field(default_factory=list)
 
 
@@ -140,14 +121,10 @@ class ChangePayload(Payload):
 
     id: Text = None
     message: Text = None
-    messageTruncated: Flag = None
-    type: Text = None
     author: Annotated[Identity | None, BeforeValidator(an_object)] = None
-    timestamp: Text = None
 
 
 class ChangeList(Payload):
-    count: Count = None
     value: Annotated[list[ChangePayload], BeforeValidator(_objects)] = Field(default_factory=list)
 
 
@@ -155,5 +132,3 @@ class ErrorBody(Payload):
     """What Azure DevOps answers with a 4xx: ``{"message": "TF400813: ...", "typeKey": ...}``."""
 
     message: Text = None
-    typeKey: Text = None
-    errorCode: Count = None

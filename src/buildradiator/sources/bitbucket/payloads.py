@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator
 
 from buildradiator.sources.payload import (
     Count,
-    Flag,
     Number,
     Payload,
     Stamp,
@@ -45,18 +44,14 @@ class Href(Payload):
 
 class Links(Payload):
     html: Annotated[Href | None, BeforeValidator(an_object)] = None
-    api: Annotated[Href | None, BeforeValidator(an_object), Field(alias="self")] = None
-    """``links.self``: the API URL of the object."""
 
 
 class Account(Payload):
     """``creator``: a user, or an app or a team for pipelines started by an integration."""
 
-    type: Text = None
     display_name: Text = None
     nickname: Text = None
     username: Text = None
-    uuid: Text = None
 
     @property
     def shown(self) -> str | None:
@@ -64,7 +59,6 @@ class Account(Payload):
 
 
 class Commit(Payload):
-    type: Text = None
     hash: Text = None
     message: Text = None
     """Only when the commit is expanded (``fields=+values.target.commit.message``)."""
@@ -78,12 +72,6 @@ class Commit(Payload):
         return raw if isinstance(raw, str) else None
 
 
-class Selector(Payload):
-    type: Text = None
-    """``branches``, ``tags``, ``default``, ``custom``, ``pull-requests``."""
-    pattern: Text = None
-
-
 class Target(Payload):
     type: Text = None
     """``pipeline_ref_target``, ``pipeline_commit_target`` or ``pipeline_pullrequest_target``."""
@@ -91,7 +79,6 @@ class Target(Payload):
     """``branch``, ``tag``, ``named_branch`` or ``bookmark``."""
     ref_name: Text = None
     commit: Annotated[Commit | None, BeforeValidator(an_object)] = None
-    selector: Annotated[Selector | None, BeforeValidator(an_object)] = None
 
 
 class Trigger(Payload):
@@ -102,7 +89,6 @@ class Trigger(Payload):
 
 
 class ErrorInfo(Payload):
-    key: Text = None
     message: Text = None
 
 
@@ -121,19 +107,12 @@ class State(Payload):
     stage: Annotated[Outcome | None, BeforeValidator(an_object)] = None
 
 
-class RepositoryRef(Payload):
-    full_name: Text = None
-    name: Text = None
-    links: Annotated[Links | None, BeforeValidator(an_object)] = None
-
-
 # --- the answers ------------------------------------------------------------------------------
 
 
 class PipelinePayload(Payload):
     """One item of ``GET /repositories/{workspace}/{repo_slug}/pipelines/``."""
 
-    type: Text = None
     uuid: Text = None
     """``{8-4-4-4-12}``, braces included."""
     build_number: Count = None
@@ -146,18 +125,12 @@ class PipelinePayload(Payload):
     created_on: Stamp = None
     completed_on: Stamp = None
     duration_in_seconds: Seconds = None
-    build_seconds_used: Seconds = None
-    first_successful: Flag = None
-    expired: Flag = None
-    repository: Annotated[RepositoryRef | None, BeforeValidator(an_object)] = None
     links: Annotated[Links | None, BeforeValidator(an_object)] = None
 
 
 class StepPayload(Payload):
     """One item of ``GET .../pipelines/{pipeline_uuid}/steps/``."""
 
-    type: Text = None
-    uuid: Text = None
     name: Text = None
     """The step's ``name`` from bitbucket-pipelines.yml (absent for unnamed steps)."""
     state: Annotated[State | None, BeforeValidator(an_object)] = None
@@ -165,19 +138,12 @@ class StepPayload(Payload):
     """``pipeline_step_trigger_manual`` for a step that waits for a person [UNCONFIRMED: not in
     the OpenAPI description; read only as a hint]."""
     started_on: Stamp = None
-    completed_on: Stamp = None
-    duration_in_seconds: Seconds = None
-    run_number: Count = None
 
 
 class Page(Payload):
     """The paging every 2.0 list shares: ``values``, ``page``, ``pagelen``, ``size``, ``next``."""
 
-    page: Count = None
-    pagelen: Count = None
     size: Count = None
-    next: Text = None
-    previous: Text = None
 
 
 class PipelinePage(Page):
@@ -191,7 +157,6 @@ class StepPage(Page):
 class ApiError(Payload):
     """The body of an error answer: ``{"type": "error", "error": {"message", "detail"}}``."""
 
-    type: Text = None
     error: Annotated[dict[str, Any] | None, BeforeValidator(an_object)] = None
 
     @property

@@ -31,7 +31,6 @@ class GitHubIssues(RootModel[list[GitHubIssue]]):
 
 class GitLabUser(Payload):
     username: str | None = None
-    name: str | None = None
 
 
 class GitLabIssue(Payload):
@@ -74,7 +73,6 @@ class JiraServerPage(Payload):
 
     issues: list[JiraIssue] = []
     startAt: int | None = None
-    maxResults: int | None = None
     total: int | None = None
 
 

@@ -55,14 +55,12 @@ class BuildPayload(Payload):
 
 class BuildsPage(Payload):
     builds: list[BuildPayload]
-    meta: Meta | None = None
 
 
 class RequestPayload(Payload):
     buildrequestid: int
     builderid: Number = None
     submitted_at: Number = None
-    claimed: bool | None = None
 
 
 class RequestsPage(Payload):

@@ -13,13 +13,10 @@ from buildradiator.sources.payload import Count, Flag, Payload, Stamp, Text
 
 class Person(Payload):
     name: Text = None
-    username: Text = None
-    email: Text = None
 
 
 class Rebuilt(Payload):
-    id: Text = None
-    number: Count = None
+    """``rebuilt_from``: only whether a build has one is read."""
 
 
 class JobPayload(Payload):
@@ -34,7 +31,6 @@ class JobPayload(Payload):
     finished_at: Stamp = None
     soft_failed: Flag = None
     retried: Flag = None
-    retried_in_job_id: Text = None
     retries_count: Count = None
 
     @property
@@ -78,7 +74,6 @@ class PipelineList(RootModel[list[PipelineRef]]):
 
 
 class TooMany(Payload):
-    message: Text = None
     reset: Annotated[float | None, BeforeValidator(lambda v: v if _is_number(v) else None)] = None
 
 

@@ -60,7 +60,6 @@ class SuiteTest(Payload):
     web_url: Text = None
     scope: Text = None
     name: Text = None
-    location: Text = None
     file_name: Text = None
     labels: Annotated[list[str] | None, BeforeValidator(_labels_or_none)] = None
     instances: Annotated[int | None, BeforeValidator(_count_or_none)] = None

@@ -88,7 +88,6 @@ class FlakyEntry(Payload):
 class FlakyList(Payload):
     flaky_tests: list[Any] | None = Field(validation_alias=_keys("flaky-tests"))
     """Required: an answer without the list says nothing, and must not wipe the last one."""
-    total_flaky_tests: Count = Field(default=None, validation_alias=_keys("total-flaky-tests"))
 
 
 def parse_flaky(data: Any) -> list[FlakyEntry]:

@@ -11,13 +11,11 @@ class Actor(Payload):
 
 
 class Trigger(Payload):
-    type: str | None = None
     actor: Actor | None = None
 
 
 class VcsCommit(Payload):
     subject: str | None = None
-    body: str | None = None
 
 
 class Vcs(Payload):
@@ -64,12 +62,9 @@ class WorkflowPage(Payload):
 class Job(Payload):
     name: str | None = None
     status: str | None = None
-    type: str | None = None
-    job_number: int | None = None
     started_at: Stamp = None
     stopped_at: Stamp = None
 
 
 class JobPage(Payload):
     items: list[Job]
-    next_page_token: str | None = None

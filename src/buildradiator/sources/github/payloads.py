@@ -11,13 +11,10 @@ class Actor(Payload):
 
 class CommitAuthor(Payload):
     name: str | None = None
-    email: str | None = None
 
 
 class HeadCommit(Payload):
-    id: str | None = None
     message: str | None = None
-    timestamp: Stamp = None
     author: CommitAuthor | None = None
 
 
@@ -31,7 +28,6 @@ class RunPayload(Payload):
     run_number: int | None = None
     run_attempt: int | None = None
     display_title: str | None = None
-    event: str | None = None
     status: str | None = None
     conclusion: str | None = None
     html_url: str | None = None
@@ -43,19 +39,15 @@ class RunPayload(Payload):
 
 
 class RunsPage(Payload):
-    total_count: int | None = None
     workflow_runs: list[RunPayload]
 
 
 class StepPayload(Payload):
     name: str | None = None
     status: str | None = None
-    conclusion: str | None = None
-    number: int | None = None
 
 
 class JobPayload(Payload):
-    id: int | None = None
     name: str | None = None
     status: str | None = None
     conclusion: str | None = None
@@ -65,5 +57,4 @@ class JobPayload(Payload):
 
 
 class JobsPage(Payload):
-    total_count: int | None = None
     jobs: list[JobPayload]

@@ -46,7 +46,6 @@ class GitCommit(Payload):
 
 
 class CompareCommit(Payload):
-    sha: str | None = None
     commit: GitCommit | None = None
 
 

@@ -26,12 +26,9 @@ class PipelineItem(Payload):
 
     id: int
     iid: int | None = None
-    project_id: int | None = None
     status: str | None = None
-    source: str | None = None
     ref: str | None = None
     sha: str | None = None
-    name: str | None = None
     web_url: str | None = None
     created_at: Stamp = None
     updated_at: Stamp = None
@@ -42,24 +39,20 @@ class PipelineList(RootModel[list[PipelineItem]]):
 
 
 class User(Payload):
-    username: str | None = None
     name: str | None = None
+    username: str | None = None
 
 
 class DetailedStatus(Payload):
     group: str | None = None
-    text: str | None = None
 
 
 class PipelineDetail(Payload):
     """``GET /projects/:id/pipelines/:pid``: the list entry plus who and when."""
 
-    id: int | None = None
-    status: str | None = None
     user: User | None = None
     started_at: Stamp = None
     finished_at: Stamp = None
-    duration: Number = None
     detailed_status: DetailedStatus | None = None
 
 
@@ -67,7 +60,6 @@ class JobCommit(Payload):
     author_name: str | None = None
     message: str | None = None
     title: str | None = None
-    short_id: str | None = None
 
 
 class Job(Payload):

@@ -31,7 +31,6 @@ class ChangeSet(Payload):
 class Cause(Payload):
     cls: Text = Field(default=None, alias="_class")
     shortDescription: Text = None
-    userId: Text = None
     userName: Text = None
     upstreamBuild: Number = None
 
@@ -111,8 +110,6 @@ def report_results(report: ReportPayload) -> tuple[TestResult, ...]:
 
 
 class JobPayload(Payload):
-    cls: Text = Field(default=None, alias="_class")
-    name: Text = None
     url: Text = None
     inQueue: bool | None = None
     nextBuildNumber: Number = None
