@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
@@ -93,3 +93,12 @@ Count = Annotated[int | None, BeforeValidator(count)]
 """A whole-number field (a number of builds, an id): ``None`` when it is not one."""
 Flag = Annotated[bool | None, BeforeValidator(flag)]
 """A yes/no field that is ``None`` when the server sends anything but a boolean."""
+
+T = TypeVar("T")
+
+Nested = Annotated[T | None, BeforeValidator(an_object)]
+"""A nested object field (``Nested[Commit]``): ``None`` when the server sends anything but an
+object there."""
+Listed = Annotated[list[T], BeforeValidator(listed_objects)]
+"""The list of an envelope (``Listed[BuildPayload]``): its items that are objects; anything but a
+list fails the answer (see ``listed_objects``)."""

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from buildradiator.sources.payload import Count, Payload, Text, an_object, listed_objects
+from buildradiator.sources.payload import Count, Listed, Nested, Payload, Text
 
 
 def _objects(value: Any) -> Any:
@@ -47,7 +47,7 @@ class Href(Payload):
 class Links(Payload):
     """``_links``: ``web`` is the build's page in the browser."""
 
-    web: Annotated[Href | None, BeforeValidator(an_object)] = None
+    web: Nested[Href] = None
 
 
 class DefinitionRef(Payload):
@@ -63,24 +63,24 @@ class BuildPayload(Payload):
     """``none, inProgress, completed, cancelling, postponed, notStarted, all``."""
     result: Text = None
     """``none, succeeded, partiallySucceeded, failed, canceled`` (absent until completed)."""
-    definition: Annotated[DefinitionRef | None, BeforeValidator(an_object)] = None
+    definition: Nested[DefinitionRef] = None
     sourceBranch: Text = None
     sourceVersion: Text = None
-    requestedFor: Annotated[Identity | None, BeforeValidator(an_object)] = None
-    requestedBy: Annotated[Identity | None, BeforeValidator(an_object)] = None
+    requestedFor: Nested[Identity] = None
+    requestedBy: Nested[Identity] = None
     queueTime: Text = None
     startTime: Text = None
     finishTime: Text = None
     triggerInfo: Annotated[dict[str, str], BeforeValidator(_strings)] = Field(default_factory=dict)
     """For CI builds: ``ci.message``, ``ci.sourceSha``, ``ci.sourceBranch``..."""
-    links: Annotated[Links | None, BeforeValidator(an_object)] = Field(default=None, alias="_links")
+    links: Nested[Links] = Field(default=None, alias="_links")
 
 
 class BuildList(Payload):
     """The list's envelope: ``{"count": N, "value": [...]}``; the next page's token comes in the
     ``x-ms-continuationtoken`` header."""
 
-    value: Annotated[list[BuildPayload], BeforeValidator(listed_objects)]
+    value: Listed[BuildPayload]
 
 
 class AttemptRef(Payload):
@@ -121,7 +121,7 @@ class ChangePayload(Payload):
 
     id: Text = None
     message: Text = None
-    author: Annotated[Identity | None, BeforeValidator(an_object)] = None
+    author: Nested[Identity] = None
 
 
 class ChangeList(Payload):

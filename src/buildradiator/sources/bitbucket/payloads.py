@@ -16,18 +16,16 @@ turns both into one vocabulary.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from pydantic import BeforeValidator
+from typing import Any
 
 from buildradiator.sources.payload import (
     Count,
+    Listed,
+    Nested,
     Number,
     Payload,
     Stamp,
     Text,
-    an_object,
-    listed_objects,
 )
 
 # --- lenient field types beyond the shared ones (``sources.payload``) --------------------------
@@ -43,7 +41,7 @@ class Href(Payload):
 
 
 class Links(Payload):
-    html: Annotated[Href | None, BeforeValidator(an_object)] = None
+    html: Nested[Href] = None
 
 
 class Account(Payload):
@@ -62,7 +60,7 @@ class Commit(Payload):
     hash: Text = None
     message: Text = None
     """Only when the commit is expanded (``fields=+values.target.commit.message``)."""
-    summary: Annotated[dict[str, Any] | None, BeforeValidator(an_object)] = None
+    summary: Nested[dict[str, Any]] = None
 
     @property
     def text(self) -> str | None:
@@ -78,7 +76,7 @@ class Target(Payload):
     ref_type: Text = None
     """``branch``, ``tag``, ``named_branch`` or ``bookmark``."""
     ref_name: Text = None
-    commit: Annotated[Commit | None, BeforeValidator(an_object)] = None
+    commit: Nested[Commit] = None
 
 
 class Trigger(Payload):
@@ -97,14 +95,14 @@ class Outcome(Payload):
 
     type: Text = None
     name: Text = None
-    error: Annotated[ErrorInfo | None, BeforeValidator(an_object)] = None
+    error: Nested[ErrorInfo] = None
 
 
 class State(Payload):
     type: Text = None
     name: Text = None
-    result: Annotated[Outcome | None, BeforeValidator(an_object)] = None
-    stage: Annotated[Outcome | None, BeforeValidator(an_object)] = None
+    result: Nested[Outcome] = None
+    stage: Nested[Outcome] = None
 
 
 # --- the answers ------------------------------------------------------------------------------
@@ -118,14 +116,14 @@ class PipelinePayload(Payload):
     build_number: Count = None
     run_number: Count = None
     """1 for the first run; each re-run of the pipeline adds one (same ``uuid`` and number)."""
-    creator: Annotated[Account | None, BeforeValidator(an_object)] = None
-    target: Annotated[Target | None, BeforeValidator(an_object)] = None
-    trigger: Annotated[Trigger | None, BeforeValidator(an_object)] = None
-    state: Annotated[State | None, BeforeValidator(an_object)] = None
+    creator: Nested[Account] = None
+    target: Nested[Target] = None
+    trigger: Nested[Trigger] = None
+    state: Nested[State] = None
     created_on: Stamp = None
     completed_on: Stamp = None
     duration_in_seconds: Seconds = None
-    links: Annotated[Links | None, BeforeValidator(an_object)] = None
+    links: Nested[Links] = None
 
 
 class StepPayload(Payload):
@@ -133,8 +131,8 @@ class StepPayload(Payload):
 
     name: Text = None
     """The step's ``name`` from bitbucket-pipelines.yml (absent for unnamed steps)."""
-    state: Annotated[State | None, BeforeValidator(an_object)] = None
-    trigger: Annotated[Trigger | None, BeforeValidator(an_object)] = None
+    state: Nested[State] = None
+    trigger: Nested[Trigger] = None
     """``pipeline_step_trigger_manual`` for a step that waits for a person [UNCONFIRMED: not in
     the OpenAPI description; read only as a hint]."""
     started_on: Stamp = None
@@ -147,17 +145,17 @@ class Page(Payload):
 
 
 class PipelinePage(Page):
-    values: Annotated[list[PipelinePayload], BeforeValidator(listed_objects)]
+    values: Listed[PipelinePayload]
 
 
 class StepPage(Page):
-    values: Annotated[list[StepPayload], BeforeValidator(listed_objects)]
+    values: Listed[StepPayload]
 
 
 class ApiError(Payload):
     """The body of an error answer: ``{"type": "error", "error": {"message", "detail"}}``."""
 
-    error: Annotated[dict[str, Any] | None, BeforeValidator(an_object)] = None
+    error: Nested[dict[str, Any]] = None
 
     @property
     def message(self) -> str | None:
