@@ -131,6 +131,12 @@ STATUS_WORDS: Mapping[int, Words] = MappingProxyType(
 the HTTP client's words: they depend on headers (``Retry-After``, the reset time) only it reads."""
 
 
+JSON = "application/json"
+"""``accept`` of a JSON API."""
+XML = "application/xml, text/xml;q=0.9, */*;q=0.1"
+"""``accept`` of an XML document (a cctray feed, a JUnit report), taking what a server has."""
+
+
 class Source(ABC, Generic[ConfigT]):
     """Base of every provider's source."""
 
@@ -142,6 +148,8 @@ class Source(ABC, Generic[ConfigT]):
     """This provider's words for statuses, over ``STATUS_WORDS``."""
     needs: ClassVar[str] = ""
     """What its token needs (``read access to Actions``), named when a 403 says it lacks it."""
+    accept: ClassVar[str | None] = None
+    """The ``Accept`` header of its requests (``JSON``, ``XML``); ``None`` sends none."""
 
     def __init__(self, config: ConfigT, http: HttpClient) -> None:
         self.config = config
@@ -200,8 +208,9 @@ class Source(ABC, Generic[ConfigT]):
         return False
 
     def _headers(self) -> dict[str, str]:
-        """Headers every request of this provider carries besides credentials (``Accept``...)."""
-        return {}
+        """Headers every request of this provider carries besides credentials: its ``accept``;
+        a provider that sends more (an API version...) overrides this."""
+        return {"Accept": self.accept} if self.accept else {}
 
     async def _get(
         self,

@@ -29,7 +29,7 @@ from buildradiator.model import Health, ServiceCheck, SourceResult
 from buildradiator.sources.alertmanager import PROVIDER
 from buildradiator.sources.alertmanager.config import AlertmanagerSource
 from buildradiator.sources.alertmanager.payloads import AlertPayload, AlertStatus
-from buildradiator.sources.base import Source, Words, parse_iso, parse_model, safe_url
+from buildradiator.sources.base import JSON, Source, Words, parse_iso, parse_model, safe_url
 from buildradiator.sources.http import Response, redact
 from buildradiator.text import clean_text
 
@@ -45,6 +45,7 @@ class Alertmanager(Source[AlertmanagerSource]):
     """The alerts an Alertmanager lists as firing (and, apart, the muted ones)."""
 
     provider = PROVIDER
+    accept = JSON
     status_words = {
         401: Words(
             AuthFailed,
@@ -100,9 +101,6 @@ class Alertmanager(Source[AlertmanagerSource]):
         return SourceResult(services=tuple(checks), summary=self._summary(checks, unreadable))
 
     # -- the request ---------------------------------------------------------------------------
-
-    def _headers(self) -> dict[str, str]:
-        return {"Accept": "application/json"}
 
     def _auth_headers(self) -> dict[str, str]:
         return self._basic_or_bearer(self.config.username)

@@ -39,7 +39,7 @@ from typing import Any
 
 from buildradiator.errors import AuthFailed, NotFound, SourceError
 from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
-from buildradiator.sources.base import Params, Source, Words, parse_model, safe_url
+from buildradiator.sources.base import JSON, Params, Source, Words, parse_model, safe_url
 from buildradiator.sources.buildbot import PROVIDER
 from buildradiator.sources.buildbot.builds import (
     attempts_of,
@@ -105,6 +105,7 @@ class Buildbot(Source[BuildbotSource]):
     """The builds of the configured builders of one Buildbot master."""
 
     provider = PROVIDER
+    accept = JSON
     status_words = {
         401: Words(
             AuthFailed,
@@ -262,9 +263,6 @@ class Buildbot(Source[BuildbotSource]):
             built = revision(build.properties.get("got_revision"))
             match = next((c for c in changes if built and c.revision == built), None)
             self._changes[build.buildid] = match or (changes[-1] if changes else None)
-
-    def _headers(self) -> dict[str, str]:
-        return {"Accept": "application/json"}
 
     async def _api(self, path: str, what: str, params: Params | None = None) -> Response:
         """GET ``path`` under the master's ``/api/v2``, naming ``what`` if it fails."""

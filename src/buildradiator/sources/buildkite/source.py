@@ -48,6 +48,7 @@ from buildradiator.model import (
     first_line,
 )
 from buildradiator.sources.base import (
+    JSON,
     STATUS_WORDS,
     Params,
     Source,
@@ -125,6 +126,7 @@ class Buildkite(Source[BuildkiteSource]):
     """Builds on ``branch`` of the organisation's pipelines (all, or by slug or pattern)."""
 
     provider = PROVIDER
+    accept = JSON
     rate_headers = BUILDKITE_BOTH_RATE
     status_words = {
         403: Words(
@@ -290,9 +292,6 @@ class Buildkite(Source[BuildkiteSource]):
         )
 
     # -- HTTP ----------------------------------------------------------------------------------
-
-    def _headers(self) -> dict[str, str]:
-        return {"Accept": "application/json"}
 
     async def _get(
         self, url: str, params: Params | None = None, *, scope: str = "read_builds", **how: Any

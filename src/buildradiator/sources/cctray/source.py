@@ -21,7 +21,7 @@ from xml.etree.ElementTree import Element
 
 from buildradiator.errors import BadPayload
 from buildradiator.model import Build, Pipeline, SourceResult, Status
-from buildradiator.sources.base import Source, parse_iso, safe_url
+from buildradiator.sources.base import XML, Source, parse_iso, safe_url
 from buildradiator.sources.cctray import PROVIDER
 from buildradiator.sources.cctray.config import CCTraySource
 from buildradiator.sources.xmlsafe import local_name, parse_xml
@@ -43,9 +43,7 @@ class CCTray(Source[CCTraySource]):
     """One CCTray feed: one pipeline per ``<Project>`` (filtered by ``projects`` globs)."""
 
     provider = PROVIDER
-
-    def _headers(self) -> dict[str, str]:
-        return {"Accept": "application/xml, text/xml;q=0.9, */*;q=0.1"}
+    accept = XML
 
     def _auth_headers(self) -> dict[str, str]:
         return self._basic_or_bearer(self.config.username)

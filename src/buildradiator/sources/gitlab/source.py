@@ -48,11 +48,7 @@ from buildradiator.model import (
     TestRun,
     first_line,
 )
-from buildradiator.sources.base import (
-    Source,
-    parse_iso,
-    parse_model,
-)
+from buildradiator.sources.base import JSON, Source, parse_iso, parse_model
 from buildradiator.sources.gitlab import PROVIDER
 from buildradiator.sources.gitlab.builds import (
     ACTIVE,
@@ -120,6 +116,7 @@ class GitLabCI(Source[GitLabSource]):
     """Pipelines on ``branch`` of each configured project."""
 
     provider = PROVIDER
+    accept = JSON
     rate_headers = GITLAB_RATE
     needs = "the read_api scope"
 
@@ -310,9 +307,6 @@ class GitLabCI(Source[GitLabSource]):
             if not more or not page.isdigit():
                 break
         return jobs
-
-    def _headers(self) -> dict[str, str]:
-        return {"Accept": "application/json"}
 
     def _auth_headers(self) -> dict[str, str]:
         return {"PRIVATE-TOKEN": self.token} if self.token else {}

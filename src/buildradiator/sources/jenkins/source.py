@@ -56,7 +56,7 @@ from buildradiator.model import (
     TestResult,
     TestRun,
 )
-from buildradiator.sources.base import Source, Words, parse_model, safe_url
+from buildradiator.sources.base import JSON, Source, Words, parse_model, safe_url
 from buildradiator.sources.http import HttpClient, Response, looks_like_html
 from buildradiator.sources.jenkins import PROVIDER
 from buildradiator.sources.jenkins.builds import (
@@ -91,6 +91,7 @@ class Jenkins(Source[JenkinsSource]):
     """The newest builds of each configured job (one request per job)."""
 
     provider = PROVIDER
+    accept = JSON
     status_words = {
         401: Words(
             AuthFailed,
@@ -267,9 +268,6 @@ class Jenkins(Source[JenkinsSource]):
         if looks_like_html(response.content):
             raise self._html_instead_of_json(path, response)
         return response
-
-    def _headers(self) -> dict[str, str]:
-        return {"Accept": "application/json"}
 
     def _auth_headers(self) -> dict[str, str]:
         # An API token is a Basic-auth password: sent only with its user (else refused above).

@@ -38,7 +38,7 @@ from email.utils import parsedate_to_datetime
 
 from buildradiator.errors import BadPayload, NotFound, SourceError
 from buildradiator.model import SourceResult, TestResult, TestRun, TestStatus
-from buildradiator.sources.base import Source, Words
+from buildradiator.sources.base import XML, Source, Words
 from buildradiator.sources.http import HttpClient, redact
 from buildradiator.sources.junit import PROVIDER
 from buildradiator.sources.junit.config import JUnitSource
@@ -104,6 +104,7 @@ class JUnitReports(Source[JUnitSource]):
     """JUnit XML files (globs) and URLs; see the module docstring."""
 
     provider = PROVIDER
+    accept = XML
     status_words = {404: Words(NotFound, "not found (HTTP 404): {url}")}
 
     def __init__(self, config: JUnitSource, http: HttpClient) -> None:
@@ -187,9 +188,6 @@ class JUnitReports(Source[JUnitSource]):
         return outcome, state, len(data)
 
     # -- URLs -------------------------------------------------------------------------------
-
-    def _headers(self) -> dict[str, str]:
-        return {"Accept": "application/xml, text/xml;q=0.9, */*;q=0.1"}
 
     def _auth_headers(self) -> dict[str, str]:
         return self._basic_or_bearer(self.config.username)

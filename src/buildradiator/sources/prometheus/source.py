@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, ServerError, SourceError
 from buildradiator.model import Health, ServiceCheck, SourceResult
-from buildradiator.sources.base import Source, Words, parse_model
+from buildradiator.sources.base import JSON, Source, Words, parse_model
 from buildradiator.sources.http import Response, brief_url, looks_like_html, redact
 from buildradiator.sources.prometheus import PROVIDER
 from buildradiator.sources.prometheus.config import PrometheusSource
@@ -59,6 +59,7 @@ class PrometheusQuery(Source[PrometheusSource]):
     """One instant query, judged against its thresholds, as one ``ServiceCheck``."""
 
     provider = PROVIDER
+    accept = JSON
     status_words = {
         401: Words(
             AuthFailed,
@@ -124,9 +125,6 @@ class PrometheusQuery(Source[PrometheusSource]):
         return SourceResult(services=(check,), summary=self._summary(check))
 
     # -- the request -------------------------------------------------------------------------------
-
-    def _headers(self) -> dict[str, str]:
-        return {"Accept": "application/json"}
 
     def _auth_headers(self) -> dict[str, str]:
         return self._basic_or_bearer(self.config.username)

@@ -37,7 +37,7 @@ from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
 from buildradiator.model import (
     SourceResult,
 )
-from buildradiator.sources.base import Source, Words
+from buildradiator.sources.base import JSON, Source, Words
 from buildradiator.sources.http import HttpClient, Response, brief_url
 from buildradiator.sources.radiator import PROVIDER
 from buildradiator.sources.radiator.config import RadiatorFeedSource
@@ -72,6 +72,7 @@ class RadiatorFeed(Source[RadiatorFeedSource]):
     """One other radiator's snapshot, all of its sources or those ``only`` names."""
 
     provider = PROVIDER
+    accept = JSON
     status_words = {
         401: Words(
             AuthFailed,
@@ -160,7 +161,7 @@ class RadiatorFeed(Source[RadiatorFeedSource]):
         # Ask the server to hold a request that has this snapshot (If-None-Match) until the
         # next one: news arrives the moment it is published. A server that does not know the
         # preference answers at once, and the source polls on its interval as before.
-        return {"Accept": "application/json", "Prefer": f"wait={self.wait}"}
+        return {**super()._headers(), "Prefer": f"wait={self.wait}"}
 
 
 def _document(response: Response, url: str) -> dict[str, Any]:
