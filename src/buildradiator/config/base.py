@@ -4,8 +4,9 @@ names (``owner/name``, slugs) in a list."""
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class Strict(BaseModel):
@@ -85,6 +86,10 @@ def check_http_url(value: str) -> str:
     if not re.match(r"^https?://[^/\s]+", value):
         raise ValueError("must be an http:// or https:// URL")
     return value.rstrip("/") if value.count("/") > 2 else value
+
+
+WebUrl = Annotated[str, AfterValidator(check_http_url)]
+"""A field holding an http:// or https:// URL (``check_http_url``): a server, an API base."""
 
 
 OWNER_NAME = re.compile(r"[\w.-]+/[\w.-]+")

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from buildradiator.config.base import check_each, check_http_url
+from buildradiator.config.base import WebUrl, check_each
 from buildradiator.sources.production import ProductionBase
 
 # Alertmanager's matcher syntax (as amtool and the v2 API's ``filter`` take it):
@@ -21,7 +21,7 @@ class AlertmanagerSource(ProductionBase):
     """Prometheus Alertmanager (API v2): firing alerts, each tied to a service by a label."""
 
     type: Literal["alertmanager"]
-    url: str
+    url: WebUrl
     """The Alertmanager root, e.g. ``https://alertmanager.example.com`` (``/api/v2`` appended)."""
     matchers: list[str] = Field(default_factory=list)
     """Label matchers, all of which an alert must match: ``severity="critical"``,
@@ -38,8 +38,6 @@ class AlertmanagerSource(ProductionBase):
     username: str | None = None
     """Basic auth user (a proxy in front); the password is the token. Without it, a token
     goes as ``Authorization: Bearer``."""
-
-    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
 
     @field_validator("matchers")
     @classmethod

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from buildradiator.config.base import SourceBase, check_each, check_http_url, check_shape
+from buildradiator.config.base import SourceBase, WebUrl, check_each, check_shape
 
 _SLUG = re.compile(r"[\w.-]+")
 
@@ -21,7 +21,7 @@ class BitbucketSource(SourceBase):
     """
 
     type: Literal["bitbucket"]
-    api_url: str = "https://api.bitbucket.org/2.0"
+    api_url: WebUrl = "https://api.bitbucket.org/2.0"
     """The API base."""
     workspace: str = Field(min_length=1)
     """The workspace slug (``acme`` in ``bitbucket.org/acme/web-portal``)."""
@@ -32,15 +32,8 @@ class BitbucketSource(SourceBase):
     """How many recent pipelines to read per repository."""
     username: str | None = None
     """For an app password or an API token (Basic auth); leave out for an access token."""
-    web_url: str | None = None
+    web_url: WebUrl | None = None
     """Where the repositories' pages are: default ``https://bitbucket.org`` for the cloud API."""
-
-    _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
-
-    @field_validator("web_url")
-    @classmethod
-    def _check_web(cls, value: str | None) -> str | None:
-        return None if value is None else check_http_url(value)
 
     @field_validator("workspace")
     @classmethod

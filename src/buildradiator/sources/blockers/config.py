@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from buildradiator.config.base import SourceBase, check_http_url
+from buildradiator.config.base import SourceBase, WebUrl
 
 
 class BlockersSource(SourceBase):
@@ -14,7 +14,7 @@ class BlockersSource(SourceBase):
 
     type: Literal["blockers"]
     provider: Literal["github", "gitlab", "jira"]
-    url: str | None = None
+    url: WebUrl | None = None
     """The API base: ``https://api.github.com`` (default for github), ``https://gitlab.com/api/v4``
     (default for gitlab), or the Jira site ``https://acme.atlassian.net`` (required)."""
     repo: str | None = None
@@ -27,11 +27,6 @@ class BlockersSource(SourceBase):
     """Jira: the query, e.g. ``project = SHOP AND labels = release-blocker AND statusCategory != Done``."""
     username: str | None = None
     """Jira Cloud: the account e-mail (Basic auth with the API token)."""
-
-    @field_validator("url")
-    @classmethod
-    def _url_shape(cls, value: str | None) -> str | None:
-        return None if value is None else check_http_url(value)
 
     @model_validator(mode="after")
     def _what_to_ask(self) -> BlockersSource:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from buildradiator.config.base import SourceBase, check_http_url
+from buildradiator.config.base import SourceBase, WebUrl
 
 
 class BuildkiteSource(SourceBase):
     """Buildkite pipelines of an organisation (REST v2)."""
 
     type: Literal["buildkite"]
-    api_url: str = "https://api.buildkite.com"
+    api_url: WebUrl = "https://api.buildkite.com"
     organization: str = Field(min_length=1)
     """The organisation slug."""
     pipelines: list[str] = Field(default_factory=list)
@@ -23,5 +23,3 @@ class BuildkiteSource(SourceBase):
     test_suites: dict[str, str] = Field(default_factory=dict)
     """Test Engine suites whose flaky tests count for a pipeline: ``{ suite-slug =
     "pipeline-slug" }`` (needs the ``read_suites`` scope)."""
-
-    _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from buildradiator.config.base import SourceBase, check_each, check_http_url
+from buildradiator.config.base import SourceBase, WebUrl, check_each
 
 _VCS_ORG_REPO = re.compile(r"[\w.-]+/[\w.-]+/[\w.-]+")
 
@@ -16,7 +16,7 @@ class CircleCISource(SourceBase):
     """CircleCI (API v2) projects: pipelines on a branch, their workflows and jobs."""
 
     type: Literal["circleci"]
-    api_url: str = "https://circleci.com"
+    api_url: WebUrl = "https://circleci.com"
     """The server root (``/api/v2`` is appended); a CircleCI server install's URL."""
     projects: list[str] = Field(min_length=1)
     """Project slugs: ``gh/org/repo``, ``bb/org/repo`` or ``circleci/ORG-ID/PROJECT-ID``."""
@@ -27,8 +27,6 @@ class CircleCISource(SourceBase):
     stage_times: bool = False
     """Read the jobs of each workflow once it has finished (one request per workflow, once)
     for the build time per stage of ``buildradiator report``."""
-
-    _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
 
     @field_validator("projects")
     @classmethod

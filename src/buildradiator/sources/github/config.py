@@ -9,8 +9,8 @@ from pydantic import Field, field_validator, model_validator
 from buildradiator.config.base import (
     OWNER_NAME,
     SourceBase,
+    WebUrl,
     check_each,
-    check_http_url,
     check_shape,
 )
 
@@ -19,7 +19,7 @@ class GitHubSource(SourceBase):
     """GitHub Actions: workflow runs on a branch of one or more repositories."""
 
     type: Literal["github"]
-    api_url: str = "https://api.github.com"
+    api_url: WebUrl = "https://api.github.com"
     """The API base; GitHub Enterprise Server: ``https://HOST/api/v3``."""
     repo: str | None = None
     """``owner/name``."""
@@ -42,8 +42,6 @@ class GitHubSource(SourceBase):
     reads only the changed ones over REST (it needs a token); ``rest`` reads every repository
     every poll; ``auto`` (default) takes GraphQL from ``BATCH_FROM`` repositories up, when a
     token is set and no ``branches`` patterns are watched."""
-
-    _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
 
     @field_validator("repo")
     @classmethod

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from buildradiator.config.base import OWNER_NAME, check_http_url, check_shape
+from buildradiator.config.base import OWNER_NAME, WebUrl, check_shape
 from buildradiator.sources.production import ProductionBase
 
 
@@ -14,14 +14,12 @@ class GitHubDeploymentsSource(ProductionBase):
     """GitHub Deployments: per environment the latest deployment, its state, commit and drift."""
 
     type: Literal["github_deployments"]
-    api_url: str = "https://api.github.com"
+    api_url: WebUrl = "https://api.github.com"
     repo: str
     """``owner/name``."""
     environments: list[str] = Field(default_factory=lambda: ["production"], min_length=1)
     branch: str = "main"
     """Drift is counted from the deployed commit to the head of this branch (compare API)."""
-
-    _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
 
     @field_validator("repo")
     @classmethod

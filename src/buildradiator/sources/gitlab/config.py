@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from buildradiator.config.base import SourceBase, check_http_url
+from buildradiator.config.base import SourceBase, WebUrl
 
 
 class GitLabSource(SourceBase):
     """GitLab CI pipelines on a ref, gitlab.com or self-managed."""
 
     type: Literal["gitlab"]
-    api_url: str = "https://gitlab.com/api/v4"
+    api_url: WebUrl = "https://gitlab.com/api/v4"
     """The API base of a self-managed server: ``https://gitlab.example.com/api/v4``."""
     project: str | None = None
     """A project id (``1234``) or path (``group/subgroup/project``)."""
@@ -21,8 +21,6 @@ class GitLabSource(SourceBase):
     branch: str = "main"
     """The ref whose pipelines are watched."""
     per_page: int = Field(default=20, ge=1, le=100)
-
-    _check_api = field_validator("api_url")(classmethod(lambda cls, v: check_http_url(v)))
 
     @model_validator(mode="after")
     def _some_project(self) -> GitLabSource:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from buildradiator.config.base import check_http_url
+from buildradiator.config.base import WebUrl
 from buildradiator.sources.production import ProductionBase
 
 
@@ -14,7 +14,7 @@ class HealthSource(ProductionBase):
     """One plain HTTP health check."""
 
     type: Literal["health"]
-    url: str
+    url: WebUrl
     environment: str = Field(default="prod", min_length=1, max_length=40)
     expected_status: list[int] = Field(default_factory=list)
     """HTTP codes that mean alive; default any 2xx or 3xx."""
@@ -29,8 +29,6 @@ class HealthSource(ProductionBase):
     """What ``body_field`` must say (compared as text, case-insensitive)."""
     body_contains: str | None = Field(default=None, min_length=1, max_length=200)
     """A substring the body must contain for the service to be up."""
-
-    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
 
     @model_validator(mode="after")
     def _body_rule_whole(self) -> HealthSource:

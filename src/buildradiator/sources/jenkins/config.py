@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from buildradiator.config.base import SourceBase, check_http_url
+from buildradiator.config.base import SourceBase, WebUrl
 
 
 class JenkinsSource(SourceBase):
     """Jenkins jobs by name, in folders, and branches of multibranch jobs."""
 
     type: Literal["jenkins"]
-    url: str
+    url: WebUrl
     """The Jenkins root, e.g. ``https://jenkins.example.com`` (or ``.../jenkins``)."""
     jobs: list[str] = Field(min_length=1)
     """Job paths: ``monolith``, ``team/folder/job``; a multibranch job's branch:
@@ -22,5 +22,3 @@ class JenkinsSource(SourceBase):
     """Basic auth user; the API token comes from token_env / token_file / token_command."""
     builds: int = Field(default=10, ge=1, le=100)
     """How many recent builds to read per job (one request per job using ``tree=``)."""
-
-    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))

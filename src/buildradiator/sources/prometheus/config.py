@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from buildradiator.config.base import check_http_url
+from buildradiator.config.base import WebUrl
 from buildradiator.sources.production import ProductionBase
 
 
@@ -14,7 +14,7 @@ class PrometheusSource(ProductionBase):
     """One Prometheus instant query with thresholds: ``error rate > 0.01`` is down."""
 
     type: Literal["prometheus"]
-    url: str
+    url: WebUrl
     """The Prometheus root, e.g. ``https://prometheus.example.com`` (``/api/v1/query`` appended)."""
     query: str = Field(min_length=1, max_length=10_000)
     warn_above: float | None = None
@@ -26,8 +26,6 @@ class PrometheusSource(ProductionBase):
     label: str | None = Field(default=None, max_length=80)
     """What the check is called on screen (default: the source's name)."""
     username: str | None = None
-
-    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
 
     @model_validator(mode="after")
     def _some_threshold(self) -> PrometheusSource:

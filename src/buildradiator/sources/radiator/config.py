@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from buildradiator.config.base import SourceBase, check_http_url
+from buildradiator.config.base import SourceBase, WebUrl
 
 
 class RadiatorFeedSource(SourceBase):
@@ -14,10 +14,8 @@ class RadiatorFeedSource(SourceBase):
     radiator collects without polling the CI APIs again."""
 
     type: Literal["radiator"]
-    url: str
+    url: WebUrl
     """The other radiator's address, e.g. ``http://radiator.internal:8686`` (``/snapshot.json``
     is appended unless the URL already names it)."""
     only: list[str] = Field(default_factory=list)
     """Only these of its sources (glob patterns over source names); default: all."""
-
-    _check_url = field_validator("url")(classmethod(lambda cls, v: check_http_url(v)))
