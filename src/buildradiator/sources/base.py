@@ -148,8 +148,9 @@ class Source(ABC, Generic[ConfigT]):
     """This provider's words for statuses, over ``STATUS_WORDS``."""
     needs: ClassVar[str] = ""
     """What its token needs (``read access to Actions``), named when a 403 says it lacks it."""
-    accept: ClassVar[str | None] = None
-    """The ``Accept`` header of its requests (``JSON``, ``XML``); ``None`` sends none."""
+    accept: ClassVar[str | None] = JSON
+    """The ``Accept`` header of its requests: ``JSON`` (most APIs), ``XML``, or ``None`` for
+    none of ours."""
 
     def __init__(self, config: ConfigT, http: HttpClient) -> None:
         self.config = config

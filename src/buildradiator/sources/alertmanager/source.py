@@ -29,7 +29,7 @@ from buildradiator.model import Health, ServiceCheck, SourceResult
 from buildradiator.sources.alertmanager import PROVIDER
 from buildradiator.sources.alertmanager.config import AlertmanagerSource
 from buildradiator.sources.alertmanager.payloads import AlertPayload, AlertStatus
-from buildradiator.sources.base import JSON, Source, Words, parse_iso, parse_model, safe_url
+from buildradiator.sources.base import Source, Words, parse_iso, parse_model, safe_url
 from buildradiator.sources.http import Response, redact
 from buildradiator.text import clean_text
 
@@ -45,7 +45,6 @@ class Alertmanager(Source[AlertmanagerSource]):
     """The alerts an Alertmanager lists as firing (and, apart, the muted ones)."""
 
     provider = PROVIDER
-    accept = JSON
     status_words = {
         401: Words(
             AuthFailed,

@@ -53,7 +53,7 @@ from buildradiator.sources.argocd.apps import (
 )
 from buildradiator.sources.argocd.config import ArgoCDSource
 from buildradiator.sources.argocd.payloads import Application, ApplicationList, Metadata
-from buildradiator.sources.base import JSON, Source, Words, describe_validation, parse_iso, safe_url
+from buildradiator.sources.base import Source, Words, describe_validation, parse_iso, safe_url
 from buildradiator.sources.http import Response, brief_url, looks_like_html
 from buildradiator.text import clean_text
 
@@ -64,7 +64,6 @@ class ArgoCD(Source[ArgoCDSource]):
     """Every application of the configured projects / selector / names, health and deploys."""
 
     provider = PROVIDER
-    accept = JSON
     status_words = {
         401: Words(
             AuthFailed,

@@ -53,7 +53,7 @@ from buildradiator.sources.azure.payloads import (
     ErrorBody,
     TimelinePayload,
 )
-from buildradiator.sources.base import JSON, Source, Words, parse_model
+from buildradiator.sources.base import Source, Words, parse_model
 from buildradiator.sources.http import (
     HttpClient,
     RateHeaders,
@@ -81,7 +81,6 @@ class AzurePipelines(Source[AzureSource]):
     """Builds on ``branch`` of the ``definitions`` of one project."""
 
     provider = PROVIDER
-    accept = JSON
     rate_headers = AZURE_RATE
     needs = "the Build (Read) scope"
     status_words = MappingProxyType(

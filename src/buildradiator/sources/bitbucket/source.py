@@ -40,7 +40,7 @@ import httpx
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, RateLimited, SourceError
 from buildradiator.model import Build, Pipeline, RateInfo, SourceResult
-from buildradiator.sources.base import JSON, Source, Words, parse_model
+from buildradiator.sources.base import Source, Words, parse_model
 from buildradiator.sources.bitbucket import PROVIDER
 from buildradiator.sources.bitbucket.config import BitbucketSource
 from buildradiator.sources.bitbucket.parse import (
@@ -113,7 +113,6 @@ class BitbucketPipelines(Source[BitbucketSource]):
     """The newest pipelines on ``branch`` of each configured repository."""
 
     provider = PROVIDER
-    accept = JSON
     rate_headers = BITBUCKET_RATE
     needs = "Pipelines: read, and access to the repository"
     status_words = MappingProxyType(

@@ -28,7 +28,7 @@ from urllib.parse import quote, urlsplit
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
 from buildradiator.model import Blocker, SourceResult
-from buildradiator.sources.base import JSON, Source, Words, parse_iso, parse_model, safe_url
+from buildradiator.sources.base import Source, Words, parse_iso, parse_model, safe_url
 from buildradiator.sources.blockers import PROVIDER
 from buildradiator.sources.blockers.config import BlockersSource
 from buildradiator.sources.blockers.payloads import (
@@ -72,7 +72,6 @@ class ReleaseBlockers(Source[BlockersSource]):
     """The open release blockers of one repository, project or JQL query."""
 
     provider = PROVIDER
-    accept = JSON
     status_words = {
         401: Words(
             AuthFailed,

@@ -39,7 +39,7 @@ from typing import Any
 
 from buildradiator.errors import AuthFailed, NotFound, SourceError
 from buildradiator.model import Build, Pipeline, SourceResult, Status, first_line
-from buildradiator.sources.base import JSON, Params, Source, Words, parse_model, safe_url
+from buildradiator.sources.base import Params, Source, Words, parse_model, safe_url
 from buildradiator.sources.buildbot import PROVIDER
 from buildradiator.sources.buildbot.builds import (
     attempts_of,
@@ -105,7 +105,6 @@ class Buildbot(Source[BuildbotSource]):
     """The builds of the configured builders of one Buildbot master."""
 
     provider = PROVIDER
-    accept = JSON
     status_words = {
         401: Words(
             AuthFailed,

@@ -48,7 +48,6 @@ from buildradiator.model import (
     first_line,
 )
 from buildradiator.sources.base import (
-    JSON,
     STATUS_WORDS,
     Params,
     Source,
@@ -126,7 +125,6 @@ class Buildkite(Source[BuildkiteSource]):
     """Builds on ``branch`` of the organisation's pipelines (all, or by slug or pattern)."""
 
     provider = PROVIDER
-    accept = JSON
     rate_headers = BUILDKITE_BOTH_RATE
     status_words = {
         403: Words(

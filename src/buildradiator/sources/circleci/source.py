@@ -28,7 +28,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from buildradiator.errors import NotFound, SourceError
 from buildradiator.fmt import plural
 from buildradiator.model import Build, Pipeline, ReportedFlake, SourceResult, Status, first_line
-from buildradiator.sources.base import JSON, Source, parse_iso, parse_model, safe_url
+from buildradiator.sources.base import Source, parse_iso, parse_model, safe_url
 from buildradiator.sources.circleci import PROVIDER
 from buildradiator.sources.circleci.builds import (
     by_name,
@@ -92,7 +92,6 @@ class CircleCI(Source[CircleCISource]):
     """Workflows of the pipelines on ``branch`` of each configured project."""
 
     provider = PROVIDER
-    accept = JSON
     rate_headers = CIRCLECI_RATE
 
     def __init__(self, config: CircleCISource, http: HttpClient) -> None:

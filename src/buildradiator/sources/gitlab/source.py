@@ -48,7 +48,7 @@ from buildradiator.model import (
     TestRun,
     first_line,
 )
-from buildradiator.sources.base import JSON, Source, parse_iso, parse_model
+from buildradiator.sources.base import Source, parse_iso, parse_model
 from buildradiator.sources.gitlab import PROVIDER
 from buildradiator.sources.gitlab.builds import (
     ACTIVE,
@@ -116,7 +116,6 @@ class GitLabCI(Source[GitLabSource]):
     """Pipelines on ``branch`` of each configured project."""
 
     provider = PROVIDER
-    accept = JSON
     rate_headers = GITLAB_RATE
     needs = "the read_api scope"
 

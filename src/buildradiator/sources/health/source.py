@@ -47,6 +47,8 @@ class HealthCheck(Source[HealthSource]):
     """GET one URL and say whether the service behind it is up, in one ``ServiceCheck``."""
 
     provider = PROVIDER
+    accept = None
+    """Any body the endpoint serves (``*/*``): its status and the ``body_*`` rules judge it."""
 
     @property
     def service(self) -> str:

@@ -56,7 +56,7 @@ from buildradiator.model import (
     TestResult,
     TestRun,
 )
-from buildradiator.sources.base import JSON, Source, Words, parse_model, safe_url
+from buildradiator.sources.base import Source, Words, parse_model, safe_url
 from buildradiator.sources.http import HttpClient, Response, looks_like_html
 from buildradiator.sources.jenkins import PROVIDER
 from buildradiator.sources.jenkins.builds import (
@@ -91,7 +91,6 @@ class Jenkins(Source[JenkinsSource]):
     """The newest builds of each configured job (one request per job)."""
 
     provider = PROVIDER
-    accept = JSON
     status_words = {
         401: Words(
             AuthFailed,

@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, ServerError, SourceError
 from buildradiator.model import Health, ServiceCheck, SourceResult
-from buildradiator.sources.base import JSON, Source, Words, parse_model
+from buildradiator.sources.base import Source, Words, parse_model
 from buildradiator.sources.http import Response, brief_url, looks_like_html, redact
 from buildradiator.sources.prometheus import PROVIDER
 from buildradiator.sources.prometheus.config import PrometheusSource
@@ -59,7 +59,6 @@ class PrometheusQuery(Source[PrometheusSource]):
     """One instant query, judged against its thresholds, as one ``ServiceCheck``."""
 
     provider = PROVIDER
-    accept = JSON
     status_words = {
         401: Words(
             AuthFailed,

@@ -37,7 +37,7 @@ from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
 from buildradiator.model import (
     SourceResult,
 )
-from buildradiator.sources.base import JSON, Source, Words
+from buildradiator.sources.base import Source, Words
 from buildradiator.sources.http import HttpClient, Response, brief_url
 from buildradiator.sources.radiator import PROVIDER
 from buildradiator.sources.radiator.config import RadiatorFeedSource
@@ -72,7 +72,6 @@ class RadiatorFeed(Source[RadiatorFeedSource]):
     """One other radiator's snapshot, all of its sources or those ``only`` names."""
 
     provider = PROVIDER
-    accept = JSON
     status_words = {
         401: Words(
             AuthFailed,
