@@ -62,6 +62,17 @@ def count(value: Any) -> Any:
     return None
 
 
+def tally(value: Any) -> Any:
+    """A count of events (times a test flaked) from a finite, non-negative number, its fraction
+    dropped (``2.5`` is 2: a server's average or rounding, still a count); anything else, a
+    numeric string too, is ``None``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value) or value < 0:
+        return None
+    return int(value)
+
+
 def flag(value: Any) -> Any:
     """A boolean as is; anything else is ``None``."""
     return value if isinstance(value, bool) else None
@@ -91,6 +102,8 @@ Text = Annotated[str | None, BeforeValidator(text)]
 """A text field that is ``None`` when the server sends anything but a string."""
 Count = Annotated[int | None, BeforeValidator(count)]
 """A whole-number field (a number of builds, an id): ``None`` when it is not one."""
+Tally = Annotated[int | None, BeforeValidator(tally)]
+"""A count of events (``tally``): ``None`` when it is not a non-negative number."""
 Flag = Annotated[bool | None, BeforeValidator(flag)]
 """A yes/no field that is ``None`` when the server sends anything but a boolean."""
 

@@ -17,7 +17,6 @@ Engine's trouble never fails the poll that read the builds.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated, Any, Protocol
 from urllib.parse import quote
@@ -30,7 +29,7 @@ from buildradiator.model import ReportedFlake
 from buildradiator.sources.base import parse_iso, parse_model, safe_url
 from buildradiator.sources.flakes import FlakeLists
 from buildradiator.sources.http import Response
-from buildradiator.sources.payload import Payload, Stamp, Text
+from buildradiator.sources.payload import Payload, Stamp, Tally, Text
 from buildradiator.text import clean_text
 
 TESTS_EVERY = 600.0
@@ -39,12 +38,6 @@ MAX_PAGES = 5
 PAGE_SIZE = 100
 LEGACY_PERIOD = "28days"
 """The longest window the legacy endpoint offers (default 7days): counts over four weeks."""
-
-
-def _count_or_none(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return int(value) if math.isfinite(value) and value >= 0 else None
 
 
 def _labels_or_none(value: Any) -> Any:
@@ -62,7 +55,7 @@ class SuiteTest(Payload):
     name: Text = None
     file_name: Text = None
     labels: Annotated[list[str] | None, BeforeValidator(_labels_or_none)] = None
-    instances: Annotated[int | None, BeforeValidator(_count_or_none)] = None
+    instances: Tally = None
     most_recent_instance_at: Stamp = None
     latest_occurrence_at: Stamp = None
 

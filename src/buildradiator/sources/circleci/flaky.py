@@ -20,7 +20,6 @@ list, says so in the summary, and the next try waits for the next ``flaky_every`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
@@ -33,7 +32,7 @@ from buildradiator.model import ReportedFlake
 from buildradiator.sources.base import parse_iso, parse_model, safe_url
 from buildradiator.sources.flakes import FlakeLists
 from buildradiator.sources.http import RateHeaders, Response
-from buildradiator.sources.payload import Payload, Stamp, Text
+from buildradiator.sources.payload import Payload, Stamp, Tally, Text
 from buildradiator.text import clean_text
 
 CIRCLECI_INSIGHTS_RATE = RateHeaders("circleci-insights", "x-ratelimit-")
@@ -49,15 +48,6 @@ def _keys(name: str) -> AliasChoices:
     return AliasChoices(name, name.replace("-", "_"))
 
 
-def _count_or_none(value: Any) -> Any:
-    # A count must be a whole, finite, non-negative number; anything else is unknown, not a crash.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if not math.isfinite(value) or value < 0:
-        return None
-    return int(value)
-
-
 def _id_or_none(value: Any) -> Any:
     # ``workflow-id`` is untyped in the reference: a UUID string, but tolerate a number.
     if isinstance(value, str):
@@ -67,22 +57,19 @@ def _id_or_none(value: Any) -> Any:
     return None
 
 
-Count = Annotated[int | None, BeforeValidator(_count_or_none)]
-
-
 class FlakyEntry(Payload):
     test_name: Text = Field(default=None, validation_alias=_keys("test-name"))
     classname: Text = None
     file: Text = None
     job_name: Text = Field(default=None, validation_alias=_keys("job-name"))
-    job_number: Count = Field(default=None, validation_alias=_keys("job-number"))
+    job_number: Tally = Field(default=None, validation_alias=_keys("job-number"))
     workflow_name: Text = Field(default=None, validation_alias=_keys("workflow-name"))
     workflow_id: Annotated[str | None, BeforeValidator(_id_or_none)] = Field(
         default=None, validation_alias=_keys("workflow-id")
     )
     workflow_created_at: Stamp = Field(default=None, validation_alias=_keys("workflow-created-at"))
-    pipeline_number: Count = Field(default=None, validation_alias=_keys("pipeline-number"))
-    times_flaked: Count = Field(default=None, validation_alias=_keys("times-flaked"))
+    pipeline_number: Tally = Field(default=None, validation_alias=_keys("pipeline-number"))
+    times_flaked: Tally = Field(default=None, validation_alias=_keys("times-flaked"))
 
 
 class FlakyList(Payload):
