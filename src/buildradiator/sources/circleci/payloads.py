@@ -3,7 +3,11 @@ null is optional."""
 
 from __future__ import annotations
 
+from typing import Generic, TypeVar
+
 from buildradiator.sources.payload import Payload, Stamp
+
+T = TypeVar("T")
 
 
 class Actor(Payload):
@@ -40,11 +44,6 @@ class PipelineItem(Payload):
     errors: list[PipelineError] | None = None
 
 
-class PipelinePage(Payload):
-    items: list[PipelineItem]
-    next_page_token: str | None = None
-
-
 class Workflow(Payload):
     id: str
     name: str | None = None
@@ -54,11 +53,6 @@ class Workflow(Payload):
     pipeline_number: int | None = None
 
 
-class WorkflowPage(Payload):
-    items: list[Workflow]
-    next_page_token: str | None = None
-
-
 class Job(Payload):
     name: str | None = None
     status: str | None = None
@@ -66,5 +60,13 @@ class Job(Payload):
     stopped_at: Stamp = None
 
 
-class JobPage(Payload):
-    items: list[Job]
+class Page(Payload, Generic[T]):
+    """The paging every v2 list shares: ``items``, and ``next_page_token`` while more follow."""
+
+    items: list[T]
+    next_page_token: str | None = None
+
+
+PipelinePage = Page[PipelineItem]
+WorkflowPage = Page[Workflow]
+JobPage = Page[Job]
