@@ -16,17 +16,11 @@ turns both into one vocabulary.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from buildradiator.sources.payload import (
-    Count,
-    Listed,
-    Nested,
-    Number,
-    Payload,
-    Stamp,
-    Text,
-)
+from buildradiator.sources.payload import Count, Listed, Nested, Number, Payload, Stamp, Text
+
+T = TypeVar("T")
 
 # --- lenient field types beyond the shared ones (``sources.payload``) --------------------------
 
@@ -138,18 +132,15 @@ class StepPayload(Payload):
     started_on: Stamp = None
 
 
-class Page(Payload):
+class Page(Payload, Generic[T]):
     """The paging every 2.0 list shares: ``values``, ``page``, ``pagelen``, ``size``, ``next``."""
 
+    values: Listed[T]
     size: Count = None
 
 
-class PipelinePage(Page):
-    values: Listed[PipelinePayload]
-
-
-class StepPage(Page):
-    values: Listed[StepPayload]
+PipelinePage = Page[PipelinePayload]
+StepPage = Page[StepPayload]
 
 
 class ApiError(Payload):
