@@ -67,6 +67,7 @@ from buildradiator.sources.wire import (
     guard_httpx_logs,
     looks_like_html,
     make_client,
+    next_link,
     short_error,
 )
 from buildradiator.urls import brief_url, host_of, origin_of, redact
@@ -90,6 +91,7 @@ __all__ = [
     "later",
     "looks_like_html",
     "make_client",
+    "next_link",
     "rate_limited",
     "redact",
     "retry_after",

@@ -145,6 +145,13 @@ def credential_digest(headers: httpx.Headers) -> str:
     return hashlib.sha256(repr(secrets).encode()).hexdigest()[:16] if secrets else ""
 
 
+def next_link(response: Response) -> str | None:
+    """The ``rel="next"`` URL of an answer's ``Link`` header (GitHub's and Buildkite's paging).
+    The token goes along with every request: check its ``origin_of`` before following it."""
+    link = httpx.Response(200, headers=response.headers).links.get("next")
+    return (link.get("url") or None) if link else None
+
+
 def basic_auth(username: str, password: str) -> str:
     """The ``Authorization`` value of HTTP Basic auth (RFC 7617, UTF-8)."""
     pair = f"{username}:{password}".encode()

@@ -21,10 +21,9 @@ account cannot see) quotes Jira's own message.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
 from buildradiator.model import Blocker, SourceResult
@@ -46,8 +45,10 @@ from buildradiator.sources.http import (
     HttpClient,
     Response,
     brief_url,
+    next_link,
 )
 from buildradiator.text import clean_text
+from buildradiator.urls import origin_of
 
 GITHUB_API_VERSION = "2022-11-28"
 PER_PAGE = 100
@@ -61,7 +62,6 @@ JIRA_FIELDS = "summary,created,reporter"
 _JIRA_V3 = "/rest/api/3/search/jql"
 _JIRA_V2 = "/rest/api/2/search"
 _MESSAGE_MAX = 300
-_NEXT_LINK = re.compile(r'<([^>]*)>\s*;[^,]*\brel="?next"?', re.IGNORECASE)
 _PROVIDER_WORD = {"github": "GitHub", "gitlab": "GitLab", "jira": "Jira"}
 
 
@@ -155,13 +155,11 @@ class ReleaseBlockers(Source[BlockersSource]):
         return found, False
 
     def _next_link(self, response: Response) -> str | None:
-        match = _NEXT_LINK.search(response.headers.get("link", ""))
-        if not match:
+        link = next_link(response)
+        if link is None:
             return None
-        link = match.group(1).strip()
-        # The token goes along with every request: never to a host other than the API's.
-        ours, theirs = urlsplit(self._base), urlsplit(link)
-        if (theirs.scheme, theirs.netloc.lower()) != (ours.scheme, ours.netloc.lower()):
+        # The token goes along with every request: never to an origin other than the API's.
+        if origin_of(link) != origin_of(self._base):
             raise BadPayload(
                 f"{self._provider}'s next-page link points away from {self._host} "
                 f"({brief_url(link)}); not followed"

@@ -67,10 +67,12 @@ from buildradiator.sources.http import (
     Response,
     epoch_time,
     later,
+    next_link,
     rate_limited,
     retry_after,
 )
 from buildradiator.sources.payload import EPOCH
+from buildradiator.urls import origin_of
 
 MAX_PIPELINES = 30
 """Builds requests per poll at most (one per pipeline). At the default interval this stays well
@@ -203,12 +205,9 @@ class Buildkite(Source[BuildkiteSource]):
         return list(found.values())
 
     def _next_link(self, response: Response) -> str | None:
-        link = httpx.Response(200, headers=response.headers).links.get("next")
-        target = link.get("url") if link else None
-        # The token goes wherever the link points: only ever to the API host we were given.
-        if not target or urlsplit(target).netloc.lower() != urlsplit(self._api).netloc.lower():
-            return None
-        return target
+        target = next_link(response)
+        # The token goes wherever the link points: only ever to the API we were given.
+        return target if target and origin_of(target) == origin_of(self._api) else None
 
     # -- one pipeline --------------------------------------------------------------------------
 
