@@ -356,6 +356,17 @@ async def test_next_link_to_another_host_is_not_followed(
     assert [r.url.host for r in fake.requests] == ["api.buildkite.com"] * 2
 
 
+async def test_next_link_that_drops_https_is_not_followed(
+    fake: FakeBuildkite, http: HttpClient
+) -> None:
+    # The same host over plain http would carry the token in clear text.
+    nxt = f"http://api.buildkite.com{LIST}?page=2"
+    fake.route(LIST, [load("pipelines.json")[0]], link=f'<{nxt}>; rel="next"')
+    await make(http, pipelines=[]).poll()
+    assert [r.url.scheme for r in fake.requests] == ["https"] * 2
+    assert fake.paths() == [LIST, BUILDS]
+
+
 async def test_listing_and_pipelines_are_capped(
     fake: FakeBuildkite, http: HttpClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
