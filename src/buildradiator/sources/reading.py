@@ -1,5 +1,6 @@
-"""What reading builds from any CI shares: a status vocabulary, epoch times, one of each id, the
-names running in a stage, and the summary line of a source whose rows are jobs or builders.
+"""What reading builds from any CI shares: a status vocabulary, a row's two lists of builds,
+epoch times, one of each id, the names running in a stage, and the summary line of a source
+whose rows are jobs or builders.
 
 Pure functions over payloads and model objects; no requests.
 """
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from buildradiator.fmt import plural
-from buildradiator.model import Pipeline, Status
+from buildradiator.model import Build, Pipeline, Status
 
 T = TypeVar("T")
 
@@ -46,6 +47,18 @@ class Vocabulary:
         if key in self.active:
             return self.active[key], self.shown.get(key, said)
         return (Status.UNKNOWN if ended else Status.QUEUED), said
+
+
+@dataclass
+class BuildLists:
+    """The builds of one row as a poll reads them, newest first: those that ended and those in
+    flight (a ``Pipeline``'s ``recent`` and ``in_flight``)."""
+
+    recent: list[Build] = field(default_factory=list)
+    in_flight: list[Build] = field(default_factory=list)
+
+    def add(self, build: Build) -> None:
+        (self.in_flight if build.status.in_flight else self.recent).append(build)
 
 
 def from_epoch(value: float | None) -> datetime | None:

@@ -38,7 +38,7 @@ from buildradiator.sources.azure.payloads import (
 )
 from buildradiator.sources.base import parse_iso, safe_url
 from buildradiator.sources.payload import EPOCH
-from buildradiator.sources.reading import first_of_each, some_names
+from buildradiator.sources.reading import BuildLists, first_of_each, some_names
 from buildradiator.sources.stages import stage_times
 
 MAX_ATTEMPT = 50
@@ -354,8 +354,7 @@ def pipeline_of(
     ``None`` when it has none."""
     key = f"{project}/{definition}"
     name: str | None = None
-    recent: list[Build] = []
-    in_flight: list[Build] = []
+    row = BuildLists()
     for payload in newest_first(payloads):
         if not on_branch(payload, ref) or payload.id is None:
             continue
@@ -364,8 +363,8 @@ def pipeline_of(
             source, key, base, project, payload, facts.get(payload.id), changes.get(payload.id)
         )
         if build is not None:
-            (in_flight if build.status.in_flight else recent).append(build)
-    if not recent and not in_flight:
+            row.add(build)
+    if not row.recent and not row.in_flight:
         return None
     return Pipeline(
         source=source,
@@ -373,8 +372,8 @@ def pipeline_of(
         name=name or f"definition {definition}",
         branch=short_branch(ref),
         url=definition_url(base, project, definition),
-        recent=tuple(recent),
-        in_flight=tuple(in_flight),
+        recent=tuple(row.recent),
+        in_flight=tuple(row.in_flight),
     )
 
 

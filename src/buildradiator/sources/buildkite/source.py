@@ -72,6 +72,7 @@ from buildradiator.sources.http import (
     retry_after,
 )
 from buildradiator.sources.payload import EPOCH
+from buildradiator.sources.reading import BuildLists
 from buildradiator.urls import origin_of
 
 MAX_PIPELINES = 30
@@ -230,8 +231,7 @@ class Buildkite(Source[BuildkiteSource]):
                 builds.append(payload)
         builds.sort(key=lambda b: (parse_iso(b.created_at) or EPOCH, b.number or 0), reverse=True)
         key = f"{self.config.organization}/{ref.slug}"
-        recent: list[Build] = []
-        in_flight: list[Build] = []
+        row = BuildLists()
         name, page = ref.name, ref.web_url
         for payload in builds:
             if payload.pipeline:
@@ -239,8 +239,8 @@ class Buildkite(Source[BuildkiteSource]):
                 page = page or safe_url(payload.pipeline.web_url)
             build = self._build(key, payload)
             if build is not None:
-                (in_flight if build.status.in_flight else recent).append(build)
-        if not recent and not in_flight:
+                row.add(build)
+        if not row.recent and not row.in_flight:
             return None
         return Pipeline(
             source=self.name,
@@ -248,8 +248,8 @@ class Buildkite(Source[BuildkiteSource]):
             name=name or ref.slug,
             branch=self.config.branch,
             url=page or self._fallback_page(ref.slug),
-            recent=tuple(recent),
-            in_flight=tuple(in_flight),
+            recent=tuple(row.recent),
+            in_flight=tuple(row.in_flight),
         )
 
     def _build(self, key: str, payload: BuildPayload) -> Build | None:

@@ -39,6 +39,7 @@ from buildradiator.sources.github.payloads import JobsPage, RunPayload, RunsPage
 from buildradiator.sources.github.runs import run_status, stage_of, stages_of, web_base
 from buildradiator.sources.http import GITHUB_RATE, RateHeaders, Response
 from buildradiator.sources.payload import EPOCH
+from buildradiator.sources.reading import BuildLists
 from buildradiator.sources.stages import StageMemo
 
 API_VERSION = "2022-11-28"
@@ -69,8 +70,7 @@ class _Workflow:
 
     name: str
     branch: str
-    recent: list[Build] = field(default_factory=list)
-    in_flight: list[Build] = field(default_factory=list)
+    builds: BuildLists = field(default_factory=BuildLists)
 
 
 class GitHubActions(Source[GitHubSource]):
@@ -166,11 +166,11 @@ class GitHubActions(Source[GitHubSource]):
                 self._stage_lookups -= 1
                 stage = await self._stage(repo, run.id)
             build = self._build(key, run, status, word, stage)
-            if self.config.stage_times and not status.in_flight and not flow.recent:
+            if self.config.stage_times and not status.in_flight and not flow.builds.recent:
                 # The newest finished run of each workflow (the one that just finished): its
                 # jobs, once, for the stage times.
                 build = build.model_copy(update={"stages": await self._stages(repo, run)})
-            (flow.in_flight if status.in_flight else flow.recent).append(build)
+            flow.builds.add(build)
             page_url = page_url or _actions_page(run.html_url)
 
         page_url = page_url or self._fallback_page(repo)
@@ -182,8 +182,8 @@ class GitHubActions(Source[GitHubSource]):
                 name=_pipeline_name(repo, flow, several, default),
                 branch=flow.branch,
                 url=page_url,
-                recent=tuple(flow.recent),
-                in_flight=tuple(flow.in_flight),
+                recent=tuple(flow.builds.recent),
+                in_flight=tuple(flow.builds.in_flight),
             )
             for key, flow in sorted(
                 workflows.items(),

@@ -77,7 +77,7 @@ from buildradiator.sources.gitlab.payloads import (
 )
 from buildradiator.sources.http import GITLAB_RATE, HttpClient, Response
 from buildradiator.sources.payload import EPOCH
-from buildradiator.sources.reading import first_of_each
+from buildradiator.sources.reading import BuildLists, first_of_each
 from buildradiator.sources.testreports import (
     ReportReader,
     fold_results,
@@ -104,12 +104,6 @@ class _Poll:
     sent_before: int = 0
     finished: list[Build] = field(default_factory=list)
     """Finished builds whose lookup is complete: the ones whose test report may be read."""
-
-
-@dataclass
-class _Project:
-    recent: list[Build] = field(default_factory=list)
-    in_flight: list[Build] = field(default_factory=list)
 
 
 class GitLabCI(Source[GitLabSource]):
@@ -158,7 +152,7 @@ class GitLabCI(Source[GitLabSource]):
             return None
         extras = await self._look_up(project, shown)
 
-        row = _Project()
+        row = BuildLists()
         for item, (status, word) in shown:
             extra = extras.get(item.id)
             if (
@@ -169,7 +163,7 @@ class GitLabCI(Source[GitLabSource]):
             ):
                 status = Status.UNKNOWN  # a word we do not know, on a pipeline that has ended
             build = build_of(self.name, project, item, status, word, extra)
-            (row.in_flight if status.in_flight else row.recent).append(build)
+            row.add(build)
             if not status.in_flight and extra is not None and extra.complete:
                 self._poll.finished.append(build)
         self._forget_reports(project, {str(item.id) for item in items})

@@ -75,7 +75,7 @@ from buildradiator.sources.jenkins.payloads import (
     tree_for,
 )
 from buildradiator.sources.payload import EPOCH
-from buildradiator.sources.reading import activity, from_epoch
+from buildradiator.sources.reading import BuildLists, activity, from_epoch
 
 # One rule for a test seen twice in one report, shared with GitLab's test_report.
 from buildradiator.sources.testreports import (
@@ -147,27 +147,26 @@ class Jenkins(Source[JenkinsSource]):
         with_attempts(facts)
         facts.sort(key=lambda f: f.number, reverse=True)
 
-        recent: list[Build] = []
-        in_flight: list[Build] = []
+        row = BuildLists()
         for fact in facts:
             made = self._build(path, fact)
-            (in_flight if made.status.in_flight else recent).append(made)
+            row.add(made)
             # NOT_BUILT never ran its steps: it has no tests to ask for.
             if not made.status.in_flight and (made.provider_status or "").upper() != "NOT_BUILT":
                 self._finished.append(made)
         self._forget_reports(path, {f.number for f in facts})
         queued = self._queued(path, job)
         if queued is not None:
-            in_flight.insert(0, queued)
-        branches = [b.branch for b in [*recent, *in_flight] if b.branch]
+            row.in_flight.insert(0, queued)
+        branches = [b.branch for b in [*row.recent, *row.in_flight] if b.branch]
         return Pipeline(
             source=self.name,
             key=path,
             name=pretty_path(path),
             branch=branches[0] if branches else None,
             url=safe_url(job.url) or job_url(self.config.url, path),
-            recent=tuple(recent),
-            in_flight=tuple(in_flight),
+            recent=tuple(row.recent),
+            in_flight=tuple(row.in_flight),
         )
 
     def _build(self, path: str, fact: Facts) -> Build:
