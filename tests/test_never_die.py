@@ -254,7 +254,7 @@ async def test_absurd_estimates_and_timestamps_never_crash_the_screen() -> None:
 
 def test_a_radiator_that_dies_exits_non_zero(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever kills the app, the process says so in its exit code (it exited 0)."""
-    from buildradiator.cli.radiator import run_radiator
+    from buildradiator.ui.launch import run_radiator
     from buildradiator.ui.widgets import inflight
 
     def broken(*args: object, **kwargs: object) -> None:
