@@ -73,6 +73,10 @@ class PipelineList(RootModel[list[PipelineRef]]):
     pass
 
 
+class Page(RootModel[list[Any]]):
+    """One page of a list, before its items are read (each on its own, or all at once)."""
+
+
 class TooMany(Payload):
     reset: Annotated[float | None, BeforeValidator(lambda v: v if _is_number(v) else None)] = None
 

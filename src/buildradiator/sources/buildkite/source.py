@@ -59,7 +59,13 @@ from buildradiator.sources.base import (
 from buildradiator.sources.buildkite import PROVIDER
 from buildradiator.sources.buildkite.builds import attempt_of, build_status, stage_of, stages_of
 from buildradiator.sources.buildkite.config import BuildkiteSource
-from buildradiator.sources.buildkite.payloads import BuildList, BuildPayload, PipelineList, TooMany
+from buildradiator.sources.buildkite.payloads import (
+    BuildList,
+    BuildPayload,
+    Page,
+    PipelineList,
+    TooMany,
+)
 from buildradiator.sources.buildkite.testengine import TestEngineFlakes
 from buildradiator.sources.http import (
     HttpClient,
@@ -159,7 +165,7 @@ class Buildkite(Source[BuildkiteSource]):
         summary = self._summary(pipelines, quiet, unmatched, len(watched), total)
         flaky: tuple[ReportedFlake, ...] = ()
         if self._tests is not None:
-            flaky = await self._tests.refresh(self.name, self._get, self._next_link)
+            flaky = await self._tests.refresh(self.name, self._pages)
             summary += self._tests.summary()
         return SourceResult(pipelines=tuple(pipelines), flaky_reports=flaky, summary=summary)
 
@@ -185,30 +191,44 @@ class Buildkite(Source[BuildkiteSource]):
         return list(chosen.values()), unmatched, len(listed)
 
     async def _list_pipelines(self) -> list[_Watched]:
-        url: str | None = f"{self._org_url}/pipelines"
-        params: dict[str, Any] | None = {"per_page": LIST_PAGE_SIZE}
+        url = f"{self._org_url}/pipelines"
+        what = f"organization {self.config.organization}"
+        pages = await self._pages(
+            url,
+            {"per_page": LIST_PAGE_SIZE},
+            what=what,
+            scope="read_pipelines",
+            most=MAX_LIST_PAGES,
+        )
         found: dict[str, _Watched] = {}
-        seen_urls: set[str] = set()
-        for _ in range(MAX_LIST_PAGES):
-            if url is None or url in seen_urls:
-                break
-            seen_urls.add(url)
-            response = await self._get(
-                url, params, what=f"organization {self.config.organization}", scope="read_pipelines"
-            )
-            page = parse_model(PipelineList, response.json()).root
-            for item in page:
+        for page in pages:
+            for item in parse_model(PipelineList, page).root:
                 if item.slug and item.slug not in found:
                     found[item.slug] = _Watched(item.slug, item.name, safe_url(item.web_url))
-            if not page:
-                break  # a "next" link to an empty page: the listing ended early
-            url, params = self._next_link(response), None
         return list(found.values())
 
-    def _next_link(self, response: Response) -> str | None:
-        target = next_link(response)
-        # The token goes wherever the link points: only ever to the API we were given.
-        return target if target and origin_of(target) == origin_of(self._api) else None
+    async def _pages(
+        self, url: str, params: dict[str, Any], *, what: str, scope: str, most: int
+    ) -> list[list[Any]]:
+        """The pages of one list, following ``Link: rel="next"``: at most ``most``, each URL
+        once, only to the API we were given (the token goes wherever the link points), up to
+        an empty page (a "next" link to one: the list ended early). A page that is not a list
+        fails the read."""
+        pages: list[list[Any]] = []
+        seen: set[str] = set()
+        target: str | None = url
+        query: dict[str, Any] | None = params
+        while target is not None and target not in seen and len(pages) < most:
+            seen.add(target)
+            response = await self._get(target, query, what=what, scope=scope)
+            page = parse_model(Page, response.json()).root
+            if not page:
+                break
+            pages.append(page)
+            link = next_link(response)
+            target = link if link and origin_of(link) == origin_of(self._api) else None
+            query = None
+        return pages
 
     # -- one pipeline --------------------------------------------------------------------------
 

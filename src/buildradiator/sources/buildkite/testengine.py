@@ -17,18 +17,17 @@ Engine's trouble never fails the poll that read the builds.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Annotated, Any, Protocol
 from urllib.parse import quote
 
-from pydantic import BeforeValidator, RootModel, ValidationError
+from pydantic import BeforeValidator, ValidationError
 
 from buildradiator.clock import Clock
 from buildradiator.errors import NotFound, SourceError
 from buildradiator.model import ReportedFlake
-from buildradiator.sources.base import parse_iso, parse_model, safe_url
+from buildradiator.sources.base import parse_iso, safe_url
 from buildradiator.sources.flakes import FlakeLists
-from buildradiator.sources.http import Response
 from buildradiator.sources.payload import Payload, Stamp, Tally, Text
 from buildradiator.text import clean_text
 
@@ -64,17 +63,12 @@ class SuiteTest(Payload):
         return (self.id,) if self.id else (self.scope or "", self.name or "")
 
 
-class _Page(RootModel[list[Any]]):
-    pass
+class Pages(Protocol):
+    """``Buildkite._pages``: the pages of one list, ``Link: rel="next"`` followed."""
 
-
-class Get(Protocol):
     def __call__(
-        self, url: str, params: dict[str, Any] | None = None, *, what: str, scope: str
-    ) -> Awaitable[Response]: ...
-
-
-NextLink = Callable[[Response], str | None]
+        self, url: str, params: dict[str, Any], *, what: str, scope: str, most: int
+    ) -> Awaitable[list[list[Any]]]: ...
 
 
 class TestEngineFlakes(FlakeLists):
@@ -92,35 +86,33 @@ class TestEngineFlakes(FlakeLists):
         self.organization = organization
         self.suites = dict(suites)
 
-    async def refresh(
-        self, source: str, get: Get, next_link: NextLink
-    ) -> tuple[ReportedFlake, ...]:
+    async def refresh(self, source: str, pages: Pages) -> tuple[ReportedFlake, ...]:
         async def read(suite: str) -> tuple[ReportedFlake, ...]:
-            tests = await self._suite(suite, get, next_link)
+            tests = await self._suite(suite, pages)
             return self._flakes(source, self.suites[suite], tests)
 
         return await self.read_each(list(self.suites), read)
 
     # -- reading -----------------------------------------------------------------------------
 
-    async def _suite(self, suite: str, get: Get, next_link: NextLink) -> list[SuiteTest]:
+    async def _suite(self, suite: str, pages: Pages) -> list[SuiteTest]:
         org = quote(self.organization, safe="")
         base = f"{self.api}/v2/analytics/organizations/{org}/suites/{quote(suite, safe='')}"
         what = f"suite {suite} of organization {self.organization}"
         legacy_params = {"per_page": PAGE_SIZE, "period": LEGACY_PERIOD}
         try:
             listed = await _read_all(
-                f"{base}/tests", {"label": "flaky", "per_page": PAGE_SIZE}, what, get, next_link
+                f"{base}/tests", {"label": "flaky", "per_page": PAGE_SIZE}, what, pages
             )
         except NotFound:
             # No /tests here: an older server, whose legacy list is its flaky list.
-            return await _read_all(f"{base}/flaky-tests", legacy_params, what, get, next_link)
+            return await _read_all(f"{base}/flaky-tests", legacy_params, what, pages)
         # A server that ignored ``label=`` would list every test: trust the labels it shows.
         flaky = [t for t in listed if t.labels is None or "flaky" in {x.lower() for x in t.labels}]
         if all(t.instances is not None for t in flaky):
             return flaky
         try:
-            legacy = await _read_all(f"{base}/flaky-tests", legacy_params, what, get, next_link)
+            legacy = await _read_all(f"{base}/flaky-tests", legacy_params, what, pages)
         except SourceError:
             return flaky  # counts are a bonus: without them every flake counts once
         counts = {t.ident: t for t in legacy}
@@ -147,29 +139,16 @@ class TestEngineFlakes(FlakeLists):
         return tuple(sorted(found.values(), key=lambda f: (-f.times_flaked, f.classname, f.name)))
 
 
-async def _read_all(
-    url: str, params: dict[str, Any], what: str, get: Get, next_link: NextLink
-) -> list[SuiteTest]:
+async def _read_all(url: str, params: dict[str, Any], what: str, pages: Pages) -> list[SuiteTest]:
     """Every page (at most ``MAX_PAGES``) of one list; an entry of a foreign shape is left out
     alone, a page that is not a list fails the read."""
     tests: list[SuiteTest] = []
-    seen: set[str] = set()
-    target: str | None = url
-    query: dict[str, Any] | None = params
-    for _ in range(MAX_PAGES):
-        if target is None or target in seen:
-            break
-        seen.add(target)
-        response = await get(target, query, what=what, scope="read_suites")
-        page = parse_model(_Page, response.json()).root
+    for page in await pages(url, params, what=what, scope="read_suites", most=MAX_PAGES):
         for item in page:
             try:
                 tests.append(SuiteTest.model_validate(item))
             except ValidationError:
                 continue
-        if not page:
-            break  # a "next" link to an empty page: the list ended early
-        target, query = next_link(response), None
     return tests
 
 
