@@ -1,21 +1,29 @@
-"""GitHub Actions' answers: only the fields we read; everything a server may null is optional."""
+"""GitHub Actions' answers: only the fields we read; everything a server may null is optional.
+``Actor`` and ``GitCommit`` are GitHub's user and commit, read by GitHub Deployments too."""
 
 from __future__ import annotations
 
-from buildradiator.sources.payload import Payload, Stamp
+from buildradiator.sources.payload import Payload, Stamp, Text
 
 
 class Actor(Payload):
     login: str | None = None
 
 
-class CommitAuthor(Payload):
-    name: str | None = None
+class GitUser(Payload):
+    """A commit's author or committer (``git-user``); ``date`` where the answer has one."""
+
+    name: Text = None
+    date: Stamp = None
 
 
-class HeadCommit(Payload):
-    message: str | None = None
-    author: CommitAuthor | None = None
+class GitCommit(Payload):
+    """A commit as GitHub writes it in a run's ``head_commit`` and in a comparison's
+    ``commits[].commit`` (GitHub Deployments reads the dates)."""
+
+    message: Text = None
+    author: GitUser | None = None
+    committer: GitUser | None = None
 
 
 class RunPayload(Payload):
@@ -35,7 +43,7 @@ class RunPayload(Payload):
     updated_at: Stamp = None
     run_started_at: Stamp = None
     actor: Actor | None = None
-    head_commit: HeadCommit | None = None
+    head_commit: GitCommit | None = None
 
 
 class RunsPage(Payload):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import RootModel
 
 from buildradiator.sources.base import Stamp
-from buildradiator.sources.github.payloads import Actor
+from buildradiator.sources.github.payloads import Actor, GitCommit
 from buildradiator.sources.payload import Payload
 
 
@@ -34,15 +34,6 @@ class StatusPayload(Payload):
 
 class StatusList(RootModel[list[StatusPayload]]):
     pass
-
-
-class GitPerson(Payload):
-    date: Stamp = None
-
-
-class GitCommit(Payload):
-    author: GitPerson | None = None
-    committer: GitPerson | None = None
 
 
 class CompareCommit(Payload):
