@@ -42,6 +42,7 @@ from buildradiator.simulator.answer import (
     strong_etag,
 )
 from buildradiator.simulator.buildkite_testengine import SUITES, suite_tests
+from buildradiator.simulator.runs import Person
 from buildradiator.simulator.scenario import LOOPS_KEPT, Moment, Scenario, fake_sha
 
 ORG = "acme"
@@ -53,15 +54,9 @@ PER_LOOP = 10
 """Room per pipeline and loop in the build-number space (the script uses at most 3)."""
 
 
-@dataclass(frozen=True)
-class Person:
-    name: str
-    email: str
-
-
-PRIYA = Person("Priya Raman", "priya@acme.example")
-TOMAS = Person("Tomás Ortega", "tomas@acme.example")
-KENJI = Person("Kenji Sato", "kenji@acme.example")
+PRIYA = Person("Priya Raman", "priya")
+TOMAS = Person("Tomás Ortega", "tomas")
+KENJI = Person("Kenji Sato", "kenji")
 PEOPLE = (PRIYA, TOMAS, KENJI)
 
 
@@ -329,7 +324,7 @@ def build_json(
         "env": {},
         "source": "webhook",
         "author": {
-            "username": spec.person.email.split("@")[0],
+            "username": spec.person.login,
             "name": spec.person.name,
             "email": spec.person.email,
         },

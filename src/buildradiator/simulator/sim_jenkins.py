@@ -40,25 +40,22 @@ from typing import Any
 from urllib.parse import quote
 
 from buildradiator.simulator.answer import Answer, json_answer, text_answer
-from buildradiator.simulator.scenario import Moment, Scenario, fake_sha
+from buildradiator.simulator.runs import Person
+from buildradiator.simulator.scenario import (
+    ALICE,
+    BOB,
+    ERIN,
+    FARID,
+    GRACE,
+    Moment,
+    Scenario,
+    fake_sha,
+)
 
 VERSION = "2.462.3"
 LOOPS_SHOWN = 3
 """Loops of history served besides the current one (5 builds a loop: 15 or more builds)."""
 EXECUTOR_WAIT = "Waiting for next available executor on ‘linux’"
-
-
-@dataclass(frozen=True)
-class Dev:
-    name: str
-    login: str
-
-
-ALICE = Dev("Alice Nguyen", "alice")
-ERIN = Dev("Erin Walsh", "erin")
-FARID = Dev("Farid Haddad", "farid")
-GRACE = Dev("Grace Kim", "grace")
-BOB = Dev("Bob Okafor", "bob")
 
 
 @dataclass(frozen=True)
@@ -69,7 +66,7 @@ class Plan:
     start: float
     seconds: float
     result: str
-    author: Dev
+    author: Person
     message: str
     queued: float | None = None
     """When it entered the queue, if it waited there before ``start``."""
@@ -500,7 +497,7 @@ def _change_item(plan: Plan, sha: str, start: datetime, web: str) -> dict[str, A
     }
 
 
-def _user(dev: Dev, web: str) -> dict[str, Any]:
+def _user(dev: Person, web: str) -> dict[str, Any]:
     return {"absoluteUrl": f"{web}/jenkins/user/{dev.login}", "fullName": dev.name}
 
 
