@@ -42,6 +42,7 @@ from typing import Any
 from buildradiator.simulator import prodstory
 from buildradiator.simulator.answer import Answer, iso_z, json_answer, text_answer
 from buildradiator.simulator.scenario import Moment, Scenario
+from buildradiator.simulator.sourceblock import source_block
 
 PREFIX = "argocd"
 HISTORY_LIMIT = 10
@@ -479,14 +480,13 @@ class ArgoSim:
         self.story = ArgoStory(scenario)
 
     def demo_sources(self, base_url: str) -> str:
-        return f"""
-[[sources]]
-name = "argocd"
-type = "argocd"
-url = "{base_url.rstrip("/")}/{PREFIX}"
-projects = ["default"]
-environment = "prod"
-"""
+        return source_block(
+            name="argocd",
+            type="argocd",
+            url=f"{base_url.rstrip('/')}/{PREFIX}",
+            projects=["default"],
+            environment="prod",
+        )
 
     def answer(
         self, path: str, query: dict[str, list[str]], headers: Message, moment: Moment, web: str

@@ -26,7 +26,6 @@ loop):
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from buildradiator.simulator.answer import (
 from buildradiator.simulator.buildkite_testengine import SUITES, suite_tests
 from buildradiator.simulator.runs import Person
 from buildradiator.simulator.scenario import LOOPS_KEPT, Moment, Scenario, fake_sha
+from buildradiator.simulator.sourceblock import source_block
 
 ORG = "acme"
 ORG_LIMIT = 200
@@ -485,20 +485,14 @@ class BuildkiteSim:
         self._window = _Window()
 
     def demo_sources(self, base_url: str) -> str:
-        api = json.dumps(base_url.rstrip("/") + "/buildkite")
-        return "\n".join(
-            [
-                "[[sources]]",
-                'name = "buildkite"',
-                'type = "buildkite"',
-                f"api_url = {api}",
-                f'organization = "{ORG}"',
-                'pipelines = ["payments-*", "web-*"]',
-                'branch = "main"',
-                "test_suites = { "
-                + ", ".join(f'"{suite}" = "{slug}"' for suite, slug in SUITES.items())
-                + " }",
-            ]
+        return source_block(
+            name="buildkite",
+            type="buildkite",
+            api_url=f"{base_url.rstrip('/')}/buildkite",
+            organization=ORG,
+            pipelines=["payments-*", "web-*"],
+            branch="main",
+            test_suites=dict(SUITES),
         )
 
     def answer(

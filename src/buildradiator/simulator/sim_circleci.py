@@ -49,6 +49,7 @@ from buildradiator.simulator.scenario import (
     Moment,
     Scenario,
 )
+from buildradiator.simulator.sourceblock import source_block
 
 PREFIX = "circleci"
 SLUG = "gh/acme/mobile-api"
@@ -235,15 +236,14 @@ class CircleSim:
         self.story = CircleStory(scenario)
 
     def demo_sources(self, base_url: str) -> str:
-        return f"""
-[[sources]]
-name = "circleci"
-type = "circleci"
-api_url = "{base_url.rstrip("/")}/{PREFIX}"
-projects = ["{SLUG}"]
-branch = "main"
-stage_times = true
-"""
+        return source_block(
+            name="circleci",
+            type="circleci",
+            api_url=f"{base_url.rstrip('/')}/{PREFIX}",
+            projects=[SLUG],
+            branch="main",
+            stage_times=True,
+        )
 
     def answer(
         self, path: str, query: dict[str, list[str]], headers: Message, moment: Moment, web: str

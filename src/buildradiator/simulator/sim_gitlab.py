@@ -61,6 +61,7 @@ from buildradiator.simulator.scenario import (
     Scenario,
     fake_sha,
 )
+from buildradiator.simulator.sourceblock import source_block
 
 PREFIX = "gitlab"
 RATE_LIMIT = 2000
@@ -382,16 +383,14 @@ class GitLabSim:
         self._used = 0
 
     def demo_sources(self, base_url: str) -> str:
-        api = f"{base_url.rstrip('/')}/{PREFIX}/api/v4"
-        return f"""
-[[sources]]
-name = "gitlab"
-type = "gitlab"
-api_url = "{api}"
-projects = ["{STOREFRONT.path}", "{TERRAFORM.id}"]
-branch = "main"
-names = {{ "{TERRAFORM.id}" = "{TERRAFORM.path}" }}
-"""
+        return source_block(
+            name="gitlab",
+            type="gitlab",
+            api_url=f"{base_url.rstrip('/')}/{PREFIX}/api/v4",
+            projects=[STOREFRONT.path, str(TERRAFORM.id)],
+            branch="main",
+            names={str(TERRAFORM.id): TERRAFORM.path},
+        )
 
     def answer(
         self, path: str, query: dict[str, list[str]], headers: Message, moment: Moment, web: str

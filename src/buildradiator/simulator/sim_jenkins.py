@@ -51,6 +51,7 @@ from buildradiator.simulator.scenario import (
     Scenario,
     fake_sha,
 )
+from buildradiator.simulator.sourceblock import source_block
 
 VERSION = "2.462.3"
 LOOPS_SHOWN = 3
@@ -247,17 +248,13 @@ class JenkinsSim:
         return _jenkins(text_answer(404, page, "text/html"))
 
     def demo_sources(self, base_url: str) -> str:
-        jobs = ", ".join(f'"{path}"' for path in JOBS)
-        return (
-            "[[sources]]\n"
-            'name = "jenkins-ci"\n'
-            'type = "jenkins"\n'
-            f'url = "{base_url.rstrip("/")}/jenkins"\n'
-            f"jobs = [{jobs}]\n"
-            "builds = 10\n"
-            "\n"
-            "[sources.names]\n"
-            '"monolith" = "Monolith (Jenkins)"\n'
+        return source_block(
+            name="jenkins-ci",
+            type="jenkins",
+            url=f"{base_url.rstrip('/')}/jenkins",
+            jobs=list(JOBS),
+            builds=10,
+            names={"monolith": "Monolith (Jenkins)"},
         )
 
     # -- payloads

@@ -28,6 +28,7 @@ from typing import Any
 from buildradiator.simulator import prodstory
 from buildradiator.simulator.answer import Answer, json_answer, text_answer
 from buildradiator.simulator.scenario import Moment, Scenario
+from buildradiator.simulator.sourceblock import Literal, source_block
 
 PREFIX = "prometheus"
 PAYMENTS_QUERY = (
@@ -152,18 +153,17 @@ class PrometheusSim:
 
     def demo_sources(self, base_url: str) -> str:
         # A TOML literal string ('...'): the query's double quotes and backslashes stay as typed.
-        return f"""
-[[sources]]
-name = "prometheus-payments"
-type = "prometheus"
-url = "{base_url.rstrip("/")}/{PREFIX}"
-query = '{PAYMENTS_QUERY}'
-down_above = 0.01
-warn_above = 0.005
-label = "5xx share"
-service = "payments"
-environment = "prod"
-"""
+        return source_block(
+            name="prometheus-payments",
+            type="prometheus",
+            url=f"{base_url.rstrip('/')}/{PREFIX}",
+            query=Literal(PAYMENTS_QUERY),
+            down_above=0.01,
+            warn_above=0.005,
+            label="5xx share",
+            service="payments",
+            environment="prod",
+        )
 
     def answer(
         self, path: str, query: dict[str, list[str]], headers: Message, moment: Moment, web: str
