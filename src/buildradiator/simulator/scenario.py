@@ -415,27 +415,16 @@ class Scenario:
             )
         breakers = (("Breakers", "mallory"), ("FailingTasks", "ui-tests: 3 failed"))
         building, failed, rebuilding, fixed = MOBILE_APP
-        if s < building:
+        # Green and sleeping, building, red (and sleeping), building the fix, green again.
+        activity = "Building" if building <= s < failed or rebuilding <= s < fixed else "Sleeping"
+        if s < failed:
             mobile = CCProject(
-                "mobile-app", "Sleeping", "Success", str(300 + 2 * loop), at(loop - 1, fixed)
-            )
-        elif s < failed:
-            mobile = CCProject(
-                "mobile-app", "Building", "Success", str(300 + 2 * loop), at(loop - 1, fixed)
-            )
-        elif s < rebuilding:
-            mobile = CCProject(
-                "mobile-app",
-                "Sleeping",
-                "Failure",
-                str(301 + 2 * loop),
-                at(loop, failed),
-                messages=breakers,
+                "mobile-app", activity, "Success", str(300 + 2 * loop), at(loop - 1, fixed)
             )
         elif s < fixed:
             mobile = CCProject(
                 "mobile-app",
-                "Building",
+                activity,
                 "Failure",
                 str(301 + 2 * loop),
                 at(loop, failed),

@@ -48,7 +48,7 @@ from buildradiator.simulator.answer import (
 )
 from buildradiator.simulator.prodstory import BLOCKER_LABEL, BLOCKER_OPEN, BLOCKER_TITLE, within
 from buildradiator.simulator.scenario import DANA, GRACE, Moment, Scenario
-from buildradiator.simulator.sourceblock import source_block
+from buildradiator.simulator.sourceblock import TomlValue, source_block
 
 PREFIX = "tracker"
 REPO = "acme/monolith"
@@ -95,22 +95,14 @@ class TrackerSim:
 
     def demo_sources(self, base_url: str) -> str:
         base = base_url.rstrip("/") + "/" + PREFIX
-        github = source_block(
-            name="blockers",
-            type="blockers",
-            provider="github",
-            url=f"{base}/github",
-            repo=REPO,
-            labels=[BLOCKER_LABEL],
-        )
-        jira = source_block(
-            name="jira-blockers",
-            type="blockers",
-            provider="jira",
-            url=f"{base}/jira",
-            jql=JIRA_JQL,
-            username="radiator@example.com",
-        )
+
+        def blockers(name: str, provider: str, **query: TomlValue) -> str:
+            return source_block(
+                name=name, type="blockers", provider=provider, url=f"{base}/{provider}", **query
+            )
+
+        github = blockers("blockers", "github", repo=REPO, labels=[BLOCKER_LABEL])
+        jira = blockers("jira-blockers", "jira", jql=JIRA_JQL, username="radiator@example.com")
         return github + "\n" + jira
 
     def answer(
