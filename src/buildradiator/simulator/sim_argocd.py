@@ -104,36 +104,36 @@ class AppState:
     resources: list[dict[str, Any]] = field(default_factory=list)
 
 
-PAYMENTS = AppPlan(
+def _kustomize_app(
+    name: str, labels: dict[str, str], repo_url: str, path: str, *, auto_sync: bool = True
+) -> AppPlan:
+    """An app of project ``default`` deploying ``path`` on ``main`` of ``repo_url`` to the
+    namespace of its name, from the image of its name."""
+    image = f"ghcr.io/acme/{name}"
+    return AppPlan(
+        name, "default", labels, repo_url, path, "main", name, image, auto_sync=auto_sync
+    )
+
+
+SHOP = {"app.kubernetes.io/part-of": "shop"}
+PAYMENTS = _kustomize_app(
     "payments",
-    "default",
-    {"team": "payments", "tier": "api", "app.kubernetes.io/part-of": "shop"},
+    {"team": "payments", "tier": "api", **SHOP},
     "https://github.com/acme/payments-deploy.git",
     "overlays/prod",
-    "main",
-    "payments",
-    "ghcr.io/acme/payments",
 )
-CHECKOUT = AppPlan(
+CHECKOUT = _kustomize_app(
     "checkout",
-    "default",
-    {"team": "checkout", "tier": "web", "app.kubernetes.io/part-of": "shop"},
+    {"team": "checkout", "tier": "web", **SHOP},
     "https://github.com/acme/checkout-deploy.git",
     "k8s/prod",
-    "main",
-    "checkout",
-    "ghcr.io/acme/checkout",
 )
-SEARCH = AppPlan(
+SEARCH = _kustomize_app(
     "search",
-    "default",
     {"team": "search", "tier": "api"},
     "git@github.com:acme/search-deploy.git",
     "deploy/prod",
-    "main",
-    "search",
-    "ghcr.io/acme/search",
-    auto_sync=False,
+    auto_sync=False,  # OutOfSync until someone syncs it
 )
 BILLING_WORKER = AppPlan(
     "billing-worker",
