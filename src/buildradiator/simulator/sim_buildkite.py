@@ -35,9 +35,9 @@ from typing import Any
 
 from buildradiator.simulator.answer import (
     Answer,
-    etag_matches,
     json_answer,
     link_paged,
+    revalidated,
     strong_etag,
 )
 from buildradiator.simulator.buildkite_testengine import SUITES, suite_tests
@@ -511,11 +511,7 @@ class BuildkiteSim:
         else:
             answer = self._route(path, query, moment, api, web)
         if answer.status == 200:
-            etag = strong_etag(answer.body)
-            answer.headers.append(("ETag", etag))
-            if etag_matches(headers.get("If-None-Match"), etag):
-                kept = [(k, v) for k, v in answer.headers if k.lower() != "content-type"]
-                answer = Answer(304, b"", kept)
+            answer = revalidated(answer, strong_etag(answer.body), headers.get("If-None-Match"))
         answer.headers += self._rate_headers(moment.now)
         return answer
 

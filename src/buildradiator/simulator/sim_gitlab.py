@@ -40,12 +40,12 @@ from typing import Any
 from buildradiator.simulator.answer import (
     Answer,
     Page,
-    etag_matches,
     gitlab_paging,
     json_answer,
     page_asked,
     page_of,
     param,
+    revalidated,
     text_answer,
 )
 from buildradiator.simulator.runs import Person
@@ -407,10 +407,7 @@ class GitLabSim:
         answer.headers.append(("x-request-id", fake_sha(path, moment.now)[:26].upper()))
         if answer.status == 200:
             etag = 'W/"' + hashlib.md5(answer.body, usedforsecurity=False).hexdigest() + '"'
-            answer.headers.append(("ETag", etag))
-            if etag_matches(headers.get("If-None-Match"), etag):
-                kept = [(k, v) for k, v in answer.headers if k.lower() != "content-type"]
-                return Answer(304, b"", kept)
+            return revalidated(answer, etag, headers.get("If-None-Match"))
         return answer
 
     def _rate_headers(self, moment: Moment) -> list[tuple[str, str]]:
