@@ -182,26 +182,13 @@ class ArgoStory:
             if d.finished <= moment.now
         ]
         history = done[-HISTORY_LIMIT:]
-        live = history[-1]
         if s < sync[0]:
             since = at(loop - 1, fix[1])
         elif s < fails[0]:
             since = at(loop, sync[1])
         else:
             since = at(loop, fix[1])
-        state = AppState(
-            plan=PAYMENTS,
-            health="Healthy",
-            health_since=since,
-            sync="Synced",
-            compared=live.revision,
-            history=history,
-            phase="Succeeded",
-            op_revision=live.revision,
-            op_started=live.started,
-            op_finished=live.finished,
-            op_message="successfully synced (all tasks run)",
-        )
+        state = _healthy(PAYMENTS, history, since)
         for span, service in ((sync, "payments"), (fix, "payments-fix")):
             if prodstory.within(s, span):
                 target = prodstory.revision(service, loop)
@@ -239,25 +226,29 @@ class ArgoStory:
             history.append(Deploy(40 + k, revision, finished - timedelta(seconds=48), finished))
         if plan.chart:
             history[-1].revision = plan.target
-        live = history[-1]
-        compared = live.revision
-        sync = "Synced"
+        state = _healthy(plan, history, history[-1].finished)
         if plan is SEARCH:
             # main moved on after the last manual sync; auto-sync is off, so it waits.
-            sync, compared = "OutOfSync", prodstory.revision(plan.name, -99)
-        return AppState(
-            plan=plan,
-            health="Healthy",
-            health_since=live.finished,
-            sync=sync,
-            compared=compared,
-            history=history,
-            phase="Succeeded",
-            op_revision=live.revision,
-            op_started=live.started,
-            op_finished=live.finished,
-            op_message="successfully synced (all tasks run)",
-        )
+            state.sync, state.compared = "OutOfSync", prodstory.revision(plan.name, -99)
+        return state
+
+
+def _healthy(plan: AppPlan, history: list[Deploy], since: datetime) -> AppState:
+    """``plan`` healthy since ``since`` and synced to its last deploy, which succeeded."""
+    live = history[-1]
+    return AppState(
+        plan=plan,
+        health="Healthy",
+        health_since=since,
+        sync="Synced",
+        compared=live.revision,
+        history=history,
+        phase="Succeeded",
+        op_revision=live.revision,
+        op_started=live.started,
+        op_finished=live.finished,
+        op_message="successfully synced (all tasks run)",
+    )
 
 
 # -- payloads ----------------------------------------------------------------------------------
