@@ -37,7 +37,7 @@ def green_feed(build: int = 0) -> bytes:
 # pipeline changed (``rules.memo``): the test's next poll brings a new build of every one.
 SNAPSHOT_STAGES = [
     (derive_module.insights, "pipeline_window"),
-    (derive_module.insights, "with_other_windows"),
+    (derive_module.insights, "broken_windows"),
     (derive_module.insights, "sort_key"),
     (derive_module.insights, "flaky_summary"),
     (derive_module.insights, "sort_flaky"),

@@ -286,7 +286,7 @@ def test_flaky_ranking_from_recorded_tests(clock: FakeClock) -> None:
     net = ranked[0]
     assert (net.times_flaked, net.retried_builds, net.lost_seconds) == (2, 2, 1000.0)
     assert net.first_seen == NOW - h(30) and net.last_seen == NOW - h(20)
-    assert net.pipelines == (("gh", "acme/app"),)
+    assert net.pipelines == ("gh:acme/app",)
     assert (ranked[2].retried_builds, ranked[2].lost_seconds) == (0, 7.0)
 
 

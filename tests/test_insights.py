@@ -57,7 +57,10 @@ def test_broken_windows_oldest_first_and_services_included() -> None:
     down = ServiceCheck(source="h", name="payments", health=Health.DOWN, checked_at=T0)
     up = ServiceCheck(source="h", name="checkout", health=Health.UP, checked_at=T0)
     since = {("h", "payments@"): T0 - timedelta(hours=3)}
-    windows = insights.broken_windows([new, old], [down, up], frozenset({"h"}), since)
+    stale = frozenset({"h"})
+    windows = insights.broken_windows(
+        insights.pipeline_windows([new, old], stale), [down, up], stale, since
+    )
     assert [w.name for w in windows] == ["old", "payments", "new"]
     assert windows[1].stale and windows[1].since == T0 - timedelta(hours=3)
 

@@ -254,7 +254,7 @@ async def test_absurd_estimates_and_timestamps_never_crash_the_screen() -> None:
 
 def test_a_radiator_that_dies_exits_non_zero(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever kills the app, the process says so in its exit code (it exited 0)."""
-    from buildradiator.cli.radiator import run_radiator
+    from buildradiator.ui.launch import run_radiator
     from buildradiator.ui.widgets import inflight
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -274,7 +274,7 @@ def test_a_command_that_fails_on_a_bug_exits_4_with_words(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug of ours")
 
-    monkeypatch.setattr(derive_module.insights, "with_other_windows", broken)
+    monkeypatch.setattr(derive_module.insights, "broken_windows", broken)
     config = tmp_path / "config.toml"
     config.write_text('[[sources]]\nname = "h"\ntype = "health"\nurl = "http://127.0.0.1:9/h"\n')
     assert main(["status", "--json", "--config", str(config)]) == 4

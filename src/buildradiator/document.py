@@ -9,7 +9,9 @@ is applied once, by the rules, before a snapshot is published: the document writ
 given. The verdict (``overall``) is the rules' too: the writer is handed it.
 
 Reading (``BuildDoc``...) names only what a reader needs and lets everything be null: a document
-from a newer radiator or a hand-made one may differ. A foundation module: it imports only the
+from a newer radiator or a hand-made one may differ. Services, deployments and blockers are
+written from their models and read back into them (``sources.radiator.reading.read_as``): no
+second definition of their shape. A foundation module: it imports only the
 model and the other foundation modules.
 """
 
@@ -268,58 +270,6 @@ class PipelineDoc(RunDoc):
     (``RunDoc``) describe the last build, and ``running`` says whether one is in flight."""
     in_flight: list[Any] | None = None
     running: bool = False
-
-
-class ServiceDoc(_Payload):
-    source: str
-    name: str
-    environment: str | None = None
-    health: str | None = None
-    http_status: int | None = None
-    latency_ms: float | None = None
-    version: str | None = None
-    detail: str | None = None
-    checked_at: Stamp = None
-    url: str | None = None
-    service: str | None = None
-    kind: str | None = None
-    since: Stamp = None
-    severity: str | None = None
-    muted: str | None = None
-    value: float | None = None
-    unit: str | None = None
-
-
-class DeploymentDoc(_Payload):
-    source: str
-    service: str
-    environment: str | None = None
-    id: str | int | None = None
-    state: str | None = None
-    provider_state: str | None = None
-    revision: str | None = None
-    version: str | None = None
-    deployed_at: Stamp = None
-    target_revision: str | None = None
-    started_at: Stamp = None
-    finished_at: Stamp = None
-    author: str | None = None
-    detail: str | None = None
-    url: str | None = None
-    repo: str | None = None
-    pipeline: str | None = None
-    behind_by: int | None = None
-    oldest_undeployed_at: Stamp = None
-    suspect: str | None = None
-
-
-class BlockerDoc(_Payload):
-    source: str
-    id: str | int
-    title: str
-    url: str | None = None
-    opened_at: Stamp = None
-    author: str | None = None
 
 
 class FlakyTestDoc(_Payload):

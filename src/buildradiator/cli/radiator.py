@@ -30,27 +30,17 @@ def radiator_options(args: argparse.Namespace, config: Config) -> RadiatorOption
     return RadiatorOptions.from_config(config, theme=args.theme, mode=args.mode, ascii=ascii)
 
 
-def run_radiator(
-    config: Config,
-    options: RadiatorOptions,
-    *,
-    use_cache: bool = True,
-    history: History | None = None,
-) -> int:
-    """Run the Textual radiator (``ui.launch``), its log going to the log file."""
-    from buildradiator.ui.launch import run_radiator as launch
-
-    with logging_to_file():
-        return launch(config, options, use_cache=use_cache, history=history)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
+    from buildradiator.ui.launch import run_radiator
+
     config = require_config(args.config)
-    return run_radiator(config, radiator_options(args, config))
+    with logging_to_file():
+        return run_radiator(config, radiator_options(args, config))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from buildradiator.simulator import Simulator, demo_config_text
+    from buildradiator.ui.launch import run_radiator
 
     simulator = Simulator()
     simulator.start()
@@ -61,7 +51,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         options = radiator_options(args, config)
         # The demo's history lives in memory, filled with a few weeks of made-up builds under
         # the keys the real sources report, so trends and the flaky ranking have shape at once.
-        return run_radiator(config, options, use_cache=False, history=_demo_history(config))
+        with logging_to_file():
+            return run_radiator(config, options, use_cache=False, history=_demo_history(config))
     finally:
         simulator.stop()
 

@@ -13,7 +13,7 @@ Public surface::
     store.prune()                        # retention; throttled to once an hour unless force=True
     store.red_streak(source, pipeline)   # -> Streak | None        ("red for 3h 12m", who, range)
     store.durations(source, pipeline)    # -> Durations | None     (p50/p90 for the ETA)
-    store.flaky_tests(window_days=7)     # -> list[FlakyTest]      (ranked by impact)
+    store.flaky_tests(window_days=7)     # -> list[FlakyTestInfo]   (ranked by impact)
     store.retry_share(source, pipeline, days)  # -> RetryShare     (call with 7 and 30)
     store.trends(source, pipeline, days=30)    # -> Trend          (daily, sparkline-ready)
     store.recent_strip(source, pipeline)       # -> list[Status]   (newest first)
@@ -72,13 +72,11 @@ from __future__ import annotations
 from buildradiator.history.builds import BuildFacts
 from buildradiator.history.flakes import TestFacts
 from buildradiator.model import TestResult, TestStatus
-from buildradiator.rules.flaky import FlakyTest
 from buildradiator.rules.streaks import Durations, Streak
 from buildradiator.rules.trends import RetryShare, Trend
 
 __all__ = [
     "Durations",
-    "FlakyTest",
     "History",
     "RetryShare",
     "Streak",

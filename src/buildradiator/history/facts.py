@@ -232,17 +232,4 @@ class HistoryFacts:
         )
 
     def _flaky(self, keys: frozenset[tuple[str, str]]) -> tuple[FlakyTestInfo, ...]:
-        h = self.history
-        return tuple(
-            FlakyTestInfo(
-                classname=t.classname,
-                name=t.name,
-                times_flaked=t.times_flaked,
-                retried_builds=t.retried_builds,
-                lost_seconds=t.lost_seconds,
-                first_seen=t.first_seen,
-                last_seen=t.last_seen,
-                pipelines=tuple(f"{s}:{p}" for s, p in t.pipelines),
-            )
-            for t in h.flaky_tests(FLAKY_WINDOW_DAYS, FLAKY_LIMIT, only=list(keys))
-        )
+        return tuple(self.history.flaky_tests(FLAKY_WINDOW_DAYS, FLAKY_LIMIT, only=list(keys)))

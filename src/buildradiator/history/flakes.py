@@ -15,10 +15,9 @@ from datetime import datetime
 
 from buildradiator.history.rollups import Rollups
 from buildradiator.history.store import guarded
-from buildradiator.model import TestResult, TestStatus
-from buildradiator.rules.flaky import FlakyTest, ResultRow, flake_events, rank_flaky
+from buildradiator.model import FlakyTestInfo, TestResult, TestStatus
+from buildradiator.rules.flaky import ResultRow, flake_events, rank_flaky
 from buildradiator.rules.streaks import DAY, when
-from buildradiator.text import clean_text
 
 _TEST_STATUSES = {s.value for s in TestStatus}
 
@@ -122,7 +121,7 @@ class TestFacts(Rollups):
         limit: int = 20,
         *,
         only: Iterable[tuple[str, str]] | None = None,
-    ) -> list[FlakyTest]:
+    ) -> list[FlakyTestInfo]:
         """The flakiest tests of the last ``window_days``, by impact (see ``trends``).
         ``only`` restricts it to these (source, pipeline) pairs, e.g. the configured ones."""
         since = self.clock.now().timestamp() - window_days * DAY
@@ -155,15 +154,17 @@ class TestFacts(Rollups):
             first_seen, last_seen = when(first), when(tally.last_at)
             assert first_seen is not None and last_seen is not None
             out.append(
-                FlakyTest(
-                    classname=clean_text(names[0]),
-                    name=clean_text(names[1]),
+                FlakyTestInfo(
+                    classname=names[0],
+                    name=names[1],
                     times_flaked=tally.times,
                     retried_builds=tally.retried,
                     lost_seconds=tally.lost_seconds,
                     first_seen=first_seen,
                     last_seen=last_seen,
-                    pipelines=tuple(sorted(self._name_of(p) for p in tally.pipeline_ids)),
+                    pipelines=tuple(
+                        ":".join(name) for name in sorted(map(self._name_of, tally.pipeline_ids))
+                    ),
                 )
             )
         return out

@@ -111,7 +111,7 @@ def derive(
         lambda c: observed.down_since.get(insights.service_key(c)),
         now,
     )
-    broken = insights.with_other_windows(
+    broken = insights.broken_windows(
         (w for d in derived if (w := d.window(d.shown.source in stale)) is not None),
         raw.services,
         stale,

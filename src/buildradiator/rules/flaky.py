@@ -13,27 +13,8 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from buildradiator.model import TestStatus
-
-
-@dataclass(frozen=True, slots=True)
-class FlakyTest:
-    """One flaky test, with its impact over the window."""
-
-    classname: str
-    name: str
-    times_flaked: int
-    retried_builds: int
-    """Builds that failed because of it and had to be re-run."""
-    lost_seconds: float
-    """Build time spent on those failed builds, plus in-build reruns of the test."""
-    first_seen: datetime
-    """The first flake of it that history holds (not only this window)."""
-    last_seen: datetime
-    pipelines: tuple[tuple[str, str], ...] = field(default=())
-    """``(source, pipeline)`` where it flaked in the window."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +100,7 @@ def flake_events(rows: Iterable[ResultRow], clean: set[tuple[int, str]]) -> list
 
 @dataclass
 class FlakyTally:
-    """The events of one test added up; ``History`` turns it into a ``FlakyTest``."""
+    """The events of one test added up; ``History`` turns it into a ``model.FlakyTestInfo``."""
 
     test_id: int
     times: int = 0

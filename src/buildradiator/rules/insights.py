@@ -111,30 +111,26 @@ def service_key(check: ServiceCheck) -> tuple[str, str]:
     return (check.source, f"{check.name}@{check.environment or ''}")
 
 
-def broken_windows(
-    pipelines: Iterable[Pipeline],
-    services: Iterable[ServiceCheck],
-    stale_sources: frozenset[str],
-    down_since: Mapping[tuple[str, str], datetime],
-    deployments: Iterable[Deployment] = (),
-) -> tuple[BrokenWindow, ...]:
-    """Every broken window, oldest first (the one that has waited longest leads the banner)."""
-    windows = [
+def pipeline_windows(
+    pipelines: Iterable[Pipeline], stale_sources: frozenset[str]
+) -> list[BrokenWindow]:
+    """The pipelines' broken windows (``pipeline_window``), in pipeline order."""
+    return [
         w for p in pipelines if (w := pipeline_window(p, p.source in stale_sources)) is not None
     ]
-    return with_other_windows(windows, services, stale_sources, down_since, deployments)
 
 
-def with_other_windows(
-    pipeline_windows: Iterable[BrokenWindow],
+def broken_windows(
+    of_pipelines: Iterable[BrokenWindow],
     services: Iterable[ServiceCheck],
     stale_sources: frozenset[str],
     down_since: Mapping[tuple[str, str], datetime],
     deployments: Iterable[Deployment] = (),
 ) -> tuple[BrokenWindow, ...]:
-    """``broken_windows`` from the pipelines' windows (``pipeline_window``, in pipeline order)
-    and the services and deployments."""
-    windows = list(pipeline_windows)
+    """Every broken window, oldest first (the one that has waited longest leads the banner):
+    the pipelines' (``pipeline_windows``; the rules pass them remembered per pipeline), the
+    services' and the deployments'."""
+    windows = list(of_pipelines)
     windows += _one_per_service(services, stale_sources, down_since)
     windows += [
         w for d in deployments if (w := deploy_window(d, d.source in stale_sources)) is not None

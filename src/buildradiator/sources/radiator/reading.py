@@ -7,19 +7,17 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, TypeVar, get_args
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
 
 from buildradiator.document import (
     SCHEMA_VERSION,
-    BlockerDoc,
     BuildDoc,
-    DeploymentDoc,
     FlakyTestDoc,
     PipelineDoc,
     RunDoc,
-    ServiceDoc,
     SourceDoc,
 )
 from buildradiator.fmt import plural
@@ -44,6 +42,7 @@ KEY_TEXT = 300
 """Longest remote source name or key kept (they become part of our keys)."""
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _T = TypeVar("_T")
+_M = TypeVar("_M")
 
 
 @dataclass
@@ -59,11 +58,11 @@ class Reading:
 
     def read(self, doc: dict[str, Any]) -> SourceResult:
         pipelines = self._pipelines(doc.get("pipelines") or [])
-        services = self._each(doc.get("services"), ServiceDoc, self._service)
-        deployments = self._each(doc.get("deployments"), DeploymentDoc, self._deployment)
-        blockers = self._each(doc.get("blockers"), BlockerDoc, self._blocker)
-        flakes = self._each(doc.get("flaky_tests"), FlakyTestDoc, self._flake)
-        sources = self._each(doc.get("sources"), SourceDoc, self._source)
+        services = self._each(doc.get("services"), _OBJECT.validate_python, self._service)
+        deployments = self._each(doc.get("deployments"), _OBJECT.validate_python, self._deployment)
+        blockers = self._each(doc.get("blockers"), _OBJECT.validate_python, self._blocker)
+        flakes = self._each(doc.get("flaky_tests"), FlakyTestDoc.model_validate, self._flake)
+        sources = self._each(doc.get("sources"), SourceDoc.model_validate, self._source)
         result = SourceResult(
             pipelines=tuple(pipelines),
             services=tuple(services),
@@ -81,18 +80,17 @@ class Reading:
     def _each(
         self,
         entries: Any,
-        model: type[ModelT],
-        convert: Callable[[ModelT], _T | None],
+        shape: Callable[[Any], _M],
+        convert: Callable[[_M], _T | None],
     ) -> list[_T]:
+        """The entries read by ``shape`` (a reading model's, or ``_OBJECT``'s for the entries
+        ``convert`` reads with ``read_as``) and converted; ``None`` is an entry not wanted."""
         out: list[_T] = []
         for raw in entries or ():
-            parsed = self._parse(model, raw)
-            if parsed is None:
-                continue
             try:
-                converted = convert(parsed)
+                converted = convert(shape(raw))
             except ValidationError:
-                # A value the document's shape allows but the model does not.
+                # One entry that does not fit costs that entry, not the document.
                 self.skipped += 1
                 continue
             if converted is not None:
@@ -182,55 +180,35 @@ class Reading:
 
     # -- production, blockers, flaky tests, the remote's own sources ---------------------------
 
-    def _service(self, doc: ServiceDoc) -> ServiceCheck | None:
-        if not self.wanted(doc.source):
+    def _service(self, raw: dict[str, Any]) -> ServiceCheck | None:
+        if not self.wanted(_TEXT.validate_python(raw.get("source"))):
             return None
         # The export writes the service name even where it is the check's own name.
-        service = doc.service if doc.service and doc.service != doc.name else None
-        return ServiceCheck(
+        name, service, kind = raw.get("name"), _text(raw.get("service")), _text(raw.get("kind"))
+        return read_as(
+            ServiceCheck,
+            raw,
             source=self.name,
-            name=doc.name,
-            environment=doc.environment,
-            health=_enum(Health, doc.health, Health.UNKNOWN),
-            service=service,
-            kind=clean_text(doc.kind, 40) if doc.kind else "health",
-            http_status=doc.http_status,
-            latency_ms=_finite(doc.latency_ms),
-            version=doc.version,
-            detail=doc.detail,
-            url=safe_url(doc.url),
-            checked_at=parse_iso(doc.checked_at),
-            since=parse_iso(doc.since),
-            severity=doc.severity,
-            muted=doc.muted,
-            value=_finite(doc.value),
-            unit=clean_text(doc.unit, 40) if doc.unit else None,
+            health=_enum(Health, _text(raw.get("health")), Health.UNKNOWN),
+            service=service if service and service != name else None,
+            kind=clean_text(kind, 40) if kind else "health",
+            url=safe_url(_text(raw.get("url"))),
+            unit=clean_text(unit, 40) if (unit := _text(raw.get("unit"))) else None,
         )
 
-    def _deployment(self, doc: DeploymentDoc) -> Deployment | None:
-        if not self.wanted(doc.source):
+    def _deployment(self, raw: dict[str, Any]) -> Deployment | None:
+        if not self.wanted(_TEXT.validate_python(raw.get("source"))):
             return None
-        return Deployment(
+        ident, repo = raw.get("id"), _text(raw.get("repo"))
+        return read_as(
+            Deployment,
+            raw,
             source=self.name,
-            service=doc.service,
-            environment=doc.environment,
-            id=_ident(str(doc.id)) if doc.id is not None else None,
-            state=_enum(DeployState, doc.state, DeployState.UNKNOWN),
-            provider_state=doc.provider_state,
-            revision=doc.revision,
-            version=doc.version,
-            deployed_at=parse_iso(doc.deployed_at),
-            target_revision=doc.target_revision,
-            started_at=parse_iso(doc.started_at),
-            finished_at=parse_iso(doc.finished_at),
-            author=doc.author,
-            detail=doc.detail,
-            url=safe_url(doc.url),
-            repo=_ident(doc.repo) if doc.repo else None,
-            pipeline=self._our_key(doc.pipeline),
-            behind_by=doc.behind_by,
-            oldest_undeployed_at=parse_iso(doc.oldest_undeployed_at),
-            suspect=doc.suspect,
+            id=_ident(str(ident)) if isinstance(ident, str | int) else None,
+            state=_enum(DeployState, _text(raw.get("state")), DeployState.UNKNOWN),
+            url=safe_url(_text(raw.get("url"))),
+            repo=_ident(repo) if repo else None,
+            pipeline=self._our_key(_text(raw.get("pipeline"))),
         )
 
     def _our_key(self, remote_key: str | None) -> str | None:
@@ -241,16 +219,16 @@ class Reading:
         ours = self.pipeline_keys.get(_ident(remote_key), [])
         return ours[0] if len(ours) == 1 else _ident(remote_key)
 
-    def _blocker(self, doc: BlockerDoc) -> Blocker | None:
-        if not self.wanted(doc.source):
+    def _blocker(self, raw: dict[str, Any]) -> Blocker | None:
+        if not self.wanted(_TEXT.validate_python(raw.get("source"))):
             return None
-        return Blocker(
+        ident = _IDENT.validate_python(raw.get("id"))
+        return read_as(
+            Blocker,
+            raw,
             source=self.name,
-            id=_ident(str(doc.id)),
-            title=doc.title,
-            url=safe_url(doc.url),
-            opened_at=parse_iso(doc.opened_at),
-            author=doc.author,
+            id=_ident(str(ident)),
+            url=safe_url(_text(raw.get("url"))),
         )
 
     def _flake(self, doc: FlakyTestDoc) -> ReportedFlake | None:
@@ -327,6 +305,50 @@ def _enum(kind: type[_E], word: str | None, fallback: _E) -> _E:
 def _ident(value: str) -> str:
     """A remote name or key made safe to show (it becomes part of ours)."""
     return clean_text(value, KEY_TEXT)
+
+
+_TEXT = TypeAdapter(str)
+"""Where the entry is nothing without it (its ``source``): a string, or the entry is skipped."""
+_IDENT = TypeAdapter(str | int)
+_OBJECT = TypeAdapter(dict[str, Any])
+"""An entry read field by field (``read_as``): an object, or it is skipped."""
+
+
+def read_as(model: type[ModelT], raw: dict[str, Any], **given: Any) -> ModelT:
+    """An entry of the document read as the very model it was written from (``document``
+    dumps a ``ServiceCheck``, a ``Deployment``, a ``Blocker``), so the document's shape is
+    defined once, by the model. Only the model's fields are read; a time that does not parse
+    and a number that is not finite are unknown, not a failed entry; ``given`` goes over what
+    the document says. Raises ``ValidationError`` where a value does not fit the model."""
+    moments = _moments(model)
+    data = {
+        key: _lenient(value, key in moments)
+        for key, value in raw.items()
+        if key in model.model_fields
+    }
+    return model.model_validate({**data, **given})
+
+
+@cache
+def _moments(model: type[BaseModel]) -> frozenset[str]:
+    """The model's fields that hold a time."""
+    return frozenset(
+        name
+        for name, f in model.model_fields.items()
+        if f.annotation is AwareDatetime or AwareDatetime in get_args(f.annotation)
+    )
+
+
+def _lenient(value: Any, moment: bool) -> Any:
+    if moment:
+        return parse_iso(value) if isinstance(value, str) else None
+    if isinstance(value, float):
+        return _finite(value)
+    return value
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _finite(value: float | None) -> float | None:
