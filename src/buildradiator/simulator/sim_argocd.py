@@ -467,7 +467,6 @@ class ArgoSim:
     prefix = PREFIX
 
     def __init__(self, scenario: Scenario) -> None:
-        self.scenario = scenario
         self.story = ArgoStory(scenario)
 
     def demo_sources(self, base_url: str) -> str:

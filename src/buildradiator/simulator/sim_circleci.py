@@ -232,7 +232,6 @@ class CircleSim:
     prefix = PREFIX
 
     def __init__(self, scenario: Scenario) -> None:
-        self.scenario = scenario
         self.story = CircleStory(scenario)
 
     def demo_sources(self, base_url: str) -> str:

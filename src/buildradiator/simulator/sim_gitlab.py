@@ -377,7 +377,6 @@ class GitLabSim:
     prefix = PREFIX
 
     def __init__(self, scenario: Scenario) -> None:
-        self.scenario = scenario
         self.story = GitLabStory(scenario)
         self._window = 0
         self._used = 0
