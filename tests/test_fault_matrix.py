@@ -76,13 +76,13 @@ class Fault:
     """Loopback server mode for network-level faults; None: a MockTransport answer."""
     timeout: float = TIMEOUT
     """The source's timeout: short where the fault is the wait itself (hanging, dripping); long
-    where it must end on its own (a refused TLS handshake), so a loaded machine's slow handshake
-    is not mistaken for the fault."""
+    where it must end on its own (a refused connection or TLS handshake, a name that does not
+    resolve), so a loaded machine's slow handshake or resolver thread is not taken for it."""
 
 
 FAULTS = [
-    Fault("refused", "unreachable", ("refused",), network="refused"),
-    Fault("dns", "unreachable", ("dns",), network="dns"),
+    Fault("refused", "unreachable", ("refused",), network="refused", timeout=5.0),
+    Fault("dns", "unreachable", ("dns",), network="dns", timeout=5.0),
     Fault("connect_timeout", "timeout", ("within",)),
     Fault("accept_and_hang", "timeout", ("within",), network="hang"),
     Fault("tls", "unreachable", ("tls",), network="tls", timeout=5.0),

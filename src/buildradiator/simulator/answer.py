@@ -55,6 +55,16 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return False
 
 
+def revalidated(answer: Answer, etag: str, if_none_match: str | None) -> Answer:
+    """``answer`` with its ``ETag``; when the client already holds that version, a 304 with the
+    same headers but no body (nor ``Content-Type``)."""
+    answer.headers.append(("ETag", etag))
+    if not etag_matches(if_none_match, etag):
+        return answer
+    kept = [(k, v) for k, v in answer.headers if k.lower() != "content-type"]
+    return Answer(304, b"", kept)
+
+
 def iso_z(moment: datetime) -> str:
     """GitHub's timestamp style: whole seconds, UTC, ``Z``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

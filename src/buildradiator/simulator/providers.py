@@ -33,7 +33,8 @@ class SimProvider(Protocol):
         ...
 
     def demo_sources(self, base_url: str) -> str:
-        """TOML ``[[sources]]`` blocks that watch this provider at ``base_url``."""
+        """TOML ``[[sources]]`` blocks that watch this provider at ``base_url``, each written by
+        ``sourceblock.source_block`` from its fields."""
         ...
 
 

@@ -268,6 +268,31 @@ class Scenario:
             number = repo.number_base + HISTORY_RUNS + loop * RUNS_PER_LOOP + k + 1
         return RunPlan(run_id, repo, number, branch, "push", commit, commit.author, tuple(attempts))
 
+    def _run(
+        self,
+        repo: Repo,
+        loop: int,
+        k: int,
+        commit: Commit,
+        queue: float,
+        *attempts: tuple[float, tuple[float, ...], str | None],
+        branch: str = "main",
+    ) -> RunPlan:
+        """Run ``k`` of ``loop`` for ``commit``, by its author. Each attempt is (queued at, in
+        script seconds; its jobs' seconds; the job that fails, or None), ``queue`` seconds in the
+        queue (scaled, like the jobs)."""
+        planned = [
+            attempt_plan(
+                number,
+                self.at(loop, queued),
+                queue * self.scale,
+                self._jobs(repo, seconds, failing),
+                commit.author,
+            )
+            for number, (queued, seconds, failing) in enumerate(attempts, 1)
+        ]
+        return self._plan(repo, loop, k, commit, planned, branch)
+
     def _commit(
         self, repo: Repo, loop: int, k: int, message: str, author: Person, pushed: datetime
     ) -> Commit:
@@ -297,71 +322,24 @@ class Scenario:
             DANA,
             at(loop, 95),
         )
-        d = self.scale
         return (
-            self._plan(
-                repo,
-                loop,
-                0,
-                mallory,
-                [
-                    attempt_plan(
-                        1, at(loop, 8), 4 * d, self._jobs(repo, (10, 16, 6), "integration"), MALLORY
-                    )
-                ],
+            self._run(repo, loop, 0, mallory, 4, (8, (10, 16, 6), "integration")),
+            self._run(
+                repo, loop, 1, feature, 4, (18, (10, 20, 6), None), branch="feature/login-sso"
             ),
-            self._plan(
-                repo,
-                loop,
-                1,
-                feature,
-                [attempt_plan(1, at(loop, 18), 4 * d, self._jobs(repo, (10, 20, 6)), MALLORY)],
-                branch="feature/login-sso",
-            ),
-            self._plan(
-                repo,
-                loop,
-                2,
-                second,
-                [
-                    attempt_plan(
-                        1, at(loop, 55), 4 * d, self._jobs(repo, (12, 18, 6), "integration"), CHEN
-                    )
-                ],
-            ),
-            self._plan(
-                repo,
-                loop,
-                3,
-                revert,
-                [attempt_plan(1, at(loop, 95), 4 * d, self._jobs(repo, (12, 14, 6)), DANA)],
-            ),
+            self._run(repo, loop, 2, second, 4, (55, (12, 18, 6), "integration")),
+            self._run(repo, loop, 3, revert, 4, (95, (12, 14, 6), None)),
         )
 
     def _billing(self, loop: int) -> tuple[RunPlan, ...]:
-        repo, at, d = BILLING, self.at, self.scale
+        repo, at = BILLING, self.at
         rounding = self._commit(repo, loop, 0, "Add invoice rounding", ERIN, at(loop, 105))
         merge = self._commit(repo, loop, 1, UNTRUSTED_MESSAGE, FARID, at(loop, 240))
         return (
-            self._plan(
-                repo,
-                loop,
-                0,
-                rounding,
-                [
-                    attempt_plan(
-                        1, at(loop, 105), 3 * d, self._jobs(repo, (10, 30, 8), "test"), ERIN
-                    ),
-                    attempt_plan(2, at(loop, 162), 3 * d, self._jobs(repo, (10, 24, 8)), ERIN),
-                ],
+            self._run(
+                repo, loop, 0, rounding, 3, (105, (10, 30, 8), "test"), (162, (10, 24, 8), None)
             ),
-            self._plan(
-                repo,
-                loop,
-                1,
-                merge,
-                [attempt_plan(1, at(loop, 240), 3 * d, self._jobs(repo, (10, 22, 8)), FARID)],
-            ),
+            self._run(repo, loop, 1, merge, 3, (240, (10, 22, 8), None)),
         )
 
     def _ledger(self, loop: int) -> tuple[RunPlan, ...]:
@@ -437,27 +415,16 @@ class Scenario:
             )
         breakers = (("Breakers", "mallory"), ("FailingTasks", "ui-tests: 3 failed"))
         building, failed, rebuilding, fixed = MOBILE_APP
-        if s < building:
+        # Green and sleeping, building, red (and sleeping), building the fix, green again.
+        activity = "Building" if building <= s < failed or rebuilding <= s < fixed else "Sleeping"
+        if s < failed:
             mobile = CCProject(
-                "mobile-app", "Sleeping", "Success", str(300 + 2 * loop), at(loop - 1, fixed)
-            )
-        elif s < failed:
-            mobile = CCProject(
-                "mobile-app", "Building", "Success", str(300 + 2 * loop), at(loop - 1, fixed)
-            )
-        elif s < rebuilding:
-            mobile = CCProject(
-                "mobile-app",
-                "Sleeping",
-                "Failure",
-                str(301 + 2 * loop),
-                at(loop, failed),
-                messages=breakers,
+                "mobile-app", activity, "Success", str(300 + 2 * loop), at(loop - 1, fixed)
             )
         elif s < fixed:
             mobile = CCProject(
                 "mobile-app",
-                "Building",
+                activity,
                 "Failure",
                 str(301 + 2 * loop),
                 at(loop, failed),

@@ -37,6 +37,7 @@ from urllib.parse import quote
 from buildradiator.simulator.answer import Answer, json_answer, text_answer
 from buildradiator.simulator.prodstory import ALERT_PAYMENTS, ALERT_SEARCH, within
 from buildradiator.simulator.scenario import SCRIPT_SECONDS, Moment, Scenario
+from buildradiator.simulator.sourceblock import source_block
 from buildradiator.sources.alertmanager.config import MATCHER
 
 PREFIX = "alertmanager"
@@ -217,14 +218,13 @@ class AlertmanagerApi:
         self.scenario = scenario
 
     def demo_sources(self, base_url: str) -> str:
-        return f"""
-[[sources]]
-name = "alertmanager"
-type = "alertmanager"
-url = "{base_url.rstrip("/")}/{PREFIX}"
-matchers = []
-environment = "prod"
-"""
+        return source_block(
+            name="alertmanager",
+            type="alertmanager",
+            url=f"{base_url.rstrip('/')}/{PREFIX}",
+            matchers=[],
+            environment="prod",
+        )
 
     def answer(
         self, path: str, query: dict[str, list[str]], headers: Message, moment: Moment, web: str

@@ -42,6 +42,7 @@ from typing import Any
 from buildradiator.simulator import prodstory
 from buildradiator.simulator.answer import Answer, iso_z, json_answer, text_answer
 from buildradiator.simulator.scenario import Moment, Scenario
+from buildradiator.simulator.sourceblock import source_block
 
 PREFIX = "argocd"
 HISTORY_LIMIT = 10
@@ -103,36 +104,36 @@ class AppState:
     resources: list[dict[str, Any]] = field(default_factory=list)
 
 
-PAYMENTS = AppPlan(
+def _kustomize_app(
+    name: str, labels: dict[str, str], repo_url: str, path: str, *, auto_sync: bool = True
+) -> AppPlan:
+    """An app of project ``default`` deploying ``path`` on ``main`` of ``repo_url`` to the
+    namespace of its name, from the image of its name."""
+    image = f"ghcr.io/acme/{name}"
+    return AppPlan(
+        name, "default", labels, repo_url, path, "main", name, image, auto_sync=auto_sync
+    )
+
+
+SHOP = {"app.kubernetes.io/part-of": "shop"}
+PAYMENTS = _kustomize_app(
     "payments",
-    "default",
-    {"team": "payments", "tier": "api", "app.kubernetes.io/part-of": "shop"},
+    {"team": "payments", "tier": "api", **SHOP},
     "https://github.com/acme/payments-deploy.git",
     "overlays/prod",
-    "main",
-    "payments",
-    "ghcr.io/acme/payments",
 )
-CHECKOUT = AppPlan(
+CHECKOUT = _kustomize_app(
     "checkout",
-    "default",
-    {"team": "checkout", "tier": "web", "app.kubernetes.io/part-of": "shop"},
+    {"team": "checkout", "tier": "web", **SHOP},
     "https://github.com/acme/checkout-deploy.git",
     "k8s/prod",
-    "main",
-    "checkout",
-    "ghcr.io/acme/checkout",
 )
-SEARCH = AppPlan(
+SEARCH = _kustomize_app(
     "search",
-    "default",
     {"team": "search", "tier": "api"},
     "git@github.com:acme/search-deploy.git",
     "deploy/prod",
-    "main",
-    "search",
-    "ghcr.io/acme/search",
-    auto_sync=False,
+    auto_sync=False,  # OutOfSync until someone syncs it
 )
 BILLING_WORKER = AppPlan(
     "billing-worker",
@@ -181,26 +182,13 @@ class ArgoStory:
             if d.finished <= moment.now
         ]
         history = done[-HISTORY_LIMIT:]
-        live = history[-1]
         if s < sync[0]:
             since = at(loop - 1, fix[1])
         elif s < fails[0]:
             since = at(loop, sync[1])
         else:
             since = at(loop, fix[1])
-        state = AppState(
-            plan=PAYMENTS,
-            health="Healthy",
-            health_since=since,
-            sync="Synced",
-            compared=live.revision,
-            history=history,
-            phase="Succeeded",
-            op_revision=live.revision,
-            op_started=live.started,
-            op_finished=live.finished,
-            op_message="successfully synced (all tasks run)",
-        )
+        state = _healthy(PAYMENTS, history, since)
         for span, service in ((sync, "payments"), (fix, "payments-fix")):
             if prodstory.within(s, span):
                 target = prodstory.revision(service, loop)
@@ -238,25 +226,29 @@ class ArgoStory:
             history.append(Deploy(40 + k, revision, finished - timedelta(seconds=48), finished))
         if plan.chart:
             history[-1].revision = plan.target
-        live = history[-1]
-        compared = live.revision
-        sync = "Synced"
+        state = _healthy(plan, history, history[-1].finished)
         if plan is SEARCH:
             # main moved on after the last manual sync; auto-sync is off, so it waits.
-            sync, compared = "OutOfSync", prodstory.revision(plan.name, -99)
-        return AppState(
-            plan=plan,
-            health="Healthy",
-            health_since=live.finished,
-            sync=sync,
-            compared=compared,
-            history=history,
-            phase="Succeeded",
-            op_revision=live.revision,
-            op_started=live.started,
-            op_finished=live.finished,
-            op_message="successfully synced (all tasks run)",
-        )
+            state.sync, state.compared = "OutOfSync", prodstory.revision(plan.name, -99)
+        return state
+
+
+def _healthy(plan: AppPlan, history: list[Deploy], since: datetime) -> AppState:
+    """``plan`` healthy since ``since`` and synced to its last deploy, which succeeded."""
+    live = history[-1]
+    return AppState(
+        plan=plan,
+        health="Healthy",
+        health_since=since,
+        sync="Synced",
+        compared=live.revision,
+        history=history,
+        phase="Succeeded",
+        op_revision=live.revision,
+        op_started=live.started,
+        op_finished=live.finished,
+        op_message="successfully synced (all tasks run)",
+    )
 
 
 # -- payloads ----------------------------------------------------------------------------------
@@ -475,18 +467,16 @@ class ArgoSim:
     prefix = PREFIX
 
     def __init__(self, scenario: Scenario) -> None:
-        self.scenario = scenario
         self.story = ArgoStory(scenario)
 
     def demo_sources(self, base_url: str) -> str:
-        return f"""
-[[sources]]
-name = "argocd"
-type = "argocd"
-url = "{base_url.rstrip("/")}/{PREFIX}"
-projects = ["default"]
-environment = "prod"
-"""
+        return source_block(
+            name="argocd",
+            type="argocd",
+            url=f"{base_url.rstrip('/')}/{PREFIX}",
+            projects=["default"],
+            environment="prod",
+        )
 
     def answer(
         self, path: str, query: dict[str, list[str]], headers: Message, moment: Moment, web: str

@@ -29,7 +29,6 @@ commit's author comes from the build's changes), and partially succeeded.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,6 +50,7 @@ from buildradiator.simulator.scenario import (
     Scenario,
     fake_sha,
 )
+from buildradiator.simulator.sourceblock import source_block
 
 PREFIX = "azure"
 ORG = "acme"
@@ -464,17 +464,13 @@ class AzureSim:
         self.story = AzureStory(scenario)
 
     def demo_sources(self, base_url: str) -> str:
-        url = json.dumps(f"{base_url.rstrip('/')}/{PREFIX}/{ORG}")
-        return "\n".join(
-            [
-                "[[sources]]",
-                'name = "azure"',
-                'type = "azure"',
-                f"url = {url}",
-                f'project = "{PROJECT}"',
-                f"definitions = [{CI}, {NIGHTLY}]",
-                'branch = "main"',
-            ]
+        return source_block(
+            name="azure",
+            type="azure",
+            url=f"{base_url.rstrip('/')}/{PREFIX}/{ORG}",
+            project=PROJECT,
+            definitions=[CI, NIGHTLY],
+            branch="main",
         )
 
     def answer(

@@ -35,7 +35,6 @@ Times are ISO with microseconds and ``Z``; uuids are ``{...}``, as api.bitbucket
 from __future__ import annotations
 
 import functools
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -54,6 +53,7 @@ from buildradiator.simulator.scenario import (
     Moment,
     Scenario,
 )
+from buildradiator.simulator.sourceblock import source_block
 
 PREFIX = "bitbucket"
 WORKSPACE = "acme"
@@ -228,18 +228,14 @@ class BitbucketSim:
         self._loops: dict[int, tuple[PipelinePlan, ...]] = {}
 
     def demo_sources(self, base_url: str) -> str:
-        api = json.dumps(base_url.rstrip("/") + f"/{PREFIX}/2.0")
-        return "\n".join(
-            [
-                "[[sources]]",
-                'name = "bitbucket"',
-                'type = "bitbucket"',
-                f"api_url = {api}",
-                f"web_url = {json.dumps(base_url.rstrip('/') + '/web/' + PREFIX)}",
-                f'workspace = "{WORKSPACE}"',
-                f'repositories = ["{REPO}"]',
-                'branch = "main"',
-            ]
+        return source_block(
+            name="bitbucket",
+            type="bitbucket",
+            api_url=f"{base_url.rstrip('/')}/{PREFIX}/2.0",
+            web_url=f"{base_url.rstrip('/')}/web/{PREFIX}",
+            workspace=WORKSPACE,
+            repositories=[REPO],
+            branch="main",
         )
 
     # -- time

@@ -27,6 +27,7 @@ from typing import Any
 
 from buildradiator.simulator.answer import Answer, json_answer, param, text_answer
 from buildradiator.simulator.scenario import Moment, Scenario, fake_sha
+from buildradiator.simulator.sourceblock import source_block
 
 SUCCESS, WARNINGS, FAILURE, SKIPPED, EXCEPTION, RETRY, CANCELLED = range(7)
 LOOPS_SHOWN = 3
@@ -196,13 +197,12 @@ class BuildbotSim:
         return _error(404, "not found")
 
     def demo_sources(self, base_url: str) -> str:
-        return (
-            "[[sources]]\n"
-            'name = "buildbot"\n'
-            'type = "buildbot"\n'
-            f'url = "{base_url.rstrip("/")}/buildbot"\n'
-            'tags = ["platform", "docs"]\n'
-            "builds = 10\n"
+        return source_block(
+            name="buildbot",
+            type="buildbot",
+            url=f"{base_url.rstrip('/')}/buildbot",
+            tags=["platform", "docs"],
+            builds=10,
         )
 
     # -- state at a moment

@@ -26,7 +26,6 @@ loop):
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,13 +35,15 @@ from typing import Any
 
 from buildradiator.simulator.answer import (
     Answer,
-    etag_matches,
     json_answer,
     link_paged,
+    revalidated,
     strong_etag,
 )
 from buildradiator.simulator.buildkite_testengine import SUITES, suite_tests
+from buildradiator.simulator.runs import Person
 from buildradiator.simulator.scenario import LOOPS_KEPT, Moment, Scenario, fake_sha
+from buildradiator.simulator.sourceblock import source_block
 
 ORG = "acme"
 ORG_LIMIT = 200
@@ -53,15 +54,9 @@ PER_LOOP = 10
 """Room per pipeline and loop in the build-number space (the script uses at most 3)."""
 
 
-@dataclass(frozen=True)
-class Person:
-    name: str
-    email: str
-
-
-PRIYA = Person("Priya Raman", "priya@acme.example")
-TOMAS = Person("Tomás Ortega", "tomas@acme.example")
-KENJI = Person("Kenji Sato", "kenji@acme.example")
+PRIYA = Person("Priya Raman", "priya")
+TOMAS = Person("Tomás Ortega", "tomas")
+KENJI = Person("Kenji Sato", "kenji")
 PEOPLE = (PRIYA, TOMAS, KENJI)
 
 
@@ -329,7 +324,7 @@ def build_json(
         "env": {},
         "source": "webhook",
         "author": {
-            "username": spec.person.email.split("@")[0],
+            "username": spec.person.login,
             "name": spec.person.name,
             "email": spec.person.email,
         },
@@ -490,20 +485,14 @@ class BuildkiteSim:
         self._window = _Window()
 
     def demo_sources(self, base_url: str) -> str:
-        api = json.dumps(base_url.rstrip("/") + "/buildkite")
-        return "\n".join(
-            [
-                "[[sources]]",
-                'name = "buildkite"',
-                'type = "buildkite"',
-                f"api_url = {api}",
-                f'organization = "{ORG}"',
-                'pipelines = ["payments-*", "web-*"]',
-                'branch = "main"',
-                "test_suites = { "
-                + ", ".join(f'"{suite}" = "{slug}"' for suite, slug in SUITES.items())
-                + " }",
-            ]
+        return source_block(
+            name="buildkite",
+            type="buildkite",
+            api_url=f"{base_url.rstrip('/')}/buildkite",
+            organization=ORG,
+            pipelines=["payments-*", "web-*"],
+            branch="main",
+            test_suites=dict(SUITES),
         )
 
     def answer(
@@ -522,11 +511,7 @@ class BuildkiteSim:
         else:
             answer = self._route(path, query, moment, api, web)
         if answer.status == 200:
-            etag = strong_etag(answer.body)
-            answer.headers.append(("ETag", etag))
-            if etag_matches(headers.get("If-None-Match"), etag):
-                kept = [(k, v) for k, v in answer.headers if k.lower() != "content-type"]
-                answer = Answer(304, b"", kept)
+            answer = revalidated(answer, strong_etag(answer.body), headers.get("If-None-Match"))
         answer.headers += self._rate_headers(moment.now)
         return answer
 

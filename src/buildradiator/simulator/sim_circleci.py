@@ -30,6 +30,7 @@ items, like circleci.com); ids are UUIDs; timestamps ISO with milliseconds and `
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import Message
@@ -48,6 +49,7 @@ from buildradiator.simulator.scenario import (
     Moment,
     Scenario,
 )
+from buildradiator.simulator.sourceblock import source_block
 
 PREFIX = "circleci"
 SLUG = "gh/acme/mobile-api"
@@ -97,6 +99,44 @@ def _iso(moment: datetime) -> str:
 # -- the script ------------------------------------------------------------------------------------
 
 
+def _build_test(
+    at: Callable[[float], datetime],
+    s: float,
+    *,
+    build: float = 15,
+    unit: float = 20,
+    it: float = 40,
+    unit_ok: bool = True,
+) -> WorkflowPlan:
+    """``build`` from ``s``, then ``unit`` and ``integration`` side by side (seconds each)."""
+    return WorkflowPlan(
+        "build-test",
+        at(s),
+        (
+            JobPlan("build", at(s), at(s + build)),
+            JobPlan("unit", at(s + build), at(s + build + unit), ok=unit_ok),
+            JobPlan("integration", at(s + build), at(s + build + it)),
+        ),
+    )
+
+
+def _deploy(at: Callable[[float], datetime], s: float, approved: float) -> WorkflowPlan:
+    """``build`` from ``s``, then on hold for release until ``approved``, then ``deploy-prod``."""
+    return WorkflowPlan(
+        "deploy",
+        at(s),
+        (
+            JobPlan("build", at(s), at(s + 15)),
+            JobPlan("hold-for-release", at(s + 15), at(approved), approval=True),
+            JobPlan("deploy-prod", at(approved), at(approved + 25)),
+        ),
+    )
+
+
+def _sha(loop: int, k: int, pad: str) -> str:
+    return _id("sha", loop, k).replace("-", "")[:40].ljust(40, pad)
+
+
 class CircleStory(LoopStory[PipelinePlan]):
     def _number(self, loop: int, k: int) -> int:
         return NUMBER_BASE + HISTORY + loop * 10 + k + 1 if loop >= 0 else NUMBER_BASE + k + 1
@@ -105,62 +145,24 @@ class CircleStory(LoopStory[PipelinePlan]):
         def at(s: float) -> datetime:
             return self.scenario.at(loop, s)
 
-        def build_test(
-            s: float, unit_ok: bool = True, unit: float = 20, it: float = 40
-        ) -> WorkflowPlan:
-            return WorkflowPlan(
-                "build-test",
-                at(s),
-                (
-                    JobPlan("build", at(s), at(s + 15)),
-                    JobPlan("unit", at(s + 15), at(s + 15 + unit), ok=unit_ok),
-                    JobPlan("integration", at(s + 15), at(s + 15 + it)),
-                ),
+        def pipeline(
+            k: int, s: float, subject: str, actor: Person, workflows: tuple[WorkflowPlan, ...]
+        ) -> PipelinePlan:
+            return PipelinePlan(
+                self._number(loop, k), at(s), _sha(loop, k, str(k)), subject, actor, workflows
             )
 
-        deploy = WorkflowPlan(
-            "deploy",
-            at(15),
-            (
-                JobPlan("build", at(15), at(30)),
-                JobPlan("hold-for-release", at(30), at(150), approval=True),
-                JobPlan("deploy-prod", at(150), at(175)),
-            ),
-        )
-        rerun = WorkflowPlan(
-            "build-test",
-            at(540),
-            (
-                JobPlan("build", at(540), at(550)),
-                JobPlan("unit", at(550), at(565)),
-                JobPlan("integration", at(550), at(580)),
-            ),
+        erin = (_build_test(at, 15, it=45), _deploy(at, 15, approved=150))
+        chen = (_build_test(at, 260, it=20),)
+        # Unit tests fail; someone reruns the workflow at 540 s, and it passes.
+        farid = (
+            _build_test(at, 475, unit=15, it=35, unit_ok=False),
+            _build_test(at, 540, build=10, unit=15, it=30),
         )
         return (
-            PipelinePlan(
-                self._number(loop, 0),
-                at(15),
-                _id("sha", loop, 0).replace("-", "")[:40].ljust(40, "0"),
-                "Add push notification opt-out",
-                ERIN,
-                (build_test(15, it=45), deploy),
-            ),
-            PipelinePlan(
-                self._number(loop, 1),
-                at(260),
-                _id("sha", loop, 1).replace("-", "")[:40].ljust(40, "1"),
-                "Cache Gradle dependencies",
-                CHEN,
-                (build_test(260, it=20),),
-            ),
-            PipelinePlan(
-                self._number(loop, FARID_K),
-                at(475),
-                _id("sha", loop, FARID_K).replace("-", "")[:40].ljust(40, "2"),
-                "Upgrade Kotlin to 2.1",
-                FARID,
-                (build_test(475, unit_ok=False, unit=15, it=35), rerun),
-            ),
+            pipeline(0, 15, "Add push notification opt-out", ERIN, erin),
+            pipeline(1, 260, "Cache Gradle dependencies", CHEN, chen),
+            pipeline(FARID_K, 475, "Upgrade Kotlin to 2.1", FARID, farid),
         )
 
     def _history(self) -> tuple[PipelinePlan, ...]:
@@ -174,29 +176,13 @@ class CircleStory(LoopStory[PipelinePlan]):
             def t(s: float, created: datetime = created) -> datetime:
                 return created + timedelta(seconds=s)
 
-            workflow = WorkflowPlan(
-                "build-test",
-                t(0),
-                (
-                    JobPlan("build", t(0), t(15)),
-                    JobPlan("unit", t(15), t(35)),
-                    JobPlan("integration", t(15), t(58)),
-                ),
-            )
-            deploy = WorkflowPlan(
-                "deploy",
-                t(0),
-                (
-                    JobPlan("build", t(0), t(15)),
-                    JobPlan("hold-for-release", t(15), t(600), approval=True),
-                    JobPlan("deploy-prod", t(600), t(625)),
-                ),
-            )
+            workflow = _build_test(t, 0, it=43)
+            deploy = _deploy(t, 0, approved=600)
             plans.append(
                 PipelinePlan(
                     self._number(-1, i),
                     created,
-                    _id("sha", -1, i).replace("-", "")[:40].ljust(40, "3"),
+                    _sha(-1, i, "3"),
                     f"Polish onboarding screen {i + 1}",
                     people[i % len(people)],
                     (workflow, deploy) if i % 3 == 1 else (workflow,),
@@ -246,19 +232,17 @@ class CircleSim:
     prefix = PREFIX
 
     def __init__(self, scenario: Scenario) -> None:
-        self.scenario = scenario
         self.story = CircleStory(scenario)
 
     def demo_sources(self, base_url: str) -> str:
-        return f"""
-[[sources]]
-name = "circleci"
-type = "circleci"
-api_url = "{base_url.rstrip("/")}/{PREFIX}"
-projects = ["{SLUG}"]
-branch = "main"
-stage_times = true
-"""
+        return source_block(
+            name="circleci",
+            type="circleci",
+            api_url=f"{base_url.rstrip('/')}/{PREFIX}",
+            projects=[SLUG],
+            branch="main",
+            stage_times=True,
+        )
 
     def answer(
         self, path: str, query: dict[str, list[str]], headers: Message, moment: Moment, web: str

@@ -45,6 +45,7 @@ from buildradiator.simulator.github import (
 from buildradiator.simulator.prodstory import PROD_DEPLOY, STAGING_DEPLOY
 from buildradiator.simulator.runs import RunState
 from buildradiator.simulator.scenario import LOOPS_KEPT, MONOLITH, Moment, Scenario
+from buildradiator.simulator.sourceblock import source_block
 
 PREFIX = "github-deploy"
 REPO = MONOLITH.full_name
@@ -99,17 +100,16 @@ class GitHubDeploySim:
         self.api = DeploymentsApi(scenario)
 
     def demo_sources(self, base_url: str) -> str:
-        return f"""
-[[sources]]
-name = "deploys"
-type = "github_deployments"
-api_url = "{base_url.rstrip("/")}/{PREFIX}"
-repo = "{REPO}"
-environments = ["production", "staging"]
-branch = "main"
-service = "monolith"
-pipeline = "{REPO}"
-"""
+        return source_block(
+            name="deploys",
+            type="github_deployments",
+            api_url=f"{base_url.rstrip('/')}/{PREFIX}",
+            repo=REPO,
+            environments=["production", "staging"],
+            branch="main",
+            service="monolith",
+            pipeline=REPO,
+        )
 
     def answer(
         self, path: str, query: dict[str, list[str]], headers: Message, moment: Moment, web: str

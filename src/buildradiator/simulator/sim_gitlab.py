@@ -40,12 +40,12 @@ from typing import Any
 from buildradiator.simulator.answer import (
     Answer,
     Page,
-    etag_matches,
     gitlab_paging,
     json_answer,
     page_asked,
     page_of,
     param,
+    revalidated,
     text_answer,
 )
 from buildradiator.simulator.runs import Person
@@ -61,6 +61,7 @@ from buildradiator.simulator.scenario import (
     Scenario,
     fake_sha,
 )
+from buildradiator.simulator.sourceblock import source_block
 
 PREFIX = "gitlab"
 RATE_LIMIT = 2000
@@ -376,22 +377,19 @@ class GitLabSim:
     prefix = PREFIX
 
     def __init__(self, scenario: Scenario) -> None:
-        self.scenario = scenario
         self.story = GitLabStory(scenario)
         self._window = 0
         self._used = 0
 
     def demo_sources(self, base_url: str) -> str:
-        api = f"{base_url.rstrip('/')}/{PREFIX}/api/v4"
-        return f"""
-[[sources]]
-name = "gitlab"
-type = "gitlab"
-api_url = "{api}"
-projects = ["{STOREFRONT.path}", "{TERRAFORM.id}"]
-branch = "main"
-names = {{ "{TERRAFORM.id}" = "{TERRAFORM.path}" }}
-"""
+        return source_block(
+            name="gitlab",
+            type="gitlab",
+            api_url=f"{base_url.rstrip('/')}/{PREFIX}/api/v4",
+            projects=[STOREFRONT.path, str(TERRAFORM.id)],
+            branch="main",
+            names={str(TERRAFORM.id): TERRAFORM.path},
+        )
 
     def answer(
         self, path: str, query: dict[str, list[str]], headers: Message, moment: Moment, web: str
@@ -408,10 +406,7 @@ names = {{ "{TERRAFORM.id}" = "{TERRAFORM.path}" }}
         answer.headers.append(("x-request-id", fake_sha(path, moment.now)[:26].upper()))
         if answer.status == 200:
             etag = 'W/"' + hashlib.md5(answer.body, usedforsecurity=False).hexdigest() + '"'
-            answer.headers.append(("ETag", etag))
-            if etag_matches(headers.get("If-None-Match"), etag):
-                kept = [(k, v) for k, v in answer.headers if k.lower() != "content-type"]
-                return Answer(304, b"", kept)
+            return revalidated(answer, etag, headers.get("If-None-Match"))
         return answer
 
     def _rate_headers(self, moment: Moment) -> list[tuple[str, str]]:

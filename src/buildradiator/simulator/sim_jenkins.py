@@ -40,25 +40,23 @@ from typing import Any
 from urllib.parse import quote
 
 from buildradiator.simulator.answer import Answer, json_answer, text_answer
-from buildradiator.simulator.scenario import Moment, Scenario, fake_sha
+from buildradiator.simulator.runs import Person
+from buildradiator.simulator.scenario import (
+    ALICE,
+    BOB,
+    ERIN,
+    FARID,
+    GRACE,
+    Moment,
+    Scenario,
+    fake_sha,
+)
+from buildradiator.simulator.sourceblock import source_block
 
 VERSION = "2.462.3"
 LOOPS_SHOWN = 3
 """Loops of history served besides the current one (5 builds a loop: 15 or more builds)."""
 EXECUTOR_WAIT = "Waiting for next available executor on ‘linux’"
-
-
-@dataclass(frozen=True)
-class Dev:
-    name: str
-    login: str
-
-
-ALICE = Dev("Alice Nguyen", "alice")
-ERIN = Dev("Erin Walsh", "erin")
-FARID = Dev("Farid Haddad", "farid")
-GRACE = Dev("Grace Kim", "grace")
-BOB = Dev("Bob Okafor", "bob")
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ class Plan:
     start: float
     seconds: float
     result: str
-    author: Dev
+    author: Person
     message: str
     queued: float | None = None
     """When it entered the queue, if it waited there before ``start``."""
@@ -250,17 +248,13 @@ class JenkinsSim:
         return _jenkins(text_answer(404, page, "text/html"))
 
     def demo_sources(self, base_url: str) -> str:
-        jobs = ", ".join(f'"{path}"' for path in JOBS)
-        return (
-            "[[sources]]\n"
-            'name = "jenkins-ci"\n'
-            'type = "jenkins"\n'
-            f'url = "{base_url.rstrip("/")}/jenkins"\n'
-            f"jobs = [{jobs}]\n"
-            "builds = 10\n"
-            "\n"
-            "[sources.names]\n"
-            '"monolith" = "Monolith (Jenkins)"\n'
+        return source_block(
+            name="jenkins-ci",
+            type="jenkins",
+            url=f"{base_url.rstrip('/')}/jenkins",
+            jobs=list(JOBS),
+            builds=10,
+            names={"monolith": "Monolith (Jenkins)"},
         )
 
     # -- payloads
@@ -500,7 +494,7 @@ def _change_item(plan: Plan, sha: str, start: datetime, web: str) -> dict[str, A
     }
 
 
-def _user(dev: Dev, web: str) -> dict[str, Any]:
+def _user(dev: Person, web: str) -> dict[str, Any]:
     return {"absoluteUrl": f"{web}/jenkins/user/{dev.login}", "fullName": dev.name}
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from buildradiator.simulator import prodstory
 from buildradiator.simulator.answer import Answer, json_answer, text_answer
 from buildradiator.simulator.scenario import Moment, Scenario
+from buildradiator.simulator.sourceblock import Literal, source_block
 
 PREFIX = "prometheus"
 PAYMENTS_QUERY = (
@@ -147,23 +148,19 @@ def bad_data(message: str) -> Answer:
 class PrometheusSim:
     prefix = PREFIX
 
-    def __init__(self, scenario: Scenario) -> None:
-        self.scenario = scenario
-
     def demo_sources(self, base_url: str) -> str:
         # A TOML literal string ('...'): the query's double quotes and backslashes stay as typed.
-        return f"""
-[[sources]]
-name = "prometheus-payments"
-type = "prometheus"
-url = "{base_url.rstrip("/")}/{PREFIX}"
-query = '{PAYMENTS_QUERY}'
-down_above = 0.01
-warn_above = 0.005
-label = "5xx share"
-service = "payments"
-environment = "prod"
-"""
+        return source_block(
+            name="prometheus-payments",
+            type="prometheus",
+            url=f"{base_url.rstrip('/')}/{PREFIX}",
+            query=Literal(PAYMENTS_QUERY),
+            down_above=0.01,
+            warn_above=0.005,
+            label="5xx share",
+            service="payments",
+            environment="prod",
+        )
 
     def answer(
         self, path: str, query: dict[str, list[str]], headers: Message, moment: Moment, web: str
@@ -199,4 +196,5 @@ environment = "prod"
 
 
 def make(scenario: Scenario) -> PrometheusSim:
-    return PrometheusSim(scenario)
+    # Prometheus reads the production story (``prodstory``) at the moment's script time alone.
+    return PrometheusSim()

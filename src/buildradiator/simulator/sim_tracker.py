@@ -26,7 +26,6 @@ The story, in script seconds of each loop (see ``prodstory.py``; numbers grow wi
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -49,6 +48,7 @@ from buildradiator.simulator.answer import (
 )
 from buildradiator.simulator.prodstory import BLOCKER_LABEL, BLOCKER_OPEN, BLOCKER_TITLE, within
 from buildradiator.simulator.scenario import DANA, GRACE, Moment, Scenario
+from buildradiator.simulator.sourceblock import TomlValue, source_block
 
 PREFIX = "tracker"
 REPO = "acme/monolith"
@@ -95,23 +95,15 @@ class TrackerSim:
 
     def demo_sources(self, base_url: str) -> str:
         base = base_url.rstrip("/") + "/" + PREFIX
-        return f"""
-[[sources]]
-name = "blockers"
-type = "blockers"
-provider = "github"
-url = "{base}/github"
-repo = "{REPO}"
-labels = ["{BLOCKER_LABEL}"]
 
-[[sources]]
-name = "jira-blockers"
-type = "blockers"
-provider = "jira"
-url = "{base}/jira"
-jql = {json.dumps(JIRA_JQL)}
-username = "radiator@example.com"
-"""
+        def blockers(name: str, provider: str, **query: TomlValue) -> str:
+            return source_block(
+                name=name, type="blockers", provider=provider, url=f"{base}/{provider}", **query
+            )
+
+        github = blockers("blockers", "github", repo=REPO, labels=[BLOCKER_LABEL])
+        jira = blockers("jira-blockers", "jira", jql=JIRA_JQL, username="radiator@example.com")
+        return github + "\n" + jira
 
     def answer(
         self, path: str, query: dict[str, list[str]], headers: Message, moment: Moment, web: str
