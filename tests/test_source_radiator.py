@@ -540,6 +540,28 @@ async def test_one_bad_entry_is_skipped_and_counted_not_the_document() -> None:
     assert "6 unreadable entries skipped" in result.summary
 
 
+async def test_a_garbage_time_or_number_costs_its_field_not_the_entry() -> None:
+    central = Central(production_estate())
+    doc = central.doc()
+    doc["services"][0]["checked_at"] = "yesterday-ish"
+    doc["services"][0]["latency_ms"] = float("inf")
+    doc["services"][1]["since"] = 12
+    doc["deployments"][0]["deployed_at"] = "0001-01-01T00:00:00Z"
+    doc["deployments"][0]["started_at"] = ["not", "a", "time"]
+    doc["blockers"][0]["opened_at"] = "soon"
+    doc["services"][2]["unknown_key"] = "from a newer radiator"
+    central.serve_doc(doc)
+    result = await poll(central)
+    assert len(result.services) == len(doc["services"])
+    assert result.services[0].checked_at is None and result.services[0].latency_ms is None
+    assert result.services[1].since is None
+    assert len(result.deployments) == len(doc["deployments"])
+    assert result.deployments[0].deployed_at is None and result.deployments[0].started_at is None
+    assert result.deployments[0].service == doc["deployments"][0]["service"]
+    assert len(result.blockers) == 1 and result.blockers[0].opened_at is None
+    assert "skipped" not in result.summary
+
+
 async def test_a_newer_schema_is_read_as_far_as_it_goes() -> None:
     central = Central(red_estate())
     doc = central.doc()
