@@ -39,8 +39,8 @@ class PipelineList(RootModel[list[PipelineItem]]):
 
 
 class User(Payload):
-    name: str | None = None
     username: str | None = None
+    name: str | None = None
 
 
 class DetailedStatus(Payload):
