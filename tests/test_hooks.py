@@ -181,8 +181,9 @@ async def test_a_hanging_hook_is_killed_and_never_blocks(tmp_path: Path) -> None
     runner = HookRunner([hook(PY, "-c", code, timeout=0.5)])
     t0 = time.monotonic()
     tasks = await runner.fire("red", FACTS)
-    assert time.monotonic() - t0 < 0.2  # fire only schedules
+    # fire only schedules: it is back before the hook has even written its pids.
     assert runner.running == 1 and not tasks[0].done()
+    assert not pid_file.exists()
     # The caller goes on with its life meanwhile.
     ticks = 0
     while not pid_file.exists() or not pid_file.read_text():
