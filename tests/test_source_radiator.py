@@ -33,6 +33,7 @@ from buildradiator.errors import (
 from buildradiator.export import document as export
 from buildradiator.model import (
     Blocker,
+    DeliveryFact,
     Deployment,
     DeployState,
     Health,
@@ -387,6 +388,105 @@ async def test_only_keeps_the_named_remote_sources() -> None:
     }
     assert len(gh.flaky_reports) == 3
     assert "1 of its 2 sources stale: buildkite" in gh.summary
+
+
+DELIVERED_AT = ago(240)
+
+
+def with_delivery(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` with the delivery measures a central radiator computes from its history."""
+    facts = (
+        DeliveryFact(
+            key="deploy_frequency", scope="estate", window_days=7, value=2.5, unit="per_day",
+            previous=1.5, trend="better", band="elite", samples=18,
+        ),
+        DeliveryFact(
+            key="lead_time", scope="checkout/prod", window_days=30, value=5400.0,
+            unit="seconds", p90=20_000.0, trend="worse", band="elite", samples=40,
+        ),
+        DeliveryFact(
+            key="change_failure_rate", scope="estate", window_days=30, value=None, unit="share",
+            note="add a deploy source ([[sources]] type github_deployments or argocd)",
+        ),
+        DeliveryFact(
+            key="oldest_undeployed", scope="acme/monolith", window_days=0, value=3000.0,
+            unit="seconds",
+        ),
+    )  # fmt: skip
+    return snapshot.model_copy(update={"delivery": facts, "delivery_at": DELIVERED_AT})
+
+
+async def test_the_remote_delivery_measures_are_read_as_they_were_written() -> None:
+    snap = with_delivery(production_estate())
+    result = await poll(Central(snap))
+    assert result.delivery == snap.delivery
+    assert result.delivery_at == DELIVERED_AT
+    # An older radiator's document has no measures: nothing, not an error.
+    older = Central(production_estate())
+    doc = older.doc()
+    del doc["delivery"]
+    older.serve_doc(doc)
+    assert (await poll(older)).delivery == ()
+
+
+async def test_a_hostile_measure_costs_its_field_or_itself_never_a_metric_name() -> None:
+    central = Central(with_delivery(production_estate()))
+    doc = central.doc()
+    facts = doc["delivery"]["facts"]
+    facts[0]["band"] = "legendary"  # not a band: no band
+    facts[0]["trend"] = "sideways"  # not a trend: no trend
+    facts[1]["value"] = float("inf")  # not a value: unknown
+    facts[1]["scope"] = "[b]pwn[/b]" + ESC
+    facts[2]["unit"] = "fortnights"  # a unit the screen cannot say: the measure is left out
+    facts.append({**facts[3], "key": 'evil{x="1"} 1\nbuildradiator_up'})  # a key we do not know
+    facts.append({**facts[3], "window_days": "a week"})
+    facts.append("not a measure")
+    central.serve_doc(doc)
+    result = await poll(central)
+    by = {f.key: f for f in result.delivery}
+    assert set(by) == {"deploy_frequency", "lead_time", "oldest_undeployed"}
+    assert (by["deploy_frequency"].band, by["deploy_frequency"].trend) == (None, None)
+    assert by["deploy_frequency"].value == 2.5
+    assert by["lead_time"].value is None and by["lead_time"].p90 == 20_000.0
+    assert by["lead_time"].scope == "[b]pwn[/b]click"  # literal text, no escapes
+    assert "4 unreadable entries skipped" in result.summary
+
+
+async def test_only_part_of_the_remote_carries_none_of_its_estate_wide_measures() -> None:
+    result = await poll(Central(with_delivery(production_estate())), only=["gh"])
+    assert result.pipelines and result.delivery == () and result.delivery_at is None
+
+
+async def test_a_radiator_fed_by_another_shows_the_remote_delivery_measures(
+    tmp_path: Any,
+) -> None:
+    """A wall screen reading ``serve`` has watched nothing itself: the central radiator's
+    measures, computed over its long history, are the ones to show (the Delivery screen, the
+    wall's calm rotation, /metrics, [[targets]])."""
+    from buildradiator.history import History
+
+    central = Central(with_delivery(production_estate()))
+    text = f'[[sources]]\ntype = "radiator"\nname = "central"\nurl = "{CENTRAL}"\n'
+    clock = FakeClock()
+    http = HttpClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(central.handler)), clock=clock
+    )
+    history = History.open(tmp_path / "history.db", clock=clock)
+    engine = build_engine(
+        parse_config(text), http=http, clock=clock, rng=random.Random(1), history=history
+    )
+    try:
+        snap = await engine.poll_all()
+        assert snap.delivery == with_delivery(production_estate()).delivery
+        assert snap.delivery_at == DELIVERED_AT
+        # The central radiator goes down: its last measures stay, with when they were computed.
+        central.status = 502
+        clock.advance(120)
+        snap = await engine.poll_all()
+        assert snap.source_state("central").stale  # type: ignore[union-attr]
+        assert snap.delivery_at == DELIVERED_AT and len(snap.delivery) == 4
+    finally:
+        await engine.aclose()
 
 
 # --- conditional requests, the loop, auth ---------------------------------------------------

@@ -366,6 +366,14 @@ class Engine:
                 blockers.extend(slot.result.blockers)
                 reported.extend(slot.result.flaky_reports)
         facts = self.recorder.current() if self.recorder is not None else Facts()
+        delivery, delivery_at = facts.delivery, facts.delivery_at
+        # Another radiator's measures (a radiator source's) cover its long history; ours here
+        # would cover only what it sent since we started. The first source in the config wins.
+        remote = next(
+            (s.result for s in self.slots.values() if s.result and s.result.delivery), None
+        )
+        if remote is not None:
+            delivery, delivery_at = remote.delivery, remote.delivery_at
         raw = Snapshot(
             taken_at=now,
             title=self.config.radiator.title,
@@ -375,8 +383,8 @@ class Engine:
             stale_sources=frozenset(stale),
             facts=tuple(facts.per_pipeline.values()),
             flaky_tests=facts.flaky_tests,
-            delivery=facts.delivery,
-            delivery_at=facts.delivery_at,
+            delivery=delivery,
+            delivery_at=delivery_at,
             deployments=tuple(deployments),
             blockers=tuple(blockers),
             notices=tuple(self.recorder.notices) if self.recorder is not None else (),

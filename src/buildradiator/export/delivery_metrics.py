@@ -21,7 +21,8 @@ from prometheus_client.metrics_core import Metric
 
 from buildradiator.export.gauges import Gauge, timestamp
 from buildradiator.model import Snapshot
-from buildradiator.rules.delivery_words import BAND_RANK, LABELS
+from buildradiator.model.facts import BAND_RANK
+from buildradiator.rules.delivery_words import LABELS
 
 SUFFIX = {
     "per_day": "_per_day",

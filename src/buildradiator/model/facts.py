@@ -85,6 +85,29 @@ class Facts:
     """When ``delivery`` was computed (``None``: not yet)."""
 
 
+UNIT_OF = {
+    "deploy_frequency": "per_day",
+    "lead_time": "seconds",
+    "change_failure_rate": "share",
+    "time_to_restore": "seconds",
+    "restore_main": "seconds",
+    "restore_service": "seconds",
+    "queue_wait": "seconds",
+    "builds_queued": "builds",
+    "busiest_hours": "builds_per_hour",
+    "commits_per_build": "commits",
+    "oldest_undeployed": "seconds",
+    "gate_hold": "seconds_per_week",
+    "retry_time": "seconds",
+    "stage_time": "seconds",
+}
+"""Each delivery fact's key and its unit: the keys there are, and how ``delivery_words.show``
+spells each value."""
+BAND_RANK = {"elite": 0, "high": 1, "medium": 2, "low": 3}
+"""The DORA bands, best first."""
+TRENDS = ("better", "worse", "same")
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryFact:
     """One delivery or congestion measure over one window for one scope: what the rules compute

@@ -39,6 +39,12 @@ class SourceResult(Frozen):
     blockers: tuple[Blocker, ...] = ()
     flaky_reports: tuple[ReportedFlake, ...] = ()
     """Tests the provider itself ranks as flaky (its whole current list, each poll)."""
+    delivery: tuple[DeliveryFact, ...] = ()
+    """Delivery measures another radiator computed over its history (the ``radiator``
+    source): the snapshot shows them rather than this radiator's own, which has watched
+    nothing but what that one sends."""
+    delivery_at: Moment = None
+    """When the other radiator computed ``delivery``."""
     summary: str = ""
     """One line for ``check``: what was found, e.g. ``3 pipelines, 1 running``."""
 
@@ -154,7 +160,8 @@ class Snapshot(Frozen):
     targets: tuple[TargetStatus, ...] = ()
     delivery: tuple[DeliveryFact, ...] = ()
     """History's delivery measures and congestion at main, 7 and 30 days (empty without a
-    history store, or until first computed)."""
+    history store, or until first computed); another radiator's when a ``radiator`` source
+    brings them (``SourceResult.delivery``)."""
     delivery_at: Moment = None
     """When ``delivery`` was computed: it is recomputed when history changes, at most every
     ``history.facts.DELIVERY_GAP`` seconds."""

@@ -29,7 +29,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from buildradiator.rules.dora import BANDS, DAY, ESTATE, HOUR, UNITS, Fact, trend_of
+from buildradiator.model.facts import UNIT_OF
+from buildradiator.rules.dora import BANDS, DAY, ESTATE, HOUR, Fact, trend_of
 from buildradiator.rules.production import env_key
 from buildradiator.rules.streaks import percentile
 
@@ -315,7 +316,7 @@ def four_keys(
                     scope=scope,
                     window_days=days,
                     value=value,
-                    unit=UNITS[key],
+                    unit=UNIT_OF[key],
                     p90=p90,
                     previous=previous,
                     trend=trend_of(key, value, previous),

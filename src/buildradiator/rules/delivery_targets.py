@@ -13,6 +13,7 @@ from fnmatch import fnmatchcase
 
 from buildradiator.config.share import TargetConfig
 from buildradiator.model import DeliveryFact, Snapshot
+from buildradiator.model.facts import UNIT_OF
 from buildradiator.rules.delivery import production_service
 from buildradiator.rules.delivery_words import show
 from buildradiator.rules.dora import ESTATE
@@ -51,14 +52,6 @@ WORDS = {
     "gate_hold": "gate on HOLD",
     "retry_time": "time lost to retries",
 }
-UNITS = {
-    "deploy_frequency": "per_day",
-    "change_failure_rate": "share",
-    "builds_queued": "builds",
-    "commits_per_build": "commits",
-    "gate_hold": "seconds_per_week",
-}
-"""Each measure's unit (the rest are seconds), as ``delivery_words.show`` spells them."""
 
 
 def window_of(target: TargetConfig) -> int:
@@ -100,4 +93,4 @@ def measure(
 
 
 def value_text(measure_name: str, value: float) -> str:
-    return show(value, UNITS.get(measure_name, "seconds"))
+    return show(value, UNIT_OF[FACT_OF[measure_name][0]])

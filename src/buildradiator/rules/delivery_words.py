@@ -56,8 +56,6 @@ ORDER = (
 
 FOUR_KEYS = ("deploy_frequency", "lead_time", "change_failure_rate", "time_to_restore")
 
-BAND_RANK = {"elite": 0, "high": 1, "medium": 2, "low": 3}
-
 
 def show(value: float | None, unit: str) -> str:
     """A value in words for a person: ``2.3/day``, ``4h 10m``, ``12%``."""

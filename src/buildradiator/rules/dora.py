@@ -85,9 +85,3 @@ BANDS = {
     "change_failure_rate": band_failure_rate,
     "time_to_restore": band_restore,
 }
-UNITS = {
-    "deploy_frequency": "per_day",
-    "lead_time": "seconds",
-    "change_failure_rate": "share",
-    "time_to_restore": "seconds",
-}

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from fnmatch import fnmatchcase
 from functools import cache
 from typing import Any, TypeVar, get_args
@@ -24,6 +26,7 @@ from buildradiator.fmt import plural
 from buildradiator.model import (
     Blocker,
     Build,
+    DeliveryFact,
     Deployment,
     DeployState,
     Health,
@@ -34,6 +37,7 @@ from buildradiator.model import (
     StageTime,
     Status,
 )
+from buildradiator.model.facts import BAND_RANK, TRENDS, UNIT_OF
 from buildradiator.sources.base import parse_iso, safe_url
 from buildradiator.sources.stages import MAX_STAGES
 from buildradiator.text import clean_text
@@ -63,12 +67,15 @@ class Reading:
         blockers = self._each(doc.get("blockers"), _OBJECT.validate_python, self._blocker)
         flakes = self._each(doc.get("flaky_tests"), FlakyTestDoc.model_validate, self._flake)
         sources = self._each(doc.get("sources"), SourceDoc.model_validate, self._source)
+        delivery, delivery_at = self._delivery(doc.get("delivery"))
         result = SourceResult(
             pipelines=tuple(pipelines),
             services=tuple(services),
             deployments=tuple(deployments),
             blockers=tuple(blockers),
             flaky_reports=tuple(flakes),
+            delivery=delivery,
+            delivery_at=delivery_at,
         )
         return result.model_copy(update={"summary": self._summary(result, sources, doc)})
 
@@ -248,6 +255,15 @@ class Reading:
             last_seen=parse_iso(doc.last_seen),
         )
 
+    def _delivery(self, section: Any) -> tuple[tuple[DeliveryFact, ...], datetime | None]:
+        """The remote's delivery measures and when it computed them. They speak for its whole
+        estate: none when ``only`` keeps a part of it."""
+        if self.only or not isinstance(section, dict):
+            return (), None
+        facts = self._each(section.get("facts"), _OBJECT.validate_python, _delivery_fact)
+        at = section.get("computed_at")
+        return tuple(facts), parse_iso(at) if isinstance(at, str) else None
+
     def _source(self, doc: SourceDoc) -> SourceDoc | None:
         return doc if self.wanted(doc.name) else None
 
@@ -282,6 +298,21 @@ class Reading:
         return text
 
 
+def _delivery_fact(raw: dict[str, Any]) -> DeliveryFact:
+    """One measure as ``DeliveryFact`` (the type it was written from). Its key and unit must be
+    ones this radiator knows: they name metric families and say how to show the value. A band
+    or trend it does not know is none; a number that is not finite is unknown."""
+    fact = _FACT.validate_python({k: _lenient(v, False) for k, v in raw.items()})
+    if UNIT_OF.get(fact.key) != fact.unit or not 0 <= fact.window_days <= 366:
+        raise ValidationError.from_exception_data("DeliveryFact", [])
+    return dataclasses.replace(
+        fact,
+        band=fact.band if fact.band in BAND_RANK else None,
+        trend=fact.trend if fact.trend in TRENDS else None,
+        samples=max(0, fact.samples),
+    )
+
+
 def _status(word: str | None, provider: str | None, flying: bool) -> tuple[Status, str | None]:
     """Our status for a build doc's word; an unknown word is kept in ``provider_status`` so
     it stays visible, and read as the safe guess (unknown, or queued while in flight)."""
@@ -310,6 +341,7 @@ def _ident(value: str) -> str:
 _TEXT = TypeAdapter(str)
 """Where the entry is nothing without it (its ``source``): a string, or the entry is skipped."""
 _IDENT = TypeAdapter(str | int)
+_FACT = TypeAdapter(DeliveryFact)
 _OBJECT = TypeAdapter(dict[str, Any])
 """An entry read field by field (``read_as``): an object, or it is skipped."""
 
