@@ -150,7 +150,10 @@ def check_states(snapshot: Snapshot, now: datetime) -> None:
         if state.error is not None:
             plain_words(state.error, state.name)
             assert state.stale, f"{state.name} failed but is not stale"
-            assert state.last_success is not None, f"{state.name} lost its last good data"
+            # A part (``radiator/gh``: a source of the radiator the radiator source reads) may
+            # never have answered there: its last good data is that radiator's to keep.
+            part = state.name.startswith("radiator/")
+            assert part or state.last_success is not None, f"{state.name} lost its last good data"
             assert state.name in text, f"status does not name {state.name}"
     if not_fresh:
         assert not all_green(snapshot), f"all green while {not_fresh} are not fresh"
@@ -326,11 +329,12 @@ async def hostile_rounds(
     try:
         first = await engine.poll_all()
         for _ in range(3):  # a loaded machine may miss the short deadline once
-            if all(s.error is None for s in first.sources):
+            if all(s.error is None for s in first.sources if s.name in NAMES):
                 break
             first = await engine.poll_all()
-        good = {s.name for s in first.sources if s.error is None}
-        assert good == set(NAMES), [(s.name, s.error) for s in first.sources if s.error]
+        polled = [s for s in first.sources if s.name in NAMES]  # not the radiator's parts
+        good = {s.name for s in polled if s.error is None}
+        assert good == set(NAMES), [(s.name, s.error) for s in polled if s.error]
         check_states(first, clock.now())
         check_serialised(first, checker.board, clock.now())
 

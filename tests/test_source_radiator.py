@@ -270,7 +270,8 @@ async def test_round_trip_keeps_every_build_the_screens_read() -> None:
     assert sorted(mine) == sorted(f"{p.source}:{p.key}" for p in snap.pipelines)
     for theirs in snap.pipelines:
         ours = mine[f"{theirs.source}:{theirs.key}"]
-        assert ours.source == "central"
+        # Each of the central radiator's sources is a part of this one: ``central/<theirs>``.
+        assert ours.source == f"central/{theirs.source}"
         # The document's pipeline ``url`` is its last build's page (document.pipeline_doc).
         last_url = theirs.last.url if theirs.last and theirs.last.url else theirs.url
         assert (ours.name, ours.branch, ours.url, ours.status) == (
@@ -283,7 +284,7 @@ async def test_round_trip_keeps_every_build_the_screens_read() -> None:
             assert [b.model_dump(exclude={"source", "pipeline"}) for b in got] == [
                 b.model_dump(exclude={"source", "pipeline"}) for b in want
             ]
-            assert all(b.source == "central" and b.pipeline == ours.key for b in got)
+            assert all(b.source == ours.source and b.pipeline == ours.key for b in got)
 
 
 async def test_round_trip_broken_window_and_in_flight_inputs() -> None:
@@ -322,7 +323,7 @@ async def test_round_trip_services_deployments_blockers_and_flaky_tests() -> Non
     assert [s.model_dump(exclude={"source"}) for s in result.services] == [
         s.model_dump(exclude={"source"}) for s in snap.services
     ]
-    assert all(s.source == "central" for s in result.services)
+    assert [s.source for s in result.services] == [f"central/{s.source}" for s in snap.services]
     payments = next(s for s in result.services if s.name == "payments")
     assert (payments.health, payments.detail, payments.http_status) == (
         Health.DOWN,
@@ -487,6 +488,92 @@ async def test_a_radiator_fed_by_another_shows_the_remote_delivery_measures(
         assert snap.delivery_at == DELIVERED_AT and len(snap.delivery) == 4
     finally:
         await engine.aclose()
+
+
+def with_gh_stale_on_central(snapshot: Snapshot) -> bytes:
+    """The document of a central radiator whose ``gh`` source stopped answering 15 minutes
+    ago: it keeps gh's pipelines, stale (never green on its own screen)."""
+    doc = json.loads(another_radiators(snapshot))
+    for source in doc["sources"]:
+        if source["name"] == "gh":
+            source.update(
+                ok=False,
+                stale=True,
+                freshness="stale",
+                error="api.github.com answered HTTP 502",
+                error_kind="server",
+                last_success=ago(900).isoformat(),
+            )
+    for pipeline in doc["pipelines"]:
+        pipeline["stale"] = pipeline["source"] == "gh"
+    return json.dumps(doc).encode()
+
+
+async def test_what_the_central_radiator_holds_stale_is_never_green_here() -> None:
+    """A wall TV reading ``serve``: the central radiator's gh source is down, so its own screen
+    greys gh's pipelines. This one must not show them green either, nor call the estate ALL
+    GREEN: each of the central's sources is a source here too, as fresh as it is there."""
+    from app_helpers import make_app
+    from buildradiator.rules import ordering, verdict
+    from screen import screen_text
+
+    central = Central(body=with_gh_stale_on_central(green_estate()))
+    text = f'[[sources]]\ntype = "radiator"\nname = "central"\nurl = "{CENTRAL}"\n'
+    clock = FakeClock(green_estate().taken_at)
+    http = HttpClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(central.handler)), clock=clock
+    )
+    engine = build_engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
+    try:
+        snap = await engine.poll_all()
+    finally:
+        await engine.aclose()
+    gh = [p for p in snap.pipelines if p.key.startswith("gh:")]
+    assert gh and not any(ordering.is_green(p, snap.stale_sources) for p in gh)
+    assert not verdict.all_green(snap) and verdict.overall(snap) == "unknown"
+    state = snap.source_state("central/gh")
+    assert state is not None and state.stale and "HTTP 502" in (state.error or "")
+    assert state.last_success == ago(900)
+    fresh = snap.source_state("central/health")
+    assert fresh is not None and not fresh.stale
+    assert any(s.health is Health.UP for s in snap.services)  # health is current: shown as is
+
+    app = make_app(snap, clock=clock)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        screen = screen_text(app)
+    assert "ALL GREEN" not in screen
+    monolith = next(line for line in screen.splitlines() if "acme/monolith" in line)
+    assert "stale 15m" in monolith and "passed" not in monolith
+
+
+async def test_when_the_central_radiator_is_down_everything_it_sent_is_stale() -> None:
+    central = Central(green_estate())
+    text = f'[[sources]]\ntype = "radiator"\nname = "central"\nurl = "{CENTRAL}"\n'
+    clock = FakeClock()
+    http = HttpClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(central.handler)), clock=clock
+    )
+    engine = build_engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
+    try:
+        snap = await engine.poll_all()
+        assert verdict_overall(snap) == "passed"
+        central.status = 502
+        clock.advance(600)
+        snap = await engine.poll_all()
+    finally:
+        await engine.aclose()
+    assert snap.pipelines and snap.services
+    assert {p.source for p in snap.pipelines} | {s.source for s in snap.services} <= set(
+        snap.stale_sources
+    )
+    assert verdict_overall(snap) == "unknown"
+
+
+def verdict_overall(snap: Snapshot) -> str:
+    from buildradiator.rules import verdict
+
+    return verdict.overall(snap)
 
 
 # --- conditional requests, the loop, auth ---------------------------------------------------
@@ -753,7 +840,7 @@ token_env = "CENTRAL_TOKEN"
         assert state is not None and state.error is None
         red = next(w for w in snap.broken if w.kind == "pipeline")
         assert (red.source, red.key, red.author, red.streak, red.since) == (
-            "central",
+            "central/gh",
             "gh:acme/monolith",
             "Frank",
             3,

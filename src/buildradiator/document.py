@@ -286,6 +286,10 @@ class SourceDoc(_Payload):
     type: str | None = None
     ok: bool = True
     stale: bool = False
+    freshness: str | None = None
+    last_success: Stamp = None
+    error: str | None = None
+    error_kind: str | None = None
 
 
 SECTIONS = ("pipelines", "services", "deployments", "blockers", "flaky_tests", "sources")

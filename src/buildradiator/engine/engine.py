@@ -27,7 +27,7 @@ from buildradiator.config.loading import Config
 from buildradiator.engine import pacing
 from buildradiator.engine.ports import AsPolled, Deriver, Recorder, Subscriber
 from buildradiator.engine.reuse import reuse
-from buildradiator.engine.slots import Slot, content
+from buildradiator.engine.slots import Slot, cached_result, content, part_states
 from buildradiator.errors import BadPayload, RateLimited, SourceError
 from buildradiator.model import (
     Blocker,
@@ -226,12 +226,7 @@ class Engine:
             slot = self.slots.get(state.name)
             if slot is None or slot.result is not None or state.last_success is None:
                 continue
-            slot.result = SourceResult(
-                pipelines=tuple(p for p in snapshot.pipelines if p.source == state.name),
-                services=tuple(s for s in snapshot.services if s.source == state.name),
-                deployments=tuple(d for d in snapshot.deployments if d.source == state.name),
-                blockers=tuple(b for b in snapshot.blockers if b.source == state.name),
-            )
+            slot.result = cached_result(snapshot, state.name)
             slot.last_success = state.last_success
             slot.cached = True
         self._observe()
@@ -356,9 +351,10 @@ class Engine:
         now = self.clock.now()
         for name, slot in self.slots.items():
             state = slot.state(name, now)
-            states.append(state)
-            if state.stale:
-                stale.add(name)
+            for one in (state, *part_states(state, slot.result)):
+                states.append(one)
+                if one.stale:
+                    stale.add(one.name)
             if slot.result is not None:
                 pipelines.extend(slot.result.pipelines)
                 services.extend(slot.result.services)

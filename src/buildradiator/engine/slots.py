@@ -77,6 +77,51 @@ class Slot:
         )
 
 
+def part_states(own: SourceState, result: SourceResult | None) -> list[SourceState]:
+    """The states of a source's parts (another radiator's sources, ``SourceResult.parts``),
+    and of any other name its items carry: each as fresh as the other radiator says, never
+    fresher than ``own``, through which its data came. When ``own`` is not fresh, neither is
+    anything it brought."""
+    if result is None:
+        return []
+    said = {p.name: p for p in result.parts}
+    names = (result.item_sources() | set(said)) - {own.name}
+    out: list[SourceState] = []
+    for name in sorted(names):
+        part = said.get(name) or SourceState(
+            name=name, type=own.type, last_success=own.last_success
+        )
+        if own.freshness is not Freshness.FRESH:
+            known = [t for t in (own.last_success, part.last_success) if t is not None]
+            part = part.model_copy(
+                update={
+                    "stale": True,
+                    "freshness": own.freshness,
+                    "error": own.error or part.error,
+                    "error_kind": own.error_kind or part.error_kind,
+                    "last_success": min(known) if known else None,
+                }
+            )
+        out.append(part.model_copy(update={"next_poll": own.next_poll}))
+    return out
+
+
+def cached_result(snapshot: Snapshot, name: str) -> SourceResult:
+    """What a cached snapshot holds of source ``name``: its own items, its parts' (another
+    radiator's sources, ``name/theirs``) and their states."""
+
+    def ours(source: str) -> bool:
+        return source == name or source.startswith(f"{name}/")
+
+    return SourceResult(
+        pipelines=tuple(p for p in snapshot.pipelines if ours(p.source)),
+        services=tuple(s for s in snapshot.services if ours(s.source)),
+        deployments=tuple(d for d in snapshot.deployments if ours(d.source)),
+        blockers=tuple(b for b in snapshot.blockers if ours(b.source)),
+        parts=tuple(s for s in snapshot.sources if s.name.startswith(f"{name}/")),
+    )
+
+
 def content(snapshot: Snapshot) -> Snapshot:
     """The snapshot without the fields that change on every poll even when nothing happened.
 

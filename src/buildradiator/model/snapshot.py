@@ -27,28 +27,6 @@ class RateInfo(Frozen):
     reset_at: AwareDatetime | None = None
 
 
-class SourceResult(Frozen):
-    """What one poll of one source produced."""
-
-    pipelines: tuple[Pipeline, ...] = ()
-    services: tuple[ServiceCheck, ...] = ()
-    test_runs: tuple[TestRun, ...] = ()
-    """Test results of finished builds; a source sends each run once (or again: it is
-    recorded once)."""
-    deployments: tuple[Deployment, ...] = ()
-    blockers: tuple[Blocker, ...] = ()
-    flaky_reports: tuple[ReportedFlake, ...] = ()
-    """Tests the provider itself ranks as flaky (its whole current list, each poll)."""
-    delivery: tuple[DeliveryFact, ...] = ()
-    """Delivery measures another radiator computed over its history (the ``radiator``
-    source): the snapshot shows them rather than this radiator's own, which has watched
-    nothing but what that one sends."""
-    delivery_at: Moment = None
-    """When the other radiator computed ``delivery``."""
-    summary: str = ""
-    """One line for ``check``: what was found, e.g. ``3 pipelines, 1 running``."""
-
-
 class Freshness(StrEnum):
     """Whether a source's data on screen is current: one definition for every view and export.
 
@@ -87,6 +65,42 @@ class SourceState(Frozen):
     webhook_refused: int = 0
     """Deliveries ``serve`` refused for this source since it started (a bad or missing
     signature, a replay, too large, too many): counted, never silent."""
+
+
+class SourceResult(Frozen):
+    """What one poll of one source produced."""
+
+    pipelines: tuple[Pipeline, ...] = ()
+    services: tuple[ServiceCheck, ...] = ()
+    test_runs: tuple[TestRun, ...] = ()
+    """Test results of finished builds; a source sends each run once (or again: it is
+    recorded once)."""
+    deployments: tuple[Deployment, ...] = ()
+    blockers: tuple[Blocker, ...] = ()
+    flaky_reports: tuple[ReportedFlake, ...] = ()
+    """Tests the provider itself ranks as flaky (its whole current list, each poll)."""
+    parts: tuple[SourceState, ...] = ()
+    """The sources another radiator reads (a ``radiator`` source's): each is a source here
+    too, named ``<this source>/<that one>``, its items carry that name, and it is as fresh as
+    that radiator says (and never fresher than this source)."""
+    delivery: tuple[DeliveryFact, ...] = ()
+    """Delivery measures another radiator computed over its history (the ``radiator``
+    source): the snapshot shows them rather than this radiator's own, which has watched
+    nothing but what that one sends."""
+    delivery_at: Moment = None
+    """When the other radiator computed ``delivery``."""
+    summary: str = ""
+    """One line for ``check``: what was found, e.g. ``3 pipelines, 1 running``."""
+
+    def item_sources(self) -> set[str]:
+        """The ``source`` every item names: the polled source's own name, or its parts'."""
+        return (
+            {p.source for p in self.pipelines}
+            | {s.source for s in self.services}
+            | {d.source for d in self.deployments}
+            | {b.source for b in self.blockers}
+            | {f.source for f in self.flaky_reports}
+        )
 
 
 class GateReason(Frozen):

@@ -29,11 +29,13 @@ from buildradiator.model import (
     DeliveryFact,
     Deployment,
     DeployState,
+    Freshness,
     Health,
     Pipeline,
     ReportedFlake,
     ServiceCheck,
     SourceResult,
+    SourceState,
     StageTime,
     Status,
 )
@@ -67,6 +69,7 @@ class Reading:
         blockers = self._each(doc.get("blockers"), _OBJECT.validate_python, self._blocker)
         flakes = self._each(doc.get("flaky_tests"), FlakyTestDoc.model_validate, self._flake)
         sources = self._each(doc.get("sources"), SourceDoc.model_validate, self._source)
+        parts = tuple(self._part_state(s) for s in sources)
         delivery, delivery_at = self._delivery(doc.get("delivery"))
         result = SourceResult(
             pipelines=tuple(pipelines),
@@ -74,12 +77,18 @@ class Reading:
             deployments=tuple(deployments),
             blockers=tuple(blockers),
             flaky_reports=tuple(flakes),
+            parts=parts,
             delivery=delivery,
             delivery_at=delivery_at,
         )
         return result.model_copy(update={"summary": self._summary(result, sources, doc)})
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def part(self, remote_source: str) -> str:
+        """The name a source of the other radiator has here: ``central/gh``. Its items carry
+        it, and it is a source of the snapshot, as fresh as that radiator says."""
+        return f"{self.name}/{_ident(remote_source)}"
 
     def wanted(self, remote_source: str) -> bool:
         return not self.only or any(fnmatchcase(remote_source, p) for p in self.only)
@@ -128,14 +137,15 @@ class Reading:
                 continue
             seen.add(key)
             self.pipeline_keys.setdefault(_ident(doc.key), []).append(key)
+            part = self.part(doc.source)
             if doc.recent is None:
-                recent, in_flight = self._last_only(doc, key)
+                recent, in_flight = self._last_only(doc, part, key)
             else:
-                recent = self._builds(doc.recent, key, flying=False)
-                in_flight = self._builds(doc.in_flight or [], key, flying=True)
+                recent = self._builds(doc.recent, part, key, flying=False)
+                in_flight = self._builds(doc.in_flight or [], part, key, flying=True)
             out.append(
                 Pipeline(
-                    source=self.name,
+                    source=self.part(doc.source),
                     key=key,
                     name=doc.name or doc.key,
                     branch=doc.branch,
@@ -147,14 +157,14 @@ class Reading:
             )
         return out
 
-    def _builds(self, entries: Iterable[Any], key: str, *, flying: bool) -> list[Build]:
+    def _builds(self, entries: Iterable[Any], part: str, key: str, *, flying: bool) -> list[Build]:
         docs = (self._parse(BuildDoc, raw) for raw in entries)
-        return [self._build(doc, key, flying=flying) for doc in docs if doc is not None]
+        return [self._build(doc, part, key, flying=flying) for doc in docs if doc is not None]
 
-    def _build(self, doc: BuildDoc, key: str, *, flying: bool) -> Build:
+    def _build(self, doc: BuildDoc, part: str, key: str, *, flying: bool) -> Build:
         status, word = _status(doc.status, doc.provider_status, flying)
         return Build(
-            source=self.name,
+            source=part,
             pipeline=key,
             id=_ident(str(doc.id)),
             number=doc.number,
@@ -174,28 +184,29 @@ class Reading:
             stages=() if flying else stages_of(doc.stages),
         )
 
-    def _last_only(self, doc: PipelineDoc, key: str) -> tuple[list[Build], list[Build]]:
+    def _last_only(self, doc: PipelineDoc, part: str, key: str) -> tuple[list[Build], list[Build]]:
         """A document without builds (an older radiator): the last result it names (its run
         fields, read as a build's), and a build in flight when it says one runs."""
         recent: list[Build] = []
         if doc.status is not None:
             run = doc.model_dump(include=set(RunDoc.model_fields))
             last = BuildDoc.model_validate({**run, "id": "last", "branch": doc.branch})
-            recent.append(self._build(last, key, flying=False))
-        flying = [Build(source=self.name, pipeline=key, id="running", status=Status.RUNNING)]
+            recent.append(self._build(last, part, key, flying=False))
+        flying = [Build(source=part, pipeline=key, id="running", status=Status.RUNNING)]
         return recent, flying if doc.running else []
 
     # -- production, blockers, flaky tests, the remote's own sources ---------------------------
 
     def _service(self, raw: dict[str, Any]) -> ServiceCheck | None:
-        if not self.wanted(_TEXT.validate_python(raw.get("source"))):
+        remote = _TEXT.validate_python(raw.get("source"))
+        if not self.wanted(remote):
             return None
         # The export writes the service name even where it is the check's own name.
         name, service, kind = raw.get("name"), _text(raw.get("service")), _text(raw.get("kind"))
         return read_as(
             ServiceCheck,
             raw,
-            source=self.name,
+            source=self.part(remote),
             health=_enum(Health, _text(raw.get("health")), Health.UNKNOWN),
             service=service if service and service != name else None,
             kind=clean_text(kind, 40) if kind else "health",
@@ -204,13 +215,14 @@ class Reading:
         )
 
     def _deployment(self, raw: dict[str, Any]) -> Deployment | None:
-        if not self.wanted(_TEXT.validate_python(raw.get("source"))):
+        remote = _TEXT.validate_python(raw.get("source"))
+        if not self.wanted(remote):
             return None
         ident, repo = raw.get("id"), _text(raw.get("repo"))
         return read_as(
             Deployment,
             raw,
-            source=self.name,
+            source=self.part(remote),
             id=_ident(str(ident)) if isinstance(ident, str | int) else None,
             state=_enum(DeployState, _text(raw.get("state")), DeployState.UNKNOWN),
             url=safe_url(_text(raw.get("url"))),
@@ -227,13 +239,14 @@ class Reading:
         return ours[0] if len(ours) == 1 else _ident(remote_key)
 
     def _blocker(self, raw: dict[str, Any]) -> Blocker | None:
-        if not self.wanted(_TEXT.validate_python(raw.get("source"))):
+        remote = _TEXT.validate_python(raw.get("source"))
+        if not self.wanted(remote):
             return None
         ident = _IDENT.validate_python(raw.get("id"))
         return read_as(
             Blocker,
             raw,
-            source=self.name,
+            source=self.part(remote),
             id=_ident(str(ident)),
             url=safe_url(_text(raw.get("url"))),
         )
@@ -246,7 +259,7 @@ class Reading:
             if not where:
                 return None
         return ReportedFlake(
-            source=self.name,
+            source=self.part(where[0].split(":", 1)[0]) if where else self.name,
             pipeline=where[0] if where else "",
             classname=doc.classname or "",
             name=doc.name,
@@ -266,6 +279,23 @@ class Reading:
 
     def _source(self, doc: SourceDoc) -> SourceDoc | None:
         return doc if self.wanted(doc.name) else None
+
+    def _part_state(self, doc: SourceDoc) -> SourceState:
+        """One of the other radiator's sources as it says it is doing: stale there is stale
+        here (an older radiator's document has only ``ok`` and ``stale``)."""
+        fresh = doc.ok and not doc.stale
+        freshness = _enum(Freshness, doc.freshness, Freshness.FRESH if fresh else Freshness.STALE)
+        if freshness is Freshness.FRESH and not fresh:
+            freshness = Freshness.STALE
+        return SourceState(
+            name=self.part(doc.name),
+            type=clean_text(doc.type or "?", 40),
+            last_success=parse_iso(doc.last_success),
+            error=clean_text(doc.error, 300) if doc.error else None,
+            error_kind=clean_text(doc.error_kind, 40) if doc.error_kind else None,
+            stale=freshness is not Freshness.FRESH,
+            freshness=freshness,
+        )
 
     # -- words ---------------------------------------------------------------------------------
 
@@ -323,7 +353,7 @@ def _status(word: str | None, provider: str | None, flying: bool) -> tuple[Statu
     return status, provider
 
 
-_E = TypeVar("_E", Status, Health, DeployState)
+_E = TypeVar("_E", Status, Health, DeployState, Freshness)
 
 
 def _enum(kind: type[_E], word: str | None, fallback: _E) -> _E:
