@@ -47,6 +47,10 @@ class ServiceRow:
     """Silenced or inhibited alerts: shown apart, never counted."""
     deployment: Deployment | None
     stale: bool
+    """Its health rests on old data only (every source it is judged by is stale; see
+    ``_judged_by``): never shown nor counted as up."""
+    stale_source: str | None = None
+    """When stale: the source whose age the row shows (the first of those it is judged by)."""
 
     @property
     def suspect(self) -> str | None:
@@ -119,7 +123,8 @@ def service_rows(snapshot: Snapshot) -> list[ServiceRow]:
             (c for c in mine if not c.muted), key=lambda c: (_RANK[c.health], c.name.lower())
         )
         deployed = deploys.get(key)
-        sources = {c.source for c in mine} | ({deployed.source} if deployed else set())
+        judges = _judged_by(mine, counted, deployed)
+        stale = bool(judges) and judges <= snapshot.stale_sources
         rows.append(
             ServiceRow(
                 service=service,
@@ -136,7 +141,8 @@ def service_rows(snapshot: Snapshot) -> list[ServiceRow]:
                 checks=tuple(counted),
                 muted=tuple(c for c in mine if c.muted),
                 deployment=deployed,
-                stale=bool(sources) and sources <= snapshot.stale_sources,
+                stale=stale,
+                stale_source=min(judges) if stale else None,
             )
         )
     rows.sort(
@@ -147,6 +153,23 @@ def service_rows(snapshot: Snapshot) -> list[ServiceRow]:
         )
     )
     return rows
+
+
+def _judged_by(
+    mine: list[ServiceCheck], counted: list[ServiceCheck], deployed: Deployment | None
+) -> set[str]:
+    """The sources a row's health rests on: the row is stale when all of them are.
+
+    The health is judged by the counted checks (and a suspect deploy, which makes it down); a
+    deploy tool says what is live, nothing about health, and a muted alert is not counted, so
+    neither keeps a row whose checks went stale from reading "up". A row judged by nothing
+    (only a deploy, only muted alerts) rests on all its sources."""
+    judges = {c.source for c in counted}
+    if deployed is not None and deployed.suspect:
+        judges.add(deployed.source)
+    if not judges:
+        judges = {c.source for c in mine} | ({deployed.source} if deployed else set())
+    return judges
 
 
 def _deploy_rank(deployment: Deployment) -> int:

@@ -171,12 +171,9 @@ def production_rows(
     rows = [r for r in (gate_row(snapshot, ascii),) if r is not None]
     rows += blocker_rows(snapshot, now, ascii)
     for s in service_rows(snapshot) if services is None else services:
-        sources = sorted(
-            {c.source for c in s.checks} | ({s.deployment.source} if s.deployment else set())
-        )
         if s.stale:
             # Old data never reads as "up": it gets the unknown glyph and its age.
-            words = stale_words(snapshot, sources[0], now) if sources else "stale"
+            words = stale_words(snapshot, s.stale_source, now) if s.stale_source else "stale"
             status = cell(f"{fmt.STALE_GLYPH} {words}", "stale")
         elif not s.checks:
             status = cell(f"{fmt.health_glyph(Health.UNKNOWN, ascii)} no checks", "dim")

@@ -1,0 +1,78 @@
+"""Stale is never green, checked where a view, an export or a script could still say so: each
+test sets up one source that is not current and reads the whole screen or the whole export."""
+
+from __future__ import annotations
+
+from app_helpers import make_app
+from buildradiator.clock import FakeClock
+from buildradiator.model import (
+    Deployment,
+    DeployState,
+    Freshness,
+    Snapshot,
+    SourceState,
+)
+from screen import screen_text
+from snapshot_fixtures import NOW, ago, green_estate
+
+
+def health_stale_deploys_fresh() -> Snapshot:
+    """The health checks stopped answering 10 minutes ago; the deploy tool of the same services
+    answers fine (it says what is live, nothing about health)."""
+    snap = green_estate()
+    deploys = tuple(
+        Deployment(
+            source="deploys",
+            service=name,
+            environment="prod",
+            state=DeployState.SUCCEEDED,
+            revision="9f3c2ab1d4e5f6a7b8c9",
+            deployed_at=ago(7200),
+            behind_by=0,
+        )
+        for name in ("checkout", "payments")
+    )
+    health = SourceState(
+        name="health",
+        type="health",
+        last_success=ago(600),
+        last_attempt=ago(5),
+        error="checkout.example.com refused the connection",
+        error_kind="unreachable",
+        stale=True,
+        freshness=Freshness.STALE,
+    )
+    deploy_state = SourceState(
+        name="deploys", type="github_deployments", last_success=ago(5), last_attempt=ago(5)
+    )
+    return snap.model_copy(
+        update={
+            "deployments": deploys,
+            "sources": (snap.sources[0], health, deploy_state),
+            "stale_sources": frozenset({"health"}),
+            "green_since": None,
+        }
+    )
+
+
+async def test_a_service_with_stale_checks_is_not_up_because_its_deploy_tool_answers() -> None:
+    """The Production panel said '✔ up' for checkout and payments for as long as their health
+    URL was unreachable, because the deploy tool (which says nothing about health) was fresh."""
+    snap = health_stale_deploys_fresh()
+    app = make_app(snap, clock=FakeClock(NOW))
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        screen = screen_text(app)
+    for name in ("checkout", "payments"):
+        row = next(line for line in screen.splitlines() if f"{name} prod" in line)
+        assert "up" not in row.split(name)[0], row
+        assert "stale 10m" in row, row
+    wall = make_app(snap, clock=FakeClock(NOW), mode="wall")
+    async with wall.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        screen = screen_text(wall)
+    lines = screen.splitlines()
+    for name in ("checkout", "payments"):
+        at = next(i for i, line in enumerate(lines) if f"{name} (prod)" in line)
+        tile = lines[at].split(f"{name} (prod)")[0][-3:] + lines[at + 1]
+        assert "?" in tile and "STALE 10m" in tile and "UP" not in tile, tile
