@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from app_helpers import make_app
 from buildradiator.clock import FakeClock
+from buildradiator.export.lines import status_line
+from buildradiator.export.text import status_text
 from buildradiator.model import (
     Deployment,
     DeployState,
@@ -13,7 +15,7 @@ from buildradiator.model import (
     SourceState,
 )
 from screen import screen_text
-from snapshot_fixtures import NOW, ago, green_estate
+from snapshot_fixtures import NOW, ago, green_estate, red_estate
 
 
 def health_stale_deploys_fresh() -> Snapshot:
@@ -76,3 +78,38 @@ async def test_a_service_with_stale_checks_is_not_up_because_its_deploy_tool_ans
         at = next(i for i, line in enumerate(lines) if f"{name} (prod)" in line)
         tile = lines[at].split(f"{name} (prod)")[0][-3:] + lines[at + 1]
         assert "?" in tile and "STALE 10m" in tile and "UP" not in tile, tile
+
+
+def reports_stale_too() -> Snapshot:
+    """A red main; the buildkite source stopped answering, its last word on acme/reports was a
+    pass, and a health source is stale with its last word 'up'."""
+    snap = red_estate()
+    health = SourceState(
+        name="health",
+        type="health",
+        last_success=ago(600),
+        error="refused",
+        stale=True,
+        freshness=Freshness.STALE,
+    )
+    sources = (*(s for s in snap.sources if s.name != "health"), health)
+    return snap.model_copy(
+        update={"sources": sources, "stale_sources": frozenset({"buildkite", "health"})}
+    )
+
+
+def test_status_counts_never_count_stale_data_green_nor_up() -> None:
+    """``buildradiator status`` said 'pipelines: 4 green' and 'services: 1 up' with buildkite
+    and the health checks not answering: their last word was counted as current."""
+    snap = reports_stale_too()
+    counts = status_text(snap, NOW).splitlines()[-1]
+    assert counts == (
+        "  pipelines: 3 green, 1 red, 3 running, 1 other, 1 stale"
+        " · services: 0 up, 0 warn, 0 down, 3 unknown"
+    )
+
+
+def test_the_prompt_line_never_counts_stale_pipelines_green() -> None:
+    """``status --format line`` beside a red main: '✔ 4' counted buildkite's stale pass."""
+    line = status_line(reports_stale_too(), NOW)
+    assert "✔ 3 " in line + " " and "✔ 4" not in line, line

@@ -53,6 +53,41 @@ def red_count(pipelines: Iterable[Pipeline], stale_sources: frozenset[str]) -> i
     return sum(1 for p in pipelines if urgency(p, stale_sources) is Urgency.RED)
 
 
+@dataclass(frozen=True)
+class Tally:
+    """How many pipelines are in each state, as a count line says it (``17 green, 0 red``)."""
+
+    green: int
+    """Passed on fresh data (a build may be in flight on top)."""
+    red: int
+    """Failed, stale or not (a broken window stays worth knowing)."""
+    running: int
+    """With a build in flight on fresh data (stale data is never running)."""
+    stale: int
+    """On stale data and not red: its last result is not shown, so not counted."""
+    other: int
+    """On fresh data, neither passed nor failed (canceled, unknown, never built)."""
+
+
+def tally(pipelines: Iterable[Pipeline], stale_sources: frozenset[str]) -> Tally:
+    """The counts every one-line summary shows: a result counts only where ``result_shown``
+    shows it, so stale data is never counted green."""
+    green = red = running = stale = other = 0
+    for p in pipelines:
+        shown = result_shown(p, stale_sources)
+        if shown is Status.FAILED:
+            red += 1
+        elif shown is None:
+            stale += 1
+        elif shown is Status.PASSED:
+            green += 1
+        else:
+            other += 1
+        if p.in_flight and p.source not in stale_sources:
+            running += 1
+    return Tally(green, red, running, stale, other)
+
+
 def urgency(pipeline: Pipeline, stale_sources: frozenset[str]) -> Urgency:
     """Red (stale or not), then running, then the rest, then green; stale data is never running
     nor green."""
