@@ -3,8 +3,11 @@ test sets up one source that is not current and reads the whole screen or the wh
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 from app_helpers import make_app
 from buildradiator.clock import FakeClock
+from buildradiator.export.cctray import cc_xml
 from buildradiator.export.lines import status_line
 from buildradiator.export.text import status_text
 from buildradiator.model import (
@@ -13,9 +16,11 @@ from buildradiator.model import (
     Freshness,
     Snapshot,
     SourceState,
+    Status,
 )
+from cctray_helpers import read_back
 from screen import screen_text
-from snapshot_fixtures import NOW, ago, green_estate, red_estate
+from snapshot_fixtures import NOW, ago, build, green_estate, pipeline, red_estate
 
 
 def health_stale_deploys_fresh() -> Snapshot:
@@ -113,3 +118,29 @@ def test_the_prompt_line_never_counts_stale_pipelines_green() -> None:
     """``status --format line`` beside a red main: '✔ 4' counted buildkite's stale pass."""
     line = status_line(reports_stale_too(), NOW)
     assert "✔ 3 " in line + " " and "✔ 4" not in line, line
+
+
+async def test_cc_xml_never_says_success_for_a_stale_pipeline() -> None:
+    """CCMenu, nevergreen and BuildNotify read ``lastBuildStatus`` and nothing else: a stale
+    'Success' (with a ``stale`` attribute they ignore) was a green light in the menu bar for as
+    long as buildkite was down, and a radiator reading the feed showed it passed."""
+    snap = reports_stale_too()
+    reports = snap.pipelines[-1]
+    assert reports.name == "acme/reports" and reports.status is Status.PASSED
+    running = reports.model_copy(update={"in_flight": (build("acme/reports", 13, Status.RUNNING,
+                                 started=900, source="buildkite"),)})  # fmt: skip
+    red = pipeline(
+        "acme/red", (build("acme/red", 4, Status.FAILED, finished=60, source="buildkite"),)
+    ).model_copy(update={"source": "buildkite"})
+    snap = snap.model_copy(update={"pipelines": (*snap.pipelines[:-1], running, red)})
+    attrs = {p.attrib["name"]: p.attrib for p in ET.fromstring(cc_xml(snap))}
+    assert attrs["acme/reports"]["lastBuildStatus"] == "Unknown"
+    assert attrs["acme/reports"]["activity"] == "Sleeping"  # stale data is never building
+    assert attrs["acme/reports"]["stale"] == "true"
+    assert attrs["acme/red"]["lastBuildStatus"] == "Failure"  # a broken window stays red
+    assert attrs["acme/billing"]["lastBuildStatus"] == "Success"  # fresh data as it is
+    assert attrs["acme/monolith"]["activity"] == "Building"
+    # Another radiator reading this feed (a cctray source) never shows it green either.
+    result = await read_back(cc_xml(snap))
+    mine = {p.name: p for p in result.pipelines}
+    assert mine["acme/reports"].status is Status.UNKNOWN and not mine["acme/reports"].in_flight
