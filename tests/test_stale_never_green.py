@@ -144,3 +144,72 @@ async def test_cc_xml_never_says_success_for_a_stale_pipeline() -> None:
     result = await read_back(cc_xml(snap))
     mine = {p.name: p for p in result.pipelines}
     assert mine["acme/reports"].status is Status.UNKNOWN and not mine["acme/reports"].in_flight
+
+
+DRIFT_CONFIG = """
+[[sources]]
+name = "ci"
+type = "cctray"
+url = "http://ci.example/cc.xml"
+
+[[sources]]
+name = "deploys"
+type = "cctray"
+url = "http://deploys.example/cc.xml"
+
+[[targets]]
+measure = "deploy_drift"
+goal = "<= 5"
+"""
+
+
+def drift_raw(stale: frozenset[str]) -> Snapshot:
+    """The shop's pipeline (its newest build is the commit live in production) and a deploy
+    tool that names the live commit but counts no drift: the radiator counts it from the
+    builds; ``stale`` names the sources not answering."""
+    live = "c0ffee0123456789"
+    shop = pipeline("acme/shop", (build("acme/shop", 7, Status.PASSED, finished=3600,
+                                        commit=live),)).model_copy(update={"source": "ci"})  # fmt: skip
+    deploy = Deployment(source="deploys", service="shop", environment="prod",
+                        state=DeployState.SUCCEEDED, revision=live, pipeline="acme/shop",
+                        deployed_at=ago(3000))  # fmt: skip
+    return Snapshot(taken_at=NOW, pipelines=(shop,), deployments=(deploy,), stale_sources=stale)
+
+
+def test_drift_is_not_counted_from_builds_nobody_has_seen_for_an_hour() -> None:
+    """The CI source stopped answering an hour ago; main may have run far ahead since. The
+    drift counted from the builds it last sent was '0 behind' and the target 'met'."""
+    from buildradiator.rules.derive import Derivation
+    from buildradiator.sources.catalog import parse_config
+
+    derivation = Derivation(parse_config(DRIFT_CONFIG))
+    fresh = derivation.derive(drift_raw(frozenset()), ())
+    assert fresh.deployments[0].behind_by == 0 and fresh.targets[0].met is True  # as before
+    snap = derivation.derive(drift_raw(frozenset({"ci"})), ())
+    assert snap.deployments[0].behind_by is None  # unknown, not guessed from old builds
+    assert snap.targets[0].met is None and snap.targets[0].value is None
+
+
+def test_a_drift_target_is_not_met_on_a_stale_deploy_tool_nor_on_part_of_its_scope() -> None:
+    """The deploy tool of checkout stopped answering with '0 behind' on its last word, and
+    search's drift is not known at all: 'deploy drift <= 5' cannot be met on what is known."""
+    from buildradiator.config.share import TargetConfig
+    from buildradiator.rules.targets import evaluate_one
+
+    def deploy(service: str, source: str, behind: int | None) -> Deployment:
+        return Deployment(source=source, service=service, environment="prod",
+                          state=DeployState.SUCCEEDED, behind_by=behind)  # fmt: skip
+
+    drift = TargetConfig(measure="deploy_drift", goal="<= 5")
+    snap = Snapshot(taken_at=NOW, deployments=(deploy("checkout", "old", 0),),
+                    stale_sources=frozenset({"old"}))  # fmt: skip
+    t = evaluate_one(drift, snap)
+    assert t.met is None and t.value is None  # its last word is not current
+    snap = Snapshot(
+        taken_at=NOW, deployments=(deploy("shop", "gh", 2), deploy("search", "gh", None))
+    )
+    t = evaluate_one(drift, snap)
+    assert t.value == 2 and t.met is None  # search may be 40 behind: not known to be met
+    snap = snap.model_copy(update={"deployments": (*snap.deployments, deploy("pay", "gh", 9))})
+    t = evaluate_one(drift, snap)
+    assert t.value == 9 and t.met is False  # what is known already misses the goal

@@ -106,7 +106,7 @@ def derive(
     if facts:
         pipelines = [with_eta(p, facts.get((p.source, p.key))) for p in pipelines]
     deployments = watch.judge(
-        with_drift(raw.deployments, pipelines),
+        with_drift(raw.deployments, pipelines, stale),
         raw.services,
         lambda c: observed.down_since.get(insights.service_key(c)),
         now,

@@ -212,12 +212,19 @@ def drift_from_builds(deployment: Deployment, pipeline: Pipeline) -> Deployment:
 
 
 def with_drift(
-    deployments: Iterable[Deployment], pipelines: Iterable[Pipeline]
+    deployments: Iterable[Deployment],
+    pipelines: Iterable[Pipeline],
+    stale_sources: frozenset[str] = frozenset(),
 ) -> list[Deployment]:
-    """Each deployment with drift filled in from its pipeline's builds where it has none."""
+    """Each deployment with drift filled in from its pipeline's builds where it has none.
+
+    Only from builds on fresh data: a CI source that stopped answering an hour ago does not
+    know what main did since, so its last builds would count a drift (``0 behind``) nobody
+    has seen; it stays unknown rather than guessed."""
     by_key: dict[str, Pipeline] = {}
     for each in pipelines:
-        by_key.setdefault(each.key, each)
+        if each.source not in stale_sources:
+            by_key.setdefault(each.key, each)
     out = []
     for deployment in deployments:
         built = by_key.get(deployment.pipeline or deployment.repo or "")

@@ -6,7 +6,9 @@ snapshot alone (history's daily series in ``facts``, the flaky tests, the deploy
 radiator fed by another radiator judges the same targets the same way.
 
 Unknown is never met: with no data the value is ``None`` and so is ``met``, and the screen says
-"no data yet". A scope that matches nothing is unknown too, and says so in ``scope``.
+"no data yet". A scope that matches nothing is unknown too, and says so in ``scope``. Nor is a
+goal met on part of its scope (a deploy drift with one deployment's drift unknown now), nor on
+a stale source's last word.
 """
 
 from __future__ import annotations
@@ -213,8 +215,14 @@ def _retry_share(facts: Sequence[PipelineFacts], days: int) -> Measured:
     return (retried / green if green else None), None, ()
 
 
-def _drift(deployments: Sequence[Deployment]) -> Measured:
-    behind = [d.behind_by for d in deployments if d.behind_by is not None]
+def current_drift(deployment: Deployment, stale_sources: frozenset[str]) -> int | None:
+    """How far the deployment is behind main, when that is known now: ``None`` when its
+    drift is unknown or its deploy tool's word is not current."""
+    return None if deployment.source in stale_sources else deployment.behind_by
+
+
+def _drift(deployments: Sequence[Deployment], stale_sources: frozenset[str]) -> Measured:
+    behind = [b for d in deployments if (b := current_drift(d, stale_sources)) is not None]
     return (float(max(behind)) if behind else None), None, ()
 
 
@@ -243,7 +251,7 @@ def measure(
         case "retry_share":
             return _retry_share(facts, days)
         case "deploy_drift":
-            return _drift(deployments)
+            return _drift(deployments, snapshot.stale_sources)
     return None, None, ()  # pragma: no cover - Measure is a closed Literal
 
 
@@ -283,6 +291,7 @@ def evaluate_one(
     target: TargetConfig, snapshot: Snapshot, groups: Sequence[GroupConfig] = ()
 ) -> TargetStatus:
     trend: tuple[float | None, ...] = ()
+    deployments: list[Deployment] = []
     if target.measure in delivery_targets.FACT_OF:
         value, previous, scope, matched = delivery_targets.measure(target, snapshot)
     elif target.measure == "deploy_drift":
@@ -293,6 +302,11 @@ def evaluate_one(
         value, previous, trend = measure(target, snapshot, pipelines, [])
     if not matched:
         value, previous, trend = None, None, ()
+    met = None if value is None else target.met_by(value)
+    if met and any(current_drift(d, snapshot.stale_sources) is None for d in deployments):
+        # Drift is the most behind of those known; one not known now may be further behind:
+        # met only when every deployment of the scope is known (unmet is already certain).
+        met = None
     # The name keeps what the config said when nothing matched: the reason is in ``scope``.
     words = scope if matched else (_scope_pattern(target) or scope)
     return TargetStatus(
@@ -303,7 +317,7 @@ def evaluate_one(
         window_days=effective_days(target),
         value=value,
         previous=previous,
-        met=None if value is None else target.met_by(value),
+        met=met,
         trend=trend,
     )
 
