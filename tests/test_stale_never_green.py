@@ -213,3 +213,28 @@ def test_a_drift_target_is_not_met_on_a_stale_deploy_tool_nor_on_part_of_its_sco
     snap = snap.model_copy(update={"deployments": (*snap.deployments, deploy("pay", "gh", 9))})
     t = evaluate_one(drift, snap)
     assert t.value == 9 and t.met is False  # what is known already misses the goal
+
+
+async def test_a_red_main_whose_next_build_says_nothing_is_not_announced_green() -> None:
+    """Jenkins answered NOT_BUILT (unknown) for the build after the red one: the window closed
+    (the streak ended), and the radiator rang, said 'acme/monolith is green again' on screen
+    and sent it to the desktop, though nothing on main had passed."""
+    from alert_helpers import SOURCES, red
+    from alert_helpers import make_app as alerting_app
+    from screen import screen_lines
+
+    broken = red()
+    failed = broken.pipelines[0].recent
+    unknown = build("acme/monolith", 9102, Status.UNKNOWN, finished=0, author="Dana")
+    monolith = pipeline("acme/monolith", (unknown, *failed))
+    after = Snapshot(taken_at=NOW, pipelines=(monolith, broken.pipelines[1]), sources=SOURCES)
+    clock = FakeClock(NOW)
+    app, feed, rec = alerting_app(broken, clock=clock)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        feed.publish(after)
+        await pilot.pause()
+        bottom = screen_lines(app)[-1]
+    assert "green" not in bottom, bottom
+    assert "acme/monolith is no longer red (now unknown)" in bottom, bottom
+    assert not rec.toasted("green again") and b"green again" not in rec.written
