@@ -173,7 +173,14 @@ def drift_raw(stale: frozenset[str]) -> Snapshot:
     deploy = Deployment(source="deploys", service="shop", environment="prod",
                         state=DeployState.SUCCEEDED, revision=live, pipeline="acme/shop",
                         deployed_at=ago(3000))  # fmt: skip
-    return Snapshot(taken_at=NOW, pipelines=(shop,), deployments=(deploy,), stale_sources=stale)
+    states = tuple(
+        SourceState(name=name, type="cctray", last_success=ago(3600 if name in stale else 5),
+                    stale=name in stale,
+                    freshness=Freshness.STALE if name in stale else Freshness.FRESH)
+        for name in ("ci", "deploys")
+    )  # fmt: skip
+    return Snapshot(taken_at=NOW, pipelines=(shop,), deployments=(deploy,), sources=states,
+                    stale_sources=stale)  # fmt: skip
 
 
 def test_drift_is_not_counted_from_builds_nobody_has_seen_for_an_hour() -> None:
@@ -238,3 +245,20 @@ async def test_a_red_main_whose_next_build_says_nothing_is_not_announced_green()
     assert "green" not in bottom, bottom
     assert "acme/monolith is no longer red (now unknown)" in bottom, bottom
     assert not rec.toasted("green again") and b"green again" not in rec.written
+
+
+def test_green_since_is_not_claimed_while_a_source_is_not_fresh() -> None:
+    """``/snapshot.json`` and ``status --json`` said ``"green_since": "<3h ago>"`` beside
+    ``"overall": "unknown"`` while the CI source was down: a script showing 'green for 3h'
+    believed it. Only what is all known is green since anything."""
+    import json
+
+    from buildradiator.export.document import to_json
+    from buildradiator.rules.derive import Derivation
+    from buildradiator.sources.catalog import parse_config
+
+    derivation = Derivation(parse_config(DRIFT_CONFIG))
+    fresh = derivation.derive(drift_raw(frozenset()), ())
+    assert fresh.green_since is not None  # as before
+    doc = json.loads(to_json(derivation.derive(drift_raw(frozenset({"ci"})), ())))
+    assert doc["overall"] == "unknown" and doc["green_since"] is None
