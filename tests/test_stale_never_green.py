@@ -262,3 +262,44 @@ def test_green_since_is_not_claimed_while_a_source_is_not_fresh() -> None:
     assert fresh.green_since is not None  # as before
     doc = json.loads(to_json(derivation.derive(drift_raw(frozenset({"ci"})), ())))
     assert doc["overall"] == "unknown" and doc["green_since"] is None
+
+
+def with_unknown_mains() -> Snapshot:
+    """Everything fresh and passing, but for two mains whose verdict is not known: the last
+    build ended NOT_BUILT (unknown), and a pipeline whose first build never finished."""
+    snap = green_estate()
+    odd = pipeline("acme/odd", (build("acme/odd", 3, Status.UNKNOWN, finished=120),))
+    new = pipeline("acme/new", ())
+    return snap.model_copy(update={"pipelines": (*snap.pipelines, odd, new)})
+
+
+async def test_all_green_is_not_claimed_beside_mains_whose_verdict_is_unknown() -> None:
+    """The list showed '? unknown acme/odd' under a top line '✔ all green since 08:48'; the
+    wall said ALL GREEN over an 'UNKNOWN' tile, the prompt line 'all green' and exit code 0."""
+    from buildradiator.rules.verdict import exit_code
+
+    snap = with_unknown_mains()
+    app = make_app(snap, clock=FakeClock(NOW))
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        screen = screen_text(app)
+    assert "? unknown" in screen and "all green" not in screen.lower(), screen
+    assert screen.splitlines()[0].startswith(" ? not all known"), screen
+    wall = make_app(snap, clock=FakeClock(NOW), mode="wall")
+    async with wall.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        screen = screen_text(wall)
+    assert "ALL GREEN" not in screen and "UNKNOWN" in screen, screen
+    assert "all green" not in status_line(snap, NOW)
+    assert exit_code(snap) == 3
+    # A canceled build says nothing: the verdict before it stands (green here).
+    canceled = build("acme/odd", 4, Status.CANCELED, finished=60)
+    passed = build("acme/odd", 2, Status.PASSED, finished=600)
+    calm = snap.model_copy(
+        update={"pipelines": (*snap.pipelines[:3], pipeline("acme/odd", (canceled, passed)))}
+    )
+    assert exit_code(calm) == 0
+    only_canceled = calm.model_copy(
+        update={"pipelines": (*snap.pipelines[:3], pipeline("acme/odd", (canceled,)))}
+    )
+    assert exit_code(only_canceled) == 3

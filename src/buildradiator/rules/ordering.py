@@ -40,6 +40,14 @@ def is_green(pipeline: Pipeline, stale_sources: frozenset[str]) -> bool:
     )
 
 
+def verdict_known(pipeline: Pipeline) -> bool:
+    """Whether the pipeline's main is known to be green or red: its newest finished build that
+    was not canceled passed or failed (a cancel says nothing, so the verdict before it stands;
+    an unknown result, or no finished build at all, is no verdict)."""
+    verdict = next((b.status for b in pipeline.recent if b.status is not Status.CANCELED), None)
+    return verdict in (Status.PASSED, Status.FAILED)
+
+
 def result_shown(pipeline: Pipeline, stale_sources: frozenset[str]) -> Status | None:
     """The last result a view may show beside the pipeline: any on fresh data; on stale data
     only red (a broken window stays worth knowing), never green nor anything else."""
