@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from app_helpers import make_app
 from buildradiator.clock import FakeClock
 from buildradiator.export.cctray import cc_xml
@@ -14,11 +16,13 @@ from buildradiator.model import (
     Deployment,
     DeployState,
     Freshness,
+    Health,
     Snapshot,
     SourceState,
     Status,
 )
 from cctray_helpers import read_back
+from health_helpers import answer, check_of
 from screen import screen_text
 from snapshot_fixtures import NOW, ago, build, green_estate, pipeline, red_estate
 
@@ -303,3 +307,33 @@ async def test_all_green_is_not_claimed_beside_mains_whose_verdict_is_unknown() 
         update={"pipelines": (*snap.pipelines[:3], pipeline("acme/odd", (canceled,)))}
     )
     assert exit_code(only_canceled) == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "health", "detail"),
+    [
+        # Elasticsearch / OpenSearch _cluster/health: 200 whatever the colour.
+        ({"status": "red", "cluster_name": "logs"}, Health.DOWN, "body says red"),
+        ({"status": "yellow"}, Health.WARN, "body says yellow"),
+        ({"status": "green"}, Health.UP, None),
+        # A word no convention the radiator knows: not vouched for as up.
+        ({"status": "CRITICAL"}, Health.UNKNOWN, "body says CRITICAL (a word not known here)"),
+        ({"status": {"code": "MAINTENANCE"}}, Health.UNKNOWN,
+         "body says MAINTENANCE (a word not known here)"),
+    ],
+)  # fmt: skip
+async def test_a_200_whose_body_says_a_word_not_known_is_not_up(
+    body: dict[str, object], health: Health, detail: str | None
+) -> None:
+    """A health URL answering 200 {"status": "red"} (an Elasticsearch cluster down to red)
+    was '✔ up': the code said alive and a status word the radiator did not know was ignored."""
+    check = await check_of(answer(200, body), FakeClock(NOW))
+    assert (check.health, check.detail) == (health, detail)
+
+
+async def test_a_body_rule_vouches_where_the_word_is_not_known() -> None:
+    """With a body rule configured, the rule says what up is: it holds, so up."""
+    body = {"status": "success", "ready": True}
+    check = await check_of(answer(200, body), FakeClock(NOW), body_field="ready",
+                           body_value="true")  # fmt: skip
+    assert check.health is Health.UP
