@@ -23,7 +23,7 @@ from buildradiator.model import (
 )
 from cctray_helpers import read_back
 from health_helpers import answer, check_of
-from screen import screen_text
+from screen import box_titled, screen_text
 from snapshot_fixtures import NOW, ago, build, green_estate, pipeline, red_estate
 
 
@@ -337,3 +337,40 @@ async def test_a_body_rule_vouches_where_the_word_is_not_known() -> None:
     check = await check_of(answer(200, body), FakeClock(NOW), body_field="ready",
                            body_value="true")  # fmt: skip
     assert check.health is Health.UP
+
+
+def reports_running_when_buildkite_stopped() -> Snapshot:
+    """Nothing broken; buildkite stopped answering 5 minutes ago while acme/reports #13 ran."""
+    snap = red_estate()
+    running = build("acme/reports", 13, Status.RUNNING, started=900, source="buildkite",
+                    estimate=1200)  # fmt: skip
+    pipelines = tuple(
+        p.model_copy(update={"in_flight": (running,)}) if p.name == "acme/reports" else p
+        for p in snap.pipelines
+    )
+    return snap.model_copy(update={"pipelines": pipelines, "broken": ()})
+
+
+async def test_a_build_last_seen_running_on_a_stale_source_is_not_shown_running() -> None:
+    """In flight led with '▶ acme/reports #13 75% ETA 12:05' (its gauge ticking on) though
+    buildkite had said nothing for 5 minutes: it may have ended long ago. The wall counted it
+    '▶ 3 running' beside '1 source stale, not counted'."""
+    snap = reports_running_when_buildkite_stopped()
+    app = make_app(snap, clock=FakeClock(NOW))
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+    box = box_titled(lines, "In flight")
+    assert box is not None
+    panel = box.inside(lines)
+    at = next(i for i, line in enumerate(panel) if "acme/reports #13" in line)
+    row = panel[at] + panel[at + 1]
+    assert "last seen running" in row and "5m ago" in row, row
+    assert "▶" not in row and "ETA" not in row and "%" not in row, row
+    first = next(i for i, line in enumerate(panel) if "#" in line)
+    assert first < at  # the builds known to run now come first
+    wall = make_app(snap, clock=FakeClock(NOW), mode="wall")
+    async with wall.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        screen = screen_text(wall)
+    assert "▶ 2 running" in screen and "▶ 3 running" not in screen, screen

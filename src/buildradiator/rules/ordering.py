@@ -197,12 +197,22 @@ def units(
 
 def in_flight_builds(snapshot: Snapshot) -> list[tuple[Pipeline, Build]]:
     """Every build in flight with its pipeline: running before queued, the longest-running
-    first."""
+    first; those last seen on a stale source after them all (nobody knows they still run)."""
     pairs = [(p, b) for p in snapshot.pipelines for b in p.in_flight]
+    stale = snapshot.stale_sources
 
-    def started(pair: tuple[Pipeline, Build]) -> tuple[int, datetime]:
+    def started(pair: tuple[Pipeline, Build]) -> tuple[bool, int, datetime]:
         build = pair[1]
         when = build.started_at or build.created_at or snapshot.taken_at
-        return (0 if build.status is Status.RUNNING else 1, when)
+        return (pair[0].source in stale, 0 if build.status is Status.RUNNING else 1, when)
 
     return sorted(pairs, key=started)
+
+
+def running_now(snapshot: Snapshot) -> tuple[int, int]:
+    """How many builds run and how many wait now, as the counts say it: on fresh data only
+    (stale data is never running)."""
+    fresh = [b for p in snapshot.pipelines if p.source not in snapshot.stale_sources
+             for b in p.in_flight]  # fmt: skip
+    running = sum(1 for b in fresh if b.status is Status.RUNNING)
+    return running, len(fresh) - running
