@@ -374,3 +374,24 @@ async def test_a_build_last_seen_running_on_a_stale_source_is_not_shown_running(
         await pilot.pause()
         screen = screen_text(wall)
     assert "▶ 2 running" in screen and "▶ 3 running" not in screen, screen
+
+
+def test_metrics_say_a_source_read_only_from_the_last_runs_cache_is_not_up() -> None:
+    """At start-up every source showed the last run's cache and nothing of this run had
+    answered: /metrics said source_up 1 ('its last poll succeeded') for each of them."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from buildradiator.export.metrics import metrics_text
+
+    cached = SourceState(name="gh", type="github", last_success=ago(7200), stale=True,
+                         freshness=Freshness.CACHED)  # fmt: skip
+    fresh = SourceState(name="health", type="health", last_success=ago(5))
+    snap = Snapshot(taken_at=NOW, sources=(cached, fresh), stale_sources=frozenset({"gh"}))
+    text = metrics_text(snap, NOW).decode()
+    up = {
+        s.labels["source"]: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "buildradiator_source_up"
+    }
+    assert up == {"gh": 0.0, "health": 1.0}
