@@ -395,3 +395,26 @@ def test_metrics_say_a_source_read_only_from_the_last_runs_cache_is_not_up() -> 
         if s.name == "buildradiator_source_up"
     }
     assert up == {"gh": 0.0, "health": 1.0}
+
+
+def test_the_oldest_commit_not_live_is_not_met_while_a_service_of_it_is_unknown() -> None:
+    """The estate's 'oldest commit not live' is the oldest of those known: with search's not
+    known (its pipeline not watched), 'oldest commit not live <= 1d' read met at 2h."""
+    from buildradiator.config.share import TargetConfig
+    from buildradiator.model import DeliveryFact
+    from buildradiator.rules.targets import evaluate_one
+
+    def fact(scope: str, value: float | None) -> DeliveryFact:
+        return DeliveryFact("oldest_undeployed", scope, 0, value, "seconds")
+
+    known = (fact("estate", 7200.0), fact("shop/production", 7200.0))
+    snap = Snapshot(taken_at=NOW, delivery=known)
+    target = TargetConfig(measure="oldest_undeployed", goal="<= 1d")
+    assert evaluate_one(target, snap).met is True  # all known: met
+    partial = snap.model_copy(update={"delivery": (*known, fact("search/production", None))})
+    t = evaluate_one(target, partial)
+    assert t.value == 7200.0 and t.met is None
+    assert evaluate_one(target.model_copy(update={"service": "shop"}), partial).met is True
+    late = (fact("estate", 3 * 86400.0), fact("shop/production", 3 * 86400.0))
+    missed = snap.model_copy(update={"delivery": (*late, fact("search/production", None))})
+    assert evaluate_one(target, missed).met is False  # already missed on what is known

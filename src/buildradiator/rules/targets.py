@@ -307,6 +307,8 @@ def evaluate_one(
         # Drift is the most behind of those known; one not known now may be further behind:
         # met only when every deployment of the scope is known (unmet is already certain).
         met = None
+    if met and delivery_targets.partly_known(target, snapshot):
+        met = None
     # The name keeps what the config said when nothing matched: the reason is in ``scope``.
     words = scope if matched else (_scope_pattern(target) or scope)
     return TargetStatus(
