@@ -418,3 +418,29 @@ def test_the_oldest_commit_not_live_is_not_met_while_a_service_of_it_is_unknown(
     late = (fact("estate", 3 * 86400.0), fact("shop/production", 3 * 86400.0))
     missed = snap.model_copy(update={"delivery": (*late, fact("search/production", None))})
     assert evaluate_one(target, missed).met is False  # already missed on what is known
+
+
+async def test_what_a_stale_deploy_tool_last_said_is_not_shown_as_live_now() -> None:
+    """The health checks answer; the deploy tool stopped 10 minutes ago. The row said
+    'up  checkout prod  9f3c2ab 2h' as if that were what runs now (a deploy may have gone
+    out since), and its drift with it."""
+    snap = health_stale_deploys_fresh()
+    health = snap.sources[1].model_copy(
+        update={"error": None, "error_kind": None, "stale": False,
+                "freshness": Freshness.FRESH, "last_success": ago(5)}
+    )  # fmt: skip
+    deploys = snap.sources[2].model_copy(
+        update={"stale": True, "freshness": Freshness.STALE, "last_success": ago(600),
+                "error": "refused", "error_kind": "unreachable"}
+    )  # fmt: skip
+    snap = snap.model_copy(
+        update={"sources": (snap.sources[0], health, deploys),
+                "stale_sources": frozenset({"deploys"})}
+    )  # fmt: skip
+    app = make_app(snap, clock=FakeClock(NOW))
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        screen = screen_text(app)
+    row = next(line for line in screen.splitlines() if "checkout prod" in line)
+    assert "✔ up" in row  # the checks are current
+    assert "9f3c2ab 2h" not in row and "? 9f3c2ab stale 10m" in row, row

@@ -51,6 +51,9 @@ class ServiceRow:
     ``_judged_by``): never shown nor counted as up."""
     stale_source: str | None = None
     """When stale: the source whose age the row shows (the first of those it is judged by)."""
+    deploy_stale: bool = False
+    """What is live, and the drift, come from a deploy tool whose data is not current: a
+    deploy may have gone out since (shown as the last word, with its age, never as now)."""
 
     @property
     def suspect(self) -> str | None:
@@ -143,6 +146,7 @@ def service_rows(snapshot: Snapshot) -> list[ServiceRow]:
                 deployment=deployed,
                 stale=stale,
                 stale_source=min(judges) if stale else None,
+                deploy_stale=deployed is not None and deployed.source in snapshot.stale_sources,
             )
         )
     rows.sort(

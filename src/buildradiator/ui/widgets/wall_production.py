@@ -45,7 +45,12 @@ def service_tile(row: ServiceRow, snapshot: Snapshot, now: datetime, ascii: bool
             else ("DEPLOY FAILED" if row.health is not Health.DOWN else word)
         )
         detail = d.suspect or d.detail or detail
-    elif d is not None and d.state is DeployState.RUNNING and health in (Health.UP, Health.UNKNOWN):
+    elif (
+        d is not None
+        and not row.deploy_stale  # a deploy last seen running may have ended long ago
+        and d.state is DeployState.RUNNING
+        and health in (Health.UP, Health.UNKNOWN)
+    ):
         word = f"DEPLOYING {fmt.format_duration(fmt.seconds_between(d.started_at, now))}"
         detail = detail or _drift_words(d)
     elif d is not None and not row.checks:
