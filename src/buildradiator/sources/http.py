@@ -69,6 +69,7 @@ from buildradiator.sources.wire import (
     make_client,
     next_link,
     short_error,
+    unsendable,
 )
 from buildradiator.urls import brief_url, host_of, origin_of, redact
 
@@ -174,9 +175,12 @@ class HttpClient:
         last answer are sent along and a 304 returns our copy of that answer. ``timeout`` covers
         the whole exchange: the wait for a free connection to the host, every redirect, the body.
         """
-        request = self.client.build_request(
-            method, url, params=params, headers=headers or {}, content=content, timeout=timeout
-        )
+        try:
+            request = self.client.build_request(
+                method, url, params=params, headers=headers or {}, content=content, timeout=timeout
+            )
+        except UnicodeEncodeError:  # its repr holds the header's value: never shown
+            raise SourceError(unsendable(headers)) from None
         conditional = conditional and method == "GET"
         request.headers["Accept-Encoding"] = ACCEPT_ENCODING
         if auth:

@@ -140,6 +140,18 @@ def carries_credentials(headers: httpx.Headers) -> bool:
     return any(name.lower() not in PLAIN_HEADERS for name in headers)
 
 
+def unsendable(headers: dict[str, str] | None) -> str:
+    """Why a request whose headers hold a character that is not ASCII cannot go out, naming
+    the header (never its value): it is the token, pasted with an accent or an invisible
+    character."""
+    names = [name for name, value in (headers or {}).items() if not value.isascii()]
+    which = f"the {names[0]} header" if names else "a header"
+    return (
+        f"{which} holds a character that is not ASCII, which HTTP cannot carry: check the "
+        "token (an accent or an invisible character copied with it)"
+    )
+
+
 def credential_digest(headers: httpx.Headers) -> str:
     secrets = sorted((k.lower(), v) for k, v in headers.items() if k.lower() not in PLAIN_HEADERS)
     return hashlib.sha256(repr(secrets).encode()).hexdigest()[:16] if secrets else ""
