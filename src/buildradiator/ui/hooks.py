@@ -14,8 +14,8 @@ every one always set (empty when unknown)::
 
 The environment is the radiator's own *minus* every variable whose name looks like a secret
 (``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``, ``*API_KEY*``...) and minus every variable the
-config names as a secret's (``secret_variables``): a hook is someone's script, and the radiator's CI tokens are not its
-business. A hook that needs a credential reads it from its own file or keychain.
+config names as a secret's (``secret_variables``): a hook is someone's script, and the
+radiator's CI tokens are not its business. A hook that needs a credential reads it from its own file or keychain.
 
 Hooks never block the radiator: ``fire`` only schedules. A hook runs in its own session (process
 group) with stdin and stdout closed; a hook that outlives its ``timeout`` gets SIGTERM, then
