@@ -258,6 +258,19 @@ class Source(ABC, Generic[ConfigT]):
         said = {"said": self._server_says(response), **(facts or {})}
         raise self._in_words(words[status], status, response.url, what, said)
 
+    def _without_secrets(self, text: str) -> str:
+        """Text from a server without our credentials in any form a request carried them (the
+        token; an ``Authorization`` value and Basic auth's base64, which is the token spelt
+        otherwise): an error body may quote the request back. Before any cut, so that no
+        half of one is left."""
+        secrets = {self.token or ""}
+        for value in self._auth_headers().values():
+            secrets |= {value, value.rpartition(" ")[2]}
+        for secret in sorted(secrets, key=len, reverse=True):
+            if len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return text
+
     def _placeholders(self) -> dict[str, str]:
         """More placeholders for this provider's ``status_words`` (a user name...)."""
         return {}

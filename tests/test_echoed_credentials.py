@@ -1,0 +1,59 @@
+"""A server whose error body quotes the request's credentials back (a proxy's debug page, a
+misconfigured gateway, a hostile server): the providers that show what an error body says
+(Bitbucket, Azure DevOps, Argo CD) must not show the token, nor the ``Authorization`` value
+that carries it in Basic auth's base64 (which is the token, only spelt otherwise). A real
+server on 127.0.0.1 answers every request with a 400 that echoes its headers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from buildradiator.assemble import build_engine
+from buildradiator.sources.catalog import parse_config
+from hostile_server import HostileServer, Seen, answer
+
+TOKEN = "S3cr3t-T0ken-4242"
+
+
+def echo_headers(seen: Seen) -> bytes:
+    said = f"authorization: {seen.headers.get('authorization')}"  # first: no cut drops it
+    body = {"message": f"bad request ({said})", "error": {"message": f"bad request ({said})"}}
+    return answer(400, json.dumps(body).encode())
+
+
+BLOCKS = {
+    "bitbucket-basic": 'type = "bitbucket"\napi_url = "{url}/2.0"\nworkspace = "acme"\n'
+    'repositories = ["web"]\nusername = "radiator"\n',
+    "bitbucket-bearer": 'type = "bitbucket"\napi_url = "{url}/2.0"\nworkspace = "acme"\n'
+    'repositories = ["web"]\n',
+    "azure": 'type = "azure"\nurl = "{url}/acme"\nproject = "shop"\ndefinitions = [41]\n',
+    "argocd": 'type = "argocd"\nurl = "{url}"\n',
+}
+
+
+@pytest.mark.parametrize("kind", list(BLOCKS))
+async def test_an_error_body_quoting_the_credentials_never_shows_them(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BR_ECHO_TOKEN", TOKEN)
+    async with HostileServer() as server:
+        server.default = echo_headers
+        config = parse_config(
+            '[[sources]]\nname = "echo"\ntimeout = 5\ntoken_env = "BR_ECHO_TOKEN"\n'
+            + BLOCKS[kind].format(url=server.url)
+        )
+        engine = build_engine(config)
+        try:
+            snapshot = await engine.poll_all()
+        finally:
+            await engine.aclose()
+    [state] = snapshot.sources
+    error = str(state.error)
+    assert "bad request (" in error, error  # the server's words are shown...
+    carried = {seen.headers.get("authorization", "") for seen in server.seen}
+    secrets = {TOKEN} | {value.split(" ", 1)[-1] for value in carried if value}
+    assert len(secrets) == (2 if kind in ("bitbucket-basic", "azure") else 1)  # Basic: base64
+    for secret in secrets:
+        assert secret not in error, f"{secret[:6]}... shown in: {error}"  # ...its quote is not
