@@ -18,8 +18,15 @@ TOKEN = "S3cr3t-T0ken-4242"
 
 
 def echo_headers(seen: Seen) -> bytes:
-    said = f"authorization: {seen.headers.get('authorization')}"  # first: no cut drops it
-    body = {"message": f"bad request ({said})", "error": {"message": f"bad request ({said})"}}
+    """A 400 whose body says the request's ``Authorization`` back, in each API's error shape
+    (Prometheus's ``error`` is a string, Bitbucket's an object, Alertmanager's a bare string)."""
+    said = f"bad request (authorization: {seen.headers.get('authorization')})"
+    if seen.path.endswith("/api/v1/query"):
+        body: object = {"status": "error", "errorType": "bad_data", "error": said}
+    elif "/api/v2/" in seen.path:
+        body = said
+    else:
+        body = {"message": said, "error": {"message": said}}
     return answer(400, json.dumps(body).encode())
 
 
@@ -30,7 +37,10 @@ BLOCKS = {
     'repositories = ["web"]\n',
     "azure": 'type = "azure"\nurl = "{url}/acme"\nproject = "shop"\ndefinitions = [41]\n',
     "argocd": 'type = "argocd"\nurl = "{url}"\n',
+    "prometheus": 'type = "prometheus"\nurl = "{url}"\nquery = "up"\ndown_below = 1\nusername = "radiator"\n',
+    "alertmanager": 'type = "alertmanager"\nurl = "{url}"\nusername = "radiator"\n',
 }
+BASIC = ("bitbucket-basic", "azure", "prometheus", "alertmanager")
 
 
 @pytest.mark.parametrize("kind", list(BLOCKS))
@@ -54,6 +64,6 @@ async def test_an_error_body_quoting_the_credentials_never_shows_them(
     assert "bad request (" in error, error  # the server's words are shown...
     carried = {seen.headers.get("authorization", "") for seen in server.seen}
     secrets = {TOKEN} | {value.split(" ", 1)[-1] for value in carried if value}
-    assert len(secrets) == (2 if kind in ("bitbucket-basic", "azure") else 1)  # Basic: base64
+    assert len(secrets) == (2 if kind in BASIC else 1)  # Basic auth: the token and its base64
     for secret in secrets:
         assert secret not in error, f"{secret[:6]}... shown in: {error}"  # ...its quote is not

@@ -258,11 +258,7 @@ class PrometheusQuery(Source[PrometheusSource]):
 
     def _scrub(self, text: str) -> str:
         """Our token out of text derived from the answer (a proxy may echo the request)."""
-        text = clean_text(text)
-        token = self.token
-        if token and len(token) >= 4:
-            text = text.replace(token, "***")
-        return text
+        return clean_text(self._without_secrets(text))
 
 
 def _why(answer: QueryAnswer) -> tuple[str, str]:
