@@ -262,9 +262,9 @@ class Source(ABC, Generic[ConfigT]):
     def _without_secrets(self, text: str) -> str:
         """Text from a server without our credentials in any form a request carried them (the
         token; the credentials of an ``Authorization`` value, Basic auth's base64 being the
-        token spelt otherwise): an error body may quote the request back. Scrubbed first (an escape
-        spliced into a quoted token must not hide it here, then vanish), before any cut (no
-        half of one is left)."""
+        token spelt otherwise): an error body may quote the request back. Scrubbed first (an
+        escape spliced into a quoted token must not hide it here, then vanish), and before any
+        cut (no half of one is left)."""
         text = scrub(text)
         secrets = {self.token or ""}
         for value in self._auth_headers().values():
