@@ -67,3 +67,31 @@ async def test_an_error_body_quoting_the_credentials_never_shows_them(
     assert len(secrets) == (2 if kind in BASIC else 1)  # Basic auth: the token and its base64
     for secret in secrets:
         assert secret not in error, f"{secret[:6]}... shown in: {error}"  # ...its quote is not
+
+
+async def test_a_long_error_is_cut_after_the_token_is_taken_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Prometheus's error cut to 200 characters first: a token straddling the cut left its
+    first half on screen, which no replace of the whole token could find."""
+    monkeypatch.setenv("BR_ECHO_TOKEN", TOKEN)
+
+    def long_echo(seen: Seen) -> bytes:
+        said = "x" * 180 + " " + seen.headers["authorization"]
+        body = {"status": "error", "errorType": "bad_data", "error": said}
+        return answer(400, json.dumps(body).encode())
+
+    async with HostileServer() as server:
+        server.default = long_echo
+        config = parse_config(
+            f'[[sources]]\nname = "echo"\ntimeout = 5\ntoken_env = "BR_ECHO_TOKEN"\n'
+            f'type = "prometheus"\nurl = "{server.url}"\nquery = "up"\ndown_below = 1\n'
+        )
+        engine = build_engine(config)
+        try:
+            snapshot = await engine.poll_all()
+        finally:
+            await engine.aclose()
+    error = str(snapshot.sources[0].error)
+    assert "xxxxx Bearer" in error, error
+    assert TOKEN[:4] not in error, error
