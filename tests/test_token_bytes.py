@@ -74,3 +74,16 @@ async def test_a_token_no_header_can_carry_is_named_as_the_tokens_fault(
     error = str(state.error)
     assert "token" in error and "payload" not in error, error
     assert TOKEN not in error
+
+
+async def test_a_token_variable_of_two_lines_is_named_as_the_tokens_fault(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``export TOKEN="$(cat file)"`` of a file with two lines: the newline went into the header,
+    and the source said "cannot reach 127.0.0.1: LocalProtocolError" of a server that was up."""
+    monkeypatch.setenv("BR_TWO_LINES", TOKEN + "\nsecond line")
+    state, sent = await poll_gitlab('token_env = "BR_TWO_LINES"')
+    assert sent == []
+    error = str(state.error)
+    assert "PRIVATE-TOKEN header" in error and "cannot reach" not in error, error
+    assert TOKEN not in error

@@ -175,12 +175,12 @@ class HttpClient:
         last answer are sent along and a 304 returns our copy of that answer. ``timeout`` covers
         the whole exchange: the wait for a free connection to the host, every redirect, the body.
         """
-        try:
-            request = self.client.build_request(
-                method, url, params=params, headers=headers or {}, content=content, timeout=timeout
-            )
-        except UnicodeEncodeError:  # its repr holds the header's value: never shown
-            raise SourceError(unsendable(headers)) from None
+        problem = unsendable(headers)  # said before httpx or h11 quote the value in an error
+        if problem is not None:
+            raise SourceError(problem)
+        request = self.client.build_request(
+            method, url, params=params, headers=headers or {}, content=content, timeout=timeout
+        )
         conditional = conditional and method == "GET"
         request.headers["Accept-Encoding"] = ACCEPT_ENCODING
         if auth:
