@@ -9,6 +9,7 @@ import errno
 import hashlib
 import json
 import logging
+import re
 import socket
 import zlib
 from collections.abc import Iterator
@@ -138,6 +139,24 @@ as a credential: it never leaves the origin it was meant for."""
 
 def carries_credentials(headers: httpx.Headers) -> bool:
     return any(name.lower() not in PLAIN_HEADERS for name in headers)
+
+
+_UNSENDABLE = re.compile(r"[^\t\x20-\x7e]")
+"""What no header value can carry: anything but printable ASCII and tab."""
+
+
+def unsendable(headers: dict[str, str] | None) -> str | None:
+    """Why a request cannot go out when a header value holds what HTTP cannot carry (not
+    ASCII, a control, a line break), naming the header, never its value; else ``None``. It is
+    the token: pasted with an accent or an invisible character, or a variable of two lines."""
+    names = [name for name, value in (headers or {}).items() if _UNSENDABLE.search(value)]
+    if not names:
+        return None
+    return (
+        f"the {names[0]} header holds a line break, a control or a character that is not "
+        "ASCII, which HTTP cannot carry: check the token (a second line, an accent or an "
+        "invisible character copied with it)"
+    )
 
 
 def credential_digest(headers: httpx.Headers) -> str:

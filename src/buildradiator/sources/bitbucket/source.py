@@ -68,6 +68,7 @@ from buildradiator.sources.http import (
     retry_after,
 )
 from buildradiator.sources.reading import activity
+from buildradiator.text import clean_text
 
 MAX_REPOSITORIES = 30
 """Repositories read per poll at most (one request each, more for steps)."""
@@ -322,7 +323,7 @@ class BitbucketPipelines(Source[BitbucketSource]):
             said = parse_model(ApiError, response.json()).message
         except BadPayload:
             said = None
-        detail = f": {said[:200]}" if said else ""
+        detail = f": {clean_text(self._without_secrets(said), 200)}" if said else ""
         return SourceError(
             f"{self._host} refused the request for {what} (HTTP {response.status_code}){detail}"
         )
