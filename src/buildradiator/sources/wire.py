@@ -14,6 +14,7 @@ import socket
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -258,9 +259,13 @@ def guard_httpx_logs() -> None:
 def make_client(*, verify: bool = True) -> httpx.AsyncClient:
     """The engine's shared client: HTTP/1.1 keep-alive. It follows no redirect by itself:
     ``HttpClient`` does, by its own policy (httpx would send custom credential headers along
-    to another host)."""
+    to another host). It keeps no cookie: every source authenticates by its own token, and
+    one jar for all of them would send one user's session (Jenkins' ``JSESSIONID``) along with
+    another source's requests to the same host."""
+    no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
     return httpx.AsyncClient(
         headers={"User-Agent": USER_AGENT},
+        cookies=no_cookies,
         follow_redirects=False,
         verify=verify,
         limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
