@@ -44,13 +44,24 @@ def guarded(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P
             try:
                 return method(self, *args, **kwargs)
             except sqlite3.DatabaseError as exc:
-                if not _looks_corrupt(exc):
+                if _not_ours_to_move(exc):
                     raise
                 self._recover(f"SQLite reports: {exc}")
                 return method(self, *args, **kwargs)
 
     functools.update_wrapper(wrapper, method)
     return wrapper
+
+
+# SQLite's result codes for a file that may be perfectly good but cannot be used now or by us.
+_IN_USE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_FULL",
+           "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH", "SQLITE_NOMEM")  # fmt: skip
+
+
+def _not_ours_to_move(exc: sqlite3.Error) -> bool:
+    """Locked by another process, read-only, a full disk, an I/O error: no sign of damage."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    return name.startswith(_IN_USE)
 
 
 def _looks_corrupt(exc: sqlite3.DatabaseError) -> bool:
@@ -62,6 +73,9 @@ def _looks_corrupt(exc: sqlite3.DatabaseError) -> bool:
 
 class Store:
     """The connection and what every fact shares. Make one with ``open(path)`` or ``memory()``."""
+
+    BUSY_TIMEOUT = 5.0
+    """Seconds to wait for another process's write lock on the file before giving up on it."""
 
     def __init__(self, path: Path | None, retention_days: int, clock: Clock) -> None:
         self.path = path
@@ -97,15 +111,25 @@ class Store:
                 check_header(self.path)
                 private_file(self.path)
                 return self._init(self._raw_connect())
-            except (Corrupt, sqlite3.DatabaseError) as exc:
+            except sqlite3.DatabaseError as exc:
+                # Locked by another process, read-only, an I/O error: the file may be perfectly
+                # good (and someone else's to write), so it stays where it is.
+                if _not_ours_to_move(exc):
+                    raise
                 self._move_aside(str(exc))
-                private_file(self.path)
-                return self._init(self._raw_connect())
+            except Corrupt as exc:
+                self._move_aside(str(exc))
+            private_file(self.path)
+            return self._init(self._raw_connect())
         except (OSError, sqlite3.Error) as exc:
             log.warning(
                 "history: cannot use %s (%s); keeping history in memory for this run",
                 self.path,
                 exc,
+            )
+            self.notices.append(
+                f"history file {self.path} cannot be used ({str(exc)[:80]}): left as it is; "
+                "history is kept in memory for this run (red-since, ETAs and trends start over)"
             )
             return self._init(sqlite3.connect(":memory:", check_same_thread=False))
 
@@ -113,7 +137,7 @@ class Store:
         assert self.path is not None
         # isolation_level=None: we open and commit transactions ourselves, one per write call.
         return sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=5.0
+            self.path, check_same_thread=False, isolation_level=None, timeout=self.BUSY_TIMEOUT
         )
 
     def _init(self, db: sqlite3.Connection) -> sqlite3.Connection:

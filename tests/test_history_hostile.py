@@ -1,0 +1,102 @@
+"""The history file when something else has it: another process holding its write lock, a file
+SQLite can open but not write. The file belongs to whoever holds it: the radiator leaves it where
+it is, keeps its history in memory for the run and says so, naming the file."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from buildradiator.clock import FakeClock
+from buildradiator.history import History
+from buildradiator.history.store import Store
+from buildradiator.model import Build, Status
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+HOLDER = textwrap.dedent(
+    """
+    import sqlite3, sys
+    db = sqlite3.connect(sys.argv[1], isolation_level=None)
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("INSERT INTO meta VALUES ('held', 'yes')")
+    print("held", flush=True)
+    sys.stdin.readline()  # hold the write lock until told
+    db.execute("COMMIT")
+    """
+)
+
+
+def red(n: int) -> Build:
+    return Build(source="gh", pipeline="acme/app", id=str(n), number=n, status=Status.FAILED,
+                 finished_at=NOW - timedelta(hours=n), commit=f"c{n}")  # fmt: skip
+
+
+@pytest.fixture
+def held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A history with two builds whose write lock another process holds (a radiator or
+    ``sqlite3`` in the middle of a long write), waited for a tenth of a second, not five."""
+    monkeypatch.setattr(Store, "BUSY_TIMEOUT", 0.1)
+    path = tmp_path / "data" / "history.sqlite3"
+    with History.open(path, clock=FakeClock(NOW)) as store:
+        assert store.record_builds([red(1), red(2)]) == 2
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        yield path
+    finally:
+        proc.stdin.write("\n")
+        proc.stdin.close()
+        proc.wait(timeout=30)
+        proc.stdout.close()
+
+
+def test_a_history_another_process_is_writing_is_never_set_aside_as_damaged(held: Path) -> None:
+    with History.open(held, clock=FakeClock(NOW)) as store:
+        # The radiator runs on, its history in memory, and says why in plain words.
+        assert store.record_builds([red(3)]) == 1
+        assert store.red_streak("gh", "acme/app") is not None
+        assert len(store.notices) == 1
+        notice = store.notices[0]
+        assert str(held) in notice and "locked" in notice and "in memory" in notice
+        assert "damaged" not in notice
+    # The file is where it was, nothing moved aside, and once free it still holds its builds.
+    assert not list(held.parent.glob("*.corrupt-*"))
+    with sqlite3.connect(held) as db:  # readers never wait for a writer (WAL)
+        assert db.execute("SELECT count(*) FROM builds").fetchone()[0] == 2
+    db.close()
+
+
+def test_a_history_that_cannot_be_written_is_left_where_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file SQLite opens but may not write (another user's, a read-only mount): running as
+    root no permission bit stops a write, so SQLite is opened read-only, as such a file is."""
+    path = tmp_path / "data" / "history.sqlite3"
+    with History.open(path, clock=FakeClock(NOW)) as store:
+        assert store.record_builds([red(1), red(2)]) == 2
+    raw = Store._raw_connect
+
+    def read_only(self: Store) -> object:
+        db = raw(self)
+        db.execute("PRAGMA query_only = ON")
+        return db
+
+    monkeypatch.setattr(Store, "_raw_connect", read_only)
+    with History.open(path, clock=FakeClock(NOW)) as store:
+        assert store.record_builds([red(3)]) == 1
+        assert len(store.notices) == 1 and str(path) in store.notices[0]
+        assert "damaged" not in store.notices[0]
+    assert not list(path.parent.glob("*.corrupt-*"))
+    monkeypatch.undo()
+    with History.open(path, clock=FakeClock(NOW)) as store:
+        assert len(store.recent_strip("gh", "acme/app")) == 2
