@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from buildradiator.cli import main
 from buildradiator.clock import FakeClock
 from buildradiator.history import History
 from buildradiator.history.store import Store
@@ -100,3 +101,54 @@ def test_a_history_that_cannot_be_written_is_left_where_it_is(
     monkeypatch.undo()
     with History.open(path, clock=FakeClock(NOW)) as store:
         assert len(store.recent_strip("gh", "acme/app")) == 2
+
+
+# -- ``report`` only reads: a file it is pointed at that is no history is refused, untouched ----
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("config.toml", b"[radiator]\ninterval = 30\n", "not an SQLite database"),
+        ("contacts.db", None, "not a buildradiator history"),
+        ("newer.sqlite3", b"newer", "newer buildradiator"),
+        ("empty.sqlite3", b"", "empty"),
+    ],
+    ids=["config", "another-database", "newer", "empty"],
+)
+def test_report_never_moves_nor_rewrites_a_file_that_is_no_history(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes | None,
+    words: str,
+) -> None:  # fmt: skip
+    """``report --history config.toml`` (a slip of the tab key) renamed the config to
+    ``config.toml.corrupt-...``, wrote an empty SQLite history in its place, printed a report of
+    nothing and exited 0: the next radiator start then failed on a config that was a database."""
+    path = tmp_path / name
+    if content is None:
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE contacts (name TEXT)")
+        db.close()
+    elif content == b"newer":
+        with sqlite3.connect(path) as db:
+            db.executescript(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                "INSERT INTO meta VALUES ('schema_version', '99')"
+            )
+        db.close()
+    else:
+        path.write_bytes(content)
+    before = path.read_bytes()
+    assert main(["report", "--history", str(path), "--tz", "UTC"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and words in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+    assert path.read_bytes() == before
+
+
+def test_report_on_a_directory_is_said_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", "--history", str(tmp_path), "--tz", "UTC"]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path) in err and "directory" in err
+    assert list(tmp_path.iterdir()) == []

@@ -81,6 +81,7 @@ def run(args: argparse.Namespace, *, now: datetime | None = None) -> int:
     from buildradiator.assemble import local_zone
     from buildradiator.history import History
     from buildradiator.history.delivery_report import delivery_facts
+    from buildradiator.history.schema import why_not_a_history
     from buildradiator.paths import get_paths
 
     try:
@@ -103,6 +104,10 @@ def run(args: argparse.Namespace, *, now: datetime | None = None) -> int:
             f"buildradiator report: no history at {path}: run the radiator (or the demo) first",
             file=sys.stderr,
         )
+        return EXIT_CONFIG
+    why = why_not_a_history(path)
+    if why is not None:
+        print(f"buildradiator report: {path} is not a history to read: {why}", file=sys.stderr)
         return EXIT_CONFIG
     moment = now or datetime.now(UTC)
     windows = tuple(sorted({7, days})) if days != 7 else (7,)
