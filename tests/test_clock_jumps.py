@@ -1,13 +1,18 @@
 """The wall clock is not to be trusted to move forwards: NTP steps it back, someone sets it, a
 laptop sleeps and wakes. Data goes stale after the time that really passed, whatever the wall
-clock says, and a stale source is never shown green."""
+clock says, and a stale source is never shown green. Times saved in files may be absurd too."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
 
 from buildradiator.clock import FakeClock
 from buildradiator.model import SourceResult, Status
+from buildradiator.ui.claims import ClaimStore
 from engine_helpers import pipeline, source
 
 
@@ -43,3 +48,27 @@ async def test_data_is_stale_after_a_sleep_the_monotonic_clock_did_not_count(
     step_wall(clock, 8 * 3600)
     assert eng.snapshot().source_state("one").stale  # type: ignore[union-attr]
     await eng.aclose()
+
+
+# -- claims made at times no clock reaches ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "at",
+    ["9999-12-31T23:00:00+00:00", "9999-12-31T20:00:00-14:00"],
+    ids=["year-9999", "past-9999-in-utc"],
+)
+def test_a_claim_at_a_time_no_clock_reaches_never_stops_the_radiator(
+    tmp_path: Path, clock: FakeClock, at: str
+) -> None:
+    """A claims file whose claim was made in year 9999 (a clock set wrong, a hand edit) raised
+    ``OverflowError`` working out when it expires: the radiator did not start at all."""
+    path = tmp_path / "claims.json"
+    good = {"source": "gh", "key": "acme/app", "who": "ada", "at": "2026-11-26T11:00:00+00:00"}
+    odd = {"source": "gh", "key": "acme/odd", "who": "bob", "at": at}
+    path.write_text(json.dumps({"version": 1, "claims": [good, odd]}))
+    store = ClaimStore(path, clock)
+    assert [c.key for c in store.active()] == ["acme/app"]
+    assert store.warning is not None and str(path) in store.warning
+    store.claim("gh", "acme/web", "cy")  # and the file still takes claims, the good one kept
+    assert {c["key"] for c in json.loads(path.read_text())["claims"]} == {"acme/app", "acme/web"}
