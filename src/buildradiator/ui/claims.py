@@ -197,7 +197,7 @@ class ClaimStore:
         for c in stored.claims:
             try:
                 expires_at = self._expiry(c.at)
-                expires_at.astimezone(UTC)  # past year 9999 in UTC: no comparison survives it
+                expires_at.astimezone(UTC)  # past year 9999 in UTC: no other zone shows it
             except OverflowError:
                 absurd += 1  # made at a time no clock reaches (a clock set wrong, a hand edit)
                 continue
