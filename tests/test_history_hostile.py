@@ -9,16 +9,23 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
+from buildradiator.assemble import build_engine
 from buildradiator.cli import main
 from buildradiator.clock import FakeClock
+from buildradiator.engine import engine as engine_mod
 from buildradiator.history import History
 from buildradiator.history.store import Store
-from buildradiator.model import Build, Status
+from buildradiator.model import Build, Pipeline, SourceResult, Status
+from buildradiator.sources.catalog import parse_config
+from buildradiator.sources.http import HttpClient
+from engine_helpers import CONFIG, Scripted, source
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -40,25 +47,33 @@ def red(n: int) -> Build:
                  finished_at=NOW - timedelta(hours=n), commit=f"c{n}")  # fmt: skip
 
 
-@pytest.fixture
-def held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A history with two builds whose write lock another process holds (a radiator or
-    ``sqlite3`` in the middle of a long write), waited for a tenth of a second, not five."""
-    monkeypatch.setattr(Store, "BUSY_TIMEOUT", 0.1)
-    path = tmp_path / "data" / "history.sqlite3"
-    with History.open(path, clock=FakeClock(NOW)) as store:
-        assert store.record_builds([red(1), red(2)]) == 2
+@contextmanager
+def holding(path: Path) -> Iterator[None]:
+    """Another process holds the write lock of the history at ``path`` until the block ends
+    (a radiator or ``sqlite3`` in the middle of a long write)."""
     proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)  # fmt: skip
     assert proc.stdin is not None and proc.stdout is not None
     try:
         assert proc.stdout.readline().strip() == "held"
-        yield path
+        yield
     finally:
         proc.stdin.write("\n")
         proc.stdin.close()
         proc.wait(timeout=30)
         proc.stdout.close()
+
+
+@pytest.fixture
+def held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A history with two builds whose write lock another process holds, waited for a tenth
+    of a second, not five."""
+    monkeypatch.setattr(Store, "BUSY_TIMEOUT", 0.1)
+    path = tmp_path / "data" / "history.sqlite3"
+    with History.open(path, clock=FakeClock(NOW)) as store:
+        assert store.record_builds([red(1), red(2)]) == 2
+    with holding(path):
+        yield path
 
 
 def test_a_history_another_process_is_writing_is_never_set_aside_as_damaged(held: Path) -> None:
@@ -152,3 +167,37 @@ def test_report_on_a_directory_is_said_in_words(
     err = capsys.readouterr().err
     assert str(tmp_path) in err and "directory" in err
     assert list(tmp_path.iterdir()) == []
+
+
+# -- a write that fails mid-run: nothing is lost, the screen says so ----------------------------
+
+
+async def test_builds_a_failed_write_could_not_record_are_written_once_it_can(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that failed mid-run (the file locked by another process past the wait, a full
+    disk, an I/O error) marked the poll's builds as written all the same: they were never
+    written, not after the lock was let go nor the disk freed, and the screen said nothing."""
+    monkeypatch.setattr(Store, "BUSY_TIMEOUT", 0.1)
+    monkeypatch.setattr(engine_mod, "make_source", lambda config, http: Scripted(config, http))
+    clock = FakeClock(NOW)
+    path = tmp_path / "data" / "history.sqlite3"
+    history = History.open(path, clock=clock)
+    http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(500))),
+                      clock=clock)  # fmt: skip
+    engine = build_engine(parse_config(CONFIG), http=http, clock=clock, history=history)
+    builds = tuple(red(n).model_copy(update={"source": "one", "pipeline": "p"}) for n in (1, 2, 3))
+    done = Pipeline(source="one", key="p", name="one-p", recent=builds)
+    source(engine, "one").script = [SourceResult(pipelines=(done,))]
+    try:
+        with holding(path):
+            await engine.poll_source("one")
+            notices = engine.snapshot().notices
+            assert any(str(path) in n and "not recorded" in n for n in notices), notices
+        clock.advance(30)
+        await engine.poll_source("one")  # the same builds, shown again: written now
+        assert len(history.recent_strip("one", "p")) == 3
+        assert not any("not recorded" in n for n in engine.snapshot().notices)
+    finally:
+        await engine.aclose()
+        history.close()
