@@ -201,3 +201,16 @@ async def test_builds_a_failed_write_could_not_record_are_written_once_it_can(
     finally:
         await engine.aclose()
         history.close()
+
+
+def test_a_directory_where_the_history_should_be_is_said_and_left_alone(tmp_path: Path) -> None:
+    """The history ran in memory, as it should, but only the log knew: the screen, ``check``
+    and ``report`` showed a radiator that would remember nothing past this run as if all was
+    well."""
+    path = tmp_path / "data" / "history.sqlite3"
+    (path / "keep").mkdir(parents=True)
+    with History.open(path, clock=FakeClock(NOW)) as store:
+        assert store.record_builds([red(1)]) == 1
+        assert len(store.notices) == 1
+        assert str(path) in store.notices[0] and "in memory" in store.notices[0]
+    assert (path / "keep").is_dir()
