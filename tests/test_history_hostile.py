@@ -21,7 +21,7 @@ from buildradiator.cli import main
 from buildradiator.clock import FakeClock
 from buildradiator.engine import engine as engine_mod
 from buildradiator.history import History
-from buildradiator.history.store import Store
+from buildradiator.history.store import Store, guarded
 from buildradiator.model import Build, Pipeline, SourceResult, Status
 from buildradiator.sources.catalog import parse_config
 from buildradiator.sources.http import HttpClient
@@ -214,3 +214,22 @@ def test_a_directory_where_the_history_should_be_is_said_and_left_alone(tmp_path
         assert len(store.notices) == 1
         assert str(path) in store.notices[0] and "in memory" in store.notices[0]
     assert (path / "keep").is_dir()
+
+
+class _Clashing(History):
+    @guarded
+    def clash(self) -> None:
+        """A statement SQLite refuses on a sound file (a bug of ours, say)."""
+        self._db.execute("INSERT INTO pipelines (source, key) VALUES ('gh', 'twice')")
+        self._db.execute("INSERT INTO pipelines (source, key) VALUES ('gh', 'twice')")
+
+
+def test_an_error_that_is_no_damage_never_moves_the_file_mid_run(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    with _Clashing.open(path, clock=FakeClock(NOW)) as store:
+        assert store.record_builds([red(1)]) == 1
+        with pytest.raises(sqlite3.IntegrityError):
+            store.clash()
+        assert store.notices == []
+        assert len(store.recent_strip("gh", "acme/app")) == 1
+    assert not list(tmp_path.glob("*.corrupt-*"))

@@ -44,7 +44,7 @@ def guarded(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P
             try:
                 return method(self, *args, **kwargs)
             except sqlite3.DatabaseError as exc:
-                if _not_ours_to_move(exc):
+                if not _looks_corrupt(exc):
                     raise
                 self._recover(f"SQLite reports: {exc}")
                 return method(self, *args, **kwargs)
