@@ -233,3 +233,15 @@ def test_an_error_that_is_no_damage_never_moves_the_file_mid_run(tmp_path: Path)
         assert store.notices == []
         assert len(store.recent_strip("gh", "acme/app")) == 1
     assert not list(tmp_path.glob("*.corrupt-*"))
+
+
+def test_report_on_a_history_it_cannot_open_fails_in_words_not_with_an_empty_report(
+    held: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A history SQLite would not let ``report`` use (locked past the wait, read-only for
+    its migration) was swapped for an empty one in memory: the report printed "unknown" for
+    every measure and exited 0, a retro's numbers silently missing."""
+    assert main(["report", "--history", str(held), "--tz", "UTC"]) == 2
+    captured = capsys.readouterr()
+    assert str(held) in captured.err and "locked" in captured.err
+    assert captured.out == ""

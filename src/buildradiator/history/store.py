@@ -88,6 +88,8 @@ class Store:
         self._last_prune: float | None = None
         self.notices: list[str] = []
         """What the user must be told (a damaged file set aside), for the screen and ``check``."""
+        self.unusable: str | None = None
+        """Why the file could not be used at all (the history is in memory for this run)."""
         self._db = self._connect()
 
     # --- opening ----------------------------------------------------------------------------
@@ -127,8 +129,9 @@ class Store:
                 self.path,
                 exc,
             )
+            self.unusable = str(exc)[:80]
             self.notices.append(
-                f"history file {self.path} cannot be used ({str(exc)[:80]}): left as it is; "
+                f"history file {self.path} cannot be used ({self.unusable}): left as it is; "
                 "history is kept in memory for this run (red-since, ETAs and trends start over)"
             )
             return self._init(sqlite3.connect(":memory:", check_same_thread=False))
