@@ -61,3 +61,30 @@ async def test_a_signed_body_nested_too_deep_is_still_a_delivery(
     answer = await client.post(f"/hooks/{kind}", content=body, headers=headers(kind, body))
     assert (answer.status_code, answer.text.strip()) == (202, "accepted")
     assert poked == [kind]
+
+
+@pytest.mark.parametrize(
+    "stamp", ["١٧٦٤٩٨٠٠٠٠", "１７６４９８００００", "²³"], ids=["arabic", "fullwidth", "super"]
+)
+async def test_a_buildkite_timestamp_in_other_digits_is_refused_in_one_word(stamp: str) -> None:
+    """Anyone, with no secret at all: a timestamp of digits Python counts as digits but ASCII
+    does not hold raised ``UnicodeEncodeError`` out of the check, a 500 and a traceback in the
+    log for each request."""
+    poked: list[str] = []
+    receiver = WebhookReceiver({"bk": Hook("bk", "buildkite", SECRET)}, poked.append)
+    app = web.Application()
+    receiver.mount(app)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        base = str(server.make_url("/")).rstrip("/")
+        async with httpx.AsyncClient(base_url=base) as client:
+            value = f"timestamp={stamp},signature={'0' * 64}".encode()
+            answer = await client.post(
+                "/hooks/bk", content=b"{}", headers={"X-Buildkite-Signature": value}
+            )
+    finally:
+        await server.close()
+    assert (answer.status_code, answer.text.strip()) == (403, "refused")
+    assert receiver.counts["bk"].refused == {"bad signature": 1}
+    assert poked == []

@@ -114,7 +114,10 @@ def buildkite(secret: bytes, headers: Mapping[str, str], body: bytes, now: float
     parts = dict(part.strip().split("=", 1) for part in signature.split(",") if "=" in part.strip())
     stamp, given = parts.get("timestamp", ""), parts.get("signature")
     try:
-        when = float(stamp) if stamp.isdigit() and len(stamp) <= 12 else math.nan
+        # ASCII digits only: str.isdigit also takes other scripts' digits and superscripts,
+        # which float reads (or not) and the signed message cannot hold.
+        ascii_digits = stamp.isascii() and stamp.isdigit()
+        when = float(stamp) if ascii_digits and len(stamp) <= 12 else math.nan
     except ValueError:
         when = math.nan
     if not math.isfinite(when):
