@@ -18,6 +18,7 @@ from buildradiator.serve.board import Board
 from buildradiator.serve.server import RadiatorServer
 from buildradiator.simulator import Simulator
 from buildradiator.sources.http import HttpClient
+from buildradiator.sources.payload import count
 from sim_helpers import demo_source, sim_handler
 from snapshot_fixtures import green_estate
 
@@ -123,3 +124,11 @@ async def test_a_rate_header_no_whole_number_holds_is_ignored(
         await engine.aclose()
     state = snapshot.source_state(kind)
     assert state is not None and state.error is None, state
+
+
+@pytest.mark.parametrize("quoted", ["²", " ³ ", "١٢", "１２"])
+def test_a_quoted_id_in_odd_digits_is_no_number(quoted: str) -> None:
+    """``count`` promises a number or ``None``: ``"²"`` raised ``ValueError`` inside a payload's
+    validation, and the whole answer was refused for one odd field."""
+    assert count(quoted) is None
+    assert count("42") == 42
