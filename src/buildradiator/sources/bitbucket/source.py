@@ -96,7 +96,7 @@ class HourlyRateHeaders(RateHeaders):
 
     def parse(self, headers: httpx.Headers, now: datetime) -> RateInfo | None:
         raw = (headers.get(self.prefix + "limit") or "").strip()
-        limit = int(raw) if raw.isdigit() and len(raw) < 10 else None
+        limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
         if not limit:
             return None
         if (headers.get(self.prefix + "nearlimit") or "").strip().lower() != "true":
