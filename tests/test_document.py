@@ -20,7 +20,7 @@ from buildradiator.model import (
     Snapshot,
 )
 from buildradiator.rules.verdict import overall
-from buildradiator.sources.radiator.reading import read_as
+from buildradiator.sources.radiator.fields import read_as
 from snapshot_fixtures import red_estate
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [

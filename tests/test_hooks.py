@@ -335,3 +335,40 @@ def test_a_pipeline_that_left_is_not_green_and_privacy_hides_authors() -> None:
     assert events_between(red, gone) == []
     [(_, facts)] = events_between(snapshot(), red, privacy=True)
     assert facts["author"] == ""
+
+
+def test_the_radiator_keeps_every_secret_its_config_names_from_hooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only the sources' ``token_env``: a webhook's ``secret_env`` and ``[serve]
+    token_env`` name secrets too, whose names need not look secret (a hook got them)."""
+    from buildradiator.history import History
+    from buildradiator.sources.catalog import parse_config
+    from buildradiator.ui.app import BuildRadiatorApp
+    from buildradiator.ui.launch import run_radiator
+    from buildradiator.ui.options import RadiatorOptions
+
+    values = {"GH_CI": "ci-value", "GH_HOOK_SIG": "hook-value", "RADIATOR_SERVE": "serve-value"}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "env.json"
+    config = parse_config(
+        '[serve]\ntoken_env = "RADIATOR_SERVE"\n\n'
+        f"[[hooks]]\ncommand = {json.dumps([PY, '-c', DUMP_ENV, str(out)])}\non = ['red']\n\n"
+        '[[sources]]\nname = "gh"\ntype = "github"\nrepo = "acme/monolith"\n'
+        'token_env = "GH_CI"\nwebhook = { secret_env = "GH_HOOK_SIG" }\n'
+    )
+
+    def run(app: BuildRadiatorApp) -> int:  # the app's hooks, fired as a red would fire them
+        async def red() -> None:
+            await app._hooks.fire("red", FACTS)
+            await app._hooks.wait()
+
+        asyncio.run(red())
+        return 0
+
+    monkeypatch.setattr(BuildRadiatorApp, "run", run)
+    assert run_radiator(config, RadiatorOptions(), use_cache=False, history=History.memory()) == 0
+    env = json.loads(out.read_text())
+    assert env["BUILDRADIATOR_EVENT"] == "red"
+    assert not set(values) & set(env), sorted(set(values) & set(env))

@@ -180,3 +180,19 @@ def test_client_follows_no_redirect_by_itself() -> None:
     # the one request path follows redirects itself, by its own policy.
     assert make_client().follow_redirects is False
     assert isinstance(make_client(), httpx.AsyncClient)
+
+
+async def test_a_cookie_one_source_got_never_rides_on_another_sources_request(
+    http: HttpClient,
+) -> None:
+    """The engine's one client serves every source. Jenkins (or a proxy in front of it) answers
+    a request with a session cookie; a second source on the same host, with other credentials,
+    must not send that session along: the radiator authenticates by token, and a cookie jar
+    shared by sources mixes one user's session into another's requests."""
+    async with HostileServer() as jenkins:
+        jenkins.route("/a", answer(200, b"{}", {"Set-Cookie": "JSESSIONID=alice-session; Path=/"}))
+        jenkins.route("/b", answer(200, b"{}"))
+        await http.get(f"{jenkins.url}/a", auth=("alice", "alice-token"))
+        await http.get(f"{jenkins.url}/b", auth=("bob", "bob-token"))
+    await http.aclose()
+    assert "cookie" not in jenkins.seen[-1].headers, jenkins.seen[-1].headers

@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from buildradiator import document, instance
 from buildradiator.assemble import build_engine
 from buildradiator.clock import FakeClock
+from buildradiator.engine.engine import Engine
 from buildradiator.errors import (
     AuthFailed,
     BadPayload,
@@ -31,6 +32,7 @@ from buildradiator.errors import (
     Unreachable,
 )
 from buildradiator.export import document as export
+from buildradiator.history import History
 from buildradiator.model import (
     Blocker,
     DeliveryFact,
@@ -256,6 +258,18 @@ async def poll_error(central: Central, **kw: Any) -> SourceError:
     return caught.value
 
 
+def engine_reading(
+    central: Central, clock: FakeClock, *, extra: str = "", history: Any = None
+) -> Engine:
+    """The real engine with one radiator source, ``central``, reading ``central``."""
+    text = f'[[sources]]\ntype = "radiator"\nname = "central"\nurl = "{CENTRAL}"\n{extra}'
+    http = HttpClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(central.handler)), clock=clock
+    )
+    config = parse_config(text)
+    return build_engine(config, http=http, clock=clock, rng=random.Random(1), history=history)
+
+
 def by_key(result: SourceResult) -> dict[str, Pipeline]:
     return {p.key: p for p in result.pipelines}
 
@@ -464,18 +478,10 @@ async def test_a_radiator_fed_by_another_shows_the_remote_delivery_measures(
     """A wall screen reading ``serve`` has watched nothing itself: the central radiator's
     measures, computed over its long history, are the ones to show (the Delivery screen, the
     wall's calm rotation, /metrics, [[targets]])."""
-    from buildradiator.history import History
-
     central = Central(with_delivery(production_estate()))
-    text = f'[[sources]]\ntype = "radiator"\nname = "central"\nurl = "{CENTRAL}"\n'
     clock = FakeClock()
-    http = HttpClient(
-        httpx.AsyncClient(transport=httpx.MockTransport(central.handler)), clock=clock
-    )
     history = History.open(tmp_path / "history.db", clock=clock)
-    engine = build_engine(
-        parse_config(text), http=http, clock=clock, rng=random.Random(1), history=history
-    )
+    engine = engine_reading(central, clock, history=history)
     try:
         snap = await engine.poll_all()
         assert snap.delivery == with_delivery(production_estate()).delivery
@@ -518,12 +524,8 @@ async def test_what_the_central_radiator_holds_stale_is_never_green_here() -> No
     from screen import screen_text
 
     central = Central(body=with_gh_stale_on_central(green_estate()))
-    text = f'[[sources]]\ntype = "radiator"\nname = "central"\nurl = "{CENTRAL}"\n'
     clock = FakeClock(green_estate().taken_at)
-    http = HttpClient(
-        httpx.AsyncClient(transport=httpx.MockTransport(central.handler)), clock=clock
-    )
-    engine = build_engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
+    engine = engine_reading(central, clock)
     try:
         snap = await engine.poll_all()
     finally:
@@ -549,12 +551,8 @@ async def test_what_the_central_radiator_holds_stale_is_never_green_here() -> No
 
 async def test_when_the_central_radiator_is_down_everything_it_sent_is_stale() -> None:
     central = Central(green_estate())
-    text = f'[[sources]]\ntype = "radiator"\nname = "central"\nurl = "{CENTRAL}"\n'
     clock = FakeClock()
-    http = HttpClient(
-        httpx.AsyncClient(transport=httpx.MockTransport(central.handler)), clock=clock
-    )
-    engine = build_engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
+    engine = engine_reading(central, clock)
     try:
         snap = await engine.poll_all()
         assert verdict_overall(snap) == "passed"
@@ -822,18 +820,8 @@ async def test_engine_shows_the_remote_red_main_as_a_broken_window(
 ) -> None:
     monkeypatch.setenv("CENTRAL_TOKEN", TOKEN)
     central = Central(production_estate(), token=TOKEN)
-    text = f"""
-[[sources]]
-type = "radiator"
-name = "central"
-url = "{CENTRAL}"
-token_env = "CENTRAL_TOKEN"
-"""
     clock = FakeClock()
-    http = HttpClient(
-        httpx.AsyncClient(transport=httpx.MockTransport(central.handler)), clock=clock
-    )
-    engine = build_engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
+    engine = engine_reading(central, clock, extra='token_env = "CENTRAL_TOKEN"\n')
     try:
         snap = await engine.poll_all()
         state = snap.source_state("central")

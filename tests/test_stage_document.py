@@ -8,7 +8,8 @@ import json
 from buildradiator.document import build_doc
 from buildradiator.export.document import to_json
 from buildradiator.model import StageTime
-from buildradiator.sources.radiator.reading import Reading, stages_of
+from buildradiator.sources.radiator.fields import stages_of
+from buildradiator.sources.radiator.reading import Reading
 from buildradiator.sources.stages import MAX_STAGES
 from snapshot_fixtures import red_estate
 

@@ -10,7 +10,7 @@ given. The verdict (``overall``) is the rules' too: the writer is handed it.
 
 Reading (``BuildDoc``...) names only what a reader needs and lets everything be null: a document
 from a newer radiator or a hand-made one may differ. Services, deployments and blockers are
-written from their models and read back into them (``sources.radiator.reading.read_as``): no
+written from their models and read back into them (``sources.radiator.fields.read_as``): no
 second definition of their shape. A foundation module: it imports only the
 model and the other foundation modules.
 """
@@ -256,7 +256,7 @@ class BuildDoc(RunDoc):
     created_at: Stamp = None
     estimated_seconds: float | None = None
     stages: Any = None
-    """``[{"name", "seconds"}]``, read entry by entry (``reading.stages_of``)."""
+    """``[{"name", "seconds"}]``, read entry by entry (``fields.stages_of``)."""
 
 
 class PipelineDoc(RunDoc):

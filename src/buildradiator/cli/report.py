@@ -8,7 +8,8 @@ Registered by the command line with two lines::
 
 Text reads aloud in a retro; Markdown is a table to paste; CSV is one row per fact; JSON has
 stable keys (``schema``, ``generated_at``, ``windows``, ``facts``: each with the keys of
-``FIELDS``). Exit codes: 0 printed, 2 a usage problem (a bad ``--since``, no history file).
+``FIELDS``). Exit codes: 0 printed, 2 a usage problem (a bad ``--since``, no history file, or
+one it cannot read).
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def run(args: argparse.Namespace, *, now: datetime | None = None) -> int:
     from buildradiator.assemble import local_zone
     from buildradiator.history import History
     from buildradiator.history.delivery_report import delivery_facts
+    from buildradiator.history.schema import why_not_a_history
     from buildradiator.paths import get_paths
 
     try:
@@ -104,9 +106,17 @@ def run(args: argparse.Namespace, *, now: datetime | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
+    why = why_not_a_history(path)
+    if why is not None:
+        print(f"buildradiator report: {path} is not a history to read: {why}", file=sys.stderr)
+        return EXIT_CONFIG
     moment = now or datetime.now(UTC)
     windows = tuple(sorted({7, days})) if days != 7 else (7,)
     with History.open(path) as store:
+        if store.unusable is not None:
+            # An empty history in memory stands in for it: its report would be all "unknown".
+            print(f"buildradiator report: cannot read {path}: {store.unusable}", file=sys.stderr)
+            return EXIT_CONFIG
         for notice in store.notices:
             print(f"buildradiator report: {notice}", file=sys.stderr)
         facts = delivery_facts(store, now=moment, windows=windows, tz=zone)

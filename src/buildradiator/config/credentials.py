@@ -77,12 +77,18 @@ def _read_one(
             raise SecretProblem(
                 "token_env", f"environment variable {env} is not set", f"export {env}=... {when}"
             )
-        return SecretStr(value.strip())
+        return SecretStr(_bare(value))
     if file is not None:
         return SecretStr(_read_token_file(Path(file).expanduser()))
     if command is not None:
         return SecretStr(_run_token_command(command))
     return None
+
+
+def _bare(value: str) -> str:
+    """``value`` without the whitespace around it nor a byte-order mark at its head: Notepad
+    saves "UTF-8" with one, and no HTTP header can carry it (every request failed)."""
+    return value.strip().removeprefix("\ufeff").strip()
 
 
 def _read_token_file(path: Path) -> str:
@@ -114,7 +120,7 @@ def _read_token_file(path: Path) -> str:
             "token_file", f"token file {path} is larger than {MAX_SECRET_BYTES // 1024} KiB"
         )
     try:
-        lines = data.decode("utf-8").strip().splitlines()
+        lines = _bare(data.decode("utf-8")).splitlines()
     except UnicodeDecodeError:
         raise SecretProblem(
             "token_file", f"cannot read token file {path}: not UTF-8 text"
@@ -166,7 +172,7 @@ def _run_token_command(command: list[str] | str) -> str:
         raise SecretProblem(
             "token_command", f"{argv[0]} failed with exit code {process.returncode}"
         )
-    value = output.decode("utf-8", errors="replace").strip()
+    value = _bare(output.decode("utf-8", errors="replace"))
     if not value:
         raise SecretProblem("token_command", f"{argv[0]} printed no token")
     return value.splitlines()[0].strip()

@@ -138,6 +138,7 @@ class Engine:
             slot.error = None
             slot.failures = 0
             slot.last_success = self.clock.now()
+            slot.success_mono = self.clock.monotonic()
             slot.cached = False
             slot.quota_cost = 0.5 * slot.quota_cost + 0.5 * max(1, cost.quota)
             delay = self.pacing.success_delay(slot)
@@ -327,7 +328,7 @@ class Engine:
 
     def freshness(self, slot: Slot) -> Freshness:
         """The one definition of fresh (``Slot.freshness``), now."""
-        return slot.freshness(self.clock.now())
+        return slot.freshness(self.clock.now(), self.clock.monotonic())
 
     def is_stale(self, slot: Slot) -> bool:
         """Not fresh, for any reason (``freshness``): never counts as green."""
@@ -348,9 +349,9 @@ class Engine:
         reported: list[ReportedFlake] = []
         states: list[SourceState] = []
         stale: set[str] = set()
-        now = self.clock.now()
+        now, mono = self.clock.now(), self.clock.monotonic()
         for name, slot in self.slots.items():
-            state = slot.state(name, now)
+            state = slot.state(name, now, mono)
             for one in (state, *part_states(state, slot.result)):
                 states.append(one)
                 if one.stale:

@@ -22,6 +22,9 @@ class Slot:
     stale_after: float
     result: SourceResult | None = None
     last_success: datetime | None = None
+    success_mono: float | None = None
+    """The monotonic clock at ``last_success`` when this run polled it (None for cached data):
+    the wall clock may be stepped back, and data must still age."""
     last_attempt: datetime | None = None
     error: SourceError | None = None
     failures: int = 0
@@ -45,9 +48,12 @@ class Slot:
     def in_flight(self) -> bool:
         return bool(self.result and any(p.in_flight for p in self.result.pipelines))
 
-    def freshness(self, now: datetime) -> Freshness:
+    def freshness(self, now: datetime, mono: float | None = None) -> Freshness:
         """The one definition of fresh: this run has data, its last poll succeeded, and that
-        was within the source's limit. Everything else is stale, for a reason."""
+        was within the source's limit. Everything else is stale, for a reason. The age is the
+        larger of the wall clock's (it counts a laptop's sleep, which Linux's monotonic clock
+        does not) and the monotonic clock's (``mono``: it counts through a wall clock stepped
+        back, which would make the last poll lie in the future)."""
         if self.last_success is None:
             return Freshness.WAITING
         if self.cached:
@@ -55,11 +61,13 @@ class Slot:
         if self.error is not None:
             return Freshness.STALE
         age = (now - self.last_success).total_seconds()
+        if mono is not None and self.success_mono is not None:
+            age = max(age, mono - self.success_mono)
         return Freshness.STALE if age > self.stale_after else Freshness.FRESH
 
-    def state(self, name: str, now: datetime) -> SourceState:
+    def state(self, name: str, now: datetime, mono: float | None = None) -> SourceState:
         """How the source is doing now, as the snapshot carries it."""
-        freshness = self.freshness(now)
+        freshness = self.freshness(now, mono)
         return SourceState(
             name=name,
             type=self.config.type,  # type: ignore[attr-defined]

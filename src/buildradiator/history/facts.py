@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
@@ -68,6 +69,8 @@ class HistoryFacts:
         self._explained = 0
         """Bumps of ``History.generation`` by those writes (any other: compute everything)."""
         self._full_at: float | None = None
+        self._write_problem: str | None = None
+        """Why the last write failed, in words; ``None`` once one succeeds."""
 
     def record(self, source: str, result: SourceResult) -> int:
         """Write the finished builds of one poll that this run has not written yet."""
@@ -76,16 +79,26 @@ class HistoryFacts:
         }
         with self._lock:
             new = [b for key, b in seen.items() if key not in self._written.get(source, set())]
-            # Only what the source still shows is remembered: the set stays as small as a poll.
-            self._written[source] = set(seen)
         dirty = {(b.source, b.pipeline) for b in new}
         with self._write_lock:
             before = self.history.generation
-            written = self.history.record_builds(new) if new else 0
-            written += self._record_tests(source, result, dirty)
-            pruned = self.history.prune() if written else 0
+            try:
+                written = self.history.record_builds(new) if new else 0
+                written += self._record_tests(source, result, dirty)
+                pruned = self.history.prune() if written else 0
+            except (sqlite3.Error, OSError) as exc:
+                # Nothing is marked written: the next poll showing these builds tries again.
+                where = self.history.path or "(in memory)"
+                self._write_problem = (
+                    f"history file {where} cannot be written now ({str(exc)[:80]}): "
+                    "finished builds are not recorded until it can be"
+                )
+                raise
+            self._write_problem = None
             bumps = self.history.generation - before
         with self._lock:
+            # Only what the source still shows is remembered: the set stays as small as a poll.
+            self._written[source] = set(seen)
             self._dirty |= dirty
             # Rows retention dropped may have been any pipeline's: not explained by ``dirty``.
             self._explained += bumps if not pruned else -(10**9)
@@ -95,13 +108,12 @@ class HistoryFacts:
         runs = {(r.pipeline, r.build_id, r.attempt): r for r in result.test_runs}
         with self._lock:
             done = self._tests_written.setdefault(source, set())
-            new = [run for key, run in runs.items() if key not in done]
+            new = {key: run for key, run in runs.items() if key not in done}
             if len(done) > 10_000:
                 # A radiator runs for weeks: start the memory afresh. Recording a run again
                 # replaces its results, so the worst case is one rewrite, never a duplicate.
                 done.clear()
-            done.update(runs)
-        for run in new:
+        for key, run in new.items():
             # The run names its pipeline's source: a junit source may report for a pipeline
             # another source shows.
             self._tested.add((run.source, run.pipeline))
@@ -115,6 +127,8 @@ class HistoryFacts:
                 build_attempt=run.attempt,
                 at=run.finished_at,
             )
+            with self._lock:
+                done.add(key)  # only once written: a failed write is tried again
         return len(new)
 
     def refresh(self, keys: Iterable[tuple[str, str]]) -> bool:
@@ -178,8 +192,10 @@ class HistoryFacts:
 
     @property
     def notices(self) -> tuple[str, ...]:
-        """What the store has to say in plain words (the file was damaged and moved aside)."""
-        return tuple(self.history.notices)
+        """What the store has to say in plain words (the file was damaged and moved aside), and
+        the last write's failure while it lasts."""
+        problem = self._write_problem
+        return (*self.history.notices, *((problem,) if problem else ()))
 
     def _compute(self, keys: frozenset[tuple[str, str]]) -> Facts:
         per = {(source, key): self._facts_of(source, key) for source, key in keys - self._tested}

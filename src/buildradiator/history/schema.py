@@ -197,3 +197,33 @@ def check_header(path: Path) -> None:
     # With a WAL present the main file may legitimately lag behind; SQLite sorts that out.
     if (not wal.exists() or wal.stat().st_size == 0) and pages * page_size > size:
         raise Corrupt(f"it is truncated ({size} bytes, the header says {pages * page_size})")
+
+
+def why_not_a_history(path: Path) -> str | None:
+    """Why the file at ``path`` is no buildradiator history we can read, in words; None when it
+    is one. Only reads (a reader like ``report`` must never move nor rewrite a file it was
+    pointed at: that is for the radiator itself, on its own file)."""
+    if path.is_dir():
+        return "it is a directory"
+    try:
+        if path.stat().st_size == 0:
+            return "it is empty"
+        check_header(path)
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except (OSError, Corrupt, sqlite3.Error) as exc:
+        return str(exc)
+    try:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        if "meta" not in tables:
+            return "it is a database, but not a buildradiator history"
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = str(row[0]) if row else ""
+        if not version.isdigit():
+            return "it is a database, but not a buildradiator history"
+        if int(version) > SCHEMA_VERSION:
+            return f"it was written by a newer buildradiator (schema {version} > {SCHEMA_VERSION})"
+    except sqlite3.Error as exc:
+        return str(exc)
+    finally:
+        db.close()
+    return None

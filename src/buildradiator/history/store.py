@@ -53,6 +53,17 @@ def guarded(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P
     return wrapper
 
 
+# SQLite's result codes for a file that may be perfectly good but cannot be used now or by us.
+_IN_USE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_FULL",
+           "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH", "SQLITE_NOMEM")  # fmt: skip
+
+
+def _not_ours_to_move(exc: sqlite3.Error) -> bool:
+    """Locked by another process, read-only, a full disk, an I/O error: no sign of damage."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    return name.startswith(_IN_USE)
+
+
 def _looks_corrupt(exc: sqlite3.DatabaseError) -> bool:
     if isinstance(exc, sqlite3.IntegrityError):
         return False
@@ -62,6 +73,9 @@ def _looks_corrupt(exc: sqlite3.DatabaseError) -> bool:
 
 class Store:
     """The connection and what every fact shares. Make one with ``open(path)`` or ``memory()``."""
+
+    BUSY_TIMEOUT = 5.0
+    """Seconds to wait for another process's write lock on the file before giving up on it."""
 
     def __init__(self, path: Path | None, retention_days: int, clock: Clock) -> None:
         self.path = path
@@ -74,6 +88,8 @@ class Store:
         self._last_prune: float | None = None
         self.notices: list[str] = []
         """What the user must be told (a damaged file set aside), for the screen and ``check``."""
+        self.unusable: str | None = None
+        """Why the file could not be used at all (the history is in memory for this run)."""
         self._db = self._connect()
 
     # --- opening ----------------------------------------------------------------------------
@@ -97,15 +113,26 @@ class Store:
                 check_header(self.path)
                 private_file(self.path)
                 return self._init(self._raw_connect())
-            except (Corrupt, sqlite3.DatabaseError) as exc:
+            except sqlite3.DatabaseError as exc:
+                # Locked by another process, read-only, an I/O error: the file may be perfectly
+                # good (and someone else's to write), so it stays where it is.
+                if _not_ours_to_move(exc):
+                    raise
                 self._move_aside(str(exc))
-                private_file(self.path)
-                return self._init(self._raw_connect())
+            except Corrupt as exc:
+                self._move_aside(str(exc))
+            private_file(self.path)
+            return self._init(self._raw_connect())
         except (OSError, sqlite3.Error) as exc:
             log.warning(
                 "history: cannot use %s (%s); keeping history in memory for this run",
                 self.path,
                 exc,
+            )
+            self.unusable = str(exc)[:80]
+            self.notices.append(
+                f"history file {self.path} cannot be used ({self.unusable}): left as it is; "
+                "history is kept in memory for this run (red-since, ETAs and trends start over)"
             )
             return self._init(sqlite3.connect(":memory:", check_same_thread=False))
 
@@ -113,7 +140,7 @@ class Store:
         assert self.path is not None
         # isolation_level=None: we open and commit transactions ourselves, one per write call.
         return sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=5.0
+            self.path, check_same_thread=False, isolation_level=None, timeout=self.BUSY_TIMEOUT
         )
 
     def _init(self, db: sqlite3.Connection) -> sqlite3.Connection:

@@ -66,7 +66,8 @@ def _prefer_wait(header: str | None) -> float:
         name, _, value = preference.strip().partition("=")
         if name.strip().lower() == "wait":
             digits = value.strip().strip('"')
-            if digits.isdigit() and len(digits) <= 6:
+            # ASCII digits only (RFC 9110's DIGIT): isdigit also takes "²", which int refuses.
+            if digits.isascii() and digits.isdigit() and len(digits) <= 6:
                 return float(min(int(digits), MAX_WAIT))
     return 0.0
 

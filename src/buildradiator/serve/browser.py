@@ -297,8 +297,10 @@ async def _relay(socket: web.WebSocketResponse, session: ViewSession) -> None:
         try:
             envelope: Any = json.loads(message.data)
             kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
-        except (ValueError, TypeError, IndexError, KeyError):
-            continue  # a malformed message is ignored, never fatal to the session
+        except (ValueError, TypeError, IndexError, KeyError, RecursionError):
+            # A malformed message is ignored, never fatal to the session (nested too deep for
+            # Python's JSON reader is a RecursionError, no ValueError).
+            continue
         if kind == "stdin" and isinstance(data, str):
             await session.send_bytes(data.encode("utf-8"))
         elif kind == "resize" and isinstance(data, dict):

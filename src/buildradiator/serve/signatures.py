@@ -114,7 +114,10 @@ def buildkite(secret: bytes, headers: Mapping[str, str], body: bytes, now: float
     parts = dict(part.strip().split("=", 1) for part in signature.split(",") if "=" in part.strip())
     stamp, given = parts.get("timestamp", ""), parts.get("signature")
     try:
-        when = float(stamp) if stamp.isdigit() and len(stamp) <= 12 else math.nan
+        # ASCII digits only: str.isdigit also takes other scripts' digits and superscripts,
+        # which float reads (or not) and the signed message cannot hold.
+        ascii_digits = stamp.isascii() and stamp.isdigit()
+        when = float(stamp) if ascii_digits and len(stamp) <= 12 else math.nan
     except ValueError:
         when = math.nan
     if not math.isfinite(when):
@@ -161,11 +164,17 @@ def azure(secret: bytes, headers: Mapping[str, str], body: bytes, now: float) ->
     return Delivery(event, ident)
 
 
-def _azure_event(body: bytes) -> tuple[str, str | None]:
+def _json(body: bytes) -> object:
+    """The body's JSON, or None when it is none. Nested too deep for Python's reader is none
+    too (``RecursionError``, no ``ValueError``): the body only names an event or an id."""
     try:
-        data = json.loads(body)
-    except ValueError:
-        return "", None
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _azure_event(body: bytes) -> tuple[str, str | None]:
+    data = _json(body)
     if not isinstance(data, dict):
         return "", None
     event, ident = data.get("eventType"), data.get("id")
@@ -186,20 +195,14 @@ def shared_secret(secret: bytes, headers: Mapping[str, str], body: bytes, now: f
 
 
 def _body_id(body: bytes) -> str | None:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
+    data = _json(body)
     ident = data.get("id") if isinstance(data, dict) else None
     return ident if isinstance(ident, str) and len(ident) <= 200 else None
 
 
 def _event_of(body: bytes) -> str:
     """Jenkins' ``build.phase``, Alertmanager's ``status``: the event, for the counters."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return ""
+    data = _json(body)
     if not isinstance(data, dict):
         return ""
     build = data.get("build")

@@ -31,6 +31,7 @@ from buildradiator.errors import AuthFailed, BadPayload, NotFound, SourceError
 from buildradiator.model import SourceResult
 from buildradiator.sources.http import HttpClient, RateHeaders, Response, basic_auth, host_of
 from buildradiator.sources.payload import Stamp
+from buildradiator.text import scrub
 from buildradiator.urls import brief_url
 
 ConfigT = TypeVar("ConfigT", bound=SourceBase)
@@ -257,6 +258,21 @@ class Source(ABC, Generic[ConfigT]):
         status = response.status_code
         said = {"said": self._server_says(response), **(facts or {})}
         raise self._in_words(words[status], status, response.url, what, said)
+
+    def _without_secrets(self, text: str) -> str:
+        """Text from a server without our credentials in any form a request carried them (the
+        token; the credentials of an ``Authorization`` value, Basic auth's base64 being the
+        token spelt otherwise): an error body may quote the request back. Scrubbed first (an
+        escape spliced into a quoted token must not hide it here, then vanish), and before any
+        cut (no half of one is left)."""
+        text = scrub(text)
+        secrets = {self.token or ""}
+        for value in self._auth_headers().values():
+            secrets.add(value.rpartition(" ")[2])  # "Bearer ***": the scheme may show
+        for secret in sorted(secrets, key=len, reverse=True):
+            if len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return text
 
     def _placeholders(self) -> dict[str, str]:
         """More placeholders for this provider's ``status_words`` (a user name...)."""

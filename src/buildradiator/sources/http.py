@@ -69,6 +69,7 @@ from buildradiator.sources.wire import (
     make_client,
     next_link,
     short_error,
+    unsendable,
 )
 from buildradiator.urls import brief_url, host_of, origin_of, redact
 
@@ -174,6 +175,9 @@ class HttpClient:
         last answer are sent along and a 304 returns our copy of that answer. ``timeout`` covers
         the whole exchange: the wait for a free connection to the host, every redirect, the body.
         """
+        problem = unsendable(headers)  # said before httpx or h11 quote the value in an error
+        if problem is not None:
+            raise SourceError(problem)
         request = self.client.build_request(
             method, url, params=params, headers=headers or {}, content=content, timeout=timeout
         )

@@ -55,8 +55,8 @@ def count(value: Any) -> Any:
         return None
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         value = int(value)
-    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
-        value = int(value.strip())
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip()) if len(value.strip()) < 19 else None
     if isinstance(value, int) and 0 <= value < _MAX_COUNT:
         return value
     return None

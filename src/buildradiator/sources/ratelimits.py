@@ -33,7 +33,7 @@ class RateHeaders:
             raw = headers.get(self.prefix + name)
             try:
                 return int(float(raw)) if raw is not None else None
-            except ValueError:
+            except (ValueError, OverflowError):  # "nan", "inf", "1e999": no whole number
                 return None
 
         limit, remaining, reset = num("limit"), num("remaining"), num("reset")
@@ -111,7 +111,7 @@ def retry_after(headers: httpx.Headers, now: datetime) -> tuple[datetime | None,
     if not raw:
         return None, ""
     raw = raw.strip()
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():  # RFC 9110's DIGIT; isdigit alone takes "²" too
         seconds = float(raw) if len(raw) < 300 else math.inf
         if seconds > MAX_SERVER_WAIT:
             shown = raw if len(raw) <= 12 else raw[:12] + "…"

@@ -9,10 +9,12 @@ import errno
 import hashlib
 import json
 import logging
+import re
 import socket
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -140,6 +142,24 @@ def carries_credentials(headers: httpx.Headers) -> bool:
     return any(name.lower() not in PLAIN_HEADERS for name in headers)
 
 
+_UNSENDABLE = re.compile(r"[^\t\x20-\x7e]")
+"""What no header value can carry: anything but printable ASCII and tab."""
+
+
+def unsendable(headers: dict[str, str] | None) -> str | None:
+    """Why a request cannot go out when a header value holds what HTTP cannot carry (not
+    ASCII, a control, a line break), naming the header, never its value; else ``None``. It is
+    the token: pasted with an accent or an invisible character, or a variable of two lines."""
+    names = [name for name, value in (headers or {}).items() if _UNSENDABLE.search(value)]
+    if not names:
+        return None
+    return (
+        f"the {names[0]} header holds a line break, a control or a character that is not "
+        "ASCII, which HTTP cannot carry: check the token (a second line, an accent or an "
+        "invisible character copied with it)"
+    )
+
+
 def credential_digest(headers: httpx.Headers) -> str:
     secrets = sorted((k.lower(), v) for k, v in headers.items() if k.lower() not in PLAIN_HEADERS)
     return hashlib.sha256(repr(secrets).encode()).hexdigest()[:16] if secrets else ""
@@ -239,9 +259,13 @@ def guard_httpx_logs() -> None:
 def make_client(*, verify: bool = True) -> httpx.AsyncClient:
     """The engine's shared client: HTTP/1.1 keep-alive. It follows no redirect by itself:
     ``HttpClient`` does, by its own policy (httpx would send custom credential headers along
-    to another host)."""
+    to another host). It keeps no cookie: every source authenticates by its own token, and
+    one jar for all of them would send one user's session (Jenkins' ``JSESSIONID``) along with
+    another source's requests to the same host."""
+    no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
     return httpx.AsyncClient(
         headers={"User-Agent": USER_AGENT},
+        cookies=no_cookies,
         follow_redirects=False,
         verify=verify,
         limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),

@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
@@ -192,17 +192,26 @@ class ClaimStore:
         except ValidationError:
             self._move_aside()
             return
-        self._claims = {
-            (c.source, c.key): Claim(
+        claims: dict[tuple[str, str], Claim] = {}
+        absurd = 0
+        for c in stored.claims:
+            try:
+                expires_at = self._expiry(c.at)
+                expires_at.astimezone(UTC)  # past year 9999 in UTC: no other zone shows it
+            except OverflowError:
+                absurd += 1  # made at a time no clock reaches (a clock set wrong, a hand edit)
+                continue
+            claims[(c.source, c.key)] = Claim(
                 source=c.source,
                 key=c.key,
                 who=clean_text(c.who, MAX_NAME) or "someone",
                 note=clean_text(c.note, MAX_NOTE),
                 at=c.at,
-                expires_at=self._expiry(c.at),
+                expires_at=expires_at,
             )
-            for c in stored.claims
-        }
+        self._claims = claims
+        if absurd:
+            self._warn(f"{self.path}: left out {absurd} claim(s) made at a time no clock reaches")
 
     def _move_aside(self) -> None:
         aside = self.path.with_name(self.path.name + ".corrupt")

@@ -13,9 +13,9 @@ every one always set (empty when unknown)::
     BUILDRADIATOR_SINCE    ISO 8601, when the state began (when known)
 
 The environment is the radiator's own *minus* every variable whose name looks like a secret
-(``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``, ``*API_KEY*``...) and minus the ``token_env``
-variables the config names: a hook is someone's script, and the radiator's CI tokens are not its
-business. A hook that needs a credential reads it from its own file or keychain.
+(``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``, ``*API_KEY*``...) and minus every variable the
+config names as a secret's (``secret_variables``): a hook is someone's script, and the
+radiator's CI tokens are not its business. A hook that needs a credential reads it from its own file or keychain.
 
 Hooks never block the radiator: ``fire`` only schedules. A hook runs in its own session (process
 group) with stdin and stdout closed; a hook that outlives its ``timeout`` gets SIGTERM, then
@@ -43,7 +43,7 @@ from datetime import datetime
 from typing import IO
 
 from buildradiator.clock import Clock
-from buildradiator.config.loading import HookConfig
+from buildradiator.config.loading import Config, HookConfig
 from buildradiator.rules.events import Facts
 from buildradiator.text import clean_text
 
@@ -54,6 +54,7 @@ __all__ = [
     "HookResult",
     "HookRunner",
     "hook_environment",
+    "secret_variables",
 ]
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,15 @@ class HookResult:
 def secret_name(name: str) -> bool:
     """Whether an environment variable's name says it holds a secret (``GITHUB_TOKEN``)."""
     return bool(_SECRET_NAME.search(name))
+
+
+def secret_variables(config: Config) -> list[str]:
+    """Every environment variable ``config`` names as holding a secret, for ``HookRunner``'s
+    ``secret_env``: the sources' ``token_env``, their webhooks' ``secret_env`` and ``[serve]
+    token_env`` (whose names need not look secret: ``GH_HOOK_SIG`` reached hooks)."""
+    names = [s.token_env for s in config.sources]
+    names += [s.webhook.secret_env for s in config.sources if s.webhook]
+    return [name for name in [*names, config.serve.token_env] if name]
 
 
 def hook_environment(

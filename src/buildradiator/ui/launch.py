@@ -33,7 +33,7 @@ def run_radiator(
     from buildradiator.ui.alerts import Escalation
     from buildradiator.ui.app import BuildRadiatorApp
     from buildradiator.ui.claims import ClaimStore
-    from buildradiator.ui.hooks import HookRunner
+    from buildradiator.ui.hooks import HookRunner, secret_variables
 
     # The demo's simulator starts afresh every time: no cache to show or keep for it.
     cache = cache_file(get_paths().cache_dir, config.path) if use_cache else None
@@ -52,9 +52,7 @@ def run_radiator(
     clock = Clock()
     escalation = Escalation(config.alerts, privacy=config.radiator.privacy)
     # The app toasts hooks that fail or time out (it sets on_result itself).
-    hooks = HookRunner(
-        config.hooks, clock, secret_env=[s.token_env for s in config.sources if s.token_env]
-    )
+    hooks = HookRunner(config.hooks, clock, secret_env=secret_variables(config))
     # The demo's pipelines are make-believe: its claims stay in the app's private temp dir.
     claims = (
         ClaimStore(get_paths().data_dir / "claims.json", clock, config.claims.expire_hours)

@@ -142,11 +142,7 @@ class Alertmanager(Source[AlertmanagerSource]):
             data = data.get("message") or data.get("error") or ""
         if not isinstance(data, str):
             return ""
-        reason = clean_text(data)
-        token = self.token
-        if token and len(token) >= 4:
-            reason = reason.replace(token, "***")
-        reason = clean_text(reason, REASON_MAX)
+        reason = clean_text(self._without_secrets(data), REASON_MAX)
         return f": {reason}" if reason else ""
 
     # -- alerts into checks --------------------------------------------------------------------

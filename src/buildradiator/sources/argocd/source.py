@@ -188,11 +188,7 @@ class ArgoCD(Source[ArgoCDSource]):
         message = body.get("message") or body.get("error") if isinstance(body, dict) else None
         if not isinstance(message, str) or not message.strip():
             return ""
-        text = clean_text(message, ERROR_TEXT)
-        token = self.token
-        if token and len(token) >= 4:
-            text = text.replace(token, "***")
-        return f": {text}"
+        return f": {clean_text(self._without_secrets(message), ERROR_TEXT)}"
 
     def _wanted(self, name: str, namespace: str | None) -> bool:
         patterns = self.config.applications

@@ -116,10 +116,7 @@ class AzurePipelines(Source[AzureSource]):
         said = error_text(ErrorBody.model_validate(data)) if isinstance(data, dict) else None
         if not said:
             return ""
-        text = clean_text(said, MAX_SAID)
-        if self.token and len(self.token) >= 4:
-            text = text.replace(self.token, "***")
-        return f": {text}"
+        return f": {clean_text(self._without_secrets(said), MAX_SAID)}"
 
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": basic_auth("", self.token)} if self.token else {}

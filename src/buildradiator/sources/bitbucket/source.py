@@ -68,6 +68,7 @@ from buildradiator.sources.http import (
     retry_after,
 )
 from buildradiator.sources.reading import activity
+from buildradiator.text import clean_text
 
 MAX_REPOSITORIES = 30
 """Repositories read per poll at most (one request each, more for steps)."""
@@ -95,7 +96,7 @@ class HourlyRateHeaders(RateHeaders):
 
     def parse(self, headers: httpx.Headers, now: datetime) -> RateInfo | None:
         raw = (headers.get(self.prefix + "limit") or "").strip()
-        limit = int(raw) if raw.isdigit() and len(raw) < 10 else None
+        limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
         if not limit:
             return None
         if (headers.get(self.prefix + "nearlimit") or "").strip().lower() != "true":
@@ -322,7 +323,7 @@ class BitbucketPipelines(Source[BitbucketSource]):
             said = parse_model(ApiError, response.json()).message
         except BadPayload:
             said = None
-        detail = f": {said[:200]}" if said else ""
+        detail = f": {clean_text(self._without_secrets(said), 200)}" if said else ""
         return SourceError(
             f"{self._host} refused the request for {what} (HTTP {response.status_code}){detail}"
         )

@@ -365,11 +365,7 @@ class ReleaseBlockers(Source[BlockersSource]):
 
     def _scrub(self, text: str) -> str:
         """Server-derived text, cleaned, without our own token (a server may echo it)."""
-        text = clean_text(text, _MESSAGE_MAX)
-        token = self.token
-        if token and len(token) >= 4:
-            text = text.replace(token, "***")
-        return text
+        return clean_text(self._without_secrets(text), _MESSAGE_MAX)
 
     def _summary(self, count: int, complete: bool) -> str:
         config = self.config

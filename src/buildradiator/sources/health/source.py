@@ -199,7 +199,7 @@ class HealthCheck(Source[HealthSource]):
         it from the replace and then vanish, reassembling it, when the model cleans the text.
         """
         text = clean_text(text)
-        secrets = [self.token or ""] + [
+        secrets = [
             value
             for name, value in self.config.headers.items()
             if any(hint in name.lower() for hint in _SECRET_HEADER_HINTS)
@@ -207,7 +207,7 @@ class HealthCheck(Source[HealthSource]):
         for secret in secrets:
             if len(secret) >= 4:
                 text = text.replace(secret, "***")
-        return text
+        return self._without_secrets(text)
 
 
 class _Body:

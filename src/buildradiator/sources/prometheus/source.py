@@ -170,7 +170,7 @@ class PrometheusQuery(Source[PrometheusSource]):
         known = answer is not None and answer.status == "error" and bool(answer.error)
         if status >= 500:
             if answer is not None and known:
-                kind, error = _why(answer)
+                kind, error = self._why(answer)
                 raise ServerError(
                     self._scrub(
                         f"Prometheus at {self._host} could not run the query "
@@ -191,7 +191,7 @@ class PrometheusQuery(Source[PrometheusSource]):
     def _rejection(self, answer: QueryAnswer, status: int = 200) -> SourceError:
         query = clean_text(self.config.query, SHOWN_QUERY)
         code = f", HTTP {status}" if status != 200 else ""
-        kind, error = _why(answer)
+        kind, error = self._why(answer)
         return SourceError(self._scrub(f"query rejected ({kind}{code}): {error} — query: {query}"))
 
     # -- judging -----------------------------------------------------------------------------------
@@ -256,20 +256,16 @@ class PrometheusQuery(Source[PrometheusSource]):
         text = f"{check.name} ({check.service_name}, {check.environment}): {check.health.value}"
         return f"{text}, {check.detail}" if check.detail else text
 
+    def _why(self, answer: QueryAnswer) -> tuple[str, str]:
+        """The server's ``errorType`` and ``error``, without our token, cleaned and cut for a
+        status bar (the token out first: a cut through it would leave half of it)."""
+        kind = clean_text(self._without_secrets(answer.error_type or ""), 40) or "error"
+        error = clean_text(self._without_secrets(answer.error or ""), SHOWN_ERROR)
+        return kind, error or "no reason given"
+
     def _scrub(self, text: str) -> str:
         """Our token out of text derived from the answer (a proxy may echo the request)."""
-        text = clean_text(text)
-        token = self.token
-        if token and len(token) >= 4:
-            text = text.replace(token, "***")
-        return text
-
-
-def _why(answer: QueryAnswer) -> tuple[str, str]:
-    """The server's ``errorType`` and ``error``, cleaned and cut for a status bar."""
-    kind = clean_text(answer.error_type or "", 40) or "error"
-    error = clean_text(answer.error or "", SHOWN_ERROR) or "no reason given"
-    return kind, error
+        return clean_text(self._without_secrets(text))
 
 
 def _label_text(labels: dict[str, str]) -> str:

@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from fnmatch import fnmatchcase
-from functools import cache
-from typing import Any, TypeVar, get_args
+from typing import Any, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from buildradiator.document import (
     SCHEMA_VERSION,
@@ -36,17 +33,25 @@ from buildradiator.model import (
     ServiceCheck,
     SourceResult,
     SourceState,
-    StageTime,
     Status,
 )
-from buildradiator.model.facts import BAND_RANK, TRENDS, UNIT_OF
 from buildradiator.sources.base import parse_iso, safe_url
-from buildradiator.sources.stages import MAX_STAGES
+from buildradiator.sources.radiator.fields import (
+    IDENT,
+    OBJECT,
+    TEXT,
+    ModelT,
+    delivery_fact,
+    enum_of,
+    ident,
+    read_as,
+    seconds_of,
+    stages_of,
+    status_of,
+    text_of,
+)
 from buildradiator.text import clean_text
 
-KEY_TEXT = 300
-"""Longest remote source name or key kept (they become part of our keys)."""
-ModelT = TypeVar("ModelT", bound=BaseModel)
 _T = TypeVar("_T")
 _M = TypeVar("_M")
 
@@ -64,9 +69,9 @@ class Reading:
 
     def read(self, doc: dict[str, Any]) -> SourceResult:
         pipelines = self._pipelines(doc.get("pipelines") or [])
-        services = self._each(doc.get("services"), _OBJECT.validate_python, self._service)
-        deployments = self._each(doc.get("deployments"), _OBJECT.validate_python, self._deployment)
-        blockers = self._each(doc.get("blockers"), _OBJECT.validate_python, self._blocker)
+        services = self._each(doc.get("services"), OBJECT.validate_python, self._service)
+        deployments = self._each(doc.get("deployments"), OBJECT.validate_python, self._deployment)
+        blockers = self._each(doc.get("blockers"), OBJECT.validate_python, self._blocker)
         flakes = self._each(doc.get("flaky_tests"), FlakyTestDoc.model_validate, self._flake)
         sources = self._each(doc.get("sources"), SourceDoc.model_validate, self._source)
         parts = tuple(self._part_state(s) for s in sources)
@@ -88,7 +93,7 @@ class Reading:
     def part(self, remote_source: str) -> str:
         """The name a source of the other radiator has here: ``central/gh``. Its items carry
         it, and it is a source of the snapshot, as fresh as that radiator says."""
-        return f"{self.name}/{_ident(remote_source)}"
+        return f"{self.name}/{ident(remote_source)}"
 
     def wanted(self, remote_source: str) -> bool:
         return not self.only or any(fnmatchcase(remote_source, p) for p in self.only)
@@ -99,7 +104,7 @@ class Reading:
         shape: Callable[[Any], _M],
         convert: Callable[[_M], _T | None],
     ) -> list[_T]:
-        """The entries read by ``shape`` (a reading model's, or ``_OBJECT``'s for the entries
+        """The entries read by ``shape`` (a reading model's, or ``OBJECT``'s for the entries
         ``convert`` reads with ``read_as``) and converted; ``None`` is an entry not wanted."""
         out: list[_T] = []
         for raw in entries or ():
@@ -130,13 +135,13 @@ class Reading:
             doc = self._parse(PipelineDoc, raw)
             if doc is None or not self.wanted(doc.source):
                 continue
-            key = f"{_ident(doc.source)}:{_ident(doc.key)}"
+            key = f"{ident(doc.source)}:{ident(doc.key)}"
             if key in seen:
                 # Keys must be unique within a source; a repeat is a broken document.
                 self.skipped += 1
                 continue
             seen.add(key)
-            self.pipeline_keys.setdefault(_ident(doc.key), []).append(key)
+            self.pipeline_keys.setdefault(ident(doc.key), []).append(key)
             part = self.part(doc.source)
             if doc.recent is None:
                 recent, in_flight = self._last_only(doc, part, key)
@@ -162,11 +167,11 @@ class Reading:
         return [self._build(doc, part, key, flying=flying) for doc in docs if doc is not None]
 
     def _build(self, doc: BuildDoc, part: str, key: str, *, flying: bool) -> Build:
-        status, word = _status(doc.status, doc.provider_status, flying)
+        status, word = status_of(doc.status, doc.provider_status, flying)
         return Build(
             source=part,
             pipeline=key,
-            id=_ident(str(doc.id)),
+            id=ident(str(doc.id)),
             number=doc.number,
             attempt=max(1, doc.attempt or 1),
             branch=doc.branch,
@@ -180,7 +185,7 @@ class Reading:
             message=doc.message,
             url=safe_url(doc.url),
             stage=doc.stage,
-            estimated_seconds=_seconds(doc.estimated_seconds),
+            estimated_seconds=seconds_of(doc.estimated_seconds),
             stages=() if flying else stages_of(doc.stages),
         )
 
@@ -198,36 +203,36 @@ class Reading:
     # -- production, blockers, flaky tests, the remote's own sources ---------------------------
 
     def _service(self, raw: dict[str, Any]) -> ServiceCheck | None:
-        remote = _TEXT.validate_python(raw.get("source"))
+        remote = TEXT.validate_python(raw.get("source"))
         if not self.wanted(remote):
             return None
         # The export writes the service name even where it is the check's own name.
-        name, service, kind = raw.get("name"), _text(raw.get("service")), _text(raw.get("kind"))
+        name, service, kind = raw.get("name"), text_of(raw.get("service")), text_of(raw.get("kind"))
         return read_as(
             ServiceCheck,
             raw,
             source=self.part(remote),
-            health=_enum(Health, _text(raw.get("health")), Health.UNKNOWN),
+            health=enum_of(Health, text_of(raw.get("health")), Health.UNKNOWN),
             service=service if service and service != name else None,
             kind=clean_text(kind, 40) if kind else "health",
-            url=safe_url(_text(raw.get("url"))),
-            unit=clean_text(unit, 40) if (unit := _text(raw.get("unit"))) else None,
+            url=safe_url(text_of(raw.get("url"))),
+            unit=clean_text(unit, 40) if (unit := text_of(raw.get("unit"))) else None,
         )
 
     def _deployment(self, raw: dict[str, Any]) -> Deployment | None:
-        remote = _TEXT.validate_python(raw.get("source"))
+        remote = TEXT.validate_python(raw.get("source"))
         if not self.wanted(remote):
             return None
-        ident, repo = raw.get("id"), _text(raw.get("repo"))
+        given, repo = raw.get("id"), text_of(raw.get("repo"))
         return read_as(
             Deployment,
             raw,
             source=self.part(remote),
-            id=_ident(str(ident)) if isinstance(ident, str | int) else None,
-            state=_enum(DeployState, _text(raw.get("state")), DeployState.UNKNOWN),
-            url=safe_url(_text(raw.get("url"))),
-            repo=_ident(repo) if repo else None,
-            pipeline=self._our_key(_text(raw.get("pipeline"))),
+            id=ident(str(given)) if isinstance(given, str | int) else None,
+            state=enum_of(DeployState, text_of(raw.get("state")), DeployState.UNKNOWN),
+            url=safe_url(text_of(raw.get("url"))),
+            repo=ident(repo) if repo else None,
+            pipeline=self._our_key(text_of(raw.get("pipeline"))),
         )
 
     def _our_key(self, remote_key: str | None) -> str | None:
@@ -235,25 +240,25 @@ class Reading:
         radiator's drift check finds the pipeline by key."""
         if not remote_key:
             return None
-        ours = self.pipeline_keys.get(_ident(remote_key), [])
-        return ours[0] if len(ours) == 1 else _ident(remote_key)
+        ours = self.pipeline_keys.get(ident(remote_key), [])
+        return ours[0] if len(ours) == 1 else ident(remote_key)
 
     def _blocker(self, raw: dict[str, Any]) -> Blocker | None:
-        remote = _TEXT.validate_python(raw.get("source"))
+        remote = TEXT.validate_python(raw.get("source"))
         if not self.wanted(remote):
             return None
-        ident = _IDENT.validate_python(raw.get("id"))
+        given = IDENT.validate_python(raw.get("id"))
         return read_as(
             Blocker,
             raw,
             source=self.part(remote),
-            id=_ident(str(ident)),
-            url=safe_url(_text(raw.get("url"))),
+            id=ident(str(given)),
+            url=safe_url(text_of(raw.get("url"))),
         )
 
     def _flake(self, doc: FlakyTestDoc) -> ReportedFlake | None:
         # ``pipelines`` name ``source:key`` on the remote: the very keys our pipelines have.
-        where = [_ident(p) for p in doc.pipelines or () if isinstance(p, str)]
+        where = [ident(p) for p in doc.pipelines or () if isinstance(p, str)]
         if self.only:
             where = [p for p in where if self.wanted(p.split(":", 1)[0])]
             if not where:
@@ -273,7 +278,7 @@ class Reading:
         estate: none when ``only`` keeps a part of it."""
         if self.only or not isinstance(section, dict):
             return (), None
-        facts = self._each(section.get("facts"), _OBJECT.validate_python, _delivery_fact)
+        facts = self._each(section.get("facts"), OBJECT.validate_python, delivery_fact)
         at = section.get("computed_at")
         return tuple(facts), parse_iso(at) if isinstance(at, str) else None
 
@@ -284,7 +289,7 @@ class Reading:
         """One of the other radiator's sources as it says it is doing: stale there is stale
         here (an older radiator's document has only ``ok`` and ``stale``)."""
         fresh = doc.ok and not doc.stale
-        freshness = _enum(Freshness, doc.freshness, Freshness.FRESH if fresh else Freshness.STALE)
+        freshness = enum_of(Freshness, doc.freshness, Freshness.FRESH if fresh else Freshness.STALE)
         if freshness is Freshness.FRESH and not fresh:
             freshness = Freshness.STALE
         return SourceState(
@@ -326,114 +331,3 @@ class Reading:
                 f"({SCHEMA_VERSION}): read what it could, upgrade to see the rest"
             )
         return text
-
-
-def _delivery_fact(raw: dict[str, Any]) -> DeliveryFact:
-    """One measure as ``DeliveryFact`` (the type it was written from). Its key and unit must be
-    ones this radiator knows: they name metric families and say how to show the value. A band
-    or trend it does not know is none; a number that is not finite is unknown."""
-    fact = _FACT.validate_python({k: _lenient(v, False) for k, v in raw.items()})
-    if UNIT_OF.get(fact.key) != fact.unit or not 0 <= fact.window_days <= 366:
-        raise ValidationError.from_exception_data("DeliveryFact", [])
-    return dataclasses.replace(
-        fact,
-        band=fact.band if fact.band in BAND_RANK else None,
-        trend=fact.trend if fact.trend in TRENDS else None,
-        samples=max(0, fact.samples),
-    )
-
-
-def _status(word: str | None, provider: str | None, flying: bool) -> tuple[Status, str | None]:
-    """Our status for a build doc's word; an unknown word is kept in ``provider_status`` so
-    it stays visible, and read as the safe guess (unknown, or queued while in flight)."""
-    fallback = Status.QUEUED if flying else Status.UNKNOWN
-    status = _enum(Status, word, fallback)
-    if status is fallback and word and word.strip().lower() != fallback.value:
-        return status, provider or word
-    return status, provider
-
-
-_E = TypeVar("_E", Status, Health, DeployState, Freshness)
-
-
-def _enum(kind: type[_E], word: str | None, fallback: _E) -> _E:
-    try:
-        return kind((word or "").strip().lower())
-    except ValueError:
-        return fallback
-
-
-def _ident(value: str) -> str:
-    """A remote name or key made safe to show (it becomes part of ours)."""
-    return clean_text(value, KEY_TEXT)
-
-
-_TEXT = TypeAdapter(str)
-"""Where the entry is nothing without it (its ``source``): a string, or the entry is skipped."""
-_IDENT = TypeAdapter(str | int)
-_FACT = TypeAdapter(DeliveryFact)
-_OBJECT = TypeAdapter(dict[str, Any])
-"""An entry read field by field (``read_as``): an object, or it is skipped."""
-
-
-def read_as(model: type[ModelT], raw: dict[str, Any], **given: Any) -> ModelT:
-    """An entry of the document read as the very model it was written from (``document``
-    dumps a ``ServiceCheck``, a ``Deployment``, a ``Blocker``), so the document's shape is
-    defined once, by the model. Only the model's fields are read; a time that does not parse
-    and a number that is not finite are unknown, not a failed entry; ``given`` goes over what
-    the document says. Raises ``ValidationError`` where a value does not fit the model."""
-    moments = _moments(model)
-    data = {
-        key: _lenient(value, key in moments)
-        for key, value in raw.items()
-        if key in model.model_fields
-    }
-    return model.model_validate({**data, **given})
-
-
-@cache
-def _moments(model: type[BaseModel]) -> frozenset[str]:
-    """The model's fields that hold a time."""
-    return frozenset(
-        name
-        for name, f in model.model_fields.items()
-        if f.annotation is AwareDatetime or AwareDatetime in get_args(f.annotation)
-    )
-
-
-def _lenient(value: Any, moment: bool) -> Any:
-    if moment:
-        return parse_iso(value) if isinstance(value, str) else None
-    if isinstance(value, float):
-        return _finite(value)
-    return value
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
-
-
-def _seconds(value: float | None) -> float | None:
-    value = _finite(value)
-    return value if value is not None and value > 0 else None
-
-
-def stages_of(entries: Any) -> tuple[StageTime, ...]:
-    """A document's stages of one build; an entry that is not ``{"name", "seconds"}`` with a
-    believable time is left out (the rest stand)."""
-    out: list[StageTime] = []
-    for entry in entries if isinstance(entries, list) else ():
-        if len(out) >= MAX_STAGES or not isinstance(entry, dict):
-            continue
-        name, seconds = entry.get("name"), entry.get("seconds")
-        if not isinstance(name, str) or isinstance(seconds, bool):
-            continue
-        try:
-            out.append(StageTime(name=name, seconds=seconds))
-        except ValidationError:
-            continue
-    return tuple(out)

@@ -17,7 +17,7 @@ from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from buildradiator.ui.widgets.palette import Segment, lines_text, palette
+from buildradiator.ui.widgets.palette import Segment, lines_text, palette, plain_title
 
 Result = TypeVar("Result")
 
@@ -97,7 +97,8 @@ class LinesScreen(OverlayScreen[None]):
 
     def restyle(self) -> None:
         box = self.query_one(f"#{self.BOX}")
-        box.border_title, box.border_subtitle = self.titles()
+        title, subtitle = self.titles()  # the detail's title is a pipeline name from CI
+        box.border_title, box.border_subtitle = plain_title(title), plain_title(subtitle)
         width = max(0, box.content_region.width)
         text = lines_text(self._lines, palette(self.app), width, self._ascii)
         self.query_one(f"#{self.TEXT}", Static).update(text)

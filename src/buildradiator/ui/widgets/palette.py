@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from rich.style import Style
 from rich.text import Text
 from textual.app import App
+from textual.content import Content
 
 from buildradiator import fmt
 from buildradiator.model import Health, Status
@@ -60,6 +61,13 @@ def lines_text(
             row.append(chunk, styles.get(style, styles[""]))
         text.append_text(fit_line(row, width, ascii))
     return text
+
+
+def plain_title(text: str) -> Content:
+    """``text`` for a ``border_title`` or ``border_subtitle``, as it is: Textual parses a
+    ``str`` given there as markup, so a pipeline name from CI (``CI [linux]``) lost its brackets
+    and a stray ``[/]`` (CI's, or typed into the filter) raised and took the radiator down."""
+    return Content(text)
 
 
 CLAIM_GLYPH = {False: "⚑", True: "@"}

@@ -23,7 +23,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from buildradiator import fmt
-from buildradiator.ui.widgets.palette import Segment, palette
+from buildradiator.ui.widgets.palette import Segment, palette, plain_title
 
 Cell = tuple[Segment, ...]
 PADDING = 1
@@ -202,6 +202,7 @@ class RowsTable(DataTable[Text]):
         self._columns = 0
         self._fitted_width = 0
         self._subtitle = ""
+        self._hint: str | None = None
         self._selected: str | None = None
         self._rebuilding = False
         self.ascii = False
@@ -295,8 +296,8 @@ class RowsTable(DataTable[Text]):
         text = sep.join(parts)
         # Textual redraws the whole widget on every assignment, even of the same text: a
         # radiator re-showing an unchanged estate every few seconds must not pay for that.
-        if self.border_subtitle != text:
-            self.border_subtitle = text
+        if self._hint != text:
+            self._hint, self.border_subtitle = text, plain_title(text)
 
     def show_with(self, make: Callable[[int], Sequence[Row]]) -> bool:
         """Show the rows ``make(width)`` builds (one form, this table's ``FLEX``); kept to

@@ -12,7 +12,7 @@ from buildradiator.rules.ordering import in_flight_builds, running_now
 from buildradiator.rules.production import counted_health, service_rows
 from buildradiator.rules.verdict import gate_word
 from buildradiator.ui.widgets.inflight import build_title, progress
-from buildradiator.ui.widgets.palette import Segment, lines_text, palette
+from buildradiator.ui.widgets.palette import Segment, lines_text, palette, plain_title
 
 Line = tuple[Segment, ...]
 
@@ -292,6 +292,7 @@ class LinesView(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._lines: list[Line] = []
+        self._shown_subtitle: str | None = None
         self.ascii = False
 
     def on_resize(self) -> None:
@@ -299,8 +300,8 @@ class LinesView(Static):
 
     def set_subtitle(self, text: str) -> None:
         """Only on a change: Textual redraws on every assignment (see ``RowsTable``)."""
-        if self.border_subtitle != text:
-            self.border_subtitle = text
+        if self._shown_subtitle != text:
+            self._shown_subtitle, self.border_subtitle = text, plain_title(text)
 
     def show_lines(self, lines: list[Line]) -> bool:
         if lines == self._lines:
