@@ -234,3 +234,15 @@ def with_drift(
         built = by_key.get(deployment.pipeline or deployment.repo or "")
         out.append(drift_from_builds(deployment, built) if built else deployment)
     return out
+
+
+def current_drift(deployment: Deployment, stale_sources: frozenset[str]) -> int | None:
+    """How far the deployment is behind main, when that is known now: ``None`` when its
+    drift is unknown or its deploy tool's word is not current."""
+    return None if deployment.source in stale_sources else deployment.behind_by
+
+
+def most_behind(deployments: Iterable[Deployment], stale_sources: frozenset[str]) -> float | None:
+    """The most commits any of ``deployments`` is behind main, of those known now."""
+    behind = [b for d in deployments if (b := current_drift(d, stale_sources)) is not None]
+    return float(max(behind)) if behind else None

@@ -29,6 +29,7 @@ from buildradiator.model import (
     TargetStatus,
 )
 from buildradiator.rules import delivery_targets
+from buildradiator.rules.production import current_drift, most_behind
 
 SHARE_MEASURES = frozenset({"main_green_share", "retry_share"})
 SECONDS_MEASURES = frozenset({"duration_p50", "duration_p90", "mttr"})
@@ -215,17 +216,6 @@ def _retry_share(facts: Sequence[PipelineFacts], days: int) -> Measured:
     return (retried / green if green else None), None, ()
 
 
-def current_drift(deployment: Deployment, stale_sources: frozenset[str]) -> int | None:
-    """How far the deployment is behind main, when that is known now: ``None`` when its
-    drift is unknown or its deploy tool's word is not current."""
-    return None if deployment.source in stale_sources else deployment.behind_by
-
-
-def _drift(deployments: Sequence[Deployment], stale_sources: frozenset[str]) -> Measured:
-    behind = [b for d in deployments if (b := current_drift(d, stale_sources)) is not None]
-    return (float(max(behind)) if behind else None), None, ()
-
-
 def measure(
     target: TargetConfig,
     snapshot: Snapshot,
@@ -251,7 +241,7 @@ def measure(
         case "retry_share":
             return _retry_share(facts, days)
         case "deploy_drift":
-            return _drift(deployments, snapshot.stale_sources)
+            return most_behind(deployments, snapshot.stale_sources), None, ()
     return None, None, ()  # pragma: no cover - Measure is a closed Literal
 
 
