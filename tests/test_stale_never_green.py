@@ -444,3 +444,42 @@ async def test_what_a_stale_deploy_tool_last_said_is_not_shown_as_live_now() -> 
     row = next(line for line in screen.splitlines() if "checkout prod" in line)
     assert "✔ up" in row  # the checks are current
     assert "9f3c2ab 2h" not in row and "? 9f3c2ab stale 10m" in row, row
+
+
+async def test_items_another_radiator_sent_without_their_sources_state_are_not_fresh() -> None:
+    """A central radiator's document listed gh's pipelines but no state for gh (its config
+    lost gh, a proxy trimmed the list, an older or buggy build): each of its parts is as fresh
+    as it says, and with nothing said, this screen took them as fresh and green."""
+    import json
+    import random
+
+    import httpx
+
+    from buildradiator.assemble import build_engine
+    from buildradiator.export.document import to_json
+    from buildradiator.rules import verdict
+    from buildradiator.sources.catalog import parse_config
+    from buildradiator.sources.http import HttpClient
+
+    doc = json.loads(to_json(green_estate()))
+    doc["instance"] = "c0ffee" * 5 + "ab"
+    doc["via"] = [doc["instance"]]
+    doc["sources"] = [s for s in doc["sources"] if s["name"] != "gh"]
+    body = json.dumps(doc).encode()
+
+    def central(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+
+    clock = FakeClock(NOW)
+    http = HttpClient(httpx.AsyncClient(transport=httpx.MockTransport(central)), clock=clock)
+    text = '[[sources]]\ntype = "radiator"\nname = "central"\nurl = "http://central.example"\n'
+    engine = build_engine(parse_config(text), http=http, clock=clock, rng=random.Random(1))
+    try:
+        snap = await engine.poll_all()
+    finally:
+        await engine.aclose()
+    gh = [p for p in snap.pipelines if p.source == "central/gh"]
+    assert gh and "central/gh" in snap.stale_sources
+    assert verdict.overall(snap) == "unknown" and not verdict.all_green(snap)
+    health = snap.source_state("central/health")
+    assert health is not None and not health.stale  # what it vouches for stays fresh
