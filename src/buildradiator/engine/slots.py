@@ -99,17 +99,20 @@ def part_states(own: SourceState, result: SourceResult | None) -> list[SourceSta
     names = (result.item_sources() | set(said)) - {own.name}
     out: list[SourceState] = []
     for name in sorted(names):
-        # A source whose items it sent but whose state it did not give: nothing vouches for
-        # its data being current (the other radiator may have lost it from its config).
         part = said.get(name) or SourceState(
-            name=name,
-            type=own.type,
-            last_success=own.last_success,
-            error=UNVOUCHED,
-            error_kind="unvouched",
-            stale=True,
-            freshness=Freshness.STALE,
+            name=name, type=own.type, last_success=own.last_success
         )
+        if name not in said and name.startswith(f"{own.name}/"):
+            # One of the other radiator's sources whose items it sent but whose state it did
+            # not give: nothing vouches for its data being current.
+            part = part.model_copy(
+                update={
+                    "error": UNVOUCHED,
+                    "error_kind": "unvouched",
+                    "stale": True,
+                    "freshness": Freshness.STALE,
+                }
+            )
         if own.freshness is not Freshness.FRESH:
             known = [t for t in (own.last_success, part.last_success) if t is not None]
             part = part.model_copy(
