@@ -230,10 +230,12 @@ async def test_green_since_follows_recovery(make_engine, clock) -> None:
         SourceResult(pipelines=(pipeline("one", Status.FAILED),)),
         SourceResult(pipelines=(pipeline("one", Status.PASSED),)),
     ]
+    source(eng, "two").script = [SourceResult()] * 2
     await eng.poll_source("one")
     assert eng.snapshot().broken
     clock.advance(30)
     await eng.poll_source("one")
+    await eng.poll_source("two")  # green since: only once every source is current
     snap = eng.snapshot()
     assert not snap.broken and snap.green_since == clock.now()
     await eng.aclose()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from buildradiator.export.cctray import CONTENT_TYPE, cc_xml, project_names
 from buildradiator.model import Build, Pipeline, Snapshot, Status
+from buildradiator.rules.ordering import result_shown
 from cctray_helpers import HOSTILE_NAME, hostile_estate, read_back
 from snapshot_fixtures import NOW, green_estate, red_estate
 
@@ -19,9 +20,14 @@ def projects(data: bytes) -> list[dict[str, str]]:
     return [dict(child.attrib) for child in root]
 
 
-def expected_status(status: Status) -> Status:
+def expected_status(status: Status | None) -> Status:
     """What a CCTray reader can know: passed and failed survive, the rest is unknown."""
     return status if status in (Status.PASSED, Status.FAILED) else Status.UNKNOWN
+
+
+def shown(pipeline: Pipeline, snapshot: Snapshot) -> Status | None:
+    """The status a view shows (stale data: only red)."""
+    return result_shown(pipeline, snapshot.stale_sources)
 
 
 def expected_time(last: Build) -> datetime | None:
@@ -30,15 +36,17 @@ def expected_time(last: Build) -> datetime | None:
 
 
 async def assert_round_trip(snapshot: Snapshot) -> None:
-    """Every pipeline comes back from our CCTray source as the snapshot says it."""
+    """Every pipeline comes back from our CCTray source as the radiator shows it (stale data
+    never green nor building)."""
     data = cc_xml(snapshot)
     result = await read_back(data)
     names = project_names(snapshot.pipelines)
     assert [p.name for p in result.pipelines] == names
     for original, name, read in zip(snapshot.pipelines, names, result.pipelines, strict=True):
         assert read.key == name
-        assert read.status is expected_status(original.status), name
-        assert bool(read.in_flight) == bool(original.in_flight), name
+        assert read.status is expected_status(shown(original, snapshot)), name
+        stale = original.source in snapshot.stale_sources
+        assert bool(read.in_flight) == bool(original.in_flight and not stale), name
         assert all(b.status is Status.RUNNING for b in read.in_flight)
         last, back = original.last, read.last
         assert back is not None
@@ -132,10 +140,11 @@ def test_attributes_per_project() -> None:
     assert all(a["activity"] in ("Building", "Sleeping") for a in attrs)
 
 
-def test_stale_pipelines_are_listed_with_their_last_status_and_marked() -> None:
+def test_stale_pipelines_are_listed_marked_and_never_success() -> None:
+    """Stale is never green: clients read lastBuildStatus, not the ``stale`` attribute."""
     attrs = {a["name"]: a for a in projects(cc_xml(red_estate()))}
     assert attrs["acme/reports"]["stale"] == "true"
-    assert attrs["acme/reports"]["lastBuildStatus"] == "Success"
+    assert attrs["acme/reports"]["lastBuildStatus"] == "Unknown"
     assert [n for n, a in attrs.items() if "stale" in a] == ["acme/reports"]
 
 

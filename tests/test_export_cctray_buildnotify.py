@@ -16,6 +16,7 @@ import pytest
 
 from buildradiator.export.cctray import cc_xml, project_names
 from buildradiator.model import Build, Snapshot, Status
+from buildradiator.rules.ordering import result_shown
 from buildradiator.text import clean_text
 from cctray_helpers import FEED_URL, hostile_estate, read_back
 from snapshot_fixtures import NOW, red_estate, red_estate_with_history
@@ -51,13 +52,17 @@ async def assert_agree(snapshot: Snapshot) -> None:
         snapshot.pipelines, names, seen, ours.pipelines, strict=True
     ):
         # Status: BuildNotify's enum for the snapshot's; our source reads the same word back.
-        assert bn.status is bn_status.get(original.status, BNStatus.UNKNOWN), name
+        # Stale data is never green nor building (``result_shown``): Unknown, Sleeping.
+        stale = original.source in snapshot.stale_sources
+        shown = result_shown(original, snapshot.stale_sources)
+        assert bn.status is bn_status.get(shown, BNStatus.UNKNOWN), name
         assert mine.status is {
             BNStatus.SUCCESS: Status.PASSED,
             BNStatus.FAILURE: Status.FAILED,
         }.get(bn.status, Status.UNKNOWN)
         # Activity: BuildNotify never sees one it does not know.
-        assert bn.activity is (Activity.BUILDING if original.in_flight else Activity.SLEEPING)
+        building = original.in_flight and not stale
+        assert bn.activity is (Activity.BUILDING if building else Activity.SLEEPING)
         assert bool(mine.in_flight) == (bn.activity is Activity.BUILDING)
         # Label and time.
         last = original.last

@@ -125,6 +125,26 @@ def test_stale_row_only_when_all_its_sources_are() -> None:
     assert service_rows(snap)[0].stale
 
 
+def test_a_row_is_judged_by_its_checks_not_by_its_deploy_tool_nor_a_muted_alert() -> None:
+    """Neither a deploy tool (what is live) nor a silenced alert says the service is up: with
+    the health check's source stale, the row is stale however fresh they are."""
+    stale = frozenset({"health-payments"})
+    muted = check(Health.DOWN, kind="alert", name="Disk", service="payments", source="am",
+                  muted="silenced")  # fmt: skip
+    snap = Snapshot(taken_at=NOW, services=(check(Health.UP), muted), deployments=(deploy(),),
+                    stale_sources=stale)  # fmt: skip
+    (row,) = service_rows(snap)
+    assert row.stale and row.stale_source == "health-payments"
+    assert counted_health(row) is Health.UNKNOWN
+    # A suspect deploy makes the row down: its fresh tool then vouches for that.
+    suspect = snap.model_copy(update={"deployments": (deploy(suspect="HTTP 500"),)})
+    (row,) = service_rows(suspect)
+    assert not row.stale and row.health is Health.DOWN
+    # Only a deploy: as fresh as the deploy tool.
+    (row,) = service_rows(Snapshot(taken_at=NOW, deployments=(deploy(),), stale_sources=stale))
+    assert not row.stale
+
+
 # -- drift from history
 
 

@@ -85,6 +85,9 @@ class Slot:
         )
 
 
+UNVOUCHED = "the other radiator sent its data but not its state"
+
+
 def part_states(own: SourceState, result: SourceResult | None) -> list[SourceState]:
     """The states of a source's parts (another radiator's sources, ``SourceResult.parts``),
     and of any other name its items carry: each as fresh as the other radiator says, never
@@ -99,6 +102,17 @@ def part_states(own: SourceState, result: SourceResult | None) -> list[SourceSta
         part = said.get(name) or SourceState(
             name=name, type=own.type, last_success=own.last_success
         )
+        if name not in said and name.startswith(f"{own.name}/"):
+            # One of the other radiator's sources whose items it sent but whose state it did
+            # not give: nothing vouches for its data being current.
+            part = part.model_copy(
+                update={
+                    "error": UNVOUCHED,
+                    "error_kind": "unvouched",
+                    "stale": True,
+                    "freshness": Freshness.STALE,
+                }
+            )
         if own.freshness is not Freshness.FRESH:
             known = [t for t in (own.last_success, part.last_success) if t is not None]
             part = part.model_copy(

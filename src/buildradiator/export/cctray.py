@@ -14,13 +14,17 @@ The mapping (api-facts section 6):
 - ``lastBuildStatus``: passed ``Success``, failed ``Failure``. Canceled is ``Unknown``, not
   ``Exception``: clients show ``Exception`` as broken, and a canceled build says nothing about
   whether main is broken. Unknown is ``Unknown``.
+- Stale is never green: on a stale source's data (failing, too old, waiting, the last run's
+  cache) a pipeline is ``Unknown`` and ``Sleeping`` unless it was red (``Failure`` stays:
+  ``rules.ordering.result_shown``). CCMenu, nevergreen and BuildNotify read no other attribute,
+  so a stale ``Success`` would be a green light for a build nobody has seen for an hour.
 - ``lastBuildLabel``: the build number, else the provider's id.
 - ``lastBuildTime``: when the last build finished (else started, else was created), in
   xs:dateTime with its offset, whole seconds (some clients choke on fractions).
 - ``webUrl``: the last build's page, else the pipeline's, redacted (never a token) and only
   when it is a plain http(s) URL.
-- ``stale="true"`` when the pipeline's source is stale: the status is the last one known.
-  Clients must tolerate extra attributes; the document stays namespace-free.
+- ``stale="true"`` as well, for the clients (and radiators) that read it. Clients must
+  tolerate extra attributes; the document stays namespace-free.
 
 An attribute the snapshot does not know (a pipeline that never built has no time, label or
 maybe URL) is left out rather than invented. Names must be unique in a feed (clients key on
@@ -38,6 +42,7 @@ from collections import Counter
 from datetime import datetime
 
 from buildradiator.model import Build, Pipeline, Snapshot, Status
+from buildradiator.rules.ordering import result_shown
 from buildradiator.text import clean_text
 from buildradiator.urls import redact, safe_url
 
@@ -89,10 +94,11 @@ def project_names(pipelines: tuple[Pipeline, ...]) -> list[str]:
 
 def _project(pipeline: Pipeline, name: str, *, stale: bool) -> ET.Element:
     last = pipeline.last
+    shown = result_shown(pipeline, frozenset({pipeline.source}) if stale else frozenset())
     attrs: dict[str, str] = {
         "name": name,
-        "activity": "Building" if pipeline.in_flight else "Sleeping",
-        "lastBuildStatus": _LAST_BUILD_STATUS.get(pipeline.status, "Unknown"),
+        "activity": "Building" if pipeline.in_flight and not stale else "Sleeping",
+        "lastBuildStatus": _LAST_BUILD_STATUS.get(shown, "Unknown") if shown else "Unknown",
     }
     if last is not None:
         attrs["lastBuildLabel"] = _text(str(last.number) if last.number is not None else last.id)

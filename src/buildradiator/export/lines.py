@@ -7,6 +7,7 @@ from datetime import datetime
 
 from buildradiator import fmt
 from buildradiator.model import Freshness, Snapshot, SourceState, Status
+from buildradiator.rules.ordering import running_now, tally
 from buildradiator.rules.verdict import all_green, not_current
 
 _TMUX_STYLE = {
@@ -39,10 +40,10 @@ def summary_segments(snapshot: Snapshot, now: datetime, ascii: bool) -> list[tup
         since = snapshot.green_since
         age = f" {fmt.format_age(fmt.seconds_between(since, now))}" if since else ""
         segments.append((f"{fmt.status_glyph(Status.PASSED, ascii)} all green{age}", "green"))
-    running = sum(1 for b in snapshot.in_flight if b.status is Status.RUNNING)
+    running, _queued = running_now(snapshot)
     if running:
         segments.append((f"{fmt.status_glyph(Status.RUNNING, ascii)} {running}", "running"))
-    green = sum(1 for p in snapshot.pipelines if p.status is Status.PASSED)
+    green = tally(snapshot.pipelines, snapshot.stale_sources).green
     if snapshot.broken and green:
         segments.append((f"{fmt.status_glyph(Status.PASSED, ascii)} {green}", "green"))
     if snapshot.gate is not None and not snapshot.gate.go:

@@ -31,6 +31,7 @@ from buildradiator.export.gauges import PREFIX, Gauge, flag, label, timestamp
 from buildradiator.model import (
     BrokenWindow,
     DeployState,
+    Freshness,
     Health,
     Pipeline,
     PipelineFacts,
@@ -291,7 +292,12 @@ class SnapshotCollector:
         yield reasons.metric
 
     def _sources(self) -> Iterable[Metric]:
-        up = Gauge("source_up", "1 when the source's last poll succeeded, else 0.", _SOURCE)
+        up = Gauge(
+            "source_up",
+            "1 when the source's last poll succeeded, else 0 (also while only the last run's"
+            " cache is shown: no poll of this run has succeeded).",
+            _SOURCE,
+        )
         stale = Gauge(
             "source_stale", "1 when the source's last good data is older than its limit.", _SOURCE
         )
@@ -312,7 +318,8 @@ class SnapshotCollector:
         )
         for s in self.snapshot.sources:
             ids = (s.name, s.type)
-            up.add(ids, flag(s.error is None and s.last_success is not None))
+            polled = s.last_success is not None and s.freshness is not Freshness.CACHED
+            up.add(ids, flag(s.error is None and polled))
             stale.add(ids, flag(s.stale or s.name in self.snapshot.stale_sources))
             success.add(ids, timestamp(s.last_success))
             if s.error is not None:

@@ -6,7 +6,7 @@ data is not fresh, the notices, and the counts. Scripts read ``--json`` or ``--f
       x down: payments (prod) since 14:05 (3m): 0.034 (> 0.01) (+3 more down)
       x release HOLD: payments (prod) down: HTTP 500; deploy of payments (prod) suspect: ...
       ? jenkins: stale: the server closed the connection (last data 40s ago)
-      pipelines: 17 green, 0 red, 3 running | services: 4 up, 0 warn, 1 down
+      pipelines: 14 green, 0 red, 3 running, 3 stale | services: 4 up, 0 warn, 1 down
 
 Pure: everything comes from the snapshot and ``now``; text from CI is already plain (``model``
 drops escape sequences on the way in), and ``ascii`` folds what is left to ASCII.
@@ -26,7 +26,8 @@ from buildradiator.model import (
     Status,
     first_line,
 )
-from buildradiator.rules.production import service_rows
+from buildradiator.rules.ordering import tally
+from buildradiator.rules.production import counted_health, service_rows
 from buildradiator.rules.verdict import all_green, answered, not_fresh
 from buildradiator.text import to_ascii
 
@@ -137,17 +138,17 @@ def _source(state: SourceState, now: datetime) -> str:
 
 
 def _counts(snapshot: Snapshot, ascii: bool) -> str:
-    green = sum(1 for p in snapshot.pipelines if p.status is Status.PASSED)
-    red = sum(1 for p in snapshot.pipelines if p.status is Status.FAILED)
-    running = sum(1 for p in snapshot.pipelines if p.in_flight)
-    other = len(snapshot.pipelines) - green - red
-    pipelines = f"pipelines: {green} green, {red} red, {running} running"
-    if other:
-        pipelines += f", {other} other"
+    count = tally(snapshot.pipelines, snapshot.stale_sources)
+    pipelines = f"pipelines: {count.green} green, {count.red} red, {count.running} running"
+    if count.other:
+        pipelines += f", {count.other} other"
+    if count.stale:
+        pipelines += f", {count.stale} stale"
     parts = [pipelines]
     rows = [r for r in service_rows(snapshot) if r.checks]
     if rows:
-        health = {h: sum(1 for r in rows if r.health is h) for h in Health}
+        # Old data is unknown, whatever it said: never counted up (nor down).
+        health = {h: sum(1 for r in rows if counted_health(r) is h) for h in Health}
         services = (
             f"services: {health[Health.UP]} up, {health[Health.WARN]} warn, "
             f"{health[Health.DOWN]} down"

@@ -162,7 +162,7 @@ class Snapshot(Frozen):
     broken: tuple[BrokenWindow, ...] = ()
     flaky: tuple[FlakySummary, ...] = ()
     green_since: Moment = None
-    """When nothing is broken: since when (best known)."""
+    """When nothing is broken and every source is fresh: since when (best known)."""
     stale_sources: frozenset[str] = frozenset()
     facts: tuple[PipelineFacts, ...] = ()
     """History's facts per pipeline (empty without a history store)."""

@@ -4,7 +4,8 @@ read from the snapshot's delivery facts (``Snapshot.delivery``, history's, 7 and
 A target's window reads the 7-day facts up to 7 days, the 30-day ones beyond. Its scope: the
 estate by default; ``service = "shop"`` (that service's production) or ``"shop/staging"``; a
 ``pipeline`` for the measures kept per pipeline (commits per build). A fact that is unknown, or a
-scope history has no fact for, is unknown: never met.
+scope history has no fact for, is unknown: never met; nor is the oldest commit not live
+over services one of which is not known (``partly_known``).
 """
 
 from __future__ import annotations
@@ -90,6 +91,22 @@ def measure(
     if number == "p90":
         return fact.p90, None, fact.scope, True
     return fact.value, fact.previous, fact.scope, True
+
+
+def partly_known(target: TargetConfig, snapshot: Snapshot) -> bool:
+    """Whether the value is only the worst of what is known: the oldest commit not live over
+    several services, one of which is not known (it could be older). Such a value may miss the
+    goal, never meet it."""
+    if target.measure != "oldest_undeployed":
+        return False
+    pattern = target.service or target.pipeline
+    return any(
+        f.value is None
+        for f in snapshot.delivery
+        if f.key == "oldest_undeployed"
+        and f.scope != ESTATE
+        and (pattern is None or _scope_matches(f.scope, pattern))
+    )
 
 
 def value_text(measure_name: str, value: float) -> str:

@@ -13,7 +13,7 @@ snapshot the views, the exports and the cache read:
 7. pipelines ordered red first, then running, then the rest, then green (stale data is never
    running nor green: ``rules.ordering``);
 8. the retry painkiller per pipeline;
-9. green since when, once nothing is broken;
+9. green since when, once nothing is broken and every source is fresh;
 10. the flaky ranking with the tests providers call flaky folded in;
 11. the release gate (GO / HOLD and why);
 12. the ``[[targets]]``;
@@ -106,7 +106,7 @@ def derive(
     if facts:
         pipelines = [with_eta(p, facts.get((p.source, p.key))) for p in pipelines]
     deployments = watch.judge(
-        with_drift(raw.deployments, pipelines),
+        with_drift(raw.deployments, pipelines, stale),
         raw.services,
         lambda c: observed.down_since.get(insights.service_key(c)),
         now,
@@ -128,8 +128,10 @@ def derive(
         sources=raw.sources,
         broken=broken,
         flaky=insights.sort_flaky(d.flaky for d in derived if d.flaky is not None),
+        # Green since when: only while nothing is broken and every source is current (stale
+        # is never green, nor green since anything).
         green_since=None
-        if broken
+        if broken or stale
         else insights.latest_start((d.green_start for d in derived), observed.recovered_at),
         stale_sources=raw.stale_sources,
         facts=raw.facts,

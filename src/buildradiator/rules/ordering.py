@@ -40,6 +40,14 @@ def is_green(pipeline: Pipeline, stale_sources: frozenset[str]) -> bool:
     )
 
 
+def verdict_known(pipeline: Pipeline) -> bool:
+    """Whether the pipeline's main is known to be green or red: its newest finished build that
+    was not canceled passed or failed (a cancel says nothing, so the verdict before it stands;
+    an unknown result, or no finished build at all, is no verdict)."""
+    verdict = next((b.status for b in pipeline.recent if b.status is not Status.CANCELED), None)
+    return verdict in (Status.PASSED, Status.FAILED)
+
+
 def result_shown(pipeline: Pipeline, stale_sources: frozenset[str]) -> Status | None:
     """The last result a view may show beside the pipeline: any on fresh data; on stale data
     only red (a broken window stays worth knowing), never green nor anything else."""
@@ -51,6 +59,41 @@ def result_shown(pipeline: Pipeline, stale_sources: frozenset[str]) -> Status | 
 def red_count(pipelines: Iterable[Pipeline], stale_sources: frozenset[str]) -> int:
     """How many pipelines are red (``2 red of 19``): stale or not, as ``urgency`` ranks them."""
     return sum(1 for p in pipelines if urgency(p, stale_sources) is Urgency.RED)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many pipelines are in each state, as a count line says it (``17 green, 0 red``)."""
+
+    green: int
+    """Passed on fresh data (a build may be in flight on top)."""
+    red: int
+    """Failed, stale or not (a broken window stays worth knowing)."""
+    running: int
+    """With a build in flight on fresh data (stale data is never running)."""
+    stale: int
+    """On stale data and not red: its last result is not shown, so not counted."""
+    other: int
+    """On fresh data, neither passed nor failed (canceled, unknown, never built)."""
+
+
+def tally(pipelines: Iterable[Pipeline], stale_sources: frozenset[str]) -> Tally:
+    """The counts every one-line summary shows: a result counts only where ``result_shown``
+    shows it, so stale data is never counted green."""
+    green = red = running = stale = other = 0
+    for p in pipelines:
+        shown = result_shown(p, stale_sources)
+        if shown is Status.FAILED:
+            red += 1
+        elif shown is None:
+            stale += 1
+        elif shown is Status.PASSED:
+            green += 1
+        else:
+            other += 1
+        if p.in_flight and p.source not in stale_sources:
+            running += 1
+    return Tally(green, red, running, stale, other)
 
 
 def urgency(pipeline: Pipeline, stale_sources: frozenset[str]) -> Urgency:
@@ -154,12 +197,22 @@ def units(
 
 def in_flight_builds(snapshot: Snapshot) -> list[tuple[Pipeline, Build]]:
     """Every build in flight with its pipeline: running before queued, the longest-running
-    first."""
+    first; those last seen on a stale source after them all (nobody knows they still run)."""
     pairs = [(p, b) for p in snapshot.pipelines for b in p.in_flight]
+    stale = snapshot.stale_sources
 
-    def started(pair: tuple[Pipeline, Build]) -> tuple[int, datetime]:
+    def started(pair: tuple[Pipeline, Build]) -> tuple[bool, int, datetime]:
         build = pair[1]
         when = build.started_at or build.created_at or snapshot.taken_at
-        return (0 if build.status is Status.RUNNING else 1, when)
+        return (pair[0].source in stale, 0 if build.status is Status.RUNNING else 1, when)
 
     return sorted(pairs, key=started)
+
+
+def running_now(snapshot: Snapshot) -> tuple[int, int]:
+    """How many builds run and how many wait now, as the counts say it: on fresh data only
+    (stale data is never running)."""
+    fresh = [b for p in snapshot.pipelines if p.source not in snapshot.stale_sources
+             for b in p.in_flight]  # fmt: skip
+    running = sum(1 for b in fresh if b.status is Status.RUNNING)
+    return running, len(fresh) - running

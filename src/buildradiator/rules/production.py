@@ -47,6 +47,13 @@ class ServiceRow:
     """Silenced or inhibited alerts: shown apart, never counted."""
     deployment: Deployment | None
     stale: bool
+    """Its health rests on old data only (every source it is judged by is stale; see
+    ``_judged_by``): never shown nor counted as up."""
+    stale_source: str | None = None
+    """When stale: the source whose age the row shows (the first of those it is judged by)."""
+    deploy_stale: bool = False
+    """What is live, and the drift, come from a deploy tool whose data is not current: a
+    deploy may have gone out since (shown as the last word, with its age, never as now)."""
 
     @property
     def suspect(self) -> str | None:
@@ -119,7 +126,8 @@ def service_rows(snapshot: Snapshot) -> list[ServiceRow]:
             (c for c in mine if not c.muted), key=lambda c: (_RANK[c.health], c.name.lower())
         )
         deployed = deploys.get(key)
-        sources = {c.source for c in mine} | ({deployed.source} if deployed else set())
+        judges = _judged_by(mine, counted, deployed)
+        stale = bool(judges) and judges <= snapshot.stale_sources
         rows.append(
             ServiceRow(
                 service=service,
@@ -136,7 +144,9 @@ def service_rows(snapshot: Snapshot) -> list[ServiceRow]:
                 checks=tuple(counted),
                 muted=tuple(c for c in mine if c.muted),
                 deployment=deployed,
-                stale=bool(sources) and sources <= snapshot.stale_sources,
+                stale=stale,
+                stale_source=min(judges) if stale else None,
+                deploy_stale=deployed is not None and deployed.source in snapshot.stale_sources,
             )
         )
     rows.sort(
@@ -147,6 +157,23 @@ def service_rows(snapshot: Snapshot) -> list[ServiceRow]:
         )
     )
     return rows
+
+
+def _judged_by(
+    mine: list[ServiceCheck], counted: list[ServiceCheck], deployed: Deployment | None
+) -> set[str]:
+    """The sources a row's health rests on: the row is stale when all of them are.
+
+    The health is judged by the counted checks (and a suspect deploy, which makes it down); a
+    deploy tool says what is live, nothing about health, and a muted alert is not counted, so
+    neither keeps a row whose checks went stale from reading "up". A row judged by nothing
+    (only a deploy, only muted alerts) rests on all its sources."""
+    judges = {c.source for c in counted}
+    if deployed is not None and deployed.suspect:
+        judges.add(deployed.source)
+    if not judges:
+        judges = {c.source for c in mine} | ({deployed.source} if deployed else set())
+    return judges
 
 
 def _deploy_rank(deployment: Deployment) -> int:
@@ -189,14 +216,33 @@ def drift_from_builds(deployment: Deployment, pipeline: Pipeline) -> Deployment:
 
 
 def with_drift(
-    deployments: Iterable[Deployment], pipelines: Iterable[Pipeline]
+    deployments: Iterable[Deployment],
+    pipelines: Iterable[Pipeline],
+    stale_sources: frozenset[str] = frozenset(),
 ) -> list[Deployment]:
-    """Each deployment with drift filled in from its pipeline's builds where it has none."""
+    """Each deployment with drift filled in from its pipeline's builds where it has none.
+
+    Only from builds on fresh data: a CI source that stopped answering an hour ago does not
+    know what main did since, so its last builds would count a drift (``0 behind``) nobody
+    has seen; it stays unknown rather than guessed."""
     by_key: dict[str, Pipeline] = {}
     for each in pipelines:
-        by_key.setdefault(each.key, each)
+        if each.source not in stale_sources:
+            by_key.setdefault(each.key, each)
     out = []
     for deployment in deployments:
         built = by_key.get(deployment.pipeline or deployment.repo or "")
         out.append(drift_from_builds(deployment, built) if built else deployment)
     return out
+
+
+def current_drift(deployment: Deployment, stale_sources: frozenset[str]) -> int | None:
+    """How far the deployment is behind main, when that is known now: ``None`` when its
+    drift is unknown or its deploy tool's word is not current."""
+    return None if deployment.source in stale_sources else deployment.behind_by
+
+
+def most_behind(deployments: Iterable[Deployment], stale_sources: frozenset[str]) -> float | None:
+    """The most commits any of ``deployments`` is behind main, of those known now."""
+    behind = [b for d in deployments if (b := current_drift(d, stale_sources)) is not None]
+    return float(max(behind)) if behind else None

@@ -6,7 +6,9 @@ snapshot alone (history's daily series in ``facts``, the flaky tests, the deploy
 radiator fed by another radiator judges the same targets the same way.
 
 Unknown is never met: with no data the value is ``None`` and so is ``met``, and the screen says
-"no data yet". A scope that matches nothing is unknown too, and says so in ``scope``.
+"no data yet". A scope that matches nothing is unknown too, and says so in ``scope``. Nor is a
+goal met on part of its scope (a deploy drift with one deployment's drift unknown now), nor on
+a stale source's last word.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from buildradiator.model import (
     TargetStatus,
 )
 from buildradiator.rules import delivery_targets
+from buildradiator.rules.production import current_drift, most_behind
 
 SHARE_MEASURES = frozenset({"main_green_share", "retry_share"})
 SECONDS_MEASURES = frozenset({"duration_p50", "duration_p90", "mttr"})
@@ -213,11 +216,6 @@ def _retry_share(facts: Sequence[PipelineFacts], days: int) -> Measured:
     return (retried / green if green else None), None, ()
 
 
-def _drift(deployments: Sequence[Deployment]) -> Measured:
-    behind = [d.behind_by for d in deployments if d.behind_by is not None]
-    return (float(max(behind)) if behind else None), None, ()
-
-
 def measure(
     target: TargetConfig,
     snapshot: Snapshot,
@@ -243,7 +241,7 @@ def measure(
         case "retry_share":
             return _retry_share(facts, days)
         case "deploy_drift":
-            return _drift(deployments)
+            return most_behind(deployments, snapshot.stale_sources), None, ()
     return None, None, ()  # pragma: no cover - Measure is a closed Literal
 
 
@@ -283,6 +281,7 @@ def evaluate_one(
     target: TargetConfig, snapshot: Snapshot, groups: Sequence[GroupConfig] = ()
 ) -> TargetStatus:
     trend: tuple[float | None, ...] = ()
+    deployments: list[Deployment] = []
     if target.measure in delivery_targets.FACT_OF:
         value, previous, scope, matched = delivery_targets.measure(target, snapshot)
     elif target.measure == "deploy_drift":
@@ -293,6 +292,13 @@ def evaluate_one(
         value, previous, trend = measure(target, snapshot, pipelines, [])
     if not matched:
         value, previous, trend = None, None, ()
+    met = None if value is None else target.met_by(value)
+    if met and any(current_drift(d, snapshot.stale_sources) is None for d in deployments):
+        # Drift is the most behind of those known; one not known now may be further behind:
+        # met only when every deployment of the scope is known (unmet is already certain).
+        met = None
+    if met and delivery_targets.partly_known(target, snapshot):
+        met = None
     # The name keeps what the config said when nothing matched: the reason is in ``scope``.
     words = scope if matched else (_scope_pattern(target) or scope)
     return TargetStatus(
@@ -303,7 +309,7 @@ def evaluate_one(
         window_days=effective_days(target),
         value=value,
         previous=previous,
-        met=None if value is None else target.met_by(value),
+        met=met,
         trend=trend,
     )
 

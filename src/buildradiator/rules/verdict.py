@@ -19,18 +19,22 @@ from buildradiator.model import (
     Snapshot,
     SourceState,
 )
+from buildradiator.rules.ordering import verdict_known
 from buildradiator.rules.production import ServiceRow, service_rows
 
 
 def overall(snapshot: Snapshot) -> str:
     """``failed`` when anything is broken; ``unknown`` when any source is not fresh (waiting for
-    its first answer, showing the last run's cache, failing or too old), when a check's health
-    is unknown, or when nothing is known at all; else ``passed``. Stale is never green."""
+    its first answer, showing the last run's cache, failing or too old), when a main's verdict
+    or a check's health is unknown, or when nothing is known at all; else ``passed``. Stale is
+    never green, nor is a main whose last build said nothing (``ordering.verdict_known``)."""
     if snapshot.broken:
         return "failed"
     if any(not_fresh(s) for s in snapshot.sources):
         return "unknown"
     if not (snapshot.pipelines or snapshot.services):
+        return "unknown"
+    if not all(verdict_known(p) for p in snapshot.pipelines):
         return "unknown"
     if any(s.health is Health.UNKNOWN and not s.muted for s in snapshot.services):
         return "unknown"

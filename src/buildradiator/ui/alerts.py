@@ -31,7 +31,7 @@ from typing import Literal
 
 from buildradiator.config.loading import AlertsConfig
 from buildradiator.fmt import format_age, short_sha
-from buildradiator.model import BrokenWindow, Health, Snapshot
+from buildradiator.model import BrokenWindow, Health, Snapshot, Status
 from buildradiator.rules.production import worst
 
 __all__ = [
@@ -328,7 +328,8 @@ class Escalation:
 
 
 def _recovered_title(w: BrokenWindow, snapshot: Snapshot) -> str:
-    """``payments is up again``; or, when it only left "down" for "warn", just that."""
+    """``payments is up again``; or, when it only left "down" for "warn", just that (and a
+    main whose red streak ended on a build that did not pass: ``no longer red (now unknown)``)."""
     if w.kind == "service":
         health = _service_health(w, snapshot)
         if health is not None and health is not Health.UP:
@@ -336,6 +337,12 @@ def _recovered_title(w: BrokenWindow, snapshot: Snapshot) -> str:
         return f"{w.name} is up again"
     if w.kind == "deploy":
         return f"{w.name} is no longer suspect"
+    # The streak ends on any finished build that did not fail: only a pass is green.
+    status = next(
+        (p.status for p in snapshot.pipelines if p.source == w.source and p.key == w.key), None
+    )
+    if status is not None and status is not Status.PASSED:
+        return f"{w.name} is no longer red (now {status.value})"
     return f"{w.name} is green again"
 
 

@@ -6,8 +6,10 @@ the request into one ``ServiceCheck`` and raises nothing for them.
 
 The verdict is built in order: the HTTP code first (``expected_status``, else any 2xx/3xx is
 alive), then the body's own word (Spring Boot Actuator, IETF ``application/health+json``, or a
-short plain-text ``OK``/``UP``/``DOWN``), then latency. An HTML or unparseable body never
-overrides the code: plenty of healthy endpoints answer 200 with an HTML page.
+short plain-text ``OK``/``UP``/``DOWN``, Elasticsearch's ``green``/``yellow``/``red``), then
+latency. An HTML or unparseable body never overrides the code: plenty of healthy endpoints answer
+200 with an HTML page. A JSON ``status`` in a word none of these know is unknown, not up (unless
+a body rule, which then says what up is, holds).
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ _WORDS = {
     "out_of_service": Health.DOWN,
     "unhealthy": Health.DOWN,
     "unknown": Health.UNKNOWN,
+    # Elasticsearch / OpenSearch ``_cluster/health`` answers 200 whatever its colour.
+    "green": Health.UP,
+    "yellow": Health.WARN,
+    "red": Health.DOWN,
 }
 _VERSION_MAX = 80
 _SECRET_HEADER_HINTS = ("auth", "token", "key", "secret", "cookie", "session", "password")
@@ -116,6 +122,11 @@ class HealthCheck(Source[HealthSource]):
             if health_from_body is not None and health_from_body is not Health.UP:
                 health = health_from_body
                 reasons.append(body.describe(word or ""))
+            elif word is not None and health_from_body is None and not self._has_body_rule:
+                # The body says how it is, in a word no convention here knows ("CRITICAL"):
+                # the code alone does not vouch for up. A body rule, where set, says what up is.
+                health = Health.UNKNOWN
+                reasons.append(f"{body.describe(word)} (a word not known here)")
         else:
             health = Health.DOWN
             shown = f"HTTP {code}"
@@ -142,6 +153,10 @@ class HealthCheck(Source[HealthSource]):
             latency_ms=latency,
             version=body.version(),
         )
+
+    @property
+    def _has_body_rule(self) -> bool:
+        return self.config.body_contains is not None or self.config.body_field is not None
 
     def _body_rule(self, content: bytes, body: _Body) -> str | None:
         """The configured body rule, broken, in words; ``None`` when it holds (or there is none).
@@ -203,7 +218,8 @@ class _Body:
         self.word = word
 
     def verdict(self) -> tuple[str | None, Health | None]:
-        """The body's status word and what it means; ``(None, None)`` when it says nothing."""
+        """The body's status word and what it means (``None`` for a word not known here);
+        ``(None, None)`` when it says nothing."""
         if self.word is None:
             return None, None
         return self.word, _WORDS.get(self.word.lower())

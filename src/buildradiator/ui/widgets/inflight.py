@@ -11,6 +11,7 @@ from buildradiator.model import Build, Pipeline, Snapshot, Status
 from buildradiator.rules.ordering import in_flight_builds
 from buildradiator.ui.widgets.palette import STATUS_STYLE
 from buildradiator.ui.widgets.rows import Cell, Form, Row, RowsTable, cell
+from buildradiator.ui.widgets.stale import stale_words
 
 NAME_WIDTH = 56
 BAR_WIDTH = 10
@@ -58,11 +59,20 @@ def inflight_rows(
     for pipeline, build in in_flight_builds(snapshot):
         stale = pipeline.source in snapshot.stale_sources
         title = fmt.truncate(build_title(pipeline, build), NAME_WIDTH, ascii)
-        if build.status is Status.RUNNING:
+        status = cell(fmt.status_label(build.status, ascii), STATUS_STYLE[build.status])
+        if stale:
+            # Last seen in flight, by a source that has said nothing since: it may have ended
+            # long ago, so no gauge, no ETA and no "running", only what was seen and how old.
+            word, _, age = stale_words(snapshot, pipeline.source, now).partition(" ")
+            status = cell(f"{fmt.STALE_GLYPH} {word}")
+            gauge = cell(f"last seen {build.status.value}")
+            when: Cell = cell(f"\n{age} ago")
+            stage = build.stage or ""
+        elif build.status is Status.RUNNING:
             elapsed = fmt.seconds_between(build.started_at or build.created_at, now)
             gauge, eta = progress(build, now, ascii, tz, bar_width)
             # "6m12s, ETA 12:03" under the gauge: one column less, so names keep their room.
-            when: Cell = (("\n" + fmt.format_duration(elapsed), ""),)
+            when = (("\n" + fmt.format_duration(elapsed), ""),)
             if eta[0][0]:
                 when += ((", ", ""), *eta)
             stage = build.stage or ""
@@ -73,7 +83,6 @@ def inflight_rows(
                 "\nwaiting " + fmt.format_age(waited) if waited is not None else "\nwaiting"
             )
             stage = build.stage or "queued"
-        status = cell(fmt.status_label(build.status, ascii), STATUS_STYLE[build.status])
         rows.append(
             Row(
                 key=f"{pipeline.source}\x1f{pipeline.key}\x1f{build.id}",

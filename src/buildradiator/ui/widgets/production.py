@@ -100,7 +100,8 @@ def info_cell(row: ServiceRow, now: datetime, ascii: bool) -> tuple[Segment, ...
     health = next((c for c in row.checks if c.kind == "health"), None)
     if health is not None:
         parts += _check_facts(health)
-    parts += drift_segments(d, now)
+    if not row.deploy_stale:
+        parts += drift_segments(d, now)
     if not row.reasons and health is not None and health.version and not d:
         parts += [SEP, (health.version, "dim")]
     if row.muted:
@@ -171,12 +172,9 @@ def production_rows(
     rows = [r for r in (gate_row(snapshot, ascii),) if r is not None]
     rows += blocker_rows(snapshot, now, ascii)
     for s in service_rows(snapshot) if services is None else services:
-        sources = sorted(
-            {c.source for c in s.checks} | ({s.deployment.source} if s.deployment else set())
-        )
         if s.stale:
             # Old data never reads as "up": it gets the unknown glyph and its age.
-            words = stale_words(snapshot, sources[0], now) if sources else "stale"
+            words = stale_words(snapshot, s.stale_source, now) if s.stale_source else "stale"
             status = cell(f"{fmt.STALE_GLYPH} {words}", "stale")
         elif not s.checks:
             status = cell(f"{fmt.health_glyph(Health.UNKNOWN, ascii)} no checks", "dim")
@@ -185,13 +183,19 @@ def production_rows(
         url = next((c.url for c in s.checks if c.url), None) or (
             s.deployment.url if s.deployment else None
         )
+        deployed = deployed_cell(s.deployment, now, ascii)
+        if s.deployment is not None and s.deploy_stale and not s.stale:
+            # The deploy tool's last word, not what runs now: its age, greyed.
+            words = stale_words(snapshot, s.deployment.source, now)
+            live = live_name(s.deployment)
+            deployed = ((f"{fmt.STALE_GLYPH} {live} {words}".replace("  ", " "), "stale"),)
         rows.append(
             Row(
                 key=f"service\x1f{s.service}\x1f{s.environment or ''}",
                 cells=(
                     status,
                     service_cell(s.service, s.environment),
-                    deployed_cell(s.deployment, now, ascii),
+                    deployed,
                     info_cell(s, now, ascii),
                 ),
                 url=url,

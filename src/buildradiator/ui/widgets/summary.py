@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 from buildradiator import fmt
 from buildradiator.model import Health, Snapshot, Status
-from buildradiator.rules.ordering import in_flight_builds
+from buildradiator.rules.ordering import in_flight_builds, running_now
 from buildradiator.rules.production import counted_health, service_rows
 from buildradiator.rules.verdict import gate_word
 from buildradiator.ui.widgets.inflight import build_title, progress
@@ -191,7 +191,10 @@ def compact_lines(
     """One line of in-flight counts (and the furthest-along build), one line of flaky counts."""
     if snapshot is None:
         return [(("In flight: -", "dim"),), (("Flaky: -", "dim"),)]
-    pairs = in_flight_builds(snapshot)
+    # Counts and the furthest-along build: on fresh data only (stale data is never running).
+    pairs = [
+        (p, b) for p, b in in_flight_builds(snapshot) if p.source not in snapshot.stale_sources
+    ]
     running = [(p, b) for p, b in pairs if b.status is Status.RUNNING]
     queued = len(pairs) - len(running)
     sep = fmt.SEPARATOR[ascii]
@@ -255,9 +258,7 @@ def pane_line(snapshot: Snapshot | None, ascii: bool = False) -> Line:
     bad = [c for h in (Health.DOWN, Health.WARN, Health.UNKNOWN) if (c := health_count(h))]
     if bad:
         parts.append([("prod ", "bold"), *(seg for c in bad for seg in ((c[0] + " ", c[1]),))])
-    builds = snapshot.in_flight
-    running = sum(1 for b in builds if b.status is Status.RUNNING)
-    queued = len(builds) - running
+    running, queued = running_now(snapshot)
     flight: list[Segment] = []
     if running:
         glyph = fmt.status_glyph(Status.RUNNING, ascii)

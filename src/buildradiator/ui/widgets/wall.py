@@ -23,6 +23,7 @@ from textual.widgets import Digits, Static
 from buildradiator import fmt
 from buildradiator.model import Snapshot, Status
 from buildradiator.rules import targets
+from buildradiator.rules.ordering import running_now
 from buildradiator.rules.production import service_rows
 from buildradiator.rules.verdict import all_green, gate_word, headline_word, not_current
 from buildradiator.ui.widgets.banner import HEADLINE, ClaimNotes, claim_runs
@@ -217,7 +218,7 @@ def calm_counts(snapshot: Snapshot, ascii: bool) -> Text:
     word = gate_word(snapshot)
     if word is not None:
         text.append(f"{sep}release {word}", "bold")
-    running = sum(1 for b in snapshot.in_flight if b.status is Status.RUNNING)
+    running, _queued = running_now(snapshot)
     if running:
         text.append(f"{sep}{fmt.status_glyph(Status.RUNNING, ascii)} {running} running")
     if snapshot.stale_sources:

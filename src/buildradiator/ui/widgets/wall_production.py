@@ -21,12 +21,10 @@ def service_tile(row: ServiceRow, snapshot: Snapshot, now: datetime, ascii: bool
     name = f"{row.service}{env}"
     d = row.deployment
     if row.stale:
-        sources = sorted({c.source for c in row.checks} | ({d.source} if d else set()))
         rank = RED if row.health is Health.DOWN else OTHER
         was = f"last: {fmt.health_label(row.health, ascii)}" if row.health is Health.DOWN else ""
-        word, _, age = (stale_words(snapshot, sources[0], now) if sources else "stale").partition(
-            " "
-        )
+        words = stale_words(snapshot, row.stale_source, now) if row.stale_source else "stale"
+        word, _, age = words.partition(" ")
         title = f"{fmt.STALE_GLYPH} {name}"
         return Tile(key, rank, "stale", title, f"{word.upper()} {age}".rstrip(), was)
     worst = row.checks[0] if row.checks else None
@@ -47,7 +45,12 @@ def service_tile(row: ServiceRow, snapshot: Snapshot, now: datetime, ascii: bool
             else ("DEPLOY FAILED" if row.health is not Health.DOWN else word)
         )
         detail = d.suspect or d.detail or detail
-    elif d is not None and d.state is DeployState.RUNNING and health in (Health.UP, Health.UNKNOWN):
+    elif (
+        d is not None
+        and not row.deploy_stale  # a deploy last seen running may have ended long ago
+        and d.state is DeployState.RUNNING
+        and health in (Health.UP, Health.UNKNOWN)
+    ):
         word = f"DEPLOYING {fmt.format_duration(fmt.seconds_between(d.started_at, now))}"
         detail = detail or _drift_words(d)
     elif d is not None and not row.checks:
