@@ -316,6 +316,10 @@ async def test_all_green_is_not_claimed_beside_mains_whose_verdict_is_unknown() 
         ({"status": "red", "cluster_name": "logs"}, Health.DOWN, "body says red"),
         ({"status": "yellow"}, Health.WARN, "body says yellow"),
         ({"status": "green"}, Health.UP, None),
+        # What endpoints commonly say for alive stays up, as before.
+        ({"status": "success"}, Health.UP, None),
+        ({"status": "SERVING"}, Health.UP, None),
+        ({"status": "alive"}, Health.UP, None),
         # A word no convention the radiator knows: not vouched for as up.
         ({"status": "CRITICAL"}, Health.UNKNOWN, "body says CRITICAL (a word not known here)"),
         ({"status": {"code": "MAINTENANCE"}}, Health.UNKNOWN,

@@ -40,6 +40,14 @@ _WORDS = {
     "out_of_service": Health.DOWN,
     "unhealthy": Health.DOWN,
     "unknown": Health.UNKNOWN,
+    # What other endpoints commonly say for alive: a word known here is never "not known".
+    "success": Health.UP,
+    "alive": Health.UP,
+    "available": Health.UP,
+    "running": Health.UP,
+    "serving": Health.UP,  # gRPC's health protocol, as a JSON gateway spells it
+    "operational": Health.UP,
+    "online": Health.UP,
     # Elasticsearch / OpenSearch ``_cluster/health`` answers 200 whatever its colour.
     "green": Health.UP,
     "yellow": Health.WARN,
