@@ -4,9 +4,11 @@ of given statuses. The ``make_engine`` fixture that builds such an engine is in 
 
 from __future__ import annotations
 
+from buildradiator.assemble import build_engine
 from buildradiator.engine.engine import Engine
-from buildradiator.model import Build, Pipeline, SourceResult, Status
+from buildradiator.model import Build, Pipeline, Snapshot, SourceResult, Status
 from buildradiator.sources.base import Source
+from buildradiator.sources.catalog import parse_config
 
 CONFIG = """
 [radiator]
@@ -52,3 +54,13 @@ class Scripted(Source):  # type: ignore[type-arg]
 
 def source(eng: Engine, name: str) -> Scripted:
     return eng.slots[name].source  # type: ignore[return-value]
+
+
+async def poll_once(config_text: str) -> Snapshot:
+    """The real engine, as ``build_engine`` makes it, polls every source of ``config_text``
+    once over the network (real sockets, the real client)."""
+    engine = build_engine(parse_config(config_text))
+    try:
+        return await engine.poll_all()
+    finally:
+        await engine.aclose()

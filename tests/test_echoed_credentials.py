@@ -10,8 +10,7 @@ import json
 
 import pytest
 
-from buildradiator.assemble import build_engine
-from buildradiator.sources.catalog import parse_config
+from engine_helpers import poll_once
 from hostile_server import HostileServer, Seen, answer
 
 TOKEN = "S3cr3t-T0ken-4242"
@@ -50,15 +49,10 @@ async def test_an_error_body_quoting_the_credentials_never_shows_them(
     monkeypatch.setenv("BR_ECHO_TOKEN", TOKEN)
     async with HostileServer() as server:
         server.default = echo_headers
-        config = parse_config(
+        snapshot = await poll_once(
             '[[sources]]\nname = "echo"\ntimeout = 5\ntoken_env = "BR_ECHO_TOKEN"\n'
             + BLOCKS[kind].format(url=server.url)
         )
-        engine = build_engine(config)
-        try:
-            snapshot = await engine.poll_all()
-        finally:
-            await engine.aclose()
     [state] = snapshot.sources
     error = str(state.error)
     assert "bad request (" in error, error  # the server's words are shown...
@@ -83,15 +77,10 @@ async def test_a_long_error_is_cut_after_the_token_is_taken_out(
 
     async with HostileServer() as server:
         server.default = long_echo
-        config = parse_config(
+        snapshot = await poll_once(
             f'[[sources]]\nname = "echo"\ntimeout = 5\ntoken_env = "BR_ECHO_TOKEN"\n'
             f'type = "prometheus"\nurl = "{server.url}"\nquery = "up"\ndown_below = 1\n'
         )
-        engine = build_engine(config)
-        try:
-            snapshot = await engine.poll_all()
-        finally:
-            await engine.aclose()
     error = str(snapshot.sources[0].error)
     assert "xxxxx Bearer" in error, error
     assert TOKEN[:4] not in error, error

@@ -27,21 +27,9 @@ def renamed(name: str) -> Snapshot:
     return snap.model_copy(update={"pipelines": pipelines})
 
 
-async def test_the_detail_title_shows_a_pipeline_name_from_ci_as_it_is() -> None:
-    name = "CI [linux] [b]x[/b]"
-    app = make_app(renamed(name))
-    async with app.run_test(size=(120, 35)) as pilot:
-        await pilot.pause()
-        app.query_one(MainBranches).focus()
-        await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, PipelineDetail)
-        title = [line for line in screen_text(app).splitlines() if "╭─ CI" in line]
-        assert title and f"╭─ {name} ─" in title[0], title
-
-
-async def test_a_pipeline_name_with_a_stray_closing_tag_opens_its_detail() -> None:
-    name = "release[/] [/x]"
+async def detail_screen(name: str) -> str:
+    """The whole screen at 120x35 once Enter opened the first pipeline's detail, that
+    pipeline named ``name``."""
     app = make_app(renamed(name))
     async with app.run_test(size=(120, 35)) as pilot:
         await pilot.pause()
@@ -49,7 +37,18 @@ async def test_a_pipeline_name_with_a_stray_closing_tag_opens_its_detail() -> No
         await pilot.press("enter")
         await pilot.pause()
         assert app.is_running and isinstance(app.screen, PipelineDetail)
-        assert f"╭─ {name} ─" in screen_text(app)
+        return screen_text(app)
+
+
+async def test_the_detail_title_shows_a_pipeline_name_from_ci_as_it_is() -> None:
+    name = "CI [linux] [b]x[/b]"
+    title = [line for line in (await detail_screen(name)).splitlines() if "╭─ CI" in line]
+    assert title and f"╭─ {name} ─" in title[0], title
+
+
+async def test_a_pipeline_name_with_a_stray_closing_tag_opens_its_detail() -> None:
+    name = "release[/] [/x]"
+    assert f"╭─ {name} ─" in await detail_screen(name)
 
 
 async def test_a_filter_with_brackets_is_shown_as_typed() -> None:

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from buildradiator.assemble import build_engine
 from buildradiator.model import SourceState
-from buildradiator.sources.catalog import parse_config
+from engine_helpers import poll_once
 from hostile_server import HostileServer, answer
 
 TOKEN = "glpat-S3cr3tT0ken"
@@ -26,15 +25,10 @@ async def poll_gitlab(secret: str) -> tuple[SourceState, list[str | None]]:
     async with HostileServer() as server:
         server.route("/api/v4/projects/acme%2Fshop/pipelines", answer(200, b"[]"))
         server.route("/api/v4/projects/acme%2Fshop", answer(200, b'{"id": 1}'))
-        config = parse_config(
+        snapshot = await poll_once(
             f'[[sources]]\nname = "gl"\ntype = "gitlab"\napi_url = "{server.url}/api/v4"\n'
             f'project = "acme/shop"\ntimeout = 5\n{secret}\n'
         )
-        engine = build_engine(config)
-        try:
-            snapshot = await engine.poll_all()
-        finally:
-            await engine.aclose()
     [state] = snapshot.sources
     return state, [seen.headers.get("private-token") for seen in server.seen]
 
