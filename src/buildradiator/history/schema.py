@@ -218,7 +218,7 @@ def why_not_a_history(path: Path) -> str | None:
             return "it is a database, but not a buildradiator history"
         row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = str(row[0]) if row else ""
-        if not version.isdigit():
+        if not (version.isascii() and version.isdigit()):
             return "it is a database, but not a buildradiator history"
         if int(version) > SCHEMA_VERSION:
             return f"it was written by a newer buildradiator (schema {version} > {SCHEMA_VERSION})"
