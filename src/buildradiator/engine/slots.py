@@ -9,6 +9,7 @@ from datetime import datetime
 from buildradiator.config.loading import SourceBase
 from buildradiator.errors import SourceError
 from buildradiator.model import Freshness, RateInfo, Snapshot, SourceResult, SourceState
+from buildradiator.model.snapshot import is_part_of
 from buildradiator.sources.base import Source
 
 
@@ -102,7 +103,7 @@ def part_states(own: SourceState, result: SourceResult | None) -> list[SourceSta
         part = said.get(name) or SourceState(
             name=name, type=own.type, last_success=own.last_success
         )
-        if name not in said and name.startswith(f"{own.name}/"):
+        if name not in said and is_part_of(name, own.name):
             # One of the other radiator's sources whose items it sent but whose state it did
             # not give: nothing vouches for its data being current.
             part = part.model_copy(
@@ -133,14 +134,14 @@ def cached_result(snapshot: Snapshot, name: str) -> SourceResult:
     radiator's sources, ``name/theirs``) and their states."""
 
     def ours(source: str) -> bool:
-        return source == name or source.startswith(f"{name}/")
+        return source == name or is_part_of(source, name)
 
     return SourceResult(
         pipelines=tuple(p for p in snapshot.pipelines if ours(p.source)),
         services=tuple(s for s in snapshot.services if ours(s.source)),
         deployments=tuple(d for d in snapshot.deployments if ours(d.source)),
         blockers=tuple(b for b in snapshot.blockers if ours(b.source)),
-        parts=tuple(s for s in snapshot.sources if s.name.startswith(f"{name}/")),
+        parts=tuple(s for s in snapshot.sources if is_part_of(s.name, name)),
     )
 
 

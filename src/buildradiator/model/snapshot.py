@@ -103,6 +103,17 @@ class SourceResult(Frozen):
         )
 
 
+def part_name(source: str, theirs: str) -> str:
+    """The name one of another radiator's sources has here: ``central/gh``
+    (``SourceResult.parts``)."""
+    return f"{source}/{theirs}"
+
+
+def is_part_of(name: str, source: str) -> bool:
+    """``name`` is one of ``source``'s parts (``part_name``)."""
+    return name.startswith(f"{source}/")
+
+
 class GateReason(Frozen):
     """One reason the release is on hold."""
 

@@ -35,6 +35,7 @@ from buildradiator.model import (
     SourceState,
     Status,
 )
+from buildradiator.model.snapshot import part_name
 from buildradiator.sources.base import parse_iso, safe_url
 from buildradiator.sources.radiator.fields import (
     IDENT,
@@ -93,7 +94,7 @@ class Reading:
     def part(self, remote_source: str) -> str:
         """The name a source of the other radiator has here: ``central/gh``. Its items carry
         it, and it is a source of the snapshot, as fresh as that radiator says."""
-        return f"{self.name}/{ident(remote_source)}"
+        return part_name(self.name, ident(remote_source))
 
     def wanted(self, remote_source: str) -> bool:
         return not self.only or any(fnmatchcase(remote_source, p) for p in self.only)
